@@ -1,0 +1,168 @@
+//! Configuration of the event queue that the collector drives.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::ConfigError;
+
+/// Shortest timer interval accepted: below it a timer is always already
+/// expired when the wait call is entered, and the loop turns into a spin.
+pub const MIN_TIMER_INTERVAL: Duration = Duration::from_micros(1);
+/// Longest timer interval accepted.
+pub const MAX_TIMER_INTERVAL: Duration = Duration::from_secs(10);
+/// Longest wait timeout accepted.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Most event sources of one type.
+pub const MAX_SOURCES_PER_TYPE: usize = 64;
+/// Most events one wait call may return.
+pub const MAX_EVENTS_PER_WAIT: usize = 1024;
+
+/// Which event sources the collector registers on its queue, and how it waits.
+///
+/// The same struct configures both backends (kqueue and epoll). The
+/// [`Default`] is the recommended setting: three fine timers at distinct,
+/// mutually prime-ish intervals (they interfere, so their wakeups drift against
+/// each other), plus socket pairs and watched files that are written to when a
+/// timer fires, so that every return of the wait call still waits on a timer
+/// while the socket and file paths add kernel-path variance.
+///
+/// ```
+/// use kqseed::KqueueEventsConfig;
+/// use std::time::Duration;
+///
+/// let cfg = KqueueEventsConfig {
+///     timer_intervals: vec![Duration::from_micros(50), Duration::from_micros(70)],
+///     num_file_watchers: 0,
+///     ..KqueueEventsConfig::default()
+/// };
+/// assert!(cfg.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KqueueEventsConfig {
+    /// One periodic timer per entry (`num_timers` is the length). Intervals
+    /// must be distinct and within
+    /// [`MIN_TIMER_INTERVAL`]..=[`MAX_TIMER_INTERVAL`].
+    pub timer_intervals: Vec<Duration>,
+    /// Socket pairs. One end is watched for readability, the other for
+    /// writability; a byte is written into one pair per timer wakeup (or per
+    /// return when there are no timers).
+    pub num_sockets: usize,
+    /// Files in a private temporary directory, watched for writes and
+    /// attribute changes (`EVFILT_VNODE` / inotify); one is written per timer
+    /// wakeup (or per return when there are no timers).
+    pub num_file_watchers: usize,
+    /// How long one wait call may block before [`Error::WaitTimedOut`]
+    /// (rounded up to whole milliseconds on epoll).
+    ///
+    /// [`Error::WaitTimedOut`]: crate::Error::WaitTimedOut
+    pub timeout: Duration,
+    /// Most events one wait call returns.
+    pub max_events: usize,
+    /// Parent of the private directory for the watched files; `None` means
+    /// [`std::env::temp_dir`]. Unused when `num_file_watchers` is 0.
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl Default for KqueueEventsConfig {
+    fn default() -> Self {
+        KqueueEventsConfig {
+            timer_intervals: vec![
+                Duration::from_micros(20),
+                Duration::from_micros(26),
+                Duration::from_micros(34),
+            ],
+            num_sockets: 2,
+            num_file_watchers: 2,
+            timeout: Duration::from_millis(100),
+            max_events: 32,
+            temp_dir: None,
+        }
+    }
+}
+
+impl KqueueEventsConfig {
+    /// The number of timers.
+    pub fn num_timers(&self) -> usize {
+        self.timer_intervals.len()
+    }
+
+    /// Checks the configuration without taking any resource.
+    ///
+    /// Returns the first problem found, naming the field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |field, reason: String| Err(ConfigError { field, reason });
+        if self.timer_intervals.is_empty() && self.num_sockets == 0 && self.num_file_watchers == 0
+        {
+            return err(
+                "timer_intervals",
+                "no event source configured: every event count is zero".into(),
+            );
+        }
+        for (field, count) in [
+            ("timer_intervals", self.timer_intervals.len()),
+            ("num_sockets", self.num_sockets),
+            ("num_file_watchers", self.num_file_watchers),
+        ] {
+            if count > MAX_SOURCES_PER_TYPE {
+                return err(
+                    field,
+                    format!("{count} sources, more than the {MAX_SOURCES_PER_TYPE} allowed"),
+                );
+            }
+        }
+        for (i, &interval) in self.timer_intervals.iter().enumerate() {
+            if interval.is_zero() {
+                return err("timer_intervals", format!("interval {i} is zero"));
+            }
+            if !(MIN_TIMER_INTERVAL..=MAX_TIMER_INTERVAL).contains(&interval) {
+                return err(
+                    "timer_intervals",
+                    format!(
+                        "interval {i} is {interval:?}, outside {MIN_TIMER_INTERVAL:?}..={MAX_TIMER_INTERVAL:?}"
+                    ),
+                );
+            }
+            if let Some(j) = self.timer_intervals[..i].iter().position(|&o| o == interval) {
+                return err(
+                    "timer_intervals",
+                    format!(
+                        "intervals {j} and {i} are both {interval:?}: equal timers fire together and add no interference"
+                    ),
+                );
+            }
+        }
+        if self.timeout.is_zero() {
+            return err(
+                "timeout",
+                "a zero timeout makes every wait return at once and spin".into(),
+            );
+        }
+        if self.timeout > MAX_TIMEOUT {
+            return err(
+                "timeout",
+                format!("{:?} is longer than {MAX_TIMEOUT:?}", self.timeout),
+            );
+        }
+        if self.max_events == 0 || self.max_events > MAX_EVENTS_PER_WAIT {
+            return err(
+                "max_events",
+                format!(
+                    "{} is outside 1..={MAX_EVENTS_PER_WAIT}",
+                    self.max_events
+                ),
+            );
+        }
+        let needed = crate::sys::fds_needed(self) as u64;
+        if let Some(limit) = crate::sys::open_file_limit() {
+            if needed > limit {
+                return err(
+                    "num_sockets",
+                    format!(
+                        "the sources need {needed} file descriptors, more than the process may open (RLIMIT_NOFILE {limit})"
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+}

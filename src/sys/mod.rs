@@ -1,0 +1,91 @@
+//! Everything that talks to the OS. The only module that uses `libc` or
+//! `unsafe`.
+//!
+//! # The backend contract
+//!
+//! One backend is chosen below by `cfg`: `epoll.rs` on Linux and Android,
+//! `kqueue.rs` on Apple and the BSDs (and on Linux under
+//! `--cfg kqseed_libkqueue`, linked to libkqueue, for testing). Like mio's
+//! selectors, they are not tied by a trait: each defines the same items with
+//! the same meaning, written down once here.
+//!
+//! * `pub(crate) const NAME: &str`: the backend's name, e.g. `"epoll"`.
+//! * `pub(crate) fn fds_needed(config: &KqueueEventsConfig) -> usize`: the
+//!   file descriptors [`EventQueue::open`] takes for `config`.
+//! * `pub(crate) struct EventQueue`, with:
+//!   * `fn open(config: &KqueueEventsConfig) -> Result<EventQueue>` for a
+//!     validated config: creates the queue, one periodic timer per interval,
+//!     the socket pairs ([`unix::SocketPairs`]) and the watched files
+//!     ([`unix::WatchedFiles`]), and registers them all. Every fd is an
+//!     `OwnedFd` (or a std type owning one) from birth and close-on-exec. If
+//!     any step fails, what was made is closed and removed, and the error
+//!     names the call and `errno`.
+//!   * `fn wait(&mut self, timeout: Duration) -> Result<Wakeup>`: one wait
+//!     call, retried on `EINTR` with the time left. Right after a return with
+//!     at least one event it reads [`unix::now_ticks`], then handles each
+//!     event (reads timer expirations where the OS needs it, drains readable
+//!     sockets and file-watch queues) and counts it by type. No event before
+//!     the timeout: [`Error::WaitTimedOut`](crate::Error::WaitTimedOut). An
+//!     error entry: [`Error::Event`](crate::Error::Event).
+//!   * `fn sources(&mut self) -> &mut unix::Sources`: the sockets and files,
+//!     so the collector can stimulate them (`poke_socket`, `touch_file`);
+//!     `fn sources_ref(&self) -> &unix::Sources` to look at them.
+//!   * `fn as_fd(&self) -> BorrowedFd<'_>`: the queue's own fd, readable
+//!     while an event is pending (for async readiness).
+//!   * `fn abandon_after_fork(self)`: in a forked child, lets go of the
+//!     parent's resources without disturbing the parent: the private
+//!     directory is left in place (the parent removes it), inherited fds are
+//!     closed, fds that are not inherited (kqueue) are forgotten, not closed.
+
+use std::time::Duration;
+
+use crate::collector::EventCounts;
+
+pub(crate) mod unix;
+
+#[cfg(any(
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    all(target_os = "linux", kqseed_libkqueue),
+))]
+#[path = "kqueue.rs"]
+mod backend;
+
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(kqseed_libkqueue)))]
+#[path = "epoll.rs"]
+mod backend;
+
+#[cfg(not(any(
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    target_os = "linux",
+    target_os = "android",
+)))]
+compile_error!("kqseed supports kqueue (Apple, FreeBSD, NetBSD, OpenBSD, DragonFly) and epoll (Linux, Android) only");
+
+pub(crate) use backend::{EventQueue, NAME, fds_needed};
+pub(crate) use unix::{clock_info, fork_generation, open_file_limit};
+
+/// What one return of the wait call brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Wakeup {
+    /// The clock, in its native ticks, read right after the call returned.
+    pub at: u64,
+    /// The events it returned, by type.
+    pub events: EventCounts,
+}
+
+/// Rounds a timeout up to whole milliseconds, for wait calls that take
+/// milliseconds, so that a short non-zero timeout never becomes a zero
+/// (non-blocking) one.
+#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+pub(crate) fn timeout_millis(timeout: Duration) -> i32 {
+    let ms = timeout.as_nanos().div_ceil(1_000_000);
+    i32::try_from(ms).unwrap_or(i32::MAX)
+}

@@ -1,0 +1,348 @@
+//! What both backends share: the clock, errno handling, fork detection, the
+//! open-file limit, and the socket pairs and watched files (std types, so no
+//! raw fd handling is needed for them).
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::Once;
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+
+use crate::collector::ClockInfo;
+use crate::config::KqueueEventsConfig;
+use crate::error::{Error, Result};
+
+/// The OS error of the last failed call, named.
+pub(crate) fn last_os_error(syscall: &'static str) -> Error {
+    os_error(syscall, &io::Error::last_os_error())
+}
+
+/// Names an `io::Error` from a std call.
+pub(crate) fn os_error(syscall: &'static str, e: &io::Error) -> Error {
+    Error::Os {
+        syscall,
+        // std only builds io errors without a code for its own checks, never
+        // for a failed call; EIO stands in should that ever change.
+        errno: e.raw_os_error().unwrap_or(libc::EIO),
+    }
+}
+
+/// Turns the `-1` of a failed call into a typed error naming the call.
+pub(crate) fn cvt(syscall: &'static str, ret: libc::c_int) -> Result<libc::c_int> {
+    if ret == -1 {
+        Err(last_os_error(syscall))
+    } else {
+        Ok(ret)
+    }
+}
+
+/// `errno` of the last failed call.
+pub(crate) fn errno() -> i32 {
+    io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------
+// The clock
+// ---------------------------------------------------------------------------
+
+#[cfg(not(target_vendor = "apple"))]
+mod clock {
+    use super::*;
+
+    // Linux and Android: CLOCK_MONOTONIC_RAW is the hardware counter (TSC,
+    // arch timer) scaled to ns without NTP slewing, which would otherwise add
+    // a smooth, predictable drift to every delta.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const CLOCK: (libc::clockid_t, &str) = (libc::CLOCK_MONOTONIC_RAW, "CLOCK_MONOTONIC_RAW");
+    // The BSDs: CLOCK_MONOTONIC is the precise clock (FreeBSD's _FAST
+    // variants are the tick-granular ones).
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const CLOCK: (libc::clockid_t, &str) = (libc::CLOCK_MONOTONIC, "CLOCK_MONOTONIC");
+
+    pub(crate) fn now_ticks() -> u64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; CLOCK is a clock id this
+        // OS defines. The call cannot fail for it (checked once in
+        // clock_info), and a zero reading would show up as a stuck clock.
+        unsafe { libc::clock_gettime(CLOCK.0, &mut ts) };
+        (ts.tv_sec as u64)
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(ts.tv_nsec as u64)
+    }
+
+    pub(crate) fn clock_info() -> Result<ClockInfo> {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: as in now_ticks; here the result is checked.
+        super::cvt("clock_getres", unsafe { libc::clock_getres(CLOCK.0, &mut ts) })?;
+        let resolution_nanos = ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64;
+        // SAFETY: as in now_ticks.
+        super::cvt("clock_gettime", unsafe {
+            libc::clock_gettime(CLOCK.0, &mut ts)
+        })?;
+        Ok(ClockInfo {
+            name: CLOCK.1,
+            nanos_per_tick: 1.0,
+            resolution_nanos,
+        })
+    }
+}
+
+#[cfg(target_vendor = "apple")]
+mod clock {
+    use super::*;
+
+    // Apple: mach_absolute_time is the raw counter itself (24 MHz on Apple
+    // Silicon, ~41.67 ns a tick). clock_gettime's nanoseconds are that
+    // counter scaled, with rounding that hides the tick; the raw ticks let
+    // the step be seen. libc marks the mach time functions deprecated in
+    // favour of the mach2 crate; they are still the system's API.
+    pub(crate) fn now_ticks() -> u64 {
+        #[allow(deprecated)]
+        // SAFETY: takes no arguments and cannot fail.
+        unsafe {
+            libc::mach_absolute_time()
+        }
+    }
+
+    pub(crate) fn clock_info() -> Result<ClockInfo> {
+        let mut tb = libc::mach_timebase_info { numer: 0, denom: 0 };
+        #[allow(deprecated)]
+        // SAFETY: `tb` is a valid, writable mach_timebase_info.
+        let kr = unsafe { libc::mach_timebase_info(&mut tb) };
+        if kr != 0 || tb.denom == 0 {
+            return Err(Error::Os {
+                syscall: "mach_timebase_info",
+                errno: libc::EINVAL,
+            });
+        }
+        let nanos_per_tick = f64::from(tb.numer) / f64::from(tb.denom);
+        Ok(ClockInfo {
+            name: "mach_absolute_time",
+            nanos_per_tick,
+            resolution_nanos: nanos_per_tick,
+        })
+    }
+}
+
+pub(crate) use clock::{clock_info, now_ticks};
+
+// ---------------------------------------------------------------------------
+// Fork detection
+// ---------------------------------------------------------------------------
+
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+static ATFORK: Once = Once::new();
+static ATFORK_ERRNO: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn after_fork_in_child() {
+    // Async-signal-safe: a lone atomic add.
+    FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A counter that goes up in the child at every `fork()`. The first call
+/// installs the `pthread_atfork` hook; a collector records the value when it
+/// opens its queue and rebuilds the queue when it sees another. An atomic load
+/// per wait is far cheaper than a `getpid()` syscall.
+///
+/// Fails only if the hook could not be installed (ENOMEM), since forks would
+/// then go unseen.
+pub(crate) fn fork_generation() -> Result<u64> {
+    ATFORK.call_once(|| {
+        // SAFETY: the handler is a plain `extern "C"` fn that only touches an
+        // atomic.
+        let ret = unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+        ATFORK_ERRNO.store(ret, Ordering::Relaxed);
+    });
+    match ATFORK_ERRNO.load(Ordering::Relaxed) {
+        0 => Ok(FORK_GENERATION.load(Ordering::Relaxed)),
+        errno => Err(Error::Os {
+            syscall: "pthread_atfork",
+            errno,
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Limits
+// ---------------------------------------------------------------------------
+
+/// The soft `RLIMIT_NOFILE`, or `None` when unlimited or unknown.
+pub(crate) fn open_file_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable rlimit.
+    let ret = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    if ret != 0 || lim.rlim_cur == libc::RLIM_INFINITY {
+        return None;
+    }
+    #[allow(clippy::useless_conversion)] // rlim_t is u64 on most targets, not all
+    u64::try_from(lim.rlim_cur).ok()
+}
+
+// ---------------------------------------------------------------------------
+// Socket pairs and watched files, shared by both backends
+// ---------------------------------------------------------------------------
+
+/// One socket pair: the collector writes into `writer`, and the queue reports
+/// `reader` readable and `writer` writable again once the byte is read.
+#[derive(Debug)]
+pub(crate) struct SocketPair {
+    pub(crate) reader: UnixStream,
+    pub(crate) writer: UnixStream,
+}
+
+/// Files in a private directory (mode 0700, unpredictable name, removed on
+/// drop) that the queue watches for writes.
+#[derive(Debug)]
+pub(crate) struct WatchedFiles {
+    // Field order matters: the files close before the directory goes.
+    pub(crate) files: Vec<File>,
+    pub(crate) paths: Vec<PathBuf>,
+    dir: Option<tempfile::TempDir>,
+}
+
+/// The event sources that are not timers.
+#[derive(Debug)]
+pub(crate) struct Sources {
+    pub(crate) sockets: Vec<SocketPair>,
+    pub(crate) files: WatchedFiles,
+    touches: u8,
+}
+
+impl Sources {
+    /// Makes the socket pairs and the watched files for `config`.
+    pub(crate) fn open(config: &KqueueEventsConfig) -> Result<Sources> {
+        let mut sockets = Vec::with_capacity(config.num_sockets);
+        for _ in 0..config.num_sockets {
+            // std makes both ends close-on-exec.
+            let (reader, writer) = UnixStream::pair().map_err(|e| os_error("socketpair", &e))?;
+            for end in [&reader, &writer] {
+                end.set_nonblocking(true)
+                    .map_err(|e| os_error("fcntl(O_NONBLOCK)", &e))?;
+            }
+            sockets.push(SocketPair { reader, writer });
+        }
+        let files = WatchedFiles::open(config)?;
+        Ok(Sources {
+            sockets,
+            files,
+            touches: 0,
+        })
+    }
+
+    /// Writes one byte into socket pair `i`. A full buffer is not an error:
+    /// the reader is readable then anyway.
+    pub(crate) fn poke_socket(&mut self, i: usize) -> Result<()> {
+        let Some(pair) = self.sockets.get_mut(i) else {
+            return Ok(());
+        };
+        match pair.writer.write(&[0x5a]) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+            Err(e) => Err(os_error("write", &e)),
+        }
+    }
+
+    /// Reads everything pending on the reading end of pair `i`.
+    pub(crate) fn drain_socket(&mut self, i: usize) -> Result<()> {
+        let Some(pair) = self.sockets.get_mut(i) else {
+            return Ok(());
+        };
+        let mut buf = [0u8; 64];
+        loop {
+            match pair.reader.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(_) => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(os_error("read", &e)),
+            }
+        }
+    }
+
+    /// Writes one byte into watched file `i`, which the queue reports as a
+    /// write (and, on kqueue, an attribute change).
+    pub(crate) fn touch_file(&mut self, i: usize) -> Result<()> {
+        let Some(file) = self.files.files.get(i) else {
+            return Ok(());
+        };
+        self.touches = self.touches.wrapping_add(1);
+        match file.write_at(&[self.touches], 0) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+            Err(e) => Err(os_error("pwrite", &e)),
+        }
+    }
+
+    /// Forked child: closes this process's copies of the fds but leaves the
+    /// directory, which the parent still uses and will remove.
+    pub(crate) fn abandon_after_fork(mut self) {
+        if let Some(dir) = self.files.dir.take() {
+            let _kept_for_parent = dir.keep();
+        }
+    }
+}
+
+impl WatchedFiles {
+    fn open(config: &KqueueEventsConfig) -> Result<WatchedFiles> {
+        let mut watched = WatchedFiles {
+            files: Vec::new(),
+            paths: Vec::new(),
+            dir: None,
+        };
+        if config.num_file_watchers == 0 {
+            return Ok(watched);
+        }
+        let parent = config
+            .temp_dir
+            .clone()
+            .unwrap_or_else(std::env::temp_dir);
+        // tempfile makes the directory with mode 0700 and a random name.
+        let dir = tempfile::Builder::new()
+            .prefix("kqseed-")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::TempDir {
+                path: parent.clone(),
+                errno: e.raw_os_error(),
+            })?;
+        for i in 0..config.num_file_watchers {
+            // The names are fixed, but inside a private directory nobody else
+            // can enter, so they cannot be raced.
+            let path = dir.path().join(format!("watch-{i}"));
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| os_error("open", &e))?;
+            watched.files.push(file);
+            watched.paths.push(path);
+        }
+        watched.dir = Some(dir);
+        Ok(watched)
+    }
+
+    /// The private directory, if there is one.
+    pub(crate) fn dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_ref().map(|d| d.path())
+    }
+
+    /// The fds of the watched files.
+    #[cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
+    pub(crate) fn fds(&self) -> impl Iterator<Item = BorrowedFd<'_>> {
+        self.files.iter().map(|f| f.as_fd())
+    }
+}
