@@ -18,7 +18,6 @@ pub struct ClockInfo {
     pub resolution_nanos: f64,
 }
 
-
 /// Events returned by the queue, by type.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EventCounts {
@@ -203,10 +202,9 @@ impl Collector {
         let timeout = self.config.timeout;
         let result = self.queue().and_then(|queue| queue.wait(timeout));
         let result = result.and_then(|wakeup| {
-            if wakeup.events.timer > 0 || self.config.timer_intervals.is_empty() {
-                if let Some(queue) = self.queue.as_mut() {
-                    self.stimulus.apply(&self.config, queue)?;
-                }
+            let wants_stimulus = wakeup.events.timer > 0 || self.config.timer_intervals.is_empty();
+            if let (true, Some(queue)) = (wants_stimulus, self.queue.as_mut()) {
+                self.stimulus.apply(&self.config, queue)?;
             }
             Ok(wakeup)
         });
@@ -287,7 +285,9 @@ impl Collector {
     /// The private directory of the watched files, if any (removed when the
     /// collector is dropped). For tests and diagnostics.
     pub fn watch_dir(&self) -> Option<&std::path::Path> {
-        self.queue.as_ref().and_then(|q| q.sources_ref().files.dir())
+        self.queue
+            .as_ref()
+            .and_then(|q| q.sources_ref().files.dir())
     }
 
     /// The queue's own fd: readable while an event is pending, so an async
@@ -319,7 +319,7 @@ pub fn detect_step(deltas: &[u64]) -> u64 {
     let mut divisors = Vec::new();
     let mut d = 1u64;
     while d.saturating_mul(d) <= median {
-        if median % d == 0 {
+        if median.is_multiple_of(d) {
             divisors.push(d);
             divisors.push(median / d);
         }
@@ -334,7 +334,7 @@ pub fn detect_step(deltas: &[u64]) -> u64 {
         if step == 1 {
             break;
         }
-        let multiples = zeros + nonzero.iter().filter(|&&d| d % step == 0).count();
+        let multiples = zeros + nonzero.iter().filter(|&&d| d.is_multiple_of(step)).count();
         if multiples >= needed {
             return step;
         }

@@ -91,8 +91,7 @@ impl KqueueEventsConfig {
     /// Returns the first problem found, naming the field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let err = |field, reason: String| Err(ConfigError { field, reason });
-        if self.timer_intervals.is_empty() && self.num_sockets == 0 && self.num_file_watchers == 0
-        {
+        if self.timer_intervals.is_empty() && self.num_sockets == 0 && self.num_file_watchers == 0 {
             return err(
                 "timer_intervals",
                 "no event source configured: every event count is zero".into(),
@@ -122,7 +121,10 @@ impl KqueueEventsConfig {
                     ),
                 );
             }
-            if let Some(j) = self.timer_intervals[..i].iter().position(|&o| o == interval) {
+            if let Some(j) = self.timer_intervals[..i]
+                .iter()
+                .position(|&o| o == interval)
+            {
                 return err(
                     "timer_intervals",
                     format!(
@@ -146,22 +148,17 @@ impl KqueueEventsConfig {
         if self.max_events == 0 || self.max_events > MAX_EVENTS_PER_WAIT {
             return err(
                 "max_events",
-                format!(
-                    "{} is outside 1..={MAX_EVENTS_PER_WAIT}",
-                    self.max_events
-                ),
+                format!("{} is outside 1..={MAX_EVENTS_PER_WAIT}", self.max_events),
             );
         }
         let needed = crate::sys::fds_needed(self) as u64;
-        if let Some(limit) = crate::sys::open_file_limit() {
-            if needed > limit {
-                return err(
-                    "num_sockets",
-                    format!(
-                        "the sources need {needed} file descriptors, more than the process may open (RLIMIT_NOFILE {limit})"
-                    ),
-                );
-            }
+        if let Some(limit) = crate::sys::open_file_limit().filter(|&limit| needed > limit) {
+            return err(
+                "num_sockets",
+                format!(
+                    "the sources need {needed} file descriptors, more than the process may open (RLIMIT_NOFILE {limit})"
+                ),
+            );
         }
         Ok(())
     }

@@ -16,7 +16,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration: `{}`: {}", self.field, self.reason)
+        write!(
+            f,
+            "invalid configuration: `{}`: {}",
+            self.field, self.reason
+        )
     }
 }
 
@@ -44,8 +48,9 @@ pub enum Error {
     TempDir {
         /// The parent directory that was tried.
         path: PathBuf,
-        /// The raw `errno`, where the OS gave one.
-        errno: Option<i32>,
+        /// What went wrong, e.g. `NotFound`, `PermissionDenied`,
+        /// `NotADirectory`.
+        kind: io::ErrorKind,
     },
     /// The event queue reported an error for one registered event
     /// (`EV_ERROR` on kqueue, `EPOLLERR` on epoll).
@@ -67,7 +72,6 @@ impl Error {
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
             Error::Os { errno, .. } | Error::Event { errno, .. } => Some(*errno),
-            Error::TempDir { errno, .. } => *errno,
             _ => None,
         }
     }
@@ -82,13 +86,12 @@ impl fmt::Display for Error {
                 "{syscall} failed: {} (errno {errno})",
                 io::Error::from_raw_os_error(*errno)
             ),
-            Error::TempDir { path, errno } => {
-                write!(f, "cannot make a private directory in {}", path.display())?;
-                if let Some(errno) = errno {
-                    write!(f, ": {}", io::Error::from_raw_os_error(*errno))?;
-                }
-                Ok(())
-            }
+            Error::TempDir { path, kind } => write!(
+                f,
+                "cannot make a private directory in {}: {}",
+                path.display(),
+                io::Error::from(*kind)
+            ),
             Error::Event { event, errno } => write!(
                 f,
                 "the event queue reported an error on a {event} event: {} (errno {errno})",
@@ -120,6 +123,7 @@ impl From<Error> for io::Error {
     fn from(e: Error) -> Self {
         let kind = match &e {
             Error::Config(_) => io::ErrorKind::InvalidInput,
+            Error::TempDir { kind, .. } => *kind,
             Error::WaitTimedOut { .. } => io::ErrorKind::TimedOut,
             _ => match e.raw_os_error() {
                 Some(code) if code != 0 => io::Error::from_raw_os_error(code).kind(),

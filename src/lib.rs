@@ -8,9 +8,11 @@ mod error;
 #[allow(unsafe_code)]
 mod sys;
 
-pub use collector::{ClockInfo, Collector, CollectorStats, EventCounts, Sample, detect_step, symbol};
+pub use collector::{
+    ClockInfo, Collector, CollectorStats, EventCounts, Sample, detect_step, symbol,
+};
 pub use config::{
-    KqueueEventsConfig, MAX_EVENTS_PER_WAIT, MAX_SOURCES_PER_TYPE, MAX_TIMEOUT,
-    MAX_TIMER_INTERVAL, MIN_TIMER_INTERVAL,
+    KqueueEventsConfig, MAX_EVENTS_PER_WAIT, MAX_SOURCES_PER_TYPE, MAX_TIMEOUT, MAX_TIMER_INTERVAL,
+    MIN_TIMER_INTERVAL,
 };
 pub use error::{ConfigError, Error, Result};

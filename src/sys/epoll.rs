@@ -176,7 +176,12 @@ impl EventQueue {
         match timer.read(&mut buf) {
             Ok(8) => Ok(u64::from_ne_bytes(buf)),
             Ok(_) => Ok(0),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
                 Ok(0)
             }
             Err(e) => Err(os_error("read(timerfd)", &e)),
@@ -275,7 +280,7 @@ fn inotify(paths: &[std::path::PathBuf]) -> Result<File> {
     for path in paths {
         let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| Error::TempDir {
             path: path.clone(),
-            errno: Some(libc::EINVAL),
+            kind: io::ErrorKind::InvalidInput,
         })?;
         // SAFETY: `c_path` is NUL-terminated and lives across the call.
         cvt("inotify_add_watch", unsafe {
@@ -287,4 +292,46 @@ fn inotify(paths: &[std::path::PathBuf]) -> Result<File> {
         })?;
     }
     Ok(inotify)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hung_up_socket_is_a_typed_event_error() {
+        let config = KqueueEventsConfig {
+            timer_intervals: vec![],
+            num_sockets: 1,
+            num_file_watchers: 0,
+            ..KqueueEventsConfig::default()
+        };
+        let mut queue = EventQueue::open(&config).expect("queue");
+        queue.sources().sockets[0]
+            .writer
+            .shutdown(std::net::Shutdown::Both)
+            .expect("shutdown");
+        let mut saw_error = false;
+        for _ in 0..4 {
+            match queue.wait(Duration::from_millis(100)) {
+                Err(Error::Event { event, .. }) => {
+                    assert_eq!(event, "socket");
+                    saw_error = true;
+                    break;
+                }
+                Ok(_) => continue,
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(saw_error, "a hung-up socket was not reported");
+    }
+
+    #[test]
+    fn inotify_records_are_counted_with_names() {
+        let header = size_of::<libc::inotify_event>();
+        let mut buf = vec![0u8; 2 * header + 16];
+        buf[12..16].copy_from_slice(&16u32.to_ne_bytes());
+        assert_eq!(count_inotify_records(&buf), 2);
+        assert_eq!(count_inotify_records(&buf[..header - 1]), 0);
+    }
 }

@@ -67,7 +67,9 @@ mod backend;
     target_os = "linux",
     target_os = "android",
 )))]
-compile_error!("kqseed supports kqueue (Apple, FreeBSD, NetBSD, OpenBSD, DragonFly) and epoll (Linux, Android) only");
+compile_error!(
+    "kqseed supports kqueue (Apple, FreeBSD, NetBSD, OpenBSD, DragonFly) and epoll (Linux, Android) only"
+);
 
 pub(crate) use backend::{EventQueue, NAME, fds_needed};
 pub(crate) use unix::{clock_info, fork_generation, open_file_limit};

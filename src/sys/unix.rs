@@ -5,7 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::Once;
@@ -82,7 +82,9 @@ mod clock {
             tv_nsec: 0,
         };
         // SAFETY: as in now_ticks; here the result is checked.
-        super::cvt("clock_getres", unsafe { libc::clock_getres(CLOCK.0, &mut ts) })?;
+        super::cvt("clock_getres", unsafe {
+            libc::clock_getres(CLOCK.0, &mut ts)
+        })?;
         let resolution_nanos = ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64;
         // SAFETY: as in now_ticks.
         super::cvt("clock_gettime", unsafe {
@@ -305,17 +307,17 @@ impl WatchedFiles {
         if config.num_file_watchers == 0 {
             return Ok(watched);
         }
-        let parent = config
-            .temp_dir
-            .clone()
-            .unwrap_or_else(std::env::temp_dir);
-        // tempfile makes the directory with mode 0700 and a random name.
+        let parent = config.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+        // A random name, and mode 0700 so nobody else can enter it.
         let dir = tempfile::Builder::new()
             .prefix("kqseed-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir_in(&parent)
             .map_err(|e| Error::TempDir {
                 path: parent.clone(),
-                errno: e.raw_os_error(),
+                // tempfile wraps the OS error and its errno out of reach; the
+                // kind survives.
+                kind: e.kind(),
             })?;
         for i in 0..config.num_file_watchers {
             // The names are fixed, but inside a private directory nobody else

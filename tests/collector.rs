@@ -1,0 +1,474 @@
+//! End-to-end tests of the collector on the real backend of this OS (epoll
+//! on Linux; kqueue under `--cfg kqseed_libkqueue` or on a BSD/Apple host).
+//!
+//! The tests in this file count the process's open fds, so they run one at a
+//! time (`SERIAL`), and the ones that change process-wide state (resource
+//! limits, `fork`) run in a child copy of this test binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use kqseed::{Collector, Error, KqueueEventsConfig};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Open fds of this process, or None where /proc is missing (BSD, macOS).
+fn open_fds() -> Option<usize> {
+    std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
+}
+
+/// A fresh, empty parent directory for the collector's private directory,
+/// so a test can see that nothing is left in it.
+fn scratch_parent(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kqseed-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn entries(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+/// Runs the test `name` again in a child process with `KQSEED_CHILD=name`,
+/// and asserts that it passed there.
+fn run_in_child(name: &str) {
+    let out = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env("KQSEED_CHILD", name)
+        .output()
+        .expect("spawn child test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "child run of {name} failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("child {name} ok")),
+        "child run of {name} did not reach its end:\n{stdout}"
+    );
+}
+
+fn in_child(name: &str) -> bool {
+    std::env::var("KQSEED_CHILD").is_ok_and(|v| v == name)
+}
+
+#[test]
+fn every_event_type_fires_and_deltas_are_nonzero() {
+    let _serial = serial();
+    let fds_before = open_fds();
+    let parent = scratch_parent("types");
+    let config = KqueueEventsConfig {
+        temp_dir: Some(parent.clone()),
+        ..KqueueEventsConfig::default()
+    };
+    let mut collector = Collector::new(config).expect("collector");
+    let watch_dir = collector
+        .watch_dir()
+        .expect("file watchers make a dir")
+        .to_path_buf();
+    assert!(watch_dir.starts_with(&parent));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&watch_dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "private directory must be 0700");
+    }
+    let deltas = collector.collect(5_000).expect("collect");
+    assert_eq!(deltas.len(), 5_000);
+    assert!(
+        deltas.iter().all(|&d| d > 0),
+        "a zero delta: the clock did not move"
+    );
+    let stats = *collector.stats();
+    assert_eq!(stats.samples, 5_000);
+    assert!(stats.events.timer > 0, "{stats:?}");
+    assert!(
+        stats.events.timer_expirations >= stats.events.timer,
+        "{stats:?}"
+    );
+    assert!(stats.events.socket_read > 0, "{stats:?}");
+    assert!(stats.events.socket_write > 0, "{stats:?}");
+    assert!(stats.events.file > 0, "{stats:?}");
+    assert_eq!(stats.timeouts, 0);
+    drop(collector);
+    assert!(!watch_dir.exists(), "private directory left behind");
+    assert_eq!(entries(&parent), 0);
+    assert_eq!(open_fds(), fds_before, "fd leaked");
+    std::fs::remove_dir_all(&parent).unwrap();
+}
+
+#[test]
+fn each_event_type_alone_produces_samples() {
+    let _serial = serial();
+    let base = KqueueEventsConfig {
+        timer_intervals: vec![],
+        num_sockets: 0,
+        num_file_watchers: 0,
+        ..KqueueEventsConfig::default()
+    };
+    let timers = KqueueEventsConfig {
+        timer_intervals: vec![Duration::from_micros(50), Duration::from_micros(65)],
+        ..base.clone()
+    };
+    let sockets = KqueueEventsConfig {
+        num_sockets: 2,
+        ..base.clone()
+    };
+    let files = KqueueEventsConfig {
+        num_file_watchers: 2,
+        ..base.clone()
+    };
+    for (name, config) in [("timers", timers), ("sockets", sockets), ("files", files)] {
+        let mut collector = Collector::new(config).expect(name);
+        collector.collect(1_000).expect(name);
+        let events = collector.stats().events;
+        match name {
+            "timers" => assert!(
+                events.timer > 0 && events.total() == events.timer,
+                "{events:?}"
+            ),
+            "sockets" => assert!(
+                events.socket_read > 0 && events.socket_write > 0 && events.timer == 0,
+                "{events:?}"
+            ),
+            _ => assert!(
+                events.file > 0 && events.file == events.total(),
+                "{events:?}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn wait_without_event_times_out_and_collector_stays_usable() {
+    let _serial = serial();
+    let config = KqueueEventsConfig {
+        timer_intervals: vec![Duration::from_secs(5)],
+        num_sockets: 1,
+        num_file_watchers: 0,
+        timeout: Duration::from_millis(5),
+        ..KqueueEventsConfig::default()
+    };
+    let mut collector = Collector::new(config).expect("collector");
+    for round in 1..=2 {
+        match collector.step() {
+            Err(Error::WaitTimedOut { timeout }) => assert_eq!(timeout, Duration::from_millis(5)),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert_eq!(collector.stats().timeouts, round);
+    }
+    assert_eq!(collector.stats().samples, 0);
+}
+
+#[test]
+fn config_errors_name_the_field() {
+    let ok = KqueueEventsConfig::default();
+    assert_eq!(ok.validate(), Ok(()));
+    let cases: Vec<(&str, KqueueEventsConfig)> = vec![
+        (
+            "timer_intervals",
+            KqueueEventsConfig {
+                timer_intervals: vec![],
+                num_sockets: 0,
+                num_file_watchers: 0,
+                ..ok.clone()
+            },
+        ),
+        (
+            "timer_intervals",
+            KqueueEventsConfig {
+                timer_intervals: vec![Duration::ZERO],
+                ..ok.clone()
+            },
+        ),
+        (
+            "timer_intervals",
+            KqueueEventsConfig {
+                timer_intervals: vec![Duration::from_micros(30), Duration::from_micros(30)],
+                ..ok.clone()
+            },
+        ),
+        (
+            "timer_intervals",
+            KqueueEventsConfig {
+                timer_intervals: vec![Duration::from_secs(3600)],
+                ..ok.clone()
+            },
+        ),
+        (
+            "timer_intervals",
+            KqueueEventsConfig {
+                timer_intervals: vec![Duration::from_nanos(10)],
+                ..ok.clone()
+            },
+        ),
+        (
+            "timeout",
+            KqueueEventsConfig {
+                timeout: Duration::ZERO,
+                ..ok.clone()
+            },
+        ),
+        (
+            "timeout",
+            KqueueEventsConfig {
+                timeout: Duration::from_secs(1 << 40),
+                ..ok.clone()
+            },
+        ),
+        (
+            "max_events",
+            KqueueEventsConfig {
+                max_events: 0,
+                ..ok.clone()
+            },
+        ),
+        (
+            "num_sockets",
+            KqueueEventsConfig {
+                num_sockets: 1000,
+                ..ok.clone()
+            },
+        ),
+        (
+            "num_file_watchers",
+            KqueueEventsConfig {
+                num_file_watchers: 65,
+                ..ok.clone()
+            },
+        ),
+    ];
+    for (field, config) in cases {
+        let err = config.validate().expect_err(field);
+        assert_eq!(err.field, field, "{err}");
+        match Collector::new(config) {
+            Err(Error::Config(e)) => assert_eq!(e, err),
+            other => panic!("expected a config error for {field}, got {other:?}"),
+        }
+        let io: std::io::Error = Error::Config(err).into();
+        assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
+    }
+}
+
+#[test]
+fn unusable_temp_dir_is_a_typed_error_and_leaks_nothing() {
+    let _serial = serial();
+    let fds_before = open_fds();
+    // A path below a regular file can never be a directory, even for root.
+    let file = std::env::temp_dir().join(format!("kqseed-test-notadir-{}", std::process::id()));
+    std::fs::write(&file, b"x").unwrap();
+    let bad = file.join("sub");
+    let config = KqueueEventsConfig {
+        temp_dir: Some(bad.clone()),
+        ..KqueueEventsConfig::default()
+    };
+    match Collector::new(config.clone()) {
+        Err(e @ Error::TempDir { .. }) => {
+            let Error::TempDir { path, kind } = &e else {
+                unreachable!()
+            };
+            assert_eq!(path, &bad);
+            assert_eq!(*kind, std::io::ErrorKind::NotADirectory);
+            assert!(e.to_string().contains(&bad.display().to_string()), "{e}");
+        }
+        other => panic!("expected a TempDir error, got {other:?}"),
+    }
+    assert_eq!(open_fds(), fds_before, "fd leaked after a failed open");
+    // Without file watchers the temp dir is never used.
+    let no_files = KqueueEventsConfig {
+        num_file_watchers: 0,
+        ..config
+    };
+    let mut collector = Collector::new(no_files).expect("no file watchers, no temp dir");
+    collector.collect(100).expect("collect");
+    assert!(collector.watch_dir().is_none());
+    drop(collector);
+    assert_eq!(open_fds(), fds_before);
+    std::fs::remove_file(&file).unwrap();
+}
+
+static SIGNALS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn count_signal(_: libc::c_int) {
+    SIGNALS.fetch_add(1, Ordering::Relaxed);
+}
+
+#[test]
+fn signals_interrupting_the_wait_are_retried() {
+    let _serial = serial();
+    // SAFETY: installs a handler that only bumps an atomic; no SA_RESTART,
+    // so the wait call really returns EINTR.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = count_signal as *const () as libc::sighandler_t;
+        action.sa_flags = 0;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
+            0
+        );
+    }
+    let config = KqueueEventsConfig {
+        // Slow timers, so most signals land while the thread waits.
+        timer_intervals: vec![Duration::from_micros(700), Duration::from_micros(900)],
+        ..KqueueEventsConfig::default()
+    };
+    let mut collector = Collector::new(config).expect("collector");
+    // SAFETY: pthread_self has no preconditions.
+    let target = unsafe { libc::pthread_self() } as usize;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let signaller = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut sent = 0u64;
+            while !done.load(Ordering::Relaxed) {
+                // SAFETY: the target thread outlives this loop (it joins us).
+                unsafe { libc::pthread_kill(target as libc::pthread_t, libc::SIGUSR1) };
+                sent += 1;
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            sent
+        })
+    };
+    let result = collector.collect(1_500);
+    done.store(true, Ordering::Relaxed);
+    let sent = signaller.join().unwrap();
+    let deltas = result.expect("signals must not fail the collector");
+    assert_eq!(deltas.len(), 1_500);
+    assert!(
+        SIGNALS.load(Ordering::Relaxed) > 100,
+        "only {} signals",
+        SIGNALS.load(Ordering::Relaxed)
+    );
+    assert!(sent > 100);
+    assert_eq!(collector.stats().timeouts, 0);
+}
+
+#[test]
+fn emfile_is_a_typed_error_and_leaks_nothing() {
+    if !in_child("emfile_is_a_typed_error_and_leaks_nothing") {
+        let _serial = serial();
+        return run_in_child("emfile_is_a_typed_error_and_leaks_nothing");
+    }
+    let parent = scratch_parent("emfile");
+    let config = KqueueEventsConfig {
+        num_sockets: 8,
+        temp_dir: Some(parent.clone()),
+        ..KqueueEventsConfig::default()
+    };
+    let open_now = open_fds().expect("/proc/self/fd") as u64;
+    // The config needs 23 fds on epoll and 19 on kqueue: a limit of 23 lets
+    // it pass validation but not open with stdio and friends already open.
+    assert!(open_now >= 4, "{open_now} fds open");
+    set_nofile(23);
+    let before = open_fds();
+    match Collector::new(config.clone()) {
+        Err(Error::Os { syscall, errno }) => {
+            assert!(
+                errno == libc::EMFILE || errno == libc::ENFILE,
+                "{syscall}: {errno}"
+            );
+        }
+        other => panic!("expected EMFILE, got {other:?}"),
+    }
+    assert_eq!(open_fds(), before, "fds leaked on EMFILE");
+    assert_eq!(entries(&parent), 0, "temp files left on EMFILE");
+    // A limit below what the config needs at all is a configuration error.
+    set_nofile(5);
+    match Collector::new(config) {
+        Err(Error::Config(e)) => assert!(e.reason.contains("RLIMIT_NOFILE"), "{e}"),
+        other => panic!("expected a config error, got {other:?}"),
+    }
+    std::fs::remove_dir_all(&parent).unwrap();
+    println!("child emfile_is_a_typed_error_and_leaks_nothing ok");
+}
+
+fn set_nofile(limit: u64) {
+    let lim = libc::rlimit {
+        rlim_cur: limit as libc::rlim_t,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: `lim` is a valid rlimit; lowering the soft limit is always allowed.
+    let ret = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
+    if ret != 0 {
+        // The hard limit may be finite: keep it.
+        let mut old = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: valid out-pointer.
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut old) };
+        let lim = libc::rlimit {
+            rlim_cur: limit as libc::rlim_t,
+            rlim_max: old.rlim_max,
+        };
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    }
+}
+
+#[test]
+fn forked_child_rebuilds_its_queue_and_parent_goes_on() {
+    if !in_child("forked_child_rebuilds_its_queue_and_parent_goes_on") {
+        let _serial = serial();
+        return run_in_child("forked_child_rebuilds_its_queue_and_parent_goes_on");
+    }
+    let mut collector = Collector::new(KqueueEventsConfig::default()).expect("collector");
+    collector.collect(200).expect("before fork");
+    let dir = collector.watch_dir().expect("dir").to_path_buf();
+    // SAFETY: the child only uses the collector and then _exits; this process
+    // runs a single test thread (--test-threads=1).
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let ok = collector.collect(500).is_ok()
+            && collector.stats().rebuilds == 1
+            && collector.watch_dir().is_some_and(|d| d != dir);
+        drop(collector);
+        // The child must not have removed the parent's directory.
+        let code = if ok && dir.exists() { 0 } else { 1 };
+        // SAFETY: ends the child without running the parent's destructors twice.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child failed: {status}"
+    );
+    assert!(dir.exists(), "the child removed the parent's directory");
+    collector.collect(500).expect("parent after fork");
+    assert_eq!(collector.stats().rebuilds, 0);
+    drop(collector);
+    assert!(!dir.exists());
+    println!("child forked_child_rebuilds_its_queue_and_parent_goes_on ok");
+}
+
+#[test]
+fn step_detection_finds_coarse_and_fine_clocks() {
+    // Multiples of 1 ms with a few odd ones: the step is 1 ms.
+    let mut deltas: Vec<u64> = (0..1000).map(|i| 1_000_000 * (1 + i % 7)).collect();
+    deltas[3] = 1_000_003;
+    assert_eq!(kqseed::detect_step(&deltas), 1_000_000);
+    // A 26-tick counter.
+    let deltas: Vec<u64> = (0..1000u64)
+        .map(|i| 26 * (1000 + (i * 7919) % 613))
+        .collect();
+    assert_eq!(kqseed::detect_step(&deltas), 26);
+    // Nanoseconds with dither: no step above 1.
+    let deltas: Vec<u64> = (0..1000u64).map(|i| 30_000 + (i * 7919) % 1013).collect();
+    assert_eq!(kqseed::detect_step(&deltas), 1);
+    assert_eq!(kqseed::detect_step(&[]), 1);
+    assert_eq!(kqseed::symbol(26 * 300, 26), 44);
+    assert_eq!(kqseed::symbol(5, 0), 5);
+}
