@@ -1,0 +1,63 @@
+//! Samples per second of the collector: the default configuration and each
+//! event type alone.
+//!
+//! `cargo bench --bench collector`. Criterion reports the time for a batch of
+//! `BATCH` samples and, from it, samples per second ("elem/s").
+
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use kqseed::{Collector, KqueueEventsConfig};
+
+const BATCH: usize = 1000;
+
+fn configs() -> Vec<(&'static str, KqueueEventsConfig)> {
+    let none = KqueueEventsConfig {
+        timer_intervals: vec![],
+        num_sockets: 0,
+        num_file_watchers: 0,
+        ..KqueueEventsConfig::default()
+    };
+    vec![
+        ("default", KqueueEventsConfig::default()),
+        (
+            "timers_only",
+            KqueueEventsConfig {
+                timer_intervals: KqueueEventsConfig::default().timer_intervals,
+                ..none.clone()
+            },
+        ),
+        (
+            "sockets_only",
+            KqueueEventsConfig {
+                num_sockets: 2,
+                ..none.clone()
+            },
+        ),
+        (
+            "files_only",
+            KqueueEventsConfig {
+                num_file_watchers: 2,
+                ..none
+            },
+        ),
+    ]
+}
+
+fn samples_per_second(c: &mut Criterion) {
+    let mut group = c.benchmark_group("collector");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(4));
+    for (name, config) in configs() {
+        let mut collector = Collector::new(config).expect("collector");
+        let mut deltas = vec![0u64; BATCH];
+        group.bench_function(name, |b| {
+            b.iter(|| collector.fill(&mut deltas).expect("collect"));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, samples_per_second);
+criterion_main!(benches);
