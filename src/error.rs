@@ -16,7 +16,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration: `{}`: {}", self.field, self.reason)
+        write!(
+            f,
+            "invalid configuration: `{}`: {}",
+            self.field, self.reason
+        )
     }
 }
 
@@ -60,6 +64,9 @@ pub enum Error {
         /// The configured timeout.
         timeout: Duration,
     },
+    /// A health test failed: which one, intermittent or permanent, and the
+    /// count that tripped it. No output was produced from the failing samples.
+    Health(crate::health::HealthFailure),
 }
 
 impl Error {
@@ -97,6 +104,7 @@ impl fmt::Display for Error {
             Error::WaitTimedOut { timeout } => {
                 write!(f, "no event arrived within the {timeout:?} wait timeout")
             }
+            Error::Health(e) => e.fmt(f),
         }
     }
 }

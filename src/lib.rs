@@ -3,5 +3,7 @@
 
 pub mod assess;
 mod error;
+pub mod health;
 
 pub use error::{ConfigError, Error, Result};
+pub use health::{HealthConfig, HealthFailure};
