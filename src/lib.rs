@@ -2,6 +2,7 @@
 #![deny(unsafe_code)]
 
 pub mod assess;
+pub mod conditioner;
 mod error;
 pub mod health;
 
