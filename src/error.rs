@@ -65,6 +65,9 @@ pub enum Error {
         /// The configured timeout.
         timeout: Duration,
     },
+    /// A health test failed: which one, intermittent or permanent, and the
+    /// count that tripped it. No output was produced from the failing samples.
+    Health(crate::health::HealthFailure),
 }
 
 impl Error {
@@ -100,6 +103,7 @@ impl fmt::Display for Error {
             Error::WaitTimedOut { timeout } => {
                 write!(f, "no event arrived within the {timeout:?} wait timeout")
             }
+            Error::Health(e) => e.fmt(f),
         }
     }
 }

@@ -3,8 +3,10 @@
 
 pub mod assess;
 mod collector;
+pub mod conditioner;
 mod config;
 mod error;
+pub mod health;
 #[allow(unsafe_code)]
 mod sys;
 
@@ -16,3 +18,4 @@ pub use config::{
     MIN_TIMER_INTERVAL,
 };
 pub use error::{ConfigError, Error, Result};
+pub use health::{HealthConfig, HealthFailure};
