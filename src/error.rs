@@ -16,7 +16,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration: `{}`: {}", self.field, self.reason)
+        write!(
+            f,
+            "invalid configuration: `{}`: {}",
+            self.field, self.reason
+        )
     }
 }
 
