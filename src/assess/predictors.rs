@@ -892,16 +892,16 @@ mod tests {
         }
     }
 
-    const PREDICTORS: [(&str, TallyFn, EstimateFn); 4] = [
-        ("MultiMCW", multi_mcw_tally, multi_mcw),
-        ("Lag", |d, _| lag_tally(d), lag),
-        ("MultiMMC", mmc_any, multi_mmc),
-        ("LZ78Y", lz_any, lz78y),
+    const PREDICTORS: [(&str, Estimator, TallyFn, EstimateFn); 4] = [
+        ("MultiMCW", Estimator::MultiMcw, multi_mcw_tally, multi_mcw),
+        ("Lag", Estimator::Lag, |d, _| lag_tally(d), lag),
+        ("MultiMMC", Estimator::MultiMmc, mmc_any, multi_mmc),
+        ("LZ78Y", Estimator::Lz78y, lz_any, lz78y),
     ];
 
     /// C, r, N exactly and H within 1e-6 relative of `ea_non_iid -vv`, for
-    /// every predictor on every reference data set. Returns the largest
-    /// relative entropy difference seen per predictor, for the report.
+    /// every predictor on every reference data set (run with `--nocapture`
+    /// to see the differences).
     #[test]
     fn matches_ea_non_iid_reference_outputs() {
         let dir = reference_dir();
@@ -910,20 +910,277 @@ mod tests {
             let text = std::fs::read_to_string(dir.join(format!("{file}.results.txt")))
                 .expect("reference results");
             for (label, data, k) in data_sets(&raw, bits) {
-                for (name, tally_fn, estimate_fn) in PREDICTORS {
+                for (name, estimator, tally_fn, _) in PREDICTORS {
                     let want = expected(&text, label, name);
                     let t = tally_fn(&data, k);
                     let what = format!("{file} {label} {name}");
                     assert_eq!(t.correct, want.c, "{what}: C");
                     assert_eq!(t.n, want.n, "{what}: N");
                     assert_eq!(t.longest_run + 1, want.r, "{what}: r");
-                    let e = estimate_fn(&data, k).expect("estimate");
+                    let e = t.estimate(estimator, k);
                     let rel = ((e.min_entropy - want.h) / want.h).abs();
                     eprintln!(
                         "{what}: H = {:.17} (NIST {:.17}), rel {rel:.2e}",
                         e.min_entropy, want.h
                     );
                     assert!(rel < 1e-6, "{what}: H = {} want {}", e.min_entropy, want.h);
+                }
+            }
+        }
+    }
+    /// A reproducible stream of test symbols (SplitMix64).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        /// `len` symbols in `0..k`, symbol 0 with probability about `p0`.
+        fn symbols(&mut self, len: usize, k: usize, p0: f64) -> Vec<u8> {
+            (0..len)
+                .map(|_| {
+                    let r = self.next();
+                    if k == 1 || ((r >> 11) as f64) < p0 * (1u64 << 53) as f64 {
+                        0
+                    } else {
+                        (1 + (self.next() % (k as u64 - 1))) as u8
+                    }
+                })
+                .collect()
+        }
+    }
+
+    /// MultiMCW done the slow, obvious way: recount every window at every
+    /// step, with the tool's tie and scoreboard rules.
+    fn naive_mcw(data: &[u8]) -> Tally {
+        let mut tally = Tally::new(data.len() - 63);
+        let mut scoreboard = [0u64; 4];
+        let mut winner = 0;
+        for i in 63..data.len() {
+            let mut frequent = [None; 4];
+            for (j, &w) in MCW_WINDOWS.iter().enumerate() {
+                if i >= w {
+                    let window = &data[i - w..i];
+                    let mut counts = [0u32; 256];
+                    for &s in window {
+                        counts[usize::from(s)] += 1;
+                    }
+                    let max = counts.iter().copied().max().unwrap_or(0);
+                    // Most recent among the most common.
+                    frequent[j] = window
+                        .iter()
+                        .rev()
+                        .find(|&&s| counts[usize::from(s)] == max)
+                        .copied();
+                }
+            }
+            tally.record(frequent[winner] == Some(data[i]));
+            for j in 0..4 {
+                if frequent[j] == Some(data[i]) {
+                    scoreboard[j] += 1;
+                    if scoreboard[j] >= scoreboard[winner] {
+                        winner = j;
+                    }
+                }
+            }
+        }
+        tally
+    }
+
+    /// Lag done the obvious way: score lags 1..=128 from the shortest up,
+    /// the winner moving on every new score >= the highest so far.
+    fn naive_lag(data: &[u8]) -> Tally {
+        let mut tally = Tally::new(data.len() - 1);
+        let mut scoreboard = [0u64; LAG_DEPTH];
+        let (mut winner, mut high) = (0usize, 0u64);
+        for i in 1..data.len() {
+            tally.record(data[i - winner - 1] == data[i]);
+            for d in 1..=LAG_DEPTH.min(i) {
+                if data[i - d] == data[i] {
+                    scoreboard[d - 1] += 1;
+                    if scoreboard[d - 1] >= high {
+                        winner = d - 1;
+                        high = scoreboard[d - 1];
+                    }
+                }
+            }
+        }
+        tally
+    }
+
+    #[test]
+    fn mcw_and_lag_match_naive_versions() {
+        let mut rng = Rng(11);
+        for (k, p0, len) in [
+            (2, 0.5, 9000),
+            (2, 0.8, 9000),
+            (3, 0.4, 9000),
+            (7, 0.3, 7000),
+            (256, 0.0, 6000),
+            (256, 0.25, 6000),
+            (256, 0.9, 6000),
+        ] {
+            let data = rng.symbols(len, k, p0);
+            assert_eq!(
+                multi_mcw_tally(&data, k),
+                naive_mcw(&data),
+                "MCW k={k} p0={p0}"
+            );
+            assert_eq!(lag_tally(&data), naive_lag(&data), "Lag k={k} p0={p0}");
+        }
+        // Lag over more than 2^bits of scores and with long exact ties.
+        let mut data = rng.symbols(3000, 4, 0.5);
+        data.extend(std::iter::repeat_n([1u8, 2, 3], 2000).flatten());
+        assert_eq!(lag_tally(&data), naive_lag(&data));
+    }
+
+    /// The hash-map code (any alphabet) and the flat-table code (bits) are
+    /// written separately; on binary data they must agree, also once the
+    /// MultiMMC order-15 table and the LZ78Y dictionary are full.
+    #[test]
+    fn binary_and_general_dictionaries_agree() {
+        let mut rng = Rng(5);
+        for (len, p0) in [
+            (300_000, 0.5),
+            (50_000, 0.9),
+            (20, 0.5),
+            (3, 0.5),
+            (18, 0.5),
+        ] {
+            let data = rng.symbols(len, 2, p0);
+            assert_eq!(
+                multi_mmc_binary_tally(&data),
+                multi_mmc_tally(&data),
+                "MMC len={len}"
+            );
+            if len >= 18 {
+                assert_eq!(
+                    lz78y_binary_tally(&data),
+                    lz78y_tally(&data),
+                    "LZ78Y len={len}"
+                );
+            }
+        }
+    }
+
+    fn all(data: &[u8], k: usize) -> Vec<Result<Estimate, AssessError>> {
+        PREDICTORS.iter().map(|(_, _, _, f)| f(data, k)).collect()
+    }
+
+    #[test]
+    fn too_short_or_invalid_input_is_an_error() {
+        for (name, _, _, f) in PREDICTORS {
+            let needed = match name {
+                "MultiMCW" => 4096,
+                "Lag" | "MultiMMC" => 3,
+                _ => 18,
+            };
+            let short = vec![0u8; needed - 1];
+            match f(&short, 2) {
+                Err(AssessError::TooFewSamples { needed: n, got, .. }) => {
+                    assert_eq!((n, got), (needed, needed - 1), "{name}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+            assert!(f(&vec![0u8; needed], 2).is_ok(), "{name}");
+            assert_eq!(f(&[], 2), Err(AssessError::Empty), "{name}");
+            let mut wide = vec![1u8; needed];
+            wide[needed / 2] = 2;
+            assert_eq!(
+                f(&wide, 2),
+                Err(AssessError::SymbolTooWide {
+                    index: needed / 2,
+                    value: 2,
+                    bits: 1
+                }),
+                "{name}"
+            );
+        }
+        match lag(&[0, 1], 2) {
+            Err(AssessError::TooFewSamples { estimator, .. }) => {
+                assert_eq!(estimator, Estimator::Lag)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn constant_data_has_no_entropy() {
+        for k in [1, 2, 3, 256] {
+            for symbol in [0u8, (k - 1) as u8] {
+                let data = vec![symbol; 5000];
+                for (e, (name, ..)) in all(&data, k).into_iter().zip(PREDICTORS) {
+                    let e = e.expect("estimate");
+                    assert_eq!(e.p_max, 1.0, "{name} k={k}");
+                    assert_eq!(e.min_entropy, 0.0, "{name} k={k}");
+                }
+            }
+        }
+    }
+
+    /// Periodic data: Lag and MultiMMC find any period up to their depth.
+    /// LZ78Y follows the context with the highest count, so it finds a
+    /// period only when every context of one symbol already determines the
+    /// next (all symbols of the period distinct); with a repeated symbol its
+    /// short, frequent contexts outvote the long, exact ones.
+    #[test]
+    fn periodic_data_is_predicted() {
+        let periodic = |pattern: &[u8], len: usize| -> Vec<u8> {
+            pattern.iter().copied().cycle().take(len).collect()
+        };
+        let distinct = periodic(&[3, 1, 4, 5, 9, 2, 6], 20_000);
+        let repeated = periodic(&[3, 1, 4, 1, 5, 9, 2], 20_000);
+        let bits7 = periodic(&[0, 0, 1, 0, 1, 1, 1], 100_000);
+        let bits16 = periodic(&[0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0], 100_000);
+        let bits2 = periodic(&[0, 1], 100_000);
+        let h = |f: EstimateFn, data: &[u8], k: usize| f(data, k).expect("estimate").min_entropy;
+        for (data, k) in [(&distinct, 10), (&repeated, 10), (&bits7, 2), (&bits16, 2)] {
+            assert!(h(lag, data, k) < 0.01, "Lag k={k}");
+            assert!(h(multi_mmc, data, k) < 0.01, "MultiMMC k={k}");
+        }
+        for (data, k) in [(&distinct, 10), (&bits2, 2)] {
+            assert!(h(lz78y, data, k) < 0.01, "LZ78Y k={k}");
+        }
+        assert!(h(lz78y, &repeated, 10) > 0.1);
+        // MultiMCW predicts the most common symbol, not the pattern: on
+        // alternating bits every (odd) window's majority is the symbol that
+        // just came, which is always wrong. C = 0: the 1/k floor, 1 bit.
+        let alternating: Vec<u8> = (0..10_000).map(|i| (i % 2) as u8).collect();
+        assert_eq!(multi_mcw_tally(&alternating, 2).correct, 0);
+        assert_eq!(
+            multi_mcw(&alternating, 2).expect("estimate").min_entropy,
+            1.0
+        );
+        // ... and with a dominant symbol it is right exactly when that comes.
+        let dominant: Vec<u8> = [5u8, 5, 5, 5, 2]
+            .iter()
+            .copied()
+            .cycle()
+            .take(10_000)
+            .collect();
+        let fives = dominant[63..].iter().filter(|&&s| s == 5).count() as u64;
+        assert_eq!(multi_mcw_tally(&dominant, 6).correct, fives);
+    }
+
+    /// Many small and odd inputs: never a panic, and every estimate lies in
+    /// [0, log2 k].
+    #[test]
+    fn no_panics_and_estimates_in_range() {
+        let mut rng = Rng(99);
+        for k in [1usize, 2, 3, 5, 16, 255, 256] {
+            for len in [1usize, 2, 3, 4, 17, 18, 19, 40, 200, 4095, 4096, 4097, 6000] {
+                for p0 in [0.0, 0.5, 0.99] {
+                    let data = rng.symbols(len, k, p0);
+                    for e in all(&data, k).into_iter().flatten() {
+                        assert!(e.p_max > 0.0 && e.p_max <= 1.0, "{e:?}");
+                        assert!(e.min_entropy >= 0.0, "{e:?}");
+                        assert!(e.min_entropy <= (k as f64).log2() + 1e-12, "{e:?}");
+                    }
                 }
             }
         }
