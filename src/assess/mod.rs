@@ -32,12 +32,14 @@ pub mod collision;
 pub mod compression;
 pub mod markov;
 pub mod mcv;
+pub mod predictors;
 pub mod tuple;
 
 pub use collision::collision;
 pub use compression::compression;
 pub use markov::markov;
 pub use mcv::{McvDetail, mcv, mcv_detail};
+pub use predictors::{lag, lz78y, multi_mcw, multi_mmc};
 pub use tuple::{lrs, t_tuple, t_tuple_and_lrs};
 
 /// `Z_alpha` for the 99% upper confidence bounds of SP 800-90B section 6.3
@@ -506,7 +508,18 @@ fn run_predictors(
     out: &mut Vec<Estimate>,
     skipped: &mut Vec<Skipped>,
 ) -> Result<(), AssessError> {
-    let _ = (data, k, data_set, wanted, out, skipped);
+    type Predictor = fn(&[u8], usize) -> Result<Estimate, AssessError>;
+    let predictors: [(Estimator, Predictor); 4] = [
+        (Estimator::MultiMcw, multi_mcw),
+        (Estimator::Lag, lag),
+        (Estimator::MultiMmc, multi_mmc),
+        (Estimator::Lz78y, lz78y),
+    ];
+    for (estimator, run) in predictors {
+        if wanted.contains(&estimator) {
+            run_one(out, skipped, data_set, run(data, k))?;
+        }
+    }
     Ok(())
 }
 
@@ -649,7 +662,6 @@ pub fn assess_with(
 /// `q = 1-p` and `x` is the fixed point of `x = 1 + q * p^r * x^(r+1)`; like the
 /// tool, it is only searched for when it could raise the result.
 /// `H = -log2(max(1/k, P'_global, P_local))`.
-#[allow(dead_code, reason = "used by predictors.rs, which lands separately")]
 pub(crate) fn predictor_estimate(
     estimator: Estimator,
     correct: u64,
@@ -692,20 +704,26 @@ pub(crate) fn predictor_estimate(
 /// `p`, contain no run of `r` successes (SP 800-90B 6.3.7 step 9), in the
 /// closed form `(1 - p*x) / ((r+1 - r*x) * q * x^(N+1))`.
 ///
-/// `x` is found by fixed-point iteration from 1, at most 66 rounds, until it
-/// stops growing by more than one ulp-ish relative step: the same rule as
-/// `ea_non_iid`, which however iterates in 80-bit `long double`.
+/// `x` is the fixed point of `x = 1 + q·p^r·x^(r+1)` near 1, iterated from 1
+/// for at most 66 rounds as in `ea_non_iid`. The tool works in 80-bit
+/// `long double`; to keep its digits in `f64` this tracks `δ = x − 1` (tiny
+/// for long runs) and uses `ln_1p`, so `(N+1)·ln x` loses nothing to
+/// cancellation. Iteration stops once `δ` no longer grows by more than a
+/// relative `f64::EPSILON`.
 fn local_log_probability(p: f64, r: f64, n: f64) -> f64 {
     let q = 1.0 - p;
-    let mut x = 1.0f64;
-    let mut last = 0.0f64;
-    let mut i = 0;
-    while i <= 65 && (x - last) > f64::EPSILON * x {
-        last = x;
-        x = 1.0 + q * p.powf(r) * x.powf(r + 1.0);
-        i += 1;
+    let coefficient = q * p.powf(r);
+    let mut delta = 0.0f64;
+    for round in 0..=65 {
+        let next = coefficient * ((r + 1.0) * delta.ln_1p()).exp();
+        let grew = next - delta;
+        delta = next;
+        if round > 0 && grew <= f64::EPSILON * delta {
+            break;
+        }
     }
-    (1.0 - p * x).ln() - ((r + 1.0 - r * x) * q).ln() - (n + 1.0) * x.ln()
+    // (1 - p·x) = q - p·δ; (r+1 - r·x) = 1 - r·δ.
+    (q - p * delta).ln() - ((-r * delta).ln_1p() + q.ln()) - (n + 1.0) * delta.ln_1p()
 }
 
 /// `a` and `b` equal "enough" for the bisection's stop rule: within
