@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::{AssessError, Estimate, Estimator, predictor_estimate};
 
@@ -165,18 +165,14 @@ impl Tally {
         }
     }
 
-    fn hit(&mut self) {
-        self.correct += 1;
-        self.run += 1;
-        self.longest_run = self.longest_run.max(self.run);
-    }
-
-    fn miss(&mut self) {
-        self.run = 0;
-    }
-
+    /// Counts one prediction. Written without branches: on random data the
+    /// outcome is a coin flip the CPU cannot predict.
+    #[inline(always)]
     fn record(&mut self, correct: bool) {
-        if correct { self.hit() } else { self.miss() }
+        let c = u64::from(correct);
+        self.correct += c;
+        self.run = (self.run + 1) * c;
+        self.longest_run = self.longest_run.max(self.run);
     }
 
     fn estimate(self, estimator: Estimator, k: usize) -> Estimate {
@@ -463,86 +459,153 @@ impl Hasher for FoldHasher {
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FoldHasher>>;
 
-/// The followers of many contexts (the tool's `PostfixDictionary`s): for
-/// each context id the count of each follower seen, and the current best
-/// follower. Contexts get dense ids so a (context, follower) pair packs into
-/// one `u64` key.
-#[derive(Default)]
-struct Followers {
-    /// Per context id: (best follower, its count).
-    best: Vec<(u8, u64)>,
-    /// `(context id << 8) | follower` -> count.
-    counts: FastMap<u64, u64>,
+/// A context of up to 8 or up to 16 symbols packed one byte per symbol,
+/// most recent in the low byte. Two sizes keep the short contexts' maps
+/// small: a `u128` key would be 16-byte aligned and double their buckets.
+trait ContextKey: Copy + Eq + Hash {
+    /// The last `len` symbols of `history`.
+    fn last(history: u128, len: usize) -> Self;
 }
 
-impl Followers {
-    fn new_context(&mut self) -> u32 {
-        self.best.push((0, 0));
-        // At most 16 * 100,000 (MultiMMC) or 65,536 (LZ78Y) contexts.
-        (self.best.len() - 1) as u32
-    }
-
-    /// The most frequent follower of `id` and its count.
-    fn predict(&self, id: u32) -> (u8, u64) {
-        self.best[id as usize]
-    }
-
-    /// Counts `y` after context `id`. A follower not yet seen is added only
-    /// when `make_new`; returns whether it was. Ties for the best follower
-    /// go to the larger symbol, as in the tool.
-    fn increment(&mut self, id: u32, y: u8, make_new: bool) -> bool {
-        let key = (u64::from(id) << 8) | u64::from(y);
-        let (count, added) = match self.counts.entry(key) {
-            Entry::Occupied(mut e) => {
-                *e.get_mut() += 1;
-                (*e.get(), false)
-            }
-            Entry::Vacant(e) => {
-                if !make_new {
-                    return false;
-                }
-                e.insert(1);
-                (1, true)
-            }
-        };
-        let best = &mut self.best[id as usize];
-        if count > best.1 || (count == best.1 && y > best.0) {
-            *best = (y, count);
+impl ContextKey for u64 {
+    fn last(history: u128, len: usize) -> Self {
+        // Only used for len <= 8.
+        let h = history as u64;
+        if len >= 8 {
+            h
+        } else {
+            h & ((1u64 << (8 * len)) - 1)
         }
-        added
     }
 }
 
-/// The low `len` bytes of a packed history (the last `len` symbols).
-fn context(history: u128, len: usize) -> u128 {
-    if len >= 16 {
-        history
-    } else {
-        history & ((1u128 << (8 * len)) - 1)
+/// Up to 16 symbols as two `u64`s (8-byte aligned, unlike `u128`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Wide {
+    low: u64,
+    high: u64,
+}
+
+impl Hash for Wide {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u128(u128::from(self.low) | (u128::from(self.high) << 64));
     }
+}
+
+impl ContextKey for Wide {
+    fn last(history: u128, len: usize) -> Self {
+        let h = if len >= 16 {
+            history
+        } else {
+            history & ((1u128 << (8 * len)) - 1)
+        };
+        Wide {
+            low: h as u64,
+            high: (h >> 64) as u64,
+        }
+    }
+}
+
+/// What a context carries: a dense id (for the follower counts) and its
+/// most frequent follower so far (the tool's `PostfixDictionary` state).
+#[derive(Clone, Copy)]
+struct ContextInfo {
+    /// `id << 8 | best follower`; ids stay below 2^24 (at most 100,000
+    /// contexts per MultiMMC order, 65,536 in all for LZ78Y).
+    id_best: u32,
+    best_count: u32,
+}
+
+impl ContextInfo {
+    fn new(id: usize) -> Self {
+        ContextInfo {
+            id_best: (id as u32) << 8,
+            best_count: 0,
+        }
+    }
+
+    fn best(self) -> u8 {
+        self.id_best as u8
+    }
+}
+
+/// The contexts of one length and the counts of their followers.
+struct ContextTable<K> {
+    contexts: FastMap<K, ContextInfo>,
+    /// `(context id << 8) | follower` -> count (saturating `u32`: only more
+    /// than 4 billion samples could reach the limit).
+    counts: FastMap<u32, u32>,
+}
+
+impl<K: ContextKey> ContextTable<K> {
+    fn with_capacity(n: usize) -> Self {
+        ContextTable {
+            contexts: FastMap::with_capacity_and_hasher(n, Default::default()),
+            counts: FastMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
+    /// Finds or makes context `ctx` and counts follower `y` after it
+    /// (always allowed to add the follower).
+    fn add(&mut self, ctx: K, y: u8) {
+        let next_id = self.contexts.len();
+        let info = self
+            .contexts
+            .entry(ctx)
+            .or_insert_with(|| ContextInfo::new(next_id));
+        count_follower(&mut self.counts, info, y, true);
+    }
+}
+
+/// Counts follower `y` of the context `info`. A follower not yet seen is
+/// added only when `make_new`; returns whether it was. Ties for the best
+/// follower go to the larger symbol, as in the tool.
+fn count_follower(
+    counts: &mut FastMap<u32, u32>,
+    info: &mut ContextInfo,
+    y: u8,
+    make_new: bool,
+) -> bool {
+    let key = (info.id_best & !0xff) | u32::from(y);
+    let (count, added) = match counts.entry(key) {
+        Entry::Occupied(mut e) => {
+            let c = e.get_mut();
+            *c = c.saturating_add(1);
+            (*c, false)
+        }
+        Entry::Vacant(e) => {
+            if !make_new {
+                return false;
+            }
+            e.insert(1);
+            (1, true)
+        }
+    };
+    if count > info.best_count || (count == info.best_count && y > info.best()) {
+        info.id_best = (info.id_best & !0xff) | u32::from(y);
+        info.best_count = count;
+    }
+    added
 }
 
 /// The MultiMMC scoreboard step shared by both data layouts: sub-predictor
-/// `d` predicted `prediction` for `y`.
+/// `d` made a prediction, right or wrong. A right one whose score reaches the
+/// winner's takes over (for the next step); only the winner of the step's
+/// start counts towards `C` and the run.
+#[inline(always)]
 fn mmc_score(
     d: usize,
-    prediction: u8,
-    y: u8,
+    correct: bool,
     cur_winner: usize,
     scoreboard: &mut [u64; MMC_DEPTH],
     winner: &mut usize,
     tally: &mut Tally,
 ) {
-    if prediction == y {
-        scoreboard[d] += 1;
-        if scoreboard[d] >= scoreboard[*winner] {
-            *winner = d;
-        }
-        if d == cur_winner {
-            tally.hit();
-        }
-    } else if d == cur_winner {
-        tally.miss();
+    scoreboard[d] += u64::from(correct);
+    let takes_over = correct & (scoreboard[d] >= scoreboard[*winner]);
+    *winner = if takes_over { d } else { *winner };
+    if d == cur_winner {
+        tally.record(correct);
     }
 }
 
@@ -550,23 +613,62 @@ fn mmc_score(
 // 6.3.9 MultiMMC
 // ---------------------------------------------------------------------------
 
-/// MultiMMC on symbols up to 8 bits: one context map per order, contexts
-/// packed one byte per symbol (most recent in the low byte) into a `u128`.
+/// One MultiMMC order at one step: predicts with context `ctx` (looked up
+/// only when `look`), then counts `y` after it. Returns whether the context
+/// was found and, if so, whether its prediction was right.
+fn mmc_order<K: ContextKey>(
+    table: &mut ContextTable<K>,
+    ctx: K,
+    look: bool,
+    y: u8,
+    entries: &mut u64,
+) -> Option<bool> {
+    let room = *entries < MMC_MAX_ENTRIES;
+    if look && let Some(info) = table.contexts.get_mut(&ctx) {
+        let correct = info.best() == y;
+        if count_follower(&mut table.counts, info, y, room) {
+            *entries += 1;
+        }
+        return Some(correct);
+    }
+    if room {
+        // The tool's `M[d][x]` finds or makes the context, then counts the
+        // follower as a new entry (even if it was there: that cannot happen
+        // unless a shorter order ran out of room first).
+        table.add(ctx, y);
+        *entries += 1;
+    }
+    None
+}
+
+/// MultiMMC on symbols up to 8 bits: one context table per order.
 fn multi_mmc_tally(data: &[u8]) -> Tally {
+    const SHORT: usize = 8;
     let n = data.len() - 2;
     let mut tally = Tally::new(n);
-    let mut contexts: Vec<FastMap<u128, u32>> =
-        (0..MMC_DEPTH).map(|_| FastMap::default()).collect();
-    let mut followers = Followers::default();
+    // No order holds more than 100,000 (context, follower) entries, nor
+    // more than one per step: size the maps once, no rehashing.
+    let capacity = n.min(MMC_MAX_ENTRIES as usize) + 1;
+    let mut short: Vec<ContextTable<u64>> = (0..SHORT)
+        .map(|_| ContextTable::with_capacity(capacity))
+        .collect();
+    let mut long: Vec<ContextTable<Wide>> = (SHORT..MMC_DEPTH)
+        .map(|_| ContextTable::with_capacity(capacity))
+        .collect();
     let mut entries = [0u64; MMC_DEPTH];
 
     // The tool seeds order d with (data[0..=d], data[d+1]).
     let mut history = 0u128;
     for d in 0..MMC_DEPTH.min(n) {
         history = (history << 8) | u128::from(data[d]);
-        let id = followers.new_context();
-        contexts[d].insert(history, id);
-        followers.increment(id, data[d + 1], true);
+        let y = data[d + 1];
+        if d < SHORT {
+            let t = &mut short[d];
+            t.add(u64::last(history, d + 1), y);
+        } else {
+            let t = &mut long[d - SHORT];
+            t.add(Wide::last(history, d + 1), y);
+        }
         entries[d] = 1;
     }
 
@@ -575,39 +677,28 @@ fn multi_mmc_tally(data: &[u8]) -> Tally {
     history = u128::from(data[1]);
     for (i, &y) in data.iter().enumerate().skip(2) {
         let cur_winner = winner;
-        let mut found: Option<u32> = None;
-        // Order d uses the d + 1 symbols data[i-d-1..i].
+        // Order d uses the d + 1 symbols data[i-d-1..i]. Once a shorter
+        // context was missing, the tool does not look the longer ones up
+        // (they cannot be there either).
+        let mut look = true;
         for d in 0..MMC_DEPTH.min(i - 1) {
-            let ctx = context(history, d + 1);
-            let room = entries[d] < MMC_MAX_ENTRIES;
-            // Once a shorter context was missing, the tool does not look the
-            // longer ones up (they cannot be there either).
-            if d == 0 || found.is_some() {
-                found = contexts[d].get(&ctx).copied();
-            }
-            if let Some(id) = found {
-                let (prediction, _) = followers.predict(id);
+            let outcome = if d < SHORT {
+                let ctx = u64::last(history, d + 1);
+                mmc_order(&mut short[d], ctx, look, y, &mut entries[d])
+            } else {
+                let ctx = Wide::last(history, d + 1);
+                mmc_order(&mut long[d - SHORT], ctx, look, y, &mut entries[d])
+            };
+            look = outcome.is_some();
+            if let Some(correct) = outcome {
                 mmc_score(
                     d,
-                    prediction,
-                    y,
+                    correct,
                     cur_winner,
                     &mut scoreboard,
                     &mut winner,
                     &mut tally,
                 );
-                if followers.increment(id, y, room) {
-                    entries[d] += 1;
-                }
-            } else if room {
-                // The tool's `M[d][x]` finds or makes the context, then counts
-                // the follower as a new entry.
-                let id = match contexts[d].entry(ctx) {
-                    Entry::Occupied(e) => *e.get(),
-                    Entry::Vacant(e) => *e.insert(followers.new_context()),
-                };
-                followers.increment(id, y, true);
-                entries[d] += 1;
             }
         }
         history = (history << 8) | u128::from(y);
@@ -615,20 +706,31 @@ fn multi_mmc_tally(data: &[u8]) -> Tally {
     tally
 }
 
+/// Where the binary tables of contexts of `len` bits start, all lengths
+/// 1..=16 sharing one flat table of 2^len (context) x 2 (follower) counts.
+fn bit_table_base(len: usize) -> usize {
+    (1usize << len) - 2
+}
+
+/// The last `len` bits of a history (most recent bit in bit 0).
+fn bit_context(history: usize, len: usize) -> usize {
+    history & ((1usize << len) - 1)
+}
+
 /// MultiMMC on bits: order d's counts live in a flat table of 2^(d+1)
-/// contexts (the last d + 1 bits, most recent in bit 0) x 2 followers.
+/// contexts (the last d + 1 bits) x 2 followers. Counts are `u32` to keep
+/// the table (1 MiB) in cache; they saturate, which would only matter past
+/// 4 billion samples.
 fn multi_mmc_binary_tally(data: &[u8]) -> Tally {
     let n = data.len() - 2;
     let mut tally = Tally::new(n);
-    let mut tables: Vec<Vec<[u64; 2]>> = (0..MMC_DEPTH)
-        .map(|d| vec![[0u64; 2]; 1usize << (d + 1)])
-        .collect();
+    let mut table = vec![[0u32; 2]; bit_table_base(MMC_DEPTH + 1)];
     let mut entries = [0u64; MMC_DEPTH];
 
     let mut history = 0usize;
     for d in 0..MMC_DEPTH.min(n) {
         history = (history << 1) | usize::from(data[d] & 1);
-        tables[d][history][usize::from(data[d + 1] & 1)] = 1;
+        table[bit_table_base(d + 1) + history][usize::from(data[d + 1] & 1)] = 1;
         entries[d] = 1;
     }
 
@@ -641,31 +743,25 @@ fn multi_mmc_binary_tally(data: &[u8]) -> Tally {
         let cur_winner = winner;
         let mut found = false;
         let mut prediction = 0u8;
-        for (d, table) in tables.iter_mut().enumerate().take(i - 1) {
-            let entry = &mut table[history & ((1usize << (d + 1)) - 1)];
+        for d in 0..MMC_DEPTH.min(i - 1) {
+            let entry = &mut table[bit_table_base(d + 1) + bit_context(history, d + 1)];
             let room = entries[d] < MMC_MAX_ENTRIES;
             if d == 0 || found {
                 // Ties predict 1 (the larger symbol), as the tool does.
-                let count;
-                (prediction, count) = if entry[0] > entry[1] {
-                    (0, entry[0])
-                } else {
-                    (1, entry[1])
-                };
-                found = count != 0;
+                prediction = u8::from(entry[1] >= entry[0]);
+                found = (entry[0] | entry[1]) != 0;
             }
             if found {
                 mmc_score(
                     d,
-                    prediction,
-                    y,
+                    prediction == y,
                     cur_winner,
                     &mut scoreboard,
                     &mut winner,
                     &mut tally,
                 );
                 if entry[yi] != 0 {
-                    entry[yi] += 1;
+                    entry[yi] = entry[yi].saturating_add(1);
                 } else if room {
                     entry[yi] = 1;
                     entries[d] += 1;
@@ -686,13 +782,46 @@ fn multi_mmc_binary_tally(data: &[u8]) -> Tally {
 // 6.3.10 LZ78Y
 // ---------------------------------------------------------------------------
 
-/// LZ78Y on symbols up to 8 bits: one context map per length, one shared
+/// One LZ78Y context length at one step: if `ctx` is known, offers its
+/// best follower as the prediction (when its count beats `best_count`) and
+/// counts `y`; otherwise adds it while the dictionary has room.
+fn lz78y_length<K: ContextKey>(
+    table: &mut ContextTable<K>,
+    ctx: K,
+    y: u8,
+    size: &mut u64,
+    best_count: &mut u32,
+    prediction: &mut Option<u8>,
+) {
+    match table.contexts.get_mut(&ctx) {
+        Some(info) => {
+            // Strictly greater: the longer context (asked first) wins ties.
+            if info.best_count > *best_count {
+                *best_count = info.best_count;
+                *prediction = Some(info.best());
+            }
+            count_follower(&mut table.counts, info, y, true);
+        }
+        None => {
+            if *size < LZ78Y_MAX_DICTIONARY {
+                table.add(ctx, y);
+                *size += 1;
+            }
+        }
+    }
+}
+
+/// LZ78Y on symbols up to 8 bits: one context table per length, one shared
 /// size limit.
 fn lz78y_tally(data: &[u8]) -> Tally {
+    const SHORT: usize = 8;
     let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
-    let mut contexts: Vec<FastMap<u128, u32>> =
-        (0..LZ78Y_DEPTH).map(|_| FastMap::default()).collect();
-    let mut followers = Followers::default();
+    // short[j - 1]: length j <= 8; long[j - 9]: length j > 8.
+    let mut short: Vec<ContextTable<u64>> =
+        (0..SHORT).map(|_| ContextTable::with_capacity(0)).collect();
+    let mut long: Vec<ContextTable<Wide>> = (SHORT..LZ78Y_DEPTH)
+        .map(|_| ContextTable::with_capacity(0))
+        .collect();
 
     // History of the 16 symbols before position i, most recent in the low byte.
     let mut history = 0u128;
@@ -700,38 +829,28 @@ fn lz78y_tally(data: &[u8]) -> Tally {
         history = (history << 8) | u128::from(s);
     }
     // Seed: every context ending at data[15], followed by data[16].
-    let mut size = 0u64;
-    for len in 1..=LZ78Y_DEPTH {
-        let id = followers.new_context();
-        contexts[len - 1].insert(context(history, len), id);
-        followers.increment(id, data[LZ78Y_DEPTH], true);
-        size += 1;
+    let y = data[LZ78Y_DEPTH];
+    for (j, t) in short.iter_mut().enumerate() {
+        t.add(u64::last(history, j + 1), y);
     }
-    history = (history << 8) | u128::from(data[LZ78Y_DEPTH]);
+    for (j, t) in long.iter_mut().enumerate() {
+        t.add(Wide::last(history, j + SHORT + 1), y);
+    }
+    let mut size = LZ78Y_DEPTH as u64;
+    history = (history << 8) | u128::from(y);
 
     for &y in &data[LZ78Y_DEPTH + 1..] {
-        let mut best_count = 0u64;
+        let mut best_count = 0u32;
         let mut prediction: Option<u8> = None;
-        for len in (1..=LZ78Y_DEPTH).rev() {
-            match contexts[len - 1].entry(context(history, len)) {
-                Entry::Occupied(e) => {
-                    let id = *e.get();
-                    let (s, count) = followers.predict(id);
-                    // Strictly greater: the longer context wins ties.
-                    if count > best_count {
-                        best_count = count;
-                        prediction = Some(s);
-                    }
-                    followers.increment(id, y, true);
-                }
-                Entry::Vacant(e) => {
-                    if size < LZ78Y_MAX_DICTIONARY {
-                        let id = *e.insert(followers.new_context());
-                        followers.increment(id, y, true);
-                        size += 1;
-                    }
-                }
-            }
+        for len in (SHORT + 1..=LZ78Y_DEPTH).rev() {
+            let ctx = Wide::last(history, len);
+            let t = &mut long[len - SHORT - 1];
+            lz78y_length(t, ctx, y, &mut size, &mut best_count, &mut prediction);
+        }
+        for len in (1..=SHORT).rev() {
+            let ctx = u64::last(history, len);
+            let t = &mut short[len - 1];
+            lz78y_length(t, ctx, y, &mut size, &mut best_count, &mut prediction);
         }
         tally.record(prediction == Some(y));
         history = (history << 8) | u128::from(y);
@@ -740,12 +859,10 @@ fn lz78y_tally(data: &[u8]) -> Tally {
 }
 
 /// LZ78Y on bits: contexts of length j in a flat table of 2^j x 2 counts
-/// (most recent bit in bit 0); a context exists once it has a count.
+/// (`u32`, saturating, as for MultiMMC); a context exists once it has a count.
 fn lz78y_binary_tally(data: &[u8]) -> Tally {
     let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
-    let mut tables: Vec<Vec<[u64; 2]>> = (1..=LZ78Y_DEPTH)
-        .map(|len| vec![[0u64; 2]; 1usize << len])
-        .collect();
+    let mut table = vec![[0u32; 2]; bit_table_base(LZ78Y_DEPTH + 1)];
 
     let mut history = 0usize;
     for &s in &data[..LZ78Y_DEPTH] {
@@ -753,8 +870,8 @@ fn lz78y_binary_tally(data: &[u8]) -> Tally {
     }
     let seed_follower = usize::from(data[LZ78Y_DEPTH] & 1);
     let mut size = 0u64;
-    for (j, table) in tables.iter_mut().enumerate() {
-        table[history & ((1usize << (j + 1)) - 1)][seed_follower] = 1;
+    for len in 1..=LZ78Y_DEPTH {
+        table[bit_table_base(len) + bit_context(history, len)][seed_follower] = 1;
         size += 1;
     }
     history = ((history << 1) | seed_follower) & 0xffff;
@@ -762,28 +879,26 @@ fn lz78y_binary_tally(data: &[u8]) -> Tally {
     for &s in &data[LZ78Y_DEPTH + 1..] {
         let y = s & 1;
         let yi = usize::from(y);
-        let mut best_count = 0u64;
-        let mut prediction: Option<u8> = None;
-        for (j, table) in tables.iter_mut().enumerate().rev() {
-            let entry = &mut table[history & ((1usize << (j + 1)) - 1)];
+        let mut best_count = 0u32;
+        // 2: no prediction yet (never equal to a bit).
+        let mut prediction = 2u8;
+        for len in (1..=LZ78Y_DEPTH).rev() {
+            let entry = &mut table[bit_table_base(len) + bit_context(history, len)];
             // Ties predict 1 (the larger symbol), as the tool does.
-            let (p, count) = if entry[0] > entry[1] {
-                (0, entry[0])
-            } else {
-                (1, entry[1])
-            };
+            let p = u8::from(entry[1] >= entry[0]);
+            let count = entry[0].max(entry[1]);
             if count != 0 {
-                if count > best_count {
-                    best_count = count;
-                    prediction = Some(p);
-                }
-                entry[yi] += 1;
+                // Strictly greater: the longer context wins ties.
+                let better = count > best_count;
+                best_count = if better { count } else { best_count };
+                prediction = if better { p } else { prediction };
+                entry[yi] = entry[yi].saturating_add(1);
             } else if size < LZ78Y_MAX_DICTIONARY {
                 entry[yi] = 1;
                 size += 1;
             }
         }
-        tally.record(prediction == Some(y));
+        tally.record(prediction == y);
         history = ((history << 1) | yi) & 0xffff;
     }
     tally
