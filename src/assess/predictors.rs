@@ -274,6 +274,44 @@ impl McwWindow {
 }
 
 fn multi_mcw_tally(data: &[u8], k: usize) -> Tally {
+    if k == 2 {
+        multi_mcw_binary_tally(data)
+    } else {
+        multi_mcw_general_tally(data, k)
+    }
+}
+
+/// MultiMCW on bits: every window has an odd size, so its most common bit
+/// is a strict majority and no tie-break is ever needed; a count of ones
+/// per window is all the state.
+fn multi_mcw_binary_tally(data: &[u8]) -> Tally {
+    let first = MCW_WINDOWS[0];
+    let mut tally = Tally::new(data.len() - first);
+    let mut ones = MCW_WINDOWS.map(|w| data[..w].iter().map(|&b| u32::from(b & 1)).sum::<u32>());
+    let mut scoreboard = [0u64; 4];
+    let mut winner = 0usize;
+    for i in first..data.len() {
+        let x = data[i] & 1;
+        let mut frequent = [0u8; 4];
+        for ((f, &c), &w) in frequent.iter_mut().zip(&ones).zip(&MCW_WINDOWS) {
+            *f = u8::from(2 * c as usize > w);
+        }
+        tally.record(frequent[winner] == x);
+        for (j, &w) in MCW_WINDOWS.iter().enumerate() {
+            if i >= w {
+                let correct = frequent[j] == x;
+                scoreboard[j] += u64::from(correct);
+                let takes_over = correct & (scoreboard[j] >= scoreboard[winner]);
+                winner = if takes_over { j } else { winner };
+                ones[j] = ones[j] + u32::from(x) - u32::from(data[i - w] & 1);
+            }
+        }
+    }
+    tally
+}
+
+/// MultiMCW on any alphabet: per-window counts with the tool's tie-break.
+fn multi_mcw_general_tally(data: &[u8], k: usize) -> Tally {
     let first = MCW_WINDOWS[0];
     let mut tally = Tally::new(data.len() - first);
     // Every window starts full from the start of the data. Window j's leader
@@ -1146,6 +1184,9 @@ mod tests {
                 naive_mcw(&data),
                 "MCW k={k} p0={p0}"
             );
+            if k == 2 {
+                assert_eq!(multi_mcw_general_tally(&data, 2), naive_mcw(&data));
+            }
             assert_eq!(lag_tally(&data), naive_lag(&data), "Lag k={k} p0={p0}");
         }
         // Lag over more than 2^bits of scores and with long exact ties.
