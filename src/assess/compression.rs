@@ -34,8 +34,16 @@ impl Kahan {
 /// first `d` build the dictionary:
 /// `G(z) = 1/v · Σ_{t=d+1}^{L} Σ_{u=1}^{t} log2(u) · F(z, t, u)`,
 /// computed in the linear form that `ea_non_iid` uses (the inner sums share
-/// their terms), stopping early once the terms underflow to zero.
-fn g(z: f64, num_blocks: usize) -> f64 {
+/// their terms), stopping early once the terms underflow. `log2[i]` holds
+/// `log2(i)` for `i < num_blocks + 1`.
+///
+/// The tool keeps `B_i = (1 − z)^(i−1)` in `long double` and stops when a term
+/// rounds to 0 as a double. In `f64`, `B_i` would go subnormal and, for
+/// `1 − z > 1/2`, stick at the smallest subnormal instead of reaching 0, so
+/// the loop would run to the end, slowly. Stopping below `f64::MIN_POSITIVE`
+/// drops only terms under 2^−1022 (and their geometric tail), far below the
+/// last digit of sums of order 1: the same result, without subnormals.
+fn g(z: f64, num_blocks: usize, log2: &[f64]) -> f64 {
     let d = DICT_BLOCKS;
     let v = (num_blocks - d) as f64;
     let mut a = Kahan::default();
@@ -43,17 +51,17 @@ fn g(z: f64, num_blocks: usize) -> f64 {
     let base = 1.0 - z;
     // B_i = (1 - z)^(i - 1), starting at B_2.
     let mut b = base;
-    for i in 2..=d {
-        a.add((i as f64).log2() * b);
+    for &l in &log2[2..=d] {
+        a.add(l * b);
         b *= base;
     }
     let a_d1 = a.sum;
     let mut underflow = false;
-    for i in (d + 1)..num_blocks {
-        let ai = (i as f64).log2() * b;
+    for (i, &l) in log2.iter().enumerate().take(num_blocks).skip(d + 1) {
+        let ai = l * b;
         a.add(ai);
         let scaled = (num_blocks - i) as f64 * ai;
-        if scaled > 0.0 {
+        if scaled >= f64::MIN_POSITIVE {
             first.add(scaled);
         } else {
             underflow = true;
@@ -63,16 +71,16 @@ fn g(z: f64, num_blocks: usize) -> f64 {
     }
     first.add((num_blocks - d) as f64 * a_d1);
     if !underflow {
-        a.add((num_blocks as f64).log2() * b);
+        a.add(log2[num_blocks] * b);
     }
     1.0 / v * z * (z * first.sum + (a.sum - a_d1))
 }
 
 /// The expected value of the statistic for a distribution with one symbol of
 /// probability `p` and the other 63 sharing `1 − p` (6.3.4 step 8).
-fn expected(p: f64, num_blocks: usize) -> f64 {
+fn expected(p: f64, num_blocks: usize, log2: &[f64]) -> f64 {
     let q = (1.0 - p) / (ALPHABET as f64 - 1.0);
-    g(p, num_blocks) + (ALPHABET as f64 - 1.0) * g(q, num_blocks)
+    g(p, num_blocks, log2) + (ALPHABET as f64 - 1.0) * g(q, num_blocks, log2)
 }
 
 /// The Compression estimate of SP 800-90B section 6.3.4, for binary data.
@@ -116,12 +124,14 @@ pub fn compression(data: &[u8]) -> Result<Estimate, AssessError> {
     let target = mean - Z_99 * sigma / vf.sqrt();
 
     let low = 1.0 / ALPHABET as f64;
+    // G is evaluated some fifty times by the search; log2 is most of its cost.
+    let log2: Vec<f64> = (0..=num_blocks).map(|i| (i as f64).log2()).collect();
     // The statistic falls as p rises; search only if the uniform case lies
     // above the target, otherwise there is no solution.
-    let p = if expected(low, num_blocks) > target {
+    let p = if expected(low, num_blocks, &log2) > target {
         // Search failures that the tool treats as "no solution" answer the
         // lower domain bound, i.e. full entropy (step 9).
-        bisect(|p| expected(p, num_blocks), target, low, 1.0, low)
+        bisect(|p| expected(p, num_blocks, &log2), target, low, 1.0, low)
     } else {
         low
     };
