@@ -442,85 +442,97 @@ pub fn assess(symbols: &[u8], bits: u8) -> Result<Report, AssessError> {
     assess_with(symbols, bits, &AssessOptions::default())
 }
 
-/// Calls `f`, turning the data-dependent "no estimate" outcome into a skip.
-fn run_one(
-    out: &mut Vec<Estimate>,
-    skipped: &mut Vec<Skipped>,
-    data_set: DataSet,
-    result: Result<Estimate, AssessError>,
-) -> Result<(), AssessError> {
-    match result {
-        Ok(e) => out.push(e),
-        Err(reason @ AssessError::NoEstimate { .. }) => skipped.push(Skipped { data_set, reason }),
-        Err(e) => return Err(e),
-    }
-    Ok(())
+/// The state of one assessment run: what to run, what was skipped, and
+/// whom to tell before each estimator starts.
+struct Runner<'a> {
+    wanted: &'a [Estimator],
+    skipped: Vec<Skipped>,
+    progress: &'a mut dyn FnMut(DataSet, Estimator),
 }
 
-/// Runs the selected estimators on one data set of symbols in `0..k`.
-fn run_set(
-    data: &[u8],
-    k: usize,
-    binary: bool,
-    data_set: DataSet,
-    wanted: &[Estimator],
-    skipped: &mut Vec<Skipped>,
-    mcv_out: &mut Option<McvDetail>,
-) -> Result<Vec<Estimate>, AssessError> {
-    let want = |e: Estimator| wanted.contains(&e);
-    let mut out = Vec::new();
-    if want(Estimator::Mcv) {
-        let d = mcv_detail(data, k)?;
-        *mcv_out = Some(d);
-        out.push(d.estimate);
+impl Runner<'_> {
+    fn want(&mut self, data_set: DataSet, estimator: Estimator) -> bool {
+        let wanted = self.wanted.contains(&estimator);
+        if wanted {
+            (self.progress)(data_set, estimator);
+        }
+        wanted
     }
-    if binary {
-        if want(Estimator::Collision) {
-            run_one(&mut out, skipped, data_set, collision(data))?;
+
+    /// Keeps an estimate; turns the data-dependent "no estimate" outcome into
+    /// a skip, as the tool does; passes every other error on.
+    fn keep(
+        &mut self,
+        out: &mut Vec<Estimate>,
+        data_set: DataSet,
+        result: Result<Estimate, AssessError>,
+    ) -> Result<(), AssessError> {
+        match result {
+            Ok(e) => out.push(e),
+            Err(reason @ AssessError::NoEstimate { .. }) => {
+                self.skipped.push(Skipped { data_set, reason })
+            }
+            Err(e) => return Err(e),
         }
-        if want(Estimator::Markov) {
-            run_one(&mut out, skipped, data_set, markov(data))?;
-        }
-        if want(Estimator::Compression) {
-            run_one(&mut out, skipped, data_set, compression(data))?;
-        }
+        Ok(())
     }
-    match (want(Estimator::TTuple), want(Estimator::Lrs)) {
-        (true, true) => {
+
+    /// Runs the selected estimators, in the tool's order, on one data set of
+    /// symbols in `0..k`; the binary-only ones only if `binary`.
+    fn run_set(
+        &mut self,
+        data: &[u8],
+        k: usize,
+        binary: bool,
+        data_set: DataSet,
+        mcv_out: &mut Option<McvDetail>,
+    ) -> Result<Vec<Estimate>, AssessError> {
+        let mut out = Vec::new();
+        if self.want(data_set, Estimator::Mcv) {
+            let d = mcv_detail(data, k)?;
+            *mcv_out = Some(d);
+            out.push(d.estimate);
+        }
+        if binary {
+            type Binary = fn(&[u8]) -> Result<Estimate, AssessError>;
+            let binary_only: [(Estimator, Binary); 3] = [
+                (Estimator::Collision, collision),
+                (Estimator::Markov, markov),
+                (Estimator::Compression, compression),
+            ];
+            for (estimator, run) in binary_only {
+                if self.want(data_set, estimator) {
+                    self.keep(&mut out, data_set, run(data))?;
+                }
+            }
+        }
+        // One suffix sort serves both when both are wanted.
+        let t = self.wanted.contains(&Estimator::TTuple);
+        let l = self.wanted.contains(&Estimator::Lrs);
+        if t && l {
+            (self.progress)(data_set, Estimator::TTuple);
             let (t, l) = t_tuple_and_lrs(data, k);
-            run_one(&mut out, skipped, data_set, t)?;
-            run_one(&mut out, skipped, data_set, l)?;
+            self.keep(&mut out, data_set, t)?;
+            self.keep(&mut out, data_set, l)?;
+        } else if self.want(data_set, Estimator::TTuple) {
+            self.keep(&mut out, data_set, t_tuple(data, k))?;
+        } else if self.want(data_set, Estimator::Lrs) {
+            self.keep(&mut out, data_set, lrs(data, k))?;
         }
-        (true, false) => run_one(&mut out, skipped, data_set, t_tuple(data, k))?,
-        (false, true) => run_one(&mut out, skipped, data_set, lrs(data, k))?,
-        (false, false) => {}
-    }
-    run_predictors(data, k, data_set, wanted, &mut out, skipped)?;
-    Ok(out)
-}
-
-/// The prediction estimators 6.3.7-6.3.10 (in `predictors.rs`).
-fn run_predictors(
-    data: &[u8],
-    k: usize,
-    data_set: DataSet,
-    wanted: &[Estimator],
-    out: &mut Vec<Estimate>,
-    skipped: &mut Vec<Skipped>,
-) -> Result<(), AssessError> {
-    type Predictor = fn(&[u8], usize) -> Result<Estimate, AssessError>;
-    let predictors: [(Estimator, Predictor); 4] = [
-        (Estimator::MultiMcw, multi_mcw),
-        (Estimator::Lag, lag),
-        (Estimator::MultiMmc, multi_mmc),
-        (Estimator::Lz78y, lz78y),
-    ];
-    for (estimator, run) in predictors {
-        if wanted.contains(&estimator) {
-            run_one(out, skipped, data_set, run(data, k))?;
+        type Predictor = fn(&[u8], usize) -> Result<Estimate, AssessError>;
+        let predictors: [(Estimator, Predictor); 4] = [
+            (Estimator::MultiMcw, multi_mcw),
+            (Estimator::Lag, lag),
+            (Estimator::MultiMmc, multi_mmc),
+            (Estimator::Lz78y, lz78y),
+        ];
+        for (estimator, run) in predictors {
+            if self.want(data_set, estimator) {
+                self.keep(&mut out, data_set, run(data, k))?;
+            }
         }
+        Ok(out)
     }
-    Ok(())
 }
 
 /// Assesses `symbols` of `bits` bits each as `ea_non_iid` 1.1.7 does, with
@@ -535,6 +547,18 @@ pub fn assess_with(
     symbols: &[u8],
     bits: u8,
     options: &AssessOptions,
+) -> Result<Report, AssessError> {
+    assess_with_progress(symbols, bits, options, &mut |_, _| {})
+}
+
+/// [`assess_with`], calling `progress` with the data set and estimator
+/// before each estimator starts (once for t-Tuple and LRS together), for
+/// callers that show progress; the callback must not panic.
+pub fn assess_with_progress(
+    symbols: &[u8],
+    bits: u8,
+    options: &AssessOptions,
+    progress: &mut dyn FnMut(DataSet, Estimator),
 ) -> Result<Report, AssessError> {
     if !(1..=8).contains(&bits) {
         return Err(AssessError::BadWidth { bits });
@@ -569,8 +593,11 @@ pub fn assess_with(
     if options.estimators.is_empty() || !(options.literal || options.bitstring) {
         return Err(AssessError::NothingToRun);
     }
-    let wanted = &options.estimators;
-    let mut skipped = Vec::new();
+    let mut runner = Runner {
+        wanted: &options.estimators,
+        skipped: Vec::new(),
+        progress,
+    };
     let mut mcv_literal = None;
     let mut mcv_bitstring = None;
 
@@ -595,28 +622,12 @@ pub fn assess_with(
             }
         }
         bitstring_len = expanded.len();
-        bitstring = run_set(
-            &expanded,
-            2,
-            true,
-            DataSet::Bitstring,
-            wanted,
-            &mut skipped,
-            &mut mcv_bitstring,
-        )?;
+        bitstring = runner.run_set(&expanded, 2, true, DataSet::Bitstring, &mut mcv_bitstring)?;
     }
     let mut literal = Vec::new();
     if options.literal {
         let renumbered: Vec<u8> = symbols.iter().map(|&s| map[usize::from(s)]).collect();
-        literal = run_set(
-            &renumbered,
-            k,
-            k == 2,
-            DataSet::Literal,
-            wanted,
-            &mut skipped,
-            &mut mcv_literal,
-        )?;
+        literal = runner.run_set(&renumbered, k, k == 2, DataSet::Literal, &mut mcv_literal)?;
     }
     let bits_f = f64::from(bits);
     let h_original = options
@@ -639,7 +650,7 @@ pub fn assess_with(
         literal,
         bitstring,
         mcv_literal,
-        skipped,
+        skipped: runner.skipped,
         h_original,
         h_bitstring,
         assessed,
