@@ -1,10 +1,54 @@
 //! NIST SP 800-90B section 6.3 min-entropy estimators (the non-IID track),
 //! matching NIST's `ea_non_iid` 1.1.7.
 //!
-//! Pure code: no I/O, no clock. Every estimator takes a slice of symbols and
-//! the size of their alphabet and returns an [`Estimate`].
+//! Pure code: no I/O, no clock. Each estimator is a function over a slice of
+//! symbols (in `0..k`, or 0/1 for the binary-only ones) that returns an
+//! [`Estimate`]; [`assess`] runs them the way `ea_non_iid` does:
 //!
-//! (Skeleton: the framework and estimators land in follow-up commits.)
+//! * The **literal** data set is the samples themselves. When fewer than
+//!   `2^bits` distinct values occur they are renumbered `0..k` in increasing
+//!   order (`k` = number of distinct values, the predictors' `1/k` floor).
+//! * When more than two distinct values occur, the **bitstring** data set
+//!   expands every sample, un-renumbered, into `bits` binary symbols, most
+//!   significant bit first. Data with exactly two distinct values is binary
+//!   already: the tool (and this module) then assesses the literal set only,
+//!   and runs the binary-only estimators (Collision, Markov, Compression) on it.
+//! * `H_original` = min over the literal estimates (at most `bits`),
+//!   `H_bitstring` = min over the bitstring estimates (at most 1), and the
+//!   assessed min-entropy per sample is `min(bits, H_original, bits × H_bitstring)`.
+//!
+//! ```
+//! use kqseed::assess::{assess, Estimator};
+//! // 20,000 samples of a 4-bit counter: very predictable.
+//! let data: Vec<u8> = (0..20_000u32).map(|i| (i % 16) as u8).collect();
+//! let report = assess(&data, 4).unwrap();
+//! assert!(report.assessed < 0.5);
+//! assert!(report.literal.iter().any(|e| e.estimator == Estimator::Mcv));
+//! ```
+
+use core::fmt;
+
+pub mod collision;
+pub mod compression;
+pub mod markov;
+pub mod mcv;
+pub mod predictors;
+pub mod tuple;
+
+pub use collision::collision;
+pub use compression::compression;
+pub use markov::markov;
+pub use mcv::{McvDetail, mcv, mcv_detail};
+pub use predictors::{lag, lz78y, multi_mcw, multi_mmc};
+pub use tuple::{lrs, t_tuple, t_tuple_and_lrs};
+
+/// `Z_alpha` for the 99% upper confidence bounds of SP 800-90B section 6.3
+/// (the standard's 2.576, at the precision `ea_non_iid` uses).
+#[allow(
+    clippy::excessive_precision,
+    reason = "spelled as in ea_non_iid's ZALPHA so the two can be compared by eye"
+)]
+pub(crate) const Z_99: f64 = 2.5758293035489008;
 
 /// The ten estimators of SP 800-90B section 6.3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,20 +75,109 @@ pub enum Estimator {
     Lz78y,
 }
 
+impl Estimator {
+    /// All ten, in the order of SP 800-90B (and of `ea_non_iid`'s output).
+    pub const ALL: [Estimator; 10] = [
+        Estimator::Mcv,
+        Estimator::Collision,
+        Estimator::Markov,
+        Estimator::Compression,
+        Estimator::TTuple,
+        Estimator::Lrs,
+        Estimator::MultiMcw,
+        Estimator::Lag,
+        Estimator::MultiMmc,
+        Estimator::Lz78y,
+    ];
+
+    /// The section of SP 800-90B that defines it, e.g. `"6.3.1"`.
+    pub fn section(self) -> &'static str {
+        match self {
+            Estimator::Mcv => "6.3.1",
+            Estimator::Collision => "6.3.2",
+            Estimator::Markov => "6.3.3",
+            Estimator::Compression => "6.3.4",
+            Estimator::TTuple => "6.3.5",
+            Estimator::Lrs => "6.3.6",
+            Estimator::MultiMcw => "6.3.7",
+            Estimator::Lag => "6.3.8",
+            Estimator::MultiMmc => "6.3.9",
+            Estimator::Lz78y => "6.3.10",
+        }
+    }
+
+    /// The name `ea_non_iid` gives it in its `-vv` lines (`"Most Common
+    /// Value"`, `"t-Tuple"`, `"LZ78Y Prediction"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Estimator::Mcv => "Most Common Value",
+            Estimator::Collision => "Collision",
+            Estimator::Markov => "Markov",
+            Estimator::Compression => "Compression",
+            Estimator::TTuple => "t-Tuple",
+            Estimator::Lrs => "LRS",
+            Estimator::MultiMcw => "MultiMCW Prediction",
+            Estimator::Lag => "Lag Prediction",
+            Estimator::MultiMmc => "MultiMMC Prediction",
+            Estimator::Lz78y => "LZ78Y Prediction",
+        }
+    }
+
+    /// A short lower-case key, as the command line takes it: `mcv`,
+    /// `collision`, `markov`, `compression`, `t-tuple`, `lrs`, `multi-mcw`,
+    /// `lag`, `multi-mmc`, `lz78y`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Estimator::Mcv => "mcv",
+            Estimator::Collision => "collision",
+            Estimator::Markov => "markov",
+            Estimator::Compression => "compression",
+            Estimator::TTuple => "t-tuple",
+            Estimator::Lrs => "lrs",
+            Estimator::MultiMcw => "multi-mcw",
+            Estimator::Lag => "lag",
+            Estimator::MultiMmc => "multi-mmc",
+            Estimator::Lz78y => "lz78y",
+        }
+    }
+
+    /// Parses [`Estimator::key`] (case-insensitive; `_` works for `-`).
+    pub fn from_key(key: &str) -> Option<Estimator> {
+        let key = key.trim().to_ascii_lowercase().replace('_', "-");
+        Estimator::ALL.into_iter().find(|e| e.key() == key)
+    }
+
+    /// Runs on binary data only (6.3.2-6.3.4).
+    pub fn binary_only(self) -> bool {
+        matches!(
+            self,
+            Estimator::Collision | Estimator::Markov | Estimator::Compression
+        )
+    }
+}
+
+impl fmt::Display for Estimator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name(), self.section())
+    }
+}
+
 /// One estimator's result on one data set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Estimate {
     /// Which estimator produced it.
     pub estimator: Estimator,
     /// The upper bound on the probability of the most likely outcome that the
-    /// estimator settled on (`p_u`, `p`, or `max(1/k, P'_global, P_local)`).
+    /// estimator settled on (`p_u`, `p`, or `max(1/k, P'_global, P_local)`;
+    /// for Markov, the probability of the most likely 128-bit sequence, and
+    /// for Compression the most likely 6-bit block).
     pub p_max: f64,
-    /// `-log2(p_max)`, per symbol of the data set it ran on (per bit for
+    /// The min-entropy per symbol of the data set it ran on (per bit for
     /// binary data), capped where the standard caps it.
     pub min_entropy: f64,
 }
 
-/// Why an assessment could not be made.
+/// Why an assessment or an estimate could not be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AssessError {
@@ -55,7 +188,7 @@ pub enum AssessError {
         /// The width asked for.
         bits: u8,
     },
-    /// A symbol does not fit in the given width (or alphabet).
+    /// A symbol does not fit in the given width.
     SymbolTooWide {
         /// Position of the first offending symbol.
         index: usize,
@@ -63,6 +196,16 @@ pub enum AssessError {
         value: u8,
         /// The width it should fit in.
         bits: u8,
+    },
+    /// A symbol lies outside the alphabet `0..k` an estimator was given, or
+    /// `k` itself is not in `1..=256`.
+    SymbolOutOfAlphabet {
+        /// Position of the first offending symbol (0 when `k` is at fault).
+        index: usize,
+        /// Its value.
+        value: u8,
+        /// The alphabet size.
+        k: usize,
     },
     /// An estimator that runs on binary data only was given wider symbols.
     NotBinary {
@@ -78,4 +221,673 @@ pub enum AssessError {
         /// What it got.
         got: usize,
     },
+    /// More symbols than this estimator can index.
+    TooManySamples {
+        /// The estimator.
+        estimator: Estimator,
+        /// The most it takes.
+        max: usize,
+        /// What it got.
+        got: usize,
+    },
+    /// Only one distinct value occurs: no entropy can be awarded (what
+    /// `ea_non_iid` answers too).
+    SingleSymbol {
+        /// The value.
+        value: u8,
+    },
+    /// The data gives this estimator nothing to work with (for example no
+    /// tuple occurs 35 times for t-Tuple); `ea_non_iid` skips it then, and so
+    /// does [`assess`].
+    NoEstimate {
+        /// The estimator.
+        estimator: Estimator,
+        /// What is missing, in words.
+        reason: &'static str,
+    },
+    /// The options leave nothing to run.
+    NothingToRun,
+}
+
+impl fmt::Display for AssessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AssessError::Empty => write!(f, "no samples to assess"),
+            AssessError::BadWidth { bits } => {
+                write!(f, "bits per symbol must be 1 to 8, not {bits}")
+            }
+            AssessError::SymbolTooWide { index, value, bits } => write!(
+                f,
+                "sample {index} is {value:#04x}, which does not fit in {bits} bit(s) per symbol"
+            ),
+            AssessError::SymbolOutOfAlphabet { index, value, k } => {
+                if (1..=256).contains(k) {
+                    write!(f, "symbol {index} is {value}, outside the alphabet 0..{k}")
+                } else {
+                    write!(f, "alphabet size {k} is not in 1..=256")
+                }
+            }
+            AssessError::NotBinary { estimator } => {
+                write!(f, "{estimator} runs on binary (0/1) data only")
+            }
+            AssessError::TooFewSamples {
+                estimator,
+                needed,
+                got,
+            } => write!(f, "{estimator} needs at least {needed} symbols, got {got}"),
+            AssessError::TooManySamples {
+                estimator,
+                max,
+                got,
+            } => write!(f, "{estimator} takes at most {max} symbols, got {got}"),
+            AssessError::SingleSymbol { value } => write!(
+                f,
+                "every sample is {value}: one symbol only, no entropy can be awarded"
+            ),
+            AssessError::NoEstimate { estimator, reason } => {
+                write!(f, "{estimator} gives no estimate: {reason}")
+            }
+            AssessError::NothingToRun => {
+                write!(f, "no estimator or data set selected")
+            }
+        }
+    }
+}
+
+impl core::error::Error for AssessError {}
+
+/// `Err(TooFewSamples)` unless `data` holds at least `needed` symbols.
+pub(crate) fn check_len(
+    estimator: Estimator,
+    data: &[u8],
+    needed: usize,
+) -> Result<(), AssessError> {
+    if data.len() < needed {
+        return Err(AssessError::TooFewSamples {
+            estimator,
+            needed,
+            got: data.len(),
+        });
+    }
+    Ok(())
+}
+
+/// `Err(SymbolOutOfAlphabet)` unless `k` is in `1..=256` and every symbol is
+/// below `k`.
+pub(crate) fn check_alphabet(data: &[u8], k: usize) -> Result<(), AssessError> {
+    if !(1..=256).contains(&k) {
+        return Err(AssessError::SymbolOutOfAlphabet {
+            index: 0,
+            value: 0,
+            k,
+        });
+    }
+    match data.iter().position(|&s| usize::from(s) >= k) {
+        Some(index) => Err(AssessError::SymbolOutOfAlphabet {
+            index,
+            value: data[index],
+            k,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `Err(NotBinary)` unless every symbol is 0 or 1.
+pub(crate) fn check_binary(estimator: Estimator, data: &[u8]) -> Result<(), AssessError> {
+    if data.iter().any(|&s| s > 1) {
+        return Err(AssessError::NotBinary { estimator });
+    }
+    Ok(())
+}
+
+/// Which of the two data sets an estimate ran on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataSet {
+    /// The samples (renumbered to `0..k` when not all values occur).
+    Literal,
+    /// The samples' bits, most significant first.
+    Bitstring,
+}
+
+impl fmt::Display for DataSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DataSet::Literal => "Literal",
+            DataSet::Bitstring => "Bitstring",
+        })
+    }
+}
+
+/// What [`assess_with`] runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssessOptions {
+    /// The estimators to run; default all ten. Binary-only ones run only on
+    /// binary data sets, as in `ea_non_iid`.
+    pub estimators: Vec<Estimator>,
+    /// Assess the literal data set (`H_original`); default on. Off is
+    /// `ea_non_iid -c`: bitstring only, even for binary data.
+    pub literal: bool,
+    /// Assess the bitstring (`H_bitstring`) when the data has more than two
+    /// distinct values; default on.
+    pub bitstring: bool,
+    /// Keep only the first this many bits of the bitstring; `None` (default)
+    /// keeps all, like `ea_non_iid -a`; `Some(1_000_000)` is its `-t`.
+    pub bitstring_limit: Option<usize>,
+}
+
+impl Default for AssessOptions {
+    fn default() -> Self {
+        AssessOptions {
+            estimators: Estimator::ALL.to_vec(),
+            literal: true,
+            bitstring: true,
+            bitstring_limit: None,
+        }
+    }
+}
+
+/// An estimator that ran but gave no estimate on a data set (counted in no
+/// minimum, as in `ea_non_iid`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The data set.
+    pub data_set: DataSet,
+    /// Why, with the estimator's name in it.
+    pub reason: AssessError,
+}
+
+/// The outcome of [`assess`]: every estimate and the combined figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Bits per sample.
+    pub bits: u8,
+    /// Number of samples.
+    pub samples: usize,
+    /// Number of distinct sample values (`k`, the literal alphabet size).
+    pub distinct: usize,
+    /// Length of the bitstring assessed; 0 when it was not.
+    pub bitstring_len: usize,
+    /// Literal estimates, in SP 800-90B order (per sample).
+    pub literal: Vec<Estimate>,
+    /// Bitstring estimates, in SP 800-90B order (per bit).
+    pub bitstring: Vec<Estimate>,
+    /// The Most Common Value intermediates on the literal set, if it ran
+    /// (`ea_non_iid -o` stores them).
+    pub mcv_literal: Option<McvDetail>,
+    /// Estimators that gave no estimate for the data.
+    pub skipped: Vec<Skipped>,
+    /// `min(bits, literal estimates)`, if the literal set was assessed.
+    pub h_original: Option<f64>,
+    /// `min(1, bitstring estimates)`, if the bitstring was assessed.
+    pub h_bitstring: Option<f64>,
+    /// `min(bits, H_original, bits × H_bitstring)`: min-entropy per sample.
+    pub assessed: f64,
+}
+
+impl Report {
+    /// The estimate of `estimator` on `data_set`, if it ran and gave one.
+    pub fn get(&self, data_set: DataSet, estimator: Estimator) -> Option<&Estimate> {
+        let list = match data_set {
+            DataSet::Literal => &self.literal,
+            DataSet::Bitstring => &self.bitstring,
+        };
+        list.iter().find(|e| e.estimator == estimator)
+    }
+}
+
+/// Assesses `symbols` of `bits` bits each with all ten estimators, on the
+/// literal data set and (for more than two distinct values) the full
+/// bitstring, as `ea_non_iid FILE bits` does. See [`assess_with`].
+pub fn assess(symbols: &[u8], bits: u8) -> Result<Report, AssessError> {
+    assess_with(symbols, bits, &AssessOptions::default())
+}
+
+/// The state of one assessment run: what to run, what was skipped, and
+/// whom to tell before each estimator starts.
+struct Runner<'a> {
+    wanted: &'a [Estimator],
+    skipped: Vec<Skipped>,
+    progress: &'a mut dyn FnMut(DataSet, Estimator),
+}
+
+impl Runner<'_> {
+    fn want(&mut self, data_set: DataSet, estimator: Estimator) -> bool {
+        let wanted = self.wanted.contains(&estimator);
+        if wanted {
+            (self.progress)(data_set, estimator);
+        }
+        wanted
+    }
+
+    /// Keeps an estimate; turns the data-dependent "no estimate" outcome into
+    /// a skip, as the tool does; passes every other error on.
+    fn keep(
+        &mut self,
+        out: &mut Vec<Estimate>,
+        data_set: DataSet,
+        result: Result<Estimate, AssessError>,
+    ) -> Result<(), AssessError> {
+        match result {
+            Ok(e) => out.push(e),
+            Err(reason @ AssessError::NoEstimate { .. }) => {
+                self.skipped.push(Skipped { data_set, reason })
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Runs the selected estimators, in the tool's order, on one data set of
+    /// symbols in `0..k`; the binary-only ones only if `binary`.
+    fn run_set(
+        &mut self,
+        data: &[u8],
+        k: usize,
+        binary: bool,
+        data_set: DataSet,
+        mcv_out: &mut Option<McvDetail>,
+    ) -> Result<Vec<Estimate>, AssessError> {
+        let mut out = Vec::new();
+        if self.want(data_set, Estimator::Mcv) {
+            let d = mcv_detail(data, k)?;
+            *mcv_out = Some(d);
+            out.push(d.estimate);
+        }
+        if binary {
+            type Binary = fn(&[u8]) -> Result<Estimate, AssessError>;
+            let binary_only: [(Estimator, Binary); 3] = [
+                (Estimator::Collision, collision),
+                (Estimator::Markov, markov),
+                (Estimator::Compression, compression),
+            ];
+            for (estimator, run) in binary_only {
+                if self.want(data_set, estimator) {
+                    self.keep(&mut out, data_set, run(data))?;
+                }
+            }
+        }
+        // One suffix sort serves both when both are wanted.
+        let t = self.wanted.contains(&Estimator::TTuple);
+        let l = self.wanted.contains(&Estimator::Lrs);
+        if t && l {
+            (self.progress)(data_set, Estimator::TTuple);
+            let (t, l) = t_tuple_and_lrs(data, k);
+            self.keep(&mut out, data_set, t)?;
+            self.keep(&mut out, data_set, l)?;
+        } else if self.want(data_set, Estimator::TTuple) {
+            self.keep(&mut out, data_set, t_tuple(data, k))?;
+        } else if self.want(data_set, Estimator::Lrs) {
+            self.keep(&mut out, data_set, lrs(data, k))?;
+        }
+        type Predictor = fn(&[u8], usize) -> Result<Estimate, AssessError>;
+        let predictors: [(Estimator, Predictor); 4] = [
+            (Estimator::MultiMcw, multi_mcw),
+            (Estimator::Lag, lag),
+            (Estimator::MultiMmc, multi_mmc),
+            (Estimator::Lz78y, lz78y),
+        ];
+        for (estimator, run) in predictors {
+            if self.want(data_set, estimator) {
+                self.keep(&mut out, data_set, run(data, k))?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Assesses `symbols` of `bits` bits each as `ea_non_iid` 1.1.7 does, with
+/// the choices in `options`.
+///
+/// Errors: no samples, `bits` outside 1..=8, a sample wider than `bits`, a
+/// single distinct value (no entropy), an estimator that needs more samples
+/// than given (leave it out through `options.estimators`), or nothing
+/// selected. An estimator for which the data holds nothing to measure (see
+/// [`AssessError::NoEstimate`]) is listed in [`Report::skipped`] instead.
+pub fn assess_with(
+    symbols: &[u8],
+    bits: u8,
+    options: &AssessOptions,
+) -> Result<Report, AssessError> {
+    assess_with_progress(symbols, bits, options, &mut |_, _| {})
+}
+
+/// [`assess_with`], calling `progress` with the data set and estimator
+/// before each estimator starts (once for t-Tuple and LRS together), for
+/// callers that show progress; the callback must not panic.
+pub fn assess_with_progress(
+    symbols: &[u8],
+    bits: u8,
+    options: &AssessOptions,
+    progress: &mut dyn FnMut(DataSet, Estimator),
+) -> Result<Report, AssessError> {
+    if !(1..=8).contains(&bits) {
+        return Err(AssessError::BadWidth { bits });
+    }
+    if symbols.is_empty() {
+        return Err(AssessError::Empty);
+    }
+    let limit = 1u16 << bits;
+    if let Some(index) = symbols.iter().position(|&s| u16::from(s) >= limit) {
+        return Err(AssessError::SymbolTooWide {
+            index,
+            value: symbols[index],
+            bits,
+        });
+    }
+    // Renumber the values that occur to 0..k in increasing order.
+    let mut seen = [false; 256];
+    for &s in symbols {
+        seen[usize::from(s)] = true;
+    }
+    let mut map = [0u8; 256];
+    let mut k = 0usize;
+    for (value, &present) in seen.iter().enumerate() {
+        if present {
+            map[value] = k as u8;
+            k += 1;
+        }
+    }
+    if k <= 1 {
+        return Err(AssessError::SingleSymbol { value: symbols[0] });
+    }
+    if options.estimators.is_empty() || !(options.literal || options.bitstring) {
+        return Err(AssessError::NothingToRun);
+    }
+    let mut runner = Runner {
+        wanted: &options.estimators,
+        skipped: Vec::new(),
+        progress,
+    };
+    let mut mcv_literal = None;
+    let mut mcv_bitstring = None;
+
+    // As ea_non_iid: the bitstring is assessed for non-binary data, or for
+    // all data when the literal set is not (its -c mode).
+    let run_bitstring = options.bitstring && (k > 2 || !options.literal);
+    let mut bitstring = Vec::new();
+    let mut bitstring_len = 0;
+    if run_bitstring {
+        let bits_us = usize::from(bits);
+        let mut total = symbols.len() * bits_us;
+        if let Some(max) = options.bitstring_limit {
+            total = total.min(max);
+        }
+        let mut expanded = Vec::with_capacity(total);
+        'outer: for &s in symbols {
+            for j in (0..bits_us).rev() {
+                if expanded.len() == total {
+                    break 'outer;
+                }
+                expanded.push((s >> j) & 1);
+            }
+        }
+        bitstring_len = expanded.len();
+        bitstring = runner.run_set(&expanded, 2, true, DataSet::Bitstring, &mut mcv_bitstring)?;
+    }
+    let mut literal = Vec::new();
+    if options.literal {
+        let renumbered: Vec<u8> = symbols.iter().map(|&s| map[usize::from(s)]).collect();
+        literal = runner.run_set(&renumbered, k, k == 2, DataSet::Literal, &mut mcv_literal)?;
+    }
+    let bits_f = f64::from(bits);
+    let h_original = options
+        .literal
+        .then(|| literal.iter().map(|e| e.min_entropy).fold(bits_f, f64::min));
+    let h_bitstring =
+        run_bitstring.then(|| bitstring.iter().map(|e| e.min_entropy).fold(1.0, f64::min));
+    let mut assessed = bits_f;
+    if let Some(h) = h_bitstring {
+        assessed = assessed.min(bits_f * h);
+    }
+    if let Some(h) = h_original {
+        assessed = assessed.min(h);
+    }
+    Ok(Report {
+        bits,
+        samples: symbols.len(),
+        distinct: k,
+        bitstring_len,
+        literal,
+        bitstring,
+        mcv_literal,
+        skipped: runner.skipped,
+        h_original,
+        h_bitstring,
+        assessed,
+    })
+}
+
+/// The common ending of the prediction estimators, SP 800-90B sections
+/// 6.3.7-6.3.10 (steps "calculate the predictor's global and local
+/// performance"), computed as `ea_non_iid` 1.1.7 does.
+///
+/// * `correct`: `C`, the number of correct predictions.
+/// * `n`: `N`, the number of predictions made.
+/// * `longest_run`: the longest run of consecutive correct predictions
+///   (`ea_non_iid` prints `r = longest_run + 1`, the standard's `r`).
+/// * `k`: the alphabet size, for the `1/k` floor.
+///
+/// `P_global = C/N`; `P'_global = min(1, P_global + Z*sqrt(P_global(1-P_global)/(N-1)))`,
+/// or `1 - 0.01^(1/N)` when `C = 0`. `P_local` solves
+/// `0.99 = (1 - p*x) / ((r+1 - r*x) * q) * x^-(N+1)` for `p` by bisection, where
+/// `q = 1-p` and `x` is the fixed point of `x = 1 + q * p^r * x^(r+1)`; like the
+/// tool, it is only searched for when it could raise the result.
+/// `H = -log2(max(1/k, P'_global, P_local))`.
+pub(crate) fn predictor_estimate(
+    estimator: Estimator,
+    correct: u64,
+    n: u64,
+    longest_run: u64,
+    k: usize,
+) -> Estimate {
+    let n_f = n as f64;
+    let floor = 1.0 / (k.max(1) as f64);
+    // N = 0 cannot occur through the estimators (they check their minimum
+    // length first); answer the trivial bound rather than divide by zero.
+    if n == 0 {
+        return Estimate {
+            estimator,
+            p_max: 1.0,
+            min_entropy: 0.0,
+        };
+    }
+    let p_global = correct as f64 / n_f;
+    let p_global_prime = if correct > 0 {
+        (p_global + Z_99 * ((p_global * (1.0 - p_global)) / (n_f - 1.0)).sqrt()).min(1.0)
+    } else {
+        1.0 - 0.01f64.powf(1.0 / n_f)
+    };
+    let mut p_max = floor.max(p_global_prime);
+    let r = longest_run.saturating_add(1) as f64;
+    // The tool skips the search when the current bound already satisfies the
+    // local-performance inequality: P_local could only be smaller.
+    if p_max < 1.0 && local_log_probability(p_max, r, n_f) > 0.99f64.ln() {
+        p_max = p_max.max(p_local(r, n_f, p_max));
+    }
+    Estimate {
+        estimator,
+        p_max,
+        min_entropy: -p_max.log2(),
+    }
+}
+
+/// `ln` of the probability that `N` predictions, each right with probability
+/// `p`, contain no run of `r` successes (SP 800-90B 6.3.7 step 9), in the
+/// closed form `(1 - p*x) / ((r+1 - r*x) * q * x^(N+1))`.
+///
+/// `x` is the fixed point of `x = 1 + q·p^r·x^(r+1)` near 1, iterated from 1
+/// for at most 66 rounds as in `ea_non_iid`. The tool works in 80-bit
+/// `long double`; to keep its digits in `f64` this tracks `δ = x − 1` (tiny
+/// for long runs) and uses `ln_1p`, so `(N+1)·ln x` loses nothing to
+/// cancellation. Iteration stops once `δ` no longer grows by more than a
+/// relative `f64::EPSILON`.
+fn local_log_probability(p: f64, r: f64, n: f64) -> f64 {
+    let q = 1.0 - p;
+    let coefficient = q * p.powf(r);
+    let mut delta = 0.0f64;
+    for round in 0..=65 {
+        let next = coefficient * ((r + 1.0) * delta.ln_1p()).exp();
+        let grew = next - delta;
+        delta = next;
+        if round > 0 && grew <= f64::EPSILON * delta {
+            break;
+        }
+    }
+    // (1 - p·x) = q - p·δ; (r+1 - r·x) = 1 - r·δ.
+    (q - p * delta).ln() - ((-r * delta).ln_1p() + q.ln()) - (n + 1.0) * delta.ln_1p()
+}
+
+/// `a` and `b` equal "enough" for the bisection's stop rule: within
+/// `f64::EPSILON` relative, or 4 ulps, or `f64::MIN_POSITIVE` absolute where
+/// a relative test is meaningless (`ea_non_iid`'s `relEpsilonEqual`).
+fn nearly_equal(a: f64, b: f64) -> bool {
+    if a.is_nan() || b.is_nan() {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    if a.is_infinite() || b.is_infinite() {
+        return false;
+    }
+    let (small, big) = if a.abs() > b.abs() { (b, a) } else { (a, b) };
+    let diff = (big - small).abs();
+    let (abs_small, abs_big) = (small.abs(), big.abs());
+    if abs_small < f64::MIN_POSITIVE
+        || diff < f64::MIN_POSITIVE
+        || diff.is_infinite()
+        || abs_big * f64::EPSILON < f64::MIN_POSITIVE
+    {
+        return diff <= f64::MIN_POSITIVE;
+    }
+    if diff <= abs_big * f64::EPSILON {
+        return true;
+    }
+    if small.is_sign_negative() != big.is_sign_negative() {
+        return false;
+    }
+    abs_big.to_bits().wrapping_sub(abs_small.to_bits()) <= 4
+}
+
+/// `v` lies in the closed interval between `a` and `b` (in either order).
+fn in_closed(v: f64, a: f64, b: f64) -> bool {
+    if a > b {
+        v >= b && v <= a
+    } else {
+        v >= a && v <= b
+    }
+}
+
+/// `v` lies strictly between `a` and `b` (in either order).
+fn in_open(v: f64, a: f64, b: f64) -> bool {
+    if a > b {
+        v > b && v < a
+    } else {
+        v > a && v < b
+    }
+}
+
+/// `P_local` of SP 800-90B 6.3.7 step 9: the `p` in `[low, 1]` at which the
+/// probability of no success run of length `r` in `N` trials is 0.99. Search
+/// failures answer 1, the safe side, as in `ea_non_iid`.
+fn p_local(r: f64, n: f64, low: f64) -> f64 {
+    bisect(
+        |p| local_log_probability(p, r, n),
+        0.99f64.ln(),
+        low,
+        1.0,
+        1.0,
+    )
+}
+
+/// Finds `x` in `[low, high]` with `f(x) = target` for a decreasing `f`, by
+/// bisection with `ea_non_iid`'s rules (shared by its Compression and
+/// prediction searches): stop when `f(x)` is [`nearly_equal`] to the target,
+/// after 1076 rounds, or when the interval cannot shrink (answer the upper
+/// bound); answer `fail` when the bounds leave the domain or stop bracketing
+/// the target.
+pub(crate) fn bisect(f: impl Fn(f64) -> f64, target: f64, low: f64, high: f64, fail: f64) -> f64 {
+    // Enough rounds to walk every f64 between 0 and 1.
+    const ITER_MAX: usize = 1076;
+    let (mut l_bound, mut h_bound) = (low, high);
+    let (mut l_value, mut h_value) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut x = (l_bound + h_bound) / 2.0;
+    let mut value = f(x);
+    for _ in 0..ITER_MAX {
+        if nearly_equal(value, target) {
+            break;
+        }
+        // f falls as x rises: a value above the target means x is too small.
+        if target < value {
+            l_bound = x;
+            l_value = value;
+        } else {
+            h_bound = x;
+            h_value = value;
+        }
+        if l_bound >= h_bound {
+            x = l_bound.max(h_bound).min(high);
+            break;
+        }
+        if !(in_closed(l_bound, low, high) && in_closed(h_bound, low, high)) {
+            x = fail;
+            break;
+        }
+        if !in_closed(target, l_value, h_value) {
+            x = fail;
+            break;
+        }
+        let last = x;
+        x = (l_bound + h_bound) / 2.0;
+        if !in_open(x, l_bound, h_bound) || last == x {
+            x = h_bound;
+            break;
+        }
+        value = f(x);
+        // Not monotonic here after all: settle on the safe upper bound.
+        if !in_closed(value, l_value, h_value) {
+            x = h_bound;
+            break;
+        }
+    }
+    x
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::excessive_precision,
+    reason = "expected values are pasted from ea_non_iid's %.17g output"
+)]
+mod tests {
+    use super::*;
+
+    fn rel(a: f64, b: f64) -> f64 {
+        ((a - b) / b).abs()
+    }
+
+    /// markov1.bin, Literal MultiMCW in `ea_non_iid -vv`: C = 53249, r = 38,
+    /// N = 99937, P_local = 0.67401342151277199, H = 0.56915077505718914.
+    #[test]
+    fn predictor_estimate_matches_nist_with_p_local() {
+        let e = predictor_estimate(Estimator::MultiMcw, 53249, 99937, 37, 2);
+        assert!(rel(e.p_max, 0.67401342151277199) < 1e-9, "{}", e.p_max);
+        assert!(rel(e.min_entropy, 0.56915077505718914) < 1e-9);
+    }
+
+    /// markov1.bin, Literal Lag: C = 75032, r = 37, N = 99999, P_local can't
+    /// change the result, H = 0.40764468219593258.
+    #[test]
+    fn predictor_estimate_matches_nist_global_only() {
+        let e = predictor_estimate(Estimator::Lag, 75032, 99999, 36, 2);
+        assert!(rel(e.p_max, 0.75385309653784061) < 1e-12);
+        assert!(rel(e.min_entropy, 0.40764468219593258) < 1e-12);
+    }
+
+    #[test]
+    fn predictor_estimate_no_correct_prediction_uses_floor() {
+        // C = 0: P'_global = 1 - 0.01^(1/N), tiny; the 1/k floor wins.
+        let e = predictor_estimate(Estimator::Lz78y, 0, 1000, 0, 4);
+        assert_eq!(e.p_max, 0.25);
+        assert_eq!(e.min_entropy, 2.0);
+    }
 }

@@ -1,0 +1,48 @@
+//! Criterion benchmarks of the SP 800-90B section 6.3 assessment: the whole
+//! `assess` (literal + full bitstring, all ten estimators) on 100,000 and
+//! 1,000,000 8-bit samples, and t-Tuple+LRS alone on the 8,000,000-bit
+//! bitstring, the suffix-array part.
+//!
+//! Run: `cargo bench --bench assess`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use kqseed::assess::{assess, t_tuple_and_lrs};
+use std::hint::black_box;
+
+/// SplitMix64: a small deterministic generator, so the data is the same on
+/// every run without a rand dependency.
+fn splitmix_bytes(seed: u64, n: usize) -> Vec<u8> {
+    let mut state = seed;
+    (0..n)
+        .map(|_| {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) >> 56) as u8
+        })
+        .collect()
+}
+
+fn bench_assess(c: &mut Criterion) {
+    let mut group = c.benchmark_group("assess");
+    // Whole assessments take seconds: a few samples are enough.
+    group.sample_size(10);
+    for n in [100_000usize, 1_000_000] {
+        let data = splitmix_bytes(1, n);
+        group.bench_function(format!("all_ten_8bit_{n}"), |b| {
+            b.iter(|| assess(black_box(&data), 8).expect("assessable"))
+        });
+    }
+    let bits: Vec<u8> = splitmix_bytes(2, 1_000_000)
+        .iter()
+        .flat_map(|&s| (0..8).rev().map(move |j| (s >> j) & 1))
+        .collect();
+    group.bench_function("t_tuple_lrs_8000000_bits", |b| {
+        b.iter(|| t_tuple_and_lrs(black_box(&bits), 2))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_assess);
+criterion_main!(benches);

@@ -1,0 +1,1369 @@
+//! The four prediction estimators of NIST SP 800-90B, sections 6.3.7-6.3.10:
+//! MultiMCW, Lag, MultiMMC and LZ78Y.
+//!
+//! Each one walks the data once, predicts every symbol from the ones before
+//! it, and counts the correct predictions `C` (out of `N`) and the longest run
+//! of consecutive correct ones. `predictor_estimate` (in the parent module)
+//! turns those three numbers into the min-entropy estimate.
+//!
+//! Where the standard leaves a detail open (tie-breaking, the order in which
+//! dictionaries are filled, what happens once a dictionary is full), the code
+//! does what NIST's `ea_non_iid` 1.1.7 does, so that `C` and the longest run
+//! agree with the tool exactly. The data structures are our own: the hot loops
+//! avoid allocation, binary data uses flat tables indexed by the packed
+//! context, wider symbols use hash maps keyed on packed contexts.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use super::{AssessError, Estimate, Estimator, predictor_estimate};
+
+/// The four MultiMCW window sizes `w_1..w_4` (SP 800-90B 6.3.7 step 1).
+const MCW_WINDOWS: [usize; 4] = [63, 255, 1023, 4095];
+
+/// The number of Lag predictors `D` (SP 800-90B 6.3.8 step 1).
+const LAG_DEPTH: usize = 128;
+
+/// The number of MultiMMC orders `D` (SP 800-90B 6.3.9 step 1).
+const MMC_DEPTH: usize = 16;
+
+/// At most this many (context, follower) entries per MultiMMC order
+/// (SP 800-90B 6.3.9 step 1, `MAX_ENTRIES`).
+const MMC_MAX_ENTRIES: u64 = 100_000;
+
+/// The longest LZ78Y context `B` (SP 800-90B 6.3.10 step 1).
+const LZ78Y_DEPTH: usize = 16;
+
+/// At most this many contexts, summed over all lengths, in the LZ78Y
+/// dictionary (SP 800-90B 6.3.10 step 1, `MAX_DICTIONARY_SIZE`).
+const LZ78Y_MAX_DICTIONARY: u64 = 65_536;
+
+/// SP 800-90B 6.3.7, the Multi Most Common in Window prediction estimate.
+///
+/// Four sub-predictors each predict the most common symbol of the last
+/// `w` = 63, 255, 1023 and 4095 symbols; the one with the best score so far
+/// makes the prediction. `N = L - 63` predictions.
+///
+/// As in `ea_non_iid`: ties for the most common symbol go to the one seen most
+/// recently; a sub-predictor's score counts only once its window is full; the
+/// scoreboard winner changes whenever a correct sub-predictor's score reaches
+/// (`>=`) the current winner's, checked in window order.
+///
+/// `data` holds symbols `0..k`; `k` is the alphabet size (2 for bits). Needs
+/// at least 4096 symbols (the largest window plus one), like the tool.
+///
+/// # Errors
+///
+/// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
+/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+pub fn multi_mcw(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
+    check_input(data, k, Estimator::MultiMcw, MCW_WINDOWS[3] + 1)?;
+    Ok(multi_mcw_tally(data, k).estimate(Estimator::MultiMcw, k))
+}
+
+/// SP 800-90B 6.3.8, the Lag prediction estimate.
+///
+/// `D = 128` sub-predictors; sub-predictor `d` predicts the symbol `d` places
+/// back. The one with the best score so far makes the prediction; on a tie
+/// for the best score the longest lag that has just scored wins, as in
+/// `ea_non_iid`. `N = L - 1` predictions.
+///
+/// `data` holds symbols `0..k`; `k` is the alphabet size (2 for bits). Needs
+/// at least 3 symbols, like the tool.
+///
+/// # Errors
+///
+/// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
+/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+pub fn lag(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
+    check_input(data, k, Estimator::Lag, 3)?;
+    Ok(lag_tally(data).estimate(Estimator::Lag, k))
+}
+
+/// SP 800-90B 6.3.9, the Multi Markov Model with Counting prediction estimate.
+///
+/// `D = 16` sub-predictors; sub-predictor `d` (order 1..16) predicts the
+/// symbol that has most often followed the last `d` symbols, keeping at most
+/// 100,000 (context, follower) entries per order. `N = L - 2` predictions.
+///
+/// As in `ea_non_iid`: ties between followers go to the larger symbol value;
+/// once an order's context has not been seen, no longer order is looked up
+/// in that step (new entries are still added while there is room); the
+/// winner changes when a correct sub-predictor's score reaches (`>=`) the
+/// winner's, checked from order 1 up; a step where the winner has no
+/// prediction neither counts nor breaks the run of correct predictions.
+///
+/// `data` holds symbols `0..k`; `k` is the alphabet size (2 for bits). Needs
+/// at least 3 symbols, like the tool.
+///
+/// # Errors
+///
+/// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
+/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+pub fn multi_mmc(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
+    check_input(data, k, Estimator::MultiMmc, 3)?;
+    let tally = if k == 2 {
+        multi_mmc_binary_tally(data)
+    } else {
+        multi_mmc_tally(data)
+    };
+    Ok(tally.estimate(Estimator::MultiMmc, k))
+}
+
+/// SP 800-90B 6.3.10, the LZ78Y prediction estimate.
+///
+/// Contexts of the last 1..`B` = 16 symbols are kept in one dictionary of at
+/// most 65,536 contexts (all lengths together); the prediction is the most
+/// frequent follower of the context with the highest count, the longer
+/// context winning ties. `N = L - 17` predictions.
+///
+/// As in `ea_non_iid`: ties between followers go to the larger symbol value;
+/// the dictionary is seeded with the 16 contexts that end at symbol 15;
+/// contexts are looked up and added from the longest to the shortest.
+///
+/// `data` holds symbols `0..k`; `k` is the alphabet size (2 for bits). Needs
+/// at least 18 symbols, like the tool.
+///
+/// # Errors
+///
+/// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
+/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+pub fn lz78y(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
+    check_input(data, k, Estimator::Lz78y, LZ78Y_DEPTH + 2)?;
+    let tally = if k == 2 {
+        lz78y_binary_tally(data)
+    } else {
+        lz78y_tally(data)
+    };
+    Ok(tally.estimate(Estimator::Lz78y, k))
+}
+
+/// Rejects data the estimators cannot run on: empty, shorter than `needed`,
+/// or holding a symbol outside `0..k`.
+fn check_input(
+    data: &[u8],
+    k: usize,
+    estimator: Estimator,
+    needed: usize,
+) -> Result<(), AssessError> {
+    if data.is_empty() {
+        return Err(AssessError::Empty);
+    }
+    if data.len() < needed {
+        return Err(AssessError::TooFewSamples {
+            estimator,
+            needed,
+            got: data.len(),
+        });
+    }
+    if let Some((index, &value)) = data.iter().enumerate().find(|&(_, &v)| usize::from(v) >= k) {
+        // The width an alphabet of k symbols needs: the bits of k - 1.
+        let bits = (usize::BITS - k.saturating_sub(1).leading_zeros()) as u8;
+        return Err(AssessError::SymbolTooWide { index, value, bits });
+    }
+    Ok(())
+}
+
+/// What a predictor run counts: `C`, `N` and the longest run of correct
+/// predictions (the tool prints `r` = longest run + 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tally {
+    correct: u64,
+    n: u64,
+    longest_run: u64,
+    run: u64,
+}
+
+impl Tally {
+    fn new(n: usize) -> Self {
+        Tally {
+            correct: 0,
+            n: n as u64,
+            longest_run: 0,
+            run: 0,
+        }
+    }
+
+    /// Counts one prediction. Written without branches: on random data the
+    /// outcome is a coin flip the CPU cannot predict.
+    #[inline(always)]
+    fn record(&mut self, correct: bool) {
+        let c = u64::from(correct);
+        self.correct += c;
+        self.run = (self.run + 1) * c;
+        self.longest_run = self.longest_run.max(self.run);
+    }
+
+    fn estimate(self, estimator: Estimator, k: usize) -> Estimate {
+        predictor_estimate(estimator, self.correct, self.n, self.longest_run, k)
+    }
+}
+
+/// The per-symbol tables are indexed by symbol value, so they never need
+/// more than 256 slots whatever `k` says.
+fn table_size(k: usize) -> usize {
+    k.clamp(1, 256)
+}
+
+// ---------------------------------------------------------------------------
+// 6.3.7 MultiMCW
+// ---------------------------------------------------------------------------
+
+/// One MultiMCW sub-predictor: the symbol counts of a sliding window and its
+/// most common symbol (most recent among equals).
+struct McwWindow {
+    width: usize,
+    counts: Vec<u32>,
+    /// Position of each symbol's latest occurrence (meaningful while its
+    /// count is non-zero): the tie-breaker.
+    last: Vec<usize>,
+    max: u32,
+    frequent: u8,
+}
+
+impl McwWindow {
+    /// Counts `data[..width]`. A symbol that reaches the current maximum
+    /// becomes the most common one, which makes it the most recent among
+    /// the most common, as the tool's incremental rule does.
+    fn new(data: &[u8], width: usize, k: usize) -> Self {
+        let mut w = McwWindow {
+            width,
+            counts: vec![0; table_size(k)],
+            last: vec![0; table_size(k)],
+            max: 0,
+            frequent: 0,
+        };
+        for (i, &s) in data.iter().enumerate().take(width) {
+            let c = &mut w.counts[usize::from(s)];
+            *c += 1;
+            w.last[usize::from(s)] = i;
+            if *c >= w.max {
+                w.max = *c;
+                w.frequent = s;
+            }
+        }
+        w
+    }
+
+    /// Moves the window one place on, to end at `data[i]`.
+    fn slide(&mut self, data: &[u8], i: usize) {
+        let out = data[i - self.width];
+        let inn = data[i];
+        self.last[usize::from(inn)] = i;
+        if out == inn {
+            // Counts are unchanged; only recency moved. `inn` is now the most
+            // recent symbol, so it takes over if it ties the maximum.
+            if self.counts[usize::from(inn)] == self.max {
+                self.frequent = inn;
+            }
+            return;
+        }
+        self.counts[usize::from(out)] -= 1;
+        let c = &mut self.counts[usize::from(inn)];
+        *c += 1;
+        if out != self.frequent {
+            // The old leader kept its count, so the maximum can only be
+            // reached or passed by the newcomer, which is the most recent.
+            if *c >= self.max {
+                self.max = *c;
+                self.frequent = inn;
+            }
+        } else {
+            self.rescan();
+        }
+    }
+
+    /// The leader lost a symbol: find the most common symbol again, ties to
+    /// the latest occurrence. O(k), but only when the leader leaves.
+    fn rescan(&mut self) {
+        let mut best_count = 0u32;
+        let mut best_last = 0usize;
+        let mut best = 0u8;
+        for (s, (&c, &l)) in self.counts.iter().zip(&self.last).enumerate() {
+            if c > best_count || (c == best_count && c > 0 && l > best_last) {
+                best_count = c;
+                best_last = l;
+                // `s` indexes a table of at most 256 slots.
+                best = s as u8;
+            }
+        }
+        self.max = best_count;
+        self.frequent = best;
+    }
+}
+
+/// MultiMCW's counts on `data` (at least 4096 symbols in `0..k`).
+fn multi_mcw_tally(data: &[u8], k: usize) -> Tally {
+    if k == 2 {
+        multi_mcw_binary_tally(data)
+    } else {
+        multi_mcw_general_tally(data, k)
+    }
+}
+
+/// MultiMCW on bits: every window has an odd size, so its most common bit
+/// is a strict majority and no tie-break is ever needed; a count of ones
+/// per window is all the state.
+fn multi_mcw_binary_tally(data: &[u8]) -> Tally {
+    let first = MCW_WINDOWS[0];
+    let mut tally = Tally::new(data.len() - first);
+    let mut ones = MCW_WINDOWS.map(|w| data[..w].iter().map(|&b| u32::from(b & 1)).sum::<u32>());
+    let mut scoreboard = [0u64; 4];
+    let mut winner = 0usize;
+    for i in first..data.len() {
+        let x = data[i] & 1;
+        let mut frequent = [0u8; 4];
+        for ((f, &c), &w) in frequent.iter_mut().zip(&ones).zip(&MCW_WINDOWS) {
+            *f = u8::from(2 * c as usize > w);
+        }
+        tally.record(frequent[winner] == x);
+        for (j, &w) in MCW_WINDOWS.iter().enumerate() {
+            if i >= w {
+                let correct = frequent[j] == x;
+                scoreboard[j] += u64::from(correct);
+                let takes_over = correct & (scoreboard[j] >= scoreboard[winner]);
+                winner = if takes_over { j } else { winner };
+                ones[j] = ones[j] + u32::from(x) - u32::from(data[i - w] & 1);
+            }
+        }
+    }
+    tally
+}
+
+/// MultiMCW on any alphabet: per-window counts with the tool's tie-break.
+fn multi_mcw_general_tally(data: &[u8], k: usize) -> Tally {
+    let first = MCW_WINDOWS[0];
+    let mut tally = Tally::new(data.len() - first);
+    // Every window starts full from the start of the data. Window j's leader
+    // is only consulted once i >= w_j: before that its score is 0 and it
+    // cannot be the winner.
+    let mut windows: Vec<McwWindow> = MCW_WINDOWS
+        .iter()
+        .map(|&w| McwWindow::new(data, w, k))
+        .collect();
+    let mut scoreboard = [0u64; 4];
+    let mut winner = 0usize;
+    for i in first..data.len() {
+        let x = data[i];
+        tally.record(windows[winner].frequent == x);
+        for (j, w) in windows.iter().enumerate() {
+            if i >= w.width && w.frequent == x {
+                scoreboard[j] += 1;
+                if scoreboard[j] >= scoreboard[winner] {
+                    winner = j;
+                }
+            }
+        }
+        for w in windows.iter_mut() {
+            if i >= w.width {
+                w.slide(data, i);
+            }
+        }
+    }
+    tally
+}
+
+// ---------------------------------------------------------------------------
+// 6.3.8 Lag
+// ---------------------------------------------------------------------------
+
+/// 128 counters kept bit-sliced: bit `d` of `planes[b]` is bit `b` of lag
+/// `d + 1`'s score. Adding one to every lag of a mask costs a few word
+/// operations instead of up to 128 separate increments.
+struct SlicedCounters {
+    planes: Vec<u128>,
+}
+
+impl SlicedCounters {
+    /// Enough planes for counts up to `max`.
+    fn new(max: usize) -> Self {
+        let bits = (usize::BITS - max.leading_zeros()).max(1) as usize;
+        SlicedCounters {
+            planes: vec![0; bits],
+        }
+    }
+
+    /// Adds one to every counter in `mask` (ripple carry, stops early).
+    fn increment(&mut self, mask: u128) {
+        let mut carry = mask;
+        for plane in &mut self.planes {
+            let next = *plane & carry;
+            *plane ^= carry;
+            carry = next;
+            if carry == 0 {
+                break;
+            }
+        }
+    }
+
+    /// The counters within `mask` that equal `value`.
+    fn equal_to(&self, value: u64, mask: u128) -> u128 {
+        let mut eq = mask;
+        for (b, &plane) in self.planes.iter().enumerate() {
+            if b < 64 && (value >> b) & 1 == 1 {
+                eq &= plane;
+            } else {
+                eq &= !plane;
+            }
+            if eq == 0 {
+                break;
+            }
+        }
+        eq
+    }
+}
+
+/// Index of the highest set bit of a non-zero mask.
+fn top_bit(mask: u128) -> usize {
+    127 - mask.leading_zeros() as usize
+}
+
+/// Lag's counts on `data` (at least 2 symbols). Any alphabet: the state is
+/// one 128-bit mask per symbol value plus the bit-sliced scores.
+fn lag_tally(data: &[u8]) -> Tally {
+    // Bit (-p mod 128) of `seen[s]` is set when position p, one of the last
+    // 128, holds symbol s. With that orientation, rotating right by
+    // (1 - i) mod 128 turns it into a mask over lag offsets (bit o = lag o+1)
+    // at step i, and sliding the window only touches two words.
+    let slot = |p: usize| p.wrapping_neg() % LAG_DEPTH;
+    let mut seen = [0u128; 256];
+    seen[usize::from(data[0])] |= 1 << slot(0);
+
+    let mut tally = Tally::new(data.len() - 1);
+    let mut scores = SlicedCounters::new(data.len());
+    // The highest score, and the lags that have it (all 0 at the start).
+    let mut high = 0u64;
+    let mut at_high = u128::MAX;
+    // The winning lag offset: the prediction is data[i - winner - 1].
+    let mut winner = 0usize;
+    for i in 1..data.len() {
+        let x = data[i];
+        tally.record(data[i - winner - 1] == x);
+
+        let rotation = (1usize.wrapping_sub(i) % LAG_DEPTH) as u32;
+        let matched = seen[usize::from(x)].rotate_right(rotation);
+        if matched != 0 {
+            scores.increment(matched);
+            // The tool scores lags from the shortest up and moves the winner
+            // to each one whose new score is >= the running high score. So
+            // the winner ends as the longest lag that reached the new
+            // maximum: high + 1 if any leader scored, else high.
+            let leaders = matched & at_high;
+            if leaders != 0 {
+                high += 1;
+                at_high = leaders;
+                winner = top_bit(leaders);
+            } else {
+                let tied = scores.equal_to(high, matched);
+                if tied != 0 {
+                    at_high |= tied;
+                    winner = top_bit(tied);
+                }
+            }
+        }
+
+        let s = slot(i);
+        if i >= LAG_DEPTH {
+            seen[usize::from(data[i - LAG_DEPTH])] &= !(1u128 << s);
+        }
+        seen[usize::from(x)] |= 1u128 << s;
+    }
+    tally
+}
+
+// ---------------------------------------------------------------------------
+// Shared context dictionaries (MultiMMC, LZ78Y on non-binary data)
+// ---------------------------------------------------------------------------
+
+/// A small, fast hasher for the packed integer keys (the `folded multiply`
+/// of foldhash / wyhash). Keys are not attacker-chosen in the sense that
+/// matters here: worst case is slower, never wrong.
+#[derive(Default, Clone, Copy)]
+struct FoldHasher {
+    state: u64,
+}
+
+const FOLD_K1: u64 = 0x243f_6a88_85a3_08d3;
+const FOLD_K2: u64 = 0x1319_8a2e_0370_7344;
+
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+impl Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        self.state
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by the integer keys below; kept correct for completeness.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.state = folded_multiply(self.state ^ x ^ FOLD_K1, FOLD_K2);
+    }
+
+    fn write_u128(&mut self, x: u128) {
+        self.state = folded_multiply(
+            self.state ^ (x as u64) ^ FOLD_K1,
+            ((x >> 64) as u64) ^ FOLD_K2,
+        );
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FoldHasher>>;
+
+/// A context of up to 8 or up to 16 symbols packed one byte per symbol,
+/// most recent in the low byte. Two sizes keep the short contexts' maps
+/// small: a `u128` key would be 16-byte aligned and double their buckets.
+trait ContextKey: Copy + Eq + Hash {
+    /// The last `len` symbols of `history`.
+    fn last(history: u128, len: usize) -> Self;
+}
+
+impl ContextKey for u64 {
+    fn last(history: u128, len: usize) -> Self {
+        // Only used for len <= 8.
+        let h = history as u64;
+        if len >= 8 {
+            h
+        } else {
+            h & ((1u64 << (8 * len)) - 1)
+        }
+    }
+}
+
+/// Up to 16 symbols as two `u64`s (8-byte aligned, unlike `u128`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Wide {
+    low: u64,
+    high: u64,
+}
+
+impl Hash for Wide {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u128(u128::from(self.low) | (u128::from(self.high) << 64));
+    }
+}
+
+impl ContextKey for Wide {
+    fn last(history: u128, len: usize) -> Self {
+        let h = if len >= 16 {
+            history
+        } else {
+            history & ((1u128 << (8 * len)) - 1)
+        };
+        Wide {
+            low: h as u64,
+            high: (h >> 64) as u64,
+        }
+    }
+}
+
+/// What a context carries: a dense id (for the follower counts) and its
+/// most frequent follower so far (the tool's `PostfixDictionary` state).
+#[derive(Clone, Copy)]
+struct ContextInfo {
+    /// `id << 8 | best follower`; ids stay below 2^24 (at most 100,000
+    /// contexts per MultiMMC order, 65,536 in all for LZ78Y).
+    id_best: u32,
+    best_count: u32,
+}
+
+impl ContextInfo {
+    fn new(id: usize) -> Self {
+        ContextInfo {
+            id_best: (id as u32) << 8,
+            best_count: 0,
+        }
+    }
+
+    fn best(self) -> u8 {
+        self.id_best as u8
+    }
+}
+
+/// The contexts of one length and the counts of their followers.
+struct ContextTable<K> {
+    contexts: FastMap<K, ContextInfo>,
+    /// `(context id << 8) | follower` -> count (saturating `u32`: only more
+    /// than 4 billion samples could reach the limit).
+    counts: FastMap<u32, u32>,
+}
+
+impl<K: ContextKey> ContextTable<K> {
+    fn with_capacity(n: usize) -> Self {
+        ContextTable {
+            contexts: FastMap::with_capacity_and_hasher(n, Default::default()),
+            counts: FastMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
+    /// Finds or makes context `ctx` and counts follower `y` after it
+    /// (always allowed to add the follower).
+    fn add(&mut self, ctx: K, y: u8) {
+        let next_id = self.contexts.len();
+        let info = self
+            .contexts
+            .entry(ctx)
+            .or_insert_with(|| ContextInfo::new(next_id));
+        count_follower(&mut self.counts, info, y, true);
+    }
+}
+
+/// Counts follower `y` of the context `info`. A follower not yet seen is
+/// added only when `make_new`; returns whether it was. Ties for the best
+/// follower go to the larger symbol, as in the tool.
+fn count_follower(
+    counts: &mut FastMap<u32, u32>,
+    info: &mut ContextInfo,
+    y: u8,
+    make_new: bool,
+) -> bool {
+    let key = (info.id_best & !0xff) | u32::from(y);
+    let (count, added) = match counts.entry(key) {
+        Entry::Occupied(mut e) => {
+            let c = e.get_mut();
+            *c = c.saturating_add(1);
+            (*c, false)
+        }
+        Entry::Vacant(e) => {
+            if !make_new {
+                return false;
+            }
+            e.insert(1);
+            (1, true)
+        }
+    };
+    if count > info.best_count || (count == info.best_count && y > info.best()) {
+        info.id_best = (info.id_best & !0xff) | u32::from(y);
+        info.best_count = count;
+    }
+    added
+}
+
+/// The MultiMMC scoreboard step shared by both data layouts: sub-predictor
+/// `d` made a prediction, right or wrong. A right one whose score reaches the
+/// winner's takes over (for the next step); only the winner of the step's
+/// start counts towards `C` and the run.
+#[inline(always)]
+fn mmc_score(
+    d: usize,
+    correct: bool,
+    cur_winner: usize,
+    scoreboard: &mut [u64; MMC_DEPTH],
+    winner: &mut usize,
+    tally: &mut Tally,
+) {
+    scoreboard[d] += u64::from(correct);
+    let takes_over = correct & (scoreboard[d] >= scoreboard[*winner]);
+    *winner = if takes_over { d } else { *winner };
+    if d == cur_winner {
+        tally.record(correct);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 6.3.9 MultiMMC
+// ---------------------------------------------------------------------------
+
+/// One MultiMMC order at one step: predicts with context `ctx` (looked up
+/// only when `look`), then counts `y` after it. Returns whether the context
+/// was found and, if so, whether its prediction was right.
+fn mmc_order<K: ContextKey>(
+    table: &mut ContextTable<K>,
+    ctx: K,
+    look: bool,
+    y: u8,
+    entries: &mut u64,
+) -> Option<bool> {
+    let room = *entries < MMC_MAX_ENTRIES;
+    if look && let Some(info) = table.contexts.get_mut(&ctx) {
+        let correct = info.best() == y;
+        if count_follower(&mut table.counts, info, y, room) {
+            *entries += 1;
+        }
+        return Some(correct);
+    }
+    if room {
+        // The tool's `M[d][x]` finds or makes the context, then counts the
+        // follower as a new entry (even if it was there: that cannot happen
+        // unless a shorter order ran out of room first).
+        table.add(ctx, y);
+        *entries += 1;
+    }
+    None
+}
+
+/// MultiMMC on symbols up to 8 bits: one context table per order.
+fn multi_mmc_tally(data: &[u8]) -> Tally {
+    const SHORT: usize = 8;
+    let n = data.len() - 2;
+    let mut tally = Tally::new(n);
+    // No order holds more than 100,000 (context, follower) entries, nor
+    // more than one per step: size the maps once, no rehashing.
+    let capacity = n.min(MMC_MAX_ENTRIES as usize) + 1;
+    let mut short: Vec<ContextTable<u64>> = (0..SHORT)
+        .map(|_| ContextTable::with_capacity(capacity))
+        .collect();
+    let mut long: Vec<ContextTable<Wide>> = (SHORT..MMC_DEPTH)
+        .map(|_| ContextTable::with_capacity(capacity))
+        .collect();
+    let mut entries = [0u64; MMC_DEPTH];
+
+    // The tool seeds order d with (data[0..=d], data[d+1]).
+    let mut history = 0u128;
+    for d in 0..MMC_DEPTH.min(n) {
+        history = (history << 8) | u128::from(data[d]);
+        let y = data[d + 1];
+        if d < SHORT {
+            let t = &mut short[d];
+            t.add(u64::last(history, d + 1), y);
+        } else {
+            let t = &mut long[d - SHORT];
+            t.add(Wide::last(history, d + 1), y);
+        }
+        entries[d] = 1;
+    }
+
+    let mut scoreboard = [0u64; MMC_DEPTH];
+    let mut winner = 0usize;
+    history = u128::from(data[1]);
+    for (i, &y) in data.iter().enumerate().skip(2) {
+        let cur_winner = winner;
+        // Order d uses the d + 1 symbols data[i-d-1..i]. Once a shorter
+        // context was missing, the tool does not look the longer ones up
+        // (they cannot be there either).
+        let mut look = true;
+        for d in 0..MMC_DEPTH.min(i - 1) {
+            let outcome = if d < SHORT {
+                let ctx = u64::last(history, d + 1);
+                mmc_order(&mut short[d], ctx, look, y, &mut entries[d])
+            } else {
+                let ctx = Wide::last(history, d + 1);
+                mmc_order(&mut long[d - SHORT], ctx, look, y, &mut entries[d])
+            };
+            look = outcome.is_some();
+            if let Some(correct) = outcome {
+                mmc_score(
+                    d,
+                    correct,
+                    cur_winner,
+                    &mut scoreboard,
+                    &mut winner,
+                    &mut tally,
+                );
+            }
+        }
+        history = (history << 8) | u128::from(y);
+    }
+    tally
+}
+
+/// Where the binary tables of contexts of `len` bits start, all lengths
+/// 1..=16 sharing one flat table of 2^len (context) x 2 (follower) counts.
+fn bit_table_base(len: usize) -> usize {
+    (1usize << len) - 2
+}
+
+/// The last `len` bits of a history (most recent bit in bit 0).
+fn bit_context(history: usize, len: usize) -> usize {
+    history & ((1usize << len) - 1)
+}
+
+/// MultiMMC on bits: order d's counts live in a flat table of 2^(d+1)
+/// contexts (the last d + 1 bits) x 2 followers. Counts are `u32` to keep
+/// the table (1 MiB) in cache; they saturate, which would only matter past
+/// 4 billion samples.
+fn multi_mmc_binary_tally(data: &[u8]) -> Tally {
+    let n = data.len() - 2;
+    let mut tally = Tally::new(n);
+    let mut table = vec![[0u32; 2]; bit_table_base(MMC_DEPTH + 1)];
+    let mut entries = [0u64; MMC_DEPTH];
+
+    let mut history = 0usize;
+    for d in 0..MMC_DEPTH.min(n) {
+        history = (history << 1) | usize::from(data[d] & 1);
+        table[bit_table_base(d + 1) + history][usize::from(data[d + 1] & 1)] = 1;
+        entries[d] = 1;
+    }
+
+    let mut scoreboard = [0u64; MMC_DEPTH];
+    let mut winner = 0usize;
+    history = usize::from(data[1] & 1);
+    for (i, &s) in data.iter().enumerate().skip(2) {
+        let y = s & 1;
+        let yi = usize::from(y);
+        let cur_winner = winner;
+        let mut found = false;
+        let mut prediction = 0u8;
+        for d in 0..MMC_DEPTH.min(i - 1) {
+            let entry = &mut table[bit_table_base(d + 1) + bit_context(history, d + 1)];
+            let room = entries[d] < MMC_MAX_ENTRIES;
+            if d == 0 || found {
+                // Ties predict 1 (the larger symbol), as the tool does.
+                prediction = u8::from(entry[1] >= entry[0]);
+                found = (entry[0] | entry[1]) != 0;
+            }
+            if found {
+                mmc_score(
+                    d,
+                    prediction == y,
+                    cur_winner,
+                    &mut scoreboard,
+                    &mut winner,
+                    &mut tally,
+                );
+                if entry[yi] != 0 {
+                    entry[yi] = entry[yi].saturating_add(1);
+                } else if room {
+                    entry[yi] = 1;
+                    entries[d] += 1;
+                }
+            } else if room {
+                // The tool's binary code sets (not adds) the entry here.
+                entry[yi] = 1;
+                entries[d] += 1;
+            }
+        }
+        // Only the last 16 bits are ever used.
+        history = ((history << 1) | yi) & 0xffff;
+    }
+    tally
+}
+
+// ---------------------------------------------------------------------------
+// 6.3.10 LZ78Y
+// ---------------------------------------------------------------------------
+
+/// One LZ78Y context length at one step: if `ctx` is known, offers its
+/// best follower as the prediction (when its count beats `best_count`) and
+/// counts `y`; otherwise adds it while the dictionary has room.
+fn lz78y_length<K: ContextKey>(
+    table: &mut ContextTable<K>,
+    ctx: K,
+    y: u8,
+    size: &mut u64,
+    best_count: &mut u32,
+    prediction: &mut Option<u8>,
+) {
+    match table.contexts.get_mut(&ctx) {
+        Some(info) => {
+            // Strictly greater: the longer context (asked first) wins ties.
+            if info.best_count > *best_count {
+                *best_count = info.best_count;
+                *prediction = Some(info.best());
+            }
+            count_follower(&mut table.counts, info, y, true);
+        }
+        None => {
+            if *size < LZ78Y_MAX_DICTIONARY {
+                table.add(ctx, y);
+                *size += 1;
+            }
+        }
+    }
+}
+
+/// LZ78Y on symbols up to 8 bits: one context table per length, one shared
+/// size limit.
+fn lz78y_tally(data: &[u8]) -> Tally {
+    const SHORT: usize = 8;
+    let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
+    // short[j - 1]: length j <= 8; long[j - 9]: length j > 8.
+    let mut short: Vec<ContextTable<u64>> =
+        (0..SHORT).map(|_| ContextTable::with_capacity(0)).collect();
+    let mut long: Vec<ContextTable<Wide>> = (SHORT..LZ78Y_DEPTH)
+        .map(|_| ContextTable::with_capacity(0))
+        .collect();
+
+    // History of the 16 symbols before position i, most recent in the low byte.
+    let mut history = 0u128;
+    for &s in &data[..LZ78Y_DEPTH] {
+        history = (history << 8) | u128::from(s);
+    }
+    // Seed: every context ending at data[15], followed by data[16].
+    let y = data[LZ78Y_DEPTH];
+    for (j, t) in short.iter_mut().enumerate() {
+        t.add(u64::last(history, j + 1), y);
+    }
+    for (j, t) in long.iter_mut().enumerate() {
+        t.add(Wide::last(history, j + SHORT + 1), y);
+    }
+    let mut size = LZ78Y_DEPTH as u64;
+    history = (history << 8) | u128::from(y);
+
+    for &y in &data[LZ78Y_DEPTH + 1..] {
+        let mut best_count = 0u32;
+        let mut prediction: Option<u8> = None;
+        for len in (SHORT + 1..=LZ78Y_DEPTH).rev() {
+            let ctx = Wide::last(history, len);
+            let t = &mut long[len - SHORT - 1];
+            lz78y_length(t, ctx, y, &mut size, &mut best_count, &mut prediction);
+        }
+        for len in (1..=SHORT).rev() {
+            let ctx = u64::last(history, len);
+            let t = &mut short[len - 1];
+            lz78y_length(t, ctx, y, &mut size, &mut best_count, &mut prediction);
+        }
+        tally.record(prediction == Some(y));
+        history = (history << 8) | u128::from(y);
+    }
+    tally
+}
+
+/// LZ78Y on bits: contexts of length j in a flat table of 2^j x 2 counts
+/// (`u32`, saturating, as for MultiMMC); a context exists once it has a count.
+fn lz78y_binary_tally(data: &[u8]) -> Tally {
+    let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
+    let mut table = vec![[0u32; 2]; bit_table_base(LZ78Y_DEPTH + 1)];
+
+    let mut history = 0usize;
+    for &s in &data[..LZ78Y_DEPTH] {
+        history = (history << 1) | usize::from(s & 1);
+    }
+    let seed_follower = usize::from(data[LZ78Y_DEPTH] & 1);
+    let mut size = 0u64;
+    for len in 1..=LZ78Y_DEPTH {
+        table[bit_table_base(len) + bit_context(history, len)][seed_follower] = 1;
+        size += 1;
+    }
+    history = ((history << 1) | seed_follower) & 0xffff;
+
+    for &s in &data[LZ78Y_DEPTH + 1..] {
+        let y = s & 1;
+        let yi = usize::from(y);
+        let mut best_count = 0u32;
+        // 2: no prediction yet (never equal to a bit).
+        let mut prediction = 2u8;
+        for len in (1..=LZ78Y_DEPTH).rev() {
+            let entry = &mut table[bit_table_base(len) + bit_context(history, len)];
+            // Ties predict 1 (the larger symbol), as the tool does.
+            let p = u8::from(entry[1] >= entry[0]);
+            let count = entry[0].max(entry[1]);
+            if count != 0 {
+                // Strictly greater: the longer context wins ties.
+                let better = count > best_count;
+                best_count = if better { count } else { best_count };
+                prediction = if better { p } else { prediction };
+                entry[yi] = entry[yi].saturating_add(1);
+            } else if size < LZ78Y_MAX_DICTIONARY {
+                entry[yi] = 1;
+                size += 1;
+            }
+        }
+        tally.record(prediction == y);
+        history = ((history << 1) | yi) & 0xffff;
+    }
+    tally
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// The reference vectors: `tests/data/sp800-90b/` if the data has been
+    /// copied into the crate, else the shared reference directory.
+    fn reference_dir() -> PathBuf {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let candidates = [
+            root.join("tests/data/sp800-90b"),
+            root.join("../shared/sp800-90b-reference"),
+            root.join("../../shared/sp800-90b-reference"),
+        ];
+        candidates
+            .iter()
+            .find(|d| d.join("uniform8.results.txt").is_file())
+            .cloned()
+            .unwrap_or_else(|| panic!("no SP 800-90B reference data in {candidates:?}"))
+    }
+
+    /// What `ea_non_iid -vv` printed for one predictor on one data set.
+    struct Expected {
+        c: u64,
+        r: u64,
+        n: u64,
+        h: f64,
+    }
+
+    fn expected(text: &str, label: &str, name: &str) -> Expected {
+        let field = |key: &str| -> String {
+            let prefix = format!("{label} {name} Prediction Estimate: {key} = ");
+            text.lines()
+                .find_map(|l| l.strip_prefix(prefix.as_str()))
+                .unwrap_or_else(|| panic!("no `{prefix}` line"))
+                .trim()
+                .to_string()
+        };
+        Expected {
+            c: field("C").parse().expect("C"),
+            r: field("r").parse().expect("r"),
+            n: field("N").parse().expect("N"),
+            h: field("min entropy").parse().expect("min entropy"),
+        }
+    }
+
+    /// The tool's two data sets for a file of `bits`-bit samples: literal
+    /// (masked, renumbered to 0..k-1 when not all 2^bits values occur) and,
+    /// for bits > 1, the MSB-first bit expansion of the unrenumbered samples.
+    fn data_sets(raw: &[u8], bits: u32) -> Vec<(&'static str, Vec<u8>, usize)> {
+        let mask = ((1u16 << bits) - 1) as u8;
+        let masked: Vec<u8> = raw.iter().map(|&b| b & mask).collect();
+        let mut present = [false; 256];
+        for &s in &masked {
+            present[usize::from(s)] = true;
+        }
+        let max = masked.iter().copied().max().unwrap_or(0);
+        let mut renumber = [0u8; 256];
+        let mut k = 0usize;
+        for v in 0..256 {
+            if present[v] {
+                renumber[v] = k as u8;
+                k += 1;
+            }
+        }
+        let literal = if k < usize::from(max) + 1 {
+            masked.iter().map(|&s| renumber[usize::from(s)]).collect()
+        } else {
+            masked.clone()
+        };
+        let mut sets = vec![("Literal", literal, k)];
+        if bits > 1 {
+            sets.push(("Bitstring", msb_first_bits(&masked, bits), 2));
+        }
+        sets
+    }
+
+    fn msb_first_bits(samples: &[u8], bits: u32) -> Vec<u8> {
+        samples
+            .iter()
+            .flat_map(|&s| (0..bits).rev().map(move |j| (s >> j) & 1))
+            .collect()
+    }
+
+    type TallyFn = fn(&[u8], usize) -> Tally;
+    type EstimateFn = fn(&[u8], usize) -> Result<Estimate, AssessError>;
+
+    fn mmc_any(d: &[u8], k: usize) -> Tally {
+        if k == 2 {
+            multi_mmc_binary_tally(d)
+        } else {
+            multi_mmc_tally(d)
+        }
+    }
+
+    fn lz_any(d: &[u8], k: usize) -> Tally {
+        if k == 2 {
+            lz78y_binary_tally(d)
+        } else {
+            lz78y_tally(d)
+        }
+    }
+
+    const PREDICTORS: [(&str, Estimator, TallyFn, EstimateFn); 4] = [
+        ("MultiMCW", Estimator::MultiMcw, multi_mcw_tally, multi_mcw),
+        ("Lag", Estimator::Lag, |d, _| lag_tally(d), lag),
+        ("MultiMMC", Estimator::MultiMmc, mmc_any, multi_mmc),
+        ("LZ78Y", Estimator::Lz78y, lz_any, lz78y),
+    ];
+
+    /// C, r, N exactly and H within 1e-6 relative of `ea_non_iid -vv`, for
+    /// every predictor on every reference data set (run with `--nocapture`
+    /// to see the differences).
+    #[test]
+    fn matches_ea_non_iid_reference_outputs() {
+        let dir = reference_dir();
+        for (file, bits) in [("uniform8", 8), ("biased8", 8), ("markov1", 1)] {
+            let raw = std::fs::read(dir.join(format!("{file}.bin"))).expect("reference .bin");
+            let text = std::fs::read_to_string(dir.join(format!("{file}.results.txt")))
+                .expect("reference results");
+            for (label, data, k) in data_sets(&raw, bits) {
+                for (name, estimator, tally_fn, _) in PREDICTORS {
+                    let want = expected(&text, label, name);
+                    let t = tally_fn(&data, k);
+                    let what = format!("{file} {label} {name}");
+                    assert_eq!(t.correct, want.c, "{what}: C");
+                    assert_eq!(t.n, want.n, "{what}: N");
+                    assert_eq!(t.longest_run + 1, want.r, "{what}: r");
+                    let e = t.estimate(estimator, k);
+                    let rel = ((e.min_entropy - want.h) / want.h).abs();
+                    eprintln!(
+                        "{what}: H = {:.17} (NIST {:.17}), rel {rel:.2e}",
+                        e.min_entropy, want.h
+                    );
+                    assert!(rel < 1e-6, "{what}: H = {} want {}", e.min_entropy, want.h);
+                }
+            }
+        }
+    }
+    /// A reproducible stream of test symbols (SplitMix64).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        /// `len` symbols in `0..k`, symbol 0 with probability about `p0`.
+        fn symbols(&mut self, len: usize, k: usize, p0: f64) -> Vec<u8> {
+            (0..len)
+                .map(|_| {
+                    let r = self.next();
+                    if k == 1 || ((r >> 11) as f64) < p0 * (1u64 << 53) as f64 {
+                        0
+                    } else {
+                        (1 + (self.next() % (k as u64 - 1))) as u8
+                    }
+                })
+                .collect()
+        }
+    }
+
+    /// MultiMCW done the slow, obvious way: recount every window at every
+    /// step, with the tool's tie and scoreboard rules.
+    fn naive_mcw(data: &[u8]) -> Tally {
+        let mut tally = Tally::new(data.len() - 63);
+        let mut scoreboard = [0u64; 4];
+        let mut winner = 0;
+        for i in 63..data.len() {
+            let mut frequent = [None; 4];
+            for (j, &w) in MCW_WINDOWS.iter().enumerate() {
+                if i >= w {
+                    let window = &data[i - w..i];
+                    let mut counts = [0u32; 256];
+                    for &s in window {
+                        counts[usize::from(s)] += 1;
+                    }
+                    let max = counts.iter().copied().max().unwrap_or(0);
+                    // Most recent among the most common.
+                    frequent[j] = window
+                        .iter()
+                        .rev()
+                        .find(|&&s| counts[usize::from(s)] == max)
+                        .copied();
+                }
+            }
+            tally.record(frequent[winner] == Some(data[i]));
+            for j in 0..4 {
+                if frequent[j] == Some(data[i]) {
+                    scoreboard[j] += 1;
+                    if scoreboard[j] >= scoreboard[winner] {
+                        winner = j;
+                    }
+                }
+            }
+        }
+        tally
+    }
+
+    /// Lag done the obvious way: score lags 1..=128 from the shortest up,
+    /// the winner moving on every new score >= the highest so far.
+    fn naive_lag(data: &[u8]) -> Tally {
+        let mut tally = Tally::new(data.len() - 1);
+        let mut scoreboard = [0u64; LAG_DEPTH];
+        let (mut winner, mut high) = (0usize, 0u64);
+        for i in 1..data.len() {
+            tally.record(data[i - winner - 1] == data[i]);
+            for d in 1..=LAG_DEPTH.min(i) {
+                if data[i - d] == data[i] {
+                    scoreboard[d - 1] += 1;
+                    if scoreboard[d - 1] >= high {
+                        winner = d - 1;
+                        high = scoreboard[d - 1];
+                    }
+                }
+            }
+        }
+        tally
+    }
+
+    #[test]
+    fn mcw_and_lag_match_naive_versions() {
+        let mut rng = Rng(11);
+        for (k, p0, len) in [
+            (2, 0.5, 9000),
+            (2, 0.8, 9000),
+            (3, 0.4, 9000),
+            (7, 0.3, 7000),
+            (256, 0.0, 6000),
+            (256, 0.25, 6000),
+            (256, 0.9, 6000),
+        ] {
+            let data = rng.symbols(len, k, p0);
+            assert_eq!(
+                multi_mcw_tally(&data, k),
+                naive_mcw(&data),
+                "MCW k={k} p0={p0}"
+            );
+            if k == 2 {
+                assert_eq!(multi_mcw_general_tally(&data, 2), naive_mcw(&data));
+            }
+            assert_eq!(lag_tally(&data), naive_lag(&data), "Lag k={k} p0={p0}");
+        }
+        // Long exact ties: a period-3 tail scores lags 3, 6, 9, ... alike.
+        let mut data = rng.symbols(3000, 4, 0.5);
+        data.extend(std::iter::repeat_n([1u8, 2, 3], 2000).flatten());
+        assert_eq!(lag_tally(&data), naive_lag(&data));
+    }
+
+    /// The hash-map code (any alphabet) and the flat-table code (bits) are
+    /// written separately; on binary data they must agree, also once the
+    /// MultiMMC order-15 table and the LZ78Y dictionary are full.
+    #[test]
+    fn binary_and_general_dictionaries_agree() {
+        let mut rng = Rng(5);
+        // 220,000 random bits hold about 107,000 distinct (16-bit context,
+        // follower) pairs: past MultiMMC's 100,000 limit for order 16.
+        for (len, p0) in [
+            (220_000, 0.5),
+            (50_000, 0.9),
+            (20, 0.5),
+            (3, 0.5),
+            (18, 0.5),
+        ] {
+            let data = rng.symbols(len, 2, p0);
+            assert_eq!(
+                multi_mmc_binary_tally(&data),
+                multi_mmc_tally(&data),
+                "MMC len={len}"
+            );
+            if len >= 18 {
+                assert_eq!(
+                    lz78y_binary_tally(&data),
+                    lz78y_tally(&data),
+                    "LZ78Y len={len}"
+                );
+            }
+        }
+    }
+
+    fn all(data: &[u8], k: usize) -> Vec<Result<Estimate, AssessError>> {
+        PREDICTORS.iter().map(|(_, _, _, f)| f(data, k)).collect()
+    }
+
+    #[test]
+    fn too_short_or_invalid_input_is_an_error() {
+        for (name, _, _, f) in PREDICTORS {
+            let needed = match name {
+                "MultiMCW" => 4096,
+                "Lag" | "MultiMMC" => 3,
+                _ => 18,
+            };
+            let short = vec![0u8; needed - 1];
+            match f(&short, 2) {
+                Err(AssessError::TooFewSamples { needed: n, got, .. }) => {
+                    assert_eq!((n, got), (needed, needed - 1), "{name}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+            assert!(f(&vec![0u8; needed], 2).is_ok(), "{name}");
+            assert_eq!(f(&[], 2), Err(AssessError::Empty), "{name}");
+            let mut wide = vec![1u8; needed];
+            wide[needed / 2] = 2;
+            assert_eq!(
+                f(&wide, 2),
+                Err(AssessError::SymbolTooWide {
+                    index: needed / 2,
+                    value: 2,
+                    bits: 1
+                }),
+                "{name}"
+            );
+        }
+        match lag(&[0, 1], 2) {
+            Err(AssessError::TooFewSamples { estimator, .. }) => {
+                assert_eq!(estimator, Estimator::Lag)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn constant_data_has_no_entropy() {
+        for k in [1, 2, 3, 256] {
+            for symbol in [0u8, (k - 1) as u8] {
+                let data = vec![symbol; 5000];
+                for (e, (name, ..)) in all(&data, k).into_iter().zip(PREDICTORS) {
+                    let e = e.expect("estimate");
+                    assert_eq!(e.p_max, 1.0, "{name} k={k}");
+                    assert_eq!(e.min_entropy, 0.0, "{name} k={k}");
+                }
+            }
+        }
+    }
+
+    /// Periodic data: Lag and MultiMMC find any period up to their depth.
+    /// LZ78Y follows the context with the highest count, so it finds a
+    /// period only when every context of one symbol already determines the
+    /// next (all symbols of the period distinct); with a repeated symbol its
+    /// short, frequent contexts outvote the long, exact ones.
+    #[test]
+    fn periodic_data_is_predicted() {
+        let periodic = |pattern: &[u8], len: usize| -> Vec<u8> {
+            pattern.iter().copied().cycle().take(len).collect()
+        };
+        let distinct = periodic(&[3, 1, 4, 5, 9, 2, 6], 20_000);
+        let repeated = periodic(&[3, 1, 4, 1, 5, 9, 2], 20_000);
+        let bits7 = periodic(&[0, 0, 1, 0, 1, 1, 1], 100_000);
+        let bits16 = periodic(&[0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0], 100_000);
+        let bits2 = periodic(&[0, 1], 100_000);
+        let h = |f: EstimateFn, data: &[u8], k: usize| f(data, k).expect("estimate").min_entropy;
+        for (data, k) in [(&distinct, 10), (&repeated, 10), (&bits7, 2), (&bits16, 2)] {
+            assert!(h(lag, data, k) < 0.01, "Lag k={k}");
+            assert!(h(multi_mmc, data, k) < 0.01, "MultiMMC k={k}");
+        }
+        for (data, k) in [(&distinct, 10), (&bits2, 2)] {
+            assert!(h(lz78y, data, k) < 0.01, "LZ78Y k={k}");
+        }
+        assert!(h(lz78y, &repeated, 10) > 0.1);
+        // MultiMCW predicts the most common symbol, not the pattern: on
+        // alternating bits every (odd) window's majority is the symbol that
+        // just came, which is always wrong. C = 0: the 1/k floor, 1 bit.
+        let alternating: Vec<u8> = (0..10_000).map(|i| (i % 2) as u8).collect();
+        assert_eq!(multi_mcw_tally(&alternating, 2).correct, 0);
+        assert_eq!(
+            multi_mcw(&alternating, 2).expect("estimate").min_entropy,
+            1.0
+        );
+        // ... and with a dominant symbol it is right exactly when that comes.
+        let dominant: Vec<u8> = [5u8, 5, 5, 5, 2]
+            .iter()
+            .copied()
+            .cycle()
+            .take(10_000)
+            .collect();
+        let fives = dominant[63..].iter().filter(|&&s| s == 5).count() as u64;
+        assert_eq!(multi_mcw_tally(&dominant, 6).correct, fives);
+    }
+
+    /// Many small and odd inputs: never a panic, and every estimate lies in
+    /// [0, log2 k].
+    #[test]
+    fn no_panics_and_estimates_in_range() {
+        let mut rng = Rng(99);
+        for k in [1usize, 2, 3, 5, 16, 255, 256] {
+            for len in [1usize, 2, 3, 4, 17, 18, 19, 40, 200, 4095, 4096, 4097, 6000] {
+                for p0 in [0.0, 0.5, 0.99] {
+                    let data = rng.symbols(len, k, p0);
+                    for e in all(&data, k).into_iter().flatten() {
+                        assert!(e.p_max > 0.0 && e.p_max <= 1.0, "{e:?}");
+                        assert!(e.min_entropy >= 0.0, "{e:?}");
+                        assert!(e.min_entropy <= (k as f64).log2() + 1e-12, "{e:?}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! `kqseed assess FILE`: the SP 800-90B section 6.3 estimators on a file of
+//! samples, one per byte (the input format of NIST's `ea_non_iid`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::Args as ClapArgs;
+use indicatif::{ProgressBar, ProgressStyle};
+use kqseed::assess::{
+    AssessError, AssessOptions, DataSet, Estimator, Report, assess_with_progress,
+};
+use sha2::{Digest, Sha256};
+
+use crate::CliResult;
+
+/// The bitstring length `ea_non_iid -t` keeps.
+const TRUNCATED_BITS: usize = 1_000_000;
+/// Fewer samples than this draw the tool's warning (SP 800-90B 3.1.3 asks
+/// for at least a million).
+const RECOMMENDED_SAMPLES: usize = 1_000_000;
+
+/// Arguments of `kqseed assess`.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// File of samples, one per byte; the low BITS bits of each byte are the
+    /// symbol.
+    file: PathBuf,
+    /// Bits per symbol, 1 to 8. Default: the position of the highest bit set
+    /// in any sample, as ea_non_iid infers it.
+    #[arg(long, short = 'b', value_parser = clap::value_parser!(u8).range(1..=8))]
+    bits: Option<u8>,
+    /// Print ea_non_iid's JSON (the schema of its -o output) instead of a
+    /// table.
+    #[arg(long)]
+    json: bool,
+    /// Comma-separated estimators to run (default all): mcv, collision,
+    /// markov, compression, t-tuple, lrs, multi-mcw, lag, multi-mmc, lz78y.
+    #[arg(long, short = 'e', value_delimiter = ',', value_parser = parse_estimator)]
+    estimators: Option<Vec<Estimator>>,
+    /// Assess only the first 1,000,000 bits of the bitstring, like
+    /// ea_non_iid -t (default: all bits, like -a).
+    #[arg(long, short = 't')]
+    truncate: bool,
+}
+
+fn parse_estimator(s: &str) -> Result<Estimator, String> {
+    Estimator::from_key(s).ok_or_else(|| {
+        let keys: Vec<&str> = Estimator::ALL.iter().map(|e| e.key()).collect();
+        format!(
+            "unknown estimator `{s}`; expected one of {}",
+            keys.join(", ")
+        )
+    })
+}
+
+/// Runs `kqseed assess`.
+pub fn run(args: &Args) -> CliResult {
+    let data = std::fs::read(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let sha256 = hex(&Sha256::digest(&data));
+    let bits = args.bits.unwrap_or_else(|| inferred_width(&data));
+    let options = AssessOptions {
+        estimators: args
+            .estimators
+            .clone()
+            .unwrap_or_else(|| Estimator::ALL.to_vec()),
+        bitstring_limit: args.truncate.then_some(TRUNCATED_BITS),
+        ..AssessOptions::default()
+    };
+
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let result = assess_with_progress(&data, bits, &options, &mut |set, est| {
+        if let Some(bar) = &progress {
+            bar.set_message(format!("{set} {est}"));
+        }
+    });
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+
+    let file_name = args.file.display().to_string();
+    match result {
+        Ok(report) => {
+            if args.json {
+                print!("{}", json(&file_name, &sha256, Ok(&report)));
+            } else {
+                print!("{}", table(&file_name, &sha256, &report));
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if args.json {
+                print!("{}", json(&file_name, &sha256, Err(&e)));
+            }
+            Err(advice(e).into())
+        }
+    }
+}
+
+/// The error message, with what to do about it where that is clear.
+fn advice(e: AssessError) -> String {
+    match &e {
+        AssessError::TooFewSamples { estimator, .. } => format!(
+            "{e} (leave it out with --estimators, or record more samples)\n\
+             hint: {} is `--estimators` key `{}`",
+            estimator.name(),
+            estimator.key()
+        ),
+        AssessError::SymbolTooWide { .. } => format!("{e} (check --bits)"),
+        _ => e.to_string(),
+    }
+}
+
+/// The symbol width `ea_non_iid` infers: the highest bit set in any sample
+/// (at least 1).
+fn inferred_width(data: &[u8]) -> u8 {
+    let all = data.iter().fold(0u8, |acc, &b| acc | b);
+    (8 - all.leading_zeros() as u8).max(1)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The human-readable table.
+fn table(file: &str, sha256: &str, r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "File: {file} (SHA-256 {sha256})");
+    let _ = write!(
+        out,
+        "{} samples of {} bit(s), {} distinct values",
+        r.samples, r.bits, r.distinct
+    );
+    if r.bitstring_len > 0 {
+        let _ = write!(out, "; bitstring of {} bits (MSB first)", r.bitstring_len);
+    }
+    out.push('\n');
+    if r.samples < RECOMMENDED_SAMPLES {
+        let _ = writeln!(
+            out,
+            "Warning: fewer than {RECOMMENDED_SAMPLES} samples (SP 800-90B asks for at least that many)"
+        );
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{:<22} {:<7} {:>17} {:>17}",
+        "Estimator", "Section", "Literal (/sample)", "Bitstring (/bit)"
+    );
+    let cell = |set: DataSet, e: Estimator| {
+        r.get(set, e)
+            .map_or_else(|| "-".to_string(), |x| format!("{:.6}", x.min_entropy))
+    };
+    for e in Estimator::ALL {
+        let lit = cell(DataSet::Literal, e);
+        let bit = cell(DataSet::Bitstring, e);
+        if lit == "-" && bit == "-" {
+            continue;
+        }
+        let name = e.name().trim_end_matches(" Prediction");
+        let _ = writeln!(out, "{name:<22} {:<7} {lit:>17} {bit:>17}", e.section());
+    }
+    for s in &r.skipped {
+        let _ = writeln!(out, "({} data set: {})", s.data_set, s.reason);
+    }
+    out.push('\n');
+    if let Some(h) = r.h_original {
+        let _ = writeln!(out, "H_original:  {h:.6} bits per sample");
+    }
+    if let Some(h) = r.h_bitstring {
+        let _ = writeln!(
+            out,
+            "H_bitstring: {h:.6} bits per bit ({:.6} per sample)",
+            h * f64::from(r.bits)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Assessed min-entropy: {:.6} bits per sample",
+        r.assessed
+    );
+    out
+}
+
+/// A JSON value, enough for `ea_non_iid`'s output.
+enum Json {
+    Bool(bool),
+    Int(i64),
+    Num(f64),
+    Str(String),
+    Obj(BTreeMap<&'static str, Json>),
+    Arr(Vec<Json>),
+}
+
+impl Json {
+    /// Writes like jsoncpp's StyledWriter (3-space indent, `key : value`),
+    /// which `ea_non_iid` uses; object keys come out sorted, as there.
+    fn write(&self, out: &mut String, indent: usize) {
+        let pad = " ".repeat(indent);
+        match self {
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Json::Num(x) => out.push_str(&number(*x)),
+            Json::Str(s) => string(out, s),
+            Json::Obj(map) => {
+                out.push_str("{\n");
+                let last = map.len().saturating_sub(1);
+                for (i, (k, v)) in map.iter().enumerate() {
+                    let _ = write!(out, "{pad}   ");
+                    string(out, k);
+                    out.push_str(" : ");
+                    v.write(out, indent + 3);
+                    out.push_str(if i == last { "\n" } else { ",\n" });
+                }
+                let _ = write!(out, "{pad}}}");
+            }
+            Json::Arr(items) => {
+                out.push_str("[\n");
+                let last = items.len().saturating_sub(1);
+                for (i, v) in items.iter().enumerate() {
+                    let _ = write!(out, "{pad}   ");
+                    v.write(out, indent + 3);
+                    out.push_str(if i == last { "\n" } else { ",\n" });
+                }
+                let _ = write!(out, "{pad}]");
+            }
+        }
+    }
+}
+
+fn string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A double as jsoncpp prints it: C's `%.17g`, with `.0` added to integral
+/// values, so numbers read back bit for bit and look like the tool's.
+fn number(x: f64) -> String {
+    if !x.is_finite() {
+        return "null".to_string();
+    }
+    if x == 0.0 {
+        return "0.0".to_string();
+    }
+    const P: i32 = 17;
+    let sci = format!("{:.*e}", (P - 1) as usize, x);
+    let exp: i32 = sci
+        .rsplit_once('e')
+        .and_then(|(_, e)| e.parse().ok())
+        .unwrap_or(0);
+    let mut s = if (-4..P).contains(&exp) {
+        let mut f = format!("{:.*}", (P - 1 - exp) as usize, x);
+        if f.contains('.') {
+            f = f.trim_end_matches('0').trim_end_matches('.').to_string();
+        }
+        f
+    } else {
+        let (mantissa, _) = sci.rsplit_once('e').unwrap_or((&sci, ""));
+        let mantissa = if mantissa.contains('.') {
+            mantissa.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            mantissa
+        };
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    };
+    if !s.contains(['.', 'e']) {
+        s.push_str(".0");
+    }
+    s
+}
+
+/// The `testCaseDesc` names of `ea_non_iid`, per estimator.
+fn description(e: Estimator) -> &'static str {
+    match e {
+        Estimator::Mcv => "Most Common Value",
+        Estimator::Collision => "Collision Test (for bit strings only)",
+        Estimator::Markov => "Markov Test (for bit strings only)",
+        Estimator::Compression => "Compression Test (for bit strings only)",
+        Estimator::TTuple => "T-Tuple Test",
+        Estimator::Lrs => "LRS Test",
+        Estimator::MultiMcw => "Multi Most Common in Window Test",
+        Estimator::Lag => "Lag Prediction Test",
+        Estimator::MultiMmc => "Multi Markov Model with Counting Test (MultiMMC)",
+        Estimator::Lz78y => "LZ78Y Test",
+    }
+}
+
+/// The document `ea_non_iid -o` writes, for a report or an error.
+fn json(file: &str, sha256: &str, result: Result<&Report, &AssessError>) -> String {
+    let mut run = BTreeMap::new();
+    run.insert("IID", Json::Bool(false));
+    let command: Vec<String> = std::env::args().collect();
+    run.insert("commandline", Json::Str(command.join(" ")));
+    run.insert("dateTimeStamp", Json::Str(timestamp(SystemTime::now())));
+    run.insert("filename", Json::Str(file.to_string()));
+    run.insert("sha256", Json::Str(sha256.to_string()));
+    run.insert(
+        "toolVersion",
+        Json::Str(format!("kqseed {}", env!("CARGO_PKG_VERSION"))),
+    );
+    run.insert("type", Json::Str(String::new()));
+    match result {
+        Err(e) => {
+            run.insert("errorLevel", Json::Int(-1));
+            run.insert("errorMsg", Json::Str(e.to_string()));
+        }
+        Ok(r) => {
+            run.insert("errorLevel", Json::Int(0));
+            run.insert("testCases", Json::Arr(test_cases(r)));
+        }
+    }
+    let mut out = String::new();
+    Json::Obj(run).write(&mut out, 0);
+    out.push('\n');
+    out
+}
+
+/// One test case per estimator, in the tool's order and with its keys, then
+/// "Overall".
+fn test_cases(r: &Report) -> Vec<Json> {
+    let mut cases = Vec::new();
+    for e in Estimator::ALL {
+        let mut case = BTreeMap::new();
+        case.insert("testCaseDesc", Json::Str(description(e).to_string()));
+        let lit = r.get(DataSet::Literal, e).map(|x| x.min_entropy);
+        let bit = r.get(DataSet::Bitstring, e).map(|x| x.min_entropy);
+        let (lit_key, bit_key) = match e {
+            Estimator::TTuple => ("tTupleRes", "binTTupleRes"),
+            Estimator::Lrs => ("lrsRes", "binLrsRes"),
+            _ => ("hOriginal", "hBitstring"),
+        };
+        if let Some(h) = lit {
+            case.insert(lit_key, Json::Num(h));
+        }
+        if let Some(h) = bit {
+            case.insert(bit_key, Json::Num(h));
+        }
+        if e == Estimator::Mcv
+            && let Some(d) = r.mcv_literal
+        {
+            case.insert("mcvEstimateMode", Json::Num(d.mode_count as f64));
+            case.insert("mcvEstimatePHat", Json::Num(d.p_hat));
+            case.insert("mcvEstimatePU", Json::Num(d.p_u));
+        }
+        cases.push(Json::Obj(case));
+    }
+    let mut overall = BTreeMap::new();
+    overall.insert("testCaseDesc", Json::Str("Overall".to_string()));
+    overall.insert("dataWordSize", Json::Num(f64::from(r.bits)));
+    overall.insert("hAssessed", Json::Num(r.assessed));
+    if let Some(h) = r.h_original {
+        overall.insert("hOriginal", Json::Num(h));
+    }
+    if let Some(h) = r.h_bitstring {
+        overall.insert("hBitstring", Json::Num(h));
+    }
+    cases.push(Json::Obj(overall));
+    cases
+}
+
+/// `YYYYMMDDhhmmss` in UTC (the tool uses local time; UTC is unambiguous).
+fn timestamp(now: SystemTime) -> String {
+    let secs = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_like_jsoncpp() {
+        // Values and spellings from ea_non_iid's reference JSON.
+        assert_eq!(number(443.0), "443.0");
+        assert_eq!(number(0.00443), "0.0044299999999999999");
+        assert_eq!(number(0.50128), "0.50127999999999995");
+        assert_eq!(number(7.652262732440259), "7.652262732440259");
+        assert_eq!(number(8.0), "8.0");
+        assert_eq!(number(1.3018994784836691e-21), "1.3018994784836691e-21");
+        assert_eq!(number(1e22), "1e+22");
+    }
+
+    #[test]
+    fn timestamps_are_civil_utc() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_796_000_000);
+        assert_eq!(timestamp(t), "20261130005320");
+        assert_eq!(timestamp(UNIX_EPOCH), "19700101000000");
+    }
+
+    #[test]
+    fn width_is_inferred_from_the_highest_bit() {
+        assert_eq!(inferred_width(&[0, 1, 0]), 1);
+        assert_eq!(inferred_width(&[0, 0]), 1);
+        assert_eq!(inferred_width(&[3, 9]), 4);
+        assert_eq!(inferred_width(&[0x80]), 8);
+    }
+}
