@@ -375,6 +375,20 @@ mod tests {
     }
 
     #[test]
+    fn conditioner_cannot_be_cloned() {
+        // Compiles only while `Conditioner: !Clone` (the call would be
+        // ambiguous otherwise): two copies would release the same blocks.
+        trait AmbiguousIfClone<A> {
+            fn check() {}
+        }
+        impl<T: ?Sized> AmbiguousIfClone<()> for T {}
+        #[allow(dead_code)]
+        struct IsClone;
+        impl<T: Clone> AmbiguousIfClone<IsClone> for T {}
+        <Conditioner as AmbiguousIfClone<_>>::check();
+    }
+
+    #[test]
     fn debug_shows_counters_only() {
         let mut c = Conditioner::new();
         for i in 1..=50 {
