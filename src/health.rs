@@ -287,7 +287,9 @@ pub const DEFAULT_MAX_INTERMITTENT_RETRIES: u32 = 3;
 /// * `apt_intermittent = 1 + CRITBINOM(512, 2^-1, 1 - 2^-30) = 325` (4.4.2)
 /// * `apt_permanent = 1 + CRITBINOM(512, 2^-1, 1 - 2^-60) = 355` (4.4.2)
 ///
-/// A unit test recomputes them.
+/// At `H = 1` the APT's real per-window false-positive rates (the first
+/// sample always counting, see [`apt_cutoff`]) are `2^-30.4` and `2^-60.1`,
+/// within the nominal alphas. A unit test recomputes the four cutoffs.
 pub const DEFAULT_CUTOFFS: HealthCutoffs = HealthCutoffs {
     rct_intermittent: 31,
     rct_permanent: 61,
