@@ -50,8 +50,10 @@
 //! is `sha2`'s own hasher, which wipes its state and buffer on drop only when
 //! `sha2`'s `zeroize` feature is enabled; the crate manifest must turn it on
 //! (`sha2 = { version = "0.11", features = ["zeroize"] }`). One hasher
-//! instance is used for every hash and is never moved, so no stray copy of
-//! its state is left behind by this module. `Debug` prints counters only.
+//! instance serves every hash and this module never copies it; moving the
+//! `Conditioner` itself can leave stale bytes behind, the caveat `zeroize`
+//! documents for every Rust value, so the owner should keep it in place
+//! (e.g. boxed) once it holds samples. `Debug` prints counters only.
 
 use core::fmt;
 
@@ -372,6 +374,20 @@ mod tests {
             let b = c.try_take_block().unwrap();
             assert_eq!(*b == a, round == 0);
         }
+    }
+
+    #[test]
+    fn conditioner_cannot_be_cloned() {
+        // Compiles only while `Conditioner: !Clone` (the call would be
+        // ambiguous otherwise): two copies would release the same blocks.
+        trait AmbiguousIfClone<A> {
+            fn check() {}
+        }
+        impl<T: ?Sized> AmbiguousIfClone<()> for T {}
+        #[allow(dead_code)]
+        struct IsClone;
+        impl<T: Clone> AmbiguousIfClone<IsClone> for T {}
+        <Conditioner as AmbiguousIfClone<_>>::check();
     }
 
     #[test]

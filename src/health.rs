@@ -2,7 +2,7 @@
 //! and Adaptive Proportion Test (APT), each at two levels (intermittent and
 //! permanent), as in jitterentropy.
 //!
-//! Pure code: no I/O, no clock, no allocation. The tests run on the 8-bit
+//! Pure code: no I/O, no clock, no allocation while testing. The tests run on the 8-bit
 //! symbol the collector derives from each sample; [`HealthTests::feed`] takes
 //! one symbol and says whether the sample may be credited.
 //!
@@ -50,8 +50,8 @@ pub const MIN_APT_WINDOW: u32 = 16;
 pub const MAX_APT_WINDOW: u32 = 4096;
 /// Largest min-entropy an 8-bit symbol can carry.
 pub const MAX_H: f64 = 8.0;
-/// The fewest start-up samples SP 800-90B section 4.3 allows (item 6 there:
-/// at least 1024 consecutive samples).
+/// The fewest start-up samples SP 800-90B section 4.3 allows: at least 1024
+/// consecutive samples.
 pub const MIN_STARTUP_SAMPLES: u32 = 1024;
 
 /// Why a cutoff could not be computed.
@@ -162,9 +162,9 @@ pub fn rct_cutoff(h: f64, alpha_log2: u32) -> Result<u32, CutoffError> {
 /// times in it (the first occurrence included). `W = 512` for non-binary
 /// symbols.
 ///
-/// The tail is summed in log space from the top, so the result is exact for
-/// `alpha` down to `2^-64` and windows up to `MAX_APT_WINDOW`; a test
-/// compares it with values computed in 80-digit arithmetic.
+/// The tail is summed in log space from the top, so nothing underflows for
+/// `alpha` down to `2^-64` and windows up to `MAX_APT_WINDOW`; tests compare
+/// the result with values computed in 80-digit arithmetic.
 ///
 /// Because the first sample of a window always counts, the real per-window
 /// false-positive rate of this cutoff is `P[1 + B(W - 1, p) >= C]`, which can
@@ -233,7 +233,12 @@ fn critbinom(n: u32, h: f64, alpha_log2: u32) -> u32 {
     let mut ln_tail = f64::NEG_INFINITY; // ln P[X > k], k = n
     let mut k = n;
     loop {
-        if ln_tail > ln_alpha {
+        // Exact ties happen (`P[X > n - 1] = p^n = alpha` when `n H` equals
+        // `alpha_log2`) and the standard counts them as passing (`>=` in
+        // CRITBINOM): a tolerance of 1e-9 in the logarithm keeps rounding
+        // from turning them into fails. The closest non-tie case in the
+        // reference grid is 1e-3 away.
+        if ln_tail > ln_alpha + 1e-9 {
             // P[X > k] > alpha, and P[X > k + 1] <= alpha from the previous
             // step (or k = n, where P[X > n] = 0).
             return k + 1;
@@ -282,7 +287,9 @@ pub const DEFAULT_MAX_INTERMITTENT_RETRIES: u32 = 3;
 /// * `apt_intermittent = 1 + CRITBINOM(512, 2^-1, 1 - 2^-30) = 325` (4.4.2)
 /// * `apt_permanent = 1 + CRITBINOM(512, 2^-1, 1 - 2^-60) = 355` (4.4.2)
 ///
-/// A unit test recomputes them.
+/// At `H = 1` the APT's real per-window false-positive rates (the first
+/// sample always counting, see [`apt_cutoff`]) are `2^-30.4` and `2^-60.1`,
+/// within the nominal alphas. A unit test recomputes the four cutoffs.
 pub const DEFAULT_CUTOFFS: HealthCutoffs = HealthCutoffs {
     rct_intermittent: 31,
     rct_permanent: 61,
@@ -570,8 +577,9 @@ impl HealthTests {
         self.cutoffs
     }
 
-    /// Whether the start-up test has passed: `startup_samples` consecutive
-    /// samples without a failure. No output may be released before.
+    /// Whether the start-up test has passed (`startup_samples` consecutive
+    /// samples without a failure) and no permanent failure has latched. No
+    /// output may be released while this is `false`.
     pub fn is_started(&self) -> bool {
         self.startup_passed >= self.startup_samples && self.latched.is_none()
     }
@@ -874,6 +882,191 @@ mod tests {
             for (h, c) in row {
                 assert_eq!(apt_cutoff(w, h, a), Ok(c), "W={w} H={h} alpha=2^-{a}");
             }
+        }
+    }
+
+    /// `1 + CRITBINOM(W, 2^-H, 1 - 2^-a)` for `H = k/8`, `k = 1..=64`, by
+    /// mpmath at 80 digits (exact binomial tails); 0 where the cutoff would
+    /// exceed `W`. Three entries are exact ties, where `P[X > k] = alpha`:
+    /// `W = 64, H = 5/8, a = 40`, `W = 64, H = 1, a = 64` and
+    /// `W = 512, H = 1/8, a = 64` (`P[X = W] = 2^(-H W) = alpha`).
+    const APT_GRID: &[(u32, u32, [u32; 64])] = &[
+        (
+            64,
+            20,
+            [
+                0, 0, 64, 61, 59, 56, 54, 51, 49, 47, 45, 42, 40, 38, 37, 35, 33, 32, 30, 29, 27,
+                26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 17, 16, 15, 15, 14, 14, 13, 13, 12, 12, 11,
+                11, 11, 10, 10, 10, 9, 9, 9, 9, 8, 8, 8, 8, 7, 7, 7, 7, 7, 7, 6, 6, 6,
+            ],
+        ),
+        (
+            64,
+            30,
+            [
+                0, 0, 0, 64, 62, 60, 58, 56, 54, 51, 49, 47, 45, 43, 41, 40, 38, 36, 35, 33, 32,
+                31, 29, 28, 27, 26, 25, 24, 23, 22, 21, 21, 20, 19, 18, 18, 17, 17, 16, 16, 15, 15,
+                14, 14, 13, 13, 12, 12, 12, 11, 11, 11, 11, 10, 10, 10, 10, 9, 9, 9, 9, 8, 8, 8,
+            ],
+        ),
+        (
+            64,
+            40,
+            [
+                0, 0, 0, 0, 64, 63, 61, 59, 57, 55, 53, 51, 49, 47, 46, 44, 42, 40, 39, 37, 36, 35,
+                33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 22, 21, 20, 20, 19, 18, 18, 17, 17,
+                16, 16, 15, 15, 15, 14, 14, 13, 13, 13, 12, 12, 12, 12, 11, 11, 11, 11, 10, 10, 10,
+            ],
+        ),
+        (
+            64,
+            60,
+            [
+                0, 0, 0, 0, 0, 0, 0, 64, 62, 61, 59, 57, 56, 54, 52, 50, 49, 47, 46, 44, 43, 41,
+                40, 39, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 26, 25, 24, 24, 23, 22, 22,
+                21, 21, 20, 20, 19, 19, 18, 18, 17, 17, 17, 16, 16, 15, 15, 15, 15, 14, 14, 14, 13,
+            ],
+        ),
+        (
+            64,
+            64,
+            [
+                0, 0, 0, 0, 0, 0, 0, 64, 63, 62, 60, 58, 57, 55, 53, 52, 50, 48, 47, 45, 44, 42,
+                41, 40, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 27, 26, 25, 25, 24, 23, 23,
+                22, 21, 21, 20, 20, 19, 19, 19, 18, 18, 17, 17, 17, 16, 16, 16, 15, 15, 15, 14, 14,
+            ],
+        ),
+        (
+            512,
+            20,
+            [
+                497, 468, 439, 410, 383, 357, 333, 311, 290, 270, 251, 234, 219, 204, 190, 177,
+                165, 154, 144, 135, 126, 118, 110, 103, 97, 90, 85, 80, 75, 70, 66, 62, 58, 55, 52,
+                49, 46, 43, 41, 39, 37, 35, 33, 31, 30, 28, 27, 25, 24, 23, 22, 21, 20, 19, 18, 18,
+                17, 16, 15, 15, 14, 14, 13, 13,
+            ],
+        ),
+        (
+            512,
+            30,
+            [
+                502, 477, 449, 422, 396, 371, 347, 325, 304, 284, 266, 248, 232, 217, 203, 190,
+                178, 167, 157, 147, 138, 129, 121, 114, 107, 101, 95, 89, 84, 79, 75, 71, 67, 63,
+                60, 56, 53, 51, 48, 46, 43, 41, 39, 37, 35, 34, 32, 31, 29, 28, 27, 26, 25, 24, 23,
+                22, 21, 20, 19, 19, 18, 17, 17, 16,
+            ],
+        ),
+        (
+            512,
+            40,
+            [
+                506, 483, 458, 432, 406, 382, 358, 336, 315, 296, 277, 260, 244, 229, 215, 201,
+                189, 178, 167, 157, 148, 139, 131, 123, 116, 109, 103, 97, 92, 87, 82, 78, 74, 70,
+                66, 63, 60, 57, 54, 51, 49, 47, 44, 42, 41, 39, 37, 35, 34, 33, 31, 30, 29, 28, 27,
+                26, 25, 24, 23, 22, 21, 21, 20, 19,
+            ],
+        ),
+        (
+            512,
+            60,
+            [
+                512, 494, 471, 447, 423, 399, 377, 355, 334, 315, 297, 279, 263, 248, 234, 220,
+                207, 196, 185, 174, 164, 155, 147, 139, 131, 124, 118, 112, 106, 100, 95, 91, 86,
+                82, 78, 74, 71, 68, 65, 62, 59, 56, 54, 52, 50, 47, 46, 44, 42, 40, 39, 37, 36, 35,
+                34, 32, 31, 30, 29, 28, 27, 27, 26, 25,
+            ],
+        ),
+        (
+            512,
+            64,
+            [
+                512, 495, 473, 449, 426, 402, 380, 358, 338, 318, 300, 283, 267, 251, 237, 223,
+                211, 199, 188, 177, 168, 158, 150, 142, 134, 127, 120, 114, 108, 103, 98, 93, 88,
+                84, 80, 76, 73, 70, 66, 64, 61, 58, 56, 53, 51, 49, 47, 45, 44, 42, 40, 39, 37, 36,
+                35, 34, 33, 31, 30, 29, 29, 28, 27, 26,
+            ],
+        ),
+        (
+            1024,
+            20,
+            [
+                979, 915, 853, 793, 737, 684, 635, 589, 547, 507, 471, 437, 405, 376, 350, 325,
+                302, 280, 261, 242, 225, 210, 195, 182, 170, 158, 147, 138, 128, 120, 112, 105, 98,
+                92, 86, 81, 76, 71, 67, 63, 59, 55, 52, 49, 46, 44, 41, 39, 37, 35, 33, 31, 30, 28,
+                27, 26, 24, 23, 22, 21, 20, 19, 18, 18,
+            ],
+        ),
+        (
+            1024,
+            30,
+            [
+                988, 928, 868, 810, 755, 703, 654, 609, 567, 527, 490, 456, 425, 395, 368, 343,
+                319, 298, 278, 259, 242, 225, 211, 197, 184, 172, 161, 151, 141, 132, 124, 116,
+                109, 103, 96, 91, 85, 80, 76, 71, 67, 64, 60, 57, 54, 51, 48, 46, 44, 41, 39, 37,
+                36, 34, 32, 31, 30, 28, 27, 26, 25, 24, 23, 22,
+            ],
+        ),
+        (
+            1024,
+            40,
+            [
+                995, 938, 880, 824, 770, 719, 670, 625, 583, 544, 507, 473, 441, 411, 384, 358,
+                334, 312, 292, 273, 255, 239, 223, 209, 196, 184, 172, 162, 152, 143, 134, 126,
+                119, 112, 105, 99, 94, 89, 84, 79, 75, 71, 67, 64, 60, 57, 55, 52, 49, 47, 45, 43,
+                41, 39, 37, 36, 34, 33, 31, 30, 29, 28, 27, 26,
+            ],
+        ),
+        (
+            1024,
+            60,
+            [
+                1005, 955, 901, 847, 794, 744, 697, 652, 611, 571, 534, 500, 468, 438, 410, 384,
+                360, 337, 316, 296, 278, 261, 245, 230, 217, 204, 192, 181, 170, 160, 151, 143,
+                135, 128, 121, 114, 108, 103, 97, 92, 88, 83, 79, 75, 72, 69, 65, 62, 60, 57, 55,
+                52, 50, 48, 46, 44, 42, 41, 39, 38, 36, 35, 34, 33,
+            ],
+        ),
+        (
+            1024,
+            64,
+            [
+                1007, 958, 904, 851, 799, 749, 702, 657, 615, 576, 539, 505, 473, 443, 415, 389,
+                364, 342, 320, 301, 282, 265, 249, 234, 220, 207, 195, 184, 174, 164, 155, 146,
+                138, 131, 124, 117, 111, 105, 100, 95, 90, 86, 82, 78, 74, 71, 67, 64, 61, 59, 56,
+                54, 52, 50, 48, 46, 44, 42, 41, 39, 38, 36, 35, 34,
+            ],
+        ),
+    ];
+
+    #[test]
+    fn apt_cutoff_matches_reference_grid() {
+        for &(w, a, row) in APT_GRID {
+            for (i, &c) in row.iter().enumerate() {
+                let h = (i + 1) as f64 / 8.0;
+                let got = apt_cutoff(w, h, a);
+                if c == 0 {
+                    assert!(
+                        matches!(got, Err(CutoffError::AptCannotFail { .. })),
+                        "W={w} H={h} a={a}: {got:?}"
+                    );
+                } else {
+                    assert_eq!(got, Ok(c), "W={w} H={h} a={a}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn apt_cutoff_at_the_largest_window() {
+        // mpmath, 60 digits, as above: (H, C at 2^-30, C at 2^-64), W = 4096.
+        for (h, c30, c64) in [
+            (0.5, 3070, 3156),
+            (1.0, 2241, 2339),
+            (3.0, 644, 715),
+            (8.0, 46, 65),
+        ] {
+            assert_eq!(apt_cutoff(MAX_APT_WINDOW, h, 30), Ok(c30), "H={h}");
+            assert_eq!(apt_cutoff(MAX_APT_WINDOW, h, 64), Ok(c64), "H={h}");
         }
     }
 
