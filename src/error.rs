@@ -31,7 +31,7 @@ impl core::error::Error for ConfigError {}
 /// Each variant says which part failed: configuration, an OS call (with the
 /// call's name and `errno`), the temporary directory, the event queue itself.
 /// It converts into [`std::io::Error`] for callers that speak `io`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Error {
     /// The configuration was rejected before any resource was taken.
@@ -68,7 +68,81 @@ pub enum Error {
     /// A health test failed: which one, intermittent or permanent, and the
     /// count that tripped it. No output was produced from the failing samples.
     Health(crate::health::HealthFailure),
+    /// The start-up checks refused the source before any output: what they
+    /// measured is in the [`StartupFailure`].
+    Startup(StartupFailure),
 }
+
+/// Why the seeder's start-up checks refused the source.
+///
+/// These run on the start-up samples before the first output, beside the SP
+/// 800-90B start-up health tests; they catch a clock that does not move, a
+/// clock too coarse for the jitter, and a source whose entropy, measured by
+/// the section 6.3 estimators, is below what the seeder would credit.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StartupFailure {
+    /// Too many deltas were zero: the clock did not advance between returns.
+    StuckClock {
+        /// Zero deltas among the start-up samples.
+        zero_deltas: usize,
+        /// Start-up samples.
+        samples: usize,
+    },
+    /// The clock's step is coarse next to the spread of the deltas, so the
+    /// 8-bit symbol would be mostly quantisation (e.g. a clock that counts
+    /// milliseconds, or a VM that replays time in whole ticks).
+    CoarseClock {
+        /// The detected step, in clock ticks.
+        step_ticks: u64,
+        /// The interquartile range of the deltas, in steps.
+        spread_steps: u64,
+        /// The least spread accepted, in steps.
+        min_spread_steps: u64,
+    },
+    /// A section 6.3 estimator assessed less than the credited entropy.
+    LowEntropy {
+        /// The estimator that gave the lowest figure.
+        estimator: crate::assess::Estimator,
+        /// Its estimate, in bits per 8-bit symbol.
+        estimate: f64,
+        /// The least it must reach: the credit times the start-up margin.
+        required: f64,
+    },
+}
+
+impl fmt::Display for StartupFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartupFailure::StuckClock {
+                zero_deltas,
+                samples,
+            } => write!(
+                f,
+                "start-up refused: {zero_deltas} of {samples} clock deltas were zero (stuck clock)"
+            ),
+            StartupFailure::CoarseClock {
+                step_ticks,
+                spread_steps,
+                min_spread_steps,
+            } => write!(
+                f,
+                "start-up refused: the clock steps by {step_ticks} ticks and the deltas spread over only {spread_steps} steps (at least {min_spread_steps} needed): coarse clock"
+            ),
+            StartupFailure::LowEntropy {
+                estimator,
+                estimate,
+                required,
+            } => write!(
+                f,
+                "start-up refused: the {} estimate is {estimate:.3} bits per symbol, below the {required:.3} required",
+                estimator.name()
+            ),
+        }
+    }
+}
+
+impl core::error::Error for StartupFailure {}
 
 impl Error {
     /// The raw OS error code, where the error carries one.
@@ -104,6 +178,7 @@ impl fmt::Display for Error {
                 write!(f, "no event arrived within the {timeout:?} wait timeout")
             }
             Error::Health(e) => e.fmt(f),
+            Error::Startup(e) => e.fmt(f),
         }
     }
 }
@@ -112,6 +187,8 @@ impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Error::Config(e) => Some(e),
+            Error::Health(e) => Some(e),
+            Error::Startup(e) => Some(e),
             _ => None,
         }
     }
@@ -120,6 +197,18 @@ impl core::error::Error for Error {
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
         Error::Config(e)
+    }
+}
+
+impl From<crate::health::HealthFailure> for Error {
+    fn from(e: crate::health::HealthFailure) -> Self {
+        Error::Health(e)
+    }
+}
+
+impl From<StartupFailure> for Error {
+    fn from(e: StartupFailure) -> Self {
+        Error::Startup(e)
     }
 }
 

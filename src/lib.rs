@@ -7,6 +7,7 @@ pub mod conditioner;
 mod config;
 mod error;
 pub mod health;
+mod seeder;
 #[allow(unsafe_code)]
 mod sys;
 
@@ -17,5 +18,9 @@ pub use config::{
     KqueueEventsConfig, MAX_EVENTS_PER_WAIT, MAX_SOURCES_PER_TYPE, MAX_TIMEOUT, MAX_TIMER_INTERVAL,
     MIN_TIMER_INTERVAL,
 };
-pub use error::{ConfigError, Error, Result};
+pub use error::{ConfigError, Error, Result, StartupFailure};
 pub use health::{HealthConfig, HealthFailure};
+pub use seeder::{
+    KqSeeder, MAX_ZERO_DELTAS_PERCENT, MIN_SPREAD_STEPS, RawSamples, STARTUP_ESTIMATORS,
+    SeederConfig, SeederStats, StartupReport, startup_checks,
+};

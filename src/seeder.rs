@@ -1,0 +1,556 @@
+//! `KqSeeder`: collector, health tests, start-up checks and SHA-256
+//! conditioning behind rand_core 0.10's `TryRng`.
+
+use core::fmt;
+
+use rand_core::{SeedableRng, TryCryptoRng, TryRng};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::assess::{AssessOptions, Estimator};
+use crate::collector::{ClockInfo, Collector, detect_step, symbol};
+use crate::conditioner::{BLOCK_LEN, Conditioner, ConditionerStats, credit_millibits};
+use crate::config::KqueueEventsConfig;
+use crate::error::{Error, Result, StartupFailure};
+use crate::health::{HealthConfig, HealthStats, HealthTests};
+use crate::sys;
+
+/// The estimators run on the start-up samples: the fast ones of SP 800-90B
+/// section 6.3 that run on 1024 literal symbols. Together they see both a
+/// skewed distribution (MCV) and the periodic, predictable patterns that
+/// always-ready loops and replayed time produce (the predictors). MultiMCW
+/// needs 4096 samples and is left out.
+pub const STARTUP_ESTIMATORS: [Estimator; 4] = [
+    Estimator::Mcv,
+    Estimator::Lag,
+    Estimator::MultiMmc,
+    Estimator::Lz78y,
+];
+
+/// The deltas must spread over at least this many clock steps (interquartile
+/// range), so that the 8-bit symbol is not mostly quantisation.
+pub const MIN_SPREAD_STEPS: u64 = 64;
+
+/// Share of zero deltas, in percent, above which the clock counts as stuck.
+pub const MAX_ZERO_DELTAS_PERCENT: usize = 1;
+
+/// Everything a [`KqSeeder`] can be told.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeederConfig {
+    /// The event sources and the wait.
+    pub events: KqueueEventsConfig,
+    /// The health tests; `health.credited_h` is also the min-entropy each
+    /// sample credits to the conditioner.
+    pub health: HealthConfig,
+    /// The start-up estimators must reach `credited_h * startup_margin`
+    /// (at least 1). On 1024 samples the estimators' 99% confidence bounds
+    /// cap even a perfect source near 5.5 bits per symbol, so the margin is
+    /// bounded by that.
+    pub startup_margin: f64,
+}
+
+impl Default for SeederConfig {
+    fn default() -> Self {
+        SeederConfig {
+            events: KqueueEventsConfig::default(),
+            health: HealthConfig::default(),
+            startup_margin: 1.0,
+        }
+    }
+}
+
+impl SeederConfig {
+    /// Checks every part.
+    pub fn validate(&self) -> Result<()> {
+        self.events.validate()?;
+        self.health.validate()?;
+        if !(self.startup_margin >= 1.0 && self.startup_margin * self.health.credited_h <= 8.0) {
+            return Err(crate::ConfigError {
+                field: "startup_margin",
+                reason: format!(
+                    "{} must be at least 1, and margin x credited_h at most 8 bits",
+                    self.startup_margin
+                ),
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+/// What the start-up checks measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StartupReport {
+    /// Start-up samples.
+    pub samples: usize,
+    /// The clock step detected, in ticks.
+    pub step_ticks: u64,
+    /// Interquartile range of the deltas, in steps.
+    pub spread_steps: u64,
+    /// The lowest start-up estimate, bits per 8-bit symbol.
+    pub estimate: f64,
+    /// The estimator that gave it.
+    pub estimator: Estimator,
+}
+
+/// Counters and health of a [`KqSeeder`] (no secret in it).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SeederStats {
+    /// Samples taken from the source.
+    pub samples: u64,
+    /// Min-entropy credited to the conditioner, in bits.
+    pub credited_bits: f64,
+    /// 32-byte blocks released.
+    pub blocks: u64,
+    /// Times pooled samples were discarded (health failure, fork).
+    pub discards: u64,
+    /// The health tests' counters.
+    pub health: HealthStats,
+    /// The conditioner's counters.
+    pub conditioner: ConditionerStats,
+    /// The start-up report, once start-up has passed.
+    pub startup: Option<StartupReport>,
+}
+
+/// Where samples come from: the event queue, or (tests only) a recording.
+enum Source {
+    Live(Box<Collector>),
+    #[cfg(any(test, kqseed_replay))]
+    Replay(Replay),
+}
+
+impl Source {
+    fn next_delta(&mut self) -> Result<u64> {
+        match self {
+            Source::Live(c) => c.step().map(|s| s.delta),
+            #[cfg(any(test, kqseed_replay))]
+            Source::Replay(r) => Ok(r.next()),
+        }
+    }
+}
+
+/// Recorded deltas played back in a loop. Test-only: compiled for the
+/// crate's own tests and under `--cfg kqseed_replay`, which no dependent can
+/// turn on through a feature.
+#[cfg(any(test, kqseed_replay))]
+struct Replay {
+    deltas: Vec<u64>,
+    next: usize,
+}
+
+#[cfg(any(test, kqseed_replay))]
+impl Replay {
+    fn next(&mut self) -> u64 {
+        let d = self.deltas.get(self.next).copied().unwrap_or(0);
+        self.next = (self.next + 1) % self.deltas.len().max(1);
+        d
+    }
+}
+
+/// The live state, made on first use.
+struct Engine {
+    source: Source,
+    health: HealthTests,
+    pool: Conditioner,
+    step: u64,
+    credit_millibits: u32,
+    fork_generation: u64,
+}
+
+/// Seeds from event-queue timing jitter, through SP 800-90B health tests and
+/// SHA-256 conditioning.
+///
+/// * [`new`](KqSeeder::new) is cheap and cannot fail: the queue opens on first
+///   use. [`with_config`](KqSeeder::with_config) validates a configuration.
+/// * Before the first output byte, the start-up test runs on
+///   `health.startup_samples` (1024) consecutive samples, and the start-up
+///   checks ([`StartupFailure`]) look at the clock and run the fast section
+///   6.3 estimators on them.
+/// * Every sample then passes the Repetition Count and Adaptive Proportion
+///   tests before it is credited. Each 32-byte block comes out of SHA-256 only
+///   after samples crediting 320 bits went in (256 + 64, SP 800-90C's rule for
+///   full entropy). An intermittent failure discards what was pooled since the
+///   last block; a permanent one makes every later call fail.
+///
+/// It implements [`TryRng`] and [`TryCryptoRng`], so
+/// `R::try_from_rng(&mut seeder)` seeds any [`SeedableRng`];
+/// [`seed_rng`](KqSeeder::seed_rng) does the same and wipes its copy of the
+/// seed.
+///
+/// ```
+/// use rand_chacha::ChaCha20Rng;
+/// use rand_core::Rng;
+///
+/// let mut rng: ChaCha20Rng = kqseed::KqSeeder::new().seed_rng()?;
+/// let _ = rng.next_u64();
+/// # Ok::<(), kqseed::Error>(())
+/// ```
+pub struct KqSeeder {
+    config: SeederConfig,
+    engine: Option<Engine>,
+    latched: Option<Error>,
+    stats: SeederStats,
+}
+
+impl fmt::Debug for KqSeeder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KqSeeder")
+            .field("config", &self.config)
+            .field("stats", &self.stats)
+            .field("failed", &self.latched)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for KqSeeder {
+    fn default() -> Self {
+        KqSeeder::new()
+    }
+}
+
+impl KqSeeder {
+    /// A seeder with the default configuration. Nothing is opened yet.
+    pub fn new() -> KqSeeder {
+        KqSeeder {
+            config: SeederConfig::default(),
+            engine: None,
+            latched: None,
+            stats: SeederStats::default(),
+        }
+    }
+
+    /// A seeder with `config`, validated now. Nothing is opened yet.
+    pub fn with_config(config: SeederConfig) -> Result<KqSeeder> {
+        config.validate()?;
+        Ok(KqSeeder {
+            config,
+            ..KqSeeder::new()
+        })
+    }
+
+    /// A seeder that plays back recorded deltas instead of collecting.
+    /// Test-only (see `Replay`).
+    #[doc(hidden)]
+    #[cfg(any(test, kqseed_replay))]
+    pub fn from_replay(config: SeederConfig, deltas: Vec<u64>) -> Result<KqSeeder> {
+        config.validate()?;
+        let mut seeder = KqSeeder {
+            config,
+            ..KqSeeder::new()
+        };
+        seeder.engine = Some(seeder.new_engine(Source::Replay(Replay { deltas, next: 0 }))?);
+        Ok(seeder)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SeederConfig {
+        &self.config
+    }
+
+    /// Counters, health and the start-up report.
+    pub fn stats(&self) -> SeederStats {
+        let mut stats = self.stats;
+        if let Some(engine) = &self.engine {
+            stats.health = engine.health.stats();
+            stats.conditioner = engine.pool.stats();
+        }
+        stats
+    }
+
+    /// The backend (`"kqueue"` or `"epoll"`).
+    pub fn backend(&self) -> &'static str {
+        sys::NAME
+    }
+
+    /// The clock the collector reads.
+    pub fn clock(&self) -> Result<ClockInfo> {
+        sys::clock_info()
+    }
+
+    /// Seeds a new `R` from 32-byte conditioned blocks; its seed is wiped
+    /// from this function's memory afterwards.
+    ///
+    /// Works on a temporary: `KqSeeder::new().seed_rng::<ChaCha20Rng>()`.
+    pub fn seed_rng<R: SeedableRng>(&mut self) -> Result<R> {
+        let mut seed = R::Seed::default();
+        let result = self.try_fill_bytes(seed.as_mut());
+        let rng = result.map(|()| R::from_seed(seed.clone()));
+        seed.as_mut().zeroize();
+        rng
+    }
+
+    /// `N` bytes of key material, wiped when dropped.
+    ///
+    /// ```
+    /// let key = kqseed::KqSeeder::new().key::<32>()?;
+    /// assert_eq!(key.len(), 32);
+    /// # Ok::<(), kqseed::Error>(())
+    /// ```
+    pub fn key<const N: usize>(&mut self) -> Result<Zeroizing<[u8; N]>> {
+        let mut key = Zeroizing::new([0u8; N]);
+        self.try_fill_bytes(key.as_mut())?;
+        Ok(key)
+    }
+
+    /// Collects `n` raw samples for assessment, with their 8-bit symbols and
+    /// the clock step used. These are *not* conditioned and must not be used
+    /// as keys; they do not pass through the health tests or the pool.
+    pub fn collect_raw(&mut self, n: usize) -> Result<RawSamples> {
+        let engine = self.engine()?;
+        let mut deltas = Vec::with_capacity(n);
+        for _ in 0..n {
+            deltas.push(engine.source.next_delta()?);
+        }
+        let step = detect_step(&deltas);
+        let symbols = deltas.iter().map(|&d| symbol(d, step)).collect();
+        Ok(RawSamples {
+            deltas,
+            symbols,
+            step,
+        })
+    }
+
+    fn new_engine(&self, source: Source) -> Result<Engine> {
+        Ok(Engine {
+            source,
+            health: HealthTests::new(&self.config.health)?,
+            pool: Conditioner::new(),
+            step: 1,
+            credit_millibits: credit_millibits(self.config.health.credited_h),
+            fork_generation: sys::fork_generation()?,
+        })
+    }
+
+    /// The engine, made on first use. A failure to make it (EMFILE, say) is
+    /// returned and retried on the next call.
+    fn engine(&mut self) -> Result<&mut Engine> {
+        let engine = match self.engine.take() {
+            Some(engine) => engine,
+            None => {
+                let collector = Collector::new(self.config.events.clone())?;
+                self.new_engine(Source::Live(Box::new(collector)))?
+            }
+        };
+        Ok(self.engine.insert(engine))
+    }
+
+    /// Runs the start-up test and checks if they have not passed yet.
+    fn ensure_started(&mut self) -> Result<()> {
+        if self.stats.startup.is_some() {
+            return Ok(());
+        }
+        let n = self.config.health.startup_samples as usize;
+        let required = self.config.health.credited_h * self.config.startup_margin;
+        self.engine()?;
+        let KqSeeder {
+            engine: Some(engine),
+            stats,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        let mut deltas = Zeroizing::new(Vec::with_capacity(n));
+        for _ in 0..n {
+            deltas.push(engine.source.next_delta()?);
+        }
+        let report = startup_checks(&deltas, required)?;
+        engine.step = report.step_ticks;
+        // The start-up samples go through the health tests (this is the SP
+        // 800-90B start-up test) and, when they pass, into the pool. An
+        // intermittent failure restarts the count: keep feeding until it
+        // completes or a failure turns permanent.
+        for &delta in deltas.iter() {
+            feed(engine, delta, stats)?;
+        }
+        while !engine.health.is_started() {
+            let delta = engine.source.next_delta()?;
+            feed(engine, delta, stats)?;
+        }
+        stats.startup = Some(report);
+        Ok(())
+    }
+
+    /// Fills `dst` from conditioned blocks, or fails and leaves it zeroed.
+    /// A permanent health failure latches.
+    fn fill(&mut self, dst: &mut [u8]) -> Result<()> {
+        if let Some(e) = &self.latched {
+            dst.zeroize();
+            return Err(e.clone());
+        }
+        let result = self.fill_blocks(dst);
+        if let Err(e) = &result {
+            if matches!(e, Error::Health(f) if f.is_permanent()) {
+                self.latched = Some(e.clone());
+            }
+            // Never leave partial output behind.
+            dst.zeroize();
+        }
+        result
+    }
+
+    fn fill_blocks(&mut self, dst: &mut [u8]) -> Result<()> {
+        self.check_fork();
+        self.ensure_started()?;
+        let KqSeeder {
+            engine: Some(engine),
+            stats,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        for chunk in dst.chunks_mut(BLOCK_LEN) {
+            let block = loop {
+                if let Some(block) = engine.pool.try_take_block() {
+                    break block;
+                }
+                let delta = engine.source.next_delta()?;
+                feed(engine, delta, stats)?;
+            };
+            engine.health.note_output();
+            stats.blocks += 1;
+            // A partial last block is dropped (and wiped), never reused.
+            chunk.copy_from_slice(&block[..chunk.len()]);
+        }
+        Ok(())
+    }
+
+    /// A forked child must not release what the parent may release too: it
+    /// drops its copy of the pool. The collector rebuilds its own queue.
+    fn check_fork(&mut self) {
+        let Ok(generation) = sys::fork_generation() else {
+            return;
+        };
+        if let Some(engine) = self
+            .engine
+            .as_mut()
+            .filter(|e| e.fork_generation != generation)
+        {
+            engine.fork_generation = generation;
+            engine.pool.discard();
+            self.stats.discards += 1;
+        }
+    }
+}
+
+/// One sample through the health tests and into the pool.
+fn feed(engine: &mut Engine, delta: u64, stats: &mut SeederStats) -> Result<()> {
+    stats.samples += 1;
+    match engine.health.feed(symbol(delta, engine.step)) {
+        Ok(()) => {
+            engine.pool.absorb_millibits(delta, engine.credit_millibits);
+            stats.credited_bits += f64::from(engine.credit_millibits) / 1000.0;
+            Ok(())
+        }
+        Err(failure) if failure.is_permanent() => {
+            engine.pool.discard();
+            stats.discards += 1;
+            Err(Error::Health(failure))
+        }
+        Err(_) => {
+            engine.pool.discard();
+            stats.discards += 1;
+            Ok(())
+        }
+    }
+}
+
+/// The start-up checks beyond the standard's tests: stuck clock, coarse
+/// clock, and the fast section 6.3 estimators against `required`.
+pub fn startup_checks(deltas: &[u64], required: f64) -> Result<StartupReport, StartupFailure> {
+    let samples = deltas.len();
+    let zero_deltas = deltas.iter().filter(|&&d| d == 0).count();
+    if zero_deltas * 100 > samples * MAX_ZERO_DELTAS_PERCENT {
+        return Err(StartupFailure::StuckClock {
+            zero_deltas,
+            samples,
+        });
+    }
+    let step = detect_step(deltas);
+    let mut sorted: Zeroizing<Vec<u64>> = Zeroizing::new(deltas.to_vec());
+    sorted.sort_unstable();
+    let quartile = |q: usize| sorted.get(samples * q / 4).copied().unwrap_or(0);
+    let spread_steps = (quartile(3) - quartile(1)) / step.max(1);
+    if spread_steps < MIN_SPREAD_STEPS {
+        return Err(StartupFailure::CoarseClock {
+            step_ticks: step,
+            spread_steps,
+            min_spread_steps: MIN_SPREAD_STEPS,
+        });
+    }
+    let symbols: Zeroizing<Vec<u8>> =
+        Zeroizing::new(deltas.iter().map(|&d| symbol(d, step)).collect());
+    let options = AssessOptions {
+        estimators: STARTUP_ESTIMATORS.to_vec(),
+        literal: true,
+        bitstring: false,
+        bitstring_limit: None,
+    };
+    // An assessment that cannot run (one distinct symbol) means no entropy.
+    let (estimator, estimate) = match crate::assess::assess_with(&symbols, 8, &options) {
+        Ok(report) => report
+            .literal
+            .iter()
+            .map(|e| (e.estimator, e.min_entropy))
+            .fold((Estimator::Mcv, f64::INFINITY), |lo, e| {
+                if e.1 < lo.1 { e } else { lo }
+            }),
+        Err(_) => (Estimator::Mcv, 0.0),
+    };
+    if estimate.is_nan() || estimate < required {
+        return Err(StartupFailure::LowEntropy {
+            estimator,
+            estimate,
+            required,
+        });
+    }
+    Ok(StartupReport {
+        samples,
+        step_ticks: step,
+        spread_steps,
+        estimate,
+        estimator,
+    })
+}
+
+/// Raw samples for assessment (see [`KqSeeder::collect_raw`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawSamples {
+    /// Deltas in clock ticks.
+    pub deltas: Vec<u64>,
+    /// Their 8-bit symbols, `symbol(delta, step)`.
+    pub symbols: Vec<u8>,
+    /// The clock step detected over these deltas.
+    pub step: u64,
+}
+
+impl fmt::Debug for RawSamples {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawSamples")
+            .field("len", &self.deltas.len())
+            .field("step", &self.step)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TryRng for KqSeeder {
+    type Error = Error;
+
+    fn try_next_u32(&mut self) -> Result<u32> {
+        let mut bytes = Zeroizing::new([0u8; 4]);
+        self.fill(bytes.as_mut())?;
+        Ok(u32::from_le_bytes(*bytes))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64> {
+        let mut bytes = Zeroizing::new([0u8; 8]);
+        self.fill(bytes.as_mut())?;
+        Ok(u64::from_le_bytes(*bytes))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<()> {
+        self.fill(dst)
+    }
+}
+
+impl TryCryptoRng for KqSeeder {}
