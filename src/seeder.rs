@@ -101,7 +101,8 @@ pub struct SeederStats {
     pub credited_bits: f64,
     /// 32-byte blocks released.
     pub blocks: u64,
-    /// Times pooled samples were discarded (health failure, fork).
+    /// Times the pool was emptied: once per sample that failed a health
+    /// test, and once per fork seen.
     pub discards: u64,
     /// The health tests' counters.
     pub health: HealthStats,
@@ -416,7 +417,10 @@ impl KqSeeder {
     }
 
     /// A forked child must not release what the parent may release too: it
-    /// drops its copy of the pool. The collector rebuilds its own queue.
+    /// drops its copy of the pool and mixes its pid and fork generation
+    /// (uncredited) into the fresh one, so that even identical samples on
+    /// both sides (a replayed or frozen clock) give different blocks. The
+    /// collector rebuilds its own queue.
     fn check_fork(&mut self) {
         let Ok(generation) = sys::fork_generation() else {
             return;
@@ -428,6 +432,10 @@ impl KqSeeder {
         {
             engine.fork_generation = generation;
             engine.pool.discard();
+            engine
+                .pool
+                .absorb_millibits(u64::from(std::process::id()), 0);
+            engine.pool.absorb_millibits(generation, 0);
             self.stats.discards += 1;
         }
     }
@@ -554,3 +562,231 @@ impl TryRng for KqSeeder {
 }
 
 impl TryCryptoRng for KqSeeder {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::{FailureLevel, HealthTest};
+    use std::io::{Read, Write};
+
+    /// 20,000 deltas of the default configuration, recorded with
+    /// `cargo run --release --example raw -- 20000 OUT` on the reference VM.
+    fn recorded() -> Vec<u64> {
+        include_bytes!("../tests/data/recorded/default-epoll-kvm.deltas")
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect()
+    }
+
+    fn replay(deltas: Vec<u64>) -> KqSeeder {
+        KqSeeder::from_replay(SeederConfig::default(), deltas).expect("config")
+    }
+
+    #[test]
+    fn a_good_recorded_source_passes_and_seeds() {
+        let mut seeder = replay(recorded());
+        let key = seeder.key::<64>().expect("recorded data passes");
+        assert_ne!(*key, [0u8; 64]);
+        let stats = seeder.stats();
+        let startup = stats.startup.expect("start-up ran");
+        assert!(startup.estimate >= 3.0, "{startup:?}");
+        assert!(stats.health.started);
+        assert_eq!(stats.blocks, 2);
+        assert!(stats.samples >= 1024);
+        // 320 credited bits per block at 3 bits a sample, on top of start-up.
+        assert!(stats.credited_bits >= 2.0 * 320.0, "{stats:?}");
+    }
+
+    #[test]
+    fn an_intermittent_failure_discards_the_pool_and_goes_on() {
+        // A run of 12 equal symbols at sample 1200: an intermittent RCT
+        // failure (cutoff 11 at H = 3, permanent at 21). Blocks 1 and 2 come
+        // from samples before it; the credit towards block 3 is discarded, so
+        // block 3 needs 107 good samples after the run.
+        let good = recorded();
+        let mut deltas = good[..1200].to_vec();
+        deltas.extend(std::iter::repeat_n(40_000u64, 12));
+        deltas.extend_from_slice(&good[1200..]);
+        let mut seeder = replay(deltas);
+        for _ in 0..3 {
+            seeder
+                .key::<32>()
+                .expect("recovers from one intermittent failure");
+        }
+        let stats = seeder.stats();
+        assert_eq!(stats.health.rct_intermittent, 1, "{:?}", stats.health);
+        assert!(stats.discards >= 1, "{}", stats.discards);
+        assert!(stats.samples >= 1200 + 12 + 107, "{}", stats.samples);
+    }
+
+    #[test]
+    fn constant_source_fails_permanently_and_stops_output() {
+        // Varied start-up data, then a stuck symbol: the RCT must stop the
+        // output, and the failure must latch.
+        let mut deltas = recorded();
+        deltas.truncate(3000);
+        deltas.extend(std::iter::repeat_n(40_000u64, 2000));
+        let mut seeder = replay(deltas);
+        let mut released = 0;
+        let mut failure = None;
+        for _ in 0..100 {
+            let mut block = [0xaau8; 32];
+            match seeder.try_fill_bytes(&mut block) {
+                Ok(()) => released += 1,
+                Err(e) => {
+                    assert_eq!(block, [0u8; 32], "a failed call must not leave output");
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        // 3000 good samples at 107 a block, minus start-up: well under 100.
+        assert!(released < 30, "{released} blocks");
+        match failure {
+            Some(Error::Health(f)) => {
+                assert_eq!(f.test, HealthTest::Rct);
+                assert_eq!(f.level, FailureLevel::Permanent);
+            }
+            other => panic!("expected a permanent RCT failure, got {other:?}"),
+        }
+        // Latched: even with good data back, nothing comes out again.
+        for _ in 0..3 {
+            let mut block = [0xaau8; 32];
+            assert!(matches!(
+                seeder.try_fill_bytes(&mut block),
+                Err(Error::Health(_))
+            ));
+            assert_eq!(block, [0u8; 32]);
+            assert!(seeder.try_next_u64().is_err());
+        }
+    }
+
+    #[test]
+    fn biased_source_fails_the_apt() {
+        // One symbol in every other sample: no long runs for the RCT, but
+        // far more copies per 512-window than the APT allows at H = 3.
+        let good = recorded();
+        let mut deltas = good[..2000].to_vec();
+        for (i, &d) in good[2000..12000].iter().enumerate() {
+            deltas.push(if i % 2 == 0 { 40_000 } else { d });
+        }
+        let mut seeder = replay(deltas);
+        let err = loop {
+            if let Err(e) = seeder.try_next_u32() {
+                break e;
+            }
+        };
+        match err {
+            Error::Health(f) => assert_eq!(f.test, HealthTest::Apt, "{f}"),
+            other => panic!("expected an APT failure, got {other:?}"),
+        }
+        assert!(seeder.stats().health.apt_intermittent + seeder.stats().health.apt_permanent > 0);
+    }
+
+    #[test]
+    fn coarse_clock_is_refused_at_start_up() {
+        // A clock that counts whole milliseconds.
+        let deltas: Vec<u64> = recorded()
+            .iter()
+            .map(|&d| (d % 5 + 1) * 1_000_000)
+            .collect();
+        let mut seeder = replay(deltas);
+        let mut out = [0x55u8; 16];
+        match seeder.try_fill_bytes(&mut out) {
+            Err(Error::Startup(StartupFailure::CoarseClock { step_ticks, .. })) => {
+                assert_eq!(step_ticks, 1_000_000)
+            }
+            other => panic!("expected a coarse-clock refusal, got {other:?}"),
+        }
+        assert_eq!(out, [0u8; 16]);
+        assert!(seeder.stats().startup.is_none());
+        assert_eq!(seeder.stats().blocks, 0);
+    }
+
+    #[test]
+    fn stuck_clock_is_refused_at_start_up() {
+        let mut deltas = recorded();
+        for d in deltas.iter_mut().step_by(10) {
+            *d = 0;
+        }
+        let mut seeder = replay(deltas);
+        assert!(matches!(
+            seeder.try_next_u64(),
+            Err(Error::Startup(StartupFailure::StuckClock { .. }))
+        ));
+    }
+
+    #[test]
+    fn periodic_source_is_refused_by_the_estimators() {
+        // A fine clock and a wide spread, but a pattern a predictor learns
+        // (what an always-ready loop or replayed time looks like).
+        let deltas: Vec<u64> = (0..4096u64).map(|i| 30_000 + (i % 7) * 977).collect();
+        let mut seeder = replay(deltas);
+        match seeder.try_next_u64() {
+            Err(Error::Startup(StartupFailure::LowEntropy {
+                estimate, required, ..
+            })) => assert!(estimate < required),
+            other => panic!("expected a low-entropy refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn debug_shows_no_pool_or_samples() {
+        let mut seeder = replay(recorded());
+        let key = seeder.key::<32>().expect("key");
+        let shown = format!("{seeder:?}");
+        assert!(shown.contains("KqSeeder") && shown.contains("credited_bits"));
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!shown.contains(&hex[..16]));
+    }
+
+    #[test]
+    fn a_forked_child_drops_its_copy_of_the_pool() {
+        // With replayed deltas both sides see the same samples after the
+        // fork, so only the child's discard keeps their next blocks apart.
+        let mut seeder = replay(recorded());
+        seeder.key::<32>().expect("start-up and first block");
+        let (mut parent_end, mut child_end) =
+            std::os::unix::net::UnixStream::pair().expect("socket pair");
+        let pid = sys::unix::test_support::fork().expect("fork");
+        if pid == 0 {
+            let key = seeder.key::<32>().map(|k| *k).unwrap_or([0; 32]);
+            let code = i32::from(child_end.write_all(&key).is_err());
+            sys::unix::test_support::exit_child(code);
+        }
+        let parent = seeder.key::<32>().expect("parent");
+        let mut child = [0u8; 32];
+        parent_end
+            .read_exact(&mut child)
+            .expect("the child's block");
+        assert!(sys::unix::test_support::wait_ok(pid));
+        assert_ne!(child, [0u8; 32], "the child failed to seed");
+        assert_ne!(*parent, child, "parent and child released the same block");
+    }
+
+    #[test]
+    fn invalid_config_is_typed() {
+        let config = SeederConfig {
+            startup_margin: 0.5,
+            ..SeederConfig::default()
+        };
+        match KqSeeder::with_config(config) {
+            Err(Error::Config(e)) => assert_eq!(e.field, "startup_margin"),
+            other => panic!("{other:?}"),
+        }
+        let config = SeederConfig {
+            health: HealthConfig {
+                credited_h: 9.0,
+                ..HealthConfig::default()
+            },
+            ..SeederConfig::default()
+        };
+        assert!(matches!(
+            KqSeeder::with_config(config),
+            Err(Error::Config(crate::ConfigError {
+                field: "credited_h",
+                ..
+            }))
+        ));
+    }
+}

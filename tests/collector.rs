@@ -5,61 +5,15 @@
 //! time (`SERIAL`), and the ones that change process-wide state (resource
 //! limits, `fork`) run in a child copy of this test binary.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use common::{entries, in_child, open_fds, run_in_child, scratch_parent, serial};
+
 use kqseed::{Collector, Error, KqueueEventsConfig};
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Open fds of this process, or None where /proc is missing (BSD, macOS).
-fn open_fds() -> Option<usize> {
-    std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
-}
-
-/// A fresh, empty parent directory for the collector's private directory,
-/// so a test can see that nothing is left in it.
-fn scratch_parent(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kqseed-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn entries(dir: &Path) -> usize {
-    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
-}
-
-/// Runs the test `name` again in a child process with `KQSEED_CHILD=name`,
-/// and asserts that it passed there.
-fn run_in_child(name: &str) {
-    let out = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env("KQSEED_CHILD", name)
-        .output()
-        .expect("spawn child test");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "child run of {name} failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains(&format!("child {name} ok")),
-        "child run of {name} did not reach its end:\n{stdout}"
-    );
-}
-
-fn in_child(name: &str) -> bool {
-    std::env::var("KQSEED_CHILD").is_ok_and(|v| v == name)
-}
 
 #[test]
 fn every_event_type_fires_and_deltas_are_nonzero() {

@@ -348,3 +348,29 @@ impl WatchedFiles {
         self.files.iter().map(|f| f.as_fd())
     }
 }
+
+/// Process control for the crate's own fork tests (FFI stays in `sys`).
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// `fork()`: `Some(0)` in the child, `Some(pid)` in the parent.
+    pub(crate) fn fork() -> Option<libc::pid_t> {
+        // SAFETY: the tests that call this only compute, write to a socket
+        // and leave through `exit_child` in the child.
+        let pid = unsafe { libc::fork() };
+        (pid >= 0).then_some(pid)
+    }
+
+    /// Ends a forked child at once, without the parent's destructors.
+    pub(crate) fn exit_child(code: i32) -> ! {
+        // SAFETY: `_exit` has no preconditions.
+        unsafe { libc::_exit(code) }
+    }
+
+    /// Waits for `pid` and returns whether it exited with status 0.
+    pub(crate) fn wait_ok(pid: libc::pid_t) -> bool {
+        let mut status = 0;
+        // SAFETY: waits for our own child; `status` is a valid out-pointer.
+        let ret = unsafe { libc::waitpid(pid, &mut status, 0) };
+        ret == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+    }
+}

@@ -1,0 +1,54 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+
+pub static SERIAL: Mutex<()> = Mutex::new(());
+
+pub fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Open fds of this process, or None where /proc is missing (BSD, macOS).
+pub fn open_fds() -> Option<usize> {
+    std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
+}
+
+/// A fresh, empty parent directory for the collector's private directory,
+/// so a test can see that nothing is left in it.
+pub fn scratch_parent(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kqseed-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+pub fn entries(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+/// Runs the test `name` again in a child process with `KQSEED_CHILD=name`,
+/// and asserts that it passed there.
+pub fn run_in_child(name: &str) {
+    let out = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env("KQSEED_CHILD", name)
+        .output()
+        .expect("spawn child test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "child run of {name} failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("child {name} ok")),
+        "child run of {name} did not reach its end:\n{stdout}"
+    );
+}
+
+pub fn in_child(name: &str) -> bool {
+    std::env::var("KQSEED_CHILD").is_ok_and(|v| v == name)
+}

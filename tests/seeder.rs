@@ -1,0 +1,143 @@
+//! The seeder end to end on the real backend.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+
+use common::{entries, in_child, open_fds, run_in_child, scratch_parent, serial};
+use kqseed::{Error, KqSeeder, KqueueEventsConfig, SeederConfig};
+use rand_core::{Rng, SeedableRng};
+
+#[test]
+fn seeds_any_seedable_rng_and_two_seeders_differ() {
+    let _serial = serial();
+    let a: rand_chacha::ChaCha20Rng = KqSeeder::new().seed_rng().expect("seed");
+    let b: rand_chacha::ChaCha20Rng = KqSeeder::new().seed_rng().expect("seed");
+    assert_ne!(a.get_seed(), b.get_seed());
+    assert_ne!(a.get_seed(), [0u8; 32]);
+
+    let mut seeder = KqSeeder::new();
+    let mut c = chacha20::ChaCha20Rng::try_from_rng(&mut seeder).expect("chacha20");
+    let mut d = rand::rngs::StdRng::try_from_rng(&mut seeder).expect("StdRng");
+    let mut e = seeder.seed_rng::<rand::rngs::StdRng>().expect("StdRng");
+    assert_ne!(c.next_u64(), d.next_u64());
+    assert_ne!(d.next_u64(), e.next_u64());
+    let stats = seeder.stats();
+    assert_eq!(stats.blocks, 3);
+    assert!(stats.health.started);
+    assert!(stats.samples >= 1024, "{stats:?}");
+}
+
+#[test]
+fn eight_threads_seed_at_once_with_distinct_seeds() {
+    let _serial = serial();
+    let handles: Vec<_> = (0..8)
+        .map(|_| std::thread::spawn(|| KqSeeder::new().key::<32>().map(|k| *k)))
+        .collect();
+    let keys: HashSet<[u8; 32]> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread").expect("seed"))
+        .collect();
+    assert_eq!(keys.len(), 8);
+}
+
+#[test]
+fn ten_thousand_seeds_leave_no_fd_and_no_temp_file() {
+    let _serial = serial();
+    let fds_before = open_fds();
+    let parent = scratch_parent("many-seeds");
+    let config = SeederConfig {
+        events: KqueueEventsConfig {
+            temp_dir: Some(parent.clone()),
+            ..KqueueEventsConfig::default()
+        },
+        ..SeederConfig::default()
+    };
+    let mut seen = HashSet::new();
+    // 100 seeders, each opened, started and dropped, and 10,000 seeds in all.
+    for _ in 0..100 {
+        let mut seeder = KqSeeder::with_config(config.clone()).expect("config");
+        for _ in 0..100 {
+            let key = seeder.key::<32>().expect("seed");
+            assert!(seen.insert(*key), "a seed repeated");
+        }
+        assert_eq!(entries(&parent), 1, "one private directory while open");
+    }
+    assert_eq!(seen.len(), 10_000);
+    assert_eq!(entries(&parent), 0, "temp files left behind");
+    assert_eq!(open_fds(), fds_before, "fds leaked");
+    std::fs::remove_dir_all(&parent).expect("cleanup");
+}
+
+#[test]
+fn configuration_errors_are_typed_and_lazy_errors_are_returned() {
+    let bad = SeederConfig {
+        events: KqueueEventsConfig {
+            num_sockets: 100,
+            ..KqueueEventsConfig::default()
+        },
+        ..SeederConfig::default()
+    };
+    match KqSeeder::with_config(bad) {
+        Err(Error::Config(e)) => assert_eq!(e.field, "num_sockets"),
+        other => panic!("expected a config error, got {other:?}"),
+    }
+    // An unusable temp dir shows at first use, typed, and output stays zero.
+    let file = std::env::temp_dir().join(format!("kqseed-seeder-notadir-{}", std::process::id()));
+    std::fs::write(&file, b"x").expect("file");
+    let config = SeederConfig {
+        events: KqueueEventsConfig {
+            temp_dir: Some(file.join("sub")),
+            ..KqueueEventsConfig::default()
+        },
+        ..SeederConfig::default()
+    };
+    let mut seeder = KqSeeder::with_config(config).expect("valid config");
+    let mut out = [0x77u8; 32];
+    let err = rand_core::TryRng::try_fill_bytes(&mut seeder, &mut out).expect_err("temp dir");
+    assert!(matches!(err, Error::TempDir { .. }), "{err:?}");
+    assert_eq!(out, [0u8; 32]);
+    let io: std::io::Error = err.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::NotADirectory);
+    std::fs::remove_file(&file).expect("cleanup");
+}
+
+#[test]
+fn parent_and_child_never_share_output_after_fork() {
+    const NAME: &str = "parent_and_child_never_share_output_after_fork";
+    if !in_child(NAME) {
+        let _serial = serial();
+        return run_in_child(NAME);
+    }
+    let mut seeder = KqSeeder::new();
+    seeder.key::<32>().expect("warm up");
+    // The pool now holds credit from the start-up: both sides would release
+    // the same next block if the child kept its copy.
+    let (mut parent_end, mut child_end) = UnixStream::pair().expect("pair");
+    // SAFETY: single test thread in this process (--test-threads=1); the
+    // child only seeds, writes and _exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let code = match seeder.key::<32>() {
+            Ok(key) => child_end.write_all(&*key).map_or(2, |()| 0),
+            Err(_) => 1,
+        };
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    let parent_key = seeder.key::<32>().expect("parent seed");
+    let mut child_key = [0u8; 32];
+    parent_end.read_exact(&mut child_key).expect("child's key");
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+    assert_ne!(
+        *parent_key, child_key,
+        "parent and child released the same block"
+    );
+    println!("child {NAME} ok");
+}
