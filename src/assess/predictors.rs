@@ -477,8 +477,8 @@ fn lag_tally(data: &[u8]) -> Tally {
 // ---------------------------------------------------------------------------
 
 /// A small, fast hasher for the packed integer keys (the `folded multiply`
-/// of foldhash / wyhash). Keys are not attacker-chosen in the sense that
-/// matters here: worst case is slower, never wrong.
+/// of foldhash / wyhash). It has no random key: data crafted to collide could
+/// slow the maps down, never change a result.
 #[derive(Default, Clone, Copy)]
 struct FoldHasher {
     state: u64,
@@ -498,12 +498,16 @@ impl Hasher for FoldHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // Not used by the integer keys below; kept correct for completeness.
+        // Not used by the integer keys here; kept correct for completeness.
         for chunk in bytes.chunks(8) {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
             self.write_u64(u64::from_le_bytes(word));
         }
+    }
+
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(u64::from(x));
     }
 
     fn write_u64(&mut self, x: u64) {
