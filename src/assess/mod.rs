@@ -414,6 +414,8 @@ pub struct Report {
     /// The Most Common Value intermediates on the literal set, if it ran
     /// (`ea_non_iid -o` stores them).
     pub mcv_literal: Option<McvDetail>,
+    /// The Most Common Value intermediates on the bitstring, if it ran.
+    pub mcv_bitstring: Option<McvDetail>,
     /// Estimators that gave no estimate for the data.
     pub skipped: Vec<Skipped>,
     /// `min(bits, literal estimates)`, if the literal set was assessed.
@@ -650,6 +652,7 @@ pub fn assess_with_progress(
         literal,
         bitstring,
         mcv_literal,
+        mcv_bitstring,
         skipped: runner.skipped,
         h_original,
         h_bitstring,

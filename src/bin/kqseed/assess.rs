@@ -365,8 +365,10 @@ fn test_cases(r: &Report) -> Vec<Json> {
         if let Some(h) = bit {
             case.insert(bit_key, Json::Num(h));
         }
+        // The tool stores the literal run's values (the bitstring's when
+        // only the bitstring ran).
         if e == Estimator::Mcv
-            && let Some(d) = r.mcv_literal
+            && let Some(d) = r.mcv_literal.or(r.mcv_bitstring)
         {
             case.insert("mcvEstimateMode", Json::Num(d.mode_count as f64));
             case.insert("mcvEstimatePHat", Json::Num(d.p_hat));
