@@ -490,3 +490,57 @@ fn errors_display_and_are_std_errors() {
         assert_eq!(Estimator::from_key(e.key()), Some(e));
     }
 }
+
+#[test]
+fn small_random_inputs_never_panic_and_stay_in_range() {
+    let mut g = SplitMix(99);
+    for round in 0..400 {
+        let n = 1 + (g.next() % 300) as usize;
+        let bits = 1 + (g.next() % 8) as u8;
+        let spread = 1 + g.next() % (1u64 << bits);
+        let data: Vec<u8> = (0..n).map(|_| (g.next() % spread) as u8).collect();
+        let k = 1usize << bits;
+        for (e, r) in [
+            (Estimator::Mcv, mcv(&data, k)),
+            (Estimator::TTuple, t_tuple(&data, k)),
+            (Estimator::Lrs, lrs(&data, k)),
+        ] {
+            match r {
+                Ok(x) => assert!(
+                    (0.0..=f64::from(bits)).contains(&x.min_entropy)
+                        && x.p_max > 0.0
+                        && x.p_max <= 1.0,
+                    "round {round}: {e:?} gave {x:?}"
+                ),
+                Err(AssessError::TooFewSamples { .. } | AssessError::NoEstimate { .. }) => {}
+                Err(other) => panic!("round {round}: {e:?}: unexpected {other:?}"),
+            }
+        }
+        let bits01: Vec<u8> = data.iter().map(|&s| s & 1).collect();
+        for r in [collision(&bits01), markov(&bits01)] {
+            match r {
+                Ok(x) => assert!((0.0..=1.0).contains(&x.min_entropy), "round {round}: {x:?}"),
+                Err(AssessError::TooFewSamples { .. }) => {}
+                Err(other) => panic!("round {round}: unexpected {other:?}"),
+            }
+        }
+        let opts = AssessOptions {
+            estimators: vec![
+                Estimator::Mcv,
+                Estimator::Collision,
+                Estimator::Markov,
+                Estimator::TTuple,
+                Estimator::Lrs,
+            ],
+            ..AssessOptions::default()
+        };
+        match assess_with(&data, bits, &opts) {
+            Ok(r) => assert!(
+                (0.0..=f64::from(bits)).contains(&r.assessed),
+                "round {round}: {r:?}"
+            ),
+            Err(AssessError::SingleSymbol { .. } | AssessError::TooFewSamples { .. }) => {}
+            Err(other) => panic!("round {round}: unexpected {other:?}"),
+        }
+    }
+}
