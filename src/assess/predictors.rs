@@ -103,12 +103,7 @@ pub fn lag(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
 /// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
 pub fn multi_mmc(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     check_input(data, k, Estimator::MultiMmc, 3)?;
-    let tally = if k == 2 {
-        multi_mmc_binary_tally(data)
-    } else {
-        multi_mmc_tally(data)
-    };
-    Ok(tally.estimate(Estimator::MultiMmc, k))
+    Ok(multi_mmc_any_tally(data, k).estimate(Estimator::MultiMmc, k))
 }
 
 /// SP 800-90B 6.3.10, the LZ78Y prediction estimate.
@@ -131,12 +126,7 @@ pub fn multi_mmc(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
 /// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
 pub fn lz78y(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     check_input(data, k, Estimator::Lz78y, LZ78Y_DEPTH + 2)?;
-    let tally = if k == 2 {
-        lz78y_binary_tally(data)
-    } else {
-        lz78y_tally(data)
-    };
-    Ok(tally.estimate(Estimator::Lz78y, k))
+    Ok(lz78y_any_tally(data, k).estimate(Estimator::Lz78y, k))
 }
 
 /// Rejects data the estimators cannot run on: empty, shorter than `needed`,
@@ -678,6 +668,16 @@ fn mmc_score(
 // 6.3.9 MultiMMC
 // ---------------------------------------------------------------------------
 
+/// MultiMMC's counts on `data` (at least 3 symbols in `0..k`): flat tables
+/// for bits, like the tool's separate binary code, hash maps otherwise.
+fn multi_mmc_any_tally(data: &[u8], k: usize) -> Tally {
+    if k == 2 {
+        multi_mmc_binary_tally(data)
+    } else {
+        multi_mmc_tally(data)
+    }
+}
+
 /// One MultiMMC order at one step: predicts with context `ctx` (looked up
 /// only when `look`), then counts `y` after it. Returns whether the context
 /// was found and, if so, whether its prediction was right.
@@ -846,6 +846,16 @@ fn multi_mmc_binary_tally(data: &[u8]) -> Tally {
 // ---------------------------------------------------------------------------
 // 6.3.10 LZ78Y
 // ---------------------------------------------------------------------------
+
+/// LZ78Y's counts on `data` (at least 18 symbols in `0..k`): flat tables for
+/// bits, like the tool's separate binary code, hash maps otherwise.
+fn lz78y_any_tally(data: &[u8], k: usize) -> Tally {
+    if k == 2 {
+        lz78y_binary_tally(data)
+    } else {
+        lz78y_tally(data)
+    }
+}
 
 /// One LZ78Y context length at one step: if `ctx` is known, offers its
 /// best follower as the prediction (when its count beats `best_count`) and
@@ -1056,27 +1066,16 @@ mod tests {
     type TallyFn = fn(&[u8], usize) -> Tally;
     type EstimateFn = fn(&[u8], usize) -> Result<Estimate, AssessError>;
 
-    fn mmc_any(d: &[u8], k: usize) -> Tally {
-        if k == 2 {
-            multi_mmc_binary_tally(d)
-        } else {
-            multi_mmc_tally(d)
-        }
-    }
-
-    fn lz_any(d: &[u8], k: usize) -> Tally {
-        if k == 2 {
-            lz78y_binary_tally(d)
-        } else {
-            lz78y_tally(d)
-        }
-    }
-
     const PREDICTORS: [(&str, Estimator, TallyFn, EstimateFn); 4] = [
         ("MultiMCW", Estimator::MultiMcw, multi_mcw_tally, multi_mcw),
         ("Lag", Estimator::Lag, |d, _| lag_tally(d), lag),
-        ("MultiMMC", Estimator::MultiMmc, mmc_any, multi_mmc),
-        ("LZ78Y", Estimator::Lz78y, lz_any, lz78y),
+        (
+            "MultiMMC",
+            Estimator::MultiMmc,
+            multi_mmc_any_tally,
+            multi_mmc,
+        ),
+        ("LZ78Y", Estimator::Lz78y, lz78y_any_tally, lz78y),
     ];
 
     /// C, r, N exactly and H within 1e-6 relative of `ea_non_iid -vv`, for
