@@ -145,6 +145,8 @@ fn constant_data_has_no_entropy_in_every_estimator() {
         lrs(&zeros, 2).unwrap(),
     ] {
         assert_eq!(e.min_entropy, 0.0, "{e:?}");
+        // +0.0, so that it prints as 0 rather than -0.
+        assert!(e.min_entropy.is_sign_positive(), "{e:?}");
         assert_eq!(e.p_max, 1.0, "{e:?}");
     }
     // Compression's bisection stops within a hair of p = 1.

@@ -1,6 +1,6 @@
 //! SP 800-90B section 6.3.4: the Compression estimate (binary data only).
 
-use super::{AssessError, Estimate, Estimator, Z_99, bisect, check_binary, check_len};
+use super::{AssessError, Estimate, Estimator, Z_99, bisect, bits_of, check_binary, check_len};
 
 /// Bits per block (`b` in 6.3.4).
 const BLOCK_BITS: usize = 6;
@@ -136,7 +136,7 @@ pub fn compression(data: &[u8]) -> Result<Estimate, AssessError> {
         low
     };
     let (p, h) = if p > low {
-        (p, -p.log2() / BLOCK_BITS as f64)
+        (p, bits_of(p) / BLOCK_BITS as f64)
     } else {
         (low, 1.0)
     };

@@ -296,6 +296,13 @@ impl fmt::Display for AssessError {
 
 impl core::error::Error for AssessError {}
 
+/// `−log2(p)`, the min-entropy of a most likely outcome of probability `p`;
+/// for `p = 1` it is `+0.0`, not the `-0.0` that negating `log2(1)` gives
+/// (which would print as "-0.000000").
+pub(crate) fn bits_of(p: f64) -> f64 {
+    -p.log2() + 0.0
+}
+
 /// `Err(TooFewSamples)` unless `data` holds at least `needed` symbols.
 pub(crate) fn check_len(
     estimator: Estimator,
@@ -710,7 +717,7 @@ pub(crate) fn predictor_estimate(
     Estimate {
         estimator,
         p_max,
-        min_entropy: -p_max.log2(),
+        min_entropy: bits_of(p_max),
     }
 }
 
