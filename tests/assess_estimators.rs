@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use kqseed::assess::{
-    AssessError, AssessOptions, DataSet, Estimator, assess, assess_with, collision, compression,
-    lrs, markov, mcv, mcv_detail, t_tuple, t_tuple_and_lrs,
+    AssessError, AssessOptions, DataSet, Estimator, assess, assess_with, assess_with_progress,
+    collision, compression, lrs, markov, mcv, mcv_detail, t_tuple, t_tuple_and_lrs,
 };
 
 /// SplitMix64, for reproducible test data without a rand dependency.
@@ -545,4 +545,30 @@ fn small_random_inputs_never_panic_and_stay_in_range() {
             Err(other) => panic!("round {round}: unexpected {other:?}"),
         }
     }
+}
+
+#[test]
+fn progress_is_reported_before_each_estimator_in_the_tools_order() {
+    let data = biased(15, 10_000, 16, 0.2);
+    let mut calls = Vec::new();
+    let r = assess_with_progress(&data, 4, &AssessOptions::default(), &mut |set, e| {
+        calls.push((set, e))
+    })
+    .unwrap();
+    // The bitstring first, as ea_non_iid prints it; t-Tuple and LRS share one
+    // call; the binary-only estimators appear for the bitstring only.
+    let mut expected: Vec<(DataSet, Estimator)> = Estimator::ALL
+        .iter()
+        .filter(|&&e| e != Estimator::Lrs)
+        .map(|&e| (DataSet::Bitstring, e))
+        .collect();
+    expected.extend(
+        Estimator::ALL
+            .iter()
+            .filter(|&&e| e != Estimator::Lrs && !e.binary_only())
+            .map(|&e| (DataSet::Literal, e)),
+    );
+    assert_eq!(calls, expected);
+    assert_eq!(r.bitstring.len(), 10);
+    assert_eq!(r.literal.len(), 7);
 }

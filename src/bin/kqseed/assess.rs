@@ -62,6 +62,10 @@ pub fn run(args: &Args) -> CliResult {
         .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     let sha256 = hex(&Sha256::digest(&data));
     let bits = args.bits.unwrap_or_else(|| inferred_width(&data));
+    if !data.is_empty() && inferred_width(&data) < bits {
+        // As ea_non_iid warns: the samples may have been recorded narrower.
+        eprintln!("kqseed: warning: symbols appear narrower than {bits} bits");
+    }
     let options = AssessOptions {
         estimators: args
             .estimators
