@@ -572,3 +572,42 @@ fn progress_is_reported_before_each_estimator_in_the_tools_order() {
     assert_eq!(r.bitstring.len(), 10);
     assert_eq!(r.literal.len(), 7);
 }
+
+#[test]
+fn too_short_estimators_can_be_skipped_like_the_tool() {
+    // 1000 4-bit samples: MultiMCW needs 4096 on the literal set; the
+    // 4000-bit bitstring is too short for Compression (6006) and fine for
+    // MultiMCW.
+    let data = biased(16, 1000, 16, 0.3);
+    assert!(matches!(
+        assess(&data, 4),
+        Err(AssessError::TooFewSamples {
+            estimator: Estimator::Compression,
+            ..
+        })
+    ));
+    let opts = AssessOptions {
+        skip_too_short: true,
+        ..AssessOptions::default()
+    };
+    let r = assess_with(&data, 4, &opts).unwrap();
+    let skipped: Vec<(DataSet, Estimator)> = r
+        .skipped
+        .iter()
+        .filter_map(|s| match s.reason {
+            AssessError::TooFewSamples { estimator, .. } => Some((s.data_set, estimator)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            (DataSet::Bitstring, Estimator::Compression),
+            (DataSet::Bitstring, Estimator::MultiMcw),
+            (DataSet::Literal, Estimator::MultiMcw)
+        ]
+    );
+    assert!(r.get(DataSet::Literal, Estimator::MultiMcw).is_none());
+    assert!(r.get(DataSet::Literal, Estimator::Lag).is_some());
+    assert!((0.0..=4.0).contains(&r.assessed));
+}

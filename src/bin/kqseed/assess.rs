@@ -44,6 +44,10 @@ pub struct Args {
     /// ea_non_iid -t (default: all bits, like -a).
     #[arg(long, short = 't')]
     truncate: bool,
+    /// Skip estimators that need more samples than the file has (as
+    /// ea_non_iid does silently) instead of failing.
+    #[arg(long)]
+    skip_short: bool,
 }
 
 fn parse_estimator(s: &str) -> Result<Estimator, String> {
@@ -72,6 +76,7 @@ pub fn run(args: &Args) -> CliResult {
             .clone()
             .unwrap_or_else(|| Estimator::ALL.to_vec()),
         bitstring_limit: args.truncate.then_some(TRUNCATED_BITS),
+        skip_too_short: args.skip_short,
         ..AssessOptions::default()
     };
 
@@ -116,9 +121,9 @@ pub fn run(args: &Args) -> CliResult {
 fn advice(e: AssessError) -> String {
     match &e {
         AssessError::TooFewSamples { estimator, .. } => format!(
-            "{e} (leave it out with --estimators, or record more samples)\n\
-             hint: {} is `--estimators` key `{}`",
-            estimator.name(),
+            "{e}\n\
+             hint: record more samples, leave it out with --estimators (its key is `{}`), \
+             or pass --skip-short to skip such estimators as ea_non_iid does",
             estimator.key()
         ),
         AssessError::SymbolTooWide { .. } => format!("{e} (check --bits)"),
