@@ -509,7 +509,10 @@ mod tests {
     #[test]
     fn an_intermittent_failure_discards_the_pool() {
         // H = 1: a block per 320 credited samples after start-up.
-        let mut p = Pipeline::new(&HealthConfig::default());
+        let mut p = Pipeline::new(&HealthConfig {
+            credited_h: 1.0,
+            ..HealthConfig::default()
+        });
         let mut state = 7;
         while p.push(splitmix(&mut state)).unwrap().is_none() {}
         // 250 good samples pooled, then a short stuck run (intermittent).

@@ -490,9 +490,8 @@ pub fn startup_checks(deltas: &[u64], required: f64) -> Result<StartupReport, St
         Zeroizing::new(deltas.iter().map(|&d| symbol(d, step)).collect());
     let options = AssessOptions {
         estimators: STARTUP_ESTIMATORS.to_vec(),
-        literal: true,
         bitstring: false,
-        bitstring_limit: None,
+        ..AssessOptions::default()
     };
     // An assessment that cannot run (one distinct symbol) means no entropy.
     let (estimator, estimate) = match crate::assess::assess_with(&symbols, 8, &options) {

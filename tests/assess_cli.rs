@@ -186,3 +186,25 @@ fn estimators_and_truncation_options() {
         ]
     );
 }
+
+#[test]
+fn skip_short_runs_what_fits_like_the_tool() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bytes: Vec<u8> = (0..2000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 28) as u8)
+        .collect();
+    let file = temp_file(dir.path(), "short.bin", &bytes);
+    fails_with(&["assess", &file, "--bits", "4"], "--skip-short");
+    let out = kqseed(&["assess", &file, "--bits", "4", "--skip-short"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        text.contains("MultiMCW Prediction (6.3.7) needs at least 4096 symbols"),
+        "{text}"
+    );
+    assert!(text.contains("Assessed min-entropy:"), "{text}");
+}

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use kqseed::assess::{
-    AssessError, AssessOptions, DataSet, Estimator, assess, assess_with, collision, compression,
-    lrs, markov, mcv, mcv_detail, t_tuple, t_tuple_and_lrs,
+    AssessError, AssessOptions, DataSet, Estimator, assess, assess_with, assess_with_progress,
+    collision, compression, lrs, markov, mcv, mcv_detail, t_tuple, t_tuple_and_lrs,
 };
 
 /// SplitMix64, for reproducible test data without a rand dependency.
@@ -145,6 +145,8 @@ fn constant_data_has_no_entropy_in_every_estimator() {
         lrs(&zeros, 2).unwrap(),
     ] {
         assert_eq!(e.min_entropy, 0.0, "{e:?}");
+        // +0.0, so that it prints as 0 rather than -0.
+        assert!(e.min_entropy.is_sign_positive(), "{e:?}");
         assert_eq!(e.p_max, 1.0, "{e:?}");
     }
     // Compression's bisection stops within a hair of p = 1.
@@ -489,4 +491,123 @@ fn errors_display_and_are_std_errors() {
     for e in Estimator::ALL {
         assert_eq!(Estimator::from_key(e.key()), Some(e));
     }
+}
+
+#[test]
+fn small_random_inputs_never_panic_and_stay_in_range() {
+    let mut g = SplitMix(99);
+    for round in 0..400 {
+        let n = 1 + (g.next() % 300) as usize;
+        let bits = 1 + (g.next() % 8) as u8;
+        let spread = 1 + g.next() % (1u64 << bits);
+        let data: Vec<u8> = (0..n).map(|_| (g.next() % spread) as u8).collect();
+        let k = 1usize << bits;
+        for (e, r) in [
+            (Estimator::Mcv, mcv(&data, k)),
+            (Estimator::TTuple, t_tuple(&data, k)),
+            (Estimator::Lrs, lrs(&data, k)),
+        ] {
+            match r {
+                Ok(x) => assert!(
+                    (0.0..=f64::from(bits)).contains(&x.min_entropy)
+                        && x.p_max > 0.0
+                        && x.p_max <= 1.0,
+                    "round {round}: {e:?} gave {x:?}"
+                ),
+                Err(AssessError::TooFewSamples { .. } | AssessError::NoEstimate { .. }) => {}
+                Err(other) => panic!("round {round}: {e:?}: unexpected {other:?}"),
+            }
+        }
+        let bits01: Vec<u8> = data.iter().map(|&s| s & 1).collect();
+        for r in [collision(&bits01), markov(&bits01)] {
+            match r {
+                Ok(x) => assert!((0.0..=1.0).contains(&x.min_entropy), "round {round}: {x:?}"),
+                Err(AssessError::TooFewSamples { .. }) => {}
+                Err(other) => panic!("round {round}: unexpected {other:?}"),
+            }
+        }
+        let opts = AssessOptions {
+            estimators: vec![
+                Estimator::Mcv,
+                Estimator::Collision,
+                Estimator::Markov,
+                Estimator::TTuple,
+                Estimator::Lrs,
+            ],
+            ..AssessOptions::default()
+        };
+        match assess_with(&data, bits, &opts) {
+            Ok(r) => assert!(
+                (0.0..=f64::from(bits)).contains(&r.assessed),
+                "round {round}: {r:?}"
+            ),
+            Err(AssessError::SingleSymbol { .. } | AssessError::TooFewSamples { .. }) => {}
+            Err(other) => panic!("round {round}: unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn progress_is_reported_before_each_estimator_in_the_tools_order() {
+    let data = biased(15, 10_000, 16, 0.2);
+    let mut calls = Vec::new();
+    let r = assess_with_progress(&data, 4, &AssessOptions::default(), &mut |set, e| {
+        calls.push((set, e))
+    })
+    .unwrap();
+    // The bitstring first, as ea_non_iid prints it; t-Tuple and LRS share one
+    // call; the binary-only estimators appear for the bitstring only.
+    let mut expected: Vec<(DataSet, Estimator)> = Estimator::ALL
+        .iter()
+        .filter(|&&e| e != Estimator::Lrs)
+        .map(|&e| (DataSet::Bitstring, e))
+        .collect();
+    expected.extend(
+        Estimator::ALL
+            .iter()
+            .filter(|&&e| e != Estimator::Lrs && !e.binary_only())
+            .map(|&e| (DataSet::Literal, e)),
+    );
+    assert_eq!(calls, expected);
+    assert_eq!(r.bitstring.len(), 10);
+    assert_eq!(r.literal.len(), 7);
+}
+
+#[test]
+fn too_short_estimators_can_be_skipped_like_the_tool() {
+    // 1000 4-bit samples: MultiMCW needs 4096 on the literal set; the
+    // 4000-bit bitstring is too short for Compression (6006) and fine for
+    // MultiMCW.
+    let data = biased(16, 1000, 16, 0.3);
+    assert!(matches!(
+        assess(&data, 4),
+        Err(AssessError::TooFewSamples {
+            estimator: Estimator::Compression,
+            ..
+        })
+    ));
+    let opts = AssessOptions {
+        skip_too_short: true,
+        ..AssessOptions::default()
+    };
+    let r = assess_with(&data, 4, &opts).unwrap();
+    let skipped: Vec<(DataSet, Estimator)> = r
+        .skipped
+        .iter()
+        .filter_map(|s| match s.reason {
+            AssessError::TooFewSamples { estimator, .. } => Some((s.data_set, estimator)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            (DataSet::Bitstring, Estimator::Compression),
+            (DataSet::Bitstring, Estimator::MultiMcw),
+            (DataSet::Literal, Estimator::MultiMcw)
+        ]
+    );
+    assert!(r.get(DataSet::Literal, Estimator::MultiMcw).is_none());
+    assert!(r.get(DataSet::Literal, Estimator::Lag).is_some());
+    assert!((0.0..=4.0).contains(&r.assessed));
 }

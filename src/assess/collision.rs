@@ -1,6 +1,6 @@
 //! SP 800-90B section 6.3.2: the Collision estimate (binary data only).
 
-use super::{AssessError, Estimate, Estimator, Z_99, check_binary, check_len};
+use super::{AssessError, Estimate, Estimator, Z_99, bits_of, check_binary, check_len};
 
 /// The Collision estimate of SP 800-90B section 6.3.2, for binary data.
 ///
@@ -54,6 +54,6 @@ pub fn collision(data: &[u8]) -> Result<Estimate, AssessError> {
     Ok(Estimate {
         estimator: Estimator::Collision,
         p_max: p,
-        min_entropy: -p.log2(),
+        min_entropy: bits_of(p),
     })
 }

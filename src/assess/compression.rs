@@ -1,6 +1,6 @@
 //! SP 800-90B section 6.3.4: the Compression estimate (binary data only).
 
-use super::{AssessError, Estimate, Estimator, Z_99, bisect, check_binary, check_len};
+use super::{AssessError, Estimate, Estimator, Z_99, bisect, bits_of, check_binary, check_len};
 
 /// Bits per block (`b` in 6.3.4).
 const BLOCK_BITS: usize = 6;
@@ -35,7 +35,8 @@ impl Kahan {
 /// `G(z) = 1/v · Σ_{t=d+1}^{L} Σ_{u=1}^{t} log2(u) · F(z, t, u)`,
 /// computed in the linear form that `ea_non_iid` uses (the inner sums share
 /// their terms), stopping early once the terms underflow. `log2[i]` holds
-/// `log2(i)` for `i < num_blocks + 1`.
+/// `log2(i)` for the first indices (at least `d + 1`); later ones are
+/// computed.
 ///
 /// The tool keeps `B_i = (1 − z)^(i−1)` in `long double` and stops when a term
 /// rounds to 0 as a double. In `f64`, `B_i` would go subnormal and, for
@@ -51,14 +52,15 @@ fn g(z: f64, num_blocks: usize, log2: &[f64]) -> f64 {
     let base = 1.0 - z;
     // B_i = (1 - z)^(i - 1), starting at B_2.
     let mut b = base;
-    for &l in &log2[2..=d] {
-        a.add(l * b);
+    let log2_of = |i: usize| log2.get(i).copied().unwrap_or_else(|| (i as f64).log2());
+    for i in 2..=d {
+        a.add(log2_of(i) * b);
         b *= base;
     }
     let a_d1 = a.sum;
     let mut underflow = false;
-    for (i, &l) in log2.iter().enumerate().take(num_blocks).skip(d + 1) {
-        let ai = l * b;
+    for i in (d + 1)..num_blocks {
+        let ai = log2_of(i) * b;
         a.add(ai);
         let scaled = (num_blocks - i) as f64 * ai;
         if scaled >= f64::MIN_POSITIVE {
@@ -71,7 +73,7 @@ fn g(z: f64, num_blocks: usize, log2: &[f64]) -> f64 {
     }
     first.add((num_blocks - d) as f64 * a_d1);
     if !underflow {
-        a.add(log2[num_blocks] * b);
+        a.add(log2_of(num_blocks) * b);
     }
     1.0 / v * z * (z * first.sum + (a.sum - a_d1))
 }
@@ -124,8 +126,14 @@ pub fn compression(data: &[u8]) -> Result<Estimate, AssessError> {
     let target = mean - Z_99 * sigma / vf.sqrt();
 
     let low = 1.0 / ALPHABET as f64;
-    // G is evaluated some fifty times by the search; log2 is most of its cost.
-    let log2: Vec<f64> = (0..=num_blocks).map(|i| (i as f64).log2()).collect();
+    // G is evaluated some fifty times by the search and log2 is most of its
+    // cost: tabulate it, up to 2^21 entries (16 MB; 12.6M bits' worth of
+    // blocks) so that huge inputs do not pay memory for it. The sums rarely
+    // reach that far before their terms underflow.
+    const LOG2_TABLE_MAX: usize = 1 << 21;
+    let log2: Vec<f64> = (0..=num_blocks.min(LOG2_TABLE_MAX))
+        .map(|i| (i as f64).log2())
+        .collect();
     // The statistic falls as p rises; search only if the uniform case lies
     // above the target, otherwise there is no solution.
     let p = if expected(low, num_blocks, &log2) > target {
@@ -136,7 +144,7 @@ pub fn compression(data: &[u8]) -> Result<Estimate, AssessError> {
         low
     };
     let (p, h) = if p > low {
-        (p, -p.log2() / BLOCK_BITS as f64)
+        (p, bits_of(p) / BLOCK_BITS as f64)
     } else {
         (low, 1.0)
     };

@@ -75,6 +75,7 @@ pub fn markov(data: &[u8]) -> Result<Estimate, AssessError> {
     Ok(Estimate {
         estimator: Estimator::Markov,
         p_max: (-h).exp2(),
-        min_entropy: (h / 128.0).min(1.0),
+        // `+ 0.0` turns the -0.0 of a certain sequence into 0.
+        min_entropy: (h / 128.0).min(1.0) + 0.0,
     })
 }

@@ -1,6 +1,6 @@
 //! SP 800-90B section 6.3.1: the Most Common Value estimate.
 
-use super::{AssessError, Estimate, Estimator, Z_99, check_alphabet, check_len};
+use super::{AssessError, Estimate, Estimator, Z_99, bits_of, check_alphabet, check_len};
 
 /// The intermediate values of the Most Common Value estimate, as
 /// `ea_non_iid` prints and stores them (`mcvEstimateMode`, `...PHat`, `...PU`).
@@ -40,7 +40,7 @@ pub fn mcv_detail(data: &[u8], k: usize) -> Result<McvDetail, AssessError> {
         estimate: Estimate {
             estimator: Estimator::Mcv,
             p_max: p_u,
-            min_entropy: -p_u.log2(),
+            min_entropy: bits_of(p_u),
         },
     })
 }

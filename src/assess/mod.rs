@@ -296,6 +296,13 @@ impl fmt::Display for AssessError {
 
 impl core::error::Error for AssessError {}
 
+/// `−log2(p)`, the min-entropy of a most likely outcome of probability `p`;
+/// for `p = 1` it is `+0.0`, not the `-0.0` that negating `log2(1)` gives
+/// (which would print as "-0.000000").
+pub(crate) fn bits_of(p: f64) -> f64 {
+    -p.log2() + 0.0
+}
+
 /// `Err(TooFewSamples)` unless `data` holds at least `needed` symbols.
 pub(crate) fn check_len(
     estimator: Estimator,
@@ -373,6 +380,12 @@ pub struct AssessOptions {
     /// Keep only the first this many bits of the bitstring; `None` (default)
     /// keeps all, like `ea_non_iid -a`; `Some(1_000_000)` is its `-t`.
     pub bitstring_limit: Option<usize>,
+    /// What to do with an estimator that needs more symbols than a data set
+    /// has (Compression: more than 6000 bits; MultiMCW: 4096 symbols; ...).
+    /// `false` (default): fail with [`AssessError::TooFewSamples`] naming it.
+    /// `true`: skip it and list it in [`Report::skipped`], as `ea_non_iid`
+    /// does silently; the assessment then rests on fewer estimators.
+    pub skip_too_short: bool,
 }
 
 impl Default for AssessOptions {
@@ -382,12 +395,14 @@ impl Default for AssessOptions {
             literal: true,
             bitstring: true,
             bitstring_limit: None,
+            skip_too_short: false,
         }
     }
 }
 
 /// An estimator that ran but gave no estimate on a data set (counted in no
-/// minimum, as in `ea_non_iid`).
+/// minimum, as in `ea_non_iid`): [`AssessError::NoEstimate`], or
+/// [`AssessError::TooFewSamples`] under [`AssessOptions::skip_too_short`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     /// The data set.
@@ -414,6 +429,8 @@ pub struct Report {
     /// The Most Common Value intermediates on the literal set, if it ran
     /// (`ea_non_iid -o` stores them).
     pub mcv_literal: Option<McvDetail>,
+    /// The Most Common Value intermediates on the bitstring, if it ran.
+    pub mcv_bitstring: Option<McvDetail>,
     /// Estimators that gave no estimate for the data.
     pub skipped: Vec<Skipped>,
     /// `min(bits, literal estimates)`, if the literal set was assessed.
@@ -446,6 +463,7 @@ pub fn assess(symbols: &[u8], bits: u8) -> Result<Report, AssessError> {
 /// whom to tell before each estimator starts.
 struct Runner<'a> {
     wanted: &'a [Estimator],
+    skip_too_short: bool,
     skipped: Vec<Skipped>,
     progress: &'a mut dyn FnMut(DataSet, Estimator),
 }
@@ -459,8 +477,9 @@ impl Runner<'_> {
         wanted
     }
 
-    /// Keeps an estimate; turns the data-dependent "no estimate" outcome into
-    /// a skip, as the tool does; passes every other error on.
+    /// Keeps an estimate; turns the data-dependent "no estimate" outcome (and,
+    /// if asked, "too few samples") into a skip, as the tool does; passes
+    /// every other error on.
     fn keep(
         &mut self,
         out: &mut Vec<Estimate>,
@@ -470,6 +489,9 @@ impl Runner<'_> {
         match result {
             Ok(e) => out.push(e),
             Err(reason @ AssessError::NoEstimate { .. }) => {
+                self.skipped.push(Skipped { data_set, reason })
+            }
+            Err(reason @ AssessError::TooFewSamples { .. }) if self.skip_too_short => {
                 self.skipped.push(Skipped { data_set, reason })
             }
             Err(e) => return Err(e),
@@ -489,6 +511,7 @@ impl Runner<'_> {
     ) -> Result<Vec<Estimate>, AssessError> {
         let mut out = Vec::new();
         if self.want(data_set, Estimator::Mcv) {
+            // Needs 2 symbols, which two distinct values guarantee.
             let d = mcv_detail(data, k)?;
             *mcv_out = Some(d);
             out.push(d.estimate);
@@ -540,8 +563,8 @@ impl Runner<'_> {
 ///
 /// Errors: no samples, `bits` outside 1..=8, a sample wider than `bits`, a
 /// single distinct value (no entropy), an estimator that needs more samples
-/// than given (leave it out through `options.estimators`), or nothing
-/// selected. An estimator for which the data holds nothing to measure (see
+/// than given (leave it out through `options.estimators`, or skip such ones
+/// with `options.skip_too_short`), or nothing selected. An estimator for which the data holds nothing to measure (see
 /// [`AssessError::NoEstimate`]) is listed in [`Report::skipped`] instead.
 pub fn assess_with(
     symbols: &[u8],
@@ -595,6 +618,7 @@ pub fn assess_with_progress(
     }
     let mut runner = Runner {
         wanted: &options.estimators,
+        skip_too_short: options.skip_too_short,
         skipped: Vec::new(),
         progress,
     };
@@ -650,6 +674,7 @@ pub fn assess_with_progress(
         literal,
         bitstring,
         mcv_literal,
+        mcv_bitstring,
         skipped: runner.skipped,
         h_original,
         h_bitstring,
@@ -707,7 +732,7 @@ pub(crate) fn predictor_estimate(
     Estimate {
         estimator,
         p_max,
-        min_entropy: -p_max.log2(),
+        min_entropy: bits_of(p_max),
     }
 }
 

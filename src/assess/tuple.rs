@@ -10,7 +10,7 @@
 //! exactly `c` times. `ea_non_iid` does the same (after Kaufer); the results
 //! are the same numbers, computed in `f64` where the tool uses `long double`.
 
-use super::{AssessError, Estimate, Estimator, Z_99, check_alphabet, check_len};
+use super::{AssessError, Estimate, Estimator, Z_99, bits_of, check_alphabet, check_len};
 
 /// Occurrences a tuple needs for its length to count in the t-Tuple estimate
 /// (6.3.5 step 1), and below which a length counts for the LRS (6.3.6 step 1).
@@ -23,26 +23,17 @@ pub const TUPLE_MAX_LEN: usize = i32::MAX as usize;
 struct TupleCounts {
     /// `L`, the number of symbols.
     n: usize,
-    /// `q[t]` = occurrences of the most common `t`-tuple, `t` in `1..=v`
-    /// (`q[0]` unused).
-    q: Vec<u32>,
-    /// `s[t]` = `Σ_j C(c_j, 2)` over the distinct `t`-tuples, `t` in `1..=v`.
-    s: Vec<u64>,
-}
-
-impl TupleCounts {
     /// The length of the longest repeated substring, `v`.
-    fn v(&self) -> usize {
-        self.q.len() - 1
-    }
-
+    v: usize,
     /// The smallest length whose most common tuple occurs fewer than 35 times
     /// (`u` of 6.3.6; `u − 1` is the `t` of 6.3.5), or `v + 1`.
-    fn u(&self) -> usize {
-        (1..=self.v())
-            .find(|&t| self.q[t] < CUTOFF)
-            .unwrap_or(self.v() + 1)
-    }
+    u: usize,
+    /// `max_{i<u} (Q_i / (L − i + 1))^(1/i)` (6.3.5 steps 2-3), with `Q_i` the
+    /// count of the most common `i`-tuple; `None` when `u = 1`.
+    tuple_p_hat: Option<f64>,
+    /// `s[W − u]` = `Σ_j C(c_j, 2)` over the distinct `W`-tuples, for `W` in
+    /// `u..=v` (6.3.6 step 2).
+    s: Vec<u64>,
 }
 
 /// Sorts the suffixes of `data` and returns its LCP array, with `lcp[i]` the
@@ -85,33 +76,18 @@ fn lcp_array(data: &[u8]) -> Vec<i32> {
     sa
 }
 
-/// Computes [`TupleCounts`] from the suffix tree's LCP intervals.
-fn tuple_counts(data: &[u8]) -> TupleCounts {
-    let n = data.len();
-    let lcp = lcp_array(data);
-    let v = lcp.iter().copied().max().unwrap_or(0).max(0) as usize;
-    // best[h]: the largest interval with lcp value exactly h.
-    let mut best = vec![0u32; v + 2];
-    // diff: difference array of s over lengths; adding C(c,2) to s[hp+1..=h].
-    // Entries and prefix sums stay below n^2 < 2^62 for n <= 2^31, and the
-    // wrapping ops make intermediate order irrelevant anyway.
-    let mut diff = vec![0u64; v + 2];
-    let mut record = |h: usize, parent: usize, size: usize| {
-        let size32 = size as u32;
-        if best[h] < size32 {
-            best[h] = size32;
-        }
-        let pairs = (size as u64) * (size as u64 - 1) / 2;
-        diff[parent + 1] = diff[parent + 1].wrapping_add(pairs);
-        diff[h + 1] = diff[h + 1].wrapping_sub(pairs);
-    };
-    // Bottom-up traversal of the LCP intervals (Abouelhoda, Kurtz, Ohlebusch):
-    // stack of (lcp value, left boundary), the root (0, 0) at the bottom.
-    let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
+/// Visits every internal node of the suffix tree as `(h, parent, size)`: an
+/// LCP interval of `size` suffixes sharing a prefix of length `h`, whose
+/// enclosing interval shares `parent < h`. Bottom-up traversal of Abouelhoda,
+/// Kurtz and Ohlebusch with a stack of (lcp value, left boundary), 8 bytes an
+/// entry; the root (lcp 0) is not visited.
+fn lcp_intervals(lcp: &[i32], mut visit: impl FnMut(usize, usize, usize)) {
+    let n = lcp.len();
+    let mut stack: Vec<(u32, u32)> = vec![(0, 0)];
     for i in 1..=n {
         // Past the end, a 0 closes every open interval.
-        let cur = lcp.get(i).map_or(0, |&x| x as usize);
-        let mut lb = i - 1;
+        let cur = lcp.get(i).map_or(0, |&x| x as u32);
+        let mut lb = (i - 1) as u32;
         while let Some(&(h, l)) = stack.last() {
             if cur >= h {
                 break;
@@ -119,27 +95,79 @@ fn tuple_counts(data: &[u8]) -> TupleCounts {
             stack.pop();
             lb = l;
             let top = stack.last().map_or(0, |&(th, _)| th);
-            record(h, cur.max(top), i - l);
+            visit(h as usize, cur.max(top) as usize, i - l as usize);
         }
         let top = stack.last().map_or(0, |&(th, _)| th);
         if cur > top {
             stack.push((cur, lb));
         }
     }
-    // q[t] = max over intervals with lcp >= t; every t-tuple occurs at least once.
+}
+
+/// Computes [`TupleCounts`] from the suffix tree's LCP intervals, in two
+/// passes so that only the lengths each estimate needs are held: the first
+/// finds the most common tuple of every length (hence `u` and the t-Tuple
+/// `p̂`), the second sums the pair counts for the LRS lengths `u..=v` only
+/// (usually a few dozen, even where `v` is huge, as in periodic data).
+fn tuple_counts(data: &[u8]) -> TupleCounts {
+    let n = data.len();
+    let lcp = lcp_array(data);
+    let v = lcp.iter().copied().max().unwrap_or(0).max(0) as usize;
+
+    // Pass 1: q[h] = the largest interval with lcp value h, then the running
+    // maximum from the top, so q[t] = count of the most common t-tuple
+    // (at least 1: every tuple that exists occurs once).
     let mut q = vec![1u32; v + 1];
+    lcp_intervals(&lcp, |h, _, size| {
+        let size = size as u32;
+        if q[h] < size {
+            q[h] = size;
+        }
+    });
     let mut running = 1u32;
     for t in (1..=v).rev() {
-        running = running.max(best[t]);
+        running = running.max(q[t]);
         q[t] = running;
     }
-    let mut s = vec![0u64; v + 1];
-    let mut acc = 0u64;
-    for t in 1..=v {
-        acc = acc.wrapping_add(diff[t]);
-        s[t] = acc;
+    let u = (1..=v).find(|&t| q[t] < CUTOFF).unwrap_or(v + 1);
+    let tuple_p_hat = (u > 1).then(|| {
+        (1..u)
+            .map(|i| (f64::from(q[i]) / (n - i + 1) as f64).powf(1.0 / i as f64))
+            .fold(f64::NEG_INFINITY, f64::max)
+    });
+    drop(q);
+
+    // Pass 2: a node adds C(size, 2) to S[W] for W in (parent, h]; kept as a
+    // difference array over u..=v. Prefix sums are S values (< n^2 < 2^62);
+    // wrapping ops keep the order of the signed updates irrelevant.
+    let mut s = Vec::new();
+    if v >= u {
+        let mut diff = vec![0u64; v - u + 2];
+        lcp_intervals(&lcp, |h, parent, size| {
+            if h < u {
+                return;
+            }
+            let pairs = (size as u64) * (size as u64 - 1) / 2;
+            let lo = parent.max(u - 1) + 1;
+            diff[lo - u] = diff[lo - u].wrapping_add(pairs);
+            diff[h + 1 - u] = diff[h + 1 - u].wrapping_sub(pairs);
+        });
+        let mut acc = 0u64;
+        s = diff[..=v - u]
+            .iter()
+            .map(|&d| {
+                acc = acc.wrapping_add(d);
+                acc
+            })
+            .collect();
     }
-    TupleCounts { n, q, s }
+    TupleCounts {
+        n,
+        v,
+        u,
+        tuple_p_hat,
+        s,
+    }
 }
 
 /// `p_u = min(1, p̂ + Z·sqrt(p̂(1 − p̂)/(L − 1)))` and its estimate.
@@ -148,28 +176,24 @@ fn finish(estimator: Estimator, p_hat: f64, n: usize) -> Estimate {
     Estimate {
         estimator,
         p_max: p_u,
-        min_entropy: -p_u.log2(),
+        min_entropy: bits_of(p_u),
     }
 }
 
 /// SP 800-90B 6.3.5 from the counts.
 fn t_tuple_from(c: &TupleCounts) -> Result<Estimate, AssessError> {
-    let u = c.u();
-    if u <= 1 {
-        return Err(AssessError::NoEstimate {
+    match c.tuple_p_hat {
+        Some(p_hat) => Ok(finish(Estimator::TTuple, p_hat, c.n)),
+        None => Err(AssessError::NoEstimate {
             estimator: Estimator::TTuple,
             reason: "no symbol occurs 35 times",
-        });
+        }),
     }
-    let p_hat = (1..u)
-        .map(|i| (f64::from(c.q[i]) / (c.n - i + 1) as f64).powf(1.0 / i as f64))
-        .fold(f64::NEG_INFINITY, f64::max);
-    Ok(finish(Estimator::TTuple, p_hat, c.n))
 }
 
 /// SP 800-90B 6.3.6 from the counts.
 fn lrs_from(c: &TupleCounts) -> Result<Estimate, AssessError> {
-    let (u, v) = (c.u(), c.v());
+    let (u, v) = (c.u, c.v);
     if v < u {
         return Err(AssessError::NoEstimate {
             estimator: Estimator::Lrs,
@@ -178,10 +202,11 @@ fn lrs_from(c: &TupleCounts) -> Result<Estimate, AssessError> {
     }
     let n = c.n as u64;
     let p_hat = (u..=v)
-        .map(|w| {
+        .zip(&c.s)
+        .map(|(w, &s)| {
             let wu = w as u64;
             let pairs = (n - wu) * (n - wu + 1) / 2;
-            (c.s[w] as f64 / pairs as f64).powf(1.0 / w as f64)
+            (s as f64 / pairs as f64).powf(1.0 / w as f64)
         })
         .fold(0.0, f64::max);
     Ok(finish(Estimator::Lrs, p_hat, c.n))

@@ -44,6 +44,10 @@ pub struct Args {
     /// ea_non_iid -t (default: all bits, like -a).
     #[arg(long, short = 't')]
     truncate: bool,
+    /// Skip estimators that need more samples than the file has (as
+    /// ea_non_iid does silently) instead of failing.
+    #[arg(long)]
+    skip_short: bool,
 }
 
 fn parse_estimator(s: &str) -> Result<Estimator, String> {
@@ -62,12 +66,17 @@ pub fn run(args: &Args) -> CliResult {
         .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     let sha256 = hex(&Sha256::digest(&data));
     let bits = args.bits.unwrap_or_else(|| inferred_width(&data));
+    if !data.is_empty() && inferred_width(&data) < bits {
+        // As ea_non_iid warns: the samples may have been recorded narrower.
+        eprintln!("kqseed: warning: symbols appear narrower than {bits} bits");
+    }
     let options = AssessOptions {
         estimators: args
             .estimators
             .clone()
             .unwrap_or_else(|| Estimator::ALL.to_vec()),
         bitstring_limit: args.truncate.then_some(TRUNCATED_BITS),
+        skip_too_short: args.skip_short,
         ..AssessOptions::default()
     };
 
@@ -112,9 +121,9 @@ pub fn run(args: &Args) -> CliResult {
 fn advice(e: AssessError) -> String {
     match &e {
         AssessError::TooFewSamples { estimator, .. } => format!(
-            "{e} (leave it out with --estimators, or record more samples)\n\
-             hint: {} is `--estimators` key `{}`",
-            estimator.name(),
+            "{e}\n\
+             hint: record more samples, leave it out with --estimators (its key is `{}`), \
+             or pass --skip-short to skip such estimators as ea_non_iid does",
             estimator.key()
         ),
         AssessError::SymbolTooWide { .. } => format!("{e} (check --bits)"),
@@ -365,8 +374,10 @@ fn test_cases(r: &Report) -> Vec<Json> {
         if let Some(h) = bit {
             case.insert(bit_key, Json::Num(h));
         }
+        // The tool stores the literal run's values (the bitstring's when
+        // only the bitstring ran).
         if e == Estimator::Mcv
-            && let Some(d) = r.mcv_literal
+            && let Some(d) = r.mcv_literal.or(r.mcv_bitstring)
         {
             case.insert("mcvEstimateMode", Json::Num(d.mode_count as f64));
             case.insert("mcvEstimatePHat", Json::Num(d.p_hat));

@@ -1,0 +1,59 @@
+//! Seeding speed: a cold first seed (queue opened, start-up test and checks
+//! included), a warm 32-byte seed, and the samples per second behind them,
+//! for the default configuration.
+//!
+//! `cargo bench --bench seeder`
+
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use kqseed::KqSeeder;
+use rand_chacha::ChaCha20Rng;
+
+fn cold_first_seed(c: &mut Criterion) {
+    let mut group = c.benchmark_group("seeder");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(8));
+    group.bench_function("cold_first_seed", |b| {
+        b.iter_batched(
+            KqSeeder::new,
+            |mut seeder| seeder.seed_rng::<ChaCha20Rng>().expect("seed"),
+            BatchSize::PerIteration,
+        );
+    });
+    let mut seeder = KqSeeder::new();
+    seeder.key::<32>().expect("start-up");
+    group.bench_function("warm_seed_32_bytes", |b| {
+        b.iter(|| seeder.key::<32>().expect("seed"));
+    });
+    // Samples per second through the health tests and the pool: the warm
+    // seed's samples divided by its time.
+    let before = seeder.stats().samples;
+    let start = std::time::Instant::now();
+    for _ in 0..50 {
+        seeder.key::<32>().expect("seed");
+    }
+    let rate = (seeder.stats().samples - before) as f64 / start.elapsed().as_secs_f64();
+    println!("seeder/samples_per_second: {rate:.0} (health-tested, credited)");
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("raw_samples", |b| {
+        b.iter(|| seeder.collect_raw(1000).expect("collect"));
+    });
+    // Where the cold seed's time goes, besides collecting 1024 samples.
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("open_queue", |b| {
+        // Dropping is left out: closing an inotify fd waits for an RCU grace
+        // period (5-15 ms here), which a seeder pays once, at exit.
+        b.iter_with_large_drop(|| {
+            kqseed::Collector::new(kqseed::KqueueEventsConfig::default()).expect("open")
+        });
+    });
+    let recorded = seeder.collect_raw(1024).expect("collect").deltas;
+    group.bench_function("startup_checks_1024", |b| {
+        b.iter(|| kqseed::startup_checks(&recorded, 3.0));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, cold_first_seed);
+criterion_main!(benches);
