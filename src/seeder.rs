@@ -683,26 +683,6 @@ mod tests {
     }
 
     #[test]
-    fn coarse_clock_is_refused_at_start_up() {
-        // A clock that counts whole milliseconds.
-        let deltas: Vec<u64> = recorded()
-            .iter()
-            .map(|&d| (d % 5 + 1) * 1_000_000)
-            .collect();
-        let mut seeder = replay(deltas);
-        let mut out = [0x55u8; 16];
-        match seeder.try_fill_bytes(&mut out) {
-            Err(Error::Startup(StartupFailure::CoarseClock { step_ticks, .. })) => {
-                assert_eq!(step_ticks, 1_000_000)
-            }
-            other => panic!("expected a coarse-clock refusal, got {other:?}"),
-        }
-        assert_eq!(out, [0u8; 16]);
-        assert!(seeder.stats().startup.is_none());
-        assert_eq!(seeder.stats().blocks, 0);
-    }
-
-    #[test]
     fn stuck_clock_is_refused_at_start_up() {
         let mut deltas = recorded();
         for d in deltas.iter_mut().step_by(10) {

@@ -1,0 +1,64 @@
+//! The seeder on recorded and doctored deltas, through the public API.
+//!
+//! Built only with `RUSTFLAGS="--cfg kqseed_replay"` (see .ci/run), the
+//! test-only cfg that lets a seeder play back deltas instead of collecting.
+#![cfg(kqseed_replay)]
+
+use kqseed::{Error, KqSeeder, SeederConfig, StartupFailure};
+use rand_core::TryRng;
+
+/// 20,000 deltas of the default configuration recorded on the reference VM
+/// (`cargo run --release --example raw -- 20000 OUT`, OUT.deltas).
+fn recorded() -> Vec<u64> {
+    include_bytes!("data/recorded/default-epoll-kvm.deltas")
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect()
+}
+
+#[test]
+fn a_coarse_clock_is_refused_at_start_up() {
+    // The same wakeups seen through a clock that counts whole milliseconds.
+    let deltas: Vec<u64> = recorded()
+        .iter()
+        .map(|&d| (d % 5 + 1) * 1_000_000)
+        .collect();
+    let mut seeder = KqSeeder::from_replay(SeederConfig::default(), deltas).expect("config");
+    let mut out = [0x55u8; 16];
+    match seeder.try_fill_bytes(&mut out) {
+        Err(Error::Startup(StartupFailure::CoarseClock {
+            step_ticks,
+            spread_steps,
+            min_spread_steps,
+        })) => {
+            assert_eq!(step_ticks, 1_000_000);
+            assert!(spread_steps < min_spread_steps);
+        }
+        other => panic!("expected a coarse-clock refusal, got {other:?}"),
+    }
+    assert_eq!(out, [0u8; 16], "no output before start-up passes");
+    assert!(seeder.stats().startup.is_none());
+    assert_eq!(seeder.stats().blocks, 0);
+}
+
+#[test]
+fn recorded_deltas_pass_and_a_stuck_tail_stops_output_for_good() {
+    let mut deltas = recorded();
+    deltas.truncate(5000);
+    deltas.extend(std::iter::repeat_n(35_000u64, 100));
+    let mut seeder = KqSeeder::from_replay(SeederConfig::default(), deltas).expect("config");
+    let mut blocks = 0;
+    let err = loop {
+        match seeder.try_next_u64() {
+            Ok(_) => blocks += 1,
+            Err(e) => break e,
+        }
+    };
+    // 5000 good samples: start-up, then a block per 107 samples.
+    assert!(blocks > 20, "{blocks}");
+    assert!(matches!(err, Error::Health(f) if f.is_permanent()), "{err}");
+    // The replay starts over with good data; the seeder stays failed.
+    for _ in 0..10 {
+        assert!(matches!(seeder.try_next_u32(), Err(Error::Health(_))));
+    }
+}
