@@ -45,9 +45,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(format!("{out}.deltas"), raw)?;
     let e = collector.stats().events;
     println!(
-        "{n} samples in {elapsed:.2?} ({:.0}/s), step {step}, events: timer {} socket_read {} socket_write {} file {}",
+        "{n} samples in {elapsed:.2?} ({:.0}/s), step {step}, events: timer {} (expirations {}) socket_read {} socket_write {} file {}",
         n as f64 / elapsed.as_secs_f64(),
         e.timer,
+        e.timer_expirations,
         e.socket_read,
         e.socket_write,
         e.file

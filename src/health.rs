@@ -26,7 +26,7 @@
 //! |---|---|---|---|---|
 //! | Go `crypto/internal/entropy` | 0.5 | 2^-20 / none | 41 | 410 |
 //! | jitterentropy, osr = 3 | 1/3 | 2^-30 / 2^-60 | 90 / 180 | 459 / 479 |
-//! | kqseed default | 3 | 2^-30 / 2^-60 | 11 / 21 | 114 / 139 |
+//! | kqseed default | 2.5 | 2^-30 / 2^-60 | 13 / 25 | 147 / 174 |
 //!
 //! jitterentropy compares `>= 30 * osr`, one less than the formula's
 //! `1 + 30 * osr`, and computes its APT cutoffs with the correction of SP
@@ -252,7 +252,7 @@ fn critbinom(n: u32, h: f64, alpha_log2: u32) -> u32 {
     }
 }
 
-/// Default credited min-entropy per 8-bit symbol: 3 bits.
+/// Default credited min-entropy per 8-bit symbol: 2.5 bits.
 ///
 /// At most half of what the full SP 800-90B section 6.3 estimator set
 /// assessed on 1,000,000 symbols of the default collector configuration on
@@ -260,7 +260,7 @@ fn critbinom(n: u32, h: f64, alpha_log2: u32) -> u32 {
 /// and the command). It is *not* conservative for loops of always-readable
 /// sockets alone (assessed at 0.05-1.5 bits per symbol); a collector built
 /// that way must credit far less, and the start-up checks refuse it.
-pub const DEFAULT_CREDITED_H: f64 = 3.0;
+pub const DEFAULT_CREDITED_H: f64 = 2.5;
 /// Default intermittent false-positive rate: `alpha = 2^-30`, as in
 /// jitterentropy.
 pub const DEFAULT_ALPHA_INTERMITTENT_LOG2: u32 = 30;
@@ -280,22 +280,22 @@ pub const DEFAULT_STARTUP_SAMPLES: u32 = MIN_STARTUP_SAMPLES;
 pub const DEFAULT_MAX_INTERMITTENT_RETRIES: u32 = 3;
 
 /// The cutoffs of [`HealthConfig::default`]:
-/// `H = DEFAULT_CREDITED_H = 3` bits per symbol, `W = 512`.
+/// `H = DEFAULT_CREDITED_H = 2.5` bits per symbol, `W = 512`.
 ///
-/// * `rct_intermittent = 1 + ceil(30 / 3) = 11` (alpha `2^-30`, 4.4.1)
-/// * `rct_permanent = 1 + ceil(60 / 3) = 21` (alpha `2^-60`, 4.4.1)
-/// * `apt_intermittent = 1 + CRITBINOM(512, 2^-3, 1 - 2^-30) = 114` (4.4.2)
-/// * `apt_permanent = 1 + CRITBINOM(512, 2^-3, 1 - 2^-60) = 139` (4.4.2)
+/// * `rct_intermittent = 1 + ceil(30 / 2.5) = 13` (alpha `2^-30`, 4.4.1)
+/// * `rct_permanent = 1 + ceil(60 / 2.5) = 25` (alpha `2^-60`, 4.4.1)
+/// * `apt_intermittent = 1 + CRITBINOM(512, 2^-2.5, 1 - 2^-30) = 147` (4.4.2)
+/// * `apt_permanent = 1 + CRITBINOM(512, 2^-2.5, 1 - 2^-60) = 174` (4.4.2)
 ///
 /// These are the standard's formulas; the APT's real per-window
 /// false-positive rate is a little above the nominal alpha because the first
 /// sample of a window always counts (see [`apt_cutoff`]). A unit test
 /// recomputes the four cutoffs.
 pub const DEFAULT_CUTOFFS: HealthCutoffs = HealthCutoffs {
-    rct_intermittent: 11,
-    rct_permanent: 21,
-    apt_intermittent: 114,
-    apt_permanent: 139,
+    rct_intermittent: 13,
+    rct_permanent: 25,
+    apt_intermittent: 147,
+    apt_permanent: 174,
 };
 
 /// Configuration of the health tests.
@@ -306,7 +306,7 @@ pub const DEFAULT_CUTOFFS: HealthCutoffs = HealthCutoffs {
 pub struct HealthConfig {
     /// Min-entropy credited per 8-bit symbol, in bits, `(0, 8]`. The cutoffs
     /// derive from it, and the seeder credits the conditioner with it.
-    /// Default [`DEFAULT_CREDITED_H`] (3 bits).
+    /// Default [`DEFAULT_CREDITED_H`] (2.5 bits).
     pub credited_h: f64,
     /// `alpha = 2^-alpha_intermittent_log2` for the intermittent cutoffs.
     /// Default 30.

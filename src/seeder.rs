@@ -565,7 +565,7 @@ impl TryCryptoRng for KqSeeder {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::{FailureLevel, HealthTest};
+    use crate::health::{DEFAULT_CREDITED_H, FailureLevel, HealthTest};
     use std::io::{Read, Write};
 
     /// 20,000 deltas of the default configuration, recorded with
@@ -588,34 +588,49 @@ mod tests {
         assert_ne!(*key, [0u8; 64]);
         let stats = seeder.stats();
         let startup = stats.startup.expect("start-up ran");
-        assert!(startup.estimate >= 3.0, "{startup:?}");
+        assert!(startup.estimate >= DEFAULT_CREDITED_H, "{startup:?}");
         assert!(stats.health.started);
         assert_eq!(stats.blocks, 2);
         assert!(stats.samples >= 1024);
-        // 320 credited bits per block at 3 bits a sample, on top of start-up.
+        // 320 credited bits per block, on top of start-up.
         assert!(stats.credited_bits >= 2.0 * 320.0, "{stats:?}");
     }
 
     #[test]
     fn an_intermittent_failure_discards_the_pool_and_goes_on() {
-        // A run of 12 equal symbols at sample 1200: an intermittent RCT
-        // failure (cutoff 11 at H = 3, permanent at 21). Blocks 1 and 2 come
-        // from samples before it; the credit towards block 3 is discarded, so
-        // block 3 needs 107 good samples after the run.
+        // A run as long as the intermittent RCT cutoff (shorter than the
+        // permanent one) at sample 1200, of a symbol its neighbours do not
+        // have. Blocks before it come from samples before it; the credit
+        // towards the next block is discarded, so that block needs a full
+        // block's worth of good samples after the run.
+        let cutoffs = HealthConfig::default().validate().expect("default");
+        let run = cutoffs.rct_intermittent as usize;
+        assert!(run < cutoffs.rct_permanent as usize);
         let good = recorded();
+        let stuck = (0u64..256)
+            .map(|s| 40_000 + s)
+            .find(|&d| d as u8 != good[1199] as u8 && d as u8 != good[1200] as u8)
+            .expect("a free symbol");
         let mut deltas = good[..1200].to_vec();
-        deltas.extend(std::iter::repeat_n(40_000u64, 12));
+        deltas.extend(std::iter::repeat_n(stuck, run));
         deltas.extend_from_slice(&good[1200..]);
         let mut seeder = replay(deltas);
-        for _ in 0..3 {
+        let per_block = (320.0 / DEFAULT_CREDITED_H).ceil() as u64;
+        let blocks_before = (1200 - 1024) / per_block + 1;
+        for _ in 0..=blocks_before {
             seeder
                 .key::<32>()
                 .expect("recovers from one intermittent failure");
         }
         let stats = seeder.stats();
         assert_eq!(stats.health.rct_intermittent, 1, "{:?}", stats.health);
+        assert_eq!(stats.health.rct_permanent, 0);
         assert!(stats.discards >= 1, "{}", stats.discards);
-        assert!(stats.samples >= 1200 + 12 + 107, "{}", stats.samples);
+        assert!(
+            stats.samples >= 1200 + run as u64 + per_block,
+            "{}",
+            stats.samples
+        );
     }
 
     #[test]
@@ -639,7 +654,7 @@ mod tests {
                 }
             }
         }
-        // 3000 good samples at 107 a block, minus start-up: well under 100.
+        // 3000 good samples at 128 a block, minus start-up: well under 100.
         assert!(released < 30, "{released} blocks");
         match failure {
             Some(Error::Health(f)) => {
@@ -663,7 +678,8 @@ mod tests {
     #[test]
     fn biased_source_fails_the_apt() {
         // One symbol in every other sample: no long runs for the RCT, but
-        // far more copies per 512-window than the APT allows at H = 3.
+        // far more copies per 512-window than the APT allows (147 at the
+        // default H = 2.5).
         let good = recorded();
         let mut deltas = good[..2000].to_vec();
         for (i, &d) in good[2000..12000].iter().enumerate() {

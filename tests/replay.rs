@@ -54,7 +54,7 @@ fn recorded_deltas_pass_and_a_stuck_tail_stops_output_for_good() {
             Err(e) => break e,
         }
     };
-    // 5000 good samples: start-up, then a block per 107 samples.
+    // 5000 good samples: start-up, then a block per 128 samples.
     assert!(blocks > 20, "{blocks}");
     assert!(matches!(err, Error::Health(f) if f.is_permanent()), "{err}");
     // The replay starts over with good data; the seeder stays failed.
