@@ -226,6 +226,7 @@ impl fmt::Debug for Conditioner {
 mod tests {
     use super::*;
     use crate::health::{FailureLevel, HealthConfig, HealthFailure, HealthTest, HealthTests};
+    use crate::test_util::SplitMix64;
 
     fn raw(i: u64) -> u64 {
         i.wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -380,14 +381,7 @@ mod tests {
     fn conditioner_cannot_be_cloned() {
         // Compiles only while `Conditioner: !Clone` (the call would be
         // ambiguous otherwise): two copies would release the same blocks.
-        trait AmbiguousIfClone<A> {
-            fn check() {}
-        }
-        impl<T: ?Sized> AmbiguousIfClone<()> for T {}
-        #[allow(dead_code)]
-        struct IsClone;
-        impl<T: Clone> AmbiguousIfClone<IsClone> for T {}
-        <Conditioner as AmbiguousIfClone<_>>::check();
+        crate::test_util::assert_not_clone!(Conditioner);
     }
 
     #[test]
@@ -410,15 +404,6 @@ mod tests {
             assert!(text.len() < 300, "{text}");
         }
         assert!(after.contains("blocks: 1"), "{after}");
-    }
-
-    /// SplitMix64, for uniform test samples.
-    fn splitmix(state: &mut u64) -> u64 {
-        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = *state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
     }
 
     /// The seeder's loop in miniature: health tests on the low byte of each
@@ -460,11 +445,11 @@ mod tests {
     fn a_failure_stops_output_and_latches() {
         let config = HealthConfig::default();
         let mut p = Pipeline::new(&config);
-        let mut state = 0x5eed;
+        let mut rng = SplitMix64(0x5eed);
         // Good samples: start-up, then a block per 320 samples at H = 1.
         let mut blocks = 0;
         for _ in 0..5000 {
-            if p.push(splitmix(&mut state)).unwrap().is_some() {
+            if p.push(rng.next()).unwrap().is_some() {
                 blocks += 1;
             }
         }
@@ -498,7 +483,7 @@ mod tests {
 
         // The source recovers; the seeder does not.
         for _ in 0..100_000 {
-            let r = p.push(splitmix(&mut state));
+            let r = p.push(rng.next());
             assert!(matches!(r, Err(f) if f.is_permanent()), "{r:?}");
         }
         assert_eq!(p.conditioner.stats().blocks, released);
@@ -513,14 +498,14 @@ mod tests {
             credited_h: 1.0,
             ..HealthConfig::default()
         });
-        let mut state = 7;
-        while p.push(splitmix(&mut state)).unwrap().is_none() {}
+        let mut rng = SplitMix64(7);
+        while p.push(rng.next()).unwrap().is_none() {}
         // 250 good samples pooled, then a short stuck run (intermittent).
         // (Its first c - 1 = 30 samples pass and are credited, as SP 800-90B
         // allows; 250 + 30 stays below 320, so no block is due before the
         // failure.)
         for _ in 0..250 {
-            assert_eq!(p.push(splitmix(&mut state)), Ok(None));
+            assert_eq!(p.push(rng.next()), Ok(None));
         }
         let c = p.health.cutoffs().rct_intermittent;
         let mut failed = false;
@@ -538,9 +523,9 @@ mod tests {
         // The 250 + (c - 1) samples before the failure were dropped: a full
         // 320 fresh samples are needed again.
         for i in 1..320 {
-            assert_eq!(p.push(splitmix(&mut state)), Ok(None), "sample {i}");
+            assert_eq!(p.push(rng.next()), Ok(None), "sample {i}");
         }
-        assert!(p.push(splitmix(&mut state)).unwrap().is_some());
+        assert!(p.push(rng.next()).unwrap().is_some());
         assert_eq!(p.health.permanent_failure(), None);
     }
 }

@@ -740,24 +740,7 @@ impl HealthTests {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// SplitMix64 (Steele, Lea, Flood 2014): a small deterministic source of
-    /// uniform test symbols.
-    struct SplitMix64(u64);
-
-    impl SplitMix64 {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-
-        fn symbol(&mut self) -> u8 {
-            self.next().to_le_bytes()[7]
-        }
-    }
+    use crate::test_util::SplitMix64;
 
     fn config_h(h: f64) -> HealthConfig {
         HealthConfig {
@@ -1509,14 +1492,7 @@ mod tests {
     fn health_tests_cannot_be_cloned() {
         // Compiles only while `HealthTests: !Clone`: with a Clone impl the
         // call below would be ambiguous between the two impls.
-        trait AmbiguousIfClone<A> {
-            fn check() {}
-        }
-        impl<T: ?Sized> AmbiguousIfClone<()> for T {}
-        #[allow(dead_code)]
-        struct IsClone;
-        impl<T: Clone> AmbiguousIfClone<IsClone> for T {}
-        <HealthTests as AmbiguousIfClone<_>>::check();
+        crate::test_util::assert_not_clone!(HealthTests);
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub mod health;
 mod seeder;
 #[allow(unsafe_code)]
 mod sys;
+#[cfg(test)]
+mod test_util;
 
 pub use collector::{
     ClockInfo, Collector, CollectorStats, EventCounts, Sample, detect_step, symbol,

@@ -155,6 +155,7 @@ struct Engine {
     step: u64,
     credit_millibits: u32,
     fork_generation: u64,
+    stats: SeederStats,
 }
 
 /// Seeds from event-queue timing jitter, through SP 800-90B health tests and
@@ -189,14 +190,13 @@ pub struct KqSeeder {
     config: SeederConfig,
     engine: Option<Engine>,
     latched: Option<Error>,
-    stats: SeederStats,
 }
 
 impl fmt::Debug for KqSeeder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KqSeeder")
             .field("config", &self.config)
-            .field("stats", &self.stats)
+            .field("stats", &self.stats())
             .field("failed", &self.latched)
             .finish_non_exhaustive()
     }
@@ -215,7 +215,6 @@ impl KqSeeder {
             config: SeederConfig::default(),
             engine: None,
             latched: None,
-            stats: SeederStats::default(),
         }
     }
 
@@ -238,7 +237,10 @@ impl KqSeeder {
             config,
             ..KqSeeder::new()
         };
-        seeder.engine = Some(seeder.new_engine(Source::Replay(Replay { deltas, next: 0 }))?);
+        seeder.engine = Some(Engine::new(
+            &seeder.config,
+            Source::Replay(Replay { deltas, next: 0 }),
+        )?);
         Ok(seeder)
     }
 
@@ -249,12 +251,14 @@ impl KqSeeder {
 
     /// Counters, health and the start-up report.
     pub fn stats(&self) -> SeederStats {
-        let mut stats = self.stats;
-        if let Some(engine) = &self.engine {
-            stats.health = engine.health.stats();
-            stats.conditioner = engine.pool.stats();
+        match &self.engine {
+            Some(engine) => SeederStats {
+                health: engine.health.stats(),
+                conditioner: engine.pool.stats(),
+                ..engine.stats
+            },
+            None => SeederStats::default(),
         }
-        stats
     }
 
     /// The backend (`"kqueue"` or `"epoll"`).
@@ -296,7 +300,7 @@ impl KqSeeder {
     /// the clock step used. These are *not* conditioned and must not be used
     /// as keys; they do not pass through the health tests or the pool.
     pub fn collect_raw(&mut self, n: usize) -> Result<RawSamples> {
-        let engine = self.engine()?;
+        let engine = engine(&mut self.engine, &self.config)?;
         let mut deltas = Vec::with_capacity(n);
         for _ in 0..n {
             deltas.push(engine.source.next_delta()?);
@@ -310,50 +314,17 @@ impl KqSeeder {
         })
     }
 
-    fn new_engine(&self, source: Source) -> Result<Engine> {
-        Ok(Engine {
-            source,
-            health: HealthTests::new(&self.config.health)?,
-            pool: Conditioner::new(),
-            step: 1,
-            credit_millibits: credit_millibits(self.config.health.credited_h),
-            fork_generation: sys::fork_generation()?,
-        })
-    }
-
-    /// The engine, made on first use. A failure to make it (EMFILE, say) is
-    /// returned and retried on the next call.
-    fn engine(&mut self) -> Result<&mut Engine> {
-        let engine = match self.engine.take() {
-            Some(engine) => engine,
-            None => {
-                let collector = Collector::new(self.config.events.clone())?;
-                self.new_engine(Source::Live(Box::new(collector)))?
-            }
-        };
-        Ok(self.engine.insert(engine))
-    }
-
     /// Runs the start-up test and checks if they have not passed yet.
-    fn ensure_started(&mut self) -> Result<()> {
-        if self.stats.startup.is_some() {
+    fn ensure_started(engine: &mut Engine, config: &SeederConfig) -> Result<()> {
+        if engine.stats.startup.is_some() {
             return Ok(());
         }
-        let n = self.config.health.startup_samples as usize;
-        let required = self.config.health.credited_h * self.config.startup_margin;
-        self.engine()?;
-        let KqSeeder {
-            engine: Some(engine),
-            stats,
-            ..
-        } = self
-        else {
-            return Ok(());
-        };
+        let n = config.health.startup_samples as usize;
         let mut deltas = Zeroizing::new(Vec::with_capacity(n));
         for _ in 0..n {
             deltas.push(engine.source.next_delta()?);
         }
+        let required = config.health.credited_h * config.startup_margin;
         let report = startup_checks(&deltas, required)?;
         engine.step = report.step_ticks;
         // The start-up samples go through the health tests (this is the SP
@@ -361,13 +332,13 @@ impl KqSeeder {
         // intermittent failure restarts the count: keep feeding until it
         // completes or a failure turns permanent.
         for &delta in deltas.iter() {
-            feed(engine, delta, stats)?;
+            engine.feed(delta)?;
         }
         while !engine.health.is_started() {
             let delta = engine.source.next_delta()?;
-            feed(engine, delta, stats)?;
+            engine.feed(delta)?;
         }
-        stats.startup = Some(report);
+        engine.stats.startup = Some(report);
         Ok(())
     }
 
@@ -391,25 +362,18 @@ impl KqSeeder {
 
     fn fill_blocks(&mut self, dst: &mut [u8]) -> Result<()> {
         self.check_fork();
-        self.ensure_started()?;
-        let KqSeeder {
-            engine: Some(engine),
-            stats,
-            ..
-        } = self
-        else {
-            return Ok(());
-        };
+        let engine = engine(&mut self.engine, &self.config)?;
+        Self::ensure_started(engine, &self.config)?;
         for chunk in dst.chunks_mut(BLOCK_LEN) {
             let block = loop {
                 if let Some(block) = engine.pool.try_take_block() {
                     break block;
                 }
                 let delta = engine.source.next_delta()?;
-                feed(engine, delta, stats)?;
+                engine.feed(delta)?;
             };
             engine.health.note_output();
-            stats.blocks += 1;
+            engine.stats.blocks += 1;
             // A partial last block is dropped (and wiped), never reused.
             chunk.copy_from_slice(&block[..chunk.len()]);
         }
@@ -436,29 +400,56 @@ impl KqSeeder {
                 .pool
                 .absorb_millibits(u64::from(std::process::id()), 0);
             engine.pool.absorb_millibits(generation, 0);
-            self.stats.discards += 1;
+            engine.stats.discards += 1;
         }
     }
 }
 
-/// One sample through the health tests and into the pool.
-fn feed(engine: &mut Engine, delta: u64, stats: &mut SeederStats) -> Result<()> {
-    stats.samples += 1;
-    match engine.health.feed(symbol(delta, engine.step)) {
-        Ok(()) => {
-            engine.pool.absorb_millibits(delta, engine.credit_millibits);
-            stats.credited_bits += f64::from(engine.credit_millibits) / 1000.0;
-            Ok(())
+/// The engine in `slot`, made on first use: the collector is opened and the
+/// engine set up around it. A failure (EMFILE, say) is returned, and the next
+/// call tries again.
+fn engine<'a>(slot: &'a mut Option<Engine>, config: &SeederConfig) -> Result<&'a mut Engine> {
+    let engine = match slot.take() {
+        Some(engine) => engine,
+        None => {
+            let collector = Collector::new(config.events.clone())?;
+            Engine::new(config, Source::Live(Box::new(collector)))?
         }
-        Err(failure) if failure.is_permanent() => {
-            engine.pool.discard();
-            stats.discards += 1;
-            Err(Error::Health(failure))
-        }
-        Err(_) => {
-            engine.pool.discard();
-            stats.discards += 1;
-            Ok(())
+    };
+    Ok(slot.insert(engine))
+}
+
+impl Engine {
+    fn new(config: &SeederConfig, source: Source) -> Result<Engine> {
+        Ok(Engine {
+            source,
+            health: HealthTests::new(&config.health)?,
+            pool: Conditioner::new(),
+            step: 1,
+            credit_millibits: credit_millibits(config.health.credited_h),
+            fork_generation: sys::fork_generation()?,
+            stats: SeederStats::default(),
+        })
+    }
+
+    /// One sample through the health tests and, if it passes, into the pool.
+    fn feed(&mut self, delta: u64) -> Result<()> {
+        self.stats.samples += 1;
+        match self.health.feed(symbol(delta, self.step)) {
+            Ok(()) => {
+                self.pool.absorb_millibits(delta, self.credit_millibits);
+                self.stats.credited_bits += f64::from(self.credit_millibits) / 1000.0;
+                Ok(())
+            }
+            Err(failure) => {
+                self.pool.discard();
+                self.stats.discards += 1;
+                if failure.is_permanent() {
+                    Err(Error::Health(failure))
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 }

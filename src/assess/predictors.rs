@@ -982,6 +982,7 @@ fn lz78y_binary_tally(data: &[u8]) -> Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::SplitMix64;
     use std::path::PathBuf;
 
     /// The reference vectors: `tests/data/sp800-90b/` if the data has been
@@ -1120,16 +1121,16 @@ mod tests {
         check_reference("markov1", 1);
     }
 
-    /// A reproducible stream of test symbols (SplitMix64).
-    struct Rng(u64);
+    /// Test symbols from the shared SplitMix64.
+    struct Rng(SplitMix64);
 
     impl Rng {
+        fn new(seed: u64) -> Rng {
+            Rng(SplitMix64(seed))
+        }
+
         fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
+            self.0.next()
         }
 
         /// `len` symbols in `0..k`, symbol 0 with probability about `p0`.
@@ -1207,7 +1208,7 @@ mod tests {
 
     #[test]
     fn mcw_and_lag_match_naive_versions() {
-        let mut rng = Rng(11);
+        let mut rng = Rng::new(11);
         for (k, p0, len) in [
             (2, 0.5, 9000),
             (2, 0.8, 9000),
@@ -1239,7 +1240,7 @@ mod tests {
     /// MultiMMC order-15 table and the LZ78Y dictionary are full.
     #[test]
     fn binary_and_general_dictionaries_agree() {
-        let mut rng = Rng(5);
+        let mut rng = Rng::new(5);
         // 220,000 random bits hold about 107,000 distinct (16-bit context,
         // follower) pairs: past MultiMMC's 100,000 limit for order 16.
         for (len, p0) in [
@@ -1368,7 +1369,7 @@ mod tests {
     /// [0, log2 k].
     #[test]
     fn no_panics_and_estimates_in_range() {
-        let mut rng = Rng(99);
+        let mut rng = Rng::new(99);
         for k in [1usize, 2, 3, 5, 16, 255, 256] {
             for len in [1usize, 2, 3, 4, 17, 18, 19, 40, 200, 4095, 4096, 4097, 6000] {
                 for p0 in [0.0, 0.5, 0.99] {
