@@ -783,14 +783,17 @@ mod tests {
             (Duration::from_secs(10), 10_000_000_000),
         ] {
             let timer = timer_change(3, interval).expect("timer");
-            assert_eq!(timer.ident, 3);
-            assert_eq!(timer.filter, ffi::EVFILT_TIMER);
+            // Copies: Apple's struct kevent is packed, so no references.
+            let (ident, filter, fflags, data) =
+                (timer.ident, timer.filter, timer.fflags, timer.data);
+            assert_eq!(ident, 3);
+            assert_eq!(filter, ffi::EVFILT_TIMER);
             let (unit, nanos_per_unit) = TIMER_UNITS
                 .iter()
                 .copied()
-                .find(|&(unit, _)| unit == timer.fflags & !TIMER_FFLAGS)
+                .find(|&(unit, _)| unit == fflags & !TIMER_FFLAGS)
                 .expect("a known unit");
-            let count = u128::try_from(timer.data).expect("positive");
+            let count = u128::try_from(data).expect("positive");
             assert_eq!(
                 count,
                 want_ns.div_ceil(nanos_per_unit).max(1),
