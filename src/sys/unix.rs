@@ -113,6 +113,7 @@ mod clock {
         }
     }
 
+    #[allow(deprecated)] // the mach_timebase_info struct and its fields too
     pub(crate) fn clock_info() -> Result<ClockInfo> {
         let mut tb = libc::mach_timebase_info { numer: 0, denom: 0 };
         #[allow(deprecated)]
