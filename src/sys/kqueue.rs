@@ -27,17 +27,10 @@ pub(crate) const NAME: &str = "kqueue";
 /// The kqueue, two fds per socket pair and one per watched file; timers take
 /// no fd.
 ///
-/// Under libkqueue (tests on Linux) the emulation opens more, counted too
-/// (measured with libkqueue 2.3.1): two per kqueue, a timerfd per timer and
-/// an inotify instance per watched file. It closes them from a helper thread
-/// a few milliseconds after the kqueue is closed.
+/// What a kernel kqueue takes, also under libkqueue (tests on Linux), whose
+/// emulation opens [`libkqueue::hidden_fds`] more behind the kqueue.
 pub(crate) fn fds_needed(config: &KqueueEventsConfig) -> usize {
-    let own = 1 + 2 * config.num_sockets + config.num_file_watchers;
-    if cfg!(kqseed_libkqueue) {
-        own + 2 + config.timer_intervals.len() + config.num_file_watchers
-    } else {
-        own
-    }
+    1 + 2 * config.num_sockets + config.num_file_watchers
 }
 
 /// The system's kqueue API, from `libc`.
@@ -177,8 +170,14 @@ fn kind_name(token: usize) -> &'static str {
     }
 }
 
+/// The queue's own fd.
+#[cfg(not(kqseed_libkqueue))]
+type Kqueue = OwnedFd;
+#[cfg(kqseed_libkqueue)]
+use libkqueue::Kqueue;
+
 pub(crate) struct EventQueue {
-    kq: OwnedFd,
+    kq: Kqueue,
     sources: Sources,
     events: Vec<ffi::kevent>,
 }
@@ -227,6 +226,12 @@ impl EventQueue {
             )?);
         }
         queue.register(&changes)?;
+        #[cfg(kqseed_libkqueue)]
+        let queue = {
+            let mut queue = queue;
+            queue.kq.set_hidden_fds(libkqueue::hidden_fds(config));
+            queue
+        };
         Ok(queue)
     }
 
@@ -404,6 +409,93 @@ impl EventQueue {
     }
 }
 
+/// libkqueue frees what it opened behind a kqueue (an epoll set, an eventfd,
+/// a timerfd per timer, an inotify instance per watched file) from its
+/// monitoring thread, signalled some milliseconds after the kqueue's fd is
+/// closed. A kernel frees a kqueue at `close()`; so that the process's fd
+/// count (which the tests check) looks the same, the kqueue waits on drop,
+/// up to 2 s, until the process holds that many fds fewer.
+#[cfg(kqseed_libkqueue)]
+mod libkqueue {
+    use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
+    use std::time::{Duration, Instant};
+
+    use crate::config::KqueueEventsConfig;
+
+    /// The fds libkqueue 2.3.1 opens for a kqueue with `config`'s sources
+    /// (measured): two per kqueue, one per timer, one per watched file.
+    pub(crate) fn hidden_fds(config: &KqueueEventsConfig) -> usize {
+        2 + config.timer_intervals.len() + config.num_file_watchers
+    }
+
+    pub(crate) struct Kqueue {
+        fd: Option<OwnedFd>,
+        hidden_fds: usize,
+    }
+
+    impl From<OwnedFd> for Kqueue {
+        fn from(fd: OwnedFd) -> Kqueue {
+            Kqueue {
+                fd: Some(fd),
+                hidden_fds: 2,
+            }
+        }
+    }
+
+    impl Kqueue {
+        pub(crate) fn set_hidden_fds(&mut self, n: usize) {
+            self.hidden_fds = n;
+        }
+
+        fn fd(&self) -> &OwnedFd {
+            self.fd
+                .as_ref()
+                .expect("the kqueue fd is only taken on drop")
+        }
+    }
+
+    impl AsFd for Kqueue {
+        fn as_fd(&self) -> BorrowedFd<'_> {
+            self.fd().as_fd()
+        }
+    }
+
+    impl AsRawFd for Kqueue {
+        fn as_raw_fd(&self) -> RawFd {
+            self.fd().as_raw_fd()
+        }
+    }
+
+    impl IntoRawFd for Kqueue {
+        fn into_raw_fd(mut self) -> RawFd {
+            let fd = self.fd.take().expect("the kqueue fd is only taken on drop");
+            fd.into_raw_fd()
+        }
+    }
+
+    fn open_fds() -> Option<usize> {
+        std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
+    }
+
+    impl Drop for Kqueue {
+        fn drop(&mut self) {
+            let Some(fd) = self.fd.take() else {
+                return;
+            };
+            let before = open_fds();
+            drop(fd);
+            let Some(before) = before else {
+                return;
+            };
+            let target = before.saturating_sub(1 + self.hidden_fds);
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while open_fds().is_some_and(|n| n > target) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+}
+
 /// A new kqueue, close-on-exec from the start where the OS allows.
 ///
 /// NetBSD has `kqueue1(O_CLOEXEC)`. FreeBSD 14's `kqueuex(KQUEUE_CLOEXEC)`
@@ -411,7 +503,7 @@ impl EventQueue {
 /// right after `kqueue()` (a thread that forks and execs in between would
 /// not get the kqueue in its child anyway: kqueues are not inherited by
 /// fork on the BSDs and macOS).
-fn new_kqueue() -> Result<OwnedFd> {
+fn new_kqueue() -> Result<Kqueue> {
     #[cfg(target_os = "netbsd")]
     // SAFETY: plain syscall with a valid flag.
     let fd = cvt("kqueue1", unsafe { libc::kqueue1(libc::O_CLOEXEC) })?;
@@ -425,6 +517,8 @@ fn new_kqueue() -> Result<OwnedFd> {
     cvt("fcntl(F_SETFD)", unsafe {
         libc::fcntl(kq.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC)
     })?;
+    #[cfg(kqseed_libkqueue)]
+    let kq = Kqueue::from(kq);
     Ok(kq)
 }
 
@@ -552,26 +646,10 @@ mod tests {
         SERIAL.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Open fds, where /proc tells (Linux, so libkqueue).
+    /// Open fds, where /proc tells (Linux, so libkqueue; the kqueue waits on
+    /// drop for libkqueue to close what it opened).
     fn open_fds() -> Option<usize> {
         std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
-    }
-
-    /// Open fds once the count holds still: libkqueue closes a dropped
-    /// kqueue's own fds from a helper thread, a few ms later.
-    fn settled_fds() -> Option<usize> {
-        let mut last = open_fds()?;
-        let mut still = 0;
-        for _ in 0..200 {
-            std::thread::sleep(Duration::from_millis(2));
-            let now = open_fds()?;
-            still = if now == last { still + 1 } else { 0 };
-            last = now;
-            if still == 10 {
-                break;
-            }
-        }
-        Some(last)
     }
 
     fn config(timers: &[u64], sockets: usize, files: usize) -> KqueueEventsConfig {
@@ -750,20 +828,20 @@ mod tests {
     #[test]
     fn fds_are_counted_and_closed_on_drop() {
         let _serial = serial();
-        let Some(before) = settled_fds() else {
+        let Some(before) = open_fds() else {
             return; // no /proc: nothing to count with
         };
         let cfg = config(&[100, 130, 170], 3, 2);
         let mut queue = EventQueue::open(&cfg).expect("open");
         drive(&mut queue, 20);
         let during = open_fds().expect("/proc");
-        assert_eq!(
-            during - before,
-            fds_needed(&cfg),
-            "fds_needed is off for {NAME}"
-        );
+        #[cfg(kqseed_libkqueue)]
+        let needed = fds_needed(&cfg) + libkqueue::hidden_fds(&cfg);
+        #[cfg(not(kqseed_libkqueue))]
+        let needed = fds_needed(&cfg);
+        assert_eq!(during - before, needed, "fds_needed is off for {NAME}");
         drop(queue);
-        assert_eq!(settled_fds(), Some(before), "fds leaked");
+        assert_eq!(open_fds(), Some(before), "fds leaked");
     }
 
     #[test]
