@@ -322,13 +322,21 @@ impl WatchedFiles {
             // The names are fixed, but inside a private directory nobody else
             // can enter, so they cannot be raced.
             let path = dir.path().join(format!("watch-{i}"));
-            let file = OpenOptions::new()
+            let file = match OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
                 .open(&path)
-                .map_err(|e| os_error("open", &e))?;
+            {
+                Ok(file) => file,
+                Err(e) => {
+                    // Close the files before `dir` goes: removing it takes an
+                    // fd, and on EMFILE there would be none left.
+                    drop(watched);
+                    return Err(os_error("open", &e));
+                }
+            };
             watched.files.push(file);
             watched.paths.push(path);
         }
