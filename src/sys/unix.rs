@@ -331,9 +331,13 @@ impl WatchedFiles {
             {
                 Ok(file) => file,
                 Err(e) => {
-                    // Close the files before `dir` goes: removing it takes an
-                    // fd, and on EMFILE there would be none left.
-                    drop(watched);
+                    // TempDir's removal opens the directory, and on EMFILE
+                    // no fd is left for that: unlink and rmdir by path,
+                    // which take none.
+                    for path in &watched.paths {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    let _ = std::fs::remove_dir(dir.path());
                     return Err(os_error("open", &e));
                 }
             };
