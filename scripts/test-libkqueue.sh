@@ -13,7 +13,7 @@
 #                                package cannot be fetched; default: exit 1.
 #   KQSEED_DEBIAN_MIRROR=URI     use this Debian mirror instead of the one in
 #                                the system's apt sources.
-#   extra arguments are passed to `cargo test`.
+#   Extra arguments are passed to `cargo test`.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -114,9 +114,9 @@ export RUSTFLAGS="${RUSTFLAGS:-} --cfg kqseed_libkqueue -L native=$(dirname "$LI
 export RUSTDOCFLAGS="${RUSTDOCFLAGS:-} --cfg kqseed_libkqueue -L native=$(dirname "$LIBA")"
 TARGET_DIR=$ROOT/target/libkqueue-build
 
-# The tests count /proc/self/fd and change process-wide state, so they
-# run one at a time, as on the epoll backend.
-cargo test --target-dir "$TARGET_DIR" --all-targets "$@" -- --test-threads=1
-cargo test --target-dir "$TARGET_DIR" --doc "$@"
+# Unit, integration and doc tests. They count /proc/self/fd and change
+# process-wide state, so they run one at a time, as on the epoll backend.
+# Extra arguments go to `cargo test`, e.g. a test name filter.
+cargo test --target-dir "$TARGET_DIR" "$@" -- --test-threads=1
 cargo run --target-dir "$TARGET_DIR" --release --example collect -- 20000
 echo "test-libkqueue: all tests passed on the kqueue backend (libkqueue)"

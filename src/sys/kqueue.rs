@@ -414,7 +414,8 @@ impl EventQueue {
 /// monitoring thread, signalled some milliseconds after the kqueue's fd is
 /// closed. A kernel frees a kqueue at `close()`; so that the process's fd
 /// count (which the tests check) looks the same, the kqueue waits on drop,
-/// up to 2 s, until the process holds that many fds fewer.
+/// up to 2 s, until the process holds that many fds fewer. In a forked child
+/// the monitoring thread is gone and the full 2 s pass.
 #[cfg(kqseed_libkqueue)]
 mod libkqueue {
     use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
