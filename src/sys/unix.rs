@@ -115,6 +115,7 @@ mod clock {
         }
     }
 
+    #[allow(deprecated)] // the mach_timebase_info struct and its fields too
     pub(crate) fn clock_info() -> Result<ClockInfo> {
         let mut tb = libc::mach_timebase_info { numer: 0, denom: 0 };
         #[allow(deprecated)]
@@ -323,13 +324,25 @@ impl WatchedFiles {
             // The names are fixed, but inside a private directory nobody else
             // can enter, so they cannot be raced.
             let path = dir.path().join(format!("watch-{i}"));
-            let file = OpenOptions::new()
+            let file = match OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
                 .open(&path)
-                .map_err(|e| os_error("open", &e))?;
+            {
+                Ok(file) => file,
+                Err(e) => {
+                    // TempDir's removal opens the directory, and on EMFILE
+                    // no fd is left for that: unlink and rmdir by path,
+                    // which take none.
+                    for path in &watched.paths {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    let _ = std::fs::remove_dir(dir.path());
+                    return Err(os_error("open", &e));
+                }
+            };
             watched.files.push(file);
             watched.paths.push(path);
         }

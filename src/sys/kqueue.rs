@@ -1,0 +1,898 @@
+//! Apple and the BSDs: one kqueue holding a periodic `EVFILT_TIMER` per
+//! interval, `EVFILT_READ` / `EVFILT_WRITE` on the socket pairs and
+//! `EVFILT_VNODE` on the watched files.
+//!
+//! On Linux under `--cfg kqseed_libkqueue` (scripts/test-libkqueue.sh only)
+//! the same code runs on libkqueue, whose declarations are in [`ffi`] below.
+//!
+//! `struct kevent` differs between the systems (NetBSD: `filter` and `flags`
+//! are `u32`; `data` is `intptr_t` on some, `i64` on others; FreeBSD 12+ has
+//! an `ext` array). Nothing here converts with `as`: changes are built by
+//! [`change`], whose parameters have the field types of the target's struct,
+//! and numbers are converted with `TryFrom`, so a wrong field type fails the
+//! build (scripts/check-targets.sh type-checks every kqueue target).
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+use std::{mem, ptr};
+
+use super::Wakeup;
+use super::unix::{Sources, cvt, errno, last_os_error, now_ticks};
+use crate::collector::EventCounts;
+use crate::config::KqueueEventsConfig;
+use crate::error::{Error, Result};
+
+pub(crate) const NAME: &str = "kqueue";
+
+/// The kqueue, two fds per socket pair and one per watched file; timers take
+/// no fd.
+///
+/// What a kernel kqueue takes, also under libkqueue (tests on Linux), whose
+/// emulation opens [`libkqueue::hidden_fds`] more behind the kqueue.
+pub(crate) fn fds_needed(config: &KqueueEventsConfig) -> usize {
+    1 + 2 * config.num_sockets + config.num_file_watchers
+}
+
+/// The system's kqueue API, from `libc`.
+#[cfg(not(kqseed_libkqueue))]
+mod ffi {
+    #[cfg(not(target_os = "netbsd"))]
+    pub(super) use libc::kqueue;
+    pub(super) use libc::{
+        EV_ADD, EV_CLEAR, EV_EOF, EV_ERROR, EV_RECEIPT, EVFILT_READ, EVFILT_TIMER, EVFILT_VNODE,
+        EVFILT_WRITE, NOTE_ATTRIB, NOTE_EXTEND, NOTE_WRITE, kevent,
+    };
+    #[cfg(any(target_vendor = "apple", target_os = "freebsd", target_os = "netbsd"))]
+    pub(super) use libc::{NOTE_NSECONDS, NOTE_USECONDS};
+}
+
+/// libkqueue 2.3 (Debian's `libkqueue-dev`), linked statically, for tests on
+/// Linux. Values from its `kqueue/sys/event.h`; its `struct kevent` is the
+/// Darwin layout.
+#[cfg(kqseed_libkqueue)]
+#[allow(non_camel_case_types)]
+mod ffi {
+    use libc::{c_int, c_void, intptr_t, timespec, uintptr_t};
+
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) struct kevent {
+        pub(crate) ident: uintptr_t,
+        pub(crate) filter: i16,
+        pub(crate) flags: u16,
+        pub(crate) fflags: u32,
+        pub(crate) data: intptr_t,
+        pub(crate) udata: *mut c_void,
+    }
+
+    #[cfg(target_pointer_width = "64")]
+    const _: () = assert!(size_of::<kevent>() == 32);
+
+    pub(crate) const EVFILT_READ: i16 = -1;
+    pub(crate) const EVFILT_WRITE: i16 = -2;
+    pub(crate) const EVFILT_VNODE: i16 = -4;
+    pub(crate) const EVFILT_TIMER: i16 = -7;
+    pub(crate) const EV_ADD: u16 = 0x0001;
+    pub(crate) const EV_CLEAR: u16 = 0x0020;
+    pub(crate) const EV_ERROR: u16 = 0x4000;
+    pub(crate) const EV_EOF: u16 = 0x8000;
+    pub(crate) const NOTE_WRITE: u32 = 0x0002;
+    pub(crate) const NOTE_EXTEND: u32 = 0x0004;
+    pub(crate) const NOTE_ATTRIB: u32 = 0x0008;
+    pub(crate) const NOTE_USECONDS: u32 = 0x0002;
+    pub(crate) const NOTE_NSECONDS: u32 = 0x0004;
+
+    #[link(name = "kqueue", kind = "static")]
+    unsafe extern "C" {
+        pub(crate) fn kqueue() -> c_int;
+        pub(crate) fn kevent(
+            kq: c_int,
+            changelist: *const kevent,
+            nchanges: c_int,
+            eventlist: *mut kevent,
+            nevents: c_int,
+            timeout: *const timespec,
+        ) -> c_int;
+    }
+}
+
+// The types of `struct kevent`'s `filter` and `flags` fields.
+#[cfg(target_os = "netbsd")]
+type Filter = u32;
+#[cfg(target_os = "netbsd")]
+type Flags = u32;
+#[cfg(not(target_os = "netbsd"))]
+type Filter = i16;
+#[cfg(not(target_os = "netbsd"))]
+type Flags = u16;
+
+/// Timer units, finest first: (`fflags`, nanoseconds per unit). The finest
+/// unit whose count fits `data` is used (nanoseconds on 64-bit targets).
+/// `fflags` 0 is milliseconds on every kqueue.
+///
+/// Apple, FreeBSD, NetBSD (10 and later) and libkqueue take
+/// `NOTE_NSECONDS`. OpenBSD and DragonFly count milliseconds only (OpenBSD
+/// 7.4 added `NOTE_NSECONDS`, but `libc` does not define it for OpenBSD
+/// yet): there every interval is rounded up to whole milliseconds, so the
+/// default 20-34 us timers all fire every 1 ms.
+#[cfg(any(
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    kqseed_libkqueue
+))]
+const TIMER_UNITS: &[(u32, u128)] = &[
+    (ffi::NOTE_NSECONDS, 1),
+    (ffi::NOTE_USECONDS, 1_000),
+    (0, 1_000_000),
+];
+#[cfg(not(any(
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    kqseed_libkqueue
+)))]
+const TIMER_UNITS: &[(u32, u128)] = &[(0, 1_000_000)];
+
+/// Extra timer `fflags`. Apple coalesces timers by default, which can delay
+/// a 20 us timer by far more than its interval; `NOTE_CRITICAL` asks for as
+/// little coalescing as the system allows.
+#[cfg(target_vendor = "apple")]
+const TIMER_FFLAGS: u32 = libc::NOTE_CRITICAL;
+#[cfg(not(target_vendor = "apple"))]
+const TIMER_FFLAGS: u32 = 0;
+
+/// Asks for a receipt for every change, so that errors come back per
+/// change. Not with libkqueue: see its `register`.
+#[cfg(not(kqseed_libkqueue))]
+const RECEIPT: Flags = ffi::EV_RECEIPT;
+#[cfg(kqseed_libkqueue)]
+const RECEIPT: Flags = 0;
+
+// Event tokens, carried in `udata`: the source's index above the kind.
+const TIMER: usize = 0;
+const SOCKET_READ: usize = 1;
+const SOCKET_WRITE: usize = 2;
+const FILE: usize = 3;
+const KIND_BITS: u32 = 2;
+const KIND_MASK: usize = (1 << KIND_BITS) - 1;
+
+fn token(kind: usize, index: usize) -> usize {
+    (index << KIND_BITS) | kind
+}
+
+/// The event type named in [`Error::Event`].
+fn kind_name(token: usize) -> &'static str {
+    match token & KIND_MASK {
+        TIMER => "timer",
+        SOCKET_READ | SOCKET_WRITE => "socket",
+        _ => "file",
+    }
+}
+
+/// The queue's own fd.
+#[cfg(not(kqseed_libkqueue))]
+type Kqueue = OwnedFd;
+#[cfg(kqseed_libkqueue)]
+use libkqueue::Kqueue;
+
+pub(crate) struct EventQueue {
+    kq: Kqueue,
+    sources: Sources,
+    events: Vec<ffi::kevent>,
+}
+
+impl EventQueue {
+    pub(crate) fn open(config: &KqueueEventsConfig) -> Result<EventQueue> {
+        let queue = EventQueue {
+            kq: new_kqueue()?,
+            sources: Sources::open(config)?,
+            events: vec![empty_event(); config.max_events],
+        };
+        let mut changes = Vec::with_capacity(
+            config.timer_intervals.len() + 2 * config.num_sockets + config.num_file_watchers,
+        );
+        for (i, &interval) in config.timer_intervals.iter().enumerate() {
+            changes.push(timer_change(i, interval)?);
+        }
+        for (i, pair) in queue.sources.sockets.iter().enumerate() {
+            changes.push(change(
+                ident(pair.reader.as_fd())?,
+                ffi::EVFILT_READ,
+                ffi::EV_ADD | RECEIPT,
+                0,
+                0,
+                token(SOCKET_READ, i),
+            )?);
+            // Edge-triggered: a socket is nearly always writable, so only the
+            // transition (our byte consumed at the other end) is reported.
+            changes.push(change(
+                ident(pair.writer.as_fd())?,
+                ffi::EVFILT_WRITE,
+                ffi::EV_ADD | ffi::EV_CLEAR | RECEIPT,
+                0,
+                0,
+                token(SOCKET_WRITE, i),
+            )?);
+        }
+        for (i, fd) in queue.sources.files.fds().enumerate() {
+            changes.push(change(
+                ident(fd)?,
+                ffi::EVFILT_VNODE,
+                ffi::EV_ADD | ffi::EV_CLEAR | RECEIPT,
+                ffi::NOTE_WRITE | ffi::NOTE_ATTRIB | ffi::NOTE_EXTEND,
+                0,
+                token(FILE, i),
+            )?);
+        }
+        queue.register(&changes)?;
+        #[cfg(kqseed_libkqueue)]
+        let queue = {
+            let mut queue = queue;
+            queue.kq.set_hidden_fds(libkqueue::hidden_fds(config));
+            queue
+        };
+        Ok(queue)
+    }
+
+    /// Applies `changes` (each with `EV_RECEIPT`) in one `kevent()` call and
+    /// turns the first failed entry into [`Error::Event`].
+    #[cfg(not(kqseed_libkqueue))]
+    fn register(&self, changes: &[ffi::kevent]) -> Result<()> {
+        let mut receipts = vec![empty_event(); changes.len()];
+        let len = c_count(changes.len())?;
+        // Never blocks: with EV_RECEIPT every change fills one receipt, and
+        // the list has room for exactly those, so no event is taken either.
+        let zero = timespec(Duration::ZERO);
+        let n = loop {
+            // SAFETY: `changes` and `receipts` are live buffers of `len`
+            // entries each; the kernel reads the first and writes the second.
+            let n = unsafe {
+                ffi::kevent(
+                    self.kq.as_raw_fd(),
+                    changes.as_ptr(),
+                    len,
+                    receipts.as_mut_ptr(),
+                    len,
+                    &zero,
+                )
+            };
+            if n >= 0 {
+                break n;
+            }
+            // Adding is idempotent: after a signal, apply the list again.
+            if errno() != libc::EINTR {
+                return Err(last_os_error("kevent"));
+            }
+        };
+        let n = usize::try_from(n).unwrap_or(0).min(receipts.len());
+        for receipt in &receipts[..n] {
+            if receipt.flags & ffi::EV_ERROR != 0 && receipt.data != 0 {
+                return Err(event_error(receipt));
+            }
+        }
+        if n < changes.len() {
+            // Every change returns a receipt: one missing is unaccounted for.
+            return Err(Error::Os {
+                syscall: "kevent(EV_RECEIPT)",
+                errno: libc::EIO,
+            });
+        }
+        Ok(())
+    }
+
+    /// libkqueue 2.3.1 copies receipts and errors into the event list but
+    /// neither sets `EV_ERROR` on them nor counts them in its return value,
+    /// so they cannot be told from events. Without an event list a failed
+    /// change fails the call instead: one call per change, and its `errno`
+    /// (libkqueue's generic `EFAULT` for most failures) becomes
+    /// [`Error::Event`].
+    #[cfg(kqseed_libkqueue)]
+    fn register(&self, changes: &[ffi::kevent]) -> Result<()> {
+        for change in changes {
+            loop {
+                // SAFETY: `change` is one live entry; no event list is given.
+                let n = unsafe {
+                    ffi::kevent(
+                        self.kq.as_raw_fd(),
+                        change,
+                        1,
+                        ptr::null_mut(),
+                        0,
+                        ptr::null(),
+                    )
+                };
+                if n >= 0 {
+                    break;
+                }
+                match errno() {
+                    libc::EINTR => continue,
+                    errno => {
+                        return Err(Error::Event {
+                            event: kind_name(change.udata.addr()),
+                            errno,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn wait(&mut self, timeout: Duration) -> Result<Wakeup> {
+        let deadline = Instant::now() + timeout;
+        let mut left = timeout;
+        let nevents = c_count(self.events.len())?;
+        let n = loop {
+            let ts = timespec(left);
+            // SAFETY: `events` is a live buffer of `nevents` entries
+            // (1..=MAX_EVENTS_PER_WAIT) that the kernel writes; no changes
+            // are passed; `ts` lives across the call.
+            let n = unsafe {
+                ffi::kevent(
+                    self.kq.as_raw_fd(),
+                    ptr::null(),
+                    0,
+                    self.events.as_mut_ptr(),
+                    nevents,
+                    &ts,
+                )
+            };
+            if n > 0 {
+                break usize::try_from(n).unwrap_or(0).min(self.events.len());
+            }
+            if n == 0 {
+                return Err(Error::WaitTimedOut { timeout });
+            }
+            if errno() != libc::EINTR {
+                return Err(last_os_error("kevent"));
+            }
+            // A signal is not an event: wait again for the time left.
+            left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::WaitTimedOut { timeout });
+            }
+        };
+        let at = now_ticks();
+        let mut counts = EventCounts::default();
+        for k in 0..n {
+            let event = self.events[k];
+            let token = event.udata.addr();
+            if event.flags & ffi::EV_ERROR != 0 {
+                return Err(event_error(&event));
+            }
+            let index = token >> KIND_BITS;
+            match token & KIND_MASK {
+                TIMER => {
+                    counts.timer += 1;
+                    // Expirations since the last report, at least 1.
+                    counts.timer_expirations += u64::try_from(event.data).unwrap_or(0).max(1);
+                }
+                SOCKET_READ => {
+                    check_socket(&event)?;
+                    counts.socket_read += 1;
+                    self.sources.drain_socket(index)?;
+                }
+                SOCKET_WRITE => {
+                    check_socket(&event)?;
+                    counts.socket_write += 1;
+                }
+                _ => counts.file += 1,
+            }
+        }
+        Ok(Wakeup { at, events: counts })
+    }
+
+    pub(crate) fn sources(&mut self) -> &mut Sources {
+        &mut self.sources
+    }
+
+    pub(crate) fn sources_ref(&self) -> &Sources {
+        &self.sources
+    }
+
+    pub(crate) fn as_fd(&self) -> BorrowedFd<'_> {
+        self.kq.as_fd()
+    }
+
+    /// A kqueue is not inherited by a forked child on the BSDs and macOS:
+    /// the child's copy of its number is free, or already someone else's, so
+    /// it is forgotten, never closed. The socket and file fds are inherited,
+    /// and the child closes its copies.
+    ///
+    /// Under libkqueue the kqueue is an ordinary, inherited Linux fd, so
+    /// forgetting it leaks one fd in the child (tests only).
+    pub(crate) fn abandon_after_fork(self) {
+        let EventQueue { kq, sources, .. } = self;
+        let _not_ours = kq.into_raw_fd();
+        sources.abandon_after_fork();
+    }
+}
+
+/// libkqueue frees what it opened behind a kqueue (an epoll set, an eventfd,
+/// a timerfd per timer, an inotify instance per watched file) from its
+/// monitoring thread, signalled some milliseconds after the kqueue's fd is
+/// closed. A kernel frees a kqueue at `close()`; so that the process's fd
+/// count (which the tests check) looks the same, the kqueue waits on drop,
+/// up to 2 s, until the process holds that many fds fewer. In a forked child
+/// the monitoring thread is gone and the full 2 s pass.
+#[cfg(kqseed_libkqueue)]
+mod libkqueue {
+    use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
+    use std::time::{Duration, Instant};
+
+    use crate::config::KqueueEventsConfig;
+
+    /// The fds libkqueue 2.3.1 opens for a kqueue with `config`'s sources
+    /// (measured): two per kqueue, one per timer, one per watched file.
+    pub(crate) fn hidden_fds(config: &KqueueEventsConfig) -> usize {
+        2 + config.timer_intervals.len() + config.num_file_watchers
+    }
+
+    pub(crate) struct Kqueue {
+        fd: Option<OwnedFd>,
+        hidden_fds: usize,
+    }
+
+    impl From<OwnedFd> for Kqueue {
+        fn from(fd: OwnedFd) -> Kqueue {
+            Kqueue {
+                fd: Some(fd),
+                hidden_fds: 2,
+            }
+        }
+    }
+
+    impl Kqueue {
+        pub(crate) fn set_hidden_fds(&mut self, n: usize) {
+            self.hidden_fds = n;
+        }
+
+        fn fd(&self) -> &OwnedFd {
+            self.fd
+                .as_ref()
+                .expect("the kqueue fd is only taken on drop")
+        }
+    }
+
+    impl AsFd for Kqueue {
+        fn as_fd(&self) -> BorrowedFd<'_> {
+            self.fd().as_fd()
+        }
+    }
+
+    impl AsRawFd for Kqueue {
+        fn as_raw_fd(&self) -> RawFd {
+            self.fd().as_raw_fd()
+        }
+    }
+
+    impl IntoRawFd for Kqueue {
+        fn into_raw_fd(mut self) -> RawFd {
+            let fd = self.fd.take().expect("the kqueue fd is only taken on drop");
+            fd.into_raw_fd()
+        }
+    }
+
+    fn open_fds() -> Option<usize> {
+        std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
+    }
+
+    impl Drop for Kqueue {
+        fn drop(&mut self) {
+            let Some(fd) = self.fd.take() else {
+                return;
+            };
+            let before = open_fds();
+            drop(fd);
+            let Some(before) = before else {
+                return;
+            };
+            let target = before.saturating_sub(1 + self.hidden_fds);
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while open_fds().is_some_and(|n| n > target) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+}
+
+/// A new kqueue, close-on-exec from the start where the OS allows.
+///
+/// NetBSD has `kqueue1(O_CLOEXEC)`. FreeBSD 14's `kqueuex(KQUEUE_CLOEXEC)`
+/// is not in `libc` yet, so FreeBSD, like the others, sets `FD_CLOEXEC`
+/// right after `kqueue()` (a thread that forks and execs in between would
+/// not get the kqueue in its child anyway: kqueues are not inherited by
+/// fork on the BSDs and macOS).
+fn new_kqueue() -> Result<Kqueue> {
+    #[cfg(target_os = "netbsd")]
+    // SAFETY: plain syscall with a valid flag.
+    let fd = cvt("kqueue1", unsafe { libc::kqueue1(libc::O_CLOEXEC) })?;
+    #[cfg(not(target_os = "netbsd"))]
+    // SAFETY: plain syscall without arguments.
+    let fd = cvt("kqueue", unsafe { ffi::kqueue() })?;
+    // SAFETY: `fd` was just returned by kqueue and nothing else owns it.
+    let kq = unsafe { OwnedFd::from_raw_fd(fd) };
+    #[cfg(not(target_os = "netbsd"))]
+    // SAFETY: `kq` is open; F_SETFD only changes its descriptor flags.
+    cvt("fcntl(F_SETFD)", unsafe {
+        libc::fcntl(kq.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC)
+    })?;
+    #[cfg(kqseed_libkqueue)]
+    let kq = Kqueue::from(kq);
+    Ok(kq)
+}
+
+/// An all-zero `struct kevent`.
+fn empty_event() -> ffi::kevent {
+    // SAFETY: struct kevent holds only integers and a raw pointer (FreeBSD
+    // 12+ adds an integer array); all zeroes is a valid value of each, and
+    // the null `udata` is never dereferenced.
+    unsafe { mem::zeroed() }
+}
+
+/// One entry of a changelist. The parameters have the types of this
+/// target's `struct kevent` fields, so a constant of the wrong type fails the
+/// build; `data` is converted with `TryFrom`, never cast.
+// `data` is i64 on some targets (intptr_t on others): no conversion there.
+#[allow(clippy::useless_conversion)]
+fn change(
+    ident: libc::uintptr_t,
+    filter: Filter,
+    flags: Flags,
+    fflags: u32,
+    data: i64,
+    token: usize,
+) -> Result<ffi::kevent> {
+    let mut event = empty_event();
+    event.ident = ident;
+    event.filter = filter;
+    event.flags = flags;
+    event.fflags = fflags;
+    event.data = data.try_into().map_err(|_| Error::Os {
+        syscall: "kevent",
+        errno: libc::EOVERFLOW,
+    })?;
+    event.udata = ptr::without_provenance_mut(token);
+    Ok(event)
+}
+
+/// A periodic timer of `interval`, in the finest unit this OS takes (see
+/// [`TIMER_UNITS`]), rounded up so that it is never 0.
+fn timer_change(index: usize, interval: Duration) -> Result<ffi::kevent> {
+    let nanos = interval.as_nanos();
+    let mut last = None;
+    for &(unit, nanos_per_unit) in TIMER_UNITS {
+        let count = nanos.div_ceil(nanos_per_unit).max(1);
+        let Ok(count) = i64::try_from(count) else {
+            continue;
+        };
+        let timer = change(
+            index,
+            ffi::EVFILT_TIMER,
+            ffi::EV_ADD | RECEIPT,
+            unit | TIMER_FFLAGS,
+            count,
+            token(TIMER, index),
+        );
+        if timer.is_ok() {
+            return timer;
+        }
+        last = Some(timer);
+    }
+    last.unwrap_or(Err(Error::Os {
+        syscall: "kevent",
+        errno: libc::EOVERFLOW,
+    }))
+}
+
+fn ident(fd: BorrowedFd<'_>) -> Result<libc::uintptr_t> {
+    libc::uintptr_t::try_from(fd.as_raw_fd()).map_err(|_| Error::Os {
+        syscall: "kevent",
+        errno: libc::EBADF,
+    })
+}
+
+/// A buffer length as `kevent()` takes it (`int`; `size_t` on NetBSD).
+#[cfg_attr(target_os = "netbsd", allow(clippy::useless_conversion))]
+fn c_count<T: TryFrom<usize>>(len: usize) -> Result<T> {
+    T::try_from(len).map_err(|_| Error::Os {
+        syscall: "kevent",
+        errno: libc::EINVAL,
+    })
+}
+
+fn timespec(d: Duration) -> libc::timespec {
+    // Below 10^9, so it fits an i32, and an i32 fits a c_long everywhere.
+    let nanos = i32::try_from(d.subsec_nanos()).unwrap_or(999_999_999);
+    libc::timespec {
+        tv_sec: d.as_secs().try_into().unwrap_or(libc::time_t::MAX),
+        tv_nsec: nanos.into(),
+    }
+}
+
+/// An `EV_ERROR` entry: `data` holds the errno.
+fn event_error(event: &ffi::kevent) -> Error {
+    Error::Event {
+        event: kind_name(event.udata.addr()),
+        errno: i32::try_from(event.data).unwrap_or(libc::EINVAL),
+    }
+}
+
+/// `EV_EOF` on a socket: the other end is gone, `fflags` holds its error.
+fn check_socket(event: &ffi::kevent) -> Result<()> {
+    if event.flags & ffi::EV_EOF == 0 {
+        return Ok(());
+    }
+    let errno = match i32::try_from(event.fflags) {
+        Ok(0) | Err(_) => libc::EPIPE,
+        Ok(errno) => errno,
+    };
+    Err(Error::Event {
+        event: "socket",
+        errno,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Mutex, MutexGuard};
+
+    use super::*;
+
+    // The tests count this process's fds: one at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn serial() -> MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Open fds, where /proc tells (Linux, so libkqueue; the kqueue waits on
+    /// drop for libkqueue to close what it opened).
+    fn open_fds() -> Option<usize> {
+        std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
+    }
+
+    fn config(timers: &[u64], sockets: usize, files: usize) -> KqueueEventsConfig {
+        KqueueEventsConfig {
+            timer_intervals: timers.iter().map(|&us| Duration::from_micros(us)).collect(),
+            num_sockets: sockets,
+            num_file_watchers: files,
+            ..KqueueEventsConfig::default()
+        }
+    }
+
+    /// Waits `rounds` times, poking every socket and touching every file
+    /// after each return, and sums the counts; the clock readings must all
+    /// move.
+    fn drive(queue: &mut EventQueue, rounds: usize) -> EventCounts {
+        let mut total = EventCounts::default();
+        let mut last = None;
+        for _ in 0..rounds {
+            let wakeup = queue.wait(Duration::from_secs(1)).expect("wait");
+            assert!(wakeup.events.total() > 0, "a return without events");
+            if let Some(last) = last.replace(wakeup.at) {
+                assert!(
+                    wakeup.at > last,
+                    "the clock did not move: {last} -> {}",
+                    wakeup.at
+                );
+            }
+            let e = wakeup.events;
+            total.timer += e.timer;
+            total.timer_expirations += e.timer_expirations;
+            total.socket_read += e.socket_read;
+            total.socket_write += e.socket_write;
+            total.file += e.file;
+            let sources = queue.sources();
+            for i in 0..sources.sockets.len() {
+                sources.poke_socket(i).expect("poke");
+            }
+            for i in 0..sources.files.files.len() {
+                sources.touch_file(i).expect("touch");
+            }
+        }
+        total
+    }
+
+    #[test]
+    fn every_event_type_fires() {
+        let _serial = serial();
+        let mut queue = EventQueue::open(&config(&[200, 330], 2, 2)).expect("open");
+        let counts = drive(&mut queue, 400);
+        eprintln!("{NAME}: {counts:?}");
+        assert!(counts.timer > 0, "{counts:?}");
+        assert!(counts.timer_expirations >= counts.timer, "{counts:?}");
+        assert!(counts.socket_read > 0, "{counts:?}");
+        assert!(counts.socket_write > 0, "{counts:?}");
+        assert!(counts.file > 0, "{counts:?}");
+    }
+
+    #[test]
+    fn each_source_alone_fires() {
+        let _serial = serial();
+        let mut timers = EventQueue::open(&config(&[100], 0, 0)).expect("timers");
+        let counts = drive(&mut timers, 50);
+        assert!(
+            counts.timer == 50 && counts.timer_expirations >= 50,
+            "{counts:?}"
+        );
+
+        let mut sockets = EventQueue::open(&config(&[], 1, 0)).expect("sockets");
+        sockets.sources().poke_socket(0).expect("poke");
+        let counts = drive(&mut sockets, 50);
+        assert!(
+            counts.socket_read > 0 && counts.socket_write > 0,
+            "{counts:?}"
+        );
+        assert_eq!(counts.timer + counts.file, 0, "{counts:?}");
+
+        let mut files = EventQueue::open(&config(&[], 0, 1)).expect("files");
+        files.sources().touch_file(0).expect("touch");
+        let counts = drive(&mut files, 50);
+        assert_eq!(counts.file, counts.total(), "{counts:?}");
+        assert!(counts.file >= 50, "{counts:?}");
+    }
+
+    #[test]
+    fn wait_without_event_times_out() {
+        let _serial = serial();
+        let mut queue = EventQueue::open(&config(&[5_000_000], 1, 0)).expect("open");
+        let timeout = Duration::from_millis(20);
+        // The writer is writable once, right after registration.
+        let start = loop {
+            let start = Instant::now();
+            match queue.wait(timeout) {
+                Err(Error::WaitTimedOut { timeout: t }) => {
+                    assert_eq!(t, timeout);
+                    break start;
+                }
+                Ok(w)
+                    if w.events
+                        == EventCounts {
+                            socket_write: 1,
+                            ..Default::default()
+                        } => {}
+                other => panic!("expected WaitTimedOut, got {other:?}"),
+            }
+        };
+        assert!(
+            start.elapsed() >= Duration::from_millis(15),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_failed_registration_is_a_typed_event_error() {
+        let _serial = serial();
+        let queue = EventQueue::open(&config(&[1_000], 0, 0)).expect("open");
+        // No process here has a million fds open.
+        let bogus = change(
+            1_000_000,
+            ffi::EVFILT_READ,
+            ffi::EV_ADD | RECEIPT,
+            0,
+            0,
+            token(SOCKET_READ, 0),
+        )
+        .expect("change");
+        match queue.register(&[bogus]) {
+            Err(Error::Event { event, errno }) => {
+                assert_eq!(event, "socket");
+                // EBADF from a kernel; libkqueue reports EFAULT.
+                assert!(
+                    errno == libc::EBADF || errno == libc::EFAULT,
+                    "errno {errno}"
+                );
+            }
+            other => panic!("expected an event error, got {other:?}"),
+        }
+        let file = change(
+            1_000_001,
+            ffi::EVFILT_VNODE,
+            ffi::EV_ADD | ffi::EV_CLEAR | RECEIPT,
+            ffi::NOTE_WRITE,
+            0,
+            token(FILE, 0),
+        )
+        .expect("change");
+        match queue.register(&[file]) {
+            Err(Error::Event { event, .. }) => assert_eq!(event, "file"),
+            other => panic!("expected an event error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_hung_up_socket_is_a_typed_event_error() {
+        let _serial = serial();
+        let mut queue = EventQueue::open(&config(&[], 1, 0)).expect("open");
+        queue.sources().sockets[0]
+            .writer
+            .shutdown(std::net::Shutdown::Both)
+            .expect("shutdown");
+        let mut saw_error = false;
+        for _ in 0..4 {
+            match queue.wait(Duration::from_millis(100)) {
+                Err(Error::Event { event, .. }) => {
+                    assert_eq!(event, "socket");
+                    saw_error = true;
+                    break;
+                }
+                Ok(_) => continue,
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(saw_error, "a hung-up socket was not reported");
+    }
+
+    #[test]
+    fn fds_are_counted_and_closed_on_drop() {
+        let _serial = serial();
+        let Some(before) = open_fds() else {
+            return; // no /proc: nothing to count with
+        };
+        let cfg = config(&[100, 130, 170], 3, 2);
+        let mut queue = EventQueue::open(&cfg).expect("open");
+        drive(&mut queue, 20);
+        let during = open_fds().expect("/proc");
+        #[cfg(kqseed_libkqueue)]
+        let needed = fds_needed(&cfg) + libkqueue::hidden_fds(&cfg);
+        #[cfg(not(kqseed_libkqueue))]
+        let needed = fds_needed(&cfg);
+        assert_eq!(during - before, needed, "fds_needed is off for {NAME}");
+        drop(queue);
+        assert_eq!(open_fds(), Some(before), "fds leaked");
+    }
+
+    #[test]
+    fn queue_fd_is_close_on_exec() {
+        let _serial = serial();
+        let queue = EventQueue::open(&config(&[1_000], 0, 0)).expect("open");
+        // SAFETY: F_GETFD on an open fd only reads its flags.
+        let flags = unsafe { libc::fcntl(queue.as_fd().as_raw_fd(), libc::F_GETFD) };
+        assert!(flags >= 0 && flags & libc::FD_CLOEXEC != 0, "flags {flags}");
+    }
+
+    #[test]
+    fn timer_periods_round_up_and_never_to_zero() {
+        for (interval, want_ns) in [
+            (Duration::from_nanos(1), 1u128),
+            (Duration::from_nanos(1_500), 1_500),
+            (Duration::from_micros(20), 20_000),
+            (Duration::from_secs(10), 10_000_000_000),
+        ] {
+            let timer = timer_change(3, interval).expect("timer");
+            // Copies: Apple's struct kevent is packed, so no references.
+            let (ident, filter, fflags, data) =
+                (timer.ident, timer.filter, timer.fflags, timer.data);
+            assert_eq!(ident, 3);
+            assert_eq!(filter, ffi::EVFILT_TIMER);
+            let (unit, nanos_per_unit) = TIMER_UNITS
+                .iter()
+                .copied()
+                .find(|&(unit, _)| unit == fflags & !TIMER_FFLAGS)
+                .expect("a known unit");
+            let count = u128::try_from(data).expect("positive");
+            assert_eq!(
+                count,
+                want_ns.div_ceil(nanos_per_unit).max(1),
+                "unit {unit:#x}"
+            );
+            assert!(count * nanos_per_unit >= want_ns);
+        }
+    }
+
+    #[test]
+    fn tokens_round_trip() {
+        for kind in [TIMER, SOCKET_READ, SOCKET_WRITE, FILE] {
+            for index in [0, 1, 63, 1 << 20] {
+                let t = token(kind, index);
+                assert_eq!((t & KIND_MASK, t >> KIND_BITS), (kind, index));
+            }
+        }
+        assert_eq!(kind_name(token(FILE, 9)), "file");
+        assert_eq!(kind_name(token(SOCKET_WRITE, 9)), "socket");
+        assert_eq!(kind_name(token(TIMER, 9)), "timer");
+    }
+}
