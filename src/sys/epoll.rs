@@ -107,7 +107,7 @@ impl EventQueue {
                     self.epoll.as_raw_fd(),
                     self.events.as_mut_ptr(),
                     self.events.len() as libc::c_int,
-                    super::timeout_millis(left),
+                    timeout_millis(left),
                 )
             };
             if n > 0 {
@@ -229,6 +229,14 @@ impl EventQueue {
         let EventQueue { sources, .. } = self;
         sources.abandon_after_fork();
     }
+}
+
+/// Rounds a timeout up to whole milliseconds, for wait calls that take
+/// milliseconds, so that a short non-zero timeout never becomes a zero
+/// (non-blocking) one.
+fn timeout_millis(timeout: Duration) -> i32 {
+    let ms = timeout.as_nanos().div_ceil(1_000_000);
+    i32::try_from(ms).unwrap_or(i32::MAX)
 }
 
 /// Counts the `inotify_event` records in one read: a fixed header whose last

@@ -37,8 +37,6 @@
 //!     directory is left in place (the parent removes it), inherited fds are
 //!     closed, fds that are not inherited (kqueue) are forgotten, not closed.
 
-use std::time::Duration;
-
 use crate::collector::EventCounts;
 
 pub(crate) mod unix;
@@ -81,13 +79,4 @@ pub(crate) struct Wakeup {
     pub at: u64,
     /// The events it returned, by type.
     pub events: EventCounts,
-}
-
-/// Rounds a timeout up to whole milliseconds, for wait calls that take
-/// milliseconds, so that a short non-zero timeout never becomes a zero
-/// (non-blocking) one.
-#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
-pub(crate) fn timeout_millis(timeout: Duration) -> i32 {
-    let ms = timeout.as_nanos().div_ceil(1_000_000);
-    i32::try_from(ms).unwrap_or(i32::MAX)
 }
