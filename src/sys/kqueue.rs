@@ -325,9 +325,8 @@ impl EventQueue {
         let nevents = c_count(self.events.len())?;
         let n = loop {
             let ts = timespec(left);
-            // SAFETY: `events` is a live buffer of `nevents` entries
-            // (1..=MAX_EVENTS_PER_WAIT) that the kernel writes; no changes
-            // are passed; `ts` lives across the call.
+            // `nevents` is 1..=MAX_EVENTS_PER_WAIT; no changes are passed.
+            // SAFETY: `events` is a live buffer of `nevents` entries and `ts` lives across the call.
             let n = unsafe {
                 ffi::kevent(
                     self.kq.as_raw_fd(),
@@ -525,9 +524,9 @@ fn new_kqueue() -> Result<Kqueue> {
 
 /// An all-zero `struct kevent`.
 fn empty_event() -> ffi::kevent {
-    // SAFETY: struct kevent holds only integers and a raw pointer (FreeBSD
-    // 12+ adds an integer array); all zeroes is a valid value of each, and
-    // the null `udata` is never dereferenced.
+    // struct kevent holds only integers and a raw pointer (FreeBSD 12+ adds
+    // an integer array); the null `udata` is never dereferenced.
+    // SAFETY: all zeroes is a valid value of every field.
     unsafe { mem::zeroed() }
 }
 

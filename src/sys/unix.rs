@@ -67,9 +67,9 @@ mod clock {
             tv_sec: 0,
             tv_nsec: 0,
         };
-        // SAFETY: `ts` is a valid, writable timespec; CLOCK is a clock id this
-        // OS defines. The call cannot fail for it (checked once in
-        // clock_info), and a zero reading would show up as a stuck clock.
+        // The call cannot fail for CLOCK (clock_info checks it once), and a
+        // zero reading would show up as a stuck clock.
+        // SAFETY: `ts` is a writable timespec; CLOCK is this OS's clock id.
         unsafe { libc::clock_gettime(CLOCK.0, &mut ts) };
         (ts.tv_sec as u64)
             .wrapping_mul(1_000_000_000)
