@@ -117,6 +117,7 @@ TARGET_DIR=$ROOT/target/libkqueue-build
 # Unit, integration and doc tests. They count /proc/self/fd and change
 # process-wide state, so they run one at a time, as on the epoll backend.
 # Extra arguments go to `cargo test`, e.g. a test name filter.
-cargo test --target-dir "$TARGET_DIR" "$@" -- --test-threads=1
-cargo run --target-dir "$TARGET_DIR" --release --example collect -- 20000
+# A hang is a failure, not something to wait 90 minutes for.
+timeout 900 cargo test --target-dir "$TARGET_DIR" "$@" -- --test-threads=1
+timeout 120 cargo run --target-dir "$TARGET_DIR" --release --example collect -- 20000
 echo "test-libkqueue: all tests passed on the kqueue backend (libkqueue)"

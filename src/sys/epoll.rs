@@ -307,34 +307,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_hung_up_socket_is_a_typed_event_error() {
-        let config = KqueueEventsConfig {
-            timer_intervals: vec![],
-            num_sockets: 1,
-            num_file_watchers: 0,
-            ..KqueueEventsConfig::default()
-        };
-        let mut queue = EventQueue::open(&config).expect("queue");
-        queue.sources().sockets[0]
-            .writer
-            .shutdown(std::net::Shutdown::Both)
-            .expect("shutdown");
-        let mut saw_error = false;
-        for _ in 0..4 {
-            match queue.wait(Duration::from_millis(100)) {
-                Err(Error::Event { event, .. }) => {
-                    assert_eq!(event, "socket");
-                    saw_error = true;
-                    break;
-                }
-                Ok(_) => continue,
-                Err(other) => panic!("unexpected {other:?}"),
-            }
-        }
-        assert!(saw_error, "a hung-up socket was not reported");
-    }
-
-    #[test]
     fn inotify_records_are_counted_with_names() {
         let header = size_of::<libc::inotify_event>();
         let mut buf = vec![0u8; 2 * header + 16];

@@ -422,6 +422,32 @@ mod libkqueue {
 
     use crate::config::KqueueEventsConfig;
 
+    /// libkqueue 2.3.1 stops its monitoring thread whenever the last kqueue
+    /// closes and starts it again with the next, and that start can lose its
+    /// wakeup (`pthread_create`, then `pthread_cond_wait` with no predicate,
+    /// while holding the global `kq_mtx`): every later `kqueue()` then hangs.
+    /// Test processes open and close many kqueues, so it struck now and then.
+    /// One kqueue opened before `main` and never closed keeps the thread up,
+    /// so it starts once per process, before any test counts fds or spawns
+    /// threads.
+    #[used]
+    #[unsafe(link_section = ".init_array")]
+    static KEEP_MONITOR_THREAD: extern "C" fn() = keep_monitor_thread;
+
+    static MONITOR_KEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    extern "C" fn keep_monitor_thread() {
+        // SAFETY: plain call without arguments; the fd is leaked on purpose.
+        let fd = unsafe { super::ffi::kqueue() };
+        MONITOR_KEPT.store(fd >= 0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the keep-alive kqueue was opened before `main`.
+    #[cfg(test)]
+    pub(crate) fn monitor_kept() -> bool {
+        MONITOR_KEPT.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The fds libkqueue 2.3.1 opens for a kqueue with `config`'s sources
     /// (measured): two per kqueue, one per timer, one per watched file.
     pub(crate) fn hidden_fds(config: &KqueueEventsConfig) -> usize {
@@ -646,6 +672,15 @@ mod tests {
         SERIAL.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    #[cfg(kqseed_libkqueue)]
+    #[test]
+    fn libkqueue_monitor_thread_is_kept_from_before_main() {
+        assert!(
+            libkqueue::monitor_kept(),
+            "the .init_array keep-alive did not run"
+        );
+    }
+
     /// Open fds, where /proc tells (Linux, so libkqueue; the kqueue waits on
     /// drop for libkqueue to close what it opened).
     fn open_fds() -> Option<usize> {
@@ -800,29 +835,6 @@ mod tests {
             Err(Error::Event { event, .. }) => assert_eq!(event, "file"),
             other => panic!("expected an event error, got {other:?}"),
         }
-    }
-
-    #[test]
-    fn a_hung_up_socket_is_a_typed_event_error() {
-        let _serial = serial();
-        let mut queue = EventQueue::open(&config(&[], 1, 0)).expect("open");
-        queue.sources().sockets[0]
-            .writer
-            .shutdown(std::net::Shutdown::Both)
-            .expect("shutdown");
-        let mut saw_error = false;
-        for _ in 0..4 {
-            match queue.wait(Duration::from_millis(100)) {
-                Err(Error::Event { event, .. }) => {
-                    assert_eq!(event, "socket");
-                    saw_error = true;
-                    break;
-                }
-                Ok(_) => continue,
-                Err(other) => panic!("unexpected {other:?}"),
-            }
-        }
-        assert!(saw_error, "a hung-up socket was not reported");
     }
 
     #[test]
