@@ -114,7 +114,7 @@ type Flags = u16;
 /// `NOTE_NSECONDS`. OpenBSD and DragonFly count milliseconds only (OpenBSD
 /// 7.4 added `NOTE_NSECONDS`, but `libc` does not define it for OpenBSD
 /// yet): there every interval is rounded up to whole milliseconds, so the
-/// default 20-34 us timers all fire every 1 ms.
+/// default 5 us timer fires every 1 ms.
 #[cfg(any(
     target_vendor = "apple",
     target_os = "freebsd",
