@@ -104,7 +104,7 @@ pub struct Sample {
 ///
 /// After a `fork()`, the first call in the child notices (through a
 /// `pthread_atfork` hook) and rebuilds the queue, so parent and child never
-/// share timers or sockets. The queue's fd ([`AsFd`]) changes then.
+/// share timers or sockets. The queue's fd ([`Collector::queue_fd`]) changes then.
 pub struct Collector {
     config: KqueueEventsConfig,
     queue: Option<sys::EventQueue>,
