@@ -6,10 +6,10 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::Wakeup;
-use super::unix::{Sources, cvt, errno, last_os_error, now_ticks, os_error};
+use super::unix::{Sources, cvt, now_ticks, os_error, wait_for_events};
 use crate::collector::EventCounts;
 use crate::config::KqueueEventsConfig;
 use crate::error::{Error, Result};
@@ -97,34 +97,20 @@ impl EventQueue {
     }
 
     pub(crate) fn wait(&mut self, timeout: Duration) -> Result<Wakeup> {
-        let deadline = Instant::now() + timeout;
-        let mut left = timeout;
-        let n = loop {
-            // SAFETY: `events` is a live buffer of `events.len()` entries
+        let (epoll, events) = (self.epoll.as_raw_fd(), &mut self.events);
+        let capacity = events.len();
+        let n = wait_for_events("epoll_wait", timeout, capacity, |left| {
+            // SAFETY: `events` is a live buffer of `capacity` entries
             // (1..=MAX_EVENTS_PER_WAIT, so the length fits in c_int).
-            let n = unsafe {
+            unsafe {
                 libc::epoll_wait(
-                    self.epoll.as_raw_fd(),
-                    self.events.as_mut_ptr(),
-                    self.events.len() as libc::c_int,
+                    epoll,
+                    events.as_mut_ptr(),
+                    capacity as libc::c_int,
                     timeout_millis(left),
                 )
-            };
-            if n > 0 {
-                break n as usize;
             }
-            if n == 0 {
-                return Err(Error::WaitTimedOut { timeout });
-            }
-            if errno() != libc::EINTR {
-                return Err(last_os_error("epoll_wait"));
-            }
-            // A signal is not an event: wait again for the time left.
-            left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::WaitTimedOut { timeout });
-            }
-        };
+        })?;
         let at = now_ticks();
         let mut counts = EventCounts::default();
         for k in 0..n {

@@ -13,11 +13,11 @@
 //! build (scripts/check-targets.sh type-checks every kqueue target).
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use std::{mem, ptr};
 
 use super::Wakeup;
-use super::unix::{Sources, cvt, errno, last_os_error, now_ticks};
+use super::unix::{Sources, cvt, errno, last_os_error, now_ticks, wait_for_events};
 use crate::collector::EventCounts;
 use crate::config::KqueueEventsConfig;
 use crate::error::{Error, Result};
@@ -320,38 +320,15 @@ impl EventQueue {
     }
 
     pub(crate) fn wait(&mut self, timeout: Duration) -> Result<Wakeup> {
-        let deadline = Instant::now() + timeout;
-        let mut left = timeout;
         let nevents = c_count(self.events.len())?;
-        let n = loop {
+        let (kq, events) = (self.kq.as_raw_fd(), &mut self.events);
+        let capacity = events.len();
+        let n = wait_for_events("kevent", timeout, capacity, |left| {
             let ts = timespec(left);
             // `nevents` is 1..=MAX_EVENTS_PER_WAIT; no changes are passed.
             // SAFETY: `events` is a live buffer of `nevents` entries and `ts` lives across the call.
-            let n = unsafe {
-                ffi::kevent(
-                    self.kq.as_raw_fd(),
-                    ptr::null(),
-                    0,
-                    self.events.as_mut_ptr(),
-                    nevents,
-                    &ts,
-                )
-            };
-            if n > 0 {
-                break usize::try_from(n).unwrap_or(0).min(self.events.len());
-            }
-            if n == 0 {
-                return Err(Error::WaitTimedOut { timeout });
-            }
-            if errno() != libc::EINTR {
-                return Err(last_os_error("kevent"));
-            }
-            // A signal is not an event: wait again for the time left.
-            left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::WaitTimedOut { timeout });
-            }
-        };
+            unsafe { ffi::kevent(kq, ptr::null(), 0, events.as_mut_ptr(), nevents, &ts) }
+        })?;
         let at = now_ticks();
         let mut counts = EventCounts::default();
         for k in 0..n {
@@ -662,6 +639,7 @@ fn check_socket(event: &ffi::kevent) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use std::sync::{Mutex, MutexGuard};
+    use std::time::Instant;
 
     use super::*;
 

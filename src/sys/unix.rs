@@ -10,6 +10,7 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::Once;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::collector::ClockInfo;
 use crate::config::KqueueEventsConfig;
@@ -36,6 +37,37 @@ pub(crate) fn cvt(syscall: &'static str, ret: libc::c_int) -> Result<libc::c_int
         Err(last_os_error(syscall))
     } else {
         Ok(ret)
+    }
+}
+
+/// Makes a wait call until it returns events: `call` gets the time left and
+/// returns what the syscall returned. `EINTR` is retried with the time left
+/// (a signal is not an event); no event before `timeout` is
+/// [`Error::WaitTimedOut`]; any other failure is named after `syscall`.
+/// Returns the number of events, at most `capacity`.
+pub(crate) fn wait_for_events(
+    syscall: &'static str,
+    timeout: Duration,
+    capacity: usize,
+    mut call: impl FnMut(Duration) -> libc::c_int,
+) -> Result<usize> {
+    let deadline = Instant::now() + timeout;
+    let mut left = timeout;
+    loop {
+        let n = call(left);
+        if n > 0 {
+            return Ok(usize::try_from(n).map_or(capacity, |n| n.min(capacity)));
+        }
+        if n == 0 {
+            return Err(Error::WaitTimedOut { timeout });
+        }
+        if errno() != libc::EINTR {
+            return Err(last_os_error(syscall));
+        }
+        left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::WaitTimedOut { timeout });
+        }
     }
 }
 
