@@ -84,8 +84,8 @@ pub struct Sample {
 /// kernel paths (socket wakeups, inotify or vnode notes) run between timer
 /// wakeups and perturb them, instead of turning the loop into a spin on
 /// always-ready descriptors. With no timers configured, every return
-/// stimulates the next one (a fast, low-entropy loop; see FACTS in the
-/// repository and the README).
+/// stimulates the next one: a fast loop whose symbols assess far lower
+/// (README, "Choosing the default").
 ///
 /// The raw deltas are not uniformly random and must not be used as keys: they
 /// are the input to health tests and conditioning.

@@ -90,8 +90,9 @@ pub enum StartupFailure {
         samples: usize,
     },
     /// The clock's step is coarse next to the spread of the deltas, so the
-    /// 8-bit symbol would be mostly quantisation (e.g. a clock that counts
-    /// milliseconds, or a VM that replays time in whole ticks).
+    /// 8-bit symbol would be mostly quantisation: a clock that counts
+    /// milliseconds, a VM that replays time in whole ticks, or, on a fine
+    /// clock, deltas too regular to vary by more than a few dozen ticks.
     CoarseClock {
         /// The detected step, in clock ticks.
         step_ticks: u64,
@@ -127,7 +128,7 @@ impl fmt::Display for StartupFailure {
                 min_spread_steps,
             } => write!(
                 f,
-                "start-up refused: the clock steps by {step_ticks} ticks and the deltas spread over only {spread_steps} steps (at least {min_spread_steps} needed): coarse clock"
+                "start-up refused: the clock steps by {step_ticks} ticks and the deltas spread over only {spread_steps} steps (at least {min_spread_steps} needed): the clock is too coarse or the deltas too regular"
             ),
             StartupFailure::LowEntropy {
                 estimator,

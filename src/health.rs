@@ -258,8 +258,8 @@ fn critbinom(n: u32, h: f64, alpha_log2: u32) -> u32 {
 /// assessed on 1,000,000 symbols of the default collector configuration on
 /// this project's reference machine (SECURITY.md gives the figure, the date
 /// and the command). It is *not* conservative for loops of always-readable
-/// sockets alone (assessed at 0.05-1.5 bits per symbol); a collector built
-/// that way must credit far less, and the start-up checks refuse it.
+/// sockets alone (2.2-2.5 bits per symbol here, README); a collector built
+/// that way must credit far less.
 pub const DEFAULT_CREDITED_H: f64 = 2.5;
 /// Default intermittent false-positive rate: `alpha = 2^-30`, as in
 /// jitterentropy.
