@@ -1,6 +1,7 @@
 //! SP 800-90B section 4 health tests: start-up, Repetition Count Test (RCT)
 //! and Adaptive Proportion Test (APT), each at two levels (intermittent and
-//! permanent), as in jitterentropy.
+//! permanent), as in jitterentropy, and a third continuous test of our own,
+//! a lag predictor, which sees the periodic sources that RCT and APT pass.
 //!
 //! Pure code: no I/O, no clock, no allocation while testing. The tests run on the 8-bit
 //! symbol the collector derives from each sample; [`HealthTests::feed`] takes
@@ -20,6 +21,35 @@
 //! `alpha` is always a power of two here and is passed as its negated base-2
 //! logarithm: `alpha_log2 = 30` means `alpha = 2^-30`.
 //!
+//! # The lag predictor test
+//!
+//! RCT and APT only count repeats of one symbol, so a source that cycles
+//! through four or more symbols (`a b c d a b c d ...`) passes both forever.
+//! The predictor test runs a lag predictor in the manner of SP 800-90B
+//! section 6.3.8 over the last [`PREDICTOR_LAGS`] symbols: each lag `d`
+//! scores a point whenever the symbol `d` back equals the new one, and the
+//! prediction for the next symbol is the one the best-scoring lag points at.
+//! The scores restart with every window, so the predictor follows a source
+//! that changes. Two counts are tested:
+//!
+//! * **Run**: correct predictions in a row. If each symbol has min-entropy
+//!   `H` given the past (which is what the credit claims), a prediction made
+//!   from the past is right with probability at most `2^-H`, so a run of `C`
+//!   has probability at most `2^-H C`: the RCT's own bound, and the same
+//!   cutoff `C = 1 + ceil(-log2(alpha) / H)` ([`rct_cutoff`]).
+//! * **Count**: correct predictions in a window of `W_P` predictions
+//!   ([`DEFAULT_PREDICTOR_WINDOW`] = 4096). With each one right with
+//!   probability at most `2^-H` given the past, their number is bounded by a
+//!   binomial `B(W_P, 2^-H)` in distribution, so the APT's bound applies
+//!   with no first-sample excess: `C = 1 + CRITBINOM(W_P, 2^-H, 1 - alpha)`
+//!   ([`predictor_count_cutoff`]).
+//!
+//! Both cutoffs derive from the credited `H` and alpha, unlike
+//! jitterentropy's fixed tables, and a unit test recomputes them. A perfect
+//! four-cycle fails the run test within about `C + 8` symbols of starting;
+//! a source that is right more often than `2^-H` over a window fails the
+//! count.
+//!
 //! For comparison with the peers:
 //!
 //! | | H per symbol | alpha (intermittent / permanent) | RCT | APT (W = 512) |
@@ -27,6 +57,10 @@
 //! | Go `crypto/internal/entropy` | 0.5 | 2^-20 / none | 41 | 410 |
 //! | jitterentropy, osr = 3 | 1/3 | 2^-30 / 2^-60 | 90 / 180 | 459 / 479 |
 //! | kqseed default | 2.5 | 2^-30 / 2^-60 | 13 / 25 | 147 / 174 |
+//!
+//! kqseed's predictor test at the default H = 2.5: run 13 / 25, count 875 /
+//! 947 correct predictions in 4096 (expected for a source of exactly 2.5
+//! bits: 724). jitterentropy's lag predictor uses fixed cutoffs per osr.
 //!
 //! jitterentropy compares `>= 30 * osr`, one less than the formula's
 //! `1 + 30 * osr`, and computes its APT cutoffs with the correction of SP
@@ -53,6 +87,16 @@ pub const MAX_H: f64 = 8.0;
 /// The fewest start-up samples SP 800-90B section 4.3 allows: at least 1024
 /// consecutive samples.
 pub const MIN_STARTUP_SAMPLES: u32 = 1024;
+/// The most start-up samples accepted: 2^20 (8 MiB of deltas held at once).
+pub const MAX_STARTUP_SAMPLES: u32 = 1 << 20;
+/// Lags the predictor test follows: periods up to 32 symbols are learnt.
+pub const PREDICTOR_LAGS: usize = 32;
+/// Smallest accepted predictor window.
+pub const MIN_PREDICTOR_WINDOW: u32 = 256;
+/// Largest accepted predictor window.
+pub const MAX_PREDICTOR_WINDOW: u32 = 65_536;
+/// Default predictor window: 4096 predictions.
+pub const DEFAULT_PREDICTOR_WINDOW: u32 = 4096;
 
 /// Why a cutoff could not be computed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,7 +139,7 @@ impl fmt::Display for CutoffError {
             ),
             CutoffError::BadWindow { window } => write!(
                 f,
-                "APT window {window} is outside {MIN_APT_WINDOW}..={MAX_APT_WINDOW}"
+                "window {window} is outside the accepted range (APT {MIN_APT_WINDOW}..={MAX_APT_WINDOW}, predictor {MIN_PREDICTOR_WINDOW}..={MAX_PREDICTOR_WINDOW})"
             ),
             CutoffError::AptCannotFail { cutoff, window } => write!(
                 f,
@@ -207,6 +251,40 @@ pub fn apt_cutoff_corrected(window: u32, h: f64, alpha_log2: u32) -> Result<u32,
     Ok(cutoff)
 }
 
+/// Cutoff of the predictor test's count, see the [module documentation](self):
+/// `C = 1 + CRITBINOM(W_P, 2^-H, 1 - alpha)` correct predictions in a window
+/// of `W_P` predictions.
+///
+/// Example: `W_P = 4096, H = 2.5, alpha = 2^-30` gives 875.
+///
+/// Fails with [`CutoffError::AptCannotFail`] when `C > W_P` (a credit so low
+/// that no count could fail) and [`CutoffError::BadWindow`] outside
+/// [`MIN_PREDICTOR_WINDOW`]..=[`MAX_PREDICTOR_WINDOW`].
+pub fn predictor_count_cutoff(window: u32, h: f64, alpha_log2: u32) -> Result<u32, CutoffError> {
+    if !(MIN_PREDICTOR_WINDOW..=MAX_PREDICTOR_WINDOW).contains(&window) {
+        return Err(CutoffError::BadWindow { window });
+    }
+    check_h(h)?;
+    check_alpha(alpha_log2)?;
+    let cutoff = 1 + critbinom(window, h, alpha_log2);
+    if cutoff > window {
+        return Err(CutoffError::AptCannotFail { cutoff, window });
+    }
+    Ok(cutoff)
+}
+
+/// The failure level a count reaches against its two cutoffs, with the
+/// cutoff reached.
+fn level_of(count: u32, intermittent: u32, permanent: u32) -> Option<(FailureLevel, u32)> {
+    if count >= permanent {
+        Some((FailureLevel::Permanent, permanent))
+    } else if count >= intermittent {
+        Some((FailureLevel::Intermittent, intermittent))
+    } else {
+        None
+    }
+}
+
 /// `ln(e^a + e^b)` without overflow; either may be `-inf`.
 fn ln_add(a: f64, b: f64) -> f64 {
     let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
@@ -287,6 +365,10 @@ pub const DEFAULT_MAX_INTERMITTENT_RETRIES: u32 = 3;
 /// * `apt_intermittent = 1 + CRITBINOM(512, 2^-2.5, 1 - 2^-30) = 147` (4.4.2)
 /// * `apt_permanent = 1 + CRITBINOM(512, 2^-2.5, 1 - 2^-60) = 174` (4.4.2)
 ///
+/// * `predictor_run_*`: as the RCT's (see the [module documentation](self))
+/// * `predictor_count_intermittent = 1 + CRITBINOM(4096, 2^-2.5, 1 - 2^-30) = 875`
+/// * `predictor_count_permanent = 1 + CRITBINOM(4096, 2^-2.5, 1 - 2^-60) = 947`
+///
 /// These are the standard's formulas; the APT's real per-window
 /// false-positive rate is a little above the nominal alpha because the first
 /// sample of a window always counts (see [`apt_cutoff`]). A unit test
@@ -296,6 +378,10 @@ pub const DEFAULT_CUTOFFS: HealthCutoffs = HealthCutoffs {
     rct_permanent: 25,
     apt_intermittent: 147,
     apt_permanent: 174,
+    predictor_run_intermittent: 13,
+    predictor_run_permanent: 25,
+    predictor_count_intermittent: 875,
+    predictor_count_permanent: 947,
 };
 
 /// Configuration of the health tests.
@@ -323,6 +409,9 @@ pub struct HealthConfig {
     /// [`HealthTests::note_output`]); one more is a permanent failure.
     /// Default 3.
     pub max_intermittent_retries: u32,
+    /// Predictions per window of the predictor test's count, in
+    /// [`MIN_PREDICTOR_WINDOW`]..=[`MAX_PREDICTOR_WINDOW`]. Default 4096.
+    pub predictor_window: u32,
 }
 
 impl Default for HealthConfig {
@@ -334,6 +423,7 @@ impl Default for HealthConfig {
             apt_window: DEFAULT_APT_WINDOW,
             startup_samples: DEFAULT_STARTUP_SAMPLES,
             max_intermittent_retries: DEFAULT_MAX_INTERMITTENT_RETRIES,
+            predictor_window: DEFAULT_PREDICTOR_WINDOW,
         }
     }
 }
@@ -372,6 +462,15 @@ impl HealthConfig {
                 ),
             ));
         }
+        if self.startup_samples > MAX_STARTUP_SAMPLES {
+            return Err(config_error(
+                "startup_samples",
+                format_args!(
+                    "{} is more than the {MAX_STARTUP_SAMPLES} accepted",
+                    self.startup_samples
+                ),
+            ));
+        }
         let h = self.credited_h;
         let cutoffs = HealthCutoffs {
             rct_intermittent: rct_cutoff(h, self.alpha_intermittent_log2)
@@ -382,6 +481,22 @@ impl HealthConfig {
                 .map_err(|e| config_error("credited_h", e))?,
             apt_permanent: apt_cutoff(self.apt_window, h, self.alpha_permanent_log2)
                 .map_err(|e| config_error("credited_h", e))?,
+            predictor_run_intermittent: rct_cutoff(h, self.alpha_intermittent_log2)
+                .map_err(|e| config_error("credited_h", e))?,
+            predictor_run_permanent: rct_cutoff(h, self.alpha_permanent_log2)
+                .map_err(|e| config_error("credited_h", e))?,
+            predictor_count_intermittent: predictor_count_cutoff(
+                self.predictor_window,
+                h,
+                self.alpha_intermittent_log2,
+            )
+            .map_err(|e| config_error("predictor_window", e))?,
+            predictor_count_permanent: predictor_count_cutoff(
+                self.predictor_window,
+                h,
+                self.alpha_permanent_log2,
+            )
+            .map_err(|e| config_error("predictor_window", e))?,
         };
         Ok(cutoffs)
     }
@@ -398,6 +513,14 @@ pub struct HealthCutoffs {
     pub apt_intermittent: u32,
     /// APT count in one window that is a permanent failure.
     pub apt_permanent: u32,
+    /// Correct predictions in a row that are an intermittent failure.
+    pub predictor_run_intermittent: u32,
+    /// Correct predictions in a row that are a permanent failure.
+    pub predictor_run_permanent: u32,
+    /// Correct predictions in one window that are an intermittent failure.
+    pub predictor_count_intermittent: u32,
+    /// Correct predictions in one window that are a permanent failure.
+    pub predictor_count_permanent: u32,
 }
 
 /// Which health test failed.
@@ -407,6 +530,11 @@ pub enum HealthTest {
     Rct,
     /// Adaptive Proportion Test, SP 800-90B section 4.4.2.
     Apt,
+    /// The lag predictor's run of correct predictions (kqseed's own test).
+    PredictorRun,
+    /// The lag predictor's correct predictions in a window (kqseed's own
+    /// test).
+    PredictorCount,
 }
 
 impl fmt::Display for HealthTest {
@@ -414,6 +542,8 @@ impl fmt::Display for HealthTest {
         f.write_str(match self {
             HealthTest::Rct => "repetition count test",
             HealthTest::Apt => "adaptive proportion test",
+            HealthTest::PredictorRun => "predictor run test",
+            HealthTest::PredictorCount => "predictor count test",
         })
     }
 }
@@ -465,6 +595,8 @@ impl fmt::Display for HealthFailure {
         let what = match self.test {
             HealthTest::Rct => "equal symbols in a row",
             HealthTest::Apt => "copies of one symbol in a window",
+            HealthTest::PredictorRun => "correct predictions in a row",
+            HealthTest::PredictorCount => "correct predictions in a window",
         };
         write!(
             f,
@@ -504,6 +636,11 @@ pub struct HealthStats {
     pub rct_permanent: u64,
     /// APT permanent failures (0 or 1: it latches).
     pub apt_permanent: u64,
+    /// Predictor intermittent failures, run and count (each failing run or
+    /// window counts once).
+    pub predictor_intermittent: u64,
+    /// Predictor permanent failures (0 or 1: it latches).
+    pub predictor_permanent: u64,
     /// Permanent failures escalated from repeated intermittent ones (0 or 1).
     pub escalations: u64,
     /// Intermittent failures since the last output.
@@ -512,6 +649,10 @@ pub struct HealthStats {
     pub max_rct_run: u32,
     /// Highest APT count in a window seen.
     pub max_apt_count: u32,
+    /// Longest run of correct predictions seen.
+    pub max_predictor_run: u32,
+    /// Most correct predictions in one predictor window seen.
+    pub max_predictor_count: u32,
 }
 
 /// The start-up, RCT and APT state machine.
@@ -521,7 +662,9 @@ pub struct HealthStats {
 /// original's failure state is dropped, the way jitterentropy once lost its
 /// RCT state. A permanent failure latches: every later call fails with it,
 /// and the only way out is a new `HealthTests`.
-#[derive(Debug)]
+///
+/// It holds the last symbols it saw (they are low bytes of pooled samples):
+/// they are wiped on drop, and `Debug` shows the cutoffs and counters only.
 pub struct HealthTests {
     cutoffs: HealthCutoffs,
     window: u32,
@@ -547,8 +690,112 @@ pub struct HealthTests {
     /// sample of the window.
     apt_failed: Option<HealthFailure>,
 
+    predictor: LagPredictor,
+
     latched: Option<HealthFailure>,
     stats: HealthStats,
+}
+
+impl fmt::Debug for HealthTests {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HealthTests")
+            .field("cutoffs", &self.cutoffs)
+            .field("started", &self.is_started())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for HealthTests {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.rct_symbol.zeroize();
+        self.apt_base.zeroize();
+    }
+}
+
+/// The lag predictor of the predictor test (see the module documentation).
+struct LagPredictor {
+    /// The last `PREDICTOR_LAGS` symbols, a ring: `history[pos]` is the
+    /// oldest once it has filled.
+    history: zeroize::Zeroizing<[u8; PREDICTOR_LAGS]>,
+    pos: usize,
+    filled: usize,
+    /// Hits per lag (`scores[d]` for lag `d + 1`) in this window.
+    scores: [u32; PREDICTOR_LAGS],
+    best: usize,
+    window: u32,
+    /// Predictions made in this window.
+    made: u32,
+    /// Correct ones among them.
+    hits: u32,
+    run: u32,
+    run_failed: Option<HealthFailure>,
+    count_failed: Option<HealthFailure>,
+}
+
+impl LagPredictor {
+    fn new(window: u32) -> LagPredictor {
+        LagPredictor {
+            history: zeroize::Zeroizing::new([0; PREDICTOR_LAGS]),
+            pos: 0,
+            filled: 0,
+            scores: [0; PREDICTOR_LAGS],
+            best: 0,
+            window,
+            made: 0,
+            hits: 0,
+            run: 0,
+            run_failed: None,
+            count_failed: None,
+        }
+    }
+
+    /// The symbol `lag` (1-based) back.
+    fn back(&self, lag: usize) -> u8 {
+        self.history[(self.pos + PREDICTOR_LAGS - lag) % PREDICTOR_LAGS]
+    }
+
+    /// Scores the prediction for `symbol`, learns from it, and returns
+    /// whether a prediction was made and was right.
+    fn observe(&mut self, symbol: u8) -> Option<bool> {
+        let correct = (self.filled > self.best).then(|| self.back(self.best + 1) == symbol);
+        if let Some(correct) = correct {
+            self.made += 1;
+            if correct {
+                self.hits += 1;
+                self.run = self.run.saturating_add(1);
+            } else {
+                self.run = 0;
+                self.run_failed = None;
+            }
+        }
+        for d in 0..self.filled {
+            if self.back(d + 1) == symbol {
+                self.scores[d] += 1;
+                // As SP 800-90B 6.3.8: a tie goes to the longer lag.
+                if self.scores[d] >= self.scores[self.best] {
+                    self.best = d;
+                }
+            }
+        }
+        self.history[self.pos] = symbol;
+        self.pos = (self.pos + 1) % PREDICTOR_LAGS;
+        self.filled = (self.filled + 1).min(PREDICTOR_LAGS);
+        correct
+    }
+
+    /// Called after the failures of a prediction were reported: a full
+    /// window starts afresh, scores included.
+    fn end_window_if_full(&mut self) {
+        if self.made >= self.window {
+            self.made = 0;
+            self.hits = 0;
+            self.scores = [0; PREDICTOR_LAGS];
+            self.best = 0;
+            self.count_failed = None;
+        }
+    }
 }
 
 impl HealthTests {
@@ -568,6 +815,7 @@ impl HealthTests {
             apt_count: 0,
             apt_seen: 0,
             apt_failed: None,
+            predictor: LagPredictor::new(config.predictor_window),
             latched: None,
             stats: HealthStats::default(),
         })
@@ -603,7 +851,7 @@ impl HealthTests {
         self.stats.intermittent_since_output = 0;
     }
 
-    /// Runs RCT and APT on the next symbol.
+    /// Runs RCT, APT and the predictor test on the next symbol.
     ///
     /// `Ok(())`: the sample may be credited (output still waits for
     /// [`is_started`](Self::is_started)). `Err` with an intermittent failure:
@@ -620,13 +868,20 @@ impl HealthTests {
         let during_startup = self.startup_passed < self.startup_samples;
         let rct = self.rct_step(symbol, during_startup);
         let apt = self.apt_step(symbol, during_startup);
+        let predictor = self.predictor_step(symbol, during_startup);
 
-        // Report the worse of the two; on a tie, the RCT.
-        let failure = match (rct, apt) {
-            (Some(r), Some(a)) if a.is_permanent() && !r.is_permanent() => Some(a),
-            (Some(r), _) => Some(r),
-            (None, a) => a,
-        };
+        // Report the worst; on a tie, the first in the order RCT, APT,
+        // predictor.
+        let failure = [rct, apt, predictor]
+            .into_iter()
+            .flatten()
+            .reduce(|worst, f| {
+                if f.is_permanent() && !worst.is_permanent() {
+                    f
+                } else {
+                    worst
+                }
+            });
         let Some(mut failure) = failure else {
             if during_startup {
                 self.startup_passed += 1;
@@ -659,6 +914,12 @@ impl HealthTests {
             (HealthTest::Apt, FailureLevel::Intermittent) => s.apt_intermittent += 1,
             (HealthTest::Rct, FailureLevel::Permanent) => s.rct_permanent += 1,
             (HealthTest::Apt, FailureLevel::Permanent) => s.apt_permanent += 1,
+            (HealthTest::PredictorRun | HealthTest::PredictorCount, FailureLevel::Intermittent) => {
+                s.predictor_intermittent += 1
+            }
+            (HealthTest::PredictorRun | HealthTest::PredictorCount, FailureLevel::Permanent) => {
+                s.predictor_permanent += 1
+            }
         }
         if level == FailureLevel::Intermittent {
             s.intermittent_since_output = s.intermittent_since_output.saturating_add(1);
@@ -694,6 +955,60 @@ impl HealthTests {
             });
         }
         self.rct_failed
+    }
+
+    /// The predictor test: score the lag predictor's guess for `symbol`,
+    /// then fail on a long run of correct guesses or too many in a window.
+    fn predictor_step(&mut self, symbol: u8, during_startup: bool) -> Option<HealthFailure> {
+        let correct = self.predictor.observe(symbol);
+        let p = &self.predictor;
+        self.stats.max_predictor_run = self.stats.max_predictor_run.max(p.run);
+        self.stats.max_predictor_count = self.stats.max_predictor_count.max(p.hits);
+        let c = self.cutoffs;
+        let run = level_of(
+            p.run,
+            c.predictor_run_intermittent,
+            c.predictor_run_permanent,
+        );
+        let count = level_of(
+            p.hits,
+            c.predictor_count_intermittent,
+            c.predictor_count_permanent,
+        );
+        let mut worst = None;
+        if let Some((level, cutoff)) = run.filter(|_| correct == Some(true)) {
+            if self.predictor.run_failed.is_none_or(|f| f.level != level) {
+                self.count_event(HealthTest::PredictorRun, level);
+                self.predictor.run_failed = Some(HealthFailure {
+                    test: HealthTest::PredictorRun,
+                    level,
+                    observed: self.predictor.run,
+                    cutoff,
+                    during_startup,
+                    escalated_after: 0,
+                });
+            }
+            worst = self.predictor.run_failed;
+        }
+        if let Some((level, cutoff)) = count {
+            if self.predictor.count_failed.is_none_or(|f| f.level != level) {
+                self.count_event(HealthTest::PredictorCount, level);
+                self.predictor.count_failed = Some(HealthFailure {
+                    test: HealthTest::PredictorCount,
+                    level,
+                    observed: self.predictor.hits,
+                    cutoff,
+                    during_startup,
+                    escalated_after: 0,
+                });
+            }
+            // Every further sample of a failing window fails too.
+            if worst.is_none_or(|w: HealthFailure| !w.is_permanent()) {
+                worst = self.predictor.count_failed.or(worst);
+            }
+        }
+        self.predictor.end_window_if_full();
+        worst
     }
 
     /// SP 800-90B 4.4.2: count the first symbol of each window of `W`; fail
@@ -1138,6 +1453,12 @@ mod tests {
             rct_permanent: rct_cutoff(h, ap).unwrap(),
             apt_intermittent: apt_cutoff(w, h, ai).unwrap(),
             apt_permanent: apt_cutoff(w, h, ap).unwrap(),
+            predictor_run_intermittent: rct_cutoff(h, ai).unwrap(),
+            predictor_run_permanent: rct_cutoff(h, ap).unwrap(),
+            predictor_count_intermittent: predictor_count_cutoff(DEFAULT_PREDICTOR_WINDOW, h, ai)
+                .unwrap(),
+            predictor_count_permanent: predictor_count_cutoff(DEFAULT_PREDICTOR_WINDOW, h, ap)
+                .unwrap(),
         };
         assert_eq!(recomputed, DEFAULT_CUTOFFS);
         assert_eq!(HealthConfig::default().validate(), Ok(DEFAULT_CUTOFFS));
@@ -1145,15 +1466,18 @@ mod tests {
 
     #[test]
     fn cutoffs_at_default_alphas_for_several_h() {
-        // (H, RCT 2^-30, RCT 2^-60, APT 2^-30, APT 2^-60), W = 512.
+        // (H, RCT 2^-30, RCT 2^-60, APT 2^-30, APT 2^-60, predictor count
+        // 2^-30, 2^-60), W = 512, W_P = 4096. The predictor counts were
+        // computed with mpmath at 80 digits: the smallest k + 1 with
+        // P[B(4096, 2^-H) > k] <= alpha.
         let table = [
-            (1.0, 31, 61, 325, 355),
-            (2.0, 16, 31, 190, 220),
-            (3.0, 11, 21, 114, 139),
-            (4.0, 9, 16, 71, 91),
-            (6.5, 6, 11, 26, 37),
+            (1.0, 31, 61, 325, 355, 2241, 2329),
+            (2.0, 16, 31, 190, 220, 1194, 1274),
+            (3.0, 11, 21, 114, 139, 644, 708),
+            (4.0, 9, 16, 71, 91, 355, 403),
+            (6.5, 6, 11, 26, 37, 92, 116),
         ];
-        for (h, ri, rp, ai, ap) in table {
+        for (h, ri, rp, ai, ap, pi, pp) in table {
             let c = config_h(h).validate().unwrap();
             assert_eq!(
                 c,
@@ -1162,6 +1486,10 @@ mod tests {
                     rct_permanent: rp,
                     apt_intermittent: ai,
                     apt_permanent: ap,
+                    predictor_run_intermittent: ri,
+                    predictor_run_permanent: rp,
+                    predictor_count_intermittent: pi,
+                    predictor_count_permanent: pp,
                 },
                 "H={h}"
             );
@@ -1338,53 +1666,61 @@ mod tests {
 
     #[test]
     fn random_biased_source_fails_apt() {
-        // Symbol 0 with probability 1/2 unless the previous one was 0, so
-        // about 1/3 of all symbols. A window whose first symbol is 0 holds
-        // about 170 zeros, over the cutoff of 114 for H = 3; the APT only
-        // counts the first symbol, so each window catches the bias with
-        // probability 1/3, and 64 windows all miss it with odds (2/3)^64,
-        // about 2^-37 (the seed is fixed anyway).
+        // Symbol 0 with probability 1/3 unless the previous two were 0, so
+        // about 30% of all symbols and never three in a row (the RCT stays
+        // quiet), and no lag predicts it more than about 12% of the time
+        // (the predictor's cutoff at H = 3 is 15.7%). A window whose first
+        // symbol is 0 holds about 150 zeros, over the cutoff of 114; each
+        // window catches the bias with probability about 0.3, and 64 windows
+        // all miss it with odds 0.7^64, about 2^-33 (the seed is fixed
+        // anyway).
         let mut t = HealthTests::new(&config_h(3.0)).unwrap();
         let mut rng = SplitMix64(3);
-        let mut prev = 1;
+        let mut zeros_in_a_row = 0;
         let mut first = None;
         for _ in 0..64 * 512 {
             let r = rng.next();
-            let s = if prev != 0 && r & 1 == 0 {
+            let s = if zeros_in_a_row < 2 && r.is_multiple_of(3) {
                 0
             } else {
                 (r >> 8).to_le_bytes()[0].max(1)
             };
-            prev = s;
+            zeros_in_a_row = if s == 0 { zeros_in_a_row + 1 } else { 0 };
             if let Err(f) = t.feed(s) {
                 first = Some(f);
                 break;
             }
         }
         let f = first.expect("the APT must fail within 64 windows");
-        assert_eq!(f.test, HealthTest::Apt);
+        assert_eq!(f.test, HealthTest::Apt, "{f}");
     }
 
     #[test]
     fn apt_count_just_below_cutoff_passes_and_window_resets() {
-        // Each window: base 0, then C - 2 more zeros at even positions, the
-        // rest non-zero and never repeating: C - 1 zeros per window, many
-        // windows in a row.
+        // Each window: base 0, then C - 2 more zeros at random distinct
+        // positions, the rest random non-zero: C - 1 zeros per window, many
+        // windows in a row. (Random positions and fillers keep the lag
+        // predictor near its chance rate, so only the APT is exercised.)
         let mut t = HealthTests::new(&config_h(3.0)).unwrap();
-        let c = t.cutoffs().apt_intermittent;
+        let c = t.cutoffs().apt_intermittent as usize;
+        let mut rng = SplitMix64(17);
         for _window in 0..100 {
-            let mut filler = 1u8;
-            for pos in 0..512 {
-                let s = if pos % 2 == 0 && pos / 2 < c - 1 {
-                    0
-                } else {
-                    filler = filler % 255 + 1;
-                    filler
-                };
+            let mut window = [0u8; 512];
+            for s in window.iter_mut().skip(1) {
+                *s = rng.symbol().max(1);
+            }
+            // A partial Fisher-Yates shuffle picks C - 2 positions in 1..512.
+            let mut positions: Vec<usize> = (1..512).collect();
+            for k in 0..c - 2 {
+                let j = k + (rng.next() % (positions.len() - k) as u64) as usize;
+                positions.swap(k, j);
+                window[positions[k]] = 0;
+            }
+            for s in window {
                 assert_eq!(t.feed(s), Ok(()));
             }
         }
-        assert_eq!(t.stats().max_apt_count, c - 1);
+        assert_eq!(t.stats().max_apt_count, c as u32 - 1);
         assert!(t.is_started());
     }
 
@@ -1512,5 +1848,104 @@ mod tests {
         );
         let e = crate::Error::Health(f);
         assert_eq!(e.to_string(), f.to_string());
+    }
+
+    #[test]
+    fn a_cycle_of_four_passes_rct_and_apt_but_not_the_predictor() {
+        let mut t = HealthTests::new(&HealthConfig::default()).unwrap();
+        let mut rng = SplitMix64(21);
+        for _ in 0..2000 {
+            t.feed(rng.symbol()).expect("good start");
+        }
+        let cycle = [0x30u8, 0x18, 0x00, 0xe8];
+        let failure = (0..10_000)
+            .find_map(|i| t.feed(cycle[i % 4]).err().map(|f| (i, f)))
+            .expect("the cycle was never caught");
+        let (at, f) = failure;
+        assert_eq!(f.test, HealthTest::PredictorRun, "{f}");
+        assert_eq!(f.level, FailureLevel::Intermittent);
+        assert_eq!(f.cutoff, DEFAULT_CUTOFFS.predictor_run_intermittent);
+        assert!(at < 13 + 40, "caught only after {at} symbols");
+        let s = t.stats();
+        assert_eq!((s.rct_intermittent, s.apt_intermittent), (0, 0));
+        // Fed on, the run reaches the permanent cutoff and latches.
+        let permanent = (0..100)
+            .find_map(|i| {
+                t.feed(cycle[(at + 1 + i) % 4])
+                    .err()
+                    .filter(|f| f.is_permanent())
+            })
+            .expect("permanent");
+        assert_eq!(permanent.observed, DEFAULT_CUTOFFS.predictor_run_permanent);
+        assert!(t.permanent_failure().is_some());
+    }
+
+    #[test]
+    fn a_source_predictable_too_often_fails_the_count_without_long_runs() {
+        // Each symbol repeats the one three back with probability 0.4,
+        // otherwise uniform: right predictions ~40% of the time, against a
+        // 21% cutoff at H = 2.5, while a run of 13 has odds 0.4^13 = 7e-6.
+        let mut t = HealthTests::new(&HealthConfig::default()).unwrap();
+        let mut rng = SplitMix64(33);
+        let mut past = [0u8; 3];
+        let mut failure = None;
+        for i in 0..20_000usize {
+            let s = if rng.next() % 10 < 4 {
+                past[i % 3]
+            } else {
+                rng.symbol()
+            };
+            past[i % 3] = s;
+            if let Err(f) = t.feed(s) {
+                failure = Some(f);
+                break;
+            }
+        }
+        let f = failure.expect("never caught");
+        assert_eq!(f.test, HealthTest::PredictorCount, "{f}");
+        assert_eq!(f.cutoff, DEFAULT_CUTOFFS.predictor_count_intermittent);
+        assert!(t.stats().max_predictor_run < 13, "{:?}", t.stats());
+    }
+
+    #[test]
+    fn predictor_count_cutoff_matches_the_binomial_bound() {
+        assert_eq!(predictor_count_cutoff(4096, 2.5, 30), Ok(875));
+        assert_eq!(predictor_count_cutoff(4096, 2.5, 60), Ok(947));
+        assert!(matches!(
+            predictor_count_cutoff(100, 2.5, 30),
+            Err(CutoffError::BadWindow { window: 100 })
+        ));
+        // A credit so low that the count could never fail is refused.
+        assert!(matches!(
+            predictor_count_cutoff(256, 0.01, 60),
+            Err(CutoffError::AptCannotFail { .. })
+        ));
+    }
+
+    #[test]
+    fn debug_shows_cutoffs_and_counters_only() {
+        let mut t = HealthTests::new(&HealthConfig::default()).unwrap();
+        // Distinctive symbols: a derived Debug would print them as the RCT
+        // symbol, the APT base and the predictor's history.
+        for s in [0xa7u8, 0xa7, 0xa7, 0xa7, 0xa7] {
+            t.feed(s).unwrap();
+        }
+        let shown = format!("{t:?}");
+        assert!(
+            shown.contains("cutoffs") && shown.contains("max_rct_run: 5"),
+            "{shown}"
+        );
+        for field in ["rct_symbol", "apt_base", "history", "167"] {
+            assert!(!shown.contains(field), "{field} in {shown}");
+        }
+    }
+
+    #[test]
+    fn startup_samples_are_bounded() {
+        let config = HealthConfig {
+            startup_samples: u32::MAX,
+            ..HealthConfig::default()
+        };
+        assert_eq!(config.validate().unwrap_err().field, "startup_samples");
     }
 }
