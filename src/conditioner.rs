@@ -7,20 +7,36 @@
 //!
 //! # Construction
 //!
-//! With `LE64` the 8-byte little-endian encoding and `||` concatenation:
+//! With `LE64` the 8-byte little-endian encoding and `||` concatenation,
+//! block `i` is one SHA-256 over the chaining value and everything absorbed
+//! since the previous block:
 //!
 //! ```text
-//! pool_i  = SHA-256("kqseed/v1/pool"  || chain_i || LE64(delta_1) || ... || LE64(delta_n))
-//! block_i = SHA-256("kqseed/v1/out"   || pool_i  || LE64(i))
-//! chain_0 = 32 zero bytes
-//! chain_{i+1} = SHA-256("kqseed/v1/chain" || pool_i)
+//! input_i     = chain_i || LE64(i) || item_1 || ... || item_n
+//! block_i     = SHA-256("kqseed/v2/block" || input_i)
+//! chain_{i+1} = SHA-256("kqseed/v2/chain" || input_i)
+//! chain_0     = 32 zero bytes
+//!
+//! item = "S" || LE64(delta)                                  a sample
+//!      | "F" || LE64(pid) || LE64(generation) || LE64(forks)  a fork record
+//!      | "O" || 32 bytes                                     OS entropy (hedge)
 //! ```
 //!
 //! `i` counts the blocks released by this conditioner, from 0. Each sample
 //! contributes its whole raw delta, not only the 8-bit symbol the health
-//! tests see. The three labels differ in their 11th byte (`p`, `o`, `c`),
-//! so no input of one hash can equal an input of another; every field after
-//! a label has a fixed length, so each input parses one way only.
+//! tests see. The two labels have the same length and differ in their 11th
+//! byte, every item starts with a tag that fixes its length, and every other
+//! field has a fixed length, so each hash input parses one way only and no
+//! input of one hash is an input of the other. The block and the next chain
+//! value are two hashes of the same input (both run as the samples arrive),
+//! so the block is exactly the output of the conditioning function over the
+//! credited samples, and the chain is not computable from any block.
+//!
+//! Only samples carry credit. A fork record (a forked child's pid, fork
+//! generation and fork count, see [`Conditioner::absorb_fork_record`]) and
+//! OS entropy (the opt-in hedge, [`Conditioner::absorb_os_entropy`]) are
+//! credited with nothing: they keep two processes, or a weak source, apart,
+//! but no entropy claim rests on them.
 //!
 //! # Accounting
 //!
@@ -33,7 +49,7 @@
 //! The 64 extra bits also cover what the health tests cannot catch at once:
 //! a stuck source passes `C - 1` samples before the RCT fails, and those are
 //! credited `(C - 1) * H = H * ceil(30 / H) < 30 + H` bits at the default
-//! intermittent `alpha = 2^-30`, which is 30 bits at the default `H = 1`.
+//! intermittent `alpha = 2^-30`: 30 bits at the default `H = 2.5`.
 //!
 //! Each new pool starts from a chaining value derived from the previous one.
 //! Whatever entropy the credit underestimated is carried on, but nothing is
@@ -45,15 +61,15 @@
 //!
 //! # Zeroization
 //!
-//! The chaining value, the finished pool digest and the released blocks live
-//! in [`Zeroizing`] buffers. The running SHA-256 state that holds the pool
-//! is `sha2`'s own hasher, which wipes its state and buffer on drop only when
-//! `sha2`'s `zeroize` feature is enabled; the crate manifest must turn it on
-//! (`sha2 = { version = "0.11", features = ["zeroize"] }`). One hasher
-//! instance serves every hash and this module never copies it; moving the
-//! `Conditioner` itself can leave stale bytes behind, the caveat `zeroize`
-//! documents for every Rust value, so the owner should keep it in place
-//! (e.g. boxed) once it holds samples. `Debug` prints counters only.
+//! The chaining value and the released blocks live in [`Zeroizing`]
+//! buffers. The two running SHA-256 states are `sha2`'s own hashers, which
+//! wipe their state and buffer on drop only when `sha2`'s `zeroize` feature
+//! is enabled; the crate manifest turns it on
+//! (`sha2 = { version = "0.11", features = ["zeroize"] }`), and this module
+//! never copies them. Moving a `Conditioner` can leave stale bytes behind,
+//! the caveat `zeroize` documents for every Rust value, so it is only ever
+//! handed out boxed ([`Conditioner::boxed`]), and the seeder keeps it in that
+//! box for its whole life. `Debug` prints counters only.
 
 use core::fmt;
 
@@ -71,9 +87,13 @@ pub const MAX_CREDIT_PER_SAMPLE_BITS: f64 = 8.0;
 const MILLIBITS_PER_BIT: u64 = 1000;
 const FULL_ENTROPY_CREDIT_MILLIBITS: u64 = FULL_ENTROPY_CREDIT_BITS as u64 * MILLIBITS_PER_BIT;
 
-const POOL_LABEL: &[u8] = b"kqseed/v1/pool";
-const OUTPUT_LABEL: &[u8] = b"kqseed/v1/out";
-const CHAIN_LABEL: &[u8] = b"kqseed/v1/chain";
+const BLOCK_LABEL: &[u8; 15] = b"kqseed/v2/block";
+const CHAIN_LABEL: &[u8; 15] = b"kqseed/v2/chain";
+const SAMPLE_TAG: u8 = b'S';
+const FORK_TAG: u8 = b'F';
+const OS_ENTROPY_TAG: u8 = b'O';
+/// Length of the OS entropy absorbed by [`Conditioner::absorb_os_entropy`].
+pub const OS_ENTROPY_LEN: usize = 32;
 
 /// Converts a credit in bits to millibits, rounding down. A credit that is
 /// not a number or not positive counts as 0; one above
@@ -109,8 +129,10 @@ pub struct ConditionerStats {
 ///
 /// Not `Clone`: two copies would release the same blocks.
 pub struct Conditioner {
-    /// The running hash of the current pool (label, chain, samples so far).
-    pool: Sha256,
+    /// SHA-256 of the block label and this pool's input so far.
+    block: Sha256,
+    /// SHA-256 of the chain label and the same input.
+    next_chain: Sha256,
     chain: Zeroizing<[u8; BLOCK_LEN]>,
     stats: ConditionerStats,
 }
@@ -120,7 +142,8 @@ impl Conditioner {
     /// value.
     pub fn new() -> Self {
         let mut c = Conditioner {
-            pool: Sha256::new(),
+            block: Sha256::new(),
+            next_chain: Sha256::new(),
             chain: Zeroizing::new([0; BLOCK_LEN]),
             stats: ConditionerStats::default(),
         };
@@ -128,14 +151,36 @@ impl Conditioner {
         c
     }
 
-    /// Restarts the running hash as a fresh pool on the current chain value.
+    /// A new conditioner on the heap, where it stays: an empty one holds no
+    /// secret yet, so the one move into the box leaves nothing behind.
+    pub fn boxed() -> Box<Self> {
+        Box::new(Conditioner::new())
+    }
+
+    /// Both hashes restart on the current chain value and block counter.
     fn start_pool(&mut self) {
-        Digest::reset(&mut self.pool);
-        self.pool.update(POOL_LABEL);
-        // As a slice: `update(*self.chain)` would copy the array, unwiped.
-        self.pool.update(self.chain.as_slice());
+        for (hash, label) in [
+            (&mut self.block, BLOCK_LABEL),
+            (&mut self.next_chain, CHAIN_LABEL),
+        ] {
+            Digest::reset(hash);
+            hash.update(label);
+            // As a slice: `update(*self.chain)` would copy the array, unwiped.
+            hash.update(self.chain.as_slice());
+            hash.update(self.stats.blocks.to_le_bytes());
+        }
         self.stats.pool_credit_millibits = 0;
         self.stats.pool_samples = 0;
+    }
+
+    /// One tagged item into both hashes.
+    fn absorb_item(&mut self, tag: u8, fields: &[&[u8]]) {
+        for hash in [&mut self.block, &mut self.next_chain] {
+            hash.update([tag]);
+            for field in fields {
+                hash.update(field);
+            }
+        }
     }
 
     /// Absorbs one sample's whole raw delta and credits `credited_bits` of
@@ -147,7 +192,7 @@ impl Conditioner {
     /// Like [`absorb`](Self::absorb) with the credit already in millibits;
     /// it is capped at [`MAX_CREDIT_PER_SAMPLE_BITS`].
     pub fn absorb_millibits(&mut self, raw_delta: u64, millibits: u32) {
-        self.pool.update(raw_delta.to_le_bytes());
+        self.absorb_item(SAMPLE_TAG, &[&raw_delta.to_le_bytes()]);
         let cap = MAX_CREDIT_PER_SAMPLE_BITS as u64 * MILLIBITS_PER_BIT;
         let s = &mut self.stats;
         s.pool_credit_millibits = s
@@ -155,6 +200,28 @@ impl Conditioner {
             .saturating_add(u64::from(millibits).min(cap));
         s.pool_samples += 1;
         s.samples += 1;
+    }
+
+    /// Absorbs a forked child's record (its pid, fork generation and the
+    /// number of forks started before it), credited with nothing, so that a
+    /// child never continues its parent's pool or a sibling's.
+    pub fn absorb_fork_record(&mut self, pid: u64, generation: u64, forks: u64) {
+        self.absorb_item(
+            FORK_TAG,
+            &[
+                &pid.to_le_bytes(),
+                &generation.to_le_bytes(),
+                &forks.to_le_bytes(),
+            ],
+        );
+    }
+
+    /// Absorbs bytes from the operating system's generator (the opt-in
+    /// hedge), credited with nothing: the block is then never weaker than
+    /// either source, and every entropy claim still rests on the samples
+    /// alone.
+    pub fn absorb_os_entropy(&mut self, bytes: &[u8; OS_ENTROPY_LEN]) {
+        self.absorb_item(OS_ENTROPY_TAG, &[bytes.as_slice()]);
     }
 
     /// Whether the current pool holds enough credit for a block.
@@ -173,19 +240,10 @@ impl Conditioner {
         if !self.is_ready() {
             return None;
         }
-        let mut pool = Zeroizing::new([0u8; BLOCK_LEN]);
-        self.pool.finalize_into_reset((&mut *pool).into());
-
         let mut block = Zeroizing::new([0u8; BLOCK_LEN]);
-        self.pool.update(OUTPUT_LABEL);
-        self.pool.update(pool.as_slice());
-        self.pool.update(self.stats.blocks.to_le_bytes());
-        self.pool.finalize_into_reset((&mut *block).into());
-
-        self.pool.update(CHAIN_LABEL);
-        self.pool.update(pool.as_slice());
-        self.pool.finalize_into_reset((&mut *self.chain).into());
-
+        self.block.finalize_into_reset((&mut *block).into());
+        self.next_chain
+            .finalize_into_reset((&mut *self.chain).into());
         self.stats.blocks += 1;
         self.start_pool();
         Some(block)
@@ -225,8 +283,6 @@ impl fmt::Debug for Conditioner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::{FailureLevel, HealthConfig, HealthFailure, HealthTest, HealthTests};
-    use crate::test_util::SplitMix64;
 
     fn raw(i: u64) -> u64 {
         i.wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -308,11 +364,11 @@ mod tests {
         // Computed independently with Python's hashlib from the construction
         // in the module documentation:
         //   H = sha256; LE64 = struct.pack("<Q", x); raw(i) = i * 0x9e3779b97f4a7c15 mod 2^64
-        //   pool0 = H(b"kqseed/v1/pool" + bytes(32) + LE64(raw(1)) + ... + LE64(raw(50)))
-        //   block0 = H(b"kqseed/v1/out" + pool0 + LE64(0))
-        //   chain1 = H(b"kqseed/v1/chain" + pool0)
-        //   pool1 = H(b"kqseed/v1/pool" + chain1 + LE64(raw(51)) + ... + LE64(raw(100)))
-        //   block1 = H(b"kqseed/v1/out" + pool1 + LE64(1))
+        //   S(d) = b"S" + LE64(d)
+        //   input0 = bytes(32) + LE64(0) + S(raw(1)) + ... + S(raw(50))
+        //   block0 = H(b"kqseed/v2/block" + input0); chain1 = H(b"kqseed/v2/chain" + input0)
+        //   input1 = chain1 + LE64(1) + S(raw(51)) + ... + S(raw(100))
+        //   block1 = H(b"kqseed/v2/block" + input1)
         let mut c = Conditioner::new();
         for i in 1..=50 {
             c.absorb(raw(i), 6.5);
@@ -320,7 +376,7 @@ mod tests {
         let b0 = c.try_take_block().unwrap();
         assert_eq!(
             hex(&*b0),
-            "1d99bf30504a5f199822ba7afc2ca8679092211ee311eef2680bc7ad8b5799d6"
+            "24632e6477605a198700fa2e8a04594f5f079192cf1fd9dda87ffd856e00e187"
         );
         for i in 51..=100 {
             c.absorb(raw(i), 6.5);
@@ -328,15 +384,15 @@ mod tests {
         let b1 = c.try_take_block().unwrap();
         assert_eq!(
             hex(&*b1),
-            "f508407c17c25b3e88aad777021d03063ece338d401d6f1f837c2bf1b7a61907"
+            "bb6edf82313b9f17143d3a30d633315c639687e05eff9f315b213f6074a58c39"
         );
     }
 
     #[test]
     fn known_answer_after_discard() {
         // Samples 1..=10 are discarded; the pool restarts on the all-zero
-        // chain: block0 = H(b"kqseed/v1/out" + H(b"kqseed/v1/pool" + bytes(32)
-        // + LE64(raw(101)) + ... + LE64(raw(150))) + LE64(0)), by hashlib.
+        // chain and counter 0: block0 = H(b"kqseed/v2/block" + bytes(32) +
+        // LE64(0) + S(raw(101)) + ... + S(raw(150))), by hashlib.
         let mut c = Conditioner::new();
         for i in 1..=10 {
             c.absorb(raw(i), 6.5);
@@ -347,7 +403,39 @@ mod tests {
         }
         assert_eq!(
             hex(&*c.try_take_block().unwrap()),
-            "b94642a97f8abcaf0bc15fdc1b71a0dcccfc9130d1b36a992fb11f787c398ea2"
+            "a76751427a9e6c1c3fa0de40c54144404f073d60ed5ed96ab5ef13c875f8e1ac"
+        );
+    }
+
+    #[test]
+    fn known_answers_with_uncredited_records() {
+        // By hashlib: the item b"F" + LE64(4242) + LE64(7) + LE64(3), or
+        // b"O" + bytes(range(32)), right after the counter, then the same
+        // 50 samples as in `known_answer`.
+        let mut fork = Conditioner::new();
+        fork.absorb_fork_record(4242, 7, 3);
+        let mut os = Conditioner::new();
+        let os_bytes: [u8; OS_ENTROPY_LEN] = core::array::from_fn(|i| i as u8);
+        os.absorb_os_entropy(&os_bytes);
+        for c in [&fork, &os] {
+            assert_eq!(
+                c.stats().pool_credit_millibits,
+                0,
+                "records carry no credit"
+            );
+            assert!(!c.is_ready());
+        }
+        for i in 1..=50 {
+            fork.absorb(raw(i), 6.5);
+            os.absorb(raw(i), 6.5);
+        }
+        assert_eq!(
+            hex(&*fork.try_take_block().unwrap()),
+            "7f31440d8bd0a68411af36e9c7de439566bf7cba2a2267be3644df85ee87cf53"
+        );
+        assert_eq!(
+            hex(&*os.try_take_block().unwrap()),
+            "4e2575cf15ef30b491c4307fa7db59f527fa7b74203b2564d2c9c01472c0548f"
         );
     }
 
@@ -396,7 +484,7 @@ mod tests {
         for text in [&before, &after] {
             assert!(text.contains("pool_credit_millibits"), "{text}");
             assert!(
-                !text.contains("chain") && !text.contains("Sha256"),
+                !text.contains("chain") && !text.contains("Sha256") && !text.contains("block:"),
                 "{text}"
             );
             assert!(!text.to_lowercase().contains(&hex(&block[..4])), "{text}");
@@ -404,128 +492,5 @@ mod tests {
             assert!(text.len() < 300, "{text}");
         }
         assert!(after.contains("blocks: 1"), "{after}");
-    }
-
-    /// The seeder's loop in miniature: health tests on the low byte of each
-    /// delta, every passing sample absorbed with the configured credit, a
-    /// block released only after start-up, a discard on any failure.
-    struct Pipeline {
-        health: HealthTests,
-        conditioner: Conditioner,
-        credit: f64,
-    }
-
-    impl Pipeline {
-        fn new(config: &HealthConfig) -> Self {
-            Pipeline {
-                health: HealthTests::new(config).unwrap(),
-                conditioner: Conditioner::new(),
-                credit: config.credited_h,
-            }
-        }
-
-        fn push(&mut self, delta: u64) -> Result<Option<[u8; BLOCK_LEN]>, HealthFailure> {
-            if let Err(f) = self.health.feed(delta.to_le_bytes()[0]) {
-                self.conditioner.discard();
-                return Err(f);
-            }
-            self.conditioner.absorb(delta, self.credit);
-            if !self.health.is_started() {
-                return Ok(None);
-            }
-            let block = self.conditioner.try_take_block();
-            if block.is_some() {
-                self.health.note_output();
-            }
-            Ok(block.map(|b| *b))
-        }
-    }
-
-    #[test]
-    fn a_failure_stops_output_and_latches() {
-        let config = HealthConfig::default();
-        let mut p = Pipeline::new(&config);
-        let mut rng = SplitMix64(0x5eed);
-        // Good samples: start-up, then a block per 320 samples at H = 1.
-        let mut blocks = 0;
-        for _ in 0..5000 {
-            if p.push(rng.next()).unwrap().is_some() {
-                blocks += 1;
-            }
-        }
-        assert!(blocks >= 5, "{blocks}");
-        assert!(p.health.is_started());
-
-        // A stuck source: the same delta over and over.
-        let stuck = 0x1234_5678_9abc_de42;
-        let cutoffs = p.health.cutoffs();
-        let mut first_failure = None;
-        for n in 1..=10_000u32 {
-            match p.push(stuck) {
-                Ok(Some(_)) if first_failure.is_some() => panic!("block after failure"),
-                Ok(_) => assert!(first_failure.is_none(), "pass after failure at {n}"),
-                Err(f) => {
-                    if first_failure.is_none() {
-                        assert_eq!(n, cutoffs.rct_intermittent);
-                        assert_eq!(f.test, HealthTest::Rct);
-                        assert_eq!(f.level, FailureLevel::Intermittent);
-                        first_failure = Some(f);
-                    }
-                    if n >= cutoffs.rct_permanent {
-                        assert!(f.is_permanent(), "{f}");
-                    }
-                }
-            }
-        }
-        // The pool was emptied at the failure, and nothing was added since.
-        assert_eq!(p.conditioner.stats().pool_samples, 0);
-        let released = p.conditioner.stats().blocks;
-
-        // The source recovers; the seeder does not.
-        for _ in 0..100_000 {
-            let r = p.push(rng.next());
-            assert!(matches!(r, Err(f) if f.is_permanent()), "{r:?}");
-        }
-        assert_eq!(p.conditioner.stats().blocks, released);
-        assert!(!p.conditioner.is_ready());
-        assert!(p.health.permanent_failure().is_some());
-    }
-
-    #[test]
-    fn an_intermittent_failure_discards_the_pool() {
-        // H = 1: a block per 320 credited samples after start-up.
-        let mut p = Pipeline::new(&HealthConfig {
-            credited_h: 1.0,
-            ..HealthConfig::default()
-        });
-        let mut rng = SplitMix64(7);
-        while p.push(rng.next()).unwrap().is_none() {}
-        // 250 good samples pooled, then a short stuck run (intermittent).
-        // (Its first c - 1 = 30 samples pass and are credited, as SP 800-90B
-        // allows; 250 + 30 stays below 320, so no block is due before the
-        // failure.)
-        for _ in 0..250 {
-            assert_eq!(p.push(rng.next()), Ok(None));
-        }
-        let c = p.health.cutoffs().rct_intermittent;
-        let mut failed = false;
-        for _ in 0..c {
-            match p.push(0x4242) {
-                Ok(None) => {}
-                Ok(Some(_)) => panic!("released a block from a failing run"),
-                Err(f) => {
-                    assert_eq!(f.level, FailureLevel::Intermittent);
-                    failed = true;
-                }
-            }
-        }
-        assert!(failed);
-        // The 250 + (c - 1) samples before the failure were dropped: a full
-        // 320 fresh samples are needed again.
-        for i in 1..320 {
-            assert_eq!(p.push(rng.next()), Ok(None), "sample {i}");
-        }
-        assert!(p.push(rng.next()).unwrap().is_some());
-        assert_eq!(p.health.permanent_failure(), None);
     }
 }
