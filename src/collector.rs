@@ -6,48 +6,13 @@ use std::os::fd::BorrowedFd;
 use crate::config::KqueueEventsConfig;
 use crate::error::{Error, Result};
 use crate::sys;
+pub use crate::sys::{ClockInfo, EventCounts};
 
-/// Which counter the collector reads, and how fine it is.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ClockInfo {
-    /// The counter's name, e.g. `"CLOCK_MONOTONIC_RAW"`.
-    pub name: &'static str,
-    /// Nanoseconds per tick of the collector's deltas's unit.
-    pub nanos_per_tick: f64,
-    /// The resolution the OS reports for it, in nanoseconds.
-    pub resolution_nanos: f64,
-}
-
-/// Events returned by the queue, by type.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct EventCounts {
-    /// Timer events (one per timer per return, however many expirations).
-    pub timer: u64,
-    /// Timer expirations, including those that fired while nobody waited
-    /// (epoll reports the count; kqueue's `data` field).
-    pub timer_expirations: u64,
-    /// Socket-readable events.
-    pub socket_read: u64,
-    /// Socket-writable events.
-    pub socket_write: u64,
-    /// File-watch events (inotify records / vnode notes).
-    pub file: u64,
-}
-
-impl EventCounts {
-    fn add(&mut self, other: &EventCounts) {
-        self.timer += other.timer;
-        self.timer_expirations += other.timer_expirations;
-        self.socket_read += other.socket_read;
-        self.socket_write += other.socket_write;
-        self.file += other.file;
-    }
-
-    /// All events, of every type.
-    pub fn total(&self) -> u64 {
-        self.timer + self.socket_read + self.socket_write + self.file
-    }
-}
+/// The most samples one [`Collector::collect`] or
+/// [`KqSeeder::collect_raw`](crate::KqSeeder::collect_raw) call returns:
+/// 2^27 deltas, 1 GiB. Larger requests are [`Error::TooLarge`]; stream with
+/// [`Collector::fill`] instead.
+pub const MAX_COLLECT_SAMPLES: usize = 1 << 27;
 
 /// Counters kept by a [`Collector`] since it was made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -102,15 +67,19 @@ pub struct Sample {
 /// # Ok::<(), kqseed::Error>(())
 /// ```
 ///
-/// After a `fork()`, the first call in the child notices (through a
-/// `pthread_atfork` hook) and rebuilds the queue, so parent and child never
-/// share timers or sockets. The queue's fd ([`Collector::queue_fd`]) changes then.
+/// After a `fork()`, the child never touches the parent's queue: its first
+/// call rebuilds one of its own, and until then [`queue_fd`](Collector::queue_fd)
+/// and [`watch_dir`](Collector::watch_dir) return `None`. Dropping an
+/// inherited collector in a child leaves the parent's queue and directory
+/// alone. (Every OS resource carries the stamp of the process that made it;
+/// see SECURITY.md, "Fork".)
+///
+/// `Collector` is `Send + Sync` on every backend.
 pub struct Collector {
     config: KqueueEventsConfig,
-    queue: Option<sys::EventQueue>,
+    queue: Option<sys::Queue>,
     clock: ClockInfo,
     last_return: Option<u64>,
-    fork_generation: u64,
     stats: CollectorStats,
     stimulus: Stimulus,
 }
@@ -161,7 +130,6 @@ impl Collector {
             queue: None,
             clock,
             last_return: None,
-            fork_generation: sys::fork_generation()?,
             stats: CollectorStats::default(),
             stimulus: Stimulus::default(),
         };
@@ -169,31 +137,29 @@ impl Collector {
         Ok(collector)
     }
 
-    /// The queue, opened (or reopened after `fork()`) when needed.
+    /// The queue, opened (or reopened in a forked child) when needed.
     fn queue(&mut self) -> Result<&mut sys::EventQueue> {
-        let generation = sys::fork_generation()?;
-        if generation != self.fork_generation {
-            // A forked child: the epoll set and timerfds are the parent's
-            // too. Let go of them and build our own.
-            if let Some(queue) = self.queue.take() {
-                queue.abandon_after_fork();
-            }
-            self.fork_generation = generation;
+        if self.queue.as_ref().is_some_and(|q| !q.is_owned()) {
+            // A forked child: the parent's queue is let go of (its Drop
+            // abandons it) and the child builds its own.
+            self.queue = None;
             self.stats.rebuilds += 1;
         }
-        let queue = match self.queue.take() {
-            Some(queue) => queue,
-            None => {
-                let mut queue = sys::EventQueue::open(&self.config)?;
-                self.last_return = None;
-                if self.config.timer_intervals.is_empty() {
-                    // Nothing would ever fire otherwise.
-                    self.stimulus.apply(&self.config, &mut queue)?;
+        if self.queue.is_none() {
+            let mut queue = sys::Queue::open(&self.config)?;
+            self.last_return = None;
+            if self.config.timer_intervals.is_empty() {
+                // Nothing would ever fire otherwise.
+                if let Some(q) = queue.get() {
+                    self.stimulus.apply(&self.config, q)?;
                 }
-                queue
             }
-        };
-        Ok(self.queue.insert(queue))
+            self.queue = Some(queue);
+        }
+        match self.queue.as_mut() {
+            Some(queue) => queue.owned(),
+            None => Err(sys::Queue::not_owned()),
+        }
     }
 
     /// One return of the wait call with events: its time and what it
@@ -203,7 +169,10 @@ impl Collector {
         let result = self.queue().and_then(|queue| queue.wait(timeout));
         let result = result.and_then(|wakeup| {
             let wants_stimulus = wakeup.events.timer > 0 || self.config.timer_intervals.is_empty();
-            if let (true, Some(queue)) = (wants_stimulus, self.queue.as_mut()) {
+            if let (true, Some(queue)) = (
+                wants_stimulus,
+                self.queue.as_mut().and_then(sys::Queue::get),
+            ) {
                 self.stimulus.apply(&self.config, queue)?;
             }
             Ok(wakeup)
@@ -256,8 +225,12 @@ impl Collector {
     }
 
     /// Collects `n` consecutive deltas.
+    ///
+    /// `n` above [`MAX_COLLECT_SAMPLES`], or more than memory allows, is
+    /// [`Error::TooLarge`], before anything is collected.
     pub fn collect(&mut self, n: usize) -> Result<Vec<u64>> {
-        let mut deltas = vec![0; n];
+        let mut deltas = alloc_samples(n)?;
+        deltas.resize(n, 0);
         self.fill(&mut deltas)?;
         Ok(deltas)
     }
@@ -287,65 +260,35 @@ impl Collector {
     pub fn watch_dir(&self) -> Option<&std::path::Path> {
         self.queue
             .as_ref()
+            .and_then(sys::Queue::get_ref)
             .and_then(|q| q.sources_ref().files.dir())
     }
 
     /// The queue's own fd: readable while an event is pending, so an async
     /// runtime can wait on it and then call [`step`](Collector::step).
     ///
-    /// `None` only in a forked child whose rebuild failed; the next `step`
-    /// tries again. The fd changes when the queue is rebuilt after `fork()`.
+    /// `None` in a forked child until its first [`step`](Collector::step)
+    /// builds its own queue (the parent's is not the child's to wait on),
+    /// and after a failed rebuild. The fd changes with the rebuild.
     pub fn queue_fd(&self) -> Option<BorrowedFd<'_>> {
-        self.queue.as_ref().map(|q| q.as_fd())
+        self.queue
+            .as_ref()
+            .and_then(sys::Queue::get_ref)
+            .map(|q| q.as_fd())
     }
 }
 
-/// The clock step that at least 99% of `deltas` are multiples of.
-///
-/// Clocks advance in steps: this VM's TSC by 26 ticks, Apple Silicon's
-/// counter at 24 MHz, a coarse clock by a whole millisecond. The strict gcd
-/// of the deltas does not find the step (one odd delta makes it 1), so the
-/// candidates are the divisors of the median delta, tried from the largest
-/// down. Returns 1 when nothing larger fits, or for fewer than 16 deltas.
-pub fn detect_step(deltas: &[u64]) -> u64 {
-    const MIN_DELTAS: usize = 16;
-    let nonzero: Vec<u64> = deltas.iter().copied().filter(|&d| d > 0).collect();
-    if nonzero.len() < MIN_DELTAS {
-        return 1;
+/// An empty vector with room for `n` samples, or [`Error::TooLarge`].
+pub(crate) fn alloc_samples<T>(n: usize) -> Result<Vec<T>> {
+    let too_large = Error::TooLarge {
+        what: "samples",
+        requested: n,
+        max: MAX_COLLECT_SAMPLES,
+    };
+    if n > MAX_COLLECT_SAMPLES {
+        return Err(too_large);
     }
-    let mut sorted = nonzero.clone();
-    sorted.sort_unstable();
-    let median = sorted[sorted.len() / 2];
-    let mut divisors = Vec::new();
-    let mut d = 1u64;
-    while d.saturating_mul(d) <= median {
-        if median.is_multiple_of(d) {
-            divisors.push(d);
-            divisors.push(median / d);
-        }
-        d += 1;
-    }
-    divisors.sort_unstable_by(|a, b| b.cmp(a));
-    divisors.dedup();
-    // Zero deltas (a clock that did not move) are multiples of any step.
-    let zeros = deltas.len() - nonzero.len();
-    let needed = deltas.len() - deltas.len() / 100;
-    for step in divisors {
-        if step == 1 {
-            break;
-        }
-        let multiples = zeros + nonzero.iter().filter(|&&d| d.is_multiple_of(step)).count();
-        if multiples >= needed {
-            return step;
-        }
-    }
-    1
-}
-
-/// The 8-bit symbol of a delta: the low byte of `delta / step`.
-///
-/// The low bits move the most from one wakeup to the next; dividing by the
-/// clock step first keeps bits that never change out of the symbol.
-pub fn symbol(delta: u64, step: u64) -> u8 {
-    (delta / step.max(1)) as u8
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| too_large)?;
+    Ok(v)
 }

@@ -69,8 +69,20 @@ pub enum Error {
     /// count that tripped it. No output was produced from the failing samples.
     Health(crate::health::HealthFailure),
     /// The start-up checks refused the source before any output: what they
-    /// measured is in the [`StartupFailure`].
+    /// measured is in the [`StartupFailure`]. After
+    /// [`MAX_STARTUP_REFUSALS`](crate::MAX_STARTUP_REFUSALS) refusals the
+    /// refusal latches: every later call returns it.
     Startup(StartupFailure),
+    /// A caller asked for more than the crate holds at once (samples to
+    /// collect, say); nothing was allocated or collected.
+    TooLarge {
+        /// What was asked for, e.g. `"samples"`.
+        what: &'static str,
+        /// How many were asked for.
+        requested: usize,
+        /// The most accepted (memory may allow fewer).
+        max: usize,
+    },
 }
 
 /// Why the seeder's start-up checks refused the source.
@@ -180,6 +192,14 @@ impl fmt::Display for Error {
             }
             Error::Health(e) => e.fmt(f),
             Error::Startup(e) => e.fmt(f),
+            Error::TooLarge {
+                what,
+                requested,
+                max,
+            } => write!(
+                f,
+                "{requested} {what} asked for, more than the {max} accepted (or than memory allows)"
+            ),
         }
     }
 }
@@ -216,7 +236,7 @@ impl From<StartupFailure> for Error {
 impl From<Error> for io::Error {
     fn from(e: Error) -> Self {
         let kind = match &e {
-            Error::Config(_) => io::ErrorKind::InvalidInput,
+            Error::Config(_) | Error::TooLarge { .. } => io::ErrorKind::InvalidInput,
             Error::TempDir { kind, .. } => *kind,
             Error::WaitTimedOut { .. } => io::ErrorKind::TimedOut,
             _ => match e.raw_os_error() {

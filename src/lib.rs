@@ -7,14 +7,16 @@ pub mod conditioner;
 mod config;
 mod error;
 pub mod health;
+mod pipeline;
 mod seeder;
+mod startup;
 #[allow(unsafe_code)]
 mod sys;
 #[cfg(test)]
 mod test_util;
 
 pub use collector::{
-    ClockInfo, Collector, CollectorStats, EventCounts, Sample, detect_step, symbol,
+    ClockInfo, Collector, CollectorStats, EventCounts, MAX_COLLECT_SAMPLES, Sample,
 };
 pub use config::{
     KqueueEventsConfig, MAX_EVENTS_PER_WAIT, MAX_SOURCES_PER_TYPE, MAX_TIMEOUT, MAX_TIMER_INTERVAL,
@@ -22,7 +24,27 @@ pub use config::{
 };
 pub use error::{ConfigError, Error, Result, StartupFailure};
 pub use health::{HealthConfig, HealthFailure};
-pub use seeder::{
-    KqSeeder, MAX_ZERO_DELTAS_PERCENT, MIN_SPREAD_STEPS, RawSamples, STARTUP_ESTIMATORS,
-    SeederConfig, SeederStats, StartupReport, startup_checks,
+pub use pipeline::MAX_STARTUP_REFUSALS;
+pub use seeder::{KqSeeder, RawSamples, SeederConfig, SeederStats};
+pub use startup::{
+    MAX_ZERO_DELTAS_PERCENT, MIN_SPREAD_STEPS, STARTUP_ESTIMATORS, StartupReport, detect_step,
+    startup_checks, symbol,
 };
+
+// What callers move between threads is `Send + Sync` on every backend; the
+// seven-target check and the libkqueue build compile this too.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Collector>();
+    send_sync::<KqSeeder>();
+    send_sync::<Error>();
+};
+
+/// How this process detects `fork()`: `"MADV_WIPEONFORK page"` on Linux and
+/// Android, `"minherit(INHERIT_ZERO) page"` on FreeBSD, NetBSD and OpenBSD,
+/// `"pthread_atfork"` on Apple and DragonFly, `"pthread_atfork + getpid"` on
+/// a Linux kernel (or emulator) without `MADV_WIPEONFORK`. SECURITY.md says
+/// what each catches.
+pub fn fork_detection() -> Result<&'static str> {
+    sys::fork::mechanism().map(|m| m.name())
+}

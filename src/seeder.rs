@@ -1,37 +1,19 @@
-//! `KqSeeder`: collector, health tests, start-up checks and SHA-256
-//! conditioning behind rand_core 0.10's `TryRng`.
+//! `KqSeeder`: the `rand_core` 0.10 adapter over the release pipeline and a
+//! collector.
 
 use core::fmt;
 
 use rand_core::{SeedableRng, TryCryptoRng, TryRng};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::assess::{AssessOptions, Estimator};
-use crate::collector::{ClockInfo, Collector, detect_step, symbol};
-use crate::conditioner::{BLOCK_LEN, Conditioner, ConditionerStats, credit_millibits};
+use crate::collector::{ClockInfo, Collector, alloc_samples};
+use crate::conditioner::ConditionerStats;
 use crate::config::KqueueEventsConfig;
-use crate::error::{Error, Result, StartupFailure};
-use crate::health::{HealthConfig, HealthStats, HealthTests};
+use crate::error::{Error, Result};
+use crate::health::{HealthConfig, HealthStats};
+use crate::pipeline::{Pipeline, SampleSource};
+use crate::startup::{StartupReport, detect_step, symbol};
 use crate::sys;
-
-/// The estimators run on the start-up samples: the fast ones of SP 800-90B
-/// section 6.3 that run on 1024 literal symbols. Together they see both a
-/// skewed distribution (MCV) and the periodic, predictable patterns that
-/// always-ready loops and replayed time produce (the predictors). MultiMCW
-/// needs 4096 samples and is left out.
-pub const STARTUP_ESTIMATORS: [Estimator; 4] = [
-    Estimator::Mcv,
-    Estimator::Lag,
-    Estimator::MultiMmc,
-    Estimator::Lz78y,
-];
-
-/// The deltas must spread over at least this many clock steps (interquartile
-/// range), so that the 8-bit symbol is not mostly quantisation.
-pub const MIN_SPREAD_STEPS: u64 = 64;
-
-/// Share of zero deltas, in percent, above which the clock counts as stuck.
-pub const MAX_ZERO_DELTAS_PERCENT: usize = 1;
 
 /// Everything a [`KqSeeder`] can be told.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,21 +59,6 @@ impl SeederConfig {
     }
 }
 
-/// What the start-up checks measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StartupReport {
-    /// Start-up samples.
-    pub samples: usize,
-    /// The clock step detected, in ticks.
-    pub step_ticks: u64,
-    /// Interquartile range of the deltas, in steps.
-    pub spread_steps: u64,
-    /// The lowest start-up estimate, bits per 8-bit symbol.
-    pub estimate: f64,
-    /// The estimator that gave it.
-    pub estimator: Estimator,
-}
-
 /// Counters and health of a [`KqSeeder`] (no secret in it).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SeederStats {
@@ -104,6 +71,12 @@ pub struct SeederStats {
     /// Times the pool was emptied: once per sample that failed a health
     /// test, and once per fork seen.
     pub discards: u64,
+    /// Forks seen: each made this (child) process discard its copy of the
+    /// pool and run start-up again.
+    pub forks: u64,
+    /// Start-up refusals of the current source instance (see
+    /// [`MAX_STARTUP_REFUSALS`](crate::MAX_STARTUP_REFUSALS)).
+    pub startup_refusals: u32,
     /// The health tests' counters.
     pub health: HealthStats,
     /// The conditioner's counters.
@@ -112,50 +85,11 @@ pub struct SeederStats {
     pub startup: Option<StartupReport>,
 }
 
-/// Where samples come from: the event queue, or (tests only) a recording.
-enum Source {
-    Live(Box<Collector>),
-    #[cfg(any(test, kqseed_replay))]
-    Replay(Replay),
-}
-
-impl Source {
-    fn next_delta(&mut self) -> Result<u64> {
-        match self {
-            Source::Live(c) => c.step().map(|s| s.delta),
-            #[cfg(any(test, kqseed_replay))]
-            Source::Replay(r) => Ok(r.next()),
-        }
-    }
-}
-
-/// Recorded deltas played back in a loop. Test-only: compiled for the
-/// crate's own tests and under `--cfg kqseed_replay`, which no dependent can
-/// turn on through a feature.
-#[cfg(any(test, kqseed_replay))]
-struct Replay {
-    deltas: Vec<u64>,
-    next: usize,
-}
-
-#[cfg(any(test, kqseed_replay))]
-impl Replay {
-    fn next(&mut self) -> u64 {
-        let d = self.deltas.get(self.next).copied().unwrap_or(0);
-        self.next = (self.next + 1) % self.deltas.len().max(1);
-        d
-    }
-}
-
-/// The live state, made on first use.
-struct Engine {
-    source: Source,
-    health: HealthTests,
-    pool: Conditioner,
-    step: u64,
-    credit_millibits: u32,
-    fork_generation: u64,
-    stats: SeederStats,
+/// The live state, made on first use. Both parts are boxed, so moving it
+/// moves two pointers and no secret.
+struct Core {
+    pipeline: Box<Pipeline>,
+    source: Box<dyn SampleSource>,
 }
 
 /// Seeds from event-queue timing jitter, through SP 800-90B health tests and
@@ -165,18 +99,28 @@ struct Engine {
 ///   use. [`with_config`](KqSeeder::with_config) validates a configuration.
 /// * Before the first output byte, the start-up test runs on
 ///   `health.startup_samples` (1024) consecutive samples, and the start-up
-///   checks ([`StartupFailure`]) look at the clock and run the fast section
-///   6.3 estimators on them.
-/// * Every sample then passes the Repetition Count and Adaptive Proportion
-///   tests before it is credited. Each 32-byte block comes out of SHA-256 only
-///   after samples crediting 320 bits went in (256 + 64, SP 800-90C's rule for
-///   full entropy). An intermittent failure discards what was pooled since the
-///   last block; a permanent one makes every later call fail.
+///   checks ([`StartupFailure`](crate::StartupFailure)) look at the clock and
+///   run the fast section 6.3 estimators on them. After
+///   [`MAX_STARTUP_REFUSALS`](crate::MAX_STARTUP_REFUSALS) refusals the
+///   refusal latches.
+/// * Every sample then passes the Repetition Count, Adaptive Proportion and
+///   predictor tests ([`health`](crate::health)) before it is credited. Each
+///   32-byte block is one SHA-256 over samples crediting 320 bits (256 + 64,
+///   SP 800-90C's rule for full entropy). An intermittent failure discards
+///   what was pooled since the last block; a permanent one makes every later
+///   call fail.
+/// * In a forked child the seeder never continues its parent's pool: it
+///   rebuilds its queue, mixes in a fork record, and runs start-up again.
 ///
 /// It implements [`TryRng`] and [`TryCryptoRng`], so
 /// `R::try_from_rng(&mut seeder)` seeds any [`SeedableRng`];
 /// [`seed_rng`](KqSeeder::seed_rng) does the same and wipes its copy of the
-/// seed.
+/// seed. `KqSeeder` is `Send + Sync` on every backend.
+///
+/// Every request takes whole 32-byte blocks: `try_next_u32` and
+/// `try_next_u64` each cost a whole block (128 samples, about 3 ms), and so
+/// does every call through [`rand_core::UnwrapErr`]. Draw a seed, or use
+/// [`KqRng`](crate::KqRng), for many small values.
 ///
 /// ```
 /// use rand_chacha::ChaCha20Rng;
@@ -188,16 +132,19 @@ struct Engine {
 /// ```
 pub struct KqSeeder {
     config: SeederConfig,
-    engine: Option<Engine>,
-    latched: Option<Error>,
+    core: Option<Core>,
 }
 
 impl fmt::Debug for KqSeeder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let failed = self
+            .core
+            .as_ref()
+            .and_then(|c| c.pipeline.check_latch().err());
         f.debug_struct("KqSeeder")
             .field("config", &self.config)
             .field("stats", &self.stats())
-            .field("failed", &self.latched)
+            .field("failed", &failed)
             .finish_non_exhaustive()
     }
 }
@@ -213,35 +160,31 @@ impl KqSeeder {
     pub fn new() -> KqSeeder {
         KqSeeder {
             config: SeederConfig::default(),
-            engine: None,
-            latched: None,
+            core: None,
         }
     }
 
     /// A seeder with `config`, validated now. Nothing is opened yet.
     pub fn with_config(config: SeederConfig) -> Result<KqSeeder> {
         config.validate()?;
-        Ok(KqSeeder {
-            config,
-            ..KqSeeder::new()
-        })
+        Ok(KqSeeder { config, core: None })
     }
 
     /// A seeder that plays back recorded deltas instead of collecting.
-    /// Test-only (see `Replay`).
+    /// Test-only: compiled for the crate's tests and under
+    /// `--cfg kqseed_replay`, which no dependent can turn on.
     #[doc(hidden)]
     #[cfg(any(test, kqseed_replay))]
     pub fn from_replay(config: SeederConfig, deltas: Vec<u64>) -> Result<KqSeeder> {
         config.validate()?;
-        let mut seeder = KqSeeder {
-            config,
-            ..KqSeeder::new()
+        let core = Core {
+            pipeline: Box::new(Pipeline::new(&config)?),
+            source: Box::new(crate::pipeline::Replay::new(deltas)),
         };
-        seeder.engine = Some(Engine::new(
-            &seeder.config,
-            Source::Replay(Replay { deltas, next: 0 }),
-        )?);
-        Ok(seeder)
+        Ok(KqSeeder {
+            config,
+            core: Some(core),
+        })
     }
 
     /// The configuration.
@@ -251,14 +194,9 @@ impl KqSeeder {
 
     /// Counters, health and the start-up report.
     pub fn stats(&self) -> SeederStats {
-        match &self.engine {
-            Some(engine) => SeederStats {
-                health: engine.health.stats(),
-                conditioner: engine.pool.stats(),
-                ..engine.stats
-            },
-            None => SeederStats::default(),
-        }
+        self.core
+            .as_ref()
+            .map_or_else(SeederStats::default, |c| c.pipeline.stats())
     }
 
     /// The backend (`"kqueue"` or `"epoll"`).
@@ -271,16 +209,30 @@ impl KqSeeder {
         sys::clock_info()
     }
 
-    /// Seeds a new `R` from 32-byte conditioned blocks; its seed is wiped
-    /// from this function's memory afterwards.
+    /// The pipeline and its source, made on first use: the collector is
+    /// opened and the pipeline set up. A failure (EMFILE, say) is returned,
+    /// and the next call tries again.
+    fn core(&mut self) -> Result<&mut Core> {
+        let core = match self.core.take() {
+            Some(core) => core,
+            None => Core {
+                pipeline: Box::new(Pipeline::new(&self.config)?),
+                source: Box::new(Collector::new(self.config.events.clone())?),
+            },
+        };
+        Ok(self.core.insert(core))
+    }
+
+    /// Seeds a new `R` from 32-byte conditioned blocks. The seed is moved
+    /// out of this function's memory with `mem::take`, which overwrites it,
+    /// so no copy stays behind here (what `R::from_seed` does with it is
+    /// `R`'s business).
     ///
     /// Works on a temporary: `KqSeeder::new().seed_rng::<ChaCha20Rng>()`.
     pub fn seed_rng<R: SeedableRng>(&mut self) -> Result<R> {
-        let mut seed = R::Seed::default();
-        let result = self.try_fill_bytes(seed.as_mut());
-        let rng = result.map(|()| R::from_seed(seed.clone()));
-        seed.as_mut().zeroize();
-        rng
+        let mut seed = WipeOnDrop(R::Seed::default());
+        self.try_fill_bytes(seed.0.as_mut())?;
+        Ok(R::from_seed(core::mem::take(&mut seed.0)))
     }
 
     /// `N` bytes of key material, wiped when dropped.
@@ -299,14 +251,18 @@ impl KqSeeder {
     /// Collects `n` raw samples for assessment, with their 8-bit symbols and
     /// the clock step used. These are *not* conditioned and must not be used
     /// as keys; they do not pass through the health tests or the pool.
+    ///
+    /// `n` above [`MAX_COLLECT_SAMPLES`](crate::MAX_COLLECT_SAMPLES) is
+    /// [`Error::TooLarge`], before anything is opened or collected.
     pub fn collect_raw(&mut self, n: usize) -> Result<RawSamples> {
-        let engine = engine(&mut self.engine, &self.config)?;
-        let mut deltas = Vec::with_capacity(n);
+        let mut deltas = alloc_samples(n)?;
+        let mut symbols = alloc_samples(n)?;
+        let source = &mut self.core()?.source;
         for _ in 0..n {
-            deltas.push(engine.source.next_delta()?);
+            deltas.push(source.next_delta()?);
         }
         let step = detect_step(&deltas);
-        let symbols = deltas.iter().map(|&d| symbol(d, step)).collect();
+        symbols.extend(deltas.iter().map(|&d| symbol(d, step)));
         Ok(RawSamples {
             deltas,
             symbols,
@@ -314,201 +270,33 @@ impl KqSeeder {
         })
     }
 
-    /// Runs the start-up test and checks if they have not passed yet.
-    fn ensure_started(engine: &mut Engine, config: &SeederConfig) -> Result<()> {
-        if engine.stats.startup.is_some() {
-            return Ok(());
-        }
-        let n = config.health.startup_samples as usize;
-        let mut deltas = Zeroizing::new(Vec::with_capacity(n));
-        for _ in 0..n {
-            deltas.push(engine.source.next_delta()?);
-        }
-        let required = config.health.credited_h * config.startup_margin;
-        let report = startup_checks(&deltas, required)?;
-        engine.step = report.step_ticks;
-        // The start-up samples go through the health tests (this is the SP
-        // 800-90B start-up test) and, when they pass, into the pool. An
-        // intermittent failure restarts the count: keep feeding until it
-        // completes or a failure turns permanent.
-        for &delta in deltas.iter() {
-            engine.feed(delta)?;
-        }
-        while !engine.health.is_started() {
-            let delta = engine.source.next_delta()?;
-            engine.feed(delta)?;
-        }
-        engine.stats.startup = Some(report);
-        Ok(())
-    }
-
-    /// Fills `dst` from conditioned blocks, or fails and leaves it zeroed.
-    /// A permanent health failure latches.
     fn fill(&mut self, dst: &mut [u8]) -> Result<()> {
-        if let Some(e) = &self.latched {
-            dst.zeroize();
-            return Err(e.clone());
+        if dst.is_empty() {
+            // Nothing to make: open nothing, collect nothing, but report a
+            // latched failure.
+            return self
+                .core
+                .as_ref()
+                .map_or(Ok(()), |c| c.pipeline.check_latch());
         }
-        let result = self.fill_blocks(dst);
-        if let Err(e) = &result {
-            if matches!(e, Error::Health(f) if f.is_permanent()) {
-                self.latched = Some(e.clone());
+        let core = match self.core() {
+            Ok(core) => core,
+            Err(e) => {
+                dst.zeroize();
+                return Err(e);
             }
-            // Never leave partial output behind.
-            dst.zeroize();
-        }
-        result
-    }
-
-    fn fill_blocks(&mut self, dst: &mut [u8]) -> Result<()> {
-        self.check_fork();
-        let engine = engine(&mut self.engine, &self.config)?;
-        Self::ensure_started(engine, &self.config)?;
-        for chunk in dst.chunks_mut(BLOCK_LEN) {
-            let block = loop {
-                if let Some(block) = engine.pool.try_take_block() {
-                    break block;
-                }
-                let delta = engine.source.next_delta()?;
-                engine.feed(delta)?;
-            };
-            engine.health.note_output();
-            engine.stats.blocks += 1;
-            // A partial last block is dropped (and wiped), never reused.
-            chunk.copy_from_slice(&block[..chunk.len()]);
-        }
-        Ok(())
-    }
-
-    /// A forked child must not release what the parent may release too: it
-    /// drops its copy of the pool and mixes its pid and fork generation
-    /// (uncredited) into the fresh one, so that even identical samples on
-    /// both sides (a replayed or frozen clock) give different blocks. The
-    /// collector rebuilds its own queue.
-    fn check_fork(&mut self) {
-        let Ok(generation) = sys::fork_generation() else {
-            return;
         };
-        if let Some(engine) = self
-            .engine
-            .as_mut()
-            .filter(|e| e.fork_generation != generation)
-        {
-            engine.fork_generation = generation;
-            engine.pool.discard();
-            engine
-                .pool
-                .absorb_millibits(u64::from(std::process::id()), 0);
-            engine.pool.absorb_millibits(generation, 0);
-            engine.stats.discards += 1;
-        }
+        core.pipeline.fill(dst, &mut *core.source)
     }
 }
 
-/// The engine in `slot`, made on first use: the collector is opened and the
-/// engine set up around it. A failure (EMFILE, say) is returned, and the next
-/// call tries again.
-fn engine<'a>(slot: &'a mut Option<Engine>, config: &SeederConfig) -> Result<&'a mut Engine> {
-    let engine = match slot.take() {
-        Some(engine) => engine,
-        None => {
-            let collector = Collector::new(config.events.clone())?;
-            Engine::new(config, Source::Live(Box::new(collector)))?
-        }
-    };
-    Ok(slot.insert(engine))
-}
+/// A seed that is wiped when it goes out of scope, on every path.
+struct WipeOnDrop<S: AsMut<[u8]>>(S);
 
-impl Engine {
-    fn new(config: &SeederConfig, source: Source) -> Result<Engine> {
-        Ok(Engine {
-            source,
-            health: HealthTests::new(&config.health)?,
-            pool: Conditioner::new(),
-            step: 1,
-            credit_millibits: credit_millibits(config.health.credited_h),
-            fork_generation: sys::fork_generation()?,
-            stats: SeederStats::default(),
-        })
+impl<S: AsMut<[u8]>> Drop for WipeOnDrop<S> {
+    fn drop(&mut self) {
+        self.0.as_mut().zeroize();
     }
-
-    /// One sample through the health tests and, if it passes, into the pool.
-    fn feed(&mut self, delta: u64) -> Result<()> {
-        self.stats.samples += 1;
-        match self.health.feed(symbol(delta, self.step)) {
-            Ok(()) => {
-                self.pool.absorb_millibits(delta, self.credit_millibits);
-                self.stats.credited_bits += f64::from(self.credit_millibits) / 1000.0;
-                Ok(())
-            }
-            Err(failure) => {
-                self.pool.discard();
-                self.stats.discards += 1;
-                if failure.is_permanent() {
-                    Err(Error::Health(failure))
-                } else {
-                    Ok(())
-                }
-            }
-        }
-    }
-}
-
-/// The start-up checks beyond the standard's tests: stuck clock, coarse
-/// clock, and the fast section 6.3 estimators against `required`.
-pub fn startup_checks(deltas: &[u64], required: f64) -> Result<StartupReport, StartupFailure> {
-    let samples = deltas.len();
-    let zero_deltas = deltas.iter().filter(|&&d| d == 0).count();
-    if zero_deltas * 100 > samples * MAX_ZERO_DELTAS_PERCENT {
-        return Err(StartupFailure::StuckClock {
-            zero_deltas,
-            samples,
-        });
-    }
-    let step = detect_step(deltas);
-    let mut sorted: Zeroizing<Vec<u64>> = Zeroizing::new(deltas.to_vec());
-    sorted.sort_unstable();
-    let quartile = |q: usize| sorted.get(samples * q / 4).copied().unwrap_or(0);
-    let spread_steps = (quartile(3) - quartile(1)) / step.max(1);
-    if spread_steps < MIN_SPREAD_STEPS {
-        return Err(StartupFailure::CoarseClock {
-            step_ticks: step,
-            spread_steps,
-            min_spread_steps: MIN_SPREAD_STEPS,
-        });
-    }
-    let symbols: Zeroizing<Vec<u8>> =
-        Zeroizing::new(deltas.iter().map(|&d| symbol(d, step)).collect());
-    let options = AssessOptions {
-        estimators: STARTUP_ESTIMATORS.to_vec(),
-        bitstring: false,
-        ..AssessOptions::default()
-    };
-    // An assessment that cannot run (one distinct symbol) means no entropy.
-    let (estimator, estimate) = match crate::assess::assess_with(&symbols, 8, &options) {
-        Ok(report) => report
-            .literal
-            .iter()
-            .map(|e| (e.estimator, e.min_entropy))
-            .fold((Estimator::Mcv, f64::INFINITY), |lo, e| {
-                if e.1 < lo.1 { e } else { lo }
-            }),
-        Err(_) => (Estimator::Mcv, 0.0),
-    };
-    if estimate.is_nan() || estimate < required {
-        return Err(StartupFailure::LowEntropy {
-            estimator,
-            estimate,
-            required,
-        });
-    }
-    Ok(StartupReport {
-        samples,
-        step_ticks: step,
-        spread_steps,
-        estimate,
-        estimator,
-    })
 }
 
 /// Raw samples for assessment (see [`KqSeeder::collect_raw`]).
@@ -556,6 +344,7 @@ impl TryCryptoRng for KqSeeder {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::StartupFailure;
     use crate::health::{DEFAULT_CREDITED_H, FailureLevel, HealthTest};
     use std::io::{Read, Write};
 
@@ -743,18 +532,18 @@ mod tests {
         seeder.key::<32>().expect("start-up and first block");
         let (mut parent_end, mut child_end) =
             std::os::unix::net::UnixStream::pair().expect("socket pair");
-        let pid = sys::unix::test_support::fork().expect("fork");
+        let pid = sys::fork::test_support::fork().expect("fork");
         if pid == 0 {
             let key = seeder.key::<32>().map(|k| *k).unwrap_or([0; 32]);
             let code = i32::from(child_end.write_all(&key).is_err());
-            sys::unix::test_support::exit_child(code);
+            sys::fork::test_support::exit_child(code);
         }
         let parent = seeder.key::<32>().expect("parent");
         let mut child = [0u8; 32];
         parent_end
             .read_exact(&mut child)
             .expect("the child's block");
-        assert!(sys::unix::test_support::wait_ok(pid));
+        assert!(sys::fork::test_support::wait_ok(pid));
         assert_ne!(child, [0u8; 32], "the child failed to seed");
         assert_ne!(*parent, child, "parent and child released the same block");
     }

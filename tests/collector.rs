@@ -411,6 +411,119 @@ fn forked_child_rebuilds_its_queue_and_parent_goes_on() {
 }
 
 #[test]
+fn a_forked_child_that_drops_its_copy_leaves_the_parent_alone() {
+    const NAME: &str = "a_forked_child_that_drops_its_copy_leaves_the_parent_alone";
+    if !in_child(NAME) {
+        let _serial = serial();
+        return run_in_child(NAME);
+    }
+    let mut collector = Collector::new(KqueueEventsConfig::default()).expect("collector");
+    collector.collect(64).expect("before fork");
+    let dir = collector.watch_dir().expect("dir").to_path_buf();
+    // SAFETY: the child only looks at the collector, drops it and _exits;
+    // this process runs a single test thread (--test-threads=1).
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // Before any step the child sees none of the parent's objects, and
+        // dropping its copy must not touch them.
+        let hidden = collector.queue_fd().is_none() && collector.watch_dir().is_none();
+        drop(collector);
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(i32::from(!hidden)) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the child saw the parent's queue or directory as its own"
+    );
+    assert!(
+        dir.exists(),
+        "the child's drop removed the parent's directory"
+    );
+    assert_eq!(entries(&dir), 2, "the child's drop removed watched files");
+    collector
+        .collect(500)
+        .expect("parent after the child's drop");
+    assert!(collector.queue_fd().is_some());
+    println!("child {NAME} ok");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_raw_clone_child_rebuilds_without_atfork_handlers() {
+    const NAME: &str = "a_raw_clone_child_rebuilds_without_atfork_handlers";
+    if !in_child(NAME) {
+        let _serial = serial();
+        return run_in_child(NAME);
+    }
+    let mut collector = Collector::new(KqueueEventsConfig::default()).expect("collector");
+    collector.collect(64).expect("before clone");
+    let dir = collector.watch_dir().expect("dir").to_path_buf();
+    // SAFETY: clone without CLONE_VM and with null stack/tid pointers is a
+    // fork that runs no atfork handler; the child only uses the collector
+    // and _exits; single test thread.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            libc::c_long::from(libc::SIGCHLD),
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
+    assert!(pid >= 0, "clone failed");
+    if pid == 0 {
+        let ok = collector.queue_fd().is_none()
+            && collector.collect(200).is_ok()
+            && collector.stats().rebuilds == 1
+            && collector.watch_dir().is_some_and(|d| d != dir);
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(i32::from(!ok)) };
+    }
+    let pid = pid as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(waited, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "a raw clone() child used the parent's queue"
+    );
+    collector.collect(200).expect("parent after clone");
+    assert_eq!(collector.stats().rebuilds, 0);
+    println!("child {NAME} ok");
+}
+
+#[test]
+fn huge_requests_are_typed_errors_not_panics() {
+    let mut collector = Collector::new(KqueueEventsConfig::default()).expect("collector");
+    for n in [usize::MAX, kqseed::MAX_COLLECT_SAMPLES + 1] {
+        match collector.collect(n) {
+            Err(Error::TooLarge { requested, max, .. }) => {
+                assert_eq!((requested, max), (n, kqseed::MAX_COLLECT_SAMPLES));
+            }
+            other => panic!("collect({n}): {other:?}"),
+        }
+    }
+    assert_eq!(collector.stats().samples, 0, "something was collected");
+    let mut seeder = kqseed::KqSeeder::new();
+    assert!(matches!(
+        seeder.collect_raw(usize::MAX),
+        Err(Error::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn step_detection_ends_on_huge_deltas() {
+    let huge: Vec<u64> = (0..100u64).map(|i| u64::MAX - i % 2).collect();
+    assert_eq!(kqseed::detect_step(&huge), 1);
+}
+
+#[test]
 fn step_detection_finds_coarse_and_fine_clocks() {
     // Multiples of 1 ms with a few odd ones: the step is 1 ms.
     let mut deltas: Vec<u64> = (0..1000).map(|i| 1_000_000 * (1 + i % 7)).collect();

@@ -62,3 +62,56 @@ fn recorded_deltas_pass_and_a_stuck_tail_stops_output_for_good() {
         assert!(matches!(seeder.try_next_u32(), Err(Error::Health(_))));
     }
 }
+
+#[test]
+fn a_periodic_source_after_a_good_start_is_refused() {
+    // The review's repro: 1,100 recorded deltas, then a cycle of four that
+    // the RCT and APT pass forever. The predictor test must refuse it.
+    let mut deltas = recorded();
+    deltas.truncate(1100);
+    deltas.extend((0..2_000_000u64).map(|i| 30_000 + (i % 4) * 1000));
+    let mut seeder = KqSeeder::from_replay(SeederConfig::default(), deltas).expect("config");
+    let mut released = 0;
+    let err = loop {
+        let mut block = [0u8; 32];
+        match seeder.try_fill_bytes(&mut block) {
+            Ok(()) => released += 1,
+            Err(e) => break e,
+        }
+        assert!(released < 500, "500 blocks from a periodic source");
+    };
+    match err {
+        Error::Health(f) => {
+            assert!(f.is_permanent(), "{f}");
+            assert_eq!(f.test, kqseed::health::HealthTest::PredictorRun, "{f}");
+        }
+        other => panic!("expected a predictor failure, got {other:?}"),
+    }
+    // One block from the start-up pool at most: 76 good samples after
+    // start-up are not a block's worth.
+    assert!(released <= 1, "{released} blocks released");
+    let health = seeder.stats().health;
+    assert_eq!((health.rct_intermittent, health.apt_intermittent), (0, 0));
+}
+
+#[test]
+fn start_up_refusals_latch_through_the_public_api() {
+    // A coarse clock, refused at every start-up: the third refusal latches,
+    // and the fourth call collects nothing.
+    let deltas: Vec<u64> = recorded()
+        .iter()
+        .map(|&d| (d % 5 + 1) * 1_000_000)
+        .collect();
+    let mut seeder = KqSeeder::from_replay(SeederConfig::default(), deltas).expect("config");
+    for attempt in 1..=kqseed::MAX_STARTUP_REFUSALS {
+        assert!(matches!(seeder.try_next_u32(), Err(Error::Startup(_))));
+        assert_eq!(seeder.stats().startup_refusals, attempt);
+    }
+    let samples = seeder.stats().samples;
+    assert!(matches!(seeder.try_next_u32(), Err(Error::Startup(_))));
+    assert_eq!(
+        seeder.stats().samples,
+        samples,
+        "a latched seeder collected"
+    );
+}

@@ -113,8 +113,12 @@ fn parent_and_child_never_share_output_after_fork() {
     }
     let mut seeder = KqSeeder::new();
     seeder.key::<32>().expect("warm up");
-    // The pool now holds credit from the start-up: both sides would release
-    // the same next block if the child kept its copy.
+    // Live samples differ on both sides anyway; what this shows is that the
+    // child owns nothing of the parent's (it rebuilds its queue and runs
+    // start-up again) and the parent goes on. That the child never
+    // continues the parent's pool, even on identical samples, is shown with
+    // replayed deltas (pipeline::tests::the_fork_record_alone_keeps_two_children_apart,
+    // tests/replay.rs).
     let (mut parent_end, mut child_end) = UnixStream::pair().expect("pair");
     // SAFETY: single test thread in this process (--test-threads=1); the
     // child only seeds, writes and _exits.
@@ -122,7 +126,10 @@ fn parent_and_child_never_share_output_after_fork() {
     assert!(pid >= 0);
     if pid == 0 {
         let code = match seeder.key::<32>() {
-            Ok(key) => child_end.write_all(&*key).map_or(2, |()| 0),
+            Ok(key) if seeder.stats().forks == 1 && seeder.stats().startup.is_some() => {
+                child_end.write_all(&*key).map_or(2, |()| 0)
+            }
+            Ok(_) => 3,
             Err(_) => 1,
         };
         // SAFETY: ends the child without running the parent's destructors.
@@ -139,5 +146,16 @@ fn parent_and_child_never_share_output_after_fork() {
         *parent_key, child_key,
         "parent and child released the same block"
     );
+    assert_eq!(seeder.stats().forks, 0);
     println!("child {NAME} ok");
+}
+
+#[test]
+fn an_empty_request_opens_and_collects_nothing() {
+    use rand_core::TryRng as _;
+    let mut seeder = KqSeeder::new();
+    seeder.try_fill_bytes(&mut []).expect("empty fill");
+    let _: zeroize::Zeroizing<[u8; 0]> = seeder.key::<0>().expect("empty key");
+    assert_eq!(seeder.stats().samples, 0);
+    assert!(seeder.stats().startup.is_none());
 }

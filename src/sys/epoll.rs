@@ -8,9 +8,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
-use super::Wakeup;
 use super::unix::{Sources, cvt, now_ticks, os_error, wait_for_events};
-use crate::collector::EventCounts;
+use super::{EventCounts, Wakeup};
 use crate::config::KqueueEventsConfig;
 use crate::error::{Error, Result};
 

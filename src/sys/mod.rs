@@ -36,9 +36,17 @@
 //!     parent's resources without disturbing the parent: the private
 //!     directory is left in place (the parent removes it), inherited fds are
 //!     closed, fds that are not inherited (kqueue) are forgotten, not closed.
+//!   * `EventQueue: Send + Sync` (asserted below, on every target).
+//!
+//! Nothing outside `sys` holds a backend `EventQueue`: [`Queue`] wraps it
+//! with the [`fork::Owner`] stamp of the process that opened it, hands it
+//! out only while that process is the one asking, and in `Drop` closes it
+//! normally in its owner but abandons it in a forked child. Fork behaviour
+//! lives in [`fork`] and here, nowhere else.
 
-use crate::collector::EventCounts;
-
+pub(crate) mod fork;
+#[cfg(kqseed_libkqueue)]
+mod libkqueue;
 pub(crate) mod unix;
 
 #[cfg(any(
@@ -70,7 +78,122 @@ compile_error!(
 );
 
 pub(crate) use backend::{EventQueue, NAME, fds_needed};
-pub(crate) use unix::{clock_info, fork_generation, open_file_limit};
+pub(crate) use unix::{clock_info, open_file_limit};
+
+use crate::error::Result;
+
+/// Which counter the collector reads, and how fine it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClockInfo {
+    /// The counter's name, e.g. `"CLOCK_MONOTONIC_RAW"`.
+    pub name: &'static str,
+    /// Nanoseconds per tick of the collector's deltas's unit.
+    pub nanos_per_tick: f64,
+    /// The resolution the OS reports for it, in nanoseconds.
+    pub resolution_nanos: f64,
+}
+
+/// Events returned by the queue, by type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventCounts {
+    /// Timer events (one per timer per return, however many expirations).
+    pub timer: u64,
+    /// Timer expirations, including those that fired while nobody waited
+    /// (epoll reports the count; kqueue's `data` field).
+    pub timer_expirations: u64,
+    /// Socket-readable events.
+    pub socket_read: u64,
+    /// Socket-writable events.
+    pub socket_write: u64,
+    /// File-watch events (inotify records / vnode notes).
+    pub file: u64,
+}
+
+impl EventCounts {
+    pub(crate) fn add(&mut self, other: &EventCounts) {
+        self.timer += other.timer;
+        self.timer_expirations += other.timer_expirations;
+        self.socket_read += other.socket_read;
+        self.socket_write += other.socket_write;
+        self.file += other.file;
+    }
+
+    /// All events, of every type.
+    pub fn total(&self) -> u64 {
+        self.timer + self.socket_read + self.socket_write + self.file
+    }
+}
+
+/// A backend queue and the stamp of the process that opened it.
+pub(crate) struct Queue {
+    owner: fork::Owner,
+    // `Some` until `Drop`, which decides how to let go of it.
+    queue: Option<EventQueue>,
+}
+
+impl Queue {
+    /// Opens a backend queue for a validated `config`, owned by this process.
+    pub(crate) fn open(config: &crate::config::KqueueEventsConfig) -> Result<Queue> {
+        let owner = fork::Owner::current()?;
+        Ok(Queue {
+            owner,
+            queue: Some(EventQueue::open(config)?),
+        })
+    }
+
+    /// Whether this process opened the queue (no fork since).
+    pub(crate) fn is_owned(&self) -> bool {
+        self.owner.is_current()
+    }
+
+    /// The queue, or `None` in a forked child, which must not touch it.
+    pub(crate) fn get(&mut self) -> Option<&mut EventQueue> {
+        if self.owner.is_current() {
+            self.queue.as_mut()
+        } else {
+            None
+        }
+    }
+
+    /// As [`get`](Queue::get), or the error a caller reports when the queue
+    /// is not this process's (it cannot be, right after `open`).
+    pub(crate) fn owned(&mut self) -> Result<&mut EventQueue> {
+        self.get().ok_or_else(Queue::not_owned)
+    }
+
+    /// The error for a queue that belongs to another process.
+    pub(crate) fn not_owned() -> crate::Error {
+        crate::Error::Os {
+            syscall: "fork",
+            errno: libc::ECHILD,
+        }
+    }
+
+    /// As [`get`](Queue::get), shared.
+    pub(crate) fn get_ref(&self) -> Option<&EventQueue> {
+        self.queue.as_ref().filter(|_| self.owner.is_current())
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        if let Some(queue) = self.queue.take() {
+            if self.owner.is_current() {
+                drop(queue);
+            } else {
+                queue.abandon_after_fork();
+            }
+        }
+    }
+}
+
+// The contract's `Send + Sync`, checked on every target the crate builds for
+// (scripts/check-targets.sh type-checks the kqueue ones).
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<EventQueue>();
+    send_sync::<Queue>();
+};
 
 /// What one return of the wait call brought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

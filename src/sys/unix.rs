@@ -1,5 +1,4 @@
-//! What both backends share: the clock, errno handling, fork detection, the
-//! open-file limit, and the socket pairs and watched files (std types, so no
+//! What both backends share: the clock, errno handling, the open-file limit, and the socket pairs and watched files (std types, so no
 //! raw fd handling is needed for them).
 
 use std::fs::{File, OpenOptions};
@@ -8,11 +7,9 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::sync::Once;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::collector::ClockInfo;
+use super::ClockInfo;
 use crate::config::KqueueEventsConfig;
 use crate::error::{Error, Result};
 
@@ -169,42 +166,6 @@ mod clock {
 }
 
 pub(crate) use clock::{clock_info, now_ticks};
-
-// ---------------------------------------------------------------------------
-// Fork detection
-// ---------------------------------------------------------------------------
-
-static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
-static ATFORK: Once = Once::new();
-static ATFORK_ERRNO: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn after_fork_in_child() {
-    // Async-signal-safe: a lone atomic add.
-    FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
-}
-
-/// A counter that goes up in the child at every `fork()`. The first call
-/// installs the `pthread_atfork` hook; a collector records the value when it
-/// opens its queue and rebuilds the queue when it sees another. An atomic load
-/// per wait is far cheaper than a `getpid()` syscall.
-///
-/// Fails only if the hook could not be installed (ENOMEM), since forks would
-/// then go unseen.
-pub(crate) fn fork_generation() -> Result<u64> {
-    ATFORK.call_once(|| {
-        // SAFETY: the handler is a plain `extern "C"` fn that only touches an
-        // atomic.
-        let ret = unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
-        ATFORK_ERRNO.store(ret, Ordering::Relaxed);
-    });
-    match ATFORK_ERRNO.load(Ordering::Relaxed) {
-        0 => Ok(FORK_GENERATION.load(Ordering::Relaxed)),
-        errno => Err(Error::Os {
-            syscall: "pthread_atfork",
-            errno,
-        }),
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Limits
@@ -391,31 +352,5 @@ impl WatchedFiles {
     #[cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
     pub(crate) fn fds(&self) -> impl Iterator<Item = BorrowedFd<'_>> {
         self.files.iter().map(|f| f.as_fd())
-    }
-}
-
-/// Process control for the crate's own fork tests (FFI stays in `sys`).
-#[cfg(test)]
-pub(crate) mod test_support {
-    /// `fork()`: `Some(0)` in the child, `Some(pid)` in the parent.
-    pub(crate) fn fork() -> Option<libc::pid_t> {
-        // SAFETY: the tests that call this only compute, write to a socket
-        // and leave through `exit_child` in the child.
-        let pid = unsafe { libc::fork() };
-        (pid >= 0).then_some(pid)
-    }
-
-    /// Ends a forked child at once, without the parent's destructors.
-    pub(crate) fn exit_child(code: i32) -> ! {
-        // SAFETY: `_exit` has no preconditions.
-        unsafe { libc::_exit(code) }
-    }
-
-    /// Waits for `pid` and returns whether it exited with status 0.
-    pub(crate) fn wait_ok(pid: libc::pid_t) -> bool {
-        let mut status = 0;
-        // SAFETY: waits for our own child; `status` is a valid out-pointer.
-        let ret = unsafe { libc::waitpid(pid, &mut status, 0) };
-        ret == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
     }
 }

@@ -1,0 +1,524 @@
+//! The release policy, as one piece of pure code: samples -> start-up ->
+//! health tests -> credit -> conditioner -> blocks, with the fork rule.
+//!
+//! The pipeline does no I/O: samples are pushed into it ([`Pipeline::push`])
+//! or pulled from an injected [`SampleSource`] ([`Pipeline::fill`]). The
+//! seeder is a thin `rand_core` adapter over it; tests drive the same code
+//! with recorded deltas.
+//!
+//! # Policy
+//!
+//! * **Start-up.** The first `startup_samples` (1024) deltas are held, in a
+//!   buffer wiped when freed, until [`startup_checks`] has passed on all of
+//!   them; then they go through the health tests (the SP 800-90B start-up
+//!   test) and into the pool. No block is released before both passed. A
+//!   refusal throws the held samples away and is returned; after
+//!   [`MAX_STARTUP_REFUSALS`] refusals of one source instance the refusal
+//!   latches, so that a caller's retry loop cannot turn the check into
+//!   "pass once by chance".
+//! * **Health.** Every later sample passes RCT, APT and the predictor test
+//!   before it is credited. An intermittent failure discards the pool; a
+//!   permanent one latches: every later call returns it.
+//! * **Release.** A block comes out as soon as the pool holds 320 credited
+//!   bits, so no finished block waits in memory between calls.
+//! * **Fork.** In a forked child the pipeline discards its copy of the pool,
+//!   absorbs a labelled fork record (pid, fork generation, forks started),
+//!   credited with nothing, and runs start-up again: the child's rebuilt
+//!   queue is a new instance of the noise source.
+//! * **Empty requests** return at once (after the latch check), collecting
+//!   nothing, so no block is left waiting in the pool.
+
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::conditioner::{BLOCK_LEN, Conditioner, credit_millibits};
+use crate::error::{Error, Result};
+use crate::health::{HealthConfig, HealthTests};
+use crate::seeder::{SeederConfig, SeederStats};
+use crate::startup::{StartupReport, startup_checks, symbol};
+use crate::sys::fork;
+
+/// Start-up refusals of one source instance before the refusal latches.
+///
+/// A source refused this often is not retried into passing: a borderline
+/// source whose estimate crosses the requirement now and then would
+/// otherwise pass the check once a caller retried often enough. A fork (a
+/// new source instance) starts the count again.
+pub const MAX_STARTUP_REFUSALS: u32 = 3;
+
+/// Where samples come from: the event queue, or a recording in tests.
+pub(crate) trait SampleSource: Send + Sync {
+    /// The next raw delta.
+    fn next_delta(&mut self) -> Result<u64>;
+}
+
+impl SampleSource for crate::Collector {
+    fn next_delta(&mut self) -> Result<u64> {
+        self.step().map(|s| s.delta)
+    }
+}
+
+/// The release policy's state. Keep it boxed: it holds the pool.
+pub(crate) struct Pipeline {
+    health_config: HealthConfig,
+    /// The start-up estimators must reach this, in bits per symbol.
+    required: f64,
+    credit_millibits: u32,
+    startup_samples: usize,
+    health: HealthTests,
+    pool: Box<Conditioner>,
+    /// Start-up samples held until the checks ran.
+    held: Zeroizing<Vec<u64>>,
+    startup: Option<StartupReport>,
+    refusals: u32,
+    step: u64,
+    owner: fork::Owner,
+    latched: Option<Error>,
+    samples: u64,
+    credited_millibits: u64,
+    blocks: u64,
+    discards: u64,
+    forks: u64,
+}
+
+impl Pipeline {
+    /// A pipeline for a validated `config`, owned by this process.
+    pub(crate) fn new(config: &SeederConfig) -> Result<Pipeline> {
+        let startup_samples = config.health.startup_samples as usize;
+        let mut held = Zeroizing::new(Vec::new());
+        held.try_reserve_exact(startup_samples)
+            .map_err(|_| Error::TooLarge {
+                what: "start-up samples",
+                requested: startup_samples,
+                max: crate::health::MAX_STARTUP_SAMPLES as usize,
+            })?;
+        Ok(Pipeline {
+            health_config: config.health,
+            required: config.health.credited_h * config.startup_margin,
+            credit_millibits: credit_millibits(config.health.credited_h),
+            startup_samples,
+            health: HealthTests::new(&config.health)?,
+            pool: Conditioner::boxed(),
+            held,
+            startup: None,
+            refusals: 0,
+            step: 1,
+            owner: fork::Owner::current()?,
+            latched: None,
+            samples: 0,
+            credited_millibits: 0,
+            blocks: 0,
+            discards: 0,
+            forks: 0,
+        })
+    }
+
+    /// Fills `dst` with conditioned blocks pulled through `source`, or fails
+    /// and leaves `dst` zeroed. A partial last block is wiped, never reused.
+    pub(crate) fn fill(&mut self, dst: &mut [u8], source: &mut dyn SampleSource) -> Result<()> {
+        let result = self.fill_blocks(dst, source);
+        if result.is_err() {
+            dst.zeroize();
+        }
+        result
+    }
+
+    fn fill_blocks(&mut self, dst: &mut [u8], source: &mut dyn SampleSource) -> Result<()> {
+        self.check_latch()?;
+        if dst.is_empty() {
+            return Ok(());
+        }
+        self.check_fork()?;
+        for chunk in dst.chunks_mut(BLOCK_LEN) {
+            let block = loop {
+                if let Some(block) = self.take_block() {
+                    break block;
+                }
+                self.push(source.next_delta()?)?;
+            };
+            chunk.copy_from_slice(&block[..chunk.len()]);
+        }
+        Ok(())
+    }
+
+    /// The latched failure, if any.
+    pub(crate) fn check_latch(&self) -> Result<()> {
+        match &self.latched {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// One sample in: held for start-up, or tested and pooled.
+    pub(crate) fn push(&mut self, delta: u64) -> Result<()> {
+        self.check_latch()?;
+        self.samples += 1;
+        if self.startup.is_some() {
+            return self.test_and_pool(delta);
+        }
+        self.held.push(delta);
+        if self.held.len() < self.startup_samples {
+            return Ok(());
+        }
+        match startup_checks(&self.held, self.required) {
+            Err(refusal) => {
+                self.held.zeroize();
+                self.refusals += 1;
+                let e = Error::Startup(refusal);
+                if self.refusals >= MAX_STARTUP_REFUSALS {
+                    self.latched = Some(e.clone());
+                }
+                Err(e)
+            }
+            Ok(report) => {
+                self.step = report.step_ticks;
+                self.startup = Some(report);
+                // The held samples now take the start-up test proper.
+                let held = Zeroizing::new(core::mem::take(&mut *self.held));
+                held.iter().try_for_each(|&d| self.test_and_pool(d))
+            }
+        }
+    }
+
+    /// The next block, once start-up passed and the pool holds enough
+    /// credit.
+    pub(crate) fn take_block(&mut self) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
+        if self.latched.is_some() || self.startup.is_none() || !self.health.is_started() {
+            return None;
+        }
+        let block = self.pool.try_take_block()?;
+        self.health.note_output();
+        self.blocks += 1;
+        Some(block)
+    }
+
+    /// One sample through the health tests and, if it passes, into the pool.
+    fn test_and_pool(&mut self, delta: u64) -> Result<()> {
+        match self.health.feed(symbol(delta, self.step)) {
+            Ok(()) => {
+                self.pool.absorb_millibits(delta, self.credit_millibits);
+                self.credited_millibits += u64::from(self.credit_millibits);
+                Ok(())
+            }
+            Err(failure) => {
+                self.pool.discard();
+                self.discards += 1;
+                if failure.is_permanent() {
+                    let e = Error::Health(failure);
+                    self.latched = Some(e.clone());
+                    Err(e)
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// In a forked child: never continue the parent's pool (see the module
+    /// documentation).
+    pub(crate) fn check_fork(&mut self) -> Result<()> {
+        if self.owner.is_current() {
+            return Ok(());
+        }
+        let record = fork::fork_record()?;
+        self.owner = fork::Owner::current()?;
+        self.restart_as_new_source(record);
+        Ok(())
+    }
+
+    fn restart_as_new_source(&mut self, record: fork::ForkRecord) {
+        self.pool.discard();
+        self.pool
+            .absorb_fork_record(record.pid, record.generation, record.forks);
+        // Validated when the pipeline was made, so this cannot fail; should
+        // it ever, the old tests stay, which is the stricter choice.
+        if let Ok(health) = HealthTests::new(&self.health_config) {
+            self.health = health;
+        }
+        self.startup = None;
+        self.held.zeroize();
+        self.refusals = 0;
+        self.discards += 1;
+        self.forks += 1;
+    }
+
+    /// Counters, health and the start-up report.
+    pub(crate) fn stats(&self) -> SeederStats {
+        SeederStats {
+            samples: self.samples,
+            credited_bits: self.credited_millibits as f64 / 1000.0,
+            blocks: self.blocks,
+            discards: self.discards,
+            forks: self.forks,
+            startup_refusals: self.refusals,
+            health: self.health.stats(),
+            conditioner: self.pool.stats(),
+            startup: self.startup,
+        }
+    }
+}
+
+/// Recorded deltas played back in a loop. Test-only: compiled for the
+/// crate's own tests and under `--cfg kqseed_replay`, which no dependent can
+/// turn on through a feature.
+#[cfg(any(test, kqseed_replay))]
+pub(crate) struct Replay {
+    deltas: Vec<u64>,
+    next: usize,
+}
+
+#[cfg(any(test, kqseed_replay))]
+impl Replay {
+    pub(crate) fn new(deltas: Vec<u64>) -> Replay {
+        Replay { deltas, next: 0 }
+    }
+}
+
+#[cfg(any(test, kqseed_replay))]
+impl SampleSource for Replay {
+    fn next_delta(&mut self) -> Result<u64> {
+        let d = self.deltas.get(self.next).copied().unwrap_or(0);
+        self.next = (self.next + 1) % self.deltas.len().max(1);
+        Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::StartupFailure;
+    use crate::health::{FailureLevel, HealthTest};
+    use crate::test_util::SplitMix64;
+
+    /// Deltas of a fine clock with about 10 bits of spread.
+    fn good(rng: &mut SplitMix64) -> u64 {
+        30_000 + (rng.next() >> 54)
+    }
+
+    fn pipeline(credited_h: f64) -> Box<Pipeline> {
+        let config = SeederConfig {
+            health: HealthConfig {
+                credited_h,
+                ..HealthConfig::default()
+            },
+            ..SeederConfig::default()
+        };
+        Box::new(Pipeline::new(&config).expect("config"))
+    }
+
+    /// Pushes one sample and returns the block it completed, if any.
+    fn push(p: &mut Pipeline, delta: u64) -> Result<Option<[u8; BLOCK_LEN]>> {
+        p.push(delta)?;
+        Ok(p.take_block().map(|b| *b))
+    }
+
+    #[test]
+    fn nothing_is_released_before_start_up() {
+        let mut p = pipeline(2.5);
+        let mut rng = SplitMix64(1);
+        for i in 0..1023 {
+            assert_eq!(push(&mut p, good(&mut rng)).unwrap(), None, "sample {i}");
+        }
+        assert!(p.stats().startup.is_none());
+        // The 1024th runs the checks and the start-up test; 1024 * 2.5 bits
+        // are pooled by then, so a block is due at once.
+        assert!(push(&mut p, good(&mut rng)).unwrap().is_some());
+        assert!(p.stats().startup.is_some());
+    }
+
+    #[test]
+    fn a_failure_stops_output_and_latches() {
+        let mut p = pipeline(2.5);
+        let mut rng = SplitMix64(0x5eed);
+        let mut blocks = 0;
+        for _ in 0..5000 {
+            if push(&mut p, good(&mut rng)).unwrap().is_some() {
+                blocks += 1;
+            }
+        }
+        assert!(blocks >= 20, "{blocks}");
+        // A stuck source: the same delta over and over.
+        let cutoffs = p.health.cutoffs();
+        let mut first_failure = None;
+        for n in 1..=100u32 {
+            match push(&mut p, 0x1234_5678_9abc_de42) {
+                Ok(Some(_)) => panic!("block from a stuck run at {n}"),
+                Ok(None) => assert!(n < cutoffs.rct_permanent, "passed at {n}"),
+                Err(Error::Health(f)) => {
+                    assert!(f.is_permanent());
+                    assert_eq!(n, cutoffs.rct_permanent);
+                    first_failure = Some(f);
+                    break;
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        let failure = first_failure.expect("the RCT must fire");
+        assert_eq!(failure.test, HealthTest::Rct);
+        // Latched: good data back, no output, the same error.
+        let released = p.stats().blocks;
+        for _ in 0..10_000 {
+            assert!(matches!(push(&mut p, good(&mut rng)), Err(Error::Health(f)) if f == failure));
+        }
+        assert_eq!(p.stats().blocks, released);
+        let mut out = [0xaa; 40];
+        assert!(p.fill(&mut out, &mut Replay::new(vec![1, 2, 3])).is_err());
+        assert_eq!(out, [0; 40], "a failed fill leaves nothing behind");
+    }
+
+    #[test]
+    fn an_intermittent_failure_discards_the_pool() {
+        // H = 1: a block per 320 credited samples after start-up.
+        let mut p = pipeline(1.0);
+        let mut rng = SplitMix64(7);
+        while push(&mut p, good(&mut rng)).unwrap().is_none() {}
+        for _ in 0..250 {
+            assert_eq!(push(&mut p, good(&mut rng)).unwrap(), None);
+        }
+        // A short stuck run: its first c - 1 samples pass and are credited,
+        // as SP 800-90B allows; 250 + 30 stays below 320.
+        let c = p.health.cutoffs().rct_intermittent;
+        for _ in 0..c {
+            assert_eq!(push(&mut p, 0x4242).unwrap(), None);
+        }
+        assert_eq!(p.stats().health.rct_intermittent, 1);
+        // Everything before the failure was dropped: 320 fresh samples again.
+        for i in 1..320 {
+            assert_eq!(push(&mut p, good(&mut rng)).unwrap(), None, "sample {i}");
+        }
+        assert!(push(&mut p, good(&mut rng)).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_period_that_rct_and_apt_pass_is_refused_by_the_predictor() {
+        // The review's repro: a good start, then a cycle of four symbols
+        // (each a quarter of every APT window, no runs for the RCT).
+        let mut p = pipeline(2.5);
+        let mut rng = SplitMix64(11);
+        for _ in 0..1100 {
+            push(&mut p, good(&mut rng)).unwrap();
+        }
+        let mut released = 0;
+        let mut failure = None;
+        for i in 0..2_000_000u64 {
+            match push(&mut p, 30_000 + (i % 4) * 1000) {
+                Ok(Some(_)) => released += 1,
+                Ok(None) => {}
+                Err(Error::Health(f)) => {
+                    failure = Some((i, f));
+                    break;
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        let (at, f) = failure.expect("the periodic source was never refused");
+        assert_eq!(f.test, HealthTest::PredictorRun, "{f}");
+        assert_eq!(f.level, FailureLevel::Permanent);
+        let stats = p.stats().health;
+        assert_eq!((stats.rct_intermittent, stats.apt_intermittent), (0, 0));
+        assert!(stats.predictor_intermittent >= 1);
+        // Intermittent at run 13 discarded the pool; permanent at 25.
+        assert!(at < 64, "refused only after {at} periodic samples");
+        assert_eq!(released, 0, "a block came out of the periodic stretch");
+    }
+
+    #[test]
+    fn start_up_refusals_latch_after_the_limit() {
+        let mut p = pipeline(2.5);
+        let stuck = vec![0u64; 1024];
+        for attempt in 1..=MAX_STARTUP_REFUSALS {
+            let mut out = [0u8; 32];
+            let e = p
+                .fill(&mut out, &mut Replay::new(stuck.clone()))
+                .unwrap_err();
+            assert!(matches!(
+                e,
+                Error::Startup(StartupFailure::StuckClock { .. })
+            ));
+            assert_eq!(p.stats().startup_refusals, attempt);
+        }
+        // Good data now: still refused, and nothing collected for it.
+        let mut rng = SplitMix64(3);
+        let fine: Vec<u64> = (0..4096).map(|_| good(&mut rng)).collect();
+        let before = p.stats().samples;
+        let mut out = [0u8; 32];
+        assert!(matches!(
+            p.fill(&mut out, &mut Replay::new(fine)),
+            Err(Error::Startup(_))
+        ));
+        assert_eq!(p.stats().samples, before);
+    }
+
+    #[test]
+    fn fewer_refusals_than_the_limit_can_recover() {
+        let mut p = pipeline(2.5);
+        let mut out = [0u8; 32];
+        assert!(p.fill(&mut out, &mut Replay::new(vec![0; 1024])).is_err());
+        let mut rng = SplitMix64(5);
+        let fine: Vec<u64> = (0..4096).map(|_| good(&mut rng)).collect();
+        p.fill(&mut out, &mut Replay::new(fine))
+            .expect("second attempt");
+        assert_ne!(out, [0; 32]);
+    }
+
+    #[test]
+    fn an_empty_request_collects_nothing() {
+        let mut p = pipeline(2.5);
+        p.fill(&mut [], &mut Replay::new(vec![1; 10])).unwrap();
+        assert_eq!(p.stats().samples, 0);
+    }
+
+    #[test]
+    fn the_fork_record_alone_keeps_two_children_apart() {
+        // Two pipelines in the same state (same samples) restart as after a
+        // fork: with the same record they release the same block, so only
+        // the record can keep them apart; with records that differ in one
+        // field each, they never match.
+        let run = |record: fork::ForkRecord| {
+            let mut p = pipeline(2.5);
+            let mut rng = SplitMix64(9);
+            while push(&mut p, good(&mut rng)).unwrap().is_none() {}
+            p.restart_as_new_source(record);
+            loop {
+                if let Some(b) = push(&mut p, good(&mut rng)).unwrap() {
+                    return b;
+                }
+            }
+        };
+        let base = fork::ForkRecord {
+            pid: 100,
+            generation: 2,
+            forks: 1,
+        };
+        let same = run(base);
+        assert_eq!(same, run(base), "the replay is not deterministic");
+        for other in [
+            fork::ForkRecord { pid: 101, ..base },
+            fork::ForkRecord {
+                generation: 3,
+                ..base
+            },
+            // Siblings with a reused pid: only the fork count differs.
+            fork::ForkRecord { forks: 2, ..base },
+        ] {
+            assert_ne!(run(other), same, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn a_fork_restarts_start_up() {
+        let mut p = pipeline(2.5);
+        let mut rng = SplitMix64(13);
+        while push(&mut p, good(&mut rng)).unwrap().is_none() {}
+        p.restart_as_new_source(fork::ForkRecord {
+            pid: 1,
+            generation: 2,
+            forks: 3,
+        });
+        assert!(p.stats().startup.is_none());
+        assert_eq!(p.stats().forks, 1);
+        for _ in 0..1023 {
+            assert_eq!(push(&mut p, good(&mut rng)).unwrap(), None);
+        }
+        assert!(push(&mut p, good(&mut rng)).unwrap().is_some());
+    }
+}

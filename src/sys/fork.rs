@@ -1,0 +1,406 @@
+//! Fork detection and owner stamps: the one place that decides whether this
+//! process still owns something it made before a `fork()`.
+//!
+//! # How a fork is seen, per OS
+//!
+//! The process keeps a *generation*, a non-zero number that changes in every
+//! child. Whatever holds an OS resource or secret state stamps itself with
+//! the generation it was made in ([`Owner`]) and asks [`Owner::is_current`]
+//! on every use and in `Drop`.
+//!
+//! * **Linux and Android (kernel 4.14 and later):** the generation lives in
+//!   one anonymous page marked `MADV_WIPEONFORK`; the kernel hands every
+//!   child a zeroed copy of it, whatever made the child: `fork()`, glibc's
+//!   `_Fork()`, or a raw `clone()` without `CLONE_VM`, none of which need run
+//!   an atfork handler. A check is one atomic load. As BoringSSL does, the
+//!   advice is only trusted after `madvise` has rejected an invalid one,
+//!   since qemu-user accepts any advice without acting on it.
+//! * **FreeBSD 12+, NetBSD, OpenBSD:** the same page, with
+//!   `minherit(INHERIT_ZERO)` (`MAP_INHERIT_ZERO` on NetBSD and OpenBSD).
+//! * **Linux without `MADV_WIPEONFORK`:** the page cannot be trusted, and
+//!   neither can atfork handlers alone (raw `clone()` and `_Fork()` skip
+//!   them), so every check also compares `getpid()` with the pid the
+//!   generation was taken in: one syscall per check, only on such systems.
+//! * **Apple and DragonFly:** no wiped-on-fork memory; a `pthread_atfork`
+//!   child handler bumps the generation. Apple's libc runs atfork handlers
+//!   for every `fork()`; a raw fork syscall is not a supported API there.
+//!
+//! Every OS also runs a `pthread_atfork` *prepare* handler that counts the
+//! forks this process starts ([`ForkRecord::forks`]), so that two children
+//! forked one after the other from the same parent carry different records
+//! even if one reuses the other's pid.
+
+use std::sync::Once;
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, Ordering};
+
+use super::unix::cvt;
+use crate::error::{Error, Result};
+
+/// How forks are detected in this process; chosen once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mechanism {
+    /// A page the kernel zeroes in every child.
+    WipedPage,
+    /// An atfork child handler plus a `getpid()` comparison per check.
+    AtforkAndPid,
+    /// An atfork child handler only.
+    Atfork,
+}
+
+impl Mechanism {
+    /// A short name for reports.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Mechanism::WipedPage => "MADV_WIPEONFORK page",
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            Mechanism::WipedPage => "minherit(INHERIT_ZERO) page",
+            Mechanism::AtforkAndPid => "pthread_atfork + getpid",
+            Mechanism::Atfork => "pthread_atfork",
+        }
+    }
+}
+
+const UNSET: u8 = 0;
+const WIPED_PAGE: u8 = 1;
+const ATFORK_AND_PID: u8 = 2;
+const ATFORK: u8 = 3;
+
+static INIT: Once = Once::new();
+/// 0 once set up; otherwise the errno of the failed `pthread_atfork`.
+static INIT_ERRNO: AtomicI32 = AtomicI32::new(-1);
+static MECHANISM: AtomicU8 = AtomicU8::new(UNSET);
+/// The wiped-on-fork page, holding the generation; null unless
+/// `MECHANISM == WIPED_PAGE`. Mapped once, never unmapped.
+static PAGE: AtomicPtr<AtomicU64> = AtomicPtr::new(std::ptr::null_mut());
+/// The generation in ordinary (inherited) memory: the source of new values,
+/// and the generation itself where there is no page.
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+/// Forks started by this process and its ancestors (prepare handler).
+static FORKS: AtomicU64 = AtomicU64::new(0);
+/// The pid `GENERATION` belongs to, for `AtforkAndPid`.
+static PID: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn prepare_fork() {
+    // Async-signal-safe: one atomic add.
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+extern "C" fn child_after_fork() {
+    GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+fn getpid() -> u32 {
+    // SAFETY: getpid has no preconditions and cannot fail.
+    let pid = unsafe { libc::getpid() };
+    u32::try_from(pid).unwrap_or(0)
+}
+
+/// Sets up detection once per process. Fails only if the atfork handlers
+/// could not be installed (ENOMEM): forks would then go unseen.
+fn init() -> Result<()> {
+    INIT.call_once(|| {
+        // SAFETY: both handlers are plain `extern "C"` fns that only touch
+        // atomics.
+        let ret = unsafe { libc::pthread_atfork(Some(prepare_fork), None, Some(child_after_fork)) };
+        if ret != 0 {
+            INIT_ERRNO.store(ret, Ordering::Relaxed);
+            return;
+        }
+        let mechanism = match wiped_page() {
+            Some(page) => {
+                // SAFETY: `page` points at a live, page-aligned, zeroed
+                // mapping that is never unmapped; AtomicU64 has the size
+                // and alignment of u64.
+                unsafe { &*page }.store(GENERATION.load(Ordering::Relaxed), Ordering::Relaxed);
+                PAGE.store(page, Ordering::Release);
+                WIPED_PAGE
+            }
+            None if cfg!(any(target_os = "linux", target_os = "android")) => {
+                PID.store(getpid(), Ordering::Relaxed);
+                ATFORK_AND_PID
+            }
+            None => ATFORK,
+        };
+        MECHANISM.store(mechanism, Ordering::Release);
+        INIT_ERRNO.store(0, Ordering::Release);
+    });
+    match INIT_ERRNO.load(Ordering::Acquire) {
+        0 => Ok(()),
+        errno => Err(Error::Os {
+            syscall: "pthread_atfork",
+            errno,
+        }),
+    }
+}
+
+/// One anonymous page that the kernel zeroes in every child, or `None` where
+/// the OS cannot be trusted to.
+fn wiped_page() -> Option<*mut AtomicU64> {
+    // SAFETY: sysconf has no preconditions.
+    let len = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        .ok()
+        .filter(|&l| l >= size_of::<u64>())?;
+    // SAFETY: a fresh private anonymous mapping; no existing memory is
+    // touched.
+    let page = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANON,
+            -1,
+            0,
+        )
+    };
+    if page == libc::MAP_FAILED {
+        return None;
+    }
+    if mark_wipe_on_fork(page, len) {
+        Some(page.cast())
+    } else {
+        // SAFETY: `page` is the mapping of `len` bytes made above, unused.
+        unsafe { libc::munmap(page, len) };
+        None
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn mark_wipe_on_fork(page: *mut libc::c_void, len: usize) -> bool {
+    // qemu-user returns success for any advice: only trust MADV_WIPEONFORK
+    // if an invalid advice is refused.
+    // SAFETY: `page` is our own mapping of `len` bytes; advice only changes
+    // how the kernel treats it.
+    let bogus = unsafe { libc::madvise(page, len, -1) };
+    // SAFETY: as above.
+    bogus != 0
+        && cvt("madvise", unsafe {
+            libc::madvise(page, len, libc::MADV_WIPEONFORK)
+        })
+        .is_ok()
+}
+
+#[cfg(target_os = "freebsd")]
+fn mark_wipe_on_fork(page: *mut libc::c_void, len: usize) -> bool {
+    // SAFETY: `page` is our own mapping of `len` bytes.
+    cvt("minherit", unsafe {
+        libc::minherit(page, len, libc::INHERIT_ZERO)
+    })
+    .is_ok()
+}
+
+#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
+fn mark_wipe_on_fork(page: *mut libc::c_void, len: usize) -> bool {
+    // SAFETY: `page` is our own mapping of `len` bytes.
+    cvt("minherit", unsafe {
+        libc::minherit(page, len, libc::MAP_INHERIT_ZERO)
+    })
+    .is_ok()
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd"
+)))]
+fn mark_wipe_on_fork(_page: *mut libc::c_void, _len: usize) -> bool {
+    false
+}
+
+/// The current generation; `init` must have succeeded.
+fn generation() -> u64 {
+    match MECHANISM.load(Ordering::Acquire) {
+        WIPED_PAGE => {
+            let page = PAGE.load(Ordering::Acquire);
+            // SAFETY: set once before MECHANISM, never unmapped.
+            let page = unsafe { &*page };
+            match page.load(Ordering::Acquire) {
+                0 => {
+                    // A child: its copy of the page was wiped. Take the next
+                    // generation (several threads may race here: one wins).
+                    let next = GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
+                    match page.compare_exchange(0, next, Ordering::AcqRel, Ordering::Acquire) {
+                        Ok(_) => next,
+                        Err(winner) => winner,
+                    }
+                }
+                g => g,
+            }
+        }
+        ATFORK_AND_PID => {
+            let pid = getpid();
+            if PID.swap(pid, Ordering::AcqRel) != pid {
+                GENERATION.fetch_add(1, Ordering::AcqRel);
+            }
+            GENERATION.load(Ordering::Acquire)
+        }
+        _ => GENERATION.load(Ordering::Acquire),
+    }
+}
+
+/// The mechanism in force (setting it up on first use).
+pub(crate) fn mechanism() -> Result<Mechanism> {
+    init()?;
+    Ok(match MECHANISM.load(Ordering::Acquire) {
+        WIPED_PAGE => Mechanism::WipedPage,
+        ATFORK_AND_PID => Mechanism::AtforkAndPid,
+        _ => Mechanism::Atfork,
+    })
+}
+
+/// A stamp of the process generation something was made in.
+///
+/// Copy it into whatever owns an OS resource or secret state; ask
+/// [`is_current`](Owner::is_current) before each use and in `Drop`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Owner {
+    generation: u64,
+}
+
+impl Owner {
+    /// A stamp of this process, now.
+    pub(crate) fn current() -> Result<Owner> {
+        init()?;
+        Ok(Owner {
+            generation: generation(),
+        })
+    }
+
+    /// Whether this process is the one the stamp was made in (no fork since).
+    /// Cheap: one atomic load where the OS wipes a page on fork.
+    pub(crate) fn is_current(&self) -> bool {
+        // A stamp exists only after `init` succeeded.
+        generation() == self.generation
+    }
+}
+
+/// What a forked child mixes into its pool (credited with nothing), so that
+/// it never continues its parent's output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ForkRecord {
+    /// This process's id.
+    pub(crate) pid: u64,
+    /// The generation now.
+    pub(crate) generation: u64,
+    /// Forks started by this process and its ancestors (prepare handler).
+    pub(crate) forks: u64,
+}
+
+/// The record of this process now; `init` runs if it has not.
+pub(crate) fn fork_record() -> Result<ForkRecord> {
+    init()?;
+    Ok(ForkRecord {
+        pid: u64::from(getpid()),
+        generation: generation(),
+        forks: FORKS.load(Ordering::Relaxed),
+    })
+}
+
+/// Process control for the crate's own fork tests (FFI stays in `sys`).
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// `fork()`: `Some(0)` in the child, `Some(pid)` in the parent.
+    pub(crate) fn fork() -> Option<libc::pid_t> {
+        // SAFETY: the tests that call this only compute, write to a socket
+        // and leave through `exit_child` in the child.
+        let pid = unsafe { libc::fork() };
+        (pid >= 0).then_some(pid)
+    }
+
+    /// A child made by the raw `clone` syscall without `CLONE_VM`: a fork
+    /// that runs no atfork handler (as glibc's `_Fork` does). Linux only.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn raw_clone() -> Option<libc::pid_t> {
+        // SAFETY: with only SIGCHLD and null stack/tid pointers, clone
+        // behaves like fork (a copy of the address space on the same
+        // stack); the child leaves through `exit_child`.
+        let pid = unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                libc::c_long::from(libc::SIGCHLD),
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            )
+        };
+        libc::pid_t::try_from(pid).ok().filter(|&p| p >= 0)
+    }
+
+    /// Ends a forked child at once, without the parent's destructors.
+    pub(crate) fn exit_child(code: i32) -> ! {
+        // SAFETY: `_exit` has no preconditions.
+        unsafe { libc::_exit(code) }
+    }
+
+    /// Waits for `pid` and returns whether it exited with status 0.
+    pub(crate) fn wait_ok(pid: libc::pid_t) -> bool {
+        let mut status = 0;
+        // SAFETY: waits for our own child; `status` is a valid out-pointer.
+        let ret = unsafe { libc::waitpid(pid, &mut status, 0) };
+        ret == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{exit_child, fork, wait_ok};
+    use super::*;
+
+    #[test]
+    fn a_stamp_is_current_until_a_fork() {
+        let owner = Owner::current().expect("fork detection");
+        assert!(owner.is_current());
+        assert_eq!(Owner::current().unwrap(), owner);
+        let pid = fork().expect("fork");
+        if pid == 0 {
+            let stale = !owner.is_current();
+            let fresh = Owner::current().map(|o| o.is_current() && o != owner);
+            exit_child(i32::from(!(stale && fresh == Ok(true))));
+        }
+        assert!(
+            wait_ok(pid),
+            "the child still saw the parent's stamp as its own"
+        );
+        assert!(owner.is_current(), "the parent lost its own stamp");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_raw_clone_child_is_seen_without_atfork_handlers() {
+        let owner = Owner::current().expect("fork detection");
+        let before = fork_record().unwrap().forks;
+        let pid = super::test_support::raw_clone().expect("clone");
+        if pid == 0 {
+            // No prepare handler ran: the record's fork count is unchanged,
+            // yet the stamp must be stale.
+            let unchanged = fork_record().map(|r| r.forks) == Ok(before);
+            let seen = unchanged && !owner.is_current();
+            exit_child(if seen { 0 } else { 1 });
+        }
+        assert!(wait_ok(pid), "a raw clone() child kept the parent's stamp");
+        assert!(owner.is_current());
+    }
+
+    #[test]
+    fn the_prepare_handler_counts_forks() {
+        let before = fork_record().unwrap();
+        let pid = fork().expect("fork");
+        if pid == 0 {
+            let r = fork_record().unwrap();
+            let ok = r.forks == before.forks + 1 && r.generation != before.generation;
+            exit_child(i32::from(!ok));
+        }
+        assert!(wait_ok(pid));
+        assert_eq!(fork_record().unwrap().forks, before.forks + 1);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn linux_uses_the_wiped_page() {
+        // Every kernel this project runs on is newer than 4.14.
+        assert_eq!(mechanism().unwrap(), Mechanism::WipedPage);
+    }
+}
