@@ -3,6 +3,8 @@
 
 pub mod assess;
 mod collector;
+#[cfg(feature = "rand_core_0_6")]
+mod compat;
 pub mod conditioner;
 mod config;
 mod error;
