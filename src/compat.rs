@@ -1,12 +1,14 @@
-//! rand_core 0.6 beside 0.10, behind the feature `rand_core_0_6`.
+//! rand_core 0.6 and 0.9 beside 0.10, behind the features `rand_core_0_6`
+//! and `rand_core_0_9`.
 //!
 //! Much of the ecosystem still takes an older rand_core's traits: rand 0.8,
-//! rand_chacha 0.3 and ed25519-dalek 2 take 0.6. These impls forward to the seeder's rand_core 0.10
+//! rand_chacha 0.3 and ed25519-dalek 2 take 0.6; rand 0.9 and rand_chacha
+//! 0.9 take 0.9. These impls forward to the seeder's rand_core 0.10
 //! [`TryRng`], so every byte still comes out of the same health-tested,
 //! conditioned blocks, and a failure is the same [`Error`].
 //!
 //! The reseeding generator, when it lands, takes its impls here too (see the
-//! note at the end of the version's module).
+//! notes at the end of each version's module).
 
 use rand_core::TryRng;
 
@@ -117,11 +119,70 @@ mod v0_6 {
     // way, its `try_fill_bytes` mapping through `From<Error>` above.
 }
 
+#[cfg(feature = "rand_core_0_9")]
+mod v0_9 {
+    use rand_core_0_9 as rc09;
+
+    use super::{Error, KqSeeder, TryRng};
+    use crate::error::Result;
+
+    /// rand_core 0.9's fallible generator trait, for rand 0.9 and
+    /// rand_chacha 0.9 (feature `rand_core_0_9`): the error is kqseed's
+    /// [`Error`], so `StdRng::try_from_rng(&mut seeder)?` works in a
+    /// function returning `kqseed::Result`.
+    ///
+    /// Where an infallible rand_core 0.9 `RngCore` is wanted, rand_core's
+    /// `unwrap_err()` gives one that panics on failure; prefer
+    /// [`KqSeeder::seed_rng_0_9`] and use the seeded generator.
+    impl rc09::TryRngCore for KqSeeder {
+        type Error = Error;
+
+        fn try_next_u32(&mut self) -> Result<u32> {
+            TryRng::try_next_u32(self)
+        }
+
+        fn try_next_u64(&mut self) -> Result<u64> {
+            TryRng::try_next_u64(self)
+        }
+
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<()> {
+            TryRng::try_fill_bytes(self, dst)
+        }
+    }
+
+    /// The seeder's output is conditioned full-entropy blocks.
+    impl rc09::TryCryptoRng for KqSeeder {}
+
+    impl KqSeeder {
+        /// Seeds a new rand_core 0.9 `R` (rand 0.9's `StdRng`, rand_chacha
+        /// 0.9's generators) from conditioned blocks, and wipes this
+        /// function's copy of the seed (feature `rand_core_0_9`).
+        ///
+        /// ```
+        /// # use rand_chacha_0_9 as rand_chacha;
+        /// # use rand_core_0_9 as rand_core;
+        /// use rand_core::RngCore;
+        ///
+        /// let mut rng: rand_chacha::ChaCha20Rng = kqseed::KqSeeder::new().seed_rng_0_9()?;
+        /// let _ = rng.next_u64();
+        /// # Ok::<(), kqseed::Error>(())
+        /// ```
+        pub fn seed_rng_0_9<R: rc09::SeedableRng>(&mut self) -> Result<R> {
+            super::seed_with(self, &mut R::Seed::default(), R::from_seed)
+        }
+    }
+
+    // The generator (`KqRng`, later): `TryRngCore<Error = Error>` +
+    // `TryCryptoRng` if it stays fallible, or `RngCore` + `CryptoRng` (which
+    // give the try traits through rand_core's blanket impls) if it is the
+    // infallible one.
+}
+
 /// Fills `seed` from the seeder and builds the generator from it; `seed` is
 /// wiped on success and on failure. The seed is moved out with `mem::take`,
 /// never cloned, and the slot left behind is wiped with volatile writes,
 /// which the optimiser cannot drop as dead stores.
-#[cfg(feature = "rand_core_0_6")]
+#[cfg(any(feature = "rand_core_0_6", feature = "rand_core_0_9"))]
 fn seed_with<S: Default + AsMut<[u8]>, R>(
     seeder: &mut KqSeeder,
     seed: &mut S,
@@ -135,9 +196,10 @@ fn seed_with<S: Default + AsMut<[u8]>, R>(
     rng
 }
 
-#[cfg(all(test, feature = "rand_core_0_6"))]
+#[cfg(all(test, any(feature = "rand_core_0_6", feature = "rand_core_0_9")))]
 mod tests {
-    // The trait impls are exercised from outside, in tests/compat.rs; here, the seed buffer that only the crate can see.
+    // The trait impls are exercised from outside, in tests/compat.rs and the
+    // examples; here, the seed buffer that only the crate can see.
     use crate::{Error, KqSeeder, SeederConfig, StartupFailure};
 
     fn recorded() -> Vec<u64> {

@@ -3,7 +3,7 @@
 
 pub mod assess;
 mod collector;
-#[cfg(feature = "rand_core_0_6")]
+#[cfg(any(feature = "rand_core_0_6", feature = "rand_core_0_9"))]
 mod compat;
 pub mod conditioner;
 mod config;

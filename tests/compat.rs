@@ -1,10 +1,10 @@
-//! The rand_core 0.6 impls from outside the crate, as a user of the feature
-//! writes them: rand 0.8 and rand_chacha 0.3, and how a failure reaches the
-//! caller.
+//! The rand_core 0.6 and 0.9 impls from outside the crate, as a user of each
+//! feature writes them: the README's "Use it with ..." lines for rand 0.8 /
+//! 0.9 and rand_chacha 0.3 / 0.9, and how a failure reaches the caller.
 //!
-//! `cargo test --features rand_core_0_6 --test compat`
+//! `cargo test --features rand_core_0_6,rand_core_0_9 --test compat`
 
-#![cfg(feature = "rand_core_0_6")]
+#![cfg(any(feature = "rand_core_0_6", feature = "rand_core_0_9"))]
 
 use std::path::PathBuf;
 
@@ -146,5 +146,61 @@ mod rand_core_0_6_compat {
                 "{method}: {message}"
             );
         }
+    }
+}
+
+#[cfg(feature = "rand_core_0_9")]
+mod rand_core_0_9_compat {
+    use super::*;
+    use rand_core_0_9::{RngCore, SeedableRng, TryCryptoRng, TryRngCore};
+
+    fn try_crypto_rng<R: TryCryptoRng>(rng: &mut R) -> Result<[u8; 64], R::Error> {
+        let mut out = [0u8; 64];
+        rng.try_fill_bytes(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn seeds_rand_chacha_0_9_and_rand_0_9() -> kqseed::Result<()> {
+        let mut seeder = KqSeeder::new();
+        let mut a: rand_chacha_0_9::ChaCha20Rng = seeder.seed_rng_0_9()?;
+        let mut b = rand_chacha_0_9::ChaCha20Rng::try_from_rng(&mut seeder)?;
+        assert_ne!(a.get_seed(), [0u8; 32]);
+        assert_ne!(a.get_seed(), b.get_seed(), "two seeds were equal");
+        assert_ne!(a.next_u64(), b.next_u64());
+
+        let mut std1 = rand_09::rngs::StdRng::try_from_rng(&mut seeder)?;
+        let mut std2: rand_09::rngs::StdRng = seeder.seed_rng_0_9()?;
+        assert_ne!(std1.next_u64(), std2.next_u64());
+        Ok(())
+    }
+
+    #[test]
+    fn every_try_rng_core_method_gives_fresh_output() -> kqseed::Result<()> {
+        let mut seeder = KqSeeder::new();
+        assert_ne!(seeder.try_next_u32()?, seeder.try_next_u32()?);
+        assert_ne!(seeder.try_next_u64()?, seeder.try_next_u64()?);
+        let first = try_crypto_rng(&mut seeder)?;
+        // rand_core 0.9's infallible adapter, for APIs that want RngCore.
+        let mut second = [0u8; 64];
+        seeder.unwrap_mut().fill_bytes(&mut second);
+        assert_ne!(first, second);
+        assert_ne!(first, [0u8; 64]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_failure_is_kqseeds_own_error() {
+        let mut seeder = failing_seeder();
+        let mut buf = [0xaau8; 32];
+        let err = TryRngCore::try_fill_bytes(&mut seeder, &mut buf).expect_err("must fail");
+        assert_eq!(buf, [0u8; 32], "a failed call left output");
+        assert!(is_missing_temp_dir(&err), "{err:?}");
+        let err = rand_09::rngs::StdRng::try_from_rng(&mut seeder).expect_err("must fail");
+        assert!(is_missing_temp_dir(&err), "{err:?}");
+        let err = seeder
+            .seed_rng_0_9::<rand_chacha_0_9::ChaCha20Rng>()
+            .expect_err("must fail");
+        assert!(err.to_string().contains("/nonexistent"), "{err}");
     }
 }
