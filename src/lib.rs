@@ -3,6 +3,8 @@
 
 pub mod assess;
 mod collector;
+#[cfg(any(feature = "rand_core_0_6", feature = "rand_core_0_9"))]
+mod compat;
 pub mod conditioner;
 mod config;
 mod error;
