@@ -8,6 +8,7 @@ mod compat;
 pub mod conditioner;
 mod config;
 mod error;
+mod generator;
 pub mod health;
 mod pipeline;
 mod seeder;
@@ -25,6 +26,10 @@ pub use config::{
     MIN_TIMER_INTERVAL,
 };
 pub use error::{ConfigError, Error, Result, StartupFailure};
+pub use generator::{
+    DEFAULT_HARD_LIMIT_FACTOR, DEFAULT_RESEED_AFTER, DEFAULT_RESEED_AFTER_BYTES, GeneratorConfig,
+    GeneratorStats, KqRng, ThreadRng, rng,
+};
 pub use health::{HealthConfig, HealthFailure};
 pub use pipeline::MAX_STARTUP_REFUSALS;
 pub use seeder::{KqSeeder, RawSamples, SeederConfig, SeederStats};
@@ -39,6 +44,7 @@ const _: () = {
     const fn send_sync<T: Send + Sync>() {}
     send_sync::<Collector>();
     send_sync::<KqSeeder>();
+    send_sync::<KqRng>();
     send_sync::<Error>();
 };
 

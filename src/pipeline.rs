@@ -25,6 +25,8 @@
 //!   absorbs a labelled fork record (pid, fork generation, forks started),
 //!   credited with nothing, and runs start-up again: the child's rebuilt
 //!   queue is a new instance of the noise source.
+//! * **Hedge** (opt-in, `hedge_with_os_entropy`): each pool takes 32 bytes
+//!   of OS entropy before its first sample, credited with nothing.
 //! * **Empty requests** return at once (after the latch check), collecting
 //!   nothing, so no block is left waiting in the pool.
 
@@ -78,6 +80,8 @@ pub(crate) struct Pipeline {
     blocks: u64,
     discards: u64,
     forks: u64,
+    hedge: bool,
+    os_entropy_absorbed: u64,
 }
 
 impl Pipeline {
@@ -109,6 +113,8 @@ impl Pipeline {
             blocks: 0,
             discards: 0,
             forks: 0,
+            hedge: config.hedge_with_os_entropy,
+            os_entropy_absorbed: 0,
         })
     }
 
@@ -195,6 +201,13 @@ impl Pipeline {
     fn test_and_pool(&mut self, delta: u64) -> Result<()> {
         match self.health.feed(symbol(delta, self.step)) {
             Ok(()) => {
+                if self.hedge && self.pool.stats().pool_samples == 0 {
+                    // The first sample of a pool: the hedge goes in first.
+                    let mut os = Zeroizing::new([0u8; crate::conditioner::OS_ENTROPY_LEN]);
+                    crate::sys::os_entropy(&mut os)?;
+                    self.pool.absorb_os_entropy(&os);
+                    self.os_entropy_absorbed += 1;
+                }
                 self.pool.absorb_millibits(delta, self.credit_millibits);
                 self.credited_millibits += u64::from(self.credit_millibits);
                 Ok(())
@@ -250,6 +263,7 @@ impl Pipeline {
             discards: self.discards,
             forks: self.forks,
             startup_refusals: self.refusals,
+            os_entropy_absorbed: self.os_entropy_absorbed,
             health: self.health.stats(),
             conditioner: self.pool.stats(),
             startup: self.startup,
@@ -520,5 +534,34 @@ mod tests {
             assert_eq!(push(&mut p, good(&mut rng)).unwrap(), None);
         }
         assert!(push(&mut p, good(&mut rng)).unwrap().is_some());
+    }
+
+    #[test]
+    fn the_hedge_goes_into_every_pool_and_changes_the_blocks_not_the_credit() {
+        let blocks = |hedge: bool| {
+            let config = SeederConfig {
+                hedge_with_os_entropy: hedge,
+                ..SeederConfig::default()
+            };
+            let mut p = Box::new(Pipeline::new(&config).unwrap());
+            let mut rng = SplitMix64(77);
+            let mut out = Vec::new();
+            while out.len() < 3 {
+                if let Some(b) = push(&mut p, good(&mut rng)).unwrap() {
+                    out.push(b);
+                }
+            }
+            (out, p.stats())
+        };
+        let (plain, plain_stats) = blocks(false);
+        let (again, _) = blocks(false);
+        let (hedged, hedged_stats) = blocks(true);
+        assert_eq!(plain, again, "not deterministic");
+        assert!(plain.iter().zip(&hedged).all(|(a, b)| a != b));
+        // The same samples were needed for the same blocks: no credit.
+        assert_eq!(plain_stats.samples, hedged_stats.samples);
+        assert_eq!(plain_stats.os_entropy_absorbed, 0);
+        // One per pool: the start-up pool and the next two.
+        assert_eq!(hedged_stats.os_entropy_absorbed, 3);
     }
 }

@@ -28,6 +28,13 @@ pub struct SeederConfig {
     /// cap even a perfect source near 5.5 bits per symbol, so the margin is
     /// bounded by that.
     pub startup_margin: f64,
+    /// Absorbs 32 bytes from the operating system's generator into every
+    /// block, next to the samples and credited with nothing, so that a block
+    /// is never weaker than either source. Off by default; shown in `Debug`
+    /// and [`SeederStats::os_entropy_absorbed`], so that hedged output is
+    /// never mistaken for pure jitter. No entropy claim rests on it: the
+    /// samples alone must still be credited 320 bits per block.
+    pub hedge_with_os_entropy: bool,
 }
 
 impl Default for SeederConfig {
@@ -36,6 +43,7 @@ impl Default for SeederConfig {
             events: KqueueEventsConfig::default(),
             health: HealthConfig::default(),
             startup_margin: 1.0,
+            hedge_with_os_entropy: false,
         }
     }
 }
@@ -77,6 +85,9 @@ pub struct SeederStats {
     /// Start-up refusals of the current source instance (see
     /// [`MAX_STARTUP_REFUSALS`](crate::MAX_STARTUP_REFUSALS)).
     pub startup_refusals: u32,
+    /// Times 32 bytes of OS entropy were absorbed (one per pool) under
+    /// [`SeederConfig::hedge_with_os_entropy`]; 0 when it is off.
+    pub os_entropy_absorbed: u64,
     /// The health tests' counters.
     pub health: HealthStats,
     /// The conditioner's counters.

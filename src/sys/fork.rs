@@ -298,6 +298,73 @@ pub(crate) fn fork_record() -> Result<ForkRecord> {
     })
 }
 
+/// A process-wide value that is made again in every child.
+///
+/// A value made before a `fork()` may hold locks that threads the child does
+/// not have were holding, so the child never takes it: [`get_or_try_init`]
+/// makes a fresh one and hands back the old one for the caller to retire
+/// without blocking (or to leave alone). Values are leaked, never freed, so
+/// the references handed out stay valid for the life of the process.
+///
+/// [`get_or_try_init`]: PerProcess::get_or_try_init
+pub(crate) struct PerProcess<T: 'static> {
+    current: AtomicPtr<(Owner, T)>,
+}
+
+impl<T: Send + Sync + 'static> PerProcess<T> {
+    /// An empty cell.
+    pub(crate) const fn new() -> Self {
+        PerProcess {
+            current: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// This process's value, if one was made in this process.
+    pub(crate) fn get(&'static self) -> Option<&'static T> {
+        // SAFETY: every non-null pointer stored here comes from `Box::leak`
+        // below and is never freed or written through.
+        match unsafe { self.current.load(Ordering::Acquire).as_ref() } {
+            Some((owner, value)) if owner.is_current() => Some(value),
+            _ => None,
+        }
+    }
+
+    /// This process's value, made with `make` if there is none yet. On a
+    /// first call in a forked child, also the value inherited from the
+    /// parent (which is then no longer handed out).
+    pub(crate) fn get_or_try_init(
+        &'static self,
+        make: impl FnOnce() -> Result<T>,
+    ) -> Result<(&'static T, Option<&'static T>)> {
+        let seen = self.current.load(Ordering::Acquire);
+        // SAFETY: every non-null pointer stored here comes from `Box::leak`
+        // below and is never freed or written through.
+        let inherited = match unsafe { seen.as_ref() } {
+            Some((owner, value)) if owner.is_current() => return Ok((value, None)),
+            Some((_, value)) => Some(value),
+            None => None,
+        };
+        let made: &'static mut (Owner, T) = Box::leak(Box::new((Owner::current()?, make()?)));
+        let made_ptr: *mut (Owner, T) = made;
+        match self
+            .current
+            .compare_exchange(seen, made_ptr, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => Ok((&made.1, inherited)),
+            // Another thread of this process won the race: use its value
+            // (ours stays leaked, made but never used; this is the cold path
+            // of a first use, so at most a few are made).
+            Err(winner) => {
+                // SAFETY: as above.
+                match unsafe { winner.as_ref() } {
+                    Some((_, value)) => Ok((value, None)),
+                    None => Ok((&made.1, inherited)),
+                }
+            }
+        }
+    }
+}
+
 /// Process control for the crate's own fork tests (FFI stays in `sys`).
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -78,7 +78,7 @@ compile_error!(
 );
 
 pub(crate) use backend::{EventQueue, NAME, fds_needed};
-pub(crate) use unix::{clock_info, open_file_limit};
+pub(crate) use unix::{at_exit, clock_info, open_file_limit, os_entropy};
 
 use crate::error::Result;
 

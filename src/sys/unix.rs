@@ -354,3 +354,51 @@ impl WatchedFiles {
         self.files.iter().map(|f| f.as_fd())
     }
 }
+
+// ---------------------------------------------------------------------------
+// The operating system's generator, for the opt-in hedge
+// ---------------------------------------------------------------------------
+
+/// Fills `out` from the OS generator (`getrandom` on Linux and Android,
+/// `getentropy` elsewhere), retrying `EINTR`.
+pub(crate) fn os_entropy(out: &mut [u8; 32]) -> Result<()> {
+    loop {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        // SAFETY: `out` is a writable buffer of exactly the length passed.
+        let ret = unsafe { libc::getrandom(out.as_mut_ptr().cast(), out.len(), 0) };
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let (ok, name) = (ret == 32, "getrandom");
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        // SAFETY: `out` is a writable buffer of the length passed (at most
+        // getentropy's 256).
+        let ret = unsafe { libc::getentropy(out.as_mut_ptr().cast(), out.len()) };
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let (ok, name) = (ret == 0, "getentropy");
+        if ok {
+            return Ok(());
+        }
+        if ret != -1 || errno() != libc::EINTR {
+            return Err(if ret == -1 {
+                last_os_error(name)
+            } else {
+                Error::Os {
+                    syscall: name,
+                    errno: libc::EIO,
+                }
+            });
+        }
+    }
+}
+
+/// Runs `hook` when the process exits normally (`exit()`, or returning from
+/// `main`), as `atexit` does.
+pub(crate) fn at_exit(hook: extern "C" fn()) -> Result<()> {
+    // SAFETY: `hook` is a plain `extern "C" fn` with no arguments.
+    match unsafe { libc::atexit(hook) } {
+        0 => Ok(()),
+        _ => Err(Error::Os {
+            syscall: "atexit",
+            errno: libc::ENOMEM,
+        }),
+    }
+}

@@ -1,0 +1,1033 @@
+//! `KqRng` and `kqseed::rng()`: ChaCha20 reseeded from conditioned blocks,
+//! fed by one process-wide seeding service.
+//!
+//! # Shape
+//!
+//! * **One seeding service per process.** A background thread owns one
+//!   [`KqSeeder`] (one event queue, whatever the number of generators) and
+//!   keeps a small stock of 32-byte seeds, refilled as they are taken. A
+//!   generator takes a seed without waiting when one is in stock; only the
+//!   very first seed of a process (the start-up test, about 25-40 ms) and a
+//!   generator that ran past its hard limit wait for one. Under contention
+//!   the threads queue on one mutex for a pop, which takes nanoseconds; the
+//!   supply is one seed per 128 samples (about 3 ms), shared.
+//! * **Per-generator state.** ChaCha20 (the `chacha20` crate's
+//!   `ChaCha20Rng`, which wipes its key and buffer on drop and is not
+//!   `Clone`; `rand_chacha`'s is `Clone` and wipes nothing), held 64-byte
+//!   aligned on the heap, where chacha20 runs fastest.
+//! * **Fast key erasure.** After every `fill_bytes` request, and after
+//!   every 256 bytes taken through `next_u32`/`next_u64`, the generator
+//!   rekeys from its own keystream, so a later compromise of its state does
+//!   not reveal what it gave out before.
+//! * **Reseeding.** After [`GeneratorConfig::reseed_after_bytes`] or
+//!   [`GeneratorConfig::reseed_after`], whichever comes first, the next key
+//!   is `SHA-256("kqseed/v1/reseed" || keystream || seed [|| os])`. If no
+//!   seed is in stock yet, output goes on with the current key (no stall)
+//!   until the hard limit, `hard_limit_factor` times either budget; then the
+//!   generator waits for a seed.
+//! * **Fork.** Every call compares the generator's owner stamp with the
+//!   process ([`crate::fork_detection`]: one atomic load on Linux and the
+//!   BSDs). In a child, the parent's key is never used again: the child
+//!   reseeds from its own service (a new queue, a new start-up test) before
+//!   any output, and fails rather than fall back.
+//!
+//! # Failure policy
+//!
+//! * [`KqRng`] (fallible): a reseed that is due and meets a failed source
+//!   returns the error at once; so does every later due reseed until the
+//!   service recovers. Nothing is output from a key past its budget while
+//!   the source is known to fail.
+//! * [`ThreadRng`] (infallible, for rand's APIs): a failed reseed is
+//!   counted and output goes on with the current key, still rekeyed after
+//!   every request, up to the hard limit; past it, or at a first seed or a
+//!   reseed after fork that fails, it panics with a message naming the
+//!   failure. A key is never used past the hard limit, and a failure never
+//!   passes silently ([`ThreadRng::stats`] counts them).
+
+use core::cell::RefCell;
+use core::fmt;
+use std::rc::Rc;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chacha20::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng, TryCryptoRng, TryRng};
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::{ConfigError, Error, Result};
+use crate::seeder::KqSeeder;
+use crate::sys;
+
+/// Default byte budget: 64 MiB between reseeds.
+///
+/// rand's `ThreadRng` reseeds from the OS every 64 KiB, which costs it half
+/// a microsecond. A kqseed seed costs 128 samples, about 3 ms of one core:
+/// a 64 KiB budget would ask a thread drawing 1 GiB/s for 16,000 seeds a
+/// second, far more than a source can give. 64 MiB asks it for 16, and
+/// ChaCha20's security does not depend on the budget (it is safe for 2^64
+/// blocks per key); the budget bounds how long a compromised state predicts
+/// output.
+pub const DEFAULT_RESEED_AFTER_BYTES: u64 = 64 << 20;
+/// Default time budget: 60 s between reseeds, Linux's CRNG reseed interval.
+pub const DEFAULT_RESEED_AFTER: Duration = Duration::from_secs(60);
+/// Default hard limit: 16 times either budget without a fresh seed.
+pub const DEFAULT_HARD_LIMIT_FACTOR: u32 = 16;
+
+/// Seeds the service keeps ready.
+const STOCK: usize = 8;
+const KEY_LEN: usize = 32;
+/// Words in chacha20's block buffer: the `next_u32`/`next_u64` rekey period.
+const BUFFER_WORDS: u128 = 64;
+
+/// The generator's budgets and options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeneratorConfig {
+    /// Output after which a reseed is due. Default
+    /// [`DEFAULT_RESEED_AFTER_BYTES`] (64 MiB).
+    pub reseed_after_bytes: u64,
+    /// Time after which a reseed is due. Default [`DEFAULT_RESEED_AFTER`]
+    /// (60 s).
+    pub reseed_after: Duration,
+    /// Output continues without a fresh seed up to this many times either
+    /// budget; then the generator waits for one (or, where it cannot, fails).
+    /// At least 1; default [`DEFAULT_HARD_LIMIT_FACTOR`] (16).
+    pub hard_limit_factor: u32,
+    /// Mixes 32 bytes from the operating system's generator into every key,
+    /// credited with nothing: the key is then never weaker than either the
+    /// jitter or the OS. Off by default, and shown in `Debug` and the
+    /// stats, so that nobody mistakes hedged output for pure jitter.
+    pub hedge_with_os_entropy: bool,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        GeneratorConfig {
+            reseed_after_bytes: DEFAULT_RESEED_AFTER_BYTES,
+            reseed_after: DEFAULT_RESEED_AFTER,
+            hard_limit_factor: DEFAULT_HARD_LIMIT_FACTOR,
+            hedge_with_os_entropy: false,
+        }
+    }
+}
+
+impl GeneratorConfig {
+    /// Checks every field.
+    pub fn validate(&self) -> Result<()> {
+        let err = |field, reason: &str| {
+            Err(Error::Config(ConfigError {
+                field,
+                reason: reason.into(),
+            }))
+        };
+        if self.reseed_after_bytes == 0 {
+            return err(
+                "reseed_after_bytes",
+                "a zero budget would reseed every call",
+            );
+        }
+        if self.reseed_after.is_zero() {
+            return err("reseed_after", "a zero interval would reseed every call");
+        }
+        if self.hard_limit_factor == 0 {
+            return err("hard_limit_factor", "must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Counters of a generator (no secret in them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GeneratorStats {
+    /// Bytes output.
+    pub bytes: u64,
+    /// Reseeds done (the first seed included).
+    pub reseeds: u64,
+    /// Due reseeds that found no seed in stock and went on with the current
+    /// key (no stall).
+    pub deferred_reseeds: u64,
+    /// Waits for a seed (the first seed, a reseed after fork, the hard
+    /// limit).
+    pub waits: u64,
+    /// Reseeds that failed (the source reported an error).
+    pub failed_reseeds: u64,
+    /// Forks seen: each made the child reseed before any output.
+    pub forks: u64,
+    /// Whether OS entropy is mixed into every key.
+    pub hedged_with_os_entropy: bool,
+}
+
+// ---------------------------------------------------------------------------
+// The seeding service
+// ---------------------------------------------------------------------------
+
+/// The process-wide service: a stock of seeds and the worker that fills it.
+struct Service {
+    state: Mutex<Stock>,
+    /// Wakes the worker: the stock fell below full, or a retry is wanted.
+    refill: Condvar,
+    /// Wakes takers: a seed or a failure arrived.
+    arrived: Condvar,
+}
+
+struct Stock {
+    seeds: Zeroizing<[[u8; KEY_LEN]; STOCK]>,
+    count: usize,
+    /// The seeder, parked here while the worker does not collect. `None`
+    /// while the worker collects (or before the first use).
+    seeder: Option<KqSeeder>,
+    /// The last failure, until a seed arrives again.
+    failure: Option<Error>,
+    /// Bumped by takers that want the worker to try again after a failure.
+    retries_asked: u64,
+    retries_done: u64,
+    worker: bool,
+    shutdown: bool,
+}
+
+static SERVICE: sys::fork::PerProcess<Service> = sys::fork::PerProcess::new();
+
+/// Where a generator's seeds come from: the process's service, or a test
+/// supply.
+trait Supply: Sync {
+    /// A seed if one is ready, without waiting.
+    fn try_take(&'static self) -> Take;
+    /// A seed, waiting for one; the failure if the source fails.
+    fn take(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>>;
+}
+
+/// Looks up the supply for this process (a child gets its own service).
+type SupplyFn = fn() -> Result<&'static dyn Supply>;
+
+fn shared_supply() -> Result<&'static dyn Supply> {
+    Ok(service()?)
+}
+
+/// What a non-blocking take found.
+enum Take {
+    Seed(Zeroizing<[u8; KEY_LEN]>),
+    Empty,
+    Failed(Error),
+}
+
+fn service() -> Result<&'static Service> {
+    let (service, inherited) = SERVICE.get_or_try_init(|| {
+        Ok(Service {
+            state: Mutex::new(Stock {
+                seeds: Zeroizing::new([[0; KEY_LEN]; STOCK]),
+                count: 0,
+                seeder: None,
+                failure: None,
+                retries_asked: 0,
+                retries_done: 0,
+                worker: false,
+                shutdown: false,
+            }),
+            refill: Condvar::new(),
+            arrived: Condvar::new(),
+        })
+    })?;
+    if let Some(old) = inherited {
+        old.retire_in_child();
+    }
+    Ok(service)
+}
+
+impl Service {
+    fn lock(&self) -> MutexGuard<'_, Stock> {
+        // A panic while holding the lock leaves consistent data (counts and
+        // options): go on.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// In a forked child: the parent's stock and seeder must not be used.
+    /// Wipe the stock and let go of the seeder (its queue's drop abandons
+    /// what is the parent's) if no thread of the parent held the lock at
+    /// the fork; otherwise leave it all alone.
+    fn retire_in_child(&self) {
+        if let Ok(mut stock) = self.state.try_lock() {
+            stock.seeds.zeroize();
+            stock.count = 0;
+            drop(stock.seeder.take());
+            stock.shutdown = true;
+        }
+    }
+}
+
+impl Supply for Service {
+    /// A seed if one is in stock; asks for a refill either way.
+    fn try_take(&'static self) -> Take {
+        let mut stock = self.lock();
+        let taken = stock.pop();
+        let failure = stock.failure.clone();
+        if failure.is_some() && stock.retries_done >= stock.retries_asked {
+            // Let the worker try the source again, once per failure seen.
+            stock.retries_asked += 1;
+        }
+        self.ensure_worker(&mut stock);
+        drop(stock);
+        self.refill.notify_one();
+        match (taken, failure) {
+            (Some(seed), _) => Take::Seed(seed),
+            (None, Some(e)) => Take::Failed(e),
+            (None, None) => Take::Empty,
+        }
+    }
+
+    /// A seed, waiting for the worker if none is in stock; the failure if
+    /// the source fails (after one retry).
+    fn take(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        let mut stock = self.lock();
+        let mut retried = false;
+        loop {
+            if let Some(seed) = stock.pop() {
+                self.refill.notify_one();
+                return Ok(seed);
+            }
+            if let Some(e) = &stock.failure {
+                if retried && stock.retries_done >= stock.retries_asked {
+                    return Err(e.clone());
+                }
+                if !retried {
+                    stock.retries_asked += 1;
+                    retried = true;
+                }
+            }
+            if !self.ensure_worker(&mut stock) {
+                // No thread could be started: collect here.
+                drop(stock);
+                self.collect_one();
+                stock = self.lock();
+                continue;
+            }
+            self.refill.notify_one();
+            stock = self.arrived.wait(stock).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Service {
+    /// Starts the worker if it is not running; false if it cannot be.
+    fn ensure_worker(&'static self, stock: &mut Stock) -> bool {
+        if stock.worker {
+            return true;
+        }
+        if stock.shutdown {
+            return false;
+        }
+        let spawned = std::thread::Builder::new()
+            .name("kqseed-seeder".into())
+            .spawn(move || self.work());
+        stock.worker = spawned.is_ok();
+        if stock.worker {
+            // Best effort: without the hook the directory of the watched
+            // files outlives the process, nothing worse.
+            let _ = sys::at_exit(shut_down_at_exit);
+        }
+        stock.worker
+    }
+
+    fn work(&'static self) {
+        loop {
+            {
+                let mut stock = self.lock();
+                while !stock.shutdown
+                    && (stock.count == STOCK
+                        || (stock.failure.is_some() && stock.retries_done >= stock.retries_asked))
+                {
+                    stock = self.refill.wait(stock).unwrap_or_else(|e| e.into_inner());
+                }
+                if stock.shutdown {
+                    stock.worker = false;
+                    self.arrived.notify_all();
+                    return;
+                }
+            }
+            self.collect_one();
+        }
+    }
+
+    /// Collects one seed with the parked seeder and stocks it (or records
+    /// the failure), waking takers.
+    fn collect_one(&self) {
+        let mut seeder = self.lock().seeder.take().unwrap_or_default();
+        let result = seeder.key::<KEY_LEN>();
+        let mut stock = self.lock();
+        stock.seeder = Some(seeder);
+        stock.retries_done = stock.retries_asked;
+        match result {
+            Ok(seed) => {
+                stock.push(&seed);
+                stock.failure = None;
+            }
+            Err(e) => stock.failure = Some(e),
+        }
+        drop(stock);
+        self.arrived.notify_all();
+    }
+}
+
+impl Stock {
+    fn pop(&mut self) -> Option<Zeroizing<[u8; KEY_LEN]>> {
+        self.count = self.count.checked_sub(1)?;
+        let slot = &mut self.seeds[self.count];
+        let seed = Zeroizing::new(*slot);
+        slot.zeroize();
+        Some(seed)
+    }
+
+    fn push(&mut self, seed: &[u8; KEY_LEN]) {
+        if let Some(slot) = self.seeds.get_mut(self.count) {
+            slot.copy_from_slice(seed);
+            self.count += 1;
+        }
+    }
+}
+
+/// At exit: stop the worker and drop the seeder, so that its private
+/// directory is removed. Waits at most 200 ms for a seed being collected.
+extern "C" fn shut_down_at_exit() {
+    let Some(service) = SERVICE.get() else {
+        return; // nothing was made in this process
+    };
+    let deadline = Instant::now() + Duration::from_millis(200);
+    let Ok(mut stock) = service.state.lock() else {
+        return;
+    };
+    stock.shutdown = true;
+    service.refill.notify_all();
+    while stock.seeder.is_none() && stock.worker {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        stock = match service.arrived.wait_timeout(stock, left) {
+            Ok((s, _)) => s,
+            Err(_) => return,
+        };
+    }
+    stock.seeds.zeroize();
+    stock.count = 0;
+    let seeder = stock.seeder.take();
+    drop(stock);
+    drop(seeder);
+}
+
+// ---------------------------------------------------------------------------
+// The generator core
+// ---------------------------------------------------------------------------
+
+/// ChaCha20 at a 64-byte boundary, where chacha20 runs fastest.
+#[repr(align(64))]
+struct Aligned(ChaCha20Rng);
+
+/// What to do when a due reseed fails.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Face {
+    /// Return the failure.
+    Fallible,
+    /// Go on with the current key up to the hard limit.
+    Infallible,
+}
+
+struct Core {
+    /// `None` until the first seed; boxed so the key never moves.
+    chacha: Option<Box<Aligned>>,
+    supply: SupplyFn,
+    config: GeneratorConfig,
+    owner: sys::fork::Owner,
+    /// Output since the last reseed.
+    since_reseed: u64,
+    reseeded_at: Instant,
+    stats: GeneratorStats,
+}
+
+impl Core {
+    fn new(config: GeneratorConfig, supply: SupplyFn) -> Result<Core> {
+        config.validate()?;
+        Ok(Core {
+            chacha: None,
+            supply,
+            config,
+            owner: sys::fork::Owner::current()?,
+            since_reseed: 0,
+            reseeded_at: Instant::now(),
+            stats: GeneratorStats {
+                hedged_with_os_entropy: config.hedge_with_os_entropy,
+                ..GeneratorStats::default()
+            },
+        })
+    }
+
+    /// Makes sure the key may be used for the next output: first seed,
+    /// fork, budgets. Cheap when nothing is due: an atomic load, two
+    /// compares and (on `fill_bytes` only, `check_time`) a clock read.
+    fn prepare(&mut self, face: Face, check_time: bool) -> Result<()> {
+        if self.chacha.is_none() || !self.owner.is_current() {
+            return self.first_seed();
+        }
+        let c = &self.config;
+        let over_bytes = self.since_reseed >= c.reseed_after_bytes;
+        let elapsed = if check_time || over_bytes {
+            Some(self.reseeded_at.elapsed())
+        } else {
+            None
+        };
+        let over_time = elapsed.is_some_and(|e| e >= c.reseed_after);
+        if !(over_bytes || over_time) {
+            return Ok(());
+        }
+        let factor = u64::from(c.hard_limit_factor);
+        let hard = self.since_reseed >= c.reseed_after_bytes.saturating_mul(factor)
+            || elapsed.is_some_and(|e| e >= c.reseed_after.saturating_mul(c.hard_limit_factor));
+        let supply = (self.supply)()?;
+        let seed = if hard {
+            self.stats.waits += 1;
+            supply.take()
+        } else {
+            match supply.try_take() {
+                Take::Seed(seed) => Ok(seed),
+                Take::Empty => {
+                    self.stats.deferred_reseeds += 1;
+                    return Ok(());
+                }
+                Take::Failed(e) => Err(e),
+            }
+        };
+        match seed {
+            Ok(seed) => self.rekey(Some(&seed)),
+            Err(e) => {
+                self.stats.failed_reseeds += 1;
+                if face == Face::Infallible && !hard {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// The first seed of this generator, or of this process after a fork:
+    /// waits for the service, and on failure leaves no usable key.
+    fn first_seed(&mut self) -> Result<()> {
+        if self.chacha.is_some() {
+            // A forked child: the parent's key must never produce output.
+            self.chacha = None;
+            self.owner = sys::fork::Owner::current()?;
+            self.stats.forks += 1;
+        }
+        self.stats.waits += 1;
+        let seed = (self.supply)()?
+            .take()
+            .inspect_err(|_| self.stats.failed_reseeds += 1)?;
+        self.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed([0; KEY_LEN]))));
+        self.rekey(Some(&seed))
+    }
+
+    /// Replaces the key by one derived from the keystream (fast key
+    /// erasure), and from `seed` (a reseed) and OS entropy (the hedge).
+    fn rekey(&mut self, seed: Option<&[u8; KEY_LEN]>) -> Result<()> {
+        let Some(chacha) = self.chacha.as_mut() else {
+            return Ok(());
+        };
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        chacha.0.fill_bytes(key.as_mut());
+        if let Some(seed) = seed {
+            let mut hash = Sha256::new();
+            hash.update(b"kqseed/v1/reseed");
+            hash.update(key.as_slice());
+            hash.update(seed);
+            if self.config.hedge_with_os_entropy {
+                let mut os = Zeroizing::new([0u8; KEY_LEN]);
+                sys::os_entropy(&mut os)?;
+                hash.update(os.as_slice());
+            }
+            hash.finalize_into((&mut *key).into());
+            self.since_reseed = 0;
+            self.reseeded_at = Instant::now();
+            self.stats.reseeds += 1;
+        }
+        // The old state (key and buffer) is wiped as it is dropped here; the
+        // new one is written into the same aligned box.
+        chacha.0 = ChaCha20Rng::from_seed(*key);
+        Ok(())
+    }
+
+    fn fill(&mut self, dst: &mut [u8], face: Face) -> Result<()> {
+        self.prepare(face, true)?;
+        let Some(chacha) = self.chacha.as_mut() else {
+            return Ok(()); // unreachable: prepare made the key
+        };
+        chacha.0.fill_bytes(dst);
+        self.count(dst.len());
+        self.rekey(None)
+    }
+
+    fn next_word<T>(&mut self, face: Face, draw: impl FnOnce(&mut ChaCha20Rng) -> T) -> Result<T> {
+        // The clock is read once per 256-byte block of words, not per word.
+        let block_start = self
+            .chacha
+            .as_ref()
+            .is_some_and(|c| c.0.get_word_pos() % BUFFER_WORDS == 0);
+        self.prepare(face, block_start)?;
+        let Some(chacha) = self.chacha.as_mut() else {
+            return Err(Error::WaitTimedOut {
+                timeout: Duration::ZERO,
+            }); // unreachable: prepare made the key
+        };
+        let value = draw(&mut chacha.0);
+        let boundary = chacha.0.get_word_pos() % BUFFER_WORDS == 0;
+        self.count(size_of::<T>());
+        if boundary {
+            self.rekey(None)?;
+        }
+        Ok(value)
+    }
+
+    fn count(&mut self, n: usize) {
+        let n = n as u64;
+        self.stats.bytes = self.stats.bytes.saturating_add(n);
+        self.since_reseed = self.since_reseed.saturating_add(n);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The two faces
+// ---------------------------------------------------------------------------
+
+/// A ChaCha20 generator reseeded from event-queue jitter: the fallible face.
+///
+/// Every reseed failure is returned (`TryRng<Error = kqseed::Error>`). See
+/// the [module documentation](self) for budgets, fork safety and key
+/// erasure; [`kqseed::rng()`](crate::rng) is the infallible, thread-local
+/// face for rand's APIs.
+///
+/// ```
+/// use rand_core::TryRng;
+///
+/// let mut rng = kqseed::KqRng::new()?;
+/// let mut key = [0u8; 32];
+/// rng.try_fill_bytes(&mut key)?;
+/// # assert_ne!(key, [0u8; 32]);
+/// # Ok::<(), kqseed::Error>(())
+/// ```
+pub struct KqRng {
+    core: Core,
+}
+
+impl KqRng {
+    /// A generator with the default budgets, seeded now from the
+    /// process-wide service (this waits for the service's first seed if it
+    /// has none yet).
+    pub fn new() -> Result<KqRng> {
+        KqRng::with_config(GeneratorConfig::default())
+    }
+
+    /// A generator with `config`, validated, seeded now.
+    pub fn with_config(config: GeneratorConfig) -> Result<KqRng> {
+        let mut core = Core::new(config, shared_supply)?;
+        core.first_seed()?;
+        Ok(KqRng { core })
+    }
+
+    /// Counters (no secret).
+    pub fn stats(&self) -> GeneratorStats {
+        self.core.stats
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &GeneratorConfig {
+        &self.core.config
+    }
+}
+
+impl fmt::Debug for KqRng {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KqRng")
+            .field("config", &self.core.config)
+            .field("stats", &self.core.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TryRng for KqRng {
+    type Error = Error;
+
+    fn try_next_u32(&mut self) -> Result<u32> {
+        self.core.next_word(Face::Fallible, |c| c.next_u32())
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64> {
+        self.core.next_word(Face::Fallible, |c| c.next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<()> {
+        let result = self.core.fill(dst, Face::Fallible);
+        if result.is_err() {
+            dst.zeroize();
+        }
+        result
+    }
+}
+
+impl TryCryptoRng for KqRng {}
+
+thread_local! {
+    static THREAD_RNG: RefCell<Option<Rc<RefCell<Core>>>> = const { RefCell::new(None) };
+}
+
+/// A handle to this thread's generator: the infallible face, for rand's
+/// APIs (`rand::RngExt`, `random()`, `shuffle`). Made by
+/// [`kqseed::rng()`](crate::rng); not `Send` (each thread has its own).
+///
+/// Panics, with a message that says what failed, only where no key may be
+/// used: the first seed of the thread (or of a forked child) fails, or the
+/// source has failed for longer than the hard limit (see the
+/// [module documentation](self)).
+#[derive(Clone)]
+pub struct ThreadRng {
+    core: Rc<RefCell<Core>>,
+}
+
+/// This thread's generator, made on first use, reseeded from the
+/// process-wide service.
+///
+/// ```
+/// use rand_core::Rng;
+///
+/// let mut rng = kqseed::rng();
+/// let _ = rng.next_u64();
+/// ```
+pub fn rng() -> ThreadRng {
+    THREAD_RNG.with(|cell| {
+        let core = cell
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                // The default configuration always validates; the stamp
+                // cannot fail after the crate's fork detection is up, and
+                // where it cannot be set up (ENOMEM) nothing can be seeded.
+                let core = Core::new(GeneratorConfig::default(), shared_supply)
+                    .unwrap_or_else(|e| panic!("kqseed::rng(): cannot set up the generator: {e}"));
+                Rc::new(RefCell::new(core))
+            })
+            .clone();
+        ThreadRng { core }
+    })
+}
+
+impl ThreadRng {
+    /// Counters of this thread's generator (no secret).
+    pub fn stats(&self) -> GeneratorStats {
+        self.core.borrow().stats
+    }
+
+    fn with<T>(&mut self, f: impl FnOnce(&mut Core) -> Result<T>) -> T {
+        match f(&mut self.core.borrow_mut()) {
+            Ok(v) => v,
+            Err(e) => panic!("kqseed::rng(): refusing to produce output without a fresh seed: {e}"),
+        }
+    }
+}
+
+impl fmt::Debug for ThreadRng {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let core = self.core.borrow();
+        f.debug_struct("ThreadRng")
+            .field("config", &core.config)
+            .field("stats", &core.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TryRng for ThreadRng {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(self.with(|c| c.next_word(Face::Infallible, |r| r.next_u32())))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(self.with(|c| c.next_word(Face::Infallible, |r| r.next_u64())))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        self.with(|c| c.fill(dst, Face::Infallible));
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for ThreadRng {}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+    use crate::sys::fork::test_support::{exit_child, fork, wait_ok};
+
+    /// A supply that hands out scripted answers, one per call.
+    struct Script {
+        answers: Mutex<VecDeque<Option<Result<[u8; KEY_LEN]>>>>,
+        takes: AtomicU64,
+    }
+
+    impl Supply for Script {
+        fn try_take(&'static self) -> Take {
+            match self.answers.lock().unwrap().pop_front() {
+                Some(Some(Ok(seed))) => Take::Seed(Zeroizing::new(seed)),
+                Some(Some(Err(e))) => Take::Failed(e),
+                _ => Take::Empty,
+            }
+        }
+
+        fn take(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+            self.takes.fetch_add(1, Ordering::Relaxed);
+            match self.answers.lock().unwrap().pop_front() {
+                Some(Some(answer)) => answer.map(Zeroizing::new),
+                _ => Err(Error::WaitTimedOut {
+                    timeout: Duration::from_millis(1),
+                }),
+            }
+        }
+    }
+
+    fn failure() -> Error {
+        Error::Os {
+            syscall: "epoll_wait",
+            errno: 5,
+        }
+    }
+
+    /// Each test gets its own leaked script, looked up through a function
+    /// pointer: one static per test, set before the core is made.
+    macro_rules! scripted_core {
+        ($config:expr, $answers:expr) => {{
+            static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
+            fn supply() -> Result<&'static dyn Supply> {
+                Ok(SCRIPT.get().expect("script set"))
+            }
+            let script = SCRIPT.get_or_init(|| Script {
+                answers: Mutex::new($answers.into_iter().collect()),
+                takes: AtomicU64::new(0),
+            });
+            (Core::new($config, supply).expect("core"), script)
+        }};
+    }
+
+    fn small_budget() -> GeneratorConfig {
+        GeneratorConfig {
+            reseed_after_bytes: 1024,
+            hard_limit_factor: 4,
+            ..GeneratorConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_due_reseed_without_stock_goes_on_then_waits_at_the_hard_limit() {
+        let (mut core, script) = scripted_core!(
+            small_budget(),
+            [Some(Ok([1; 32])), None, None, None, Some(Ok([2; 32]))]
+        );
+        let mut buf = [0u8; 1024];
+        core.fill(&mut buf, Face::Fallible).expect("first seed");
+        assert_eq!(core.stats.reseeds, 1);
+        // Due now; three calls find the stock empty and go on.
+        for _ in 0..3 {
+            core.fill(&mut buf, Face::Fallible).expect("deferred");
+        }
+        assert_eq!(core.stats.deferred_reseeds, 3);
+        assert_eq!(core.stats.reseeds, 1);
+        // 4 KiB since the reseed: the hard limit (4 x 1 KiB) waits.
+        core.fill(&mut buf, Face::Fallible).expect("waited");
+        assert_eq!(core.stats.reseeds, 2);
+        assert_eq!(
+            script.takes.load(Ordering::Relaxed),
+            2,
+            "first seed and hard limit"
+        );
+    }
+
+    #[test]
+    fn the_fallible_face_returns_every_due_failure() {
+        let (mut core, _) = scripted_core!(
+            small_budget(),
+            [
+                Some(Ok([1; 32])),
+                Some(Err(failure())),
+                Some(Err(failure()))
+            ]
+        );
+        let mut buf = [0u8; 1024];
+        core.fill(&mut buf, Face::Fallible).unwrap();
+        assert_eq!(core.fill(&mut buf, Face::Fallible), Err(failure()));
+        assert_eq!(core.fill(&mut buf, Face::Fallible), Err(failure()));
+        assert_eq!(core.stats.failed_reseeds, 2);
+    }
+
+    #[test]
+    fn the_infallible_face_goes_on_to_the_hard_limit_and_no_further() {
+        let (mut core, _) = scripted_core!(
+            small_budget(),
+            [
+                Some(Ok([1; 32])),
+                Some(Err(failure())),
+                Some(Err(failure())),
+                Some(Err(failure())),
+                Some(Err(failure())),
+            ]
+        );
+        let mut buf = [0u8; 1024];
+        core.fill(&mut buf, Face::Infallible).unwrap();
+        for _ in 0..3 {
+            core.fill(&mut buf, Face::Infallible)
+                .expect("within the limit");
+        }
+        assert_eq!(core.stats.failed_reseeds, 3);
+        // 4 KiB on one key: the limit. The wait fails, and so does the call.
+        assert!(core.fill(&mut buf, Face::Infallible).is_err());
+    }
+
+    #[test]
+    fn a_failed_first_seed_leaves_no_key() {
+        let (mut core, _) = scripted_core!(GeneratorConfig::default(), [Some(Err(failure()))]);
+        let mut buf = [0u8; 32];
+        assert_eq!(core.fill(&mut buf, Face::Fallible), Err(failure()));
+        assert!(core.chacha.is_none());
+        assert!(core.next_word(Face::Fallible, |c| c.next_u32()).is_err());
+    }
+
+    #[test]
+    fn every_request_rekeys_and_the_hedge_changes_the_key() {
+        // Same seed, same requests: the same output; with the hedge, not.
+        let run = |hedge: bool| {
+            let config = GeneratorConfig {
+                hedge_with_os_entropy: hedge,
+                ..GeneratorConfig::default()
+            };
+            let mut core = Core::new(config, shared_supply).unwrap();
+            core.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed([0; 32]))));
+            core.rekey(Some(&[9; 32])).unwrap();
+            let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+            core.fill(&mut a, Face::Fallible).unwrap();
+            core.fill(&mut b, Face::Fallible).unwrap();
+            assert_ne!(a, b);
+            (a, b)
+        };
+        let (a1, b1) = run(false);
+        assert_eq!((a1, b1), run(false), "not deterministic");
+        assert_ne!(a1, run(true).0, "the hedge changed nothing");
+    }
+
+    #[test]
+    fn word_draws_rekey_once_per_block() {
+        let mut core = Core::new(GeneratorConfig::default(), shared_supply).unwrap();
+        core.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed([3; 32]))));
+        let mut bare = ChaCha20Rng::from_seed([3; 32]);
+        // The first 64 words are the bare stream's; the 65th is not.
+        for i in 0..64 {
+            let w = core.next_word(Face::Fallible, |c| c.next_u32()).unwrap();
+            assert_eq!(w, bare.next_u32(), "word {i}");
+        }
+        assert_ne!(
+            core.next_word(Face::Fallible, |c| c.next_u32()).unwrap(),
+            bare.next_u32()
+        );
+    }
+
+    #[test]
+    fn kqrng_outputs_differ_and_are_counted() {
+        let mut a = KqRng::new().expect("KqRng");
+        let mut b = KqRng::new().expect("KqRng");
+        let (mut x, mut y) = ([0u8; 64], [0u8; 64]);
+        a.try_fill_bytes(&mut x).unwrap();
+        b.try_fill_bytes(&mut y).unwrap();
+        assert_ne!(x, y);
+        assert_eq!(a.stats().bytes, 64);
+        assert_eq!(a.stats().reseeds, 1);
+        let shown = format!("{a:?}");
+        assert!(shown.contains("hedge_with_os_entropy: false"), "{shown}");
+        assert!(!shown.contains("chacha"), "{shown}");
+    }
+
+    fn parent_and_child_differ(draw: fn() -> [u8; 32], spawn: fn() -> Option<libc::pid_t>) -> bool {
+        let _ = draw(); // the parent's generator exists before the fork
+        let (mut parent_end, mut child_end) = UnixStream::pair().unwrap();
+        let pid = spawn().expect("fork");
+        if pid == 0 {
+            let bytes = draw();
+            let code = i32::from(child_end.write_all(&bytes).is_err());
+            exit_child(code);
+        }
+        let mine = draw();
+        let mut theirs = [0u8; 32];
+        parent_end
+            .read_exact(&mut theirs)
+            .expect("the child's bytes");
+        assert!(wait_ok(pid));
+        mine != theirs && theirs != [0; 32]
+    }
+
+    fn thread_draw() -> [u8; 32] {
+        let mut b = [0u8; 32];
+        rng().fill_bytes(&mut b);
+        b
+    }
+
+    fn kqrng_draw() -> [u8; 32] {
+        static RNG: Mutex<Option<KqRng>> = Mutex::new(None);
+        let mut guard = RNG.lock().unwrap_or_else(|e| e.into_inner());
+        let rng = guard.get_or_insert_with(|| KqRng::new().expect("KqRng"));
+        let mut b = [0u8; 32];
+        rng.try_fill_bytes(&mut b).expect("fill");
+        b
+    }
+
+    #[test]
+    fn fork_children_never_repeat_the_parent() {
+        assert!(parent_and_child_differ(thread_draw, fork));
+        assert!(parent_and_child_differ(kqrng_draw, fork));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn raw_clone_children_never_repeat_the_parent() {
+        let clone = crate::sys::fork::test_support::raw_clone;
+        assert!(parent_and_child_differ(thread_draw, clone));
+        assert!(parent_and_child_differ(kqrng_draw, clone));
+    }
+
+    #[test]
+    fn config_errors_name_the_field() {
+        for (config, field) in [
+            (
+                GeneratorConfig {
+                    reseed_after_bytes: 0,
+                    ..GeneratorConfig::default()
+                },
+                "reseed_after_bytes",
+            ),
+            (
+                GeneratorConfig {
+                    reseed_after: Duration::ZERO,
+                    ..GeneratorConfig::default()
+                },
+                "reseed_after",
+            ),
+            (
+                GeneratorConfig {
+                    hard_limit_factor: 0,
+                    ..GeneratorConfig::default()
+                },
+                "hard_limit_factor",
+            ),
+        ] {
+            match KqRng::with_config(config) {
+                Err(Error::Config(e)) => assert_eq!(e.field, field),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
