@@ -1,4 +1,5 @@
-//! Seeds a ChaCha20Rng from kqseed and prints what it took: the main job.
+//! Seeds a ChaCha20Rng from kqseed and prints what it took, then draws from
+//! the crate's own reseeding generator, `kqseed::rng()`: the main job.
 //!
 //! `cargo run --release --example seed`
 
@@ -47,20 +48,43 @@ fn main() -> Result<(), kqseed::Error> {
     );
     let h = stats.health;
     println!(
-        "health            started {}, RCT failures {}/{} (intermittent/permanent), APT failures {}/{}, longest run {}, highest window count {}",
+        "health            started {}, failures (intermittent/permanent) RCT {}/{}, APT {}/{}, predictor {}/{}; longest run {}, highest window count {}, longest predicted run {}",
         h.started,
         h.rct_intermittent,
         h.rct_permanent,
         h.apt_intermittent,
         h.apt_permanent,
+        h.predictor_intermittent,
+        h.predictor_permanent,
         h.max_rct_run,
-        h.max_apt_count
+        h.max_apt_count,
+        h.max_predictor_run
     );
+    println!("fork detection    {}", kqseed::fork_detection()?);
     println!("cold first seed   {cold:.2?} (queue opened, start-up test and checks included)");
     println!("warm seed         {warm:.2?}");
     println!(
         "first output      {:016x} (from the seeded ChaCha20Rng)",
         rng.next_u64()
+    );
+
+    // The crate's generator: one seeding service per process, a ChaCha20
+    // per thread, reseeded every 64 MiB or 60 s, fork-safe.
+    let start = Instant::now();
+    let mut generator = kqseed::rng();
+    let first = generator.next_u64();
+    let first_draw = start.elapsed();
+    let mut buf = vec![0u8; 16 << 20];
+    let start = Instant::now();
+    generator.fill_bytes(&mut buf);
+    let bulk = start.elapsed();
+    println!(
+        "kqseed::rng()     first u64 {first:016x} after {first_draw:.2?} (the service's first seed)"
+    );
+    println!(
+        "                  16 MiB in {bulk:.2?} ({:.2} GiB/s); {:?}",
+        16.0 / 1024.0 / bulk.as_secs_f64(),
+        generator.stats()
     );
     Ok(())
 }
