@@ -381,7 +381,7 @@ pub struct AssessOptions {
     /// keeps all, like `ea_non_iid -a`; `Some(1_000_000)` is its `-t`.
     pub bitstring_limit: Option<usize>,
     /// What to do with an estimator that needs more symbols than a data set
-    /// has (Compression: more than 6000 bits; MultiMCW: 4096 symbols; ...).
+    /// has (Compression: 6012 bits; MultiMCW: 4096 symbols; ...).
     /// `false` (default): fail with [`AssessError::TooFewSamples`] naming it.
     /// `true`: skip it and list it in [`Report::skipped`], as `ea_non_iid`
     /// does silently; the assessment then rests on fewer estimators.
@@ -433,9 +433,11 @@ pub struct Report {
     pub mcv_bitstring: Option<McvDetail>,
     /// Estimators that gave no estimate for the data.
     pub skipped: Vec<Skipped>,
-    /// `min(bits, literal estimates)`, if the literal set was assessed.
+    /// `min(bits, literal estimates)`, if the literal set was assessed and
+    /// at least one estimator gave an estimate on it.
     pub h_original: Option<f64>,
-    /// `min(1, bitstring estimates)`, if the bitstring was assessed.
+    /// `min(1, bitstring estimates)`, if the bitstring was assessed and at
+    /// least one estimator gave an estimate on it.
     pub h_bitstring: Option<f64>,
     /// `min(bits, H_original, bits × H_bitstring)`: min-entropy per sample.
     pub assessed: f64,
@@ -653,12 +655,18 @@ pub fn assess_with_progress(
         let renumbered: Vec<u8> = symbols.iter().map(|&s| map[usize::from(s)]).collect();
         literal = runner.run_set(&renumbered, k, k == 2, DataSet::Literal, &mut mcv_literal)?;
     }
+    // A data set on which no selected estimator gave an estimate has no
+    // evidence to offer: it counts in no minimum (rather than award its cap),
+    // and with no estimate anywhere there is no assessment at all.
+    if literal.is_empty() && bitstring.is_empty() {
+        return Err(runner
+            .skipped
+            .first()
+            .map_or(AssessError::NothingToRun, |s| s.reason.clone()));
+    }
     let bits_f = f64::from(bits);
-    let h_original = options
-        .literal
-        .then(|| literal.iter().map(|e| e.min_entropy).fold(bits_f, f64::min));
-    let h_bitstring =
-        run_bitstring.then(|| bitstring.iter().map(|e| e.min_entropy).fold(1.0, f64::min));
+    let h_original = (options.literal && !literal.is_empty()).then(|| lowest(&literal, bits_f));
+    let h_bitstring = (run_bitstring && !bitstring.is_empty()).then(|| lowest(&bitstring, 1.0));
     let mut assessed = bits_f;
     if let Some(h) = h_bitstring {
         assessed = assessed.min(bits_f * h);
@@ -680,6 +688,22 @@ pub fn assess_with_progress(
         h_bitstring,
         assessed,
     })
+}
+
+/// The lowest min-entropy among `estimates`, at most `cap`. `f64::min`
+/// passes over NaN, which would let a broken estimate raise the result: a
+/// NaN counts as 0 instead (none occurs today; this keeps it fail-closed).
+fn lowest(estimates: &[Estimate], cap: f64) -> f64 {
+    estimates
+        .iter()
+        .map(|e| {
+            if e.min_entropy.is_nan() {
+                0.0
+            } else {
+                e.min_entropy
+            }
+        })
+        .fold(cap, f64::min)
 }
 
 /// The common ending of the prediction estimators, SP 800-90B sections
@@ -717,15 +741,23 @@ pub(crate) fn predictor_estimate(
         };
     }
     let p_global = correct as f64 / n_f;
-    let p_global_prime = if correct > 0 {
-        (p_global + Z_99 * ((p_global * (1.0 - p_global)) / (n_f - 1.0)).sqrt()).min(1.0)
-    } else {
+    let p_global_prime = if correct == 0 {
         1.0 - 0.01f64.powf(1.0 / n_f)
+    } else if n < 2 {
+        // N - 1 = 0 (MultiMMC on 3 symbols): no bound can be put on one
+        // right prediction; the tool's 0/0 happens to give 1 as well.
+        1.0
+    } else {
+        (p_global + Z_99 * ((p_global * (1.0 - p_global)) / (n_f - 1.0)).sqrt()).min(1.0)
     };
     let mut p_max = floor.max(p_global_prime);
     let r = longest_run.saturating_add(1) as f64;
     // The tool skips the search when the current bound already satisfies the
-    // local-performance inequality: P_local could only be smaller.
+    // local-performance inequality: P_local could only be smaller. The
+    // closed form is -inf or NaN (never above ln 0.99, so no search) only for
+    // p >= r/(r+1), where the fixed-point iteration reaches the spurious root
+    // x = 1/p: there a run of r successes is nearly certain in N trials, the
+    // probability of none is tiny, and P_local < p_max indeed.
     if p_max < 1.0 && local_log_probability(p_max, r, n_f) > 0.99f64.ln() {
         p_max = p_max.max(p_local(r, n_f, p_max));
     }
@@ -906,6 +938,48 @@ mod tests {
         let e = predictor_estimate(Estimator::Lag, 75032, 99999, 36, 2);
         assert!(rel(e.p_max, 0.75385309653784061) < 1e-12);
         assert!(rel(e.min_entropy, 0.40764468219593258) < 1e-12);
+    }
+
+    /// N = 1 (MultiMMC on 3 symbols) with the one prediction right: the
+    /// bound divides by N - 1 = 0; the answer must be p = 1, no entropy.
+    #[test]
+    fn predictor_estimate_single_right_prediction_has_no_entropy() {
+        let e = predictor_estimate(Estimator::MultiMmc, 1, 1, 1, 256);
+        assert_eq!(e.p_max, 1.0);
+        assert_eq!(e.min_entropy, 0.0);
+    }
+
+    /// The closed form of the local-performance probability is non-finite
+    /// only where `p >= r/(r+1)` (up to rounding), the region in which a run
+    /// of `r` successes is nearly certain, so that skipping the `P_local`
+    /// search there (as the tool does) cannot lower the bound wrongly.
+    #[test]
+    fn local_probability_is_non_finite_only_where_runs_are_certain() {
+        for r in [1.0f64, 2.0, 3.0, 5.0, 10.0, 40.0, 200.0] {
+            for i in 1..1000 {
+                let p = f64::from(i) / 1000.0;
+                for n in [10.0, 1e3, 1e6] {
+                    let v = local_log_probability(p, r, n);
+                    if !v.is_finite() {
+                        assert!(p >= r / (r + 1.0) - 0.02, "p={p} r={r} n={n}: {v}");
+                    }
+                    assert_ne!(v, f64::INFINITY, "p={p} r={r} n={n}");
+                }
+            }
+        }
+    }
+
+    /// A NaN estimate must pull the minimum down, not be passed over.
+    #[test]
+    fn lowest_counts_nan_as_zero() {
+        let e = |h: f64| Estimate {
+            estimator: Estimator::Mcv,
+            p_max: 0.5,
+            min_entropy: h,
+        };
+        assert_eq!(lowest(&[e(0.7), e(f64::NAN)], 1.0), 0.0);
+        assert_eq!(lowest(&[e(0.7), e(0.9)], 1.0), 0.7);
+        assert_eq!(lowest(&[], 8.0), 8.0);
     }
 
     #[test]
