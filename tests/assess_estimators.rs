@@ -344,14 +344,7 @@ fn input_errors_are_typed() {
             k: 2
         })
     );
-    assert_eq!(
-        mcv(&[0, 1], 0),
-        Err(AssessError::SymbolOutOfAlphabet {
-            index: 0,
-            value: 0,
-            k: 0
-        })
-    );
+    assert_eq!(mcv(&[0, 1], 0), Err(AssessError::BadAlphabet { k: 0 }));
     assert_eq!(
         collision(&[0, 1, 2, 0, 1, 0]),
         Err(AssessError::NotBinary {

@@ -197,10 +197,16 @@ pub enum AssessError {
         /// The width it should fit in.
         bits: u8,
     },
-    /// A symbol lies outside the alphabet `0..k` an estimator was given, or
-    /// `k` itself is not in `1..=256`.
+    /// The alphabet size `k` given to an estimator is not in `1..=256`:
+    /// symbols are bytes, and a larger `k` would let the predictors' `1/k`
+    /// floor claim more than 8 bits per symbol.
+    BadAlphabet {
+        /// The alphabet size asked for.
+        k: usize,
+    },
+    /// A symbol lies outside the alphabet `0..k` an estimator was given.
     SymbolOutOfAlphabet {
-        /// Position of the first offending symbol (0 when `k` is at fault).
+        /// Position of the first offending symbol.
         index: usize,
         /// Its value.
         value: u8,
@@ -260,12 +266,11 @@ impl fmt::Display for AssessError {
                 f,
                 "sample {index} is {value:#04x}, which does not fit in {bits} bit(s) per symbol"
             ),
+            AssessError::BadAlphabet { k } => {
+                write!(f, "alphabet size {k} is not in 1..=256")
+            }
             AssessError::SymbolOutOfAlphabet { index, value, k } => {
-                if (1..=256).contains(k) {
-                    write!(f, "symbol {index} is {value}, outside the alphabet 0..{k}")
-                } else {
-                    write!(f, "alphabet size {k} is not in 1..=256")
-                }
+                write!(f, "symbol {index} is {value}, outside the alphabet 0..{k}")
             }
             AssessError::NotBinary { estimator } => {
                 write!(f, "{estimator} runs on binary (0/1) data only")
@@ -319,15 +324,14 @@ pub(crate) fn check_len(
     Ok(())
 }
 
-/// `Err(SymbolOutOfAlphabet)` unless `k` is in `1..=256` and every symbol is
-/// below `k`.
+/// The largest alphabet an estimator takes: every byte value.
+pub const MAX_ALPHABET: usize = 256;
+
+/// `Err(BadAlphabet)` unless `k` is in `1..=`[`MAX_ALPHABET`], then
+/// `Err(SymbolOutOfAlphabet)` unless every symbol is below `k`.
 pub(crate) fn check_alphabet(data: &[u8], k: usize) -> Result<(), AssessError> {
-    if !(1..=256).contains(&k) {
-        return Err(AssessError::SymbolOutOfAlphabet {
-            index: 0,
-            value: 0,
-            k,
-        });
+    if !(1..=MAX_ALPHABET).contains(&k) {
+        return Err(AssessError::BadAlphabet { k });
     }
     match data.iter().position(|&s| usize::from(s) >= k) {
         Some(index) => Err(AssessError::SymbolOutOfAlphabet {

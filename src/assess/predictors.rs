@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use super::{AssessError, Estimate, Estimator, predictor_estimate};
+use super::{AssessError, Estimate, Estimator, MAX_ALPHABET, check_alphabet, predictor_estimate};
 
 /// The four MultiMCW window sizes `w_1..w_4` (SP 800-90B 6.3.7 step 1).
 const MCW_WINDOWS: [usize; 4] = [63, 255, 1023, 4095];
@@ -55,8 +55,10 @@ const LZ78Y_MAX_DICTIONARY: u64 = 65_536;
 ///
 /// # Errors
 ///
+/// [`AssessError::BadAlphabet`] for `k` outside `1..=256`,
 /// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
-/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+/// the minimum length, [`AssessError::SymbolOutOfAlphabet`] for a symbol
+/// `>= k`.
 pub fn multi_mcw(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     check_input(data, k, Estimator::MultiMcw, MCW_WINDOWS[3] + 1)?;
     Ok(multi_mcw_tally(data, k).estimate(Estimator::MultiMcw, k))
@@ -74,8 +76,10 @@ pub fn multi_mcw(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
 ///
 /// # Errors
 ///
+/// [`AssessError::BadAlphabet`] for `k` outside `1..=256`,
 /// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
-/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+/// the minimum length, [`AssessError::SymbolOutOfAlphabet`] for a symbol
+/// `>= k`.
 pub fn lag(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     check_input(data, k, Estimator::Lag, 3)?;
     Ok(lag_tally(data).estimate(Estimator::Lag, k))
@@ -99,8 +103,10 @@ pub fn lag(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
 ///
 /// # Errors
 ///
+/// [`AssessError::BadAlphabet`] for `k` outside `1..=256`,
 /// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
-/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+/// the minimum length, [`AssessError::SymbolOutOfAlphabet`] for a symbol
+/// `>= k`.
 pub fn multi_mmc(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     check_input(data, k, Estimator::MultiMmc, 3)?;
     Ok(multi_mmc_any_tally(data, k).estimate(Estimator::MultiMmc, k))
@@ -122,21 +128,27 @@ pub fn multi_mmc(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
 ///
 /// # Errors
 ///
+/// [`AssessError::BadAlphabet`] for `k` outside `1..=256`,
 /// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
-/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+/// the minimum length, [`AssessError::SymbolOutOfAlphabet`] for a symbol
+/// `>= k`.
 pub fn lz78y(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     check_input(data, k, Estimator::Lz78y, LZ78Y_DEPTH + 2)?;
     Ok(lz78y_any_tally(data, k).estimate(Estimator::Lz78y, k))
 }
 
-/// Rejects data the estimators cannot run on: empty, shorter than `needed`,
-/// or holding a symbol outside `0..k`.
+/// Rejects what the estimators cannot run on: an alphabet size outside
+/// `1..=256` (the `1/k` floor must not claim more than 8 bits per byte),
+/// no data, fewer than `needed` symbols, or a symbol outside `0..k`.
 fn check_input(
     data: &[u8],
     k: usize,
     estimator: Estimator,
     needed: usize,
 ) -> Result<(), AssessError> {
+    if !(1..=MAX_ALPHABET).contains(&k) {
+        return Err(AssessError::BadAlphabet { k });
+    }
     if data.is_empty() {
         return Err(AssessError::Empty);
     }
@@ -147,12 +159,7 @@ fn check_input(
             got: data.len(),
         });
     }
-    if let Some((index, &value)) = data.iter().enumerate().find(|&(_, &v)| usize::from(v) >= k) {
-        // The width an alphabet of k symbols needs: the bits of k - 1.
-        let bits = (usize::BITS - k.saturating_sub(1).leading_zeros()) as u8;
-        return Err(AssessError::SymbolTooWide { index, value, bits });
-    }
-    Ok(())
+    check_alphabet(data, k)
 }
 
 /// What a predictor run counts: `C`, `N` and the longest run of correct
@@ -1291,10 +1298,21 @@ mod tests {
             wide[needed / 2] = 2;
             assert_eq!(
                 f(&wide, 2),
-                Err(AssessError::SymbolTooWide {
+                Err(AssessError::SymbolOutOfAlphabet {
                     index: needed / 2,
                     value: 2,
-                    bits: 1
+                    k: 2
+                }),
+                "{name}"
+            );
+            // 3 fits in 2 bits but not in an alphabet of 3 symbols.
+            wide[needed / 2] = 3;
+            assert_eq!(
+                f(&wide, 3),
+                Err(AssessError::SymbolOutOfAlphabet {
+                    index: needed / 2,
+                    value: 3,
+                    k: 3
                 }),
                 "{name}"
             );
