@@ -546,10 +546,13 @@ fn small_random_inputs_never_panic_and_stay_in_range() {
 fn progress_is_reported_before_each_estimator_in_the_tools_order() {
     let data = biased(15, 10_000, 16, 0.2);
     let mut calls = Vec::new();
-    let r = assess_with_progress(&data, 4, &AssessOptions::default(), &mut |set, e| {
-        calls.push((set, e))
-    })
-    .unwrap();
+    // On one thread (several: tests/assess_parallel.rs).
+    let one_thread = AssessOptions {
+        threads: std::num::NonZeroUsize::new(1),
+        ..AssessOptions::default()
+    };
+    let r =
+        assess_with_progress(&data, 4, &one_thread, &mut |set, e| calls.push((set, e))).unwrap();
     // The bitstring first, as ea_non_iid prints it; t-Tuple and LRS share one
     // call; the binary-only estimators appear for the bitstring only.
     let mut expected: Vec<(DataSet, Estimator)> = Estimator::ALL
