@@ -30,6 +30,8 @@ use core::fmt;
 use core::num::NonZeroUsize;
 use std::sync::{Mutex, mpsc};
 
+use zeroize::{Zeroize, Zeroizing};
+
 pub mod collision;
 pub mod compression;
 pub mod markov;
@@ -812,7 +814,9 @@ pub fn assess_with_progress(
     // As ea_non_iid: the bitstring is assessed for non-binary data, or for
     // all data when the literal set is not (its -c mode).
     let run_bitstring = options.bitstring && (k > 2 || !options.literal);
-    let mut expanded = Vec::new();
+    // Sample-derived copies, wiped when freed (the seeder assesses the samples
+    // of its first secret block); both are sized once, never reallocated.
+    let mut expanded = Zeroizing::new(Vec::new());
     if run_bitstring {
         let bits_us = usize::from(bits);
         let mut total = symbols.len() * bits_us;
@@ -829,11 +833,13 @@ pub fn assess_with_progress(
             }
         }
     }
-    let renumbered: Vec<u8> = if options.literal {
+    let renumbered: Zeroizing<Vec<u8>> = Zeroizing::new(if options.literal {
         symbols.iter().map(|&s| map[usize::from(s)]).collect()
     } else {
         Vec::new()
-    };
+    });
+    map.zeroize();
+    seen.zeroize();
     // The bitstring first, as ea_non_iid prints it.
     let mut jobs = Vec::new();
     if run_bitstring {
