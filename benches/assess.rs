@@ -1,13 +1,16 @@
 //! Criterion benchmarks of the SP 800-90B section 6.3 assessment: the whole
 //! `assess` (literal + full bitstring, all ten estimators) on 100,000 and
-//! 1,000,000 8-bit samples, and t-Tuple+LRS alone on the 8,000,000-bit
-//! bitstring, the suffix-array part.
+//! 1,000,000 8-bit samples, on the default threads and on one; t-Tuple+LRS
+//! alone on the 8,000,000-bit bitstring, the suffix-array part; and the
+//! seeder's start-up check (MCV, Lag, MultiMMC, LZ78Y on 1024 literal
+//! symbols) on one thread and forced onto two.
 //!
 //! Run: `cargo bench --bench assess`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kqseed::assess::{assess, t_tuple_and_lrs};
+use kqseed::assess::{AssessOptions, Estimator, assess, assess_with, t_tuple_and_lrs};
 use std::hint::black_box;
+use std::num::NonZeroUsize;
 
 /// SplitMix64: a small deterministic generator, so the data is the same on
 /// every run without a rand dependency.
@@ -32,6 +35,31 @@ fn bench_assess(c: &mut Criterion) {
         let data = splitmix_bytes(1, n);
         group.bench_function(format!("all_ten_8bit_{n}"), |b| {
             b.iter(|| assess(black_box(&data), 8).expect("assessable"))
+        });
+        let one_thread = AssessOptions {
+            threads: NonZeroUsize::new(1),
+            ..AssessOptions::default()
+        };
+        group.bench_function(format!("all_ten_8bit_{n}_one_thread"), |b| {
+            b.iter(|| assess_with(black_box(&data), 8, &one_thread).expect("assessable"))
+        });
+    }
+    // What the seeder runs on its start-up samples.
+    let startup = splitmix_bytes(3, 1024);
+    for threads in [1, 2] {
+        let options = AssessOptions {
+            estimators: vec![
+                Estimator::Mcv,
+                Estimator::Lag,
+                Estimator::MultiMmc,
+                Estimator::Lz78y,
+            ],
+            bitstring: false,
+            threads: NonZeroUsize::new(threads),
+            ..AssessOptions::default()
+        };
+        group.bench_function(format!("startup_1024_threads_{threads}"), |b| {
+            b.iter(|| assess_with(black_box(&startup), 8, &options).expect("assessable"))
         });
     }
     let bits: Vec<u8> = splitmix_bytes(2, 1_000_000)

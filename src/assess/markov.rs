@@ -11,6 +11,12 @@ use super::{AssessError, Estimate, Estimator, check_binary, check_len};
 /// `min(−log2(p_max)/128, 1)` per bit. Sequences that need a transition of
 /// probability 0 are left out, as `ea_non_iid` does (their probability is 0).
 ///
+/// If all six are left out, which happens only for the two-bit inputs
+/// `[0, 1]` and `[1, 0]` (one transition seen, none from the second bit),
+/// the model has nothing to say and the estimate fails closed: `p_max = 1`,
+/// no entropy. `ea_non_iid` 1.1.7 keeps its starting value there and reports
+/// the full 1 bit per bit; this deliberately differs.
+///
 /// `data` holds 0/1 symbols; needs at least 2 of them.
 pub fn markov(data: &[u8]) -> Result<Estimate, AssessError> {
     check_len(Estimator::Markov, data, 2)?;
@@ -47,10 +53,11 @@ pub fn markov(data: &[u8]) -> Result<Estimate, AssessError> {
     let p1 = 1.0 - p0;
 
     // -log2 of each candidate sequence's probability; the smallest wins.
-    let mut h = 128.0f64;
+    // None applicable: no 128-bit sequence the model allows, no entropy.
+    let mut h: Option<f64> = None;
     let mut consider = |ok: bool, bits: f64| {
-        if ok && bits < h {
-            h = bits;
+        if ok && h.is_none_or(|best| bits < best) {
+            h = Some(bits);
         }
     };
     consider(p00 > 0.0, -p0.log2() - 127.0 * p00.log2());
@@ -71,6 +78,7 @@ pub fn markov(data: &[u8]) -> Result<Estimate, AssessError> {
         -p1.log2() - 64.0 * p10.log2() - 63.0 * p01.log2(),
     );
     consider(p11 > 0.0, -p1.log2() - 127.0 * p11.log2());
+    let h = h.unwrap_or(0.0).min(128.0);
 
     Ok(Estimate {
         estimator: Estimator::Markov,

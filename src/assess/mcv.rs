@@ -1,5 +1,7 @@
 //! SP 800-90B section 6.3.1: the Most Common Value estimate.
 
+use zeroize::Zeroize;
+
 use super::{AssessError, Estimate, Estimator, Z_99, bits_of, check_alphabet, check_len};
 
 /// The intermediate values of the Most Common Value estimate, as
@@ -29,6 +31,9 @@ pub fn mcv_detail(data: &[u8], k: usize) -> Result<McvDetail, AssessError> {
         counts[usize::from(s)] += 1;
     }
     let mode_count = counts.iter().copied().max().unwrap_or(0);
+    // The histogram of the samples (the seeder's first secret block): wipe
+    // the stack copy.
+    counts.zeroize();
     let len = data.len() as f64;
     let p_hat = mode_count as f64 / len;
     // Step 2: the 99% upper bound on the most common value's probability.

@@ -27,6 +27,10 @@
 //! ```
 
 use core::fmt;
+use core::num::NonZeroUsize;
+use std::sync::{Mutex, mpsc};
+
+use zeroize::{Zeroize, Zeroizing};
 
 pub mod collision;
 pub mod compression;
@@ -197,10 +201,16 @@ pub enum AssessError {
         /// The width it should fit in.
         bits: u8,
     },
-    /// A symbol lies outside the alphabet `0..k` an estimator was given, or
-    /// `k` itself is not in `1..=256`.
+    /// The alphabet size `k` given to an estimator is not in `1..=256`:
+    /// symbols are bytes, and a larger `k` would let the predictors' `1/k`
+    /// floor claim more than 8 bits per symbol.
+    BadAlphabet {
+        /// The alphabet size asked for.
+        k: usize,
+    },
+    /// A symbol lies outside the alphabet `0..k` an estimator was given.
     SymbolOutOfAlphabet {
-        /// Position of the first offending symbol (0 when `k` is at fault).
+        /// Position of the first offending symbol.
         index: usize,
         /// Its value.
         value: u8,
@@ -260,12 +270,11 @@ impl fmt::Display for AssessError {
                 f,
                 "sample {index} is {value:#04x}, which does not fit in {bits} bit(s) per symbol"
             ),
+            AssessError::BadAlphabet { k } => {
+                write!(f, "alphabet size {k} is not in 1..=256")
+            }
             AssessError::SymbolOutOfAlphabet { index, value, k } => {
-                if (1..=256).contains(k) {
-                    write!(f, "symbol {index} is {value}, outside the alphabet 0..{k}")
-                } else {
-                    write!(f, "alphabet size {k} is not in 1..=256")
-                }
+                write!(f, "symbol {index} is {value}, outside the alphabet 0..{k}")
             }
             AssessError::NotBinary { estimator } => {
                 write!(f, "{estimator} runs on binary (0/1) data only")
@@ -319,15 +328,14 @@ pub(crate) fn check_len(
     Ok(())
 }
 
-/// `Err(SymbolOutOfAlphabet)` unless `k` is in `1..=256` and every symbol is
-/// below `k`.
+/// The largest alphabet an estimator takes: every byte value.
+pub const MAX_ALPHABET: usize = 256;
+
+/// `Err(BadAlphabet)` unless `k` is in `1..=`[`MAX_ALPHABET`], then
+/// `Err(SymbolOutOfAlphabet)` unless every symbol is below `k`.
 pub(crate) fn check_alphabet(data: &[u8], k: usize) -> Result<(), AssessError> {
-    if !(1..=256).contains(&k) {
-        return Err(AssessError::SymbolOutOfAlphabet {
-            index: 0,
-            value: 0,
-            k,
-        });
+    if !(1..=MAX_ALPHABET).contains(&k) {
+        return Err(AssessError::BadAlphabet { k });
     }
     match data.iter().position(|&s| usize::from(s) >= k) {
         Some(index) => Err(AssessError::SymbolOutOfAlphabet {
@@ -381,11 +389,18 @@ pub struct AssessOptions {
     /// keeps all, like `ea_non_iid -a`; `Some(1_000_000)` is its `-t`.
     pub bitstring_limit: Option<usize>,
     /// What to do with an estimator that needs more symbols than a data set
-    /// has (Compression: more than 6000 bits; MultiMCW: 4096 symbols; ...).
+    /// has (Compression: 6012 bits; MultiMCW: 4096 symbols; ...).
     /// `false` (default): fail with [`AssessError::TooFewSamples`] naming it.
     /// `true`: skip it and list it in [`Report::skipped`], as `ea_non_iid`
     /// does silently; the assessment then rests on fewer estimators.
     pub skip_too_short: bool,
+    /// How many threads run the estimators (each estimator on each data set
+    /// is one task; they are independent). `None` (default): the machine's
+    /// available parallelism, but one thread, the caller's, for data sets
+    /// under [`PARALLEL_MIN_SYMBOLS`] in all, where starting threads would
+    /// cost more than it saves. `Some(1)`: always on the caller's thread.
+    /// The report is the same, bit for bit, whatever the count.
+    pub threads: Option<NonZeroUsize>,
 }
 
 impl Default for AssessOptions {
@@ -396,9 +411,17 @@ impl Default for AssessOptions {
             bitstring: true,
             bitstring_limit: None,
             skip_too_short: false,
+            threads: None,
         }
     }
 }
+
+/// Below this many symbols (literal and bitstring together) an assessment
+/// with [`AssessOptions::threads`] = `None` runs on the caller's thread
+/// alone: the estimators then take well under a millisecond each, about
+/// what starting a thread costs (the seeder's 1024-sample start-up check,
+/// for one, stays single-threaded).
+pub const PARALLEL_MIN_SYMBOLS: usize = 65_536;
 
 /// An estimator that ran but gave no estimate on a data set (counted in no
 /// minimum, as in `ea_non_iid`): [`AssessError::NoEstimate`], or
@@ -433,9 +456,11 @@ pub struct Report {
     pub mcv_bitstring: Option<McvDetail>,
     /// Estimators that gave no estimate for the data.
     pub skipped: Vec<Skipped>,
-    /// `min(bits, literal estimates)`, if the literal set was assessed.
+    /// `min(bits, literal estimates)`, if the literal set was assessed and
+    /// at least one estimator gave an estimate on it.
     pub h_original: Option<f64>,
-    /// `min(1, bitstring estimates)`, if the bitstring was assessed.
+    /// `min(1, bitstring estimates)`, if the bitstring was assessed and at
+    /// least one estimator gave an estimate on it.
     pub h_bitstring: Option<f64>,
     /// `min(bits, H_original, bits × H_bitstring)`: min-entropy per sample.
     pub assessed: f64,
@@ -459,33 +484,245 @@ pub fn assess(symbols: &[u8], bits: u8) -> Result<Report, AssessError> {
     assess_with(symbols, bits, &AssessOptions::default())
 }
 
-/// The state of one assessment run: what to run, what was skipped, and
-/// whom to tell before each estimator starts.
-struct Runner<'a> {
-    wanted: &'a [Estimator],
-    skip_too_short: bool,
-    skipped: Vec<Skipped>,
-    progress: &'a mut dyn FnMut(DataSet, Estimator),
+/// What one task computes: an estimator, or t-Tuple and LRS together (one
+/// suffix sort serves both), on one data set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    Mcv,
+    Binary(Estimator),
+    /// t-Tuple, LRS, or both (`true` = wanted).
+    Tuple {
+        t_tuple: bool,
+        lrs: bool,
+    },
+    Predictor(Estimator),
 }
 
-impl Runner<'_> {
-    fn want(&mut self, data_set: DataSet, estimator: Estimator) -> bool {
-        let wanted = self.wanted.contains(&estimator);
-        if wanted {
-            (self.progress)(data_set, estimator);
+/// One task of an assessment.
+struct Job<'d> {
+    data_set: DataSet,
+    data: &'d [u8],
+    k: usize,
+    work: Work,
+}
+
+/// What a task gave, in the form the tool's order of output needs.
+enum Outcome {
+    Mcv(Result<McvDetail, AssessError>),
+    One(Result<Estimate, AssessError>),
+    Two(Result<Estimate, AssessError>, Result<Estimate, AssessError>),
+}
+
+impl Job<'_> {
+    /// The estimator named to the progress callback (t-Tuple for the pair).
+    fn lead(&self) -> Estimator {
+        match self.work {
+            Work::Mcv => Estimator::Mcv,
+            Work::Binary(e) | Work::Predictor(e) => e,
+            Work::Tuple { t_tuple: true, .. } => Estimator::TTuple,
+            Work::Tuple { .. } => Estimator::Lrs,
         }
-        wanted
     }
 
-    /// Keeps an estimate; turns the data-dependent "no estimate" outcome (and,
-    /// if asked, "too few samples") into a skip, as the tool does; passes
-    /// every other error on.
+    fn run(&self) -> Outcome {
+        let (data, k) = (self.data, self.k);
+        match self.work {
+            Work::Mcv => Outcome::Mcv(mcv_detail(data, k)),
+            Work::Binary(Estimator::Collision) => Outcome::One(collision(data)),
+            Work::Binary(Estimator::Markov) => Outcome::One(markov(data)),
+            Work::Binary(_) => Outcome::One(compression(data)),
+            Work::Tuple {
+                t_tuple: true,
+                lrs: true,
+            } => {
+                let (t, l) = t_tuple_and_lrs(data, k);
+                Outcome::Two(t, l)
+            }
+            Work::Tuple { t_tuple: true, .. } => Outcome::One(t_tuple(data, k)),
+            Work::Tuple { .. } => Outcome::One(lrs(data, k)),
+            Work::Predictor(Estimator::MultiMcw) => Outcome::One(multi_mcw(data, k)),
+            Work::Predictor(Estimator::Lag) => Outcome::One(lag(data, k)),
+            Work::Predictor(Estimator::MultiMmc) => Outcome::One(multi_mmc(data, k)),
+            Work::Predictor(_) => Outcome::One(lz78y(data, k)),
+        }
+    }
+
+    /// A rough cost, to hand out the longest tasks first: nanoseconds per
+    /// symbol measured on 1M 8-bit samples (literal) and their 8M bits
+    /// (binary), times the length. Only the order matters.
+    fn cost(&self) -> u64 {
+        let binary = self.k == 2;
+        let per_symbol: u64 = match (self.work, binary) {
+            (Work::Tuple { .. }, true) => 340,
+            (Work::Tuple { .. }, false) => 160,
+            (Work::Predictor(Estimator::MultiMmc), true) => 100,
+            (Work::Predictor(Estimator::MultiMmc), false) => 1000,
+            (Work::Predictor(Estimator::Lz78y), true) => 105,
+            (Work::Predictor(Estimator::Lz78y), false) => 500,
+            (Work::Predictor(Estimator::Lag), true) => 63,
+            (Work::Predictor(Estimator::Lag), false) => 30,
+            (Work::Predictor(_), true) => 22,
+            (Work::Predictor(_), false) => 100,
+            (Work::Binary(_), _) => 10,
+            (Work::Mcv, _) => 3,
+        };
+        per_symbol.saturating_mul(self.data.len() as u64)
+    }
+}
+
+/// The tasks for one data set of symbols in `0..k`, in the tool's order;
+/// the binary-only estimators only if `binary`.
+fn jobs_for<'d>(
+    wanted: &[Estimator],
+    data_set: DataSet,
+    data: &'d [u8],
+    k: usize,
+    binary: bool,
+) -> Vec<Job<'d>> {
+    let want = |e: Estimator| wanted.contains(&e);
+    let mut work = Vec::new();
+    if want(Estimator::Mcv) {
+        work.push(Work::Mcv);
+    }
+    if binary {
+        for e in [
+            Estimator::Collision,
+            Estimator::Markov,
+            Estimator::Compression,
+        ] {
+            if want(e) {
+                work.push(Work::Binary(e));
+            }
+        }
+    }
+    let (t, l) = (want(Estimator::TTuple), want(Estimator::Lrs));
+    if t || l {
+        work.push(Work::Tuple { t_tuple: t, lrs: l });
+    }
+    for e in [
+        Estimator::MultiMcw,
+        Estimator::Lag,
+        Estimator::MultiMmc,
+        Estimator::Lz78y,
+    ] {
+        if want(e) {
+            work.push(Work::Predictor(e));
+        }
+    }
+    work.into_iter()
+        .map(|work| Job {
+            data_set,
+            data,
+            k,
+            work,
+        })
+        .collect()
+}
+
+/// Runs `jobs` on `threads` scoped threads, longest first, and returns
+/// their outcomes in the order of `jobs`. `progress` is called on the
+/// caller's thread, which only relays it, once per job as a worker takes
+/// it up, in the order they are taken.
+fn run_parallel(
+    jobs: &[Job<'_>],
+    threads: usize,
+    progress: &mut dyn FnMut(DataSet, Estimator),
+) -> Vec<Outcome> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    // Stable: equal costs keep the tool's order.
+    order.sort_by_key(|&i| core::cmp::Reverse(jobs[i].cost()));
+    // Taking a job and announcing it happen under one lock, so the
+    // announcements arrive in the order the jobs were taken.
+    let next = Mutex::new(0usize);
+    let (tx, rx) = mpsc::channel::<usize>();
+    let mut outcomes: Vec<Option<Outcome>> = jobs.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let tx = tx.clone();
+                let (next, order) = (&next, &order);
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let job = {
+                            let mut taken = next.lock().unwrap_or_else(|e| e.into_inner());
+                            let Some(&job) = order.get(*taken) else {
+                                break;
+                            };
+                            *taken += 1;
+                            // The receiver outlives every worker.
+                            let _ = tx.send(job);
+                            job
+                        };
+                        done.push((job, jobs[job].run()));
+                    }
+                    done
+                })
+            })
+            .collect();
+        // Only the workers hold senders now: the loop ends once all are done.
+        drop(tx);
+        for job in rx {
+            progress(jobs[job].data_set, jobs[job].lead());
+        }
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => {
+                    for (job, outcome) in done {
+                        outcomes[job] = Some(outcome);
+                    }
+                }
+                // The estimators do not panic; if one did, pass it on as a
+                // single-threaded run would.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    outcomes.into_iter().flatten().collect()
+}
+
+/// Collects the outcomes into the report's lists, in the tool's order:
+/// turns the data-dependent "no estimate" outcome (and, if asked, "too few
+/// samples") into a skip, as the tool does; returns any other error.
+struct Collect {
+    skip_too_short: bool,
+    skipped: Vec<Skipped>,
+    literal: Vec<Estimate>,
+    bitstring: Vec<Estimate>,
+    mcv_literal: Option<McvDetail>,
+    mcv_bitstring: Option<McvDetail>,
+}
+
+impl Collect {
+    fn take(&mut self, data_set: DataSet, outcome: Outcome) -> Result<(), AssessError> {
+        match outcome {
+            Outcome::Mcv(result) => {
+                // Needs 2 symbols, which two distinct values guarantee: any
+                // error is the caller's.
+                let d = result?;
+                match data_set {
+                    DataSet::Literal => self.mcv_literal = Some(d),
+                    DataSet::Bitstring => self.mcv_bitstring = Some(d),
+                }
+                self.keep(data_set, Ok(d.estimate))
+            }
+            Outcome::One(result) => self.keep(data_set, result),
+            Outcome::Two(a, b) => {
+                self.keep(data_set, a)?;
+                self.keep(data_set, b)
+            }
+        }
+    }
+
     fn keep(
         &mut self,
-        out: &mut Vec<Estimate>,
         data_set: DataSet,
         result: Result<Estimate, AssessError>,
     ) -> Result<(), AssessError> {
+        let out = match data_set {
+            DataSet::Literal => &mut self.literal,
+            DataSet::Bitstring => &mut self.bitstring,
+        };
         match result {
             Ok(e) => out.push(e),
             Err(reason @ AssessError::NoEstimate { .. }) => {
@@ -498,64 +735,16 @@ impl Runner<'_> {
         }
         Ok(())
     }
+}
 
-    /// Runs the selected estimators, in the tool's order, on one data set of
-    /// symbols in `0..k`; the binary-only ones only if `binary`.
-    fn run_set(
-        &mut self,
-        data: &[u8],
-        k: usize,
-        binary: bool,
-        data_set: DataSet,
-        mcv_out: &mut Option<McvDetail>,
-    ) -> Result<Vec<Estimate>, AssessError> {
-        let mut out = Vec::new();
-        if self.want(data_set, Estimator::Mcv) {
-            // Needs 2 symbols, which two distinct values guarantee.
-            let d = mcv_detail(data, k)?;
-            *mcv_out = Some(d);
-            out.push(d.estimate);
-        }
-        if binary {
-            type Binary = fn(&[u8]) -> Result<Estimate, AssessError>;
-            let binary_only: [(Estimator, Binary); 3] = [
-                (Estimator::Collision, collision),
-                (Estimator::Markov, markov),
-                (Estimator::Compression, compression),
-            ];
-            for (estimator, run) in binary_only {
-                if self.want(data_set, estimator) {
-                    self.keep(&mut out, data_set, run(data))?;
-                }
-            }
-        }
-        // One suffix sort serves both when both are wanted.
-        let t = self.wanted.contains(&Estimator::TTuple);
-        let l = self.wanted.contains(&Estimator::Lrs);
-        if t && l {
-            (self.progress)(data_set, Estimator::TTuple);
-            let (t, l) = t_tuple_and_lrs(data, k);
-            self.keep(&mut out, data_set, t)?;
-            self.keep(&mut out, data_set, l)?;
-        } else if self.want(data_set, Estimator::TTuple) {
-            self.keep(&mut out, data_set, t_tuple(data, k))?;
-        } else if self.want(data_set, Estimator::Lrs) {
-            self.keep(&mut out, data_set, lrs(data, k))?;
-        }
-        type Predictor = fn(&[u8], usize) -> Result<Estimate, AssessError>;
-        let predictors: [(Estimator, Predictor); 4] = [
-            (Estimator::MultiMcw, multi_mcw),
-            (Estimator::Lag, lag),
-            (Estimator::MultiMmc, multi_mmc),
-            (Estimator::Lz78y, lz78y),
-        ];
-        for (estimator, run) in predictors {
-            if self.want(data_set, estimator) {
-                self.keep(&mut out, data_set, run(data, k))?;
-            }
-        }
-        Ok(out)
-    }
+/// How many threads to use for `jobs` over `symbols` symbols in all.
+fn thread_count(options: &AssessOptions, jobs: usize, symbols: usize) -> usize {
+    let threads = match options.threads {
+        Some(n) => n.get(),
+        None if symbols < PARALLEL_MIN_SYMBOLS => 1,
+        None => std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+    };
+    threads.min(jobs).max(1)
 }
 
 /// Assesses `symbols` of `bits` bits each as `ea_non_iid` 1.1.7 does, with
@@ -574,9 +763,15 @@ pub fn assess_with(
     assess_with_progress(symbols, bits, options, &mut |_, _| {})
 }
 
-/// [`assess_with`], calling `progress` with the data set and estimator
-/// before each estimator starts (once for t-Tuple and LRS together), for
-/// callers that show progress; the callback must not panic.
+/// [`assess_with`], calling `progress` with the data set and estimator as
+/// each estimator starts (once for t-Tuple and LRS together), for callers
+/// that show progress; the callback must not panic.
+///
+/// `progress` is always called on the caller's thread. On one thread (see
+/// [`AssessOptions::threads`]) it comes just before each estimator, in the
+/// tool's order (the bitstring first), and stops at an error. With several
+/// threads, the estimators are handed out longest first and `progress`
+/// follows the order in which they are taken up, for all of them.
 pub fn assess_with_progress(
     symbols: &[u8],
     bits: u8,
@@ -616,27 +811,19 @@ pub fn assess_with_progress(
     if options.estimators.is_empty() || !(options.literal || options.bitstring) {
         return Err(AssessError::NothingToRun);
     }
-    let mut runner = Runner {
-        wanted: &options.estimators,
-        skip_too_short: options.skip_too_short,
-        skipped: Vec::new(),
-        progress,
-    };
-    let mut mcv_literal = None;
-    let mut mcv_bitstring = None;
-
     // As ea_non_iid: the bitstring is assessed for non-binary data, or for
     // all data when the literal set is not (its -c mode).
     let run_bitstring = options.bitstring && (k > 2 || !options.literal);
-    let mut bitstring = Vec::new();
-    let mut bitstring_len = 0;
+    // Sample-derived copies, wiped when freed (the seeder assesses the samples
+    // of its first secret block); both are sized once, never reallocated.
+    let mut expanded = Zeroizing::new(Vec::new());
     if run_bitstring {
         let bits_us = usize::from(bits);
         let mut total = symbols.len() * bits_us;
         if let Some(max) = options.bitstring_limit {
             total = total.min(max);
         }
-        let mut expanded = Vec::with_capacity(total);
+        expanded.reserve_exact(total);
         'outer: for &s in symbols {
             for j in (0..bits_us).rev() {
                 if expanded.len() == total {
@@ -645,20 +832,78 @@ pub fn assess_with_progress(
                 expanded.push((s >> j) & 1);
             }
         }
-        bitstring_len = expanded.len();
-        bitstring = runner.run_set(&expanded, 2, true, DataSet::Bitstring, &mut mcv_bitstring)?;
     }
-    let mut literal = Vec::new();
+    let renumbered: Zeroizing<Vec<u8>> = Zeroizing::new(if options.literal {
+        symbols.iter().map(|&s| map[usize::from(s)]).collect()
+    } else {
+        Vec::new()
+    });
+    map.zeroize();
+    seen.zeroize();
+    // The bitstring first, as ea_non_iid prints it.
+    let mut jobs = Vec::new();
+    if run_bitstring {
+        jobs.extend(jobs_for(
+            &options.estimators,
+            DataSet::Bitstring,
+            &expanded,
+            2,
+            true,
+        ));
+    }
     if options.literal {
-        let renumbered: Vec<u8> = symbols.iter().map(|&s| map[usize::from(s)]).collect();
-        literal = runner.run_set(&renumbered, k, k == 2, DataSet::Literal, &mut mcv_literal)?;
+        jobs.extend(jobs_for(
+            &options.estimators,
+            DataSet::Literal,
+            &renumbered,
+            k,
+            k == 2,
+        ));
+    }
+    let mut collect = Collect {
+        skip_too_short: options.skip_too_short,
+        skipped: Vec::new(),
+        literal: Vec::new(),
+        bitstring: Vec::new(),
+        mcv_literal: None,
+        mcv_bitstring: None,
+    };
+    let threads = thread_count(options, jobs.len(), expanded.len() + renumbered.len());
+    if threads <= 1 {
+        // One at a time, stopping at the first error.
+        for job in &jobs {
+            progress(job.data_set, job.lead());
+            collect.take(job.data_set, job.run())?;
+        }
+    } else {
+        // All at once; then the first error in the tool's order, if any, as
+        // a run on one thread would have stopped at.
+        let outcomes = run_parallel(&jobs, threads, progress);
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            collect.take(job.data_set, outcome)?;
+        }
+    }
+    let bitstring_len = expanded.len();
+    let Collect {
+        skipped,
+        literal,
+        bitstring,
+        mcv_literal,
+        mcv_bitstring,
+        ..
+    } = collect;
+
+    // A data set on which no selected estimator gave an estimate has no
+    // evidence to offer: it counts in no minimum (rather than award its cap),
+    // and with no estimate anywhere there is no assessment at all.
+    if literal.is_empty() && bitstring.is_empty() {
+        return Err(skipped
+            .first()
+            .map_or(AssessError::NothingToRun, |s| s.reason.clone()));
     }
     let bits_f = f64::from(bits);
-    let h_original = options
-        .literal
-        .then(|| literal.iter().map(|e| e.min_entropy).fold(bits_f, f64::min));
-    let h_bitstring =
-        run_bitstring.then(|| bitstring.iter().map(|e| e.min_entropy).fold(1.0, f64::min));
+    let h_original = (options.literal && !literal.is_empty()).then(|| lowest(&literal, bits_f));
+    let h_bitstring = (run_bitstring && !bitstring.is_empty()).then(|| lowest(&bitstring, 1.0));
     let mut assessed = bits_f;
     if let Some(h) = h_bitstring {
         assessed = assessed.min(bits_f * h);
@@ -675,11 +920,27 @@ pub fn assess_with_progress(
         bitstring,
         mcv_literal,
         mcv_bitstring,
-        skipped: runner.skipped,
+        skipped,
         h_original,
         h_bitstring,
         assessed,
     })
+}
+
+/// The lowest min-entropy among `estimates`, at most `cap`. `f64::min`
+/// passes over NaN, which would let a broken estimate raise the result: a
+/// NaN counts as 0 instead (none occurs today; this keeps it fail-closed).
+fn lowest(estimates: &[Estimate], cap: f64) -> f64 {
+    estimates
+        .iter()
+        .map(|e| {
+            if e.min_entropy.is_nan() {
+                0.0
+            } else {
+                e.min_entropy
+            }
+        })
+        .fold(cap, f64::min)
 }
 
 /// The common ending of the prediction estimators, SP 800-90B sections
@@ -717,15 +978,23 @@ pub(crate) fn predictor_estimate(
         };
     }
     let p_global = correct as f64 / n_f;
-    let p_global_prime = if correct > 0 {
-        (p_global + Z_99 * ((p_global * (1.0 - p_global)) / (n_f - 1.0)).sqrt()).min(1.0)
-    } else {
+    let p_global_prime = if correct == 0 {
         1.0 - 0.01f64.powf(1.0 / n_f)
+    } else if n < 2 {
+        // N - 1 = 0 (MultiMMC on 3 symbols): no bound can be put on one
+        // right prediction; the tool's 0/0 happens to give 1 as well.
+        1.0
+    } else {
+        (p_global + Z_99 * ((p_global * (1.0 - p_global)) / (n_f - 1.0)).sqrt()).min(1.0)
     };
     let mut p_max = floor.max(p_global_prime);
     let r = longest_run.saturating_add(1) as f64;
     // The tool skips the search when the current bound already satisfies the
-    // local-performance inequality: P_local could only be smaller.
+    // local-performance inequality: P_local could only be smaller. The
+    // closed form is -inf or NaN (never above ln 0.99, so no search) only for
+    // p >= r/(r+1), where the fixed-point iteration reaches the spurious root
+    // x = 1/p: there a run of r successes is nearly certain in N trials, the
+    // probability of none is tiny, and P_local < p_max indeed.
     if p_max < 1.0 && local_log_probability(p_max, r, n_f) > 0.99f64.ln() {
         p_max = p_max.max(p_local(r, n_f, p_max));
     }
@@ -906,6 +1175,48 @@ mod tests {
         let e = predictor_estimate(Estimator::Lag, 75032, 99999, 36, 2);
         assert!(rel(e.p_max, 0.75385309653784061) < 1e-12);
         assert!(rel(e.min_entropy, 0.40764468219593258) < 1e-12);
+    }
+
+    /// N = 1 (MultiMMC on 3 symbols) with the one prediction right: the
+    /// bound divides by N - 1 = 0; the answer must be p = 1, no entropy.
+    #[test]
+    fn predictor_estimate_single_right_prediction_has_no_entropy() {
+        let e = predictor_estimate(Estimator::MultiMmc, 1, 1, 1, 256);
+        assert_eq!(e.p_max, 1.0);
+        assert_eq!(e.min_entropy, 0.0);
+    }
+
+    /// The closed form of the local-performance probability is non-finite
+    /// only where `p >= r/(r+1)` (up to rounding), the region in which a run
+    /// of `r` successes is nearly certain, so that skipping the `P_local`
+    /// search there (as the tool does) cannot lower the bound wrongly.
+    #[test]
+    fn local_probability_is_non_finite_only_where_runs_are_certain() {
+        for r in [1.0f64, 2.0, 3.0, 5.0, 10.0, 40.0, 200.0] {
+            for i in 1..1000 {
+                let p = f64::from(i) / 1000.0;
+                for n in [10.0, 1e3, 1e6] {
+                    let v = local_log_probability(p, r, n);
+                    if !v.is_finite() {
+                        assert!(p >= r / (r + 1.0) - 0.02, "p={p} r={r} n={n}: {v}");
+                    }
+                    assert_ne!(v, f64::INFINITY, "p={p} r={r} n={n}");
+                }
+            }
+        }
+    }
+
+    /// A NaN estimate must pull the minimum down, not be passed over.
+    #[test]
+    fn lowest_counts_nan_as_zero() {
+        let e = |h: f64| Estimate {
+            estimator: Estimator::Mcv,
+            p_max: 0.5,
+            min_entropy: h,
+        };
+        assert_eq!(lowest(&[e(0.7), e(f64::NAN)], 1.0), 0.0);
+        assert_eq!(lowest(&[e(0.7), e(0.9)], 1.0), 0.7);
+        assert_eq!(lowest(&[], 8.0), 8.0);
     }
 
     #[test]

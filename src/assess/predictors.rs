@@ -11,13 +11,17 @@
 //! does what NIST's `ea_non_iid` 1.1.7 does, so that `C` and the longest run
 //! agree with the tool exactly. The data structures are our own: the hot loops
 //! avoid allocation, binary data uses flat tables indexed by the packed
-//! context, wider symbols use hash maps keyed on packed contexts.
+//! context, wider symbols use hash tables keyed on packed contexts.
+//!
+//! Every table of sample-derived data (counts, windows, contexts) is wiped
+//! before its memory is freed, also when a hash table grows: the seeder runs
+//! these estimators on the very samples of its first secret block.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
-use super::{AssessError, Estimate, Estimator, predictor_estimate};
+use zeroize::{DefaultIsZeroes, Zeroize, Zeroizing};
+
+use super::{AssessError, Estimate, Estimator, MAX_ALPHABET, check_alphabet, predictor_estimate};
 
 /// The four MultiMCW window sizes `w_1..w_4` (SP 800-90B 6.3.7 step 1).
 const MCW_WINDOWS: [usize; 4] = [63, 255, 1023, 4095];
@@ -55,8 +59,10 @@ const LZ78Y_MAX_DICTIONARY: u64 = 65_536;
 ///
 /// # Errors
 ///
+/// [`AssessError::BadAlphabet`] for `k` outside `1..=256`,
 /// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
-/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+/// the minimum length, [`AssessError::SymbolOutOfAlphabet`] for a symbol
+/// `>= k`.
 pub fn multi_mcw(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     check_input(data, k, Estimator::MultiMcw, MCW_WINDOWS[3] + 1)?;
     Ok(multi_mcw_tally(data, k).estimate(Estimator::MultiMcw, k))
@@ -74,8 +80,10 @@ pub fn multi_mcw(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
 ///
 /// # Errors
 ///
+/// [`AssessError::BadAlphabet`] for `k` outside `1..=256`,
 /// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
-/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+/// the minimum length, [`AssessError::SymbolOutOfAlphabet`] for a symbol
+/// `>= k`.
 pub fn lag(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     check_input(data, k, Estimator::Lag, 3)?;
     Ok(lag_tally(data).estimate(Estimator::Lag, k))
@@ -99,8 +107,10 @@ pub fn lag(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
 ///
 /// # Errors
 ///
+/// [`AssessError::BadAlphabet`] for `k` outside `1..=256`,
 /// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
-/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+/// the minimum length, [`AssessError::SymbolOutOfAlphabet`] for a symbol
+/// `>= k`.
 pub fn multi_mmc(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     check_input(data, k, Estimator::MultiMmc, 3)?;
     Ok(multi_mmc_any_tally(data, k).estimate(Estimator::MultiMmc, k))
@@ -122,21 +132,27 @@ pub fn multi_mmc(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
 ///
 /// # Errors
 ///
+/// [`AssessError::BadAlphabet`] for `k` outside `1..=256`,
 /// [`AssessError::Empty`] for no data, [`AssessError::TooFewSamples`] below
-/// the minimum length, [`AssessError::SymbolTooWide`] for a symbol `>= k`.
+/// the minimum length, [`AssessError::SymbolOutOfAlphabet`] for a symbol
+/// `>= k`.
 pub fn lz78y(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     check_input(data, k, Estimator::Lz78y, LZ78Y_DEPTH + 2)?;
     Ok(lz78y_any_tally(data, k).estimate(Estimator::Lz78y, k))
 }
 
-/// Rejects data the estimators cannot run on: empty, shorter than `needed`,
-/// or holding a symbol outside `0..k`.
+/// Rejects what the estimators cannot run on: an alphabet size outside
+/// `1..=256` (the `1/k` floor must not claim more than 8 bits per byte),
+/// no data, fewer than `needed` symbols, or a symbol outside `0..k`.
 fn check_input(
     data: &[u8],
     k: usize,
     estimator: Estimator,
     needed: usize,
 ) -> Result<(), AssessError> {
+    if !(1..=MAX_ALPHABET).contains(&k) {
+        return Err(AssessError::BadAlphabet { k });
+    }
     if data.is_empty() {
         return Err(AssessError::Empty);
     }
@@ -147,12 +163,7 @@ fn check_input(
             got: data.len(),
         });
     }
-    if let Some((index, &value)) = data.iter().enumerate().find(|&(_, &v)| usize::from(v) >= k) {
-        // The width an alphabet of k symbols needs: the bits of k - 1.
-        let bits = (usize::BITS - k.saturating_sub(1).leading_zeros()) as u8;
-        return Err(AssessError::SymbolTooWide { index, value, bits });
-    }
-    Ok(())
+    check_alphabet(data, k)
 }
 
 /// What a predictor run counts: `C`, `N` and the longest run of correct
@@ -204,10 +215,10 @@ fn table_size(k: usize) -> usize {
 /// most common symbol (most recent among equals).
 struct McwWindow {
     width: usize,
-    counts: Vec<u32>,
+    counts: Zeroizing<Vec<u32>>,
     /// Position of each symbol's latest occurrence (meaningful while its
     /// count is non-zero): the tie-breaker.
-    last: Vec<usize>,
+    last: Zeroizing<Vec<usize>>,
     max: u32,
     frequent: u8,
 }
@@ -219,8 +230,8 @@ impl McwWindow {
     fn new(data: &[u8], width: usize, k: usize) -> Self {
         let mut w = McwWindow {
             width,
-            counts: vec![0; table_size(k)],
-            last: vec![0; table_size(k)],
+            counts: Zeroizing::new(vec![0; table_size(k)]),
+            last: Zeroizing::new(vec![0; table_size(k)]),
             max: 0,
             frequent: 0,
         };
@@ -270,7 +281,7 @@ impl McwWindow {
         let mut best_count = 0u32;
         let mut best_last = 0usize;
         let mut best = 0u8;
-        for (s, (&c, &l)) in self.counts.iter().zip(&self.last).enumerate() {
+        for (s, (&c, &l)) in self.counts.iter().zip(self.last.iter()).enumerate() {
             if c > best_count || (c == best_count && c > 0 && l > best_last) {
                 best_count = c;
                 best_last = l;
@@ -362,7 +373,7 @@ fn multi_mcw_general_tally(data: &[u8], k: usize) -> Tally {
 /// `d + 1`'s score. Adding one to every lag of a mask costs a few word
 /// operations instead of up to 128 separate increments.
 struct SlicedCounters {
-    planes: Vec<u128>,
+    planes: Zeroizing<Vec<u128>>,
 }
 
 impl SlicedCounters {
@@ -370,14 +381,14 @@ impl SlicedCounters {
     fn new(max: usize) -> Self {
         let bits = (usize::BITS - max.leading_zeros()).max(1) as usize;
         SlicedCounters {
-            planes: vec![0; bits],
+            planes: Zeroizing::new(vec![0; bits]),
         }
     }
 
     /// Adds one to every counter in `mask` (ripple carry, stops early).
     fn increment(&mut self, mask: u128) {
         let mut carry = mask;
-        for plane in &mut self.planes {
+        for plane in self.planes.iter_mut() {
             let next = *plane & carry;
             *plane ^= carry;
             carry = next;
@@ -459,6 +470,8 @@ fn lag_tally(data: &[u8]) -> Tally {
         }
         seen[usize::from(x)] |= 1u128 << s;
     }
+    // It holds where each of the last 128 symbols was: wipe the stack copy.
+    seen.zeroize();
     tally
 }
 
@@ -512,12 +525,129 @@ impl Hasher for FoldHasher {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FoldHasher>>;
+/// A [`WipeMap`] is at most `LOAD_NUM / LOAD_DEN` full (as `hashbrown`).
+const LOAD_NUM: usize = 7;
+const LOAD_DEN: usize = 8;
+
+/// A slot of a [`WipeMap`]: a key and its value, plain data.
+#[derive(Clone, Copy, Default)]
+struct Slot<K, V> {
+    key: K,
+    value: V,
+}
+
+// Wiping writes `Slot::default()`, all zeroes for the keys and values here
+// (integers); their layouts have no padding (tested), so no byte escapes.
+impl<K: Copy + Default, V: Copy + Default> DefaultIsZeroes for Slot<K, V> {}
+
+/// An open-addressing hash table (linear probing, power-of-two size) whose
+/// memory is all [`Zeroizing`]: wiped when the table is dropped and when it
+/// grows (the old arrays are dropped after the move), which `std`'s
+/// `HashMap` cannot do. A byte per slot (0 = empty, else 0x80 | 7 bits of
+/// the hash) is probed first, so that a miss rarely touches the slots
+/// themselves, much as `hashbrown` does. Only what the estimators need:
+/// find, insert, length; no removal.
+struct WipeMap<K: Copy + Default, V: Copy + Default> {
+    tags: Zeroizing<Vec<u8>>,
+    slots: Zeroizing<Vec<Slot<K, V>>>,
+    len: usize,
+}
+
+impl<K: Copy + Default + Eq + Hash, V: Copy + Default> WipeMap<K, V> {
+    /// Room for `n` entries without growing.
+    fn with_capacity(n: usize) -> Self {
+        let slots = (n.saturating_mul(LOAD_DEN) / LOAD_NUM + 1)
+            .next_power_of_two()
+            .max(8);
+        WipeMap {
+            tags: Zeroizing::new(vec![0; slots]),
+            slots: Zeroizing::new(vec![Slot::default(); slots]),
+            len: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The first slot to probe and the tag of `key`.
+    #[inline]
+    fn home(key: &K, mask: usize) -> (usize, u8) {
+        let mut h = FoldHasher::default();
+        key.hash(&mut h);
+        let h = h.finish();
+        ((h as usize) & mask, 0x80 | (h >> 57) as u8)
+    }
+
+    /// `Ok(slot)` holding `key`, or `Err(slot)`: the empty slot where it
+    /// would go (valid until the next insertion).
+    #[inline]
+    fn find(&self, key: &K) -> Result<usize, usize> {
+        let mask = self.tags.len() - 1;
+        let (mut i, tag) = Self::home(key, mask);
+        loop {
+            let t = self.tags[i];
+            if t == 0 {
+                return Err(i);
+            }
+            if t == tag && self.slots[i].key == *key {
+                return Ok(i);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The value in slot `i` (from [`WipeMap::find`] or an insertion).
+    #[inline]
+    fn at(&mut self, i: usize) -> &mut V {
+        &mut self.slots[i].value
+    }
+
+    /// Stores `value` for the absent `key` in the empty slot `vacant` that
+    /// [`WipeMap::find`] gave, growing first if the table is full enough;
+    /// returns the slot used.
+    #[inline]
+    fn insert_vacant(&mut self, vacant: usize, key: K, value: V) -> usize {
+        let mut i = vacant;
+        if (self.len + 1) * LOAD_DEN > self.tags.len() * LOAD_NUM {
+            self.grow();
+            i = self.find(&key).unwrap_or_else(|empty| empty);
+        }
+        let (_, tag) = Self::home(&key, self.tags.len() - 1);
+        self.tags[i] = tag;
+        self.slots[i] = Slot { key, value };
+        self.len += 1;
+        i
+    }
+
+    /// Doubles the table; the old arrays are wiped as they are dropped.
+    fn grow(&mut self) {
+        let bigger = self.tags.len() * 2;
+        let old_tags = core::mem::replace(&mut self.tags, Zeroizing::new(vec![0; bigger]));
+        let old_slots = core::mem::replace(
+            &mut self.slots,
+            Zeroizing::new(vec![Slot::default(); bigger]),
+        );
+        let mask = bigger - 1;
+        for (slot, _) in old_slots
+            .iter()
+            .zip(old_tags.iter())
+            .filter(|(_, t)| **t != 0)
+        {
+            let (mut i, tag) = Self::home(&slot.key, mask);
+            while self.tags[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.tags[i] = tag;
+            self.slots[i] = *slot;
+        }
+    }
+}
 
 /// A context of up to 8 or up to 16 symbols packed one byte per symbol,
 /// most recent in the low byte. Two sizes keep the short contexts' maps
 /// small: a `u128` key would be 16-byte aligned and double their buckets.
-trait ContextKey: Copy + Eq + Hash {
+trait ContextKey: Copy + Default + Eq + Hash {
     /// The last `len` symbols of `history`.
     fn last(history: u128, len: usize) -> Self;
 }
@@ -535,7 +665,7 @@ impl ContextKey for u64 {
 }
 
 /// Up to 16 symbols as two `u64`s (8-byte aligned, unlike `u128`).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 struct Wide {
     low: u64,
     high: u64,
@@ -563,7 +693,7 @@ impl ContextKey for Wide {
 
 /// What a context carries: a dense id (for the follower counts) and its
 /// most frequent follower so far (the tool's `PostfixDictionary` state).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct ContextInfo {
     /// `id << 8 | best follower`; ids stay below 2^24 (at most 100,000
     /// contexts per MultiMMC order, 65,536 in all for LZ78Y).
@@ -585,30 +715,38 @@ impl ContextInfo {
 }
 
 /// The contexts of one length and the counts of their followers.
-struct ContextTable<K> {
-    contexts: FastMap<K, ContextInfo>,
+struct ContextTable<K: ContextKey> {
+    contexts: WipeMap<K, ContextInfo>,
     /// `(context id << 8) | follower` -> count (saturating `u32`: only more
     /// than 4 billion samples could reach the limit).
-    counts: FastMap<u32, u32>,
+    counts: WipeMap<u32, u32>,
 }
 
 impl<K: ContextKey> ContextTable<K> {
     fn with_capacity(n: usize) -> Self {
         ContextTable {
-            contexts: FastMap::with_capacity_and_hasher(n, Default::default()),
-            counts: FastMap::with_capacity_and_hasher(n, Default::default()),
+            contexts: WipeMap::with_capacity(n),
+            counts: WipeMap::with_capacity(n),
         }
     }
 
     /// Finds or makes context `ctx` and counts follower `y` after it
     /// (always allowed to add the follower).
     fn add(&mut self, ctx: K, y: u8) {
-        let next_id = self.contexts.len();
-        let info = self
-            .contexts
-            .entry(ctx)
-            .or_insert_with(|| ContextInfo::new(next_id));
-        count_follower(&mut self.counts, info, y, true);
+        let found = self.contexts.find(&ctx);
+        self.add_at(found, ctx, y);
+    }
+
+    /// [`ContextTable::add`] where `found` is what `find(&ctx)` just gave.
+    fn add_at(&mut self, found: Result<usize, usize>, ctx: K, y: u8) {
+        let i = match found {
+            Ok(i) => i,
+            Err(vacant) => {
+                let info = ContextInfo::new(self.contexts.len());
+                self.contexts.insert_vacant(vacant, ctx, info)
+            }
+        };
+        count_follower(&mut self.counts, self.contexts.at(i), y, true);
     }
 }
 
@@ -616,23 +754,23 @@ impl<K: ContextKey> ContextTable<K> {
 /// added only when `make_new`; returns whether it was. Ties for the best
 /// follower go to the larger symbol, as in the tool.
 fn count_follower(
-    counts: &mut FastMap<u32, u32>,
+    counts: &mut WipeMap<u32, u32>,
     info: &mut ContextInfo,
     y: u8,
     make_new: bool,
 ) -> bool {
     let key = (info.id_best & !0xff) | u32::from(y);
-    let (count, added) = match counts.entry(key) {
-        Entry::Occupied(mut e) => {
-            let c = e.get_mut();
+    let (count, added) = match counts.find(&key) {
+        Ok(i) => {
+            let c = counts.at(i);
             *c = c.saturating_add(1);
             (*c, false)
         }
-        Entry::Vacant(e) => {
+        Err(vacant) => {
             if !make_new {
                 return false;
             }
-            e.insert(1);
+            counts.insert_vacant(vacant, key, 1);
             (1, true)
         }
     };
@@ -689,18 +827,26 @@ fn mmc_order<K: ContextKey>(
     entries: &mut u64,
 ) -> Option<bool> {
     let room = *entries < MMC_MAX_ENTRIES;
-    if look && let Some(info) = table.contexts.get_mut(&ctx) {
-        let correct = info.best() == y;
-        if count_follower(&mut table.counts, info, y, room) {
-            *entries += 1;
+    let mut found = None;
+    if look {
+        match table.contexts.find(&ctx) {
+            Ok(i) => {
+                let info = table.contexts.at(i);
+                let correct = info.best() == y;
+                if count_follower(&mut table.counts, info, y, room) {
+                    *entries += 1;
+                }
+                return Some(correct);
+            }
+            missing => found = Some(missing),
         }
-        return Some(correct);
     }
     if room {
         // The tool's `M[d][x]` finds or makes the context, then counts the
         // follower as a new entry (even if it was there: that cannot happen
         // unless a shorter order ran out of room first).
-        table.add(ctx, y);
+        let found = found.unwrap_or_else(|| table.contexts.find(&ctx));
+        table.add_at(found, ctx, y);
         *entries += 1;
     }
     None
@@ -789,7 +935,7 @@ fn bit_context(history: usize, len: usize) -> usize {
 fn multi_mmc_binary_tally(data: &[u8]) -> Tally {
     let n = data.len() - 2;
     let mut tally = Tally::new(n);
-    let mut table = vec![[0u32; 2]; bit_table_base(MMC_DEPTH + 1)];
+    let mut table = Zeroizing::new(vec![[0u32; 2]; bit_table_base(MMC_DEPTH + 1)]);
     let mut entries = [0u64; MMC_DEPTH];
 
     let mut history = 0usize;
@@ -868,8 +1014,9 @@ fn lz78y_length<K: ContextKey>(
     best_count: &mut u32,
     prediction: &mut Option<u8>,
 ) {
-    match table.contexts.get_mut(&ctx) {
-        Some(info) => {
+    match table.contexts.find(&ctx) {
+        Ok(i) => {
+            let info = table.contexts.at(i);
             // Strictly greater: the longer context (asked first) wins ties.
             if info.best_count > *best_count {
                 *best_count = info.best_count;
@@ -877,9 +1024,9 @@ fn lz78y_length<K: ContextKey>(
             }
             count_follower(&mut table.counts, info, y, true);
         }
-        None => {
+        missing @ Err(_) => {
             if *size < LZ78Y_MAX_DICTIONARY {
-                table.add(ctx, y);
+                table.add_at(missing, ctx, y);
                 *size += 1;
             }
         }
@@ -937,7 +1084,7 @@ fn lz78y_tally(data: &[u8]) -> Tally {
 /// (`u32`, saturating, as for MultiMMC); a context exists once it has a count.
 fn lz78y_binary_tally(data: &[u8]) -> Tally {
     let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
-    let mut table = vec![[0u32; 2]; bit_table_base(LZ78Y_DEPTH + 1)];
+    let mut table = Zeroizing::new(vec![[0u32; 2]; bit_table_base(LZ78Y_DEPTH + 1)]);
 
     let mut history = 0usize;
     for &s in &data[..LZ78Y_DEPTH] {
@@ -984,6 +1131,7 @@ mod tests {
     use super::*;
     use crate::test_util::SplitMix64;
     use std::path::PathBuf;
+    use zeroize::Zeroize;
 
     /// The reference vectors: `tests/data/sp800-90b/` if the data has been
     /// copied into the crate, else the shared reference directory.
@@ -1291,10 +1439,21 @@ mod tests {
             wide[needed / 2] = 2;
             assert_eq!(
                 f(&wide, 2),
-                Err(AssessError::SymbolTooWide {
+                Err(AssessError::SymbolOutOfAlphabet {
                     index: needed / 2,
                     value: 2,
-                    bits: 1
+                    k: 2
+                }),
+                "{name}"
+            );
+            // 3 fits in 2 bits but not in an alphabet of 3 symbols.
+            wide[needed / 2] = 3;
+            assert_eq!(
+                f(&wide, 3),
+                Err(AssessError::SymbolOutOfAlphabet {
+                    index: needed / 2,
+                    value: 3,
+                    k: 3
                 }),
                 "{name}"
             );
@@ -1363,6 +1522,63 @@ mod tests {
             .collect();
         let fives = dominant[63..].iter().filter(|&&s| s == 5).count() as u64;
         assert_eq!(multi_mcw_tally(&dominant, 6).correct, fives);
+    }
+
+    /// Only takes a type that wipes itself when dropped.
+    fn wipes_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+
+    /// Review item 2: the hash tables of contexts and counts wipe their
+    /// memory. Their arrays are `Zeroizing` (checked by type, so a change to
+    /// a plain `Vec` fails to compile here); growing replaces them, so the
+    /// old arrays are wiped as they drop; the slots have no padding, so
+    /// writing the all-zero default reaches every byte; and the wipe that
+    /// runs on drop does clear them.
+    #[test]
+    fn context_tables_wipe_their_memory() {
+        let mut map: WipeMap<Wide, ContextInfo> = WipeMap::with_capacity(0);
+        wipes_on_drop(&map.slots);
+        wipes_on_drop(&map.tags);
+        let before = map.tags.len();
+        for i in 0..1000u64 {
+            let key = Wide { low: i, high: !i };
+            let vacant = map.find(&key).expect_err("new key");
+            let info = ContextInfo {
+                id_best: (i as u32) << 8 | 7,
+                best_count: 3,
+            };
+            map.insert_vacant(vacant, key, info);
+        }
+        assert!(map.tags.len() > before, "the table grew");
+        assert_eq!(map.len(), 1000);
+        for i in 0..1000u64 {
+            let i_slot = map.find(&Wide { low: i, high: !i }).expect("kept");
+            assert_eq!(map.at(i_slot).id_best, (i as u32) << 8 | 7);
+        }
+        // No padding: the fields fill each slot.
+        assert_eq!(core::mem::size_of::<Slot<Wide, ContextInfo>>(), 16 + 8);
+        assert_eq!(core::mem::size_of::<Slot<u64, ContextInfo>>(), 8 + 8);
+        assert_eq!(core::mem::size_of::<Slot<u32, u32>>(), 4 + 4);
+        // What Zeroizing's Drop runs.
+        map.slots.zeroize();
+        map.tags.zeroize();
+        assert!(map.tags.iter().all(|&t| t == 0));
+        assert!(
+            map.slots.iter().all(|s| s.key == Wide::default()
+                && s.value.id_best == 0
+                && s.value.best_count == 0)
+        );
+    }
+
+    /// The other tables of sample-derived data wipe on drop too.
+    #[test]
+    fn count_tables_wipe_on_drop() {
+        let w = McwWindow::new(&[1, 2, 2, 3], 4, 4);
+        wipes_on_drop(&w.counts);
+        wipes_on_drop(&w.last);
+        wipes_on_drop(&SlicedCounters::new(100).planes);
+        let t: ContextTable<u64> = ContextTable::with_capacity(4);
+        wipes_on_drop(&t.contexts.slots);
+        wipes_on_drop(&t.counts.slots);
     }
 
     /// Many small and odd inputs: never a panic, and every estimate lies in

@@ -10,6 +10,8 @@
 //! exactly `c` times. `ea_non_iid` does the same (after Kaufer); the results
 //! are the same numbers, computed in `f64` where the tool uses `long double`.
 
+use zeroize::Zeroizing;
+
 use super::{AssessError, Estimate, Estimator, Z_99, bits_of, check_alphabet, check_len};
 
 /// Occurrences a tuple needs for its length to count in the t-Tuple estimate
@@ -33,7 +35,7 @@ struct TupleCounts {
     tuple_p_hat: Option<f64>,
     /// `s[W − u]` = `Σ_j C(c_j, 2)` over the distinct `W`-tuples, for `W` in
     /// `u..=v` (6.3.6 step 2).
-    s: Vec<u64>,
+    s: Zeroizing<Vec<u64>>,
 }
 
 /// Sorts the suffixes of `data` and returns its LCP array, with `lcp[i]` the
@@ -43,13 +45,15 @@ struct TupleCounts {
 /// Kärkkäinen-Manzini-Puglisi's Φ method computes the LCP in place of two
 /// arrays of `n` words, so the peak is the text plus `8n` bytes: for an
 /// 8,000,000-bit string, 72 MB.
-fn lcp_array(data: &[u8]) -> Vec<i32> {
+fn lcp_array(data: &[u8]) -> Zeroizing<Vec<i32>> {
     let n = data.len();
-    let mut sa = vec![0i32; n];
+    // Like every array here, wiped when freed: suffix order and LCP values
+    // describe the samples.
+    let mut sa = Zeroizing::new(vec![0i32; n]);
     divsufsort::sort_in_place(data, &mut sa);
     // phi[sa[i]] = sa[i-1]: the suffix just before, in sorted order.
     const NONE: u32 = u32::MAX;
-    let mut phi = vec![NONE; n];
+    let mut phi = Zeroizing::new(vec![NONE; n]);
     for w in sa.windows(2) {
         phi[w[1] as usize] = w[0] as u32;
     }
@@ -76,6 +80,47 @@ fn lcp_array(data: &[u8]) -> Vec<i32> {
     sa
 }
 
+/// A stack of `(u32, u32)` pairs whose memory is wiped when freed, also
+/// the old buffer each time it grows (a `Vec` would free it as it was).
+pub(crate) struct WipeStack {
+    items: Zeroizing<Vec<u64>>,
+}
+
+impl WipeStack {
+    pub(crate) fn new() -> Self {
+        WipeStack {
+            items: Zeroizing::new(Vec::with_capacity(64)),
+        }
+    }
+
+    pub(crate) fn push(&mut self, (a, b): (u32, u32)) {
+        if self.items.len() == self.items.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(self.items.capacity() * 2 + 1));
+            bigger.extend_from_slice(&self.items);
+            // The old buffer is wiped as it drops here.
+            self.items = bigger;
+        }
+        self.items.push(u64::from(a) << 32 | u64::from(b));
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<(u32, u32)> {
+        self.items.pop().map(unpack)
+    }
+
+    pub(crate) fn last(&self) -> Option<(u32, u32)> {
+        self.items.last().copied().map(unpack)
+    }
+
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        self.items.capacity()
+    }
+}
+
+fn unpack(x: u64) -> (u32, u32) {
+    ((x >> 32) as u32, x as u32)
+}
+
 /// Visits every internal node of the suffix tree as `(h, parent, size)`: an
 /// LCP interval of `size` suffixes sharing a prefix of length `h`, whose
 /// enclosing interval shares `parent < h`. Bottom-up traversal of Abouelhoda,
@@ -83,21 +128,22 @@ fn lcp_array(data: &[u8]) -> Vec<i32> {
 /// entry; the root (lcp 0) is not visited.
 fn lcp_intervals(lcp: &[i32], mut visit: impl FnMut(usize, usize, usize)) {
     let n = lcp.len();
-    let mut stack: Vec<(u32, u32)> = vec![(0, 0)];
+    let mut stack = WipeStack::new();
+    stack.push((0, 0));
     for i in 1..=n {
         // Past the end, a 0 closes every open interval.
         let cur = lcp.get(i).map_or(0, |&x| x as u32);
         let mut lb = (i - 1) as u32;
-        while let Some(&(h, l)) = stack.last() {
+        while let Some((h, l)) = stack.last() {
             if cur >= h {
                 break;
             }
             stack.pop();
             lb = l;
-            let top = stack.last().map_or(0, |&(th, _)| th);
+            let top = stack.last().map_or(0, |(th, _)| th);
             visit(h as usize, cur.max(top) as usize, i - l as usize);
         }
-        let top = stack.last().map_or(0, |&(th, _)| th);
+        let top = stack.last().map_or(0, |(th, _)| th);
         if cur > top {
             stack.push((cur, lb));
         }
@@ -117,7 +163,7 @@ fn tuple_counts(data: &[u8]) -> TupleCounts {
     // Pass 1: q[h] = the largest interval with lcp value h, then the running
     // maximum from the top, so q[t] = count of the most common t-tuple
     // (at least 1: every tuple that exists occurs once).
-    let mut q = vec![1u32; v + 1];
+    let mut q = Zeroizing::new(vec![1u32; v + 1]);
     lcp_intervals(&lcp, |h, _, size| {
         let size = size as u32;
         if q[h] < size {
@@ -140,9 +186,9 @@ fn tuple_counts(data: &[u8]) -> TupleCounts {
     // Pass 2: a node adds C(size, 2) to S[W] for W in (parent, h]; kept as a
     // difference array over u..=v. Prefix sums are S values (< n^2 < 2^62);
     // wrapping ops keep the order of the signed updates irrelevant.
-    let mut s = Vec::new();
+    let mut s = Zeroizing::new(Vec::new());
     if v >= u {
-        let mut diff = vec![0u64; v - u + 2];
+        let mut diff = Zeroizing::new(vec![0u64; v - u + 2]);
         lcp_intervals(&lcp, |h, parent, size| {
             if h < u {
                 return;
@@ -153,13 +199,15 @@ fn tuple_counts(data: &[u8]) -> TupleCounts {
             diff[h + 1 - u] = diff[h + 1 - u].wrapping_sub(pairs);
         });
         let mut acc = 0u64;
-        s = diff[..=v - u]
-            .iter()
-            .map(|&d| {
-                acc = acc.wrapping_add(d);
-                acc
-            })
-            .collect();
+        s = Zeroizing::new(
+            diff[..=v - u]
+                .iter()
+                .map(|&d| {
+                    acc = acc.wrapping_add(d);
+                    acc
+                })
+                .collect(),
+        );
     }
     TupleCounts {
         n,
@@ -202,7 +250,7 @@ fn lrs_from(c: &TupleCounts) -> Result<Estimate, AssessError> {
     }
     let n = c.n as u64;
     let p_hat = (u..=v)
-        .zip(&c.s)
+        .zip(c.s.iter())
         .map(|(w, &s)| {
             let wu = w as u64;
             let pairs = (n - wu) * (n - wu + 1) / 2;
@@ -277,4 +325,33 @@ pub fn t_tuple_and_lrs(
     }
     let counts = tuple_counts(data);
     (t_tuple_from(&counts), lrs_from(&counts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The interval stack keeps its order across growth and wipes on drop,
+    /// including each old buffer it outgrows (replaced, so dropped as a
+    /// `Zeroizing`).
+    #[test]
+    fn wipe_stack_grows_and_wipes() {
+        fn wipes_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        let mut stack = WipeStack::new();
+        wipes_on_drop(&stack.items);
+        let first = stack.capacity();
+        for i in 0..1000u32 {
+            stack.push((i, !i));
+        }
+        assert!(stack.capacity() > first);
+        assert_eq!(stack.last(), Some((999, !999)));
+        for i in (0..1000u32).rev() {
+            assert_eq!(stack.pop(), Some((i, !i)));
+        }
+        assert_eq!(stack.pop(), None);
+        let lcp = lcp_array(&[0, 1, 0, 1, 1]);
+        wipes_on_drop(&lcp);
+        // Suffixes in order: 011, 01011, 1, 1011, 11.
+        assert_eq!(lcp.as_slice(), &[0, 2, 0, 1, 1]);
+    }
 }
