@@ -2,6 +2,7 @@
 //! deltas between consecutive returns of the wait call.
 
 use std::os::fd::BorrowedFd;
+use std::time::Duration;
 
 use crate::config::KqueueEventsConfig;
 use crate::error::{Error, Result};
@@ -162,10 +163,11 @@ impl Collector {
         }
     }
 
-    /// One return of the wait call with events: its time and what it
-    /// brought. Stimulates a socket pair and a file when it brought a timer.
-    fn wake(&mut self) -> Result<sys::Wakeup> {
-        let timeout = self.config.timeout;
+    /// One return of the wait call with events within `timeout`: its time
+    /// and what it brought. Stimulates a socket pair and a file when it
+    /// brought a timer. A poll (`Duration::ZERO`) that finds nothing is not
+    /// counted as a timeout.
+    fn wake(&mut self, timeout: Duration) -> Result<sys::Wakeup> {
         let result = self.queue().and_then(|queue| queue.wait(timeout));
         let result = result.and_then(|wakeup| {
             let wants_stimulus = wakeup.events.timer > 0 || self.config.timer_intervals.is_empty();
@@ -184,7 +186,7 @@ impl Collector {
                 Ok(wakeup)
             }
             Err(e) => {
-                if matches!(e, Error::WaitTimedOut { .. }) {
+                if matches!(e, Error::WaitTimedOut { .. }) && !timeout.is_zero() {
                     self.stats.timeouts += 1;
                 }
                 // The next delta must span two clean, consecutive returns.
@@ -194,6 +196,42 @@ impl Collector {
         }
     }
 
+    /// The delta to `wakeup` from the previous return, if there was one.
+    fn pair(&mut self, wakeup: sys::Wakeup) -> Option<Sample> {
+        let previous = self.last_return.replace(wakeup.at)?;
+        self.stats.samples += 1;
+        Some(Sample {
+            delta: wakeup.at.wrapping_sub(previous),
+            events: wakeup.events,
+        })
+    }
+
+    /// Like [`step`](Collector::step), but never waits: `Ok(None)` when no
+    /// event is pending now (the queue's fd, [`queue_fd`](Collector::queue_fd),
+    /// becomes readable when one is). For async runtimes. After `None`, or
+    /// after [`restart_pair`](Collector::restart_pair), the next sample
+    /// needs two fresh returns, so no delta spans the pause.
+    pub fn try_step(&mut self) -> Result<Option<Sample>> {
+        loop {
+            match self.wake(Duration::ZERO) {
+                Ok(wakeup) => {
+                    if let Some(sample) = self.pair(wakeup) {
+                        return Ok(Some(sample));
+                    }
+                }
+                Err(Error::WaitTimedOut { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Forgets the last return, so that the next delta starts from the next
+    /// one: call it when the loop paused between steps (an async task that
+    /// yielded), so that no delta measures the pause.
+    pub fn restart_pair(&mut self) {
+        self.last_return = None;
+    }
+
     /// Waits for the next return of the wait call that has a predecessor and
     /// returns the delta between the two.
     ///
@@ -201,13 +239,9 @@ impl Collector {
     /// fresh pair of returns, so no delta ever spans a failure.
     pub fn step(&mut self) -> Result<Sample> {
         loop {
-            let wakeup = self.wake()?;
-            if let Some(previous) = self.last_return.replace(wakeup.at) {
-                self.stats.samples += 1;
-                return Ok(Sample {
-                    delta: wakeup.at.wrapping_sub(previous),
-                    events: wakeup.events,
-                });
+            let wakeup = self.wake(self.config.timeout)?;
+            if let Some(sample) = self.pair(wakeup) {
+                return Ok(sample);
             }
         }
     }

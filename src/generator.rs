@@ -715,6 +715,35 @@ pub fn rng() -> ThreadRng {
     })
 }
 
+/// Fills `dst` from this thread's generator through the fallible path, for
+/// the getrandom backend: a failure comes back as an error.
+#[cfg(feature = "getrandom-custom")]
+pub(crate) fn fill_for_getrandom(dst: &mut [u8]) -> Result<()> {
+    let handle = THREAD_RNG.with(|cell| {
+        if let Some(core) = cell.borrow().as_ref() {
+            return Ok(core.clone());
+        }
+        let core = Rc::new(RefCell::new(Core::new(
+            GeneratorConfig::default(),
+            shared_supply,
+        )?));
+        *cell.borrow_mut() = Some(core.clone());
+        Ok::<_, Error>(core)
+    })?;
+    // Re-entered only if the generator itself called getrandom, which it
+    // never does (its seeds and hedge call the OS directly).
+    let Ok(mut core) = handle.try_borrow_mut() else {
+        return Err(Error::WaitTimedOut {
+            timeout: Duration::ZERO,
+        });
+    };
+    let result = core.fill(dst, Face::Fallible);
+    if result.is_err() {
+        dst.zeroize();
+    }
+    result
+}
+
 impl ThreadRng {
     /// Counters of this thread's generator (no secret).
     pub fn stats(&self) -> GeneratorStats {

@@ -2,6 +2,8 @@
 #![deny(unsafe_code)]
 
 pub mod assess;
+#[cfg(feature = "tokio")]
+mod asynchronous;
 mod collector;
 #[cfg(any(feature = "rand_core_0_6", feature = "rand_core_0_9"))]
 mod compat;
@@ -55,4 +57,13 @@ const _: () = {
 /// what each catches.
 pub fn fork_detection() -> Result<&'static str> {
     sys::fork::mechanism().map(|m| m.name())
+}
+
+/// How many times getrandom 0.3 or 0.4 called kqseed's custom backend in
+/// this process (feature `getrandom-custom`; see the README's "Use it with
+/// ..."). For diagnostics and tests: a binary can check that its dependency
+/// tree really draws from kqseed.
+#[cfg(feature = "getrandom-custom")]
+pub fn getrandom_backend_calls() -> u64 {
+    sys::getrandom_custom::calls()
 }

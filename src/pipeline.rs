@@ -51,11 +51,32 @@ pub const MAX_STARTUP_REFUSALS: u32 = 3;
 pub(crate) trait SampleSource: Send + Sync {
     /// The next raw delta.
     fn next_delta(&mut self) -> Result<u64>;
+    /// The next raw delta if one is ready now (async seeding).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    fn try_next_delta(&mut self) -> Result<Option<u64>>;
+    /// The next delta must not span a pause (async seeding).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    fn restart_pair(&mut self);
+    /// An fd that is readable when `try_next_delta` has something, if any.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    fn readiness_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>>;
 }
 
 impl SampleSource for crate::Collector {
     fn next_delta(&mut self) -> Result<u64> {
         self.step().map(|s| s.delta)
+    }
+
+    fn try_next_delta(&mut self) -> Result<Option<u64>> {
+        Ok(self.try_step()?.map(|s| s.delta))
+    }
+
+    fn restart_pair(&mut self) {
+        crate::Collector::restart_pair(self);
+    }
+
+    fn readiness_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.queue_fd()
     }
 }
 
@@ -185,6 +206,15 @@ impl Pipeline {
         }
     }
 
+    /// Whether [`take_block`](Pipeline::take_block) would release a block.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn block_ready(&self) -> bool {
+        self.latched.is_none()
+            && self.startup.is_some()
+            && self.health.is_started()
+            && self.pool.is_ready()
+    }
+
     /// The next block, once start-up passed and the pool holds enough
     /// credit.
     pub(crate) fn take_block(&mut self) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
@@ -293,6 +323,16 @@ impl SampleSource for Replay {
         let d = self.deltas.get(self.next).copied().unwrap_or(0);
         self.next = (self.next + 1) % self.deltas.len().max(1);
         Ok(d)
+    }
+
+    fn try_next_delta(&mut self) -> Result<Option<u64>> {
+        self.next_delta().map(Some)
+    }
+
+    fn restart_pair(&mut self) {}
+
+    fn readiness_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        None
     }
 }
 

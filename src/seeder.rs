@@ -281,6 +281,23 @@ impl KqSeeder {
         })
     }
 
+    /// The pipeline and its source for a request; `None` for an empty
+    /// request (nothing to open), after reporting a latched failure.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn parts(
+        &mut self,
+        empty: bool,
+    ) -> Result<Option<(&mut Pipeline, &mut dyn SampleSource)>> {
+        if empty {
+            return self
+                .core
+                .as_ref()
+                .map_or(Ok(None), |c| c.pipeline.check_latch().map(|()| None));
+        }
+        let core = self.core()?;
+        Ok(Some((&mut *core.pipeline, &mut *core.source)))
+    }
+
     fn fill(&mut self, dst: &mut [u8]) -> Result<()> {
         if dst.is_empty() {
             // Nothing to make: open nothing, collect nothing, but report a
@@ -302,7 +319,7 @@ impl KqSeeder {
 }
 
 /// A seed that is wiped when it goes out of scope, on every path.
-struct WipeOnDrop<S: AsMut<[u8]>>(S);
+pub(crate) struct WipeOnDrop<S: AsMut<[u8]>>(pub(crate) S);
 
 impl<S: AsMut<[u8]>> Drop for WipeOnDrop<S> {
     fn drop(&mut self) {

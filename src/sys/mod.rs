@@ -45,6 +45,8 @@
 //! lives in [`fork`] and here, nowhere else.
 
 pub(crate) mod fork;
+#[cfg(feature = "getrandom-custom")]
+pub(crate) mod getrandom_custom;
 #[cfg(kqseed_libkqueue)]
 mod libkqueue;
 pub(crate) mod unix;
@@ -78,6 +80,8 @@ compile_error!(
 );
 
 pub(crate) use backend::{EventQueue, NAME, fds_needed};
+#[cfg(feature = "tokio")]
+pub(crate) use unix::register_readable;
 pub(crate) use unix::{at_exit, clock_info, open_file_limit, os_entropy};
 
 use crate::error::Result;

@@ -402,3 +402,19 @@ pub(crate) fn at_exit(hook: extern "C" fn()) -> Result<()> {
         }),
     }
 }
+
+/// Registers `fd` (which it owns) with the current tokio reactor for
+/// readability; `None` outside a tokio runtime, where registering would
+/// panic.
+#[cfg(feature = "tokio")]
+pub(crate) fn register_readable(
+    fd: std::os::fd::OwnedFd,
+) -> Option<io::Result<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>>> {
+    tokio::runtime::Handle::try_current().ok()?;
+    // SAFETY: the AsyncFd owns `fd`, an open fd, for its whole life; an
+    // OwnedFd's as_raw_fd always returns that same fd.
+    let registered = unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+    };
+    Some(registered.map_err(|e| e.into()))
+}

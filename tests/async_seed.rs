@@ -1,0 +1,104 @@
+//! Async seeding (feature `tokio`): a seed collected on a current-thread
+//! runtime must leave the runtime free for other tasks, and pass the same
+//! start-up checks and health tests as a blocking seed.
+#![cfg(feature = "tokio")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use kqseed::KqSeeder;
+use rand_chacha::ChaCha20Rng;
+use rand_core::Rng;
+
+#[test]
+fn an_async_seed_leaves_the_runtime_to_other_tasks() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let ticks = Arc::new(AtomicU64::new(0));
+    let (during, stats, mut rng) = rt.block_on(async {
+        let t = ticks.clone();
+        let ticker = tokio::spawn(async move {
+            loop {
+                t.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_micros(500)).await;
+            }
+        });
+        tokio::task::yield_now().await;
+        let before = ticks.load(Ordering::Relaxed);
+        let mut seeder = KqSeeder::new();
+        let rng: ChaCha20Rng = seeder.seed_rng_async().await.expect("async seed");
+        let key = seeder.key_async::<64>().await.expect("async key");
+        assert_ne!(*key, [0u8; 64]);
+        let during = ticks.load(Ordering::Relaxed) - before;
+        ticker.abort();
+        (during, seeder.stats(), rng)
+    });
+    // The cold seed alone collects for tens of milliseconds: with the
+    // runtime free, a 500 us ticker runs dozens of times.
+    assert!(
+        during >= 10,
+        "only {during} ticks ran during the async seeds"
+    );
+    let startup = stats.startup.expect("the start-up checks ran");
+    assert!(startup.estimate >= kqseed::health::DEFAULT_CREDITED_H);
+    assert!(stats.health.started);
+    assert_eq!(stats.blocks, 3, "one block for the seed, two for the key");
+    assert!(stats.samples >= 1024 + 2 * 128, "{stats:?}");
+    let _ = rng.next_u64();
+    println!("ticks during two async seeds: {during}; {stats:?}");
+}
+
+#[test]
+fn an_async_seed_works_outside_a_tokio_runtime() {
+    // A plain executor (no reactor): the calls still work, waiting in place
+    // when the queue is empty.
+    let mut seeder = KqSeeder::new();
+    let key = futures_lite_block_on(seeder.key_async::<32>()).expect("key");
+    assert_ne!(*key, [0u8; 32]);
+}
+
+#[test]
+fn an_async_failure_is_the_same_typed_error() {
+    let config = kqseed::SeederConfig {
+        events: kqseed::KqueueEventsConfig {
+            temp_dir: Some("/nonexistent/kqseed-test".into()),
+            ..kqseed::KqueueEventsConfig::default()
+        },
+        ..kqseed::SeederConfig::default()
+    };
+    let mut seeder = KqSeeder::with_config(config).expect("config");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut out = [0x55u8; 32];
+    let err = rt
+        .block_on(seeder.fill_bytes_async(&mut out))
+        .expect_err("no directory");
+    assert!(matches!(err, kqseed::Error::TempDir { .. }), "{err:?}");
+    assert_eq!(out, [0u8; 32], "a failed call leaves nothing behind");
+}
+
+/// A minimal executor: polls the future on this thread, parking between
+/// polls, with no tokio context.
+fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park_timeout(Duration::from_millis(1));
+    }
+}
