@@ -59,39 +59,43 @@ fn deltas_panel<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    // Deltas in microseconds, up to the 99.9th percentile (the long tail
-    // of preempted waits would flatten everything else).
+    // Log-spaced bins from the shortest delta to the longest, in
+    // microseconds: the narrow peak of ordinary wakeups and the long tail
+    // of preempted waits both show.
     let us_per_tick = f.clock.nanos_per_tick / 1000.0;
-    let mut sorted: Vec<u64> = deltas.to_vec();
-    sorted.sort_unstable();
-    let lo = sorted.first().copied().unwrap_or(0) as f64 * us_per_tick;
-    let hi_index = (sorted.len() * 999 / 1000).min(sorted.len().saturating_sub(1));
-    let hi = (sorted.get(hi_index).copied().unwrap_or(1) as f64 * us_per_tick).max(lo + 1e-3);
-    let width = (hi - lo) / DELTA_BINS as f64;
+    let lo = deltas.iter().copied().min().unwrap_or(1).max(1) as f64 * us_per_tick;
+    let hi = (deltas.iter().copied().max().unwrap_or(1) as f64 * us_per_tick).max(lo * 1.01);
+    let (ln_lo, ln_hi) = (lo.ln(), hi.ln());
+    let width = (ln_hi - ln_lo) / DELTA_BINS as f64;
     let mut counts = vec![0u64; DELTA_BINS];
-    let mut beyond = 0u64;
+    let mut zeros = 0u64;
     for &d in deltas {
-        let x = d as f64 * us_per_tick;
-        let bin = ((x - lo) / width) as usize;
-        match counts.get_mut(bin) {
-            Some(c) => *c += 1,
-            None => beyond += 1,
+        if d == 0 {
+            zeros += 1;
+            continue;
         }
+        let x = (d as f64 * us_per_tick).ln();
+        let bin = (((x - ln_lo) / width) as usize).min(DELTA_BINS - 1);
+        counts[bin] += 1;
     }
     let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 2.0;
+    let caption = if zeros > 0 {
+        format!("Deltas between wakeups ({zeros} zero deltas not shown)")
+    } else {
+        "Deltas between wakeups".to_string()
+    };
     let mut chart = ChartBuilder::on(area)
-        .caption(
-            format!("Deltas between wakeups ({beyond} beyond the 99.9th percentile not shown)"),
-            ("sans-serif", 16),
-        )
+        .caption(caption, ("sans-serif", 16))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(lo..hi, (0.8f64..top).log_scale())?;
+        .build_cartesian_2d((lo..hi).log_scale(), (0.8f64..top).log_scale())?;
     chart
         .configure_mesh()
-        .x_desc("delta (us)")
+        .x_desc("delta (us, log)")
         .y_desc("samples (log)")
+        .x_label_formatter(&|x| format!("{x}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()?;
     chart.draw_series(
         counts
@@ -99,8 +103,9 @@ where
             .enumerate()
             .filter(|(_, c)| **c > 0)
             .map(|(i, &c)| {
-                let x0 = lo + i as f64 * width;
-                Rectangle::new([(x0, 0.8), (x0 + width, c as f64)], BLUE.mix(0.7).filled())
+                let x0 = (ln_lo + i as f64 * width).exp();
+                let x1 = (ln_lo + (i + 1) as f64 * width).exp();
+                Rectangle::new([(x0, 0.8), (x1, c as f64)], BLUE.mix(0.7).filled())
             }),
     )?;
     Ok(())
@@ -132,6 +137,8 @@ where
         .configure_mesh()
         .x_desc("symbol")
         .y_desc("samples")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()?;
     chart.draw_series(counts.iter().enumerate().map(|(i, &c)| {
         Rectangle::new(
@@ -175,6 +182,7 @@ where
         .configure_mesh()
         .x_desc("lag")
         .y_desc("r(lag)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .draw()?;
     chart
         .draw_series(LineSeries::new(
@@ -198,6 +206,7 @@ where
     }
     chart
         .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
         .border_style(BLACK)
         .background_style(WHITE.mix(0.8))
         .draw()?;
@@ -220,7 +229,7 @@ where
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..8.5f64)?;
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..12f64)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -234,6 +243,7 @@ where
             }
         })
         .y_desc("bits per sample")
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()?;
     if let Ok(r) = &f.assessment {
         let bars = |set: DataSet, offset: f64, scale: f64| {
@@ -288,7 +298,7 @@ where
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED.mix(0.5)));
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(SeriesLabelPosition::UpperRight)
         .border_style(BLACK)
         .background_style(WHITE.mix(0.9))
         .draw()?;
