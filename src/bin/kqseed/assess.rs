@@ -222,7 +222,7 @@ pub fn run(args: &Args) -> CliResult {
 fn advice(e: AssessError) -> String {
     match &e {
         AssessError::TooFewSamples { estimator, .. } => format!(
-            "{e}\n\
+            "{e}; \
              hint: record more samples, leave it out with --estimators (its key is `{}`), \
              or pass --skip-short to skip such estimators as ea_non_iid does",
             estimator.key()
@@ -437,6 +437,70 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_secs(1_796_000_000);
         assert_eq!(timestamp(t), "20261130005320");
         assert_eq!(timestamp(UNIX_EPOCH), "19700101000000");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        /// The reader gives back exactly the file's bytes, or (past the
+        /// limit) a one-line error naming the file; never a panic.
+        #[test]
+        fn the_sample_reader_round_trips_or_refuses(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            max in 0u64..2048,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("samples.bin");
+            std::fs::write(&path, &bytes).unwrap();
+            match read_samples(&path, max) {
+                Ok(data) => {
+                    proptest::prop_assert!(bytes.len() as u64 <= max);
+                    proptest::prop_assert_eq!(data, bytes);
+                }
+                Err(Failure::Failed(m)) => {
+                    proptest::prop_assert!(bytes.len() as u64 > max);
+                    proptest::prop_assert!(!m.contains('\n'));
+                    proptest::prop_assert!(m.contains("samples.bin"), "{}", m);
+                }
+                Err(other) => proptest::prop_assert!(false, "unexpected {:?}", other),
+            }
+        }
+
+        /// Any bytes, any width: the assessment behind `assess` reports or
+        /// refuses in one line, never panics (a short run of estimators,
+        /// skipping those the data is too short for).
+        #[test]
+        fn any_file_assesses_or_explains(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            bits in 0u8..10,
+        ) {
+            let options = AssessOptions {
+                estimators: vec![Estimator::Mcv, Estimator::Collision, Estimator::Markov, Estimator::Lag],
+                skip_too_short: true,
+                ..AssessOptions::default()
+            };
+            match assess_with_progress(&bytes, bits, &options, &mut |_, _| {}) {
+                Ok(report) => {
+                    proptest::prop_assert!(report.assessed >= 0.0 && report.assessed <= f64::from(bits));
+                    let text = table("f", "0", &report);
+                    proptest::prop_assert!(text.contains("Assessed min-entropy"));
+                }
+                Err(e) => proptest::prop_assert!(!advice(e).is_empty()),
+            }
+        }
+    }
+
+    #[test]
+    fn missing_and_directory_paths_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let Err(Failure::Failed(m)) = read_samples(dir.path(), 10) else {
+            panic!("a directory was read");
+        };
+        assert!(m.contains("is a directory"), "{m}");
+        let Err(Failure::Failed(m)) = read_samples(&dir.path().join("none"), 10) else {
+            panic!("a missing file was read");
+        };
+        assert!(m.starts_with("cannot read"), "{m}");
     }
 
     #[test]
