@@ -231,6 +231,34 @@ fn stream_writes_exactly_the_bytes_asked_for() {
 }
 
 #[test]
+fn stream_refuses_a_poor_source_in_one_line() {
+    // An always-ready socket loop credited at 6 bits: the start-up checks
+    // refuse it before any byte goes out.
+    let out = kqseed(&[
+        "stream",
+        "-n",
+        "64",
+        "--timers-us",
+        "",
+        "--sockets",
+        "1",
+        "--files",
+        "0",
+        "--credit",
+        "6",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "bytes from a refused source");
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("kqseed: stream stopped: start-up refused"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
 fn assess_bad_files_are_one_line_errors() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str, bytes: &[u8]| {
