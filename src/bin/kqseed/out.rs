@@ -116,7 +116,7 @@ impl Sink {
                 use std::io::IsTerminal;
                 if binary && io::stdout().is_terminal() {
                     return Err(Failure::Usage(
-                        "refusing to write binary samples to a terminal: give -o FILE or redirect standard output"
+                        "refusing to write binary output to a terminal: redirect standard output (or give -o FILE to raw)"
                             .into(),
                     ));
                 }
