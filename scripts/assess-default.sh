@@ -14,10 +14,10 @@ samples=${1:-1000000}
 out=target/assessment
 mkdir -p "$out"
 
-cargo build --release --quiet --features cli --bin kqseed --example raw --example seed
+cargo build --release --quiet --features cli --bin kqseed --example seed
 
 echo "== machine: $(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-target/release/examples/raw "$samples" "$out/default.bin"
+target/release/kqseed raw -n "$samples" -o "$out/default.bin" --verbose
 target/release/kqseed assess "$out/default.bin" --bits 8 --json >"$out/default.json"
 target/release/kqseed assess "$out/default.bin" --bits 8 | tee "$out/default.txt"
 

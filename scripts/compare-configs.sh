@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 samples=${1:-200000}
 out=target/assessment/configs
 mkdir -p "$out"
-cargo build --release --quiet --features cli --bin kqseed --example raw
+cargo build --release --quiet --features cli --bin kqseed
 
 configs=(
   "default: 5 us timer, 2 socket pairs, 2 files|--timers-us 5 --sockets 2 --files 2"
@@ -33,8 +33,9 @@ for entry in "${configs[@]}"; do
   name=${entry%%|*}
   args=${entry#*|}
   i=$((i + 1))
+  # The summary line (with the rate) is on stderr; the samples go to the file.
   # shellcheck disable=SC2086 # the arguments are meant to split
-  line=$(target/release/examples/raw "$samples" "$out/$i.bin" $args)
+  line=$(target/release/kqseed raw -n "$samples" -o "$out/$i.bin" --verbose $args 2>&1 >/dev/null)
   rate=$(sed -E 's/.*\(([0-9]+)\/s\).*/\1/' <<<"$line")
   assessed=$(target/release/kqseed assess "$out/$i.bin" --bits 8 | awk '/^Assessed/ {print $3}')
   kbits=$(awk -v r="$rate" -v h="$assessed" 'BEGIN { printf "%.0f", r * h / 2 / 1000 }')

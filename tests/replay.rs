@@ -8,7 +8,7 @@ use kqseed::{Error, KqSeeder, SeederConfig, StartupFailure};
 use rand_core::TryRng;
 
 /// 20,000 deltas of the default configuration recorded on the reference VM
-/// (`cargo run --release --example raw -- 20000 OUT`, OUT.deltas).
+/// (then with the raw example, now `kqseed raw -n 20000 --format u64le -o OUT`).
 fn recorded() -> Vec<u64> {
     include_bytes!("data/recorded/default-epoll-kvm.deltas")
         .chunks_exact(8)

@@ -17,6 +17,8 @@
 //!   `H_bitstring` = min over the bitstring estimates (at most 1), and the
 //!   assessed min-entropy per sample is `min(bits, H_original, bits × H_bitstring)`.
 //!
+//! The restart tests of section 3.1.4 (`ea_restart`) are in [`restart`].
+//!
 //! ```
 //! use kqseed::assess::{assess, Estimator};
 //! // 20,000 samples of a 4-bit counter: very predictable.
@@ -37,6 +39,7 @@ pub mod compression;
 pub mod markov;
 pub mod mcv;
 pub mod predictors;
+pub mod restart;
 pub mod tuple;
 
 pub use collision::collision;

@@ -1,10 +1,12 @@
 //! `kqseed assess FILE`: the SP 800-90B section 6.3 estimators on a file of
-//! samples, one per byte (the input format of NIST's `ea_non_iid`).
+//! samples, one per byte (the input format of NIST's `ea_non_iid`); with
+//! `--restart FILE --h-initial H`, the section 3.1.4 restart tests
+//! (`ea_restart`'s input and figures, see `restart.rs`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args as ClapArgs;
@@ -14,7 +16,8 @@ use kqseed::assess::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::CliResult;
+use crate::json::Json;
+use crate::out::{self, CliResult, Failure};
 
 /// The bitstring length `ea_non_iid -t` keeps.
 const TRUNCATED_BITS: usize = 1_000_000;
@@ -26,8 +29,27 @@ const RECOMMENDED_SAMPLES: usize = 1_000_000;
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     /// File of samples, one per byte; the low BITS bits of each byte are the
-    /// symbol.
-    file: PathBuf,
+    /// symbol. `-` reads standard input.
+    #[arg(required_unless_present = "restart", conflicts_with = "restart")]
+    file: Option<PathBuf>,
+    /// Run the SP 800-90B 3.1.4 restart tests on FILE instead, as
+    /// `ea_restart FILE BITS H` does: FILE holds the restarts row after row
+    /// (`kqseed raw --restarts 1000 -n 1000`).
+    #[arg(long, value_name = "FILE", requires = "h_initial")]
+    restart: Option<PathBuf>,
+    /// The initial entropy estimate H_I the restart tests check, bits per
+    /// sample (with --restart).
+    #[arg(
+        long,
+        value_name = "H",
+        requires = "restart",
+        allow_hyphen_values = true
+    )]
+    h_initial: Option<f64>,
+    /// Restarts (rows) in the --restart file; the samples per restart follow
+    /// from its length. SP 800-90B asks for 1000 x 1000.
+    #[arg(long, value_name = "R", default_value_t = kqseed::assess::restart::RESTARTS, requires = "restart")]
+    rows: usize,
     /// Bits per symbol, 1 to 8. Default: the position of the highest bit set
     /// in any sample, as ea_non_iid infers it.
     #[arg(long, short = 'b', value_parser = clap::value_parser!(u8).range(1..=8))]
@@ -60,27 +82,61 @@ fn parse_estimator(s: &str) -> Result<Estimator, String> {
     })
 }
 
-/// Runs `kqseed assess`.
-pub fn run(args: &Args) -> CliResult {
-    let data = std::fs::read(&args.file)
-        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-    let sha256 = hex(&Sha256::digest(&data));
-    let bits = args.bits.unwrap_or_else(|| inferred_width(&data));
-    if !data.is_empty() && inferred_width(&data) < bits {
-        // As ea_non_iid warns: the samples may have been recorded narrower.
-        eprintln!("kqseed: warning: symbols appear narrower than {bits} bits");
+/// The most samples a file may hold: what the t-Tuple and LRS suffix sort
+/// indexes, on the bitstring (8 bits a sample) unless only its first
+/// million bits are kept or the data is one bit wide. Bigger files are
+/// refused before they are read.
+fn max_samples(truncate: bool, bits: Option<u8>) -> u64 {
+    let max = kqseed::assess::tuple::TUPLE_MAX_LEN as u64;
+    if truncate || bits == Some(1) {
+        max
+    } else {
+        max / 8
     }
-    let options = AssessOptions {
-        estimators: args
-            .estimators
-            .clone()
-            .unwrap_or_else(|| Estimator::ALL.to_vec()),
-        bitstring_limit: args.truncate.then_some(TRUNCATED_BITS),
-        skip_too_short: args.skip_short,
-        ..AssessOptions::default()
-    };
+}
 
-    let progress = std::io::stderr().is_terminal().then(|| {
+/// Reads a file of samples (or standard input for `-`), refusing what the
+/// estimators could not take; every error is one line naming the file.
+pub fn read_samples(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
+    let name = path.display();
+    let too_big = |len: u64| {
+        Failure::Failed(format!(
+            "{name} holds {len} samples, more than the {max} the estimators take"
+        ))
+    };
+    let mut data = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(max + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("cannot read {name}: {e}"))?;
+        if meta.is_dir() {
+            return Err(format!("cannot read {name}: it is a directory").into());
+        }
+        if meta.len() > max {
+            return Err(too_big(meta.len()));
+        }
+        (&file)
+            .take(max + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| format!("cannot read {name}: {e}"))?;
+    }
+    if data.len() as u64 > max {
+        return Err(too_big(data.len() as u64));
+    }
+    Ok(data)
+}
+
+/// A spinner on stderr naming the estimator at work, when stderr is a
+/// terminal.
+pub fn spinner() -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
             ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
@@ -88,7 +144,53 @@ pub fn run(args: &Args) -> CliResult {
         );
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
-    });
+    })
+}
+
+/// The estimators asked for with `--estimators` (default all).
+fn chosen(args: &Args) -> Vec<Estimator> {
+    args.estimators
+        .clone()
+        .unwrap_or_else(|| Estimator::ALL.to_vec())
+}
+
+/// Runs `kqseed assess`.
+pub fn run(args: &Args) -> CliResult {
+    if let Some(path) = &args.restart {
+        let h_initial = args
+            .h_initial
+            .ok_or_else(|| Failure::Usage("--restart needs --h-initial".into()))?;
+        return crate::restart::run(&crate::restart::Request {
+            path,
+            h_initial,
+            rows: args.rows,
+            bits: args.bits,
+            estimators: chosen(args),
+            json: args.json,
+        });
+    }
+    let Some(path) = &args.file else {
+        return Err(Failure::Usage(
+            "give a FILE to assess, or --restart FILE".into(),
+        ));
+    };
+    let data = read_samples(path, max_samples(args.truncate, args.bits))?;
+    let sha256 = hex(&Sha256::digest(&data));
+    let bits = args.bits.unwrap_or_else(|| inferred_width(&data));
+    if !data.is_empty() && inferred_width(&data) < bits {
+        // As ea_non_iid warns: the samples may have been recorded narrower.
+        out::note(format_args!(
+            "warning: symbols appear narrower than {bits} bits"
+        ));
+    }
+    let options = AssessOptions {
+        estimators: chosen(args),
+        bitstring_limit: args.truncate.then_some(TRUNCATED_BITS),
+        skip_too_short: args.skip_short,
+        ..AssessOptions::default()
+    };
+
+    let progress = spinner();
     let result = assess_with_progress(&data, bits, &options, &mut |set, est| {
         if let Some(bar) = &progress {
             bar.set_message(format!("{set} {est}"));
@@ -98,19 +200,18 @@ pub fn run(args: &Args) -> CliResult {
         bar.finish_and_clear();
     }
 
-    let file_name = args.file.display().to_string();
+    let file_name = path.display().to_string();
     match result {
         Ok(report) => {
             if args.json {
-                print!("{}", json(&file_name, &sha256, Ok(&report)));
+                out::print(&json(&file_name, &sha256, Ok(&report)))
             } else {
-                print!("{}", table(&file_name, &sha256, &report));
+                out::print(&table(&file_name, &sha256, &report))
             }
-            Ok(())
         }
         Err(e) => {
             if args.json {
-                print!("{}", json(&file_name, &sha256, Err(&e)));
+                out::print(&json(&file_name, &sha256, Err(&e)))?;
             }
             Err(advice(e).into())
         }
@@ -121,7 +222,7 @@ pub fn run(args: &Args) -> CliResult {
 fn advice(e: AssessError) -> String {
     match &e {
         AssessError::TooFewSamples { estimator, .. } => format!(
-            "{e}\n\
+            "{e}; \
              hint: record more samples, leave it out with --estimators (its key is `{}`), \
              or pass --skip-short to skip such estimators as ea_non_iid does",
             estimator.key()
@@ -133,12 +234,12 @@ fn advice(e: AssessError) -> String {
 
 /// The symbol width `ea_non_iid` infers: the highest bit set in any sample
 /// (at least 1).
-fn inferred_width(data: &[u8]) -> u8 {
+pub fn inferred_width(data: &[u8]) -> u8 {
     let all = data.iter().fold(0u8, |acc, &b| acc | b);
     (8 - all.leading_zeros() as u8).max(1)
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().fold(String::with_capacity(64), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
@@ -205,111 +306,8 @@ fn table(file: &str, sha256: &str, r: &Report) -> String {
     out
 }
 
-/// A JSON value, enough for `ea_non_iid`'s output.
-enum Json {
-    Bool(bool),
-    Int(i64),
-    Num(f64),
-    Str(String),
-    Obj(BTreeMap<&'static str, Json>),
-    Arr(Vec<Json>),
-}
-
-impl Json {
-    /// Writes like jsoncpp's StyledWriter (3-space indent, `key : value`),
-    /// which `ea_non_iid` uses; object keys come out sorted, as there.
-    fn write(&self, out: &mut String, indent: usize) {
-        let pad = " ".repeat(indent);
-        match self {
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
-            Json::Num(x) => out.push_str(&number(*x)),
-            Json::Str(s) => string(out, s),
-            Json::Obj(map) => {
-                out.push_str("{\n");
-                let last = map.len().saturating_sub(1);
-                for (i, (k, v)) in map.iter().enumerate() {
-                    let _ = write!(out, "{pad}   ");
-                    string(out, k);
-                    out.push_str(" : ");
-                    v.write(out, indent + 3);
-                    out.push_str(if i == last { "\n" } else { ",\n" });
-                }
-                let _ = write!(out, "{pad}}}");
-            }
-            Json::Arr(items) => {
-                out.push_str("[\n");
-                let last = items.len().saturating_sub(1);
-                for (i, v) in items.iter().enumerate() {
-                    let _ = write!(out, "{pad}   ");
-                    v.write(out, indent + 3);
-                    out.push_str(if i == last { "\n" } else { ",\n" });
-                }
-                let _ = write!(out, "{pad}]");
-            }
-        }
-    }
-}
-
-fn string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// A double as jsoncpp prints it: C's `%.17g`, with `.0` added to integral
-/// values, so numbers read back bit for bit and look like the tool's.
-fn number(x: f64) -> String {
-    if !x.is_finite() {
-        return "null".to_string();
-    }
-    if x == 0.0 {
-        return "0.0".to_string();
-    }
-    const P: i32 = 17;
-    let sci = format!("{:.*e}", (P - 1) as usize, x);
-    let exp: i32 = sci
-        .rsplit_once('e')
-        .and_then(|(_, e)| e.parse().ok())
-        .unwrap_or(0);
-    let mut s = if (-4..P).contains(&exp) {
-        let mut f = format!("{:.*}", (P - 1 - exp) as usize, x);
-        if f.contains('.') {
-            f = f.trim_end_matches('0').trim_end_matches('.').to_string();
-        }
-        f
-    } else {
-        let (mantissa, _) = sci.rsplit_once('e').unwrap_or((&sci, ""));
-        let mantissa = if mantissa.contains('.') {
-            mantissa.trim_end_matches('0').trim_end_matches('.')
-        } else {
-            mantissa
-        };
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exp.abs())
-    };
-    if !s.contains(['.', 'e']) {
-        s.push_str(".0");
-    }
-    s
-}
-
 /// The `testCaseDesc` names of `ea_non_iid`, per estimator.
-fn description(e: Estimator) -> &'static str {
+pub fn description(e: Estimator) -> &'static str {
     match e {
         Estimator::Mcv => "Most Common Value",
         Estimator::Collision => "Collision Test (for bit strings only)",
@@ -328,8 +326,7 @@ fn description(e: Estimator) -> &'static str {
 fn json(file: &str, sha256: &str, result: Result<&Report, &AssessError>) -> String {
     let mut run = BTreeMap::new();
     run.insert("IID", Json::Bool(false));
-    let command: Vec<String> = std::env::args().collect();
-    run.insert("commandline", Json::Str(command.join(" ")));
+    run.insert("commandline", Json::Str(command_line()));
     run.insert("dateTimeStamp", Json::Str(timestamp(SystemTime::now())));
     run.insert("filename", Json::Str(file.to_string()));
     run.insert("sha256", Json::Str(sha256.to_string()));
@@ -399,8 +396,16 @@ fn test_cases(r: &Report) -> Vec<Json> {
     cases
 }
 
+/// The command line as typed, non-UTF-8 arguments shown lossily.
+pub fn command_line() -> String {
+    let words: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    words.join(" ")
+}
+
 /// `YYYYMMDDhhmmss` in UTC (the tool uses local time; UTC is unambiguous).
-fn timestamp(now: SystemTime) -> String {
+pub fn timestamp(now: SystemTime) -> String {
     let secs = now
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -428,22 +433,74 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_print_like_jsoncpp() {
-        // Values and spellings from ea_non_iid's reference JSON.
-        assert_eq!(number(443.0), "443.0");
-        assert_eq!(number(0.00443), "0.0044299999999999999");
-        assert_eq!(number(0.50128), "0.50127999999999995");
-        assert_eq!(number(7.652262732440259), "7.652262732440259");
-        assert_eq!(number(8.0), "8.0");
-        assert_eq!(number(1.3018994784836691e-21), "1.3018994784836691e-21");
-        assert_eq!(number(1e22), "1e+22");
-    }
-
-    #[test]
     fn timestamps_are_civil_utc() {
         let t = UNIX_EPOCH + Duration::from_secs(1_796_000_000);
         assert_eq!(timestamp(t), "20261130005320");
         assert_eq!(timestamp(UNIX_EPOCH), "19700101000000");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        /// The reader gives back exactly the file's bytes, or (past the
+        /// limit) a one-line error naming the file; never a panic.
+        #[test]
+        fn the_sample_reader_round_trips_or_refuses(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            max in 0u64..2048,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("samples.bin");
+            std::fs::write(&path, &bytes).unwrap();
+            match read_samples(&path, max) {
+                Ok(data) => {
+                    proptest::prop_assert!(bytes.len() as u64 <= max);
+                    proptest::prop_assert_eq!(data, bytes);
+                }
+                Err(Failure::Failed(m)) => {
+                    proptest::prop_assert!(bytes.len() as u64 > max);
+                    proptest::prop_assert!(!m.contains('\n'));
+                    proptest::prop_assert!(m.contains("samples.bin"), "{}", m);
+                }
+                Err(other) => proptest::prop_assert!(false, "unexpected {:?}", other),
+            }
+        }
+
+        /// Any bytes, any width: the assessment behind `assess` reports or
+        /// refuses in one line, never panics (a short run of estimators,
+        /// skipping those the data is too short for).
+        #[test]
+        fn any_file_assesses_or_explains(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            bits in 0u8..10,
+        ) {
+            let options = AssessOptions {
+                estimators: vec![Estimator::Mcv, Estimator::Collision, Estimator::Markov, Estimator::Lag],
+                skip_too_short: true,
+                ..AssessOptions::default()
+            };
+            match assess_with_progress(&bytes, bits, &options, &mut |_, _| {}) {
+                Ok(report) => {
+                    proptest::prop_assert!(report.assessed >= 0.0 && report.assessed <= f64::from(bits));
+                    let text = table("f", "0", &report);
+                    proptest::prop_assert!(text.contains("Assessed min-entropy"));
+                }
+                Err(e) => proptest::prop_assert!(!advice(e).is_empty()),
+            }
+        }
+    }
+
+    #[test]
+    fn missing_and_directory_paths_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let Err(Failure::Failed(m)) = read_samples(dir.path(), 10) else {
+            panic!("a directory was read");
+        };
+        assert!(m.contains("is a directory"), "{m}");
+        let Err(Failure::Failed(m)) = read_samples(&dir.path().join("none"), 10) else {
+            panic!("a missing file was read");
+        };
+        assert!(m.starts_with("cannot read"), "{m}");
     }
 
     #[test]

@@ -1,0 +1,86 @@
+//! `kqseed stream`: random bytes on standard output, until the reader closes
+//! it or `-n BYTES` are out. For statistical batteries (dieharder, rngtest,
+//! ent) and for piping seeds.
+
+use clap::{Args as ClapArgs, ValueEnum};
+use kqseed::{KqSeeder, SeederConfig};
+use rand_core::TryRng;
+
+use crate::config::SourceArgs;
+use crate::out::{self, CliResult, Failure, Sink};
+
+/// Bytes asked of the source per write: whole 32-byte blocks, few enough
+/// that a slow source shows output soon.
+const CHUNK: usize = 4096;
+
+/// Where the bytes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Source {
+    /// The seeder's conditioned, health-tested 32-byte blocks, each
+    /// credited with 320 bits of min-entropy: the source's own rate, a few
+    /// KB/s (32 bytes per 128 samples at the default credit).
+    Seeder,
+}
+
+/// Arguments of `kqseed stream`.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// Write exactly BYTES bytes, then stop (default: until the reader
+    /// closes standard output).
+    #[arg(short = 'n', long = "bytes", value_name = "BYTES")]
+    bytes: Option<u64>,
+    /// The source of the bytes.
+    #[arg(long, value_enum, default_value_t = Source::Seeder)]
+    source: Source,
+    #[command(flatten)]
+    config: SourceArgs,
+}
+
+/// What `stream` needs of a source: fill a buffer or say why not.
+trait ByteSource {
+    fn fill(&mut self, dst: &mut [u8]) -> Result<(), kqseed::Error>;
+}
+
+impl<R: TryRng<Error = kqseed::Error>> ByteSource for R {
+    fn fill(&mut self, dst: &mut [u8]) -> Result<(), kqseed::Error> {
+        self.try_fill_bytes(dst)
+    }
+}
+
+/// Opens `source` with `config`, and says on stderr what it is.
+fn open(source: Source, config: SeederConfig) -> Result<Box<dyn ByteSource>, Failure> {
+    match source {
+        Source::Seeder => {
+            let per_block = (f64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS)
+                / config.health.credited_h)
+                .ceil();
+            out::note(format_args!(
+                "streaming the seeder's conditioned, health-tested blocks: 32 bytes per {per_block} samples at {} credited bits each, so this runs at the source's own rate, a few KB/s, not a generator's (`kqseed report` shows the samples per second)",
+                config.health.credited_h
+            ));
+            Ok(Box::new(KqSeeder::with_config(config)?))
+        }
+    }
+}
+
+/// Runs `kqseed stream`.
+pub fn run(args: &Args) -> CliResult {
+    let config = args.config.seeder_config()?;
+    let mut sink = Sink::open(None, true)?;
+    let mut source = open(args.source, config)?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut left = args.bytes;
+    while left != Some(0) {
+        let k = left.map_or(CHUNK, |l| CHUNK.min(usize::try_from(l).unwrap_or(CHUNK)));
+        source
+            .fill(&mut buf[..k])
+            .map_err(|e| Failure::Failed(format!("stream stopped: {e}")))?;
+        sink.write(&buf[..k])?;
+        // A slow source: let the reader see each chunk as it comes.
+        sink.flush()?;
+        if let Some(l) = &mut left {
+            *l -= k as u64;
+        }
+    }
+    sink.flush()
+}
