@@ -9,8 +9,7 @@
 # The seeder's output (its conditioned, health-tested blocks, what the
 # entropy claim is about) comes at the source's own rate, so it gets ent on
 # 256 KiB and rngtest on the blocks that holds. The generator's output gets
-# rngtest on 4,000 blocks, ent on 10 MB and the dieharder subset; its call
-# waits for `kqseed stream --source generator` (see the end).
+# rngtest on 4,000 blocks, ent on 10 MB and the dieharder subset.
 #
 # Every threshold is set so that good data fails it with odds below 1 in
 # 10,000 (each check says its odds); one source's checks together stay below
@@ -173,8 +172,9 @@ battery() {
 echo "== machine: $(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 # The seeder: 256 KiB (104 rngtest blocks), a minute or so at its rate.
 battery seeder 262144 no-dieharder
-# The generator, once `kqseed stream --source generator` exists:
-# battery generator 10000000 dieharder
+# The generator: 10 MB for ent and rngtest (4,000 blocks), and the dieharder
+# subset on a fresh stream.
+battery generator 10000000 dieharder
 
 if [ "$failed" -ne 0 ]; then
   echo "== batteries FAILED"

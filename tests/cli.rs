@@ -216,7 +216,7 @@ fn assess_into_a_closed_pipe_exits_zero() {
 
 #[test]
 fn stream_writes_exactly_the_bytes_asked_for() {
-    let out = kqseed(&["stream", "-n", "100"]);
+    let out = kqseed(&["stream", "-n", "100", "--source", "seeder"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(out.stdout.len(), 100);
     assert!(out.stdout.iter().any(|&b| b != 0));
@@ -224,6 +224,21 @@ fn stream_writes_exactly_the_bytes_asked_for() {
         stderr(&out).contains("source's own rate"),
         "{}",
         stderr(&out)
+    );
+    // The default source is the generator: fast, so a megabyte is nothing.
+    let out = kqseed(&["stream", "-n", "1000000"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout.len(), 1_000_000);
+    assert!(stderr(&out).contains("generator"), "{}", stderr(&out));
+    let zeros = out.stdout.iter().filter(|&&b| b == 0).count();
+    // 1e6 uniform bytes hold 3906 zeros on average (sd 62): 3200..4800 is
+    // more than 11 standard deviations either side.
+    assert!((3200..4800).contains(&zeros), "{zeros} zero bytes in 1 MB");
+    // The generator's service has one configuration: another is refused.
+    fails_in_one_line(
+        &["stream", "-n", "10", "--sockets", "1"],
+        2,
+        "--source seeder",
     );
     let out = kqseed(&["stream", "-n", "0"]);
     assert!(out.status.success());
@@ -236,6 +251,8 @@ fn stream_refuses_a_poor_source_in_one_line() {
     // refuse it before any byte goes out.
     let out = kqseed(&[
         "stream",
+        "--source",
+        "seeder",
         "-n",
         "64",
         "--timers-us",

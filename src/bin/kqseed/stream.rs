@@ -16,6 +16,10 @@ const CHUNK: usize = 4096;
 /// Where the bytes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Source {
+    /// The reseeding ChaCha20 generator (`kqseed::KqRng`), reseeded every
+    /// 64 MiB or 60 s from the process's seeding service (which uses the
+    /// library's default collector configuration): as fast as ChaCha20.
+    Generator,
     /// The seeder's conditioned, health-tested 32-byte blocks, each
     /// credited with 320 bits of min-entropy: the source's own rate, a few
     /// KB/s (32 bytes per 128 samples at the default credit).
@@ -30,7 +34,7 @@ pub struct Args {
     #[arg(short = 'n', long = "bytes", value_name = "BYTES")]
     bytes: Option<u64>,
     /// The source of the bytes.
-    #[arg(long, value_enum, default_value_t = Source::Seeder)]
+    #[arg(long, value_enum, default_value_t = Source::Generator)]
     source: Source,
     #[command(flatten)]
     config: SourceArgs,
@@ -50,6 +54,17 @@ impl<R: TryRng<Error = kqseed::Error>> ByteSource for R {
 /// Opens `source` with `config`, and says on stderr what it is.
 fn open(source: Source, config: SeederConfig) -> Result<Box<dyn ByteSource>, Failure> {
     match source {
+        Source::Generator => {
+            if config != SeederConfig::default() {
+                return Err(Failure::Usage(
+                    "the generator reseeds from the process's seeding service, which uses the default collector configuration and credit; use --source seeder to stream with another".into(),
+                ));
+            }
+            out::note(format_args!(
+                "streaming the reseeding ChaCha20 generator (reseeded every 64 MiB or 60 s from health-tested blocks)"
+            ));
+            Ok(Box::new(kqseed::KqRng::new()?))
+        }
         Source::Seeder => {
             let per_block = (f64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS)
                 / config.health.credited_h)
