@@ -7,8 +7,9 @@
 //! [`TryRng`], so every byte still comes out of the same health-tested,
 //! conditioned blocks, and a failure is the same [`Error`].
 //!
-//! The reseeding generator, when it lands, takes its impls here too (see the
-//! notes at the end of each version's module).
+//! The reseeding generator has them too: [`KqRng`](crate::KqRng) like the
+//! seeder (fallible), [`ThreadRng`](crate::ThreadRng) as an infallible
+//! `RngCore` in both versions.
 
 use rand_core::TryRng;
 
@@ -53,28 +54,60 @@ mod v0_6 {
     /// such as ed25519-dalek 2's `SigningKey::generate` call `fill_bytes`;
     /// where a panic is not acceptable, draw the key with
     /// [`KqSeeder::key`] and build it from bytes.
-    impl rc06::RngCore for KqSeeder {
+    macro_rules! fallible_0_6 {
+        ($t:ty) => {
+            impl rc06::RngCore for $t {
+                fn next_u32(&mut self) -> u32 {
+                    TryRng::try_next_u32(self)
+                        .unwrap_or_else(|e| infallible_call_failed("next_u32", &e))
+                }
+
+                fn next_u64(&mut self) -> u64 {
+                    TryRng::try_next_u64(self)
+                        .unwrap_or_else(|e| infallible_call_failed("next_u64", &e))
+                }
+
+                fn fill_bytes(&mut self, dest: &mut [u8]) {
+                    if let Err(e) = TryRng::try_fill_bytes(self, dest) {
+                        infallible_call_failed("fill_bytes", &e)
+                    }
+                }
+
+                fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rc06::Error> {
+                    TryRng::try_fill_bytes(self, dest).map_err(rc06::Error::from)
+                }
+            }
+
+            /// Conditioned full-entropy blocks, or ChaCha20 keyed from them.
+            impl rc06::CryptoRng for $t {}
+        };
+    }
+
+    fallible_0_6!(KqSeeder);
+    fallible_0_6!(crate::KqRng);
+
+    /// The thread's generator (`kqseed::rng()`), which never returns an
+    /// error (see [`ThreadRng`](crate::ThreadRng) for when it panics).
+    impl rc06::RngCore for crate::ThreadRng {
         fn next_u32(&mut self) -> u32 {
-            TryRng::try_next_u32(self).unwrap_or_else(|e| infallible_call_failed("next_u32", &e))
+            rand_core::Rng::next_u32(self)
         }
 
         fn next_u64(&mut self) -> u64 {
-            TryRng::try_next_u64(self).unwrap_or_else(|e| infallible_call_failed("next_u64", &e))
+            rand_core::Rng::next_u64(self)
         }
 
         fn fill_bytes(&mut self, dest: &mut [u8]) {
-            if let Err(e) = TryRng::try_fill_bytes(self, dest) {
-                infallible_call_failed("fill_bytes", &e)
-            }
+            rand_core::Rng::fill_bytes(self, dest)
         }
 
         fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rc06::Error> {
-            TryRng::try_fill_bytes(self, dest).map_err(rc06::Error::from)
+            rand_core::Rng::fill_bytes(self, dest);
+            Ok(())
         }
     }
 
-    /// The seeder's output is conditioned full-entropy blocks.
-    impl rc06::CryptoRng for KqSeeder {}
+    impl rc06::CryptoRng for crate::ThreadRng {}
 
     /// kqseed's error, kept whole as the inner error of rand_core 0.6's
     /// `Error` (which needs rand_core's `std` feature; this crate turns it
@@ -114,9 +147,6 @@ mod v0_6 {
             super::seed_with(self, &mut R::Seed::default(), R::from_seed)
         }
     }
-
-    // The generator (`KqRng`, later): `RngCore` + `CryptoRng` here the same
-    // way, its `try_fill_bytes` mapping through `From<Error>` above.
 }
 
 #[cfg(feature = "rand_core_0_9")]
@@ -134,24 +164,50 @@ mod v0_9 {
     /// Where an infallible rand_core 0.9 `RngCore` is wanted, rand_core's
     /// `unwrap_err()` gives one that panics on failure; prefer
     /// [`KqSeeder::seed_rng_0_9`] and use the seeded generator.
-    impl rc09::TryRngCore for KqSeeder {
-        type Error = Error;
+    macro_rules! fallible_0_9 {
+        ($t:ty) => {
+            impl rc09::TryRngCore for $t {
+                type Error = Error;
 
-        fn try_next_u32(&mut self) -> Result<u32> {
-            TryRng::try_next_u32(self)
+                fn try_next_u32(&mut self) -> Result<u32> {
+                    TryRng::try_next_u32(self)
+                }
+
+                fn try_next_u64(&mut self) -> Result<u64> {
+                    TryRng::try_next_u64(self)
+                }
+
+                fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<()> {
+                    TryRng::try_fill_bytes(self, dst)
+                }
+            }
+
+            /// Conditioned full-entropy blocks, or ChaCha20 keyed from them.
+            impl rc09::TryCryptoRng for $t {}
+        };
+    }
+
+    fallible_0_9!(KqSeeder);
+    fallible_0_9!(crate::KqRng);
+
+    /// The thread's generator (`kqseed::rng()`): infallible, so rand 0.9's
+    /// `Rng` methods work on it directly; rand_core 0.9 gives it the try
+    /// traits too.
+    impl rc09::RngCore for crate::ThreadRng {
+        fn next_u32(&mut self) -> u32 {
+            rand_core::Rng::next_u32(self)
         }
 
-        fn try_next_u64(&mut self) -> Result<u64> {
-            TryRng::try_next_u64(self)
+        fn next_u64(&mut self) -> u64 {
+            rand_core::Rng::next_u64(self)
         }
 
-        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<()> {
-            TryRng::try_fill_bytes(self, dst)
+        fn fill_bytes(&mut self, dst: &mut [u8]) {
+            rand_core::Rng::fill_bytes(self, dst)
         }
     }
 
-    /// The seeder's output is conditioned full-entropy blocks.
-    impl rc09::TryCryptoRng for KqSeeder {}
+    impl rc09::CryptoRng for crate::ThreadRng {}
 
     impl KqSeeder {
         /// Seeds a new rand_core 0.9 `R` (rand 0.9's `StdRng`, rand_chacha
@@ -171,11 +227,6 @@ mod v0_9 {
             super::seed_with(self, &mut R::Seed::default(), R::from_seed)
         }
     }
-
-    // The generator (`KqRng`, later): `TryRngCore<Error = Error>` +
-    // `TryCryptoRng` if it stays fallible, or `RngCore` + `CryptoRng` (which
-    // give the try traits through rand_core's blanket impls) if it is the
-    // infallible one.
 }
 
 /// Fills `seed` from the seeder and builds the generator from it; `seed` is

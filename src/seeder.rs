@@ -377,7 +377,8 @@ mod tests {
     use std::io::{Read, Write};
 
     /// 20,000 deltas of the default configuration, recorded with
-    /// `cargo run --release --example raw -- 20000 OUT` on the reference VM.
+    /// the raw example of 2026-11-29 (now `kqseed raw -n 20000 --format
+    /// u64le`) on the reference VM.
     fn recorded() -> Vec<u64> {
         include_bytes!("../tests/data/recorded/default-epoll-kvm.deltas")
             .chunks_exact(8)

@@ -204,3 +204,36 @@ mod rand_core_0_9_compat {
         assert!(err.to_string().contains("/nonexistent"), "{err}");
     }
 }
+
+#[cfg(feature = "rand_core_0_6")]
+#[test]
+fn the_generator_speaks_rand_core_0_6() {
+    use rand_08::Rng as _;
+    use rand_core_0_6::{RngCore, SeedableRng};
+    let mut thread = kqseed::rng();
+    let mut fallible = kqseed::KqRng::new().expect("KqRng");
+    let (a, b) = (thread.next_u64(), RngCore::next_u64(&mut fallible));
+    assert_ne!(a, b);
+    // rand 0.8's extension methods and its seeding work on both faces.
+    let x: u32 = thread.gen_range(0..10);
+    assert!(x < 10);
+    let mut chacha = rand_chacha_0_3::ChaCha20Rng::from_rng(&mut fallible).expect("from_rng");
+    let mut buf = [0u8; 32];
+    RngCore::try_fill_bytes(&mut fallible, &mut buf).expect("try_fill_bytes");
+    assert_ne!(buf, [0u8; 32]);
+    assert_ne!(chacha.next_u64(), 0);
+}
+
+#[cfg(feature = "rand_core_0_9")]
+#[test]
+fn the_generator_speaks_rand_core_0_9() {
+    use rand_09::Rng as _;
+    use rand_core_0_9::SeedableRng as _;
+    let mut thread = kqseed::rng();
+    let x: u64 = thread.random();
+    let y: u64 = kqseed::rng().random();
+    assert_ne!(x, y);
+    let mut fallible = kqseed::KqRng::new().expect("KqRng");
+    let mut std9 = rand_09::rngs::StdRng::try_from_rng(&mut fallible).expect("try_from_rng");
+    let _: u64 = std9.random();
+}
