@@ -598,7 +598,7 @@ impl Core {
 /// A ChaCha20 generator reseeded from event-queue jitter: the fallible face.
 ///
 /// Every reseed failure is returned (`TryRng<Error = kqseed::Error>`). See
-/// the [module documentation](self) for budgets, fork safety and key
+/// the [crate documentation](crate#use-it-as-your-generator) for budgets, fork safety and key
 /// erasure; [`kqseed::rng()`](crate::rng) is the infallible, thread-local
 /// face for rand's APIs.
 ///
@@ -683,7 +683,7 @@ thread_local! {
 /// Panics, with a message that says what failed, only where no key may be
 /// used: the first seed of the thread (or of a forked child) fails, or the
 /// source has failed for longer than the hard limit (see the
-/// [module documentation](self)).
+/// [crate documentation](crate#use-it-as-your-generator)).
 #[derive(Clone)]
 pub struct ThreadRng {
     core: Rc<RefCell<Core>>,
