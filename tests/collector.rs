@@ -11,14 +11,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{entries, in_child, open_fds, run_in_child, scratch_parent, serial};
+use common::{
+    entries, in_child, open_fds, quiet_fds, run_in_child, scratch_parent, serial, settled_fds,
+};
 
 use kqseed::{Collector, Error, KqueueEventsConfig};
 
 #[test]
 fn every_event_type_fires_and_deltas_are_nonzero() {
     let _serial = serial();
-    let fds_before = open_fds();
+    let fds_before = quiet_fds();
     let parent = scratch_parent("types");
     let config = KqueueEventsConfig {
         temp_dir: Some(parent.clone()),
@@ -56,7 +58,7 @@ fn every_event_type_fires_and_deltas_are_nonzero() {
     drop(collector);
     assert!(!watch_dir.exists(), "private directory left behind");
     assert_eq!(entries(&parent), 0);
-    assert_eq!(open_fds(), fds_before, "fd leaked");
+    assert_eq!(settled_fds(fds_before), fds_before, "fd leaked");
     std::fs::remove_dir_all(&parent).unwrap();
 }
 
@@ -216,7 +218,7 @@ fn config_errors_name_the_field() {
 #[test]
 fn unusable_temp_dir_is_a_typed_error_and_leaks_nothing() {
     let _serial = serial();
-    let fds_before = open_fds();
+    let fds_before = quiet_fds();
     // A path below a regular file can never be a directory, even for root.
     let file = std::env::temp_dir().join(format!("kqseed-test-notadir-{}", std::process::id()));
     std::fs::write(&file, b"x").unwrap();
@@ -236,7 +238,11 @@ fn unusable_temp_dir_is_a_typed_error_and_leaks_nothing() {
         }
         other => panic!("expected a TempDir error, got {other:?}"),
     }
-    assert_eq!(open_fds(), fds_before, "fd leaked after a failed open");
+    assert_eq!(
+        settled_fds(fds_before),
+        fds_before,
+        "fd leaked after a failed open"
+    );
     // Without file watchers the temp dir is never used.
     let no_files = KqueueEventsConfig {
         num_file_watchers: 0,
@@ -246,7 +252,7 @@ fn unusable_temp_dir_is_a_typed_error_and_leaks_nothing() {
     collector.collect(100).expect("collect");
     assert!(collector.watch_dir().is_none());
     drop(collector);
-    assert_eq!(open_fds(), fds_before);
+    assert_eq!(settled_fds(fds_before), fds_before);
     std::fs::remove_file(&file).unwrap();
 }
 
@@ -334,7 +340,7 @@ fn emfile_is_a_typed_error_and_leaks_nothing() {
         }
         other => panic!("expected EMFILE, got {other:?}"),
     }
-    assert_eq!(open_fds(), before, "fds leaked on EMFILE");
+    assert_eq!(settled_fds(before), before, "fds leaked on EMFILE");
     assert_eq!(entries(&parent), 0, "temp files left on EMFILE");
     // A limit below what the config needs at all is a configuration error.
     set_nofile(5);
@@ -500,6 +506,7 @@ fn a_raw_clone_child_rebuilds_without_atfork_handlers() {
 
 #[test]
 fn huge_requests_are_typed_errors_not_panics() {
+    let _serial = serial();
     let mut collector = Collector::new(KqueueEventsConfig::default()).expect("collector");
     for n in [usize::MAX, kqseed::MAX_COLLECT_SAMPLES + 1] {
         match collector.collect(n) {

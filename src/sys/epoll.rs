@@ -208,6 +208,12 @@ impl EventQueue {
         self.epoll.as_fd()
     }
 
+    /// The fd whose `close()` is slow: destroying an inotify instance waits
+    /// for an SRCU grace period (5-20 ms here, seen with `strace -T`).
+    pub(crate) fn take_slow_fd(&mut self) -> Option<OwnedFd> {
+        self.inotify.take().map(OwnedFd::from)
+    }
+
     /// epoll sets, timerfds and inotify fds are inherited by a child and
     /// would be shared with the parent: the child closes its copies.
     pub(crate) fn abandon_after_fork(self) {

@@ -336,6 +336,11 @@ impl EventQueue {
         self.kq.as_fd()
     }
 
+    /// No fd of a kqueue is slow to close.
+    pub(crate) fn take_slow_fd(&mut self) -> Option<OwnedFd> {
+        None
+    }
+
     /// A kqueue is not inherited by a forked child on the BSDs and macOS:
     /// the child's copy of its number is free, or already someone else's, so
     /// it is forgotten, never closed. The socket and file fds are inherited,

@@ -32,6 +32,9 @@
 //!     `fn sources_ref(&self) -> &unix::Sources` to look at them.
 //!   * `fn as_fd(&self) -> BorrowedFd<'_>`: the queue's own fd, readable
 //!     while an event is pending (for async readiness).
+//!   * `fn take_slow_fd(&mut self) -> Option<OwnedFd>`: the fd whose
+//!     `close()` blocks (epoll: the inotify instance), which [`Queue`]'s
+//!     drop hands to [`unix::close_later`] so that no caller waits for it.
 //!   * `fn abandon_after_fork(self)`: in a forked child, lets go of the
 //!     parent's resources without disturbing the parent: the private
 //!     directory is left in place (the parent removes it), inherited fds are
@@ -181,9 +184,15 @@ impl Queue {
 
 impl Drop for Queue {
     fn drop(&mut self) {
-        if let Some(queue) = self.queue.take() {
+        if let Some(mut queue) = self.queue.take() {
             if self.owner.is_current() {
+                // Everything else (the directory and files included) goes
+                // now; only the slow close is deferred.
+                let slow = queue.take_slow_fd();
                 drop(queue);
+                if let Some(fd) = slow {
+                    unix::close_later(fd);
+                }
             } else {
                 queue.abandon_after_fork();
             }

@@ -356,6 +356,65 @@ impl WatchedFiles {
 }
 
 // ---------------------------------------------------------------------------
+// Closing off the caller's thread
+// ---------------------------------------------------------------------------
+
+/// Closes handed over at most; beyond, the caller closes in place, so that a
+/// burst of drops cannot hold many fds open (and reach EMFILE).
+const MAX_PENDING_CLOSES: usize = 64;
+
+struct Reaper {
+    pending: std::sync::Mutex<(Vec<std::os::fd::OwnedFd>, bool)>,
+    wake: std::sync::Condvar,
+}
+
+static REAPER: super::fork::PerProcess<Reaper> = super::fork::PerProcess::new();
+
+/// Closes `fd` on a background thread (started on first use), so that a
+/// `close()` that blocks (an inotify instance's) costs the caller nothing.
+/// Falls back to closing in place if the thread cannot start or too many
+/// closes are pending. A forked child gets its own thread; what its parent
+/// had pending stays the parent's.
+pub(crate) fn close_later(fd: std::os::fd::OwnedFd) {
+    let Ok((reaper, _parents)) = REAPER.get_or_try_init(|| {
+        Ok(Reaper {
+            pending: std::sync::Mutex::new((Vec::new(), false)),
+            wake: std::sync::Condvar::new(),
+        })
+    }) else {
+        return drop(fd);
+    };
+    let mut state = reaper.pending.lock().unwrap_or_else(|e| e.into_inner());
+    if state.0.len() >= MAX_PENDING_CLOSES {
+        drop(state);
+        return drop(fd);
+    }
+    if !state.1 {
+        let started = std::thread::Builder::new()
+            .name("kqseed-close".into())
+            .spawn(move || {
+                loop {
+                    let mut state = reaper.pending.lock().unwrap_or_else(|e| e.into_inner());
+                    while state.0.is_empty() {
+                        state = reaper.wake.wait(state).unwrap_or_else(|e| e.into_inner());
+                    }
+                    let batch = std::mem::take(&mut state.0);
+                    drop(state);
+                    drop(batch);
+                }
+            });
+        if started.is_err() {
+            drop(state);
+            return drop(fd);
+        }
+        state.1 = true;
+    }
+    state.0.push(fd);
+    drop(state);
+    reaper.wake.notify_one();
+}
+
+// ---------------------------------------------------------------------------
 // The operating system's generator, for the opt-in hedge
 // ---------------------------------------------------------------------------
 

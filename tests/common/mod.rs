@@ -16,6 +16,36 @@ pub fn open_fds() -> Option<usize> {
     std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
 }
 
+/// Open fds once no close is pending: two reads 50 ms apart agree (at most
+/// 3 s). A baseline taken while a previous test's deferred close is still
+/// pending would be one too high.
+pub fn quiet_fds() -> Option<usize> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut last = open_fds();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let now = open_fds();
+        if now == last || std::time::Instant::now() > deadline {
+            return now;
+        }
+        last = now;
+    }
+}
+
+/// Open fds once they have settled at `expected` (or after 5 s): a dropped
+/// collector's inotify fd is closed by a background thread, some
+/// milliseconds later.
+pub fn settled_fds(expected: Option<usize>) -> Option<usize> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let now = open_fds();
+        if now == expected || std::time::Instant::now() > deadline {
+            return now;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// A fresh, empty parent directory for the collector's private directory,
 /// so a test can see that nothing is left in it.
 pub fn scratch_parent(name: &str) -> PathBuf {

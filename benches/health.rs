@@ -1,0 +1,41 @@
+//! The health tests' cost per sample: RCT, APT and the lag predictor
+//! together, fed uniform symbols (the common case: nothing fails), against
+//! the time one sample takes to collect (about 25 us on the reference VM,
+//! `cargo bench --bench collector`).
+//!
+//! `cargo bench --bench health`
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use kqseed::health::{HealthConfig, HealthTests};
+
+fn feed(c: &mut Criterion) {
+    // SplitMix64's top bytes: reproducible uniform symbols.
+    let mut state = 0x5eed_u64;
+    let symbols: Vec<u8> = (0..1 << 16)
+        .map(|_| {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)).to_le_bytes()[7]
+        })
+        .collect();
+    let mut group = c.benchmark_group("health");
+    group.throughput(Throughput::Elements(symbols.len() as u64));
+    group.bench_function("feed_65536_symbols", |b| {
+        b.iter_batched_ref(
+            || HealthTests::new(&HealthConfig::default()).expect("config"),
+            |tests| {
+                for &s in &symbols {
+                    // Uniform symbols at the default credit never fail.
+                    let _ = std::hint::black_box(tests.feed(s));
+                }
+            },
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, feed);
+criterion_main!(benches);
