@@ -11,7 +11,9 @@
 //! an edge (mio registers edge-triggered). After at most one millisecond of
 //! collection the task yields to the runtime even if the queue is still
 //! ready (with the default 5 us timer it always is), and the next delta
-//! starts from the next return: no delta measures a pause of the task. The
+//! starts from the next return: no delta measures a yield. (A wait for
+//! readiness is like a blocking wait: the next delta runs across it.) After
+//! every await the fork check runs again. The
 //! samples go through the same start-up checks, health tests and
 //! conditioning as the blocking calls.
 //!
@@ -122,6 +124,8 @@ async fn fill(
                         .readable()
                         .await
                         .map_err(|e| io_error("AsyncFd::readable", &e))?;
+                    // Another task may have forked while this one waited.
+                    pipeline.check_fork()?;
                     // try_io clears readiness only when the closure saw an
                     // empty queue, after the event tokio reported.
                     match guard.try_io(|_| match collect_slice(pipeline, source) {
@@ -136,10 +140,12 @@ async fn fill(
                     }
                 }
             };
-            source.restart_pair();
             if !queue_empty {
-                // The queue is still ready: let the other tasks run.
+                // The queue is still ready: let the other tasks run, and
+                // start the next delta afresh, so none measures the yield.
                 tokio::task::yield_now().await;
+                pipeline.check_fork()?;
+                source.restart_pair();
             }
         };
         chunk.copy_from_slice(&block[..chunk.len()]);

@@ -185,8 +185,15 @@ impl Collector {
                 self.stats.events.add(&wakeup.events);
                 Ok(wakeup)
             }
+            Err(Error::WaitTimedOut { .. }) if timeout.is_zero() => {
+                // An empty poll is not a failure: the next return still
+                // follows the last one (as after a blocking wait), so a
+                // queue that brings one event per readiness still yields
+                // samples. Pauses of the caller are cut by `restart_pair`.
+                Err(Error::WaitTimedOut { timeout })
+            }
             Err(e) => {
-                if matches!(e, Error::WaitTimedOut { .. }) && !timeout.is_zero() {
+                if matches!(e, Error::WaitTimedOut { .. }) {
                     self.stats.timeouts += 1;
                 }
                 // The next delta must span two clean, consecutive returns.
@@ -208,9 +215,10 @@ impl Collector {
 
     /// Like [`step`](Collector::step), but never waits: `Ok(None)` when no
     /// event is pending now (the queue's fd, [`queue_fd`](Collector::queue_fd),
-    /// becomes readable when one is). For async runtimes. After `None`, or
-    /// after [`restart_pair`](Collector::restart_pair), the next sample
-    /// needs two fresh returns, so no delta spans the pause.
+    /// becomes readable when one is). For async runtimes. After `None` the
+    /// next delta still runs from the last return, as a blocking step's runs
+    /// across its wait; after [`restart_pair`](Collector::restart_pair) it
+    /// needs two fresh returns.
     pub fn try_step(&mut self) -> Result<Option<Sample>> {
         loop {
             match self.wake(Duration::ZERO) {

@@ -32,6 +32,9 @@
 //! so the block is exactly the output of the conditioning function over the
 //! credited samples, and the chain is not computable from any block.
 //!
+//! A fork record stays part of every pool input (after a discard too) until
+//! the next block is released; from then on the chain value carries it.
+//!
 //! Only samples carry credit. A fork record (a forked child's pid, fork
 //! generation and fork count, see [`Conditioner::absorb_fork_record`]) and
 //! OS entropy (the opt-in hedge, [`Conditioner::absorb_os_entropy`]) are
@@ -134,6 +137,9 @@ pub struct Conditioner {
     /// SHA-256 of the chain label and the same input.
     next_chain: Sha256,
     chain: Zeroizing<[u8; BLOCK_LEN]>,
+    /// A fork record absorbed since the last block: absorbed again into
+    /// every pool until a block is released, so a discard cannot lose it.
+    fork_record: Option<[u64; 3]>,
     stats: ConditionerStats,
 }
 
@@ -145,6 +151,7 @@ impl Conditioner {
             block: Sha256::new(),
             next_chain: Sha256::new(),
             chain: Zeroizing::new([0; BLOCK_LEN]),
+            fork_record: None,
             stats: ConditionerStats::default(),
         };
         c.start_pool();
@@ -171,6 +178,20 @@ impl Conditioner {
         }
         self.stats.pool_credit_millibits = 0;
         self.stats.pool_samples = 0;
+        if let Some([pid, generation, forks]) = self.fork_record {
+            self.absorb_fork_item(pid, generation, forks);
+        }
+    }
+
+    fn absorb_fork_item(&mut self, pid: u64, generation: u64, forks: u64) {
+        self.absorb_item(
+            FORK_TAG,
+            &[
+                &pid.to_le_bytes(),
+                &generation.to_le_bytes(),
+                &forks.to_le_bytes(),
+            ],
+        );
     }
 
     /// One tagged item into both hashes.
@@ -204,16 +225,12 @@ impl Conditioner {
 
     /// Absorbs a forked child's record (its pid, fork generation and the
     /// number of forks started before it), credited with nothing, so that a
-    /// child never continues its parent's pool or a sibling's.
+    /// child never continues its parent's pool or a sibling's. Until the
+    /// next block is released, every pool (after a discard too) starts with
+    /// it.
     pub fn absorb_fork_record(&mut self, pid: u64, generation: u64, forks: u64) {
-        self.absorb_item(
-            FORK_TAG,
-            &[
-                &pid.to_le_bytes(),
-                &generation.to_le_bytes(),
-                &forks.to_le_bytes(),
-            ],
-        );
+        self.fork_record = Some([pid, generation, forks]);
+        self.absorb_fork_item(pid, generation, forks);
     }
 
     /// Absorbs bytes from the operating system's generator (the opt-in
@@ -245,6 +262,8 @@ impl Conditioner {
         self.next_chain
             .finalize_into_reset((&mut *self.chain).into());
         self.stats.blocks += 1;
+        // The new chain carries the record on.
+        self.fork_record = None;
         self.start_pool();
         Some(block)
     }
@@ -492,5 +511,28 @@ mod tests {
             assert!(text.len() < 300, "{text}");
         }
         assert!(after.contains("blocks: 1"), "{after}");
+    }
+
+    #[test]
+    fn a_fork_record_survives_a_discard_until_the_next_block() {
+        // Record, discard, 50 samples: the same block as record then the 50
+        // samples straight away (the discard re-absorbed the record).
+        let mut discarded = Conditioner::new();
+        discarded.absorb_fork_record(4242, 7, 3);
+        discarded.absorb(raw(999), 6.5);
+        discarded.discard();
+        let mut straight = Conditioner::new();
+        straight.absorb_fork_record(4242, 7, 3);
+        for c in [&mut discarded, &mut straight] {
+            for i in 1..=50 {
+                c.absorb(raw(i), 6.5);
+            }
+        }
+        let a = discarded.try_take_block().unwrap();
+        assert_eq!(a, straight.try_take_block().unwrap());
+        assert_eq!(
+            hex(&*a),
+            "7f31440d8bd0a68411af36e9c7de439566bf7cba2a2267be3644df85ee87cf53"
+        );
     }
 }

@@ -77,8 +77,9 @@ pub const DEFAULT_HARD_LIMIT_FACTOR: u32 = 16;
 /// Seeds the service keeps ready.
 const STOCK: usize = 8;
 const KEY_LEN: usize = 32;
-/// Words in chacha20's block buffer: the `next_u32`/`next_u64` rekey period.
-const BUFFER_WORDS: u128 = 64;
+/// 32-bit words drawn through `next_u32`/`next_u64` between rekeys (256
+/// bytes, chacha20's block buffer).
+const REKEY_WORDS: u32 = 64;
 
 /// The generator's budgets and options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,9 +174,15 @@ struct Service {
 struct Stock {
     seeds: Zeroizing<[[u8; KEY_LEN]; STOCK]>,
     count: usize,
-    /// The seeder, parked here while the worker does not collect. `None`
-    /// while the worker collects (or before the first use).
+    /// The seeder, parked here while nobody collects. `None` while someone
+    /// collects, before the first use, and after shutdown.
     seeder: Option<KqSeeder>,
+    /// Whether the seeder was made: it is never replaced by a fresh one,
+    /// which would drop a latched failure.
+    seeder_made: bool,
+    /// A failure nothing can recover from (a collection panicked, or the
+    /// service shut down at exit): every take returns it.
+    broken: Option<Error>,
     /// The last failure, until a seed arrives again.
     failure: Option<Error>,
     /// Bumped by takers that want the worker to try again after a failure.
@@ -217,6 +224,8 @@ fn service() -> Result<&'static Service> {
                 seeds: Zeroizing::new([[0; KEY_LEN]; STOCK]),
                 count: 0,
                 seeder: None,
+                seeder_made: false,
+                broken: None,
                 failure: None,
                 retries_asked: 0,
                 retries_done: 0,
@@ -250,6 +259,9 @@ impl Service {
             stock.count = 0;
             drop(stock.seeder.take());
             stock.shutdown = true;
+            stock.broken = Some(sys::service_broken(
+                "the seeding service (inherited across fork)",
+            ));
         }
     }
 }
@@ -259,7 +271,7 @@ impl Supply for Service {
     fn try_take(&'static self) -> Take {
         let mut stock = self.lock();
         let taken = stock.pop();
-        let failure = stock.failure.clone();
+        let failure = stock.broken.clone().or_else(|| stock.failure.clone());
         if failure.is_some() && stock.retries_done >= stock.retries_asked {
             // Let the worker try the source again, once per failure seen.
             stock.retries_asked += 1;
@@ -284,6 +296,9 @@ impl Supply for Service {
                 self.refill.notify_one();
                 return Ok(seed);
             }
+            if let Some(e) = &stock.broken {
+                return Err(e.clone());
+            }
             if let Some(e) = &stock.failure {
                 if retried && stock.retries_done >= stock.retries_asked {
                     return Err(e.clone());
@@ -293,8 +308,9 @@ impl Supply for Service {
                     retried = true;
                 }
             }
-            if !self.ensure_worker(&mut stock) {
-                // No thread could be started: collect here.
+            if !self.ensure_worker(&mut stock) && (stock.seeder.is_some() || !stock.seeder_made) {
+                // No thread could be started, and nobody collects: collect
+                // here. (If another taker holds the seeder, wait for it.)
                 drop(stock);
                 self.collect_one();
                 stock = self.lock();
@@ -337,7 +353,7 @@ impl Service {
                 {
                     stock = self.refill.wait(stock).unwrap_or_else(|e| e.into_inner());
                 }
-                if stock.shutdown {
+                if stock.shutdown || stock.broken.is_some() {
                     stock.worker = false;
                     self.arrived.notify_all();
                     return;
@@ -348,19 +364,40 @@ impl Service {
     }
 
     /// Collects one seed with the parked seeder and stocks it (or records
-    /// the failure), waking takers.
+    /// the failure), waking takers. Does nothing if another thread holds
+    /// the seeder (it will wake the takers) or the service is broken.
     fn collect_one(&self) {
-        let mut seeder = self.lock().seeder.take().unwrap_or_default();
-        let result = seeder.key::<KEY_LEN>();
+        let mut seeder = {
+            let mut stock = self.lock();
+            if stock.broken.is_some() {
+                return;
+            }
+            match stock.seeder.take() {
+                Some(seeder) => seeder,
+                None if !stock.seeder_made => {
+                    stock.seeder_made = true;
+                    KqSeeder::new()
+                }
+                None => return,
+            }
+        };
+        // A panic in collection must not leave takers waiting for a worker
+        // that is gone: it becomes a failure every take returns.
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| seeder.key::<KEY_LEN>()));
         let mut stock = self.lock();
-        stock.seeder = Some(seeder);
         stock.retries_done = stock.retries_asked;
         match result {
-            Ok(seed) => {
+            Ok(Ok(seed)) => {
+                stock.seeder = Some(seeder);
                 stock.push(&seed);
                 stock.failure = None;
             }
-            Err(e) => stock.failure = Some(e),
+            Ok(Err(e)) => {
+                stock.seeder = Some(seeder);
+                stock.failure = Some(e);
+            }
+            Err(_) => stock.broken = Some(sys::service_broken("the seeding thread (it panicked)")),
         }
         drop(stock);
         self.arrived.notify_all();
@@ -408,8 +445,12 @@ extern "C" fn shut_down_at_exit() {
     }
     stock.seeds.zeroize();
     stock.count = 0;
+    stock.broken = Some(sys::service_broken(
+        "the seeding service (the process is exiting)",
+    ));
     let seeder = stock.seeder.take();
     drop(stock);
+    service.arrived.notify_all();
     drop(seeder);
 }
 
@@ -438,6 +479,8 @@ struct Core {
     owner: sys::fork::Owner,
     /// Output since the last reseed.
     since_reseed: u64,
+    /// Words drawn since the last rekey.
+    words_since_rekey: u32,
     reseeded_at: Instant,
     stats: GeneratorStats,
 }
@@ -451,6 +494,7 @@ impl Core {
             config,
             owner: sys::fork::Owner::current()?,
             since_reseed: 0,
+            words_since_rekey: 0,
             reseeded_at: Instant::now(),
             stats: GeneratorStats {
                 hedged_with_os_entropy: config.hedge_with_os_entropy,
@@ -508,7 +552,9 @@ impl Core {
     }
 
     /// The first seed of this generator, or of this process after a fork:
-    /// waits for the service, and on failure leaves no usable key.
+    /// waits for the service. No key exists until the whole derivation
+    /// succeeded, so a failure (the seed, or the hedge's OS call) leaves the
+    /// generator unusable rather than keyed with anything predictable.
     fn first_seed(&mut self) -> Result<()> {
         if self.chacha.is_some() {
             // A forked child: the parent's key must never produce output.
@@ -520,22 +566,23 @@ impl Core {
         let seed = (self.supply)()?
             .take()
             .inspect_err(|_| self.stats.failed_reseeds += 1)?;
-        self.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed([0; KEY_LEN]))));
-        self.rekey(Some(&seed))
+        let key = self.derive_key(&[0; KEY_LEN], Some(&seed))?;
+        self.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed(*key))));
+        self.reseeded()
     }
 
-    /// Replaces the key by one derived from the keystream (fast key
-    /// erasure), and from `seed` (a reseed) and OS entropy (the hedge).
-    fn rekey(&mut self, seed: Option<&[u8; KEY_LEN]>) -> Result<()> {
-        let Some(chacha) = self.chacha.as_mut() else {
-            return Ok(());
-        };
-        let mut key = Zeroizing::new([0u8; KEY_LEN]);
-        chacha.0.fill_bytes(key.as_mut());
+    /// `SHA-256("kqseed/v1/reseed" || keystream || seed [|| os])`, or the
+    /// keystream itself without a seed (fast key erasure).
+    fn derive_key(
+        &self,
+        keystream: &[u8; KEY_LEN],
+        seed: Option<&[u8; KEY_LEN]>,
+    ) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        let mut key = Zeroizing::new(*keystream);
         if let Some(seed) = seed {
             let mut hash = Sha256::new();
             hash.update(b"kqseed/v1/reseed");
-            hash.update(key.as_slice());
+            hash.update(keystream);
             hash.update(seed);
             if self.config.hedge_with_os_entropy {
                 let mut os = Zeroizing::new([0u8; KEY_LEN]);
@@ -543,42 +590,71 @@ impl Core {
                 hash.update(os.as_slice());
             }
             hash.finalize_into((&mut *key).into());
-            self.since_reseed = 0;
-            self.reseeded_at = Instant::now();
-            self.stats.reseeds += 1;
         }
+        Ok(key)
+    }
+
+    fn reseeded(&mut self) -> Result<()> {
+        self.since_reseed = 0;
+        self.words_since_rekey = 0;
+        self.reseeded_at = Instant::now();
+        self.stats.reseeds += 1;
+        Ok(())
+    }
+
+    /// Replaces the key by one derived from the keystream (fast key
+    /// erasure), and from `seed` (a reseed) and OS entropy (the hedge). On a
+    /// failure the current key stays, and the error is returned.
+    fn rekey(&mut self, seed: Option<&[u8; KEY_LEN]>) -> Result<()> {
+        let Some(chacha) = self.chacha.as_mut() else {
+            return Ok(());
+        };
+        let mut keystream = Zeroizing::new([0u8; KEY_LEN]);
+        chacha.0.fill_bytes(keystream.as_mut());
+        let key = self.derive_key(&keystream, seed)?;
+        let Some(chacha) = self.chacha.as_mut() else {
+            return Ok(());
+        };
         // The old state (key and buffer) is wiped as it is dropped here; the
         // new one is written into the same aligned box.
         chacha.0 = ChaCha20Rng::from_seed(*key);
+        self.words_since_rekey = 0;
+        if seed.is_some() {
+            self.reseeded()?;
+        }
         Ok(())
     }
 
     fn fill(&mut self, dst: &mut [u8], face: Face) -> Result<()> {
-        self.prepare(face, true)?;
-        let Some(chacha) = self.chacha.as_mut() else {
-            return Ok(()); // unreachable: prepare made the key
-        };
-        chacha.0.fill_bytes(dst);
-        self.count(dst.len());
+        // One key never serves more than one byte budget, even within a
+        // single large request: the budgets (and the hard limit) are
+        // checked again for every budget's worth.
+        let budget = usize::try_from(self.config.reseed_after_bytes).unwrap_or(usize::MAX);
+        for chunk in dst.chunks_mut(budget.max(1)) {
+            self.prepare(face, true)?;
+            let Some(chacha) = self.chacha.as_mut() else {
+                return Ok(()); // unreachable: prepare made the key
+            };
+            chacha.0.fill_bytes(chunk);
+            self.count(chunk.len());
+        }
         self.rekey(None)
     }
 
     fn next_word<T>(&mut self, face: Face, draw: impl FnOnce(&mut ChaCha20Rng) -> T) -> Result<T> {
-        // The clock is read once per 256-byte block of words, not per word.
-        let block_start = self
-            .chacha
-            .as_ref()
-            .is_some_and(|c| c.0.get_word_pos() % BUFFER_WORDS == 0);
-        self.prepare(face, block_start)?;
+        // The clock is read once per 256 bytes of words, not per word.
+        self.prepare(face, self.words_since_rekey == 0)?;
         let Some(chacha) = self.chacha.as_mut() else {
             return Err(Error::WaitTimedOut {
                 timeout: Duration::ZERO,
             }); // unreachable: prepare made the key
         };
         let value = draw(&mut chacha.0);
-        let boundary = chacha.0.get_word_pos() % BUFFER_WORDS == 0;
         self.count(size_of::<T>());
-        if boundary {
+        // Counted, not read off the stream position: a u64 that straddles
+        // chacha20's buffer leaves the position odd for good.
+        self.words_since_rekey += (size_of::<T>() / 4) as u32;
+        if self.words_since_rekey >= REKEY_WORDS {
             self.rekey(None)?;
         }
         Ok(value)
@@ -719,23 +795,26 @@ pub fn rng() -> ThreadRng {
 /// the getrandom backend: a failure comes back as an error.
 #[cfg(feature = "getrandom-custom")]
 pub(crate) fn fill_for_getrandom(dst: &mut [u8]) -> Result<()> {
-    let handle = THREAD_RNG.with(|cell| {
-        if let Some(core) = cell.borrow().as_ref() {
-            return Ok(core.clone());
-        }
-        let core = Rc::new(RefCell::new(Core::new(
-            GeneratorConfig::default(),
-            shared_supply,
-        )?));
-        *cell.borrow_mut() = Some(core.clone());
-        Ok::<_, Error>(core)
-    })?;
+    // During thread-local teardown (getrandom called from a destructor)
+    // there is no generator to use: an error, not a panic.
+    let handle = THREAD_RNG
+        .try_with(|cell| {
+            if let Some(core) = cell.borrow().as_ref() {
+                return Ok(core.clone());
+            }
+            let core = Rc::new(RefCell::new(Core::new(
+                GeneratorConfig::default(),
+                shared_supply,
+            )?));
+            *cell.borrow_mut() = Some(core.clone());
+            Ok::<_, Error>(core)
+        })
+        .map_err(|_| sys::service_broken("the thread's generator (thread exiting)"))??;
     // Re-entered only if the generator itself called getrandom, which it
-    // never does (its seeds and hedge call the OS directly).
+    // never does (its seeds and hedge call the OS directly, and tempfile is
+    // built without its getrandom feature).
     let Ok(mut core) = handle.try_borrow_mut() else {
-        return Err(Error::WaitTimedOut {
-            timeout: Duration::ZERO,
-        });
+        return Err(sys::service_broken("the thread's generator (re-entered)"));
     };
     let result = core.fill(dst, Face::Fallible);
     if result.is_err() {
@@ -964,6 +1043,57 @@ mod tests {
             core.next_word(Face::Fallible, |c| c.next_u32()).unwrap(),
             bare.next_u32()
         );
+    }
+
+    #[test]
+    fn mixed_word_draws_still_rekey_every_256_bytes() {
+        // One u32, then u64s: the stream position is odd from then on, and a
+        // rekey keyed on it would never come again.
+        let mut core = Core::new(GeneratorConfig::default(), shared_supply).unwrap();
+        core.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed([4; 32]))));
+        let mut bare = ChaCha20Rng::from_seed([4; 32]);
+        assert_eq!(
+            core.next_word(Face::Fallible, |c| c.next_u32()).unwrap(),
+            bare.next_u32()
+        );
+        // 32 u64s reach 1 + 64 words: still the bare stream's, then a rekey.
+        for i in 0..32 {
+            let w = core.next_word(Face::Fallible, |c| c.next_u64()).unwrap();
+            assert_eq!(w, bare.next_u64(), "word pair {i}");
+        }
+        for _ in 0..3 {
+            let w = core.next_word(Face::Fallible, |c| c.next_u64()).unwrap();
+            assert_ne!(w, bare.next_u64(), "no rekey after 256 bytes");
+        }
+        assert_eq!(core.words_since_rekey, 6);
+    }
+
+    #[test]
+    fn one_large_request_never_runs_a_key_past_the_hard_limit() {
+        // Budget 1 KiB, hard limit 4 KiB, no seed in stock: an 8 KiB fill
+        // must wait for a seed when it reaches 4 KiB on one key.
+        let (mut core, script) = scripted_core!(
+            small_budget(),
+            [
+                Some(Ok([1; 32])),
+                None,
+                None,
+                None,
+                Some(Ok([2; 32])),
+                None,
+                None,
+                None,
+            ]
+        );
+        let mut buf = vec![0u8; 8192];
+        core.fill(&mut buf, Face::Fallible).expect("fill");
+        assert_eq!(core.stats.reseeds, 2, "{:?}", core.stats);
+        assert_eq!(
+            script.takes.load(Ordering::Relaxed),
+            2,
+            "first seed and hard limit"
+        );
+        assert!(core.since_reseed <= 4096, "{}", core.since_reseed);
     }
 
     #[test]

@@ -44,6 +44,14 @@
 //!   with no first-sample excess: `C = 1 + CRITBINOM(W_P, 2^-H, 1 - alpha)`
 //!   ([`predictor_count_cutoff`]).
 //!
+//! A count failure in two windows in a row is permanent: blocks released
+//! early in a window reset the escalation count of intermittent failures,
+//! so without this a source predictable too often would fail every window
+//! and never latch. Such a source can still release the blocks of up to
+//! two windows before the count catches it (about 60 at the default
+//! credit): the count is a window test, and the estimators' assessment,
+//! not the health tests, is what the credit rests on.
+//!
 //! Both cutoffs derive from the credited `H` and alpha, unlike
 //! jitterentropy's fixed tables, and a unit test recomputes them. A perfect
 //! four-cycle fails the run test within about `C + 8` symbols of starting;
@@ -732,6 +740,8 @@ struct LagPredictor {
     run: u32,
     run_failed: Option<HealthFailure>,
     count_failed: Option<HealthFailure>,
+    /// Whether the previous window failed the count.
+    previous_window_failed: bool,
 }
 
 impl LagPredictor {
@@ -748,6 +758,7 @@ impl LagPredictor {
             run: 0,
             run_failed: None,
             count_failed: None,
+            previous_window_failed: false,
         }
     }
 
@@ -789,6 +800,7 @@ impl LagPredictor {
     /// window starts afresh, scores included.
     fn end_window_if_full(&mut self) {
         if self.made >= self.window {
+            self.previous_window_failed = self.count_failed.is_some();
             self.made = 0;
             self.hits = 0;
             self.scores = [0; PREDICTOR_LAGS];
@@ -990,7 +1002,16 @@ impl HealthTests {
             }
             worst = self.predictor.run_failed;
         }
-        if let Some((level, cutoff)) = count {
+        if let Some((mut level, cutoff)) = count {
+            // Blocks released early in a window reset the escalation count,
+            // so a source that fails every window would never escalate: a
+            // second window in a row is permanent (a good source fails two
+            // in a row with probability alpha^2).
+            let escalated =
+                level == FailureLevel::Intermittent && self.predictor.previous_window_failed;
+            if escalated {
+                level = FailureLevel::Permanent;
+            }
             if self.predictor.count_failed.is_none_or(|f| f.level != level) {
                 self.count_event(HealthTest::PredictorCount, level);
                 self.predictor.count_failed = Some(HealthFailure {
@@ -999,7 +1020,7 @@ impl HealthTests {
                     observed: self.predictor.hits,
                     cutoff,
                     during_startup,
-                    escalated_after: 0,
+                    escalated_after: u32::from(escalated) * 2,
                 });
             }
             // Every further sample of a failing window fails too.
@@ -1947,5 +1968,40 @@ mod tests {
             ..HealthConfig::default()
         };
         assert_eq!(config.validate().unwrap_err().field, "startup_samples");
+    }
+
+    #[test]
+    fn a_count_failure_in_two_windows_in_a_row_is_permanent() {
+        // A source the lag predictor gets right about 22.3% of the time:
+        // above the intermittent count cutoff (875 of 4096, 21.4%), below
+        // the permanent one (947, 23.1%). Output is noted every 128 symbols
+        // (as the seeder releases blocks), which resets the escalation
+        // count: only the consecutive-window rule can latch it.
+        let mut t = HealthTests::new(&HealthConfig::default()).unwrap();
+        let mut rng = SplitMix64(34);
+        let mut past = [0u8; 3];
+        let mut intermittent_windows = 0;
+        for i in 0..6 * 4096usize {
+            let s = if rng.next() % 100 < 22 {
+                past[i % 3]
+            } else {
+                rng.symbol()
+            };
+            past[i % 3] = s;
+            if i % 128 == 0 {
+                t.note_output();
+            }
+            if let Err(f) = t.feed(s) {
+                assert_eq!(f.test, HealthTest::PredictorCount, "{f}");
+                if f.is_permanent() {
+                    assert_eq!(f.escalated_after, 2, "{f}");
+                    assert!(intermittent_windows >= 1);
+                    assert!(t.permanent_failure().is_some());
+                    return;
+                }
+                intermittent_windows = t.stats().predictor_intermittent;
+            }
+        }
+        panic!("never latched ({intermittent_windows} intermittent windows)");
     }
 }

@@ -155,6 +155,9 @@ impl Pipeline {
             return Ok(());
         }
         self.check_fork()?;
+        // The source may have been idle since the last call (a service's
+        // worker waits on a condvar between refills): no delta spans that.
+        source.restart_pair();
         for chunk in dst.chunks_mut(BLOCK_LEN) {
             let block = loop {
                 if let Some(block) = self.take_block() {
@@ -264,11 +267,10 @@ impl Pipeline {
         }
         let record = fork::fork_record()?;
         self.owner = fork::Owner::current()?;
-        self.restart_as_new_source(record);
-        Ok(())
+        self.restart_as_new_source(record)
     }
 
-    fn restart_as_new_source(&mut self, record: fork::ForkRecord) {
+    fn restart_as_new_source(&mut self, record: fork::ForkRecord) -> Result<()> {
         self.pool.discard();
         self.pool
             .absorb_fork_record(record.pid, record.generation, record.forks);
@@ -279,9 +281,19 @@ impl Pipeline {
         }
         self.startup = None;
         self.held.zeroize();
+        // Room for the whole start-up again, so that it never grows (a
+        // reallocation would free a copy of samples unwiped).
+        self.held
+            .try_reserve_exact(self.startup_samples)
+            .map_err(|_| Error::TooLarge {
+                what: "start-up samples",
+                requested: self.startup_samples,
+                max: crate::health::MAX_STARTUP_SAMPLES as usize,
+            })?;
         self.refusals = 0;
         self.discards += 1;
         self.forks += 1;
+        Ok(())
     }
 
     /// Counters, health and the start-up report.
@@ -531,7 +543,7 @@ mod tests {
             let mut p = pipeline(2.5);
             let mut rng = SplitMix64(9);
             while push(&mut p, good(&mut rng)).unwrap().is_none() {}
-            p.restart_as_new_source(record);
+            p.restart_as_new_source(record).unwrap();
             loop {
                 if let Some(b) = push(&mut p, good(&mut rng)).unwrap() {
                     return b;
@@ -567,7 +579,8 @@ mod tests {
             pid: 1,
             generation: 2,
             forks: 3,
-        });
+        })
+        .unwrap();
         assert!(p.stats().startup.is_none());
         assert_eq!(p.stats().forks, 1);
         for _ in 0..1023 {

@@ -19,8 +19,10 @@
 //!   `minherit(INHERIT_ZERO)` (`MAP_INHERIT_ZERO` on NetBSD and OpenBSD).
 //! * **Linux without `MADV_WIPEONFORK`:** the page cannot be trusted, and
 //!   neither can atfork handlers alone (raw `clone()` and `_Fork()` skip
-//!   them), so every check also compares `getpid()` with the pid the
-//!   generation was taken in: one syscall per check, only on such systems.
+//!   them), so the stamp is the atfork count together with the pid, read
+//!   from the kernel by the `getpid` syscall (libc caches can be stale): one
+//!   syscall per check, only on such systems. A child that reuses an exited
+//!   parent's pid, made without atfork handlers, is not told apart there.
 //! * **Apple and DragonFly:** no wiped-on-fork memory; a `pthread_atfork`
 //!   child handler bumps the generation. Apple's libc runs atfork handlers
 //!   for every `fork()`; a raw fork syscall is not a supported API there.
@@ -31,7 +33,7 @@
 //! even if one reuses the other's pid.
 
 use std::sync::Once;
-use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU64, Ordering};
 
 #[cfg(any(
     target_os = "linux",
@@ -85,8 +87,6 @@ static PAGE: AtomicPtr<AtomicU64> = AtomicPtr::new(std::ptr::null_mut());
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 /// Forks started by this process and its ancestors (prepare handler).
 static FORKS: AtomicU64 = AtomicU64::new(0);
-/// The pid `GENERATION` belongs to, for `AtforkAndPid`.
-static PID: AtomicU32 = AtomicU32::new(0);
 
 extern "C" fn prepare_fork() {
     // Async-signal-safe: one atomic add.
@@ -97,7 +97,13 @@ extern "C" fn child_after_fork() {
     GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
+/// This process's id, from the kernel: glibc before 2.25 and bionic cache
+/// it, and a cache is stale in a child made by a raw `clone()`.
 fn getpid() -> u32 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    // SAFETY: the getpid syscall takes no arguments and cannot fail.
+    let pid = unsafe { libc::syscall(libc::SYS_getpid) };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
     // SAFETY: getpid has no preconditions and cannot fail.
     let pid = unsafe { libc::getpid() };
     u32::try_from(pid).unwrap_or(0)
@@ -123,10 +129,7 @@ fn init() -> Result<()> {
                 PAGE.store(page, Ordering::Release);
                 WIPED_PAGE
             }
-            None if cfg!(any(target_os = "linux", target_os = "android")) => {
-                PID.store(getpid(), Ordering::Relaxed);
-                ATFORK_AND_PID
-            }
+            None if cfg!(any(target_os = "linux", target_os = "android")) => ATFORK_AND_PID,
             None => ATFORK,
         };
         MECHANISM.store(mechanism, Ordering::Release);
@@ -236,13 +239,9 @@ fn generation() -> u64 {
                 g => g,
             }
         }
-        ATFORK_AND_PID => {
-            let pid = getpid();
-            if PID.swap(pid, Ordering::AcqRel) != pid {
-                GENERATION.fetch_add(1, Ordering::AcqRel);
-            }
-            GENERATION.load(Ordering::Acquire)
-        }
+        // The stamp is a function of both the atfork count and the pid, read
+        // afresh: nothing to update, so no two threads can race on it.
+        ATFORK_AND_PID => (GENERATION.load(Ordering::Acquire) << 32) | u64::from(getpid()),
         _ => GENERATION.load(Ordering::Acquire),
     }
 }

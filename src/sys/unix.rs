@@ -449,6 +449,15 @@ pub(crate) fn os_entropy(out: &mut [u8; 32]) -> Result<()> {
     }
 }
 
+/// The error of a seeding service that can no longer collect: `why` names
+/// the cause, `ESHUTDOWN` the kind.
+pub(crate) fn service_broken(why: &'static str) -> Error {
+    Error::Os {
+        syscall: why,
+        errno: libc::ESHUTDOWN,
+    }
+}
+
 /// Runs `hook` when the process exits normally (`exit()`, or returning from
 /// `main`), as `atexit` does.
 pub(crate) fn at_exit(hook: extern "C" fn()) -> Result<()> {
