@@ -2,28 +2,29 @@
 //! calls, fed without blocking the runtime.
 //!
 //! Seeding takes milliseconds of collection; done inline it would stall
-//! every task on a runtime thread. Here the event queue's own fd (a dup of
-//! it) is registered with tokio's `AsyncFd`, with `READABLE` interest (a
-//! kqueue fd refuses mio's default interest). Polled outside a tokio
-//! runtime, the same calls work but wait in place when the queue is empty. Samples are taken with
-//! non-blocking polls of the queue ([`Collector::try_step`]) inside
-//! `guard.try_io`, so that an empty queue clears readiness without losing
-//! an edge (mio registers edge-triggered). After at most one millisecond of
-//! collection the task yields to the runtime even if the queue is still
-//! ready (with the default 5 us timer it always is), and the next delta
-//! starts from the next return: no delta measures a yield. (A wait for
-//! readiness is like a blocking wait: the next delta runs across it.) After
-//! every await the fork check runs again. The
+//! every task on a runtime thread. Here samples are taken with
+//! non-blocking polls of the queue ([`Collector::try_step`]). After at most
+//! one millisecond of collection the task yields to the runtime even if the
+//! queue is still ready (with the default 5 us timer it always is), and the
+//! next delta starts from the next return, so no delta measures a yield.
+//! When the queue has no event, the task waits for the queue's fd to become
+//! readable on tokio's blocking pool (`spawn_blocking`, a `poll()` of a dup
+//! of the fd), not on the runtime's threads; like a blocking wait, the next
+//! delta runs across it. After every await the fork check runs again. The
 //! samples go through the same start-up checks, health tests and
 //! conditioning as the blocking calls.
 //!
+//! Why not `tokio::io::unix::AsyncFd`: registering one needs the runtime's
+//! IO driver, and on a runtime built without `enable_io` (a current-thread
+//! runtime with only `enable_time`, say) tokio panics there, with no public
+//! way to ask beforehand. The blocking pool exists on every runtime. Off a
+//! tokio runtime (another executor) the wait happens in place.
+//!
 //! [`Collector::try_step`]: crate::Collector::try_step
 
-use std::io;
 use std::time::{Duration, Instant};
 
 use rand_core::SeedableRng;
-use tokio::io::unix::AsyncFd;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::conditioner::BLOCK_LEN;
@@ -63,8 +64,9 @@ impl KqSeeder {
     /// Fills `dst` from conditioned blocks without blocking the runtime, or
     /// fails and leaves it zeroed, as the blocking `try_fill_bytes` does.
     pub async fn fill_bytes_async(&mut self, dst: &mut [u8]) -> Result<()> {
+        let timeout = self.config().events.timeout;
         let result = match self.parts(dst.is_empty()) {
-            Ok(Some((pipeline, source))) => fill(pipeline, source, dst).await,
+            Ok(Some((pipeline, source))) => fill(pipeline, source, dst, timeout).await,
             Ok(None) => Ok(()),
             Err(e) => Err(e),
         };
@@ -79,68 +81,20 @@ async fn fill(
     pipeline: &mut Pipeline,
     source: &mut dyn SampleSource,
     dst: &mut [u8],
+    timeout: Duration,
 ) -> Result<()> {
     pipeline.check_latch()?;
     pipeline.check_fork()?;
-    let mut readiness: Option<AsyncFd<std::os::fd::OwnedFd>> = None;
+    source.restart_pair();
     for chunk in dst.chunks_mut(BLOCK_LEN) {
         let block = loop {
             if let Some(block) = pipeline.take_block() {
                 break block;
             }
-            let queue_empty = match readiness.as_ref() {
-                None if source.readiness_fd().is_none() => {
-                    // A source with no fd (a recording) is always ready.
-                    collect_slice(pipeline, source)?
-                }
-                None => {
-                    let fd = source
-                        .readiness_fd()
-                        .map(|fd| fd.try_clone_to_owned())
-                        .transpose()
-                        .map_err(|e| io_error("dup", &e))?;
-                    match fd.and_then(crate::sys::register_readable) {
-                        Some(registered) => {
-                            readiness =
-                                Some(registered.map_err(|e| {
-                                    io_error("AsyncFd::register_with_interest", &e)
-                                })?);
-                            continue;
-                        }
-                        // Not on a tokio runtime: no reactor to wait with.
-                        // Collect a slice; when the queue is empty, wait for
-                        // one sample in place (at most one wait call).
-                        None => {
-                            let empty = collect_slice(pipeline, source)?;
-                            if empty {
-                                pipeline.push(source.next_delta()?)?;
-                            }
-                            false
-                        }
-                    }
-                }
-                Some(afd) => {
-                    let mut guard = afd
-                        .readable()
-                        .await
-                        .map_err(|e| io_error("AsyncFd::readable", &e))?;
-                    // Another task may have forked while this one waited.
-                    pipeline.check_fork()?;
-                    // try_io clears readiness only when the closure saw an
-                    // empty queue, after the event tokio reported.
-                    match guard.try_io(|_| match collect_slice(pipeline, source) {
-                        Ok(true) => Err(io::ErrorKind::WouldBlock.into()),
-                        Ok(false) => Ok(Ok(())),
-                        Err(e) => Ok(Err(e)),
-                    }) {
-                        Ok(Ok(Ok(()))) => false,
-                        Ok(Ok(Err(e))) => return Err(e),
-                        Ok(Err(e)) => return Err(io_error("AsyncFd::try_io", &e)),
-                        Err(_would_block) => true,
-                    }
-                }
-            };
-            if !queue_empty {
+            if collect_slice(pipeline, source)? {
+                wait_readable(source, timeout).await?;
+                pipeline.check_fork()?;
+            } else {
                 // The queue is still ready: let the other tasks run, and
                 // start the next delta afresh, so none measures the yield.
                 tokio::task::yield_now().await;
@@ -171,9 +125,24 @@ fn collect_slice(pipeline: &mut Pipeline, source: &mut dyn SampleSource) -> Resu
     Ok(false)
 }
 
-fn io_error(call: &'static str, e: &io::Error) -> Error {
-    Error::Os {
-        syscall: call,
+/// Waits, off the runtime's threads, until the source's queue has an event
+/// (or its timeout passes: the next poll then reports what the blocking
+/// path would).
+async fn wait_readable(source: &mut dyn SampleSource, timeout: Duration) -> Result<()> {
+    let Some(fd) = source.readiness_fd() else {
+        return Ok(()); // a recording is always ready
+    };
+    let fd = fd.try_clone_to_owned().map_err(|e| Error::Os {
+        syscall: "dup",
         errno: e.raw_os_error().unwrap_or(0),
+    })?;
+    if tokio::runtime::Handle::try_current().is_err() {
+        return crate::sys::wait_readable(std::os::fd::AsFd::as_fd(&fd), timeout).map(drop);
     }
+    tokio::task::spawn_blocking(move || {
+        crate::sys::wait_readable(std::os::fd::AsFd::as_fd(&fd), timeout)
+    })
+    .await
+    .map_err(|_| crate::sys::service_broken("the readiness wait (its task was cancelled)"))?
+    .map(drop)
 }

@@ -13,10 +13,19 @@ use rand_core::Rng;
 
 #[test]
 fn an_async_seed_leaves_the_runtime_to_other_tasks() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // With every driver, and with the timer alone (no IO driver, where
+    // registering an AsyncFd would panic inside tokio).
+    for io in [true, false] {
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        builder.enable_time();
+        if io {
+            builder.enable_io();
+        }
+        seed_while_another_task_ticks(builder.build().expect("runtime"));
+    }
+}
+
+fn seed_while_another_task_ticks(rt: tokio::runtime::Runtime) {
     let ticks = Arc::new(AtomicU64::new(0));
     let (during, stats, mut rng) = rt.block_on(async {
         let t = ticks.clone();
@@ -101,4 +110,36 @@ fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
         }
         std::thread::park_timeout(Duration::from_millis(1));
     }
+}
+
+#[test]
+fn an_async_seed_waits_for_a_slow_queue_without_hanging() {
+    // One 200 us timer and nothing else: each readiness brings one event,
+    // then the queue is empty, so the task waits on the blocking pool for
+    // the next. (Each event must still pair with the previous return.)
+    let config = kqseed::SeederConfig {
+        events: kqseed::KqueueEventsConfig {
+            timer_intervals: vec![Duration::from_micros(200)],
+            num_sockets: 0,
+            num_file_watchers: 0,
+            ..kqseed::KqueueEventsConfig::default()
+        },
+        ..kqseed::SeederConfig::default()
+    };
+    let mut seeder = KqSeeder::with_config(config).expect("config");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    match rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(30), seeder.key_async::<32>()).await
+    }) {
+        Ok(Ok(key)) => assert_ne!(*key, [0u8; 32]),
+        // The start-up checks may refuse a bare timer on some machines;
+        // what must not happen is a hang.
+        Ok(Err(kqseed::Error::Startup(_))) => {}
+        Ok(Err(e)) => panic!("{e}"),
+        Err(_) => panic!("the async seed hung on a queue with one event per readiness"),
+    }
+    assert!(seeder.stats().samples >= 1024, "{:?}", seeder.stats());
 }

@@ -84,7 +84,7 @@ compile_error!(
 
 pub(crate) use backend::{EventQueue, NAME, fds_needed};
 #[cfg(feature = "tokio")]
-pub(crate) use unix::register_readable;
+pub(crate) use unix::wait_readable;
 pub(crate) use unix::{at_exit, clock_info, open_file_limit, os_entropy, service_broken};
 
 use crate::error::Result;

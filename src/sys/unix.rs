@@ -471,18 +471,28 @@ pub(crate) fn at_exit(hook: extern "C" fn()) -> Result<()> {
     }
 }
 
-/// Registers `fd` (which it owns) with the current tokio reactor for
-/// readability; `None` outside a tokio runtime, where registering would
-/// panic.
+/// Waits until `fd` is readable or `timeout` passes; true if readable.
+/// `EINTR` is retried with the time left. Both an epoll and a kqueue fd are
+/// readable while an event is pending.
 #[cfg(feature = "tokio")]
-pub(crate) fn register_readable(
-    fd: std::os::fd::OwnedFd,
-) -> Option<io::Result<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>>> {
-    tokio::runtime::Handle::try_current().ok()?;
-    // SAFETY: the AsyncFd owns `fd`, an open fd, for its whole life; an
-    // OwnedFd's as_raw_fd always returns that same fd.
-    let registered = unsafe {
-        tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
-    };
-    Some(registered.map_err(|e| e.into()))
+pub(crate) fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> Result<bool> {
+    use std::os::fd::AsRawFd;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let millis = i32::try_from(left.as_millis().max(1)).unwrap_or(i32::MAX);
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `pfd` is one valid pollfd for an fd that `fd` keeps open.
+        let n = unsafe { libc::poll(&mut pfd, 1, millis) };
+        if n >= 0 {
+            return Ok(n > 0);
+        }
+        if errno() != libc::EINTR {
+            return Err(last_os_error("poll"));
+        }
+    }
 }
