@@ -253,12 +253,7 @@ mod tests {
     // examples; here, the seed buffer that only the crate can see.
     use crate::{Error, KqSeeder, SeederConfig, StartupFailure};
 
-    fn recorded() -> Vec<u64> {
-        include_bytes!("../tests/data/recorded/default-epoll-kvm.deltas")
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect()
-    }
+    use crate::test_util::recorded_deltas as recorded;
 
     #[test]
     fn the_seed_goes_to_the_generator_and_the_local_copy_is_wiped() {

@@ -230,11 +230,17 @@ pub fn rct_cutoff(h: f64, alpha_log2: u32) -> Result<u32, CutoffError> {
 /// Fails with [`CutoffError::AptCannotFail`] when `C > W`.
 pub fn apt_cutoff(window: u32, h: f64, alpha_log2: u32) -> Result<u32, CutoffError> {
     check_window(window)?;
+    binomial_cutoff(window, h, alpha_log2)
+}
+
+/// `1 + CRITBINOM(n, 2^-H, 1 - alpha)`, which must not exceed `n`: the APT's
+/// and the predictor count's cutoff.
+fn binomial_cutoff(n: u32, h: f64, alpha_log2: u32) -> Result<u32, CutoffError> {
     check_h(h)?;
     check_alpha(alpha_log2)?;
-    let cutoff = 1 + critbinom(window, h, alpha_log2);
-    if cutoff > window {
-        return Err(CutoffError::AptCannotFail { cutoff, window });
+    let cutoff = 1 + critbinom(n, h, alpha_log2);
+    if cutoff > n {
+        return Err(CutoffError::AptCannotFail { cutoff, window: n });
     }
     Ok(cutoff)
 }
@@ -272,13 +278,7 @@ pub fn predictor_count_cutoff(window: u32, h: f64, alpha_log2: u32) -> Result<u3
     if !(MIN_PREDICTOR_WINDOW..=MAX_PREDICTOR_WINDOW).contains(&window) {
         return Err(CutoffError::BadWindow { window });
     }
-    check_h(h)?;
-    check_alpha(alpha_log2)?;
-    let cutoff = 1 + critbinom(window, h, alpha_log2);
-    if cutoff > window {
-        return Err(CutoffError::AptCannotFail { cutoff, window });
-    }
-    Ok(cutoff)
+    binomial_cutoff(window, h, alpha_log2)
 }
 
 /// The failure level a count reaches against its two cutoffs, with the

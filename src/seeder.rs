@@ -376,15 +376,7 @@ mod tests {
     use crate::health::{DEFAULT_CREDITED_H, FailureLevel, HealthTest};
     use std::io::{Read, Write};
 
-    /// 20,000 deltas of the default configuration, recorded with
-    /// the raw example of 2026-11-29 (now `kqseed raw -n 20000 --format
-    /// u64le`) on the reference VM.
-    fn recorded() -> Vec<u64> {
-        include_bytes!("../tests/data/recorded/default-epoll-kvm.deltas")
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect()
-    }
+    use crate::test_util::recorded_deltas as recorded;
 
     fn replay(deltas: Vec<u64>) -> KqSeeder {
         KqSeeder::from_replay(SeederConfig::default(), deltas).expect("config")

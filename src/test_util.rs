@@ -19,6 +19,16 @@ impl SplitMix64 {
     }
 }
 
+/// 20,000 deltas of the default configuration, recorded on the reference VM
+/// (2026-11-29) with the raw example of that date, now
+/// `kqseed raw -n 20000 --format u64le`.
+pub(crate) fn recorded_deltas() -> Vec<u64> {
+    include_bytes!("../tests/data/recorded/default-epoll-kvm.deltas")
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect()
+}
+
 /// Compiles only while `$t` is not `Clone`: with a `Clone` impl the call
 /// would be ambiguous between the two blanket impls. Guards state that must
 /// never be copied (a copy could run on while the original's state is lost,
