@@ -56,6 +56,7 @@ pub struct Args {
 pub struct Findings {
     pub config: SeederConfig,
     pub backend: &'static str,
+    pub fork_detection: &'static str,
     pub clock: ClockInfo,
     pub step: u64,
     pub samples: usize,
@@ -224,6 +225,7 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
     let findings = Findings {
         config,
         backend: Collector::backend(),
+        fork_detection: kqseed::fork_detection().unwrap_or("unavailable"),
         clock,
         step,
         samples: n,
@@ -250,6 +252,22 @@ fn health_fields(s: &HealthStats, c: &HealthCutoffs) -> Vec<(&'static str, u64)>
         ("rct_cutoff_permanent", c.rct_permanent.into()),
         ("apt_cutoff_intermittent", c.apt_intermittent.into()),
         ("apt_cutoff_permanent", c.apt_permanent.into()),
+        (
+            "predictor_run_cutoff_intermittent",
+            c.predictor_run_intermittent.into(),
+        ),
+        (
+            "predictor_run_cutoff_permanent",
+            c.predictor_run_permanent.into(),
+        ),
+        (
+            "predictor_count_cutoff_intermittent",
+            c.predictor_count_intermittent.into(),
+        ),
+        (
+            "predictor_count_cutoff_permanent",
+            c.predictor_count_permanent.into(),
+        ),
         ("samples", s.samples),
         ("failed_samples", s.failed_samples),
         ("started", u64::from(s.started)),
@@ -257,9 +275,13 @@ fn health_fields(s: &HealthStats, c: &HealthCutoffs) -> Vec<(&'static str, u64)>
         ("apt_intermittent_failures", s.apt_intermittent),
         ("rct_permanent_failures", s.rct_permanent),
         ("apt_permanent_failures", s.apt_permanent),
+        ("predictor_intermittent_failures", s.predictor_intermittent),
+        ("predictor_permanent_failures", s.predictor_permanent),
         ("escalations", s.escalations),
         ("max_rct_run", s.max_rct_run.into()),
         ("max_apt_count", s.max_apt_count.into()),
+        ("max_predictor_run", s.max_predictor_run.into()),
+        ("max_predictor_count", s.max_predictor_count.into()),
     ]
 }
 
@@ -302,6 +324,16 @@ pub fn text(f: &Findings) -> String {
         date(f.when)
     );
     let _ = writeln!(out, "Backend:        {}", f.backend);
+    let _ = writeln!(out, "Fork detection: {}", f.fork_detection);
+    let _ = writeln!(
+        out,
+        "OS hedge:       {} (hedge_with_os_entropy; the samples here are never hedged)",
+        if f.config.hedge_with_os_entropy {
+            "on"
+        } else {
+            "off"
+        }
+    );
     let _ = writeln!(
         out,
         "Clock:          {}, {} ns per tick, resolution {} ns; step {} tick(s)",
@@ -438,6 +470,11 @@ pub fn json(f: &Findings) -> String {
         Json::Str(crate::assess::timestamp(f.when)),
     );
     doc.insert("backend", Json::Str(f.backend.to_string()));
+    doc.insert("fork_detection", Json::Str(f.fork_detection.to_string()));
+    doc.insert(
+        "hedge_with_os_entropy",
+        Json::Bool(f.config.hedge_with_os_entropy),
+    );
     let mut clock = BTreeMap::new();
     clock.insert("name", Json::Str(f.clock.name.to_string()));
     clock.insert("nanos_per_tick", num(f.clock.nanos_per_tick));
