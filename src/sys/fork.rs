@@ -32,7 +32,6 @@
 //! forked one after the other from the same parent carry different records
 //! even if one reuses the other's pid.
 
-use std::sync::Once;
 use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU64, Ordering};
 
 #[cfg(any(
@@ -75,7 +74,14 @@ const WIPED_PAGE: u8 = 1;
 const ATFORK_AND_PID: u8 = 2;
 const ATFORK: u8 = 3;
 
-static INIT: Once = Once::new();
+/// The set-up's state and the process running it: `pid << 2 | state`, one
+/// word, so that a child forked in the middle of a set-up sees at once that
+/// the thread running it is not in this process, and starts over (a `Once`
+/// would make it wait for that thread forever).
+static INIT: AtomicU64 = AtomicU64::new(0);
+const INIT_NONE: u64 = 0;
+const INIT_RUNNING: u64 = 1;
+const INIT_DONE: u64 = 2;
 /// 0 once set up; otherwise the errno of the failed `pthread_atfork`.
 static INIT_ERRNO: AtomicI32 = AtomicI32::new(-1);
 static MECHANISM: AtomicU8 = AtomicU8::new(UNSET);
@@ -112,7 +118,43 @@ fn getpid() -> u32 {
 /// Sets up detection once per process. Fails only if the atfork handlers
 /// could not be installed (ENOMEM): forks would then go unseen.
 fn init() -> Result<()> {
-    INIT.call_once(|| {
+    loop {
+        let state = INIT.load(Ordering::Acquire);
+        match state & 3 {
+            INIT_DONE => break,
+            INIT_NONE => {
+                let running = u64::from(getpid()) << 2 | INIT_RUNNING;
+                if INIT
+                    .compare_exchange(state, running, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    set_up();
+                    INIT.store(INIT_DONE, Ordering::Release);
+                    break;
+                }
+            }
+            _ if state >> 2 != u64::from(getpid()) => {
+                // Forked while another process's thread set up: it is not
+                // here to finish. Start over in this process.
+                let _ =
+                    INIT.compare_exchange(state, INIT_NONE, Ordering::AcqRel, Ordering::Acquire);
+            }
+            _ => std::thread::yield_now(),
+        }
+    }
+    match INIT_ERRNO.load(Ordering::Acquire) {
+        0 => Ok(()),
+        errno => Err(Error::Os {
+            syscall: "pthread_atfork",
+            errno,
+        }),
+    }
+}
+
+/// The one-time set-up: the atfork handlers, then the wiped page where the
+/// OS has one.
+fn set_up() {
+    {
         // SAFETY: both handlers are plain `extern "C"` fns that only touch
         // atomics.
         let ret = unsafe { libc::pthread_atfork(Some(prepare_fork), None, Some(child_after_fork)) };
@@ -134,13 +176,6 @@ fn init() -> Result<()> {
         };
         MECHANISM.store(mechanism, Ordering::Release);
         INIT_ERRNO.store(0, Ordering::Release);
-    });
-    match INIT_ERRNO.load(Ordering::Acquire) {
-        0 => Ok(()),
-        errno => Err(Error::Os {
-            syscall: "pthread_atfork",
-            errno,
-        }),
     }
 }
 
@@ -475,5 +510,24 @@ mod tests {
     fn linux_uses_the_wiped_page() {
         // Every kernel this project runs on is newer than 4.14.
         assert_eq!(mechanism().unwrap(), Mechanism::WipedPage);
+    }
+
+    #[test]
+    fn a_child_forked_during_the_set_up_does_it_again() {
+        init().expect("set up");
+        let pid = fork().expect("fork");
+        if pid == 0 {
+            // As if the parent's thread had been inside the set-up at the
+            // fork: the state names a process that is not this one. A hang
+            // here ends the child by SIGALRM, failing the test.
+            // SAFETY: alarm has no preconditions.
+            unsafe { libc::alarm(5) };
+            let elsewhere = u64::from(getpid()).wrapping_add(1);
+            INIT.store(elsewhere << 2 | INIT_RUNNING, Ordering::Release);
+            let ok = init().is_ok() && INIT.load(Ordering::Acquire) == INIT_DONE;
+            let ok = ok && Owner::current().is_ok_and(|o| o.is_current());
+            exit_child(if ok { 0 } else { 1 });
+        }
+        assert!(wait_ok(pid), "a child forked mid-set-up did not finish it");
     }
 }
