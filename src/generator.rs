@@ -749,6 +749,9 @@ impl TryRng for KqRng {
 impl TryCryptoRng for KqRng {}
 
 thread_local! {
+    // The initializer is const already; clippy 1.96 says otherwise on
+    // OpenBSD, where std's thread_local! expands without native TLS.
+    #[allow(clippy::missing_const_for_thread_local)]
     static THREAD_RNG: RefCell<Option<Rc<RefCell<Core>>>> = const { RefCell::new(None) };
 }
 
