@@ -1134,7 +1134,7 @@ mod tests {
         assert!(!shown.contains("chacha"), "{shown}");
     }
 
-    fn parent_and_child_differ(draw: fn() -> [u8; 32], spawn: fn() -> Option<libc::pid_t>) -> bool {
+    fn parent_and_child_differ(draw: fn() -> [u8; 32], spawn: fn() -> Option<i32>) -> bool {
         let _ = draw(); // the parent's generator exists before the fork
         let (mut parent_end, mut child_end) = UnixStream::pair().unwrap();
         let pid = spawn().expect("fork");

@@ -164,9 +164,8 @@ fn set_up() {
         }
         let mechanism = match wiped_page() {
             Some(page) => {
-                // SAFETY: `page` points at a live, page-aligned, zeroed
-                // mapping that is never unmapped; AtomicU64 has the size
-                // and alignment of u64.
+                // SAFETY: a live, page-aligned, zeroed mapping, never unmapped;
+                // AtomicU64 has the size and alignment of u64.
                 unsafe { &*page }.store(GENERATION.load(Ordering::Relaxed), Ordering::Relaxed);
                 PAGE.store(page, Ordering::Release);
                 WIPED_PAGE
@@ -421,9 +420,8 @@ pub(crate) mod test_support {
     /// that runs no atfork handler (as glibc's `_Fork` does). Linux only.
     #[cfg(target_os = "linux")]
     pub(crate) fn raw_clone() -> Option<libc::pid_t> {
-        // SAFETY: with only SIGCHLD and null stack/tid pointers, clone
-        // behaves like fork (a copy of the address space on the same
-        // stack); the child leaves through `exit_child`.
+        // SAFETY: with SIGCHLD and null stack/tid pointers clone behaves like
+        // fork (a copy of the address space); the child leaves by exit_child.
         let pid = unsafe {
             libc::syscall(
                 libc::SYS_clone,
