@@ -322,8 +322,8 @@ pub fn description(e: Estimator) -> &'static str {
     }
 }
 
-/// The document `ea_non_iid -o` writes, for a report or an error.
-fn json(file: &str, sha256: &str, result: Result<&Report, &AssessError>) -> String {
+/// The fields every NIST-tool document starts with; `kind` is its "type".
+pub fn run_header(file: &str, sha256: &str, kind: &str) -> BTreeMap<&'static str, Json> {
     let mut run = BTreeMap::new();
     run.insert("IID", Json::Bool(false));
     run.insert("commandline", Json::Str(command_line()));
@@ -334,7 +334,13 @@ fn json(file: &str, sha256: &str, result: Result<&Report, &AssessError>) -> Stri
         "toolVersion",
         Json::Str(format!("kqseed {}", env!("CARGO_PKG_VERSION"))),
     );
-    run.insert("type", Json::Str(String::new()));
+    run.insert("type", Json::Str(kind.to_string()));
+    run
+}
+
+/// The document `ea_non_iid -o` writes, for a report or an error.
+fn json(file: &str, sha256: &str, result: Result<&Report, &AssessError>) -> String {
+    let mut run = run_header(file, sha256, "");
     match result {
         Err(e) => {
             run.insert("errorLevel", Json::Int(-1));

@@ -6,15 +6,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::SystemTime;
 
 use kqseed::assess::restart::{RestartReport, restart_test};
 use kqseed::assess::{AssessOptions, Estimator};
 use sha2::{Digest, Sha256};
 
-use crate::assess::{
-    command_line, description, hex, inferred_width, read_samples, spinner, timestamp,
-};
+use crate::assess::{description, hex, inferred_width, read_samples, spinner};
 use crate::json::{Json, number};
 use crate::out::{self, CliResult, Failure};
 
@@ -182,17 +179,7 @@ fn text(file: &str, sha256: &str, r: &RestartReport) -> String {
 /// `ea_restart -o`'s document (type "Restart"), plus `alpha`, `xCutoff` and
 /// `xMax`, which the tool prints but does not store.
 fn json(file: &str, sha256: &str, r: &RestartReport, chosen: &[Estimator]) -> String {
-    let mut run = BTreeMap::new();
-    run.insert("IID", Json::Bool(false));
-    run.insert("commandline", Json::Str(command_line()));
-    run.insert("dateTimeStamp", Json::Str(timestamp(SystemTime::now())));
-    run.insert("filename", Json::Str(file.to_string()));
-    run.insert("sha256", Json::Str(sha256.to_string()));
-    run.insert(
-        "toolVersion",
-        Json::Str(format!("kqseed {}", env!("CARGO_PKG_VERSION"))),
-    );
-    run.insert("type", Json::Str("Restart".to_string()));
+    let mut run = crate::assess::run_header(file, sha256, "Restart");
     run.insert("alpha", Json::Num(r.alpha));
     run.insert("xCutoff", Json::Int(i64::from(r.x_cutoff())));
     run.insert("xMax", Json::Int(i64::from(r.x_max())));
