@@ -4,10 +4,11 @@
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
-use crate::config::KqueueEventsConfig;
+use crate::config::{KqueueEventsConfig, Sampling};
 use crate::error::{Error, Result};
 use crate::sys;
-pub use crate::sys::{ClockInfo, EventCounts};
+pub use crate::sys::{ClockInfo, EventCounts, KernelPath};
+use crate::sys::{MAX_MARKS, Marks};
 
 /// The most samples one [`Collector::collect`] or
 /// [`KqSeeder::collect_raw`](crate::KqSeeder::collect_raw) call returns:
@@ -30,13 +31,69 @@ pub struct CollectorStats {
     pub events: EventCounts,
 }
 
-/// One raw sample: the time between two consecutive returns of the wait call.
+/// One raw sample: the time between two consecutive clock readings of the
+/// collector's loop (two returns of the wait call, or with
+/// [`Sampling::PerPath`] the two ends of one kernel path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sample {
     /// The delta, in the clock's native ticks (see [`ClockInfo`]).
     pub delta: u64,
-    /// What the second of the two returns brought.
+    /// The kernel path the delta measured ([`KernelPath::Pass`] when
+    /// sampling per wakeup).
+    pub path: KernelPath,
+    /// What the wait call's return brought: on the sample that ends at that
+    /// return ([`KernelPath::Wait`] or [`KernelPath::Pass`]); zero on the
+    /// other paths' samples.
     pub events: EventCounts,
+}
+
+impl Sample {
+    const EMPTY: Sample = Sample {
+        delta: 0,
+        path: KernelPath::Pass,
+        events: EventCounts {
+            timer: 0,
+            timer_expirations: 0,
+            socket_read: 0,
+            socket_write: 0,
+            file: 0,
+        },
+    };
+}
+
+/// The samples of one pass not handed out yet (per-path sampling).
+#[derive(Debug)]
+struct Pending {
+    samples: [Sample; MAX_MARKS],
+    next: usize,
+    len: usize,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending {
+            samples: [Sample::EMPTY; MAX_MARKS],
+            next: 0,
+            len: 0,
+        }
+    }
+}
+
+impl Pending {
+    fn pop(&mut self) -> Option<Sample> {
+        let sample = *self.samples[..self.len].get(self.next)?;
+        self.next += 1;
+        Some(sample)
+    }
+
+    fn refill(&mut self, samples: impl Iterator<Item = Sample>) {
+        self.next = 0;
+        self.len = 0;
+        for sample in samples.take(MAX_MARKS) {
+            self.samples[self.len] = sample;
+            self.len += 1;
+        }
+    }
 }
 
 /// Registers timers, socket pairs and watched files on one event queue
@@ -44,7 +101,12 @@ pub struct Sample {
 /// deltas.
 ///
 /// Each [`step`](Collector::step) makes wait calls until one returns events
-/// and yields the clock delta since the previous return. The collector drives
+/// and yields the clock delta since the previous return
+/// ([`Sampling::PerWakeup`]), or, with [`Sampling::PerPath`], one delta per
+/// kernel path of the pass: the clock is read after the wait's return and
+/// after every syscall that follows (timer read, socket and file drains, the
+/// stimulus writes), and the pass's deltas come out one per step, in order,
+/// each labelled with its [`KernelPath`]. The collector drives
 /// the non-timer sources itself: when a timer fires it writes a byte into the
 /// next socket pair and the next watched file (round robin), so that their
 /// kernel paths (socket wakeups, inotify or vnode notes) run between timer
@@ -80,7 +142,10 @@ pub struct Collector {
     config: KqueueEventsConfig,
     queue: Option<sys::Queue>,
     clock: ClockInfo,
-    last_return: Option<u64>,
+    // The last clock reading a delta can start from: the last return (per
+    // wakeup) or the last path's end (per path).
+    last_mark: Option<u64>,
+    pending: Pending,
     stats: CollectorStats,
     stimulus: Stimulus,
 }
@@ -94,14 +159,23 @@ struct Stimulus {
 }
 
 impl Stimulus {
-    fn apply(&mut self, config: &KqueueEventsConfig, queue: &mut sys::EventQueue) -> Result<()> {
+    /// Writes into the next socket pair and file, marking the clock after
+    /// each write.
+    fn apply(
+        &mut self,
+        config: &KqueueEventsConfig,
+        queue: &mut sys::EventQueue,
+        marks: &mut Marks,
+    ) -> Result<()> {
         let sources = queue.sources();
         if config.num_sockets > 0 {
             sources.poke_socket(self.next_socket)?;
+            marks.mark(KernelPath::SocketPoke);
             self.next_socket = (self.next_socket + 1) % config.num_sockets;
         }
         if config.num_file_watchers > 0 {
             sources.touch_file(self.next_file)?;
+            marks.mark(KernelPath::FileTouch);
             self.next_file = (self.next_file + 1) % config.num_file_watchers;
         }
         Ok(())
@@ -130,7 +204,8 @@ impl Collector {
             config,
             queue: None,
             clock,
-            last_return: None,
+            last_mark: None,
+            pending: Pending::default(),
             stats: CollectorStats::default(),
             stimulus: Stimulus::default(),
         };
@@ -148,11 +223,12 @@ impl Collector {
         }
         if self.queue.is_none() {
             let mut queue = sys::Queue::open(&self.config)?;
-            self.last_return = None;
+            self.last_mark = None;
             if self.config.timer_intervals.is_empty() {
                 // Nothing would ever fire otherwise.
                 if let Some(q) = queue.get() {
-                    self.stimulus.apply(&self.config, q)?;
+                    self.stimulus
+                        .apply(&self.config, q, &mut Marks::default())?;
                 }
             }
             self.queue = Some(queue);
@@ -169,13 +245,14 @@ impl Collector {
     /// counted as a timeout.
     fn wake(&mut self, timeout: Duration) -> Result<sys::Wakeup> {
         let result = self.queue().and_then(|queue| queue.wait(timeout));
-        let result = result.and_then(|wakeup| {
+        let result = result.and_then(|mut wakeup| {
             let wants_stimulus = wakeup.events.timer > 0 || self.config.timer_intervals.is_empty();
             if let (true, Some(queue)) = (
                 wants_stimulus,
                 self.queue.as_mut().and_then(sys::Queue::get),
             ) {
-                self.stimulus.apply(&self.config, queue)?;
+                self.stimulus
+                    .apply(&self.config, queue, &mut wakeup.marks)?;
             }
             Ok(wakeup)
         });
@@ -197,20 +274,57 @@ impl Collector {
                     self.stats.timeouts += 1;
                 }
                 // The next delta must span two clean, consecutive returns.
-                self.last_return = None;
+                self.last_mark = None;
                 Err(e)
             }
         }
     }
 
-    /// The delta to `wakeup` from the previous return, if there was one.
-    fn pair(&mut self, wakeup: sys::Wakeup) -> Option<Sample> {
-        let previous = self.last_return.replace(wakeup.at)?;
+    /// The first sample `wakeup` completes, if any; with per-path sampling
+    /// the pass's other samples wait in `pending`.
+    fn pair(&mut self, wakeup: &sys::Wakeup) -> Option<Sample> {
+        match self.config.sampling {
+            Sampling::PerWakeup => {
+                let previous = self.last_mark.replace(wakeup.at)?;
+                self.stats.samples += 1;
+                Some(Sample {
+                    delta: wakeup.at.wrapping_sub(previous),
+                    path: KernelPath::Pass,
+                    events: wakeup.events,
+                })
+            }
+            Sampling::PerPath => {
+                let mut previous = self.last_mark;
+                let samples = wakeup.marks.iter().filter_map(|(path, at)| {
+                    let start = previous.replace(at)?;
+                    let events = if path == KernelPath::Wait {
+                        wakeup.events
+                    } else {
+                        EventCounts::default()
+                    };
+                    Some(Sample {
+                        delta: at.wrapping_sub(start),
+                        path,
+                        events,
+                    })
+                });
+                self.pending.refill(samples);
+                self.last_mark = previous;
+                self.next_pending()
+            }
+        }
+    }
+
+    /// The next sample of the last pass. None in a forked child: the
+    /// parent hands out the same samples, so the child's copies go.
+    fn next_pending(&mut self) -> Option<Sample> {
+        if self.queue.as_ref().is_some_and(|q| !q.is_owned()) {
+            self.pending = Pending::default();
+            return None;
+        }
+        let sample = self.pending.pop()?;
         self.stats.samples += 1;
-        Some(Sample {
-            delta: wakeup.at.wrapping_sub(previous),
-            events: wakeup.events,
-        })
+        Some(sample)
     }
 
     /// Like [`step`](Collector::step), but never waits: `Ok(None)` when no
@@ -220,10 +334,13 @@ impl Collector {
     /// across its wait; after [`restart_pair`](Collector::restart_pair) it
     /// needs two fresh returns.
     pub fn try_step(&mut self) -> Result<Option<Sample>> {
+        if let Some(sample) = self.next_pending() {
+            return Ok(Some(sample));
+        }
         loop {
             match self.wake(Duration::ZERO) {
                 Ok(wakeup) => {
-                    if let Some(sample) = self.pair(wakeup) {
+                    if let Some(sample) = self.pair(&wakeup) {
                         return Ok(Some(sample));
                     }
                 }
@@ -237,18 +354,25 @@ impl Collector {
     /// one: call it when the loop paused between steps (an async task that
     /// yielded), so that no delta measures the pause.
     pub fn restart_pair(&mut self) {
-        self.last_return = None;
+        // Samples of the last pass still pending were measured before the
+        // pause, within one pass: they stay.
+        self.last_mark = None;
     }
 
-    /// Waits for the next return of the wait call that has a predecessor and
-    /// returns the delta between the two.
+    /// The next sample: per wakeup, waits for the next return of the wait
+    /// call that has a predecessor and returns the delta between the two;
+    /// per path, returns the pass's next path, waiting for the next pass
+    /// when this one is used up.
     ///
     /// After an error, the collector stays usable and the next call starts a
     /// fresh pair of returns, so no delta ever spans a failure.
     pub fn step(&mut self) -> Result<Sample> {
+        if let Some(sample) = self.next_pending() {
+            return Ok(sample);
+        }
         loop {
             let wakeup = self.wake(self.config.timeout)?;
-            if let Some(sample) = self.pair(wakeup) {
+            if let Some(sample) = self.pair(&wakeup) {
                 return Ok(sample);
             }
         }
@@ -333,4 +457,113 @@ pub(crate) fn alloc_samples<T>(n: usize) -> Result<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| too_large)?;
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::Wakeup;
+
+    fn per_path() -> Collector {
+        let config = KqueueEventsConfig {
+            sampling: Sampling::PerPath,
+            ..KqueueEventsConfig::default()
+        };
+        Collector::new(config).expect("collector")
+    }
+
+    fn wakeup(at: u64, paths: &[(KernelPath, u64)]) -> Wakeup {
+        let events = EventCounts {
+            timer: 1,
+            ..EventCounts::default()
+        };
+        let mut wakeup = Wakeup::new(at, events);
+        for &(path, at) in paths {
+            wakeup.marks.push(path, at);
+        }
+        wakeup
+    }
+
+    fn drain(collector: &mut Collector, first: Option<Sample>) -> Vec<(KernelPath, u64)> {
+        let mut out: Vec<(KernelPath, u64)> = first.iter().map(|s| (s.path, s.delta)).collect();
+        while let Some(s) = collector.next_pending() {
+            out.push((s.path, s.delta));
+        }
+        out
+    }
+
+    #[test]
+    fn per_path_sampling_yields_one_delta_per_path_in_order() {
+        let mut c = per_path();
+        c.last_mark = None;
+        let pass = [
+            (KernelPath::TimerRead, 1_100),
+            (KernelPath::SocketDrain, 1_350),
+            (KernelPath::SocketPoke, 1_400),
+            (KernelPath::FileTouch, 1_900),
+        ];
+        // The first pass has no predecessor for its wait: its paths only.
+        let first = c.pair(&wakeup(1_000, &pass));
+        assert_eq!(
+            drain(&mut c, first),
+            [
+                (KernelPath::TimerRead, 100),
+                (KernelPath::SocketDrain, 250),
+                (KernelPath::SocketPoke, 50),
+                (KernelPath::FileTouch, 500),
+            ]
+        );
+        // The next pass's wait runs from the last path's end.
+        let later = pass.map(|(p, at)| (p, at + 10_000));
+        let first = c.pair(&wakeup(11_000, &later)).expect("a sample");
+        assert_eq!(first.path, KernelPath::Wait);
+        assert_eq!(first.delta, 11_000 - 1_900);
+        assert_eq!(first.events.timer, 1, "the wait carries the events");
+        let rest = drain(&mut c, None);
+        assert_eq!(rest.len(), 4);
+        assert_eq!(c.stats().samples, 9);
+    }
+
+    #[test]
+    fn a_restart_keeps_the_pending_paths_but_never_spans_the_pause() {
+        let mut c = per_path();
+        c.last_mark = Some(0);
+        let first = c.pair(&wakeup(500, &[(KernelPath::SocketPoke, 600)]));
+        assert_eq!(first.map(|s| s.path), Some(KernelPath::Wait));
+        c.restart_pair();
+        // Measured before the pause, inside one pass: still handed out.
+        let pending = c.next_pending().expect("pending");
+        assert_eq!((pending.path, pending.delta), (KernelPath::SocketPoke, 100));
+        // After the pause, the wait has no start: the pass begins with its
+        // first path.
+        let next = c.pair(&wakeup(90_000, &[(KernelPath::FileTouch, 90_700)]));
+        assert_eq!(
+            next.map(|s| (s.path, s.delta)),
+            Some((KernelPath::FileTouch, 700))
+        );
+    }
+
+    #[test]
+    fn per_wakeup_sampling_spans_the_whole_pass() {
+        let mut c = Collector::new(KqueueEventsConfig::default()).expect("collector");
+        c.last_mark = Some(1_000);
+        let sample = c
+            .pair(&wakeup(4_000, &[(KernelPath::SocketPoke, 4_100)]))
+            .expect("a sample");
+        assert_eq!((sample.path, sample.delta), (KernelPath::Pass, 3_000));
+        assert!(c.next_pending().is_none());
+    }
+
+    #[test]
+    fn marks_beyond_the_capacity_are_dropped_not_misattributed() {
+        let mut marks = Marks::default();
+        for i in 0..MAX_MARKS as u64 + 5 {
+            marks.push(KernelPath::SocketDrain, i);
+        }
+        assert_eq!(marks.iter().count(), MAX_MARKS);
+        assert_eq!(
+            marks.iter().last(),
+            Some((KernelPath::SocketDrain, MAX_MARKS as u64 - 1))
+        );
+    }
 }

@@ -17,6 +17,22 @@ pub const MAX_SOURCES_PER_TYPE: usize = 64;
 /// Most events one wait call may return.
 pub const MAX_EVENTS_PER_WAIT: usize = 1024;
 
+/// Where the collector reads the clock, and so what one sample measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Sampling {
+    /// One sample per return of the wait call: the whole pass (the wait,
+    /// the event handling, the stimulus) as one delta.
+    #[default]
+    PerWakeup,
+    /// One sample per kernel path: the clock is read after the wait's return
+    /// and after every syscall of the pass (timer read, socket drain, file
+    /// drain, socket poke, file touch), so a pass yields several deltas, one
+    /// per path, in the order they ran. The noise source is then this
+    /// interleaved stream; every delta goes through the health tests.
+    PerPath,
+}
+
 /// Which event sources the collector registers on its queue, and how it waits.
 ///
 /// The same struct configures both backends (kqueue and epoll). The
@@ -65,6 +81,8 @@ pub struct KqueueEventsConfig {
     /// Parent of the private directory for the watched files; `None` means
     /// [`std::env::temp_dir`]. Unused when `num_file_watchers` is 0.
     pub temp_dir: Option<PathBuf>,
+    /// One sample per pass, or one per kernel path of the pass.
+    pub sampling: Sampling,
 }
 
 impl Default for KqueueEventsConfig {
@@ -76,6 +94,7 @@ impl Default for KqueueEventsConfig {
             timeout: Duration::from_millis(100),
             max_events: 32,
             temp_dir: None,
+            sampling: Sampling::default(),
         }
     }
 }

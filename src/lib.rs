@@ -21,11 +21,11 @@ mod sys;
 mod test_util;
 
 pub use collector::{
-    ClockInfo, Collector, CollectorStats, EventCounts, MAX_COLLECT_SAMPLES, Sample,
+    ClockInfo, Collector, CollectorStats, EventCounts, KernelPath, MAX_COLLECT_SAMPLES, Sample,
 };
 pub use config::{
     KqueueEventsConfig, MAX_EVENTS_PER_WAIT, MAX_SOURCES_PER_TYPE, MAX_TIMEOUT, MAX_TIMER_INTERVAL,
-    MIN_TIMER_INTERVAL,
+    MIN_TIMER_INTERVAL, Sampling,
 };
 pub use error::{ConfigError, Error, Result, StartupFailure};
 pub use generator::{

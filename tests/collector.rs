@@ -548,3 +548,86 @@ fn step_detection_finds_coarse_and_fine_clocks() {
     assert_eq!(kqseed::symbol(26 * 300, 26), 44);
     assert_eq!(kqseed::symbol(5, 0), 5);
 }
+
+#[test]
+fn per_path_sampling_gives_several_samples_per_pass() {
+    use kqseed::{KernelPath, Sampling};
+    let _serial = serial();
+    let config = KqueueEventsConfig {
+        sampling: Sampling::PerPath,
+        ..KqueueEventsConfig::default()
+    };
+    let mut collector = Collector::new(config).expect("collector");
+    let mut seen = std::collections::BTreeMap::new();
+    for _ in 0..6_000 {
+        let sample = collector.step().expect("step");
+        assert!(sample.delta > 0, "{sample:?}");
+        if sample.path != KernelPath::Wait {
+            assert_eq!(sample.events.total(), 0, "only the wait carries events");
+        }
+        *seen.entry(sample.path).or_insert(0u32) += 1;
+    }
+    let stats = *collector.stats();
+    // Default configuration: the wait, the socket drain and both stimulus
+    // writes on every backend; epoll adds the timer read and inotify drain.
+    for path in [
+        KernelPath::Wait,
+        KernelPath::SocketDrain,
+        KernelPath::SocketPoke,
+        KernelPath::FileTouch,
+    ] {
+        assert!(
+            seen.get(&path).is_some_and(|&n| n > 500),
+            "{path:?}: {seen:?}"
+        );
+    }
+    if Collector::backend() == "epoll" {
+        assert!(seen.contains_key(&KernelPath::TimerRead), "{seen:?}");
+        assert!(seen.contains_key(&KernelPath::FileDrain), "{seen:?}");
+    }
+    assert!(!seen.contains_key(&KernelPath::Pass), "{seen:?}");
+    assert!(
+        stats.samples >= 3 * stats.wakeups.saturating_sub(1),
+        "{stats:?}"
+    );
+}
+
+#[test]
+fn a_forked_child_never_hands_out_the_parents_pending_paths() {
+    const NAME: &str = "a_forked_child_never_hands_out_the_parents_pending_paths";
+    if !in_child(NAME) {
+        let _serial = serial();
+        return run_in_child(NAME);
+    }
+    let config = KqueueEventsConfig {
+        sampling: kqseed::Sampling::PerPath,
+        ..KqueueEventsConfig::default()
+    };
+    let mut collector = Collector::new(config).expect("collector");
+    // Stop inside a pass: its later paths are pending.
+    let mut first = collector.step().expect("step");
+    while first.path != kqseed::KernelPath::Wait {
+        first = collector.step().expect("step");
+    }
+    // SAFETY: the child only uses the collector and _exits; this process
+    // runs a single test thread (--test-threads=1).
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // The child's first sample must come from its own rebuilt queue,
+        // not from the parent's pass, which the parent hands out too.
+        let ok = collector.step().is_ok() && collector.stats().rebuilds == 1;
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(i32::from(!ok)) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the child's first sample was one of the parent's pending ones"
+    );
+    let next = collector.step().expect("parent");
+    assert_ne!(next.path, kqseed::KernelPath::Wait, "{next:?}");
+    println!("child {NAME} ok");
+}

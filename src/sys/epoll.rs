@@ -9,7 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 use super::unix::{Sources, cvt, now_ticks, os_error, wait_for_events};
-use super::{EventCounts, Wakeup};
+use super::{EventCounts, KernelPath, Wakeup};
 use crate::config::KqueueEventsConfig;
 use crate::error::{Error, Result};
 
@@ -110,8 +110,8 @@ impl EventQueue {
                 )
             }
         })?;
-        let at = now_ticks();
-        let mut counts = EventCounts::default();
+        let mut wakeup = Wakeup::new(now_ticks(), EventCounts::default());
+        let (counts, marks) = (&mut wakeup.events, &mut wakeup.marks);
         for k in 0..n {
             let libc::epoll_event { events, u64: token } = self.events[k];
             let index = (token & !KIND_MASK) as usize;
@@ -119,20 +119,25 @@ impl EventQueue {
                 TIMER => {
                     counts.timer += 1;
                     counts.timer_expirations += self.read_timer(index)?;
+                    marks.mark(KernelPath::TimerRead);
                 }
                 SOCKET_READ => {
                     self.check_socket(events, index)?;
                     counts.socket_read += 1;
                     self.sources.drain_socket(index)?;
+                    marks.mark(KernelPath::SocketDrain);
                 }
                 SOCKET_WRITE => {
                     self.check_socket(events, index)?;
                     counts.socket_write += 1;
                 }
-                _ => counts.file += self.drain_inotify()?,
+                _ => {
+                    counts.file += self.drain_inotify()?;
+                    marks.mark(KernelPath::FileDrain);
+                }
             }
         }
-        Ok(Wakeup { at, events: counts })
+        Ok(wakeup)
     }
 
     fn check_socket(&self, events: u32, index: usize) -> Result<()> {

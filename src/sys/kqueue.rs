@@ -17,7 +17,7 @@ use std::time::Duration;
 use std::{mem, ptr};
 
 use super::unix::{Sources, cvt, errno, last_os_error, now_ticks, wait_for_events};
-use super::{EventCounts, Wakeup};
+use super::{EventCounts, KernelPath, Wakeup};
 use crate::config::KqueueEventsConfig;
 use crate::error::{Error, Result};
 
@@ -294,8 +294,8 @@ impl EventQueue {
             // SAFETY: `events` is a live buffer of `nevents` entries and `ts` lives across the call.
             unsafe { ffi::kevent(kq, ptr::null(), 0, events.as_mut_ptr(), nevents, &ts) }
         })?;
-        let at = now_ticks();
-        let mut counts = EventCounts::default();
+        let mut wakeup = Wakeup::new(now_ticks(), EventCounts::default());
+        let (counts, marks) = (&mut wakeup.events, &mut wakeup.marks);
         for k in 0..n {
             let event = self.events.0[k];
             let token = event.udata.addr();
@@ -313,6 +313,7 @@ impl EventQueue {
                     check_socket(&event)?;
                     counts.socket_read += 1;
                     self.sources.drain_socket(index)?;
+                    marks.mark(KernelPath::SocketDrain);
                 }
                 SOCKET_WRITE => {
                     check_socket(&event)?;
@@ -321,7 +322,7 @@ impl EventQueue {
                 _ => counts.file += 1,
             }
         }
-        Ok(Wakeup { at, events: counts })
+        Ok(wakeup)
     }
 
     pub(crate) fn sources(&mut self) -> &mut Sources {

@@ -215,6 +215,121 @@ pub(crate) struct Wakeup {
     pub at: u64,
     /// The events it returned, by type.
     pub events: EventCounts,
+    /// The clock read after each kernel path of the pass: first the wait's
+    /// return (`at`), then one reading after each syscall that handled an
+    /// event. The collector adds its stimulus syscalls.
+    pub marks: Marks,
+}
+
+impl Wakeup {
+    /// A return at `at` with these events; the wait's mark is the first.
+    pub(crate) fn new(at: u64, events: EventCounts) -> Wakeup {
+        let mut marks = Marks::default();
+        marks.push(KernelPath::Wait, at);
+        Wakeup { at, events, marks }
+    }
+}
+
+/// The kernel path a sample's delta ends with.
+///
+/// With [`Sampling::PerPath`](crate::Sampling::PerPath) the collector reads
+/// the clock after the wait's return and after every syscall of the pass, so
+/// each sample measures one of these paths (and the interrupts that landed
+/// in it). With [`Sampling::PerWakeup`](crate::Sampling::PerWakeup) a sample
+/// spans the whole pass: [`KernelPath::Pass`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum KernelPath {
+    /// From the end of the previous pass to the wait call's return.
+    Wait,
+    /// Reading a timer's expiration count (epoll's timerfd; kqueue reports
+    /// it in the event itself and has no such syscall).
+    TimerRead,
+    /// Draining the readable end of a socket pair.
+    SocketDrain,
+    /// Draining the file-watch queue (inotify; kqueue's vnode notes need no
+    /// drain).
+    FileDrain,
+    /// Writing a byte into a socket pair (the stimulus).
+    SocketPoke,
+    /// Writing a byte into a watched file (the stimulus).
+    FileTouch,
+    /// A whole pass: wait-call return to wait-call return.
+    Pass,
+}
+
+impl KernelPath {
+    /// Every path, in the order a pass runs them.
+    pub const ALL: [KernelPath; 7] = [
+        KernelPath::Wait,
+        KernelPath::TimerRead,
+        KernelPath::SocketDrain,
+        KernelPath::FileDrain,
+        KernelPath::SocketPoke,
+        KernelPath::FileTouch,
+        KernelPath::Pass,
+    ];
+
+    /// A short name, e.g. `"socket-drain"`: the CLI's and reports' spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelPath::Wait => "wait",
+            KernelPath::TimerRead => "timer-read",
+            KernelPath::SocketDrain => "socket-drain",
+            KernelPath::FileDrain => "file-drain",
+            KernelPath::SocketPoke => "socket-poke",
+            KernelPath::FileTouch => "file-touch",
+            KernelPath::Pass => "pass",
+        }
+    }
+}
+
+/// Most clock readings one pass keeps. Paths beyond it are not lost: their
+/// time goes into the next reading's delta.
+pub(crate) const MAX_MARKS: usize = 16;
+
+/// Clock readings taken during one pass, each after a kernel path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Marks {
+    len: usize,
+    at: [u64; MAX_MARKS],
+    path: [KernelPath; MAX_MARKS],
+}
+
+impl Default for Marks {
+    fn default() -> Self {
+        Marks {
+            len: 0,
+            at: [0; MAX_MARKS],
+            path: [KernelPath::Wait; MAX_MARKS],
+        }
+    }
+}
+
+impl Marks {
+    /// Records that `path` ended at `at`; ignored once full.
+    pub(crate) fn push(&mut self, path: KernelPath, at: u64) {
+        if self.len < MAX_MARKS {
+            self.at[self.len] = at;
+            self.path[self.len] = path;
+            self.len += 1;
+        }
+    }
+
+    /// Reads the clock now and records that `path` just ended.
+    pub(crate) fn mark(&mut self, path: KernelPath) {
+        if self.len < MAX_MARKS {
+            self.push(path, unix::now_ticks());
+        }
+    }
+
+    /// The readings in the order they were taken.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (KernelPath, u64)> + '_ {
+        self.path[..self.len]
+            .iter()
+            .copied()
+            .zip(self.at[..self.len].iter().copied())
+    }
 }
 
 /// Tests of the contract, run against whichever backend is built.

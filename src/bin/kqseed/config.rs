@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args as ClapArgs;
-use kqseed::{ConfigError, KqueueEventsConfig, SeederConfig};
+use clap::{Args as ClapArgs, ValueEnum};
+use kqseed::{ConfigError, KqueueEventsConfig, Sampling, SeederConfig};
 
 use crate::out::Failure;
 
@@ -41,6 +41,33 @@ fn parse_credit(s: &str) -> Result<f64, String> {
     Ok(x)
 }
 
+/// Where the collector reads the clock (`--sampling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SamplingArg {
+    /// One sample per return of the wait call (the whole pass).
+    PerWakeup,
+    /// One sample per kernel path of the pass (wait, timer read, socket and
+    /// file drains, socket poke, file touch).
+    PerPath,
+}
+
+impl From<SamplingArg> for Sampling {
+    fn from(arg: SamplingArg) -> Sampling {
+        match arg {
+            SamplingArg::PerWakeup => Sampling::PerWakeup,
+            SamplingArg::PerPath => Sampling::PerPath,
+        }
+    }
+}
+
+/// The library's sampling, in the CLI's spelling.
+pub fn sampling_name(sampling: Sampling) -> &'static str {
+    match sampling {
+        Sampling::PerPath => "per-path",
+        _ => "per-wakeup",
+    }
+}
+
 /// The event sources, the wait, and the credit (defaults: the library's).
 #[derive(Debug, Clone, Default, ClapArgs)]
 pub struct SourceArgs {
@@ -66,6 +93,10 @@ pub struct SourceArgs {
     /// the system's temporary directory).
     #[arg(long, value_name = "DIR")]
     pub temp_dir: Option<PathBuf>,
+    /// One sample per return of the wait call, or one per kernel path of
+    /// each pass (default: the library's).
+    #[arg(long, value_enum)]
+    pub sampling: Option<SamplingArg>,
     /// Min-entropy credited per sample, in bits (default 2.5): the health
     /// tests' cutoffs follow from it.
     #[arg(long, value_name = "BITS", value_parser = parse_credit, allow_hyphen_values = true)]
@@ -93,6 +124,9 @@ impl SourceArgs {
         }
         if let Some(dir) = &self.temp_dir {
             events.temp_dir = Some(dir.clone());
+        }
+        if let Some(sampling) = self.sampling {
+            events.sampling = sampling.into();
         }
         let mut config = SeederConfig {
             events,
@@ -142,9 +176,10 @@ pub fn describe(config: &SeederConfig) -> String {
         format!("timers {} us", list.join(","))
     };
     format!(
-        "{timers}, {} socket pair(s), {} watched file(s), timeout {} ms, max {} events per wait, credit {} bits per sample",
+        "{timers}, {} socket pair(s), {} watched file(s), sampling {}, timeout {} ms, max {} events per wait, credit {} bits per sample",
         e.num_sockets,
         e.num_file_watchers,
+        sampling_name(e.sampling),
         e.timeout.as_millis(),
         e.max_events,
         config.health.credited_h
@@ -234,6 +269,7 @@ mod tests {
             timeout_ms in 0u64..5_000_000,
             max_events in 0usize..2000,
             credit in -1.0f64..10.0,
+            per_path in proptest::bool::ANY,
         ) {
             let args = SourceArgs {
                 timers_us: Some(Timers(timers.iter().map(|&us| Duration::from_secs_f64(us / 1e6)).collect())),
@@ -242,6 +278,7 @@ mod tests {
                 timeout_ms: Some(timeout_ms),
                 max_events: Some(max_events),
                 temp_dir: None,
+                sampling: Some(if per_path { SamplingArg::PerPath } else { SamplingArg::PerWakeup }),
                 credit: Some(credit),
             };
             match args.seeder_config() {

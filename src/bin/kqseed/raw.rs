@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use clap::{Args as ClapArgs, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use kqseed::{Collector, EventCounts, KqueueEventsConfig, detect_step, symbol};
+use kqseed::{Collector, EventCounts, KernelPath, Sampling, detect_step, symbol};
 
 use crate::config::SourceArgs;
 use crate::out::{self, CliResult, Failure, Sink};
@@ -46,12 +46,91 @@ pub struct Args {
     /// `ea_restart` reads (the standard asks for `--restarts 1000 -n 1000`).
     #[arg(long, value_name = "R")]
     restarts: Option<u64>,
+    /// Keep only the samples of one kernel path (with `--sampling
+    /// per-path`): that path's own stream, taken from the same loop as the
+    /// interleaved one.
+    #[arg(long, value_name = "PATH", value_parser = parse_path)]
+    path: Option<KernelPath>,
+    /// Also write, one byte per sample and in the same order, the index of
+    /// the kernel path it measured (0 wait, 1 timer-read, 2 socket-drain,
+    /// 3 file-drain, 4 socket-poke, 5 file-touch, 6 pass), so that one run
+    /// can be split into each path's stream.
+    #[arg(long, value_name = "FILE")]
+    path_labels: Option<PathBuf>,
     /// Print a one-line summary on stderr at the end: rate, clock step,
     /// events by type.
     #[arg(short, long)]
     verbose: bool,
     #[command(flatten)]
     config: SourceArgs,
+}
+
+/// Parses a kernel path's name, as [`KernelPath::name`] spells it.
+fn parse_path(s: &str) -> Result<KernelPath, String> {
+    KernelPath::ALL
+        .into_iter()
+        .filter(|&p| p != KernelPath::Pass)
+        .find(|p| p.name() == s)
+        .ok_or_else(|| {
+            let names: Vec<&str> = KernelPath::ALL[..6].iter().map(|p| p.name()).collect();
+            format!("`{s}` is not one of {}", names.join(", "))
+        })
+}
+
+/// Samples in a row without the wanted path after which it is taken not to
+/// occur in this configuration (e.g. `file-drain` without files).
+const PATH_ABSENT_AFTER: u32 = 100_000;
+
+/// Where samples come from: every sample of the collector, or one path's.
+struct Source {
+    collector: Collector,
+    path: Option<KernelPath>,
+    /// The path index of each sample of the last fill, when labels are
+    /// written.
+    labels: Option<Vec<u8>>,
+}
+
+/// A path's label byte: its index in [`KernelPath::ALL`].
+fn label(path: KernelPath) -> u8 {
+    KernelPath::ALL
+        .iter()
+        .position(|&p| p == path)
+        .unwrap_or(u8::MAX as usize) as u8
+}
+
+impl Source {
+    fn fill(&mut self, out: &mut [u64]) -> Result<(), Failure> {
+        if let Some(labels) = &mut self.labels {
+            labels.clear();
+        }
+        for slot in out {
+            let mut misses = 0;
+            let sample = loop {
+                let sample = self.collector.step()?;
+                if self.path.is_none_or(|p| p == sample.path) {
+                    break sample;
+                }
+                misses += 1;
+                if misses == PATH_ABSENT_AFTER {
+                    return Err(Failure::Usage(format!(
+                        "no `{}` sample in {PATH_ABSENT_AFTER} samples: this configuration does not run that path",
+                        sample.path.name()
+                    )));
+                }
+            };
+            *slot = sample.delta;
+            if let Some(labels) = &mut self.labels {
+                labels.push(label(sample.path));
+            }
+        }
+        Ok(())
+    }
+
+    fn collect(&mut self, n: usize) -> Result<Vec<u64>, Failure> {
+        let mut deltas = vec![0; n];
+        self.fill(&mut deltas)?;
+        Ok(deltas)
+    }
 }
 
 /// Turns deltas into output bytes.
@@ -89,27 +168,58 @@ fn progress_bar(total: u64) -> Option<ProgressBar> {
     })
 }
 
-/// Collects `n` samples from `collector` and writes them, chunk by chunk.
-/// `pending` holds samples already taken (the step calibration) and goes
-/// out first.
+/// Where the samples go: the sample file, and the labels file if asked for.
+struct Sinks {
+    samples: Sink,
+    labels: Option<Sink>,
+}
+
+impl Sinks {
+    fn write(&mut self, encoder: &mut Encoder, deltas: &[u64], labels: &[u8]) -> CliResult {
+        self.samples.write(encoder.encode(deltas))?;
+        if let Some(sink) = &mut self.labels {
+            sink.write(labels)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> CliResult {
+        self.samples.flush()?;
+        if let Some(sink) = &mut self.labels {
+            sink.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Samples already taken (the step calibration), to go out first.
+#[derive(Default)]
+struct Taken {
+    deltas: Vec<u64>,
+    labels: Vec<u8>,
+}
+
+/// Collects `n` samples from `source` and writes them, chunk by chunk,
+/// after the `taken` ones.
 fn pump(
-    collector: &mut Collector,
+    source: &mut Source,
     n: u64,
-    pending: &[u64],
+    taken: &Taken,
     encoder: &mut Encoder,
-    sink: &mut Sink,
+    sinks: &mut Sinks,
     bar: Option<&ProgressBar>,
 ) -> CliResult {
-    sink.write(encoder.encode(pending))?;
-    let mut left = n - pending.len() as u64;
+    sinks.write(encoder, &taken.deltas, &taken.labels)?;
+    let mut left = n - taken.deltas.len() as u64;
     let mut buf = vec![0u64; CHUNK];
     if let Some(bar) = bar {
-        bar.inc(pending.len() as u64);
+        bar.inc(taken.deltas.len() as u64);
     }
     while left > 0 {
         let k = CHUNK.min(usize::try_from(left).unwrap_or(CHUNK));
-        collector.fill(&mut buf[..k])?;
-        sink.write(encoder.encode(&buf[..k]))?;
+        source.fill(&mut buf[..k])?;
+        let labels = source.labels.as_deref().unwrap_or(&[]);
+        sinks.write(encoder, &buf[..k], labels)?;
         left -= k as u64;
         if let Some(bar) = bar {
             bar.inc(k as u64);
@@ -126,30 +236,36 @@ fn add(total: &mut EventCounts, e: &EventCounts) {
     total.file += e.file;
 }
 
-/// The clock step for the symbols, detected over the first
-/// `startup_samples` deltas as the seeder does at start-up.
-fn calibrate(
-    events: &KqueueEventsConfig,
-    first: Option<&mut Collector>,
-    n: usize,
-) -> Result<(u64, Vec<u64>), Failure> {
-    match first {
-        Some(collector) => {
-            let deltas = collector.collect(n)?;
-            Ok((detect_step(&deltas), deltas))
-        }
-        None => {
-            let mut probe = Collector::new(events.clone())?;
-            let deltas = probe.collect(n)?;
-            Ok((detect_step(&deltas), Vec::new()))
-        }
-    }
+/// The clock step for the symbols, detected over the first `n` deltas as
+/// the seeder does at start-up; the samples are returned to be written.
+fn calibrate(source: &mut Source, n: usize) -> Result<(u64, Taken), Failure> {
+    let deltas = source.collect(n)?;
+    let labels = source.labels.clone().unwrap_or_default();
+    Ok((detect_step(&deltas), Taken { deltas, labels }))
 }
 
 /// Runs `kqseed raw`.
 pub fn run(args: &Args) -> CliResult {
     let config = args.config.seeder_config()?;
-    let mut sink = Sink::open(args.output.as_deref(), true)?;
+    if args.path.is_some() && config.events.sampling != Sampling::PerPath {
+        return Err(Failure::Usage(
+            "--path keeps one kernel path's samples: it needs --sampling per-path".into(),
+        ));
+    }
+    let new_source = || -> Result<Source, Failure> {
+        Ok(Source {
+            collector: Collector::new(config.events.clone())?,
+            path: args.path,
+            labels: args.path_labels.as_ref().map(|_| Vec::with_capacity(CHUNK)),
+        })
+    };
+    let mut sinks = Sinks {
+        samples: Sink::open(args.output.as_deref(), true)?,
+        labels: match &args.path_labels {
+            Some(path) => Some(Sink::open(Some(path), true)?),
+            None => None,
+        },
+    };
     let startup = config.health.startup_samples as usize;
     let mut encoder = Encoder {
         format: args.format,
@@ -164,27 +280,27 @@ pub fn run(args: &Args) -> CliResult {
             let n = args.samples;
             total = n;
             let bar = progress_bar(n);
-            let mut collector = Collector::new(config.events.clone())?;
-            let mut pending = Vec::new();
+            let mut source = new_source()?;
+            let mut taken = Taken::default();
             if args.format == Format::U8 {
                 let first = startup.min(usize::try_from(n).unwrap_or(startup));
-                let (step, deltas) = calibrate(&config.events, Some(&mut collector), first)?;
+                let (step, first_samples) = calibrate(&mut source, first)?;
                 encoder.step = step;
-                pending = deltas;
+                taken = first_samples;
             }
             let result = pump(
-                &mut collector,
+                &mut source,
                 n,
-                &pending,
+                &taken,
                 &mut encoder,
-                &mut sink,
+                &mut sinks,
                 bar.as_ref(),
             );
             if let Some(bar) = &bar {
                 bar.finish_and_clear();
             }
             result?;
-            add(&mut events, &collector.stats().events);
+            add(&mut events, &source.collector.stats().events);
         }
         Some(r) => {
             total = r.saturating_mul(args.samples);
@@ -192,16 +308,16 @@ pub fn run(args: &Args) -> CliResult {
             if args.format == Format::U8 && r > 0 {
                 // One step for every row, from a collector of its own, so
                 // that all restarts map deltas to symbols the same way.
-                encoder.step = calibrate(&config.events, None, startup)?.0;
+                encoder.step = calibrate(&mut new_source()?, startup)?.0;
             }
             for _ in 0..r {
-                let mut collector = Collector::new(config.events.clone())?;
+                let mut source = new_source()?;
                 let result = pump(
-                    &mut collector,
+                    &mut source,
                     args.samples,
-                    &[],
+                    &Taken::default(),
                     &mut encoder,
-                    &mut sink,
+                    &mut sinks,
                     bar.as_ref(),
                 );
                 if result.is_err() {
@@ -210,14 +326,14 @@ pub fn run(args: &Args) -> CliResult {
                     }
                     return result;
                 }
-                add(&mut events, &collector.stats().events);
+                add(&mut events, &source.collector.stats().events);
             }
             if let Some(bar) = &bar {
                 bar.finish_and_clear();
             }
         }
     }
-    sink.flush()?;
+    sinks.flush()?;
     if args.verbose {
         let elapsed = started.elapsed();
         let step = match args.format {
@@ -225,7 +341,7 @@ pub fn run(args: &Args) -> CliResult {
             Format::U64le => "not applied (u64le)".into(),
         };
         out::note(format_args!(
-            "{total} samples in {elapsed:.2?} ({:.0}/s), step {step}, events: timer {} (expirations {}) socket_read {} socket_write {} file {}; {} backend, {}",
+            "{total} samples in {elapsed:.2?} ({:.0}/s), step {step}, events: timer {} (expirations {}) socket_read {} socket_write {} file {}; {} backend, {}{}",
             total as f64 / elapsed.as_secs_f64().max(1e-9),
             events.timer,
             events.timer_expirations,
@@ -234,6 +350,9 @@ pub fn run(args: &Args) -> CliResult {
             events.file,
             Collector::backend(),
             crate::config::describe(&config),
+            args.path
+                .map(|p| format!(", `{}` samples only", p.name()))
+                .unwrap_or_default(),
         ));
     }
     Ok(())
