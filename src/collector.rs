@@ -545,7 +545,11 @@ mod tests {
 
     #[test]
     fn per_wakeup_sampling_spans_the_whole_pass() {
-        let mut c = Collector::new(KqueueEventsConfig::default()).expect("collector");
+        let config = KqueueEventsConfig {
+            sampling: Sampling::PerWakeup,
+            ..KqueueEventsConfig::default()
+        };
+        let mut c = Collector::new(config).expect("collector");
         c.last_mark = Some(1_000);
         let sample = c
             .pair(&wakeup(4_000, &[(KernelPath::SocketPoke, 4_100)]))
