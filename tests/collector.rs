@@ -631,3 +631,17 @@ fn a_forked_child_never_hands_out_the_parents_pending_paths() {
     assert_ne!(next.path, kqseed::KernelPath::Wait, "{next:?}");
     println!("child {NAME} ok");
 }
+
+#[test]
+fn dropping_collectors_in_a_burst_never_runs_out_of_inotify_instances() {
+    // Each inotify instance counts against the user's limit (128 by
+    // default) until its slow close returns; closes handed to the
+    // background thread must stay bounded, in the queue and under way.
+    let _serial = serial();
+    let fds_before = quiet_fds();
+    for i in 0..200 {
+        let collector = Collector::new(KqueueEventsConfig::default());
+        assert!(collector.is_ok(), "collector {i}: {collector:?}");
+    }
+    assert_eq!(settled_fds(fds_before), fds_before, "fds left open");
+}

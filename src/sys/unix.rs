@@ -359,59 +359,95 @@ impl WatchedFiles {
 // Closing off the caller's thread
 // ---------------------------------------------------------------------------
 
-/// Closes handed over at most; beyond, the caller closes in place, so that a
-/// burst of drops cannot hold many fds open (and reach EMFILE).
-const MAX_PENDING_CLOSES: usize = 64;
+/// Closes not yet finished at most, queued and under way together; beyond,
+/// the caller closes in place. An inotify instance counts against the
+/// user's `fs.inotify.max_user_instances` (128 by default, for all of the
+/// user's processes) until its close returns, so a burst of drops must not
+/// hold many (a bench opening seeders in a loop hit EMFILE when only the
+/// queue was bounded).
+const MAX_PENDING_CLOSES: usize = 16;
 
-struct Reaper {
-    pending: std::sync::Mutex<(Vec<std::os::fd::OwnedFd>, bool)>,
+/// The reaper's queue, and how many closes are handed over and not done.
+struct ReaperState<T> {
+    queue: Vec<T>,
+    unfinished: usize,
+    started: bool,
+}
+
+/// Drops what it is handed (fds, in the crate) on a thread of its own.
+struct Reaper<T> {
+    pending: std::sync::Mutex<ReaperState<T>>,
     wake: std::sync::Condvar,
 }
 
-static REAPER: super::fork::PerProcess<Reaper> = super::fork::PerProcess::new();
+static REAPER: super::fork::PerProcess<Reaper<std::os::fd::OwnedFd>> =
+    super::fork::PerProcess::new();
 
 /// Closes `fd` on a background thread (started on first use), so that a
 /// `close()` that blocks (an inotify instance's) costs the caller nothing.
 /// Falls back to closing in place if the thread cannot start or too many
-/// closes are pending. A forked child gets its own thread; what its parent
-/// had pending stays the parent's.
+/// closes are unfinished. A forked child gets its own thread; what its
+/// parent had pending stays the parent's.
 pub(crate) fn close_later(fd: std::os::fd::OwnedFd) {
-    let Ok((reaper, _parents)) = REAPER.get_or_try_init(|| {
-        Ok(Reaper {
-            pending: std::sync::Mutex::new((Vec::new(), false)),
+    match REAPER.get_or_try_init(|| Ok(Reaper::new())) {
+        Ok((reaper, _parents)) => reaper.hand_over(fd),
+        Err(_) => drop(fd),
+    }
+}
+
+impl<T: Send + 'static> Reaper<T> {
+    fn new() -> Reaper<T> {
+        Reaper {
+            pending: std::sync::Mutex::new(ReaperState {
+                queue: Vec::new(),
+                unfinished: 0,
+                started: false,
+            }),
             wake: std::sync::Condvar::new(),
-        })
-    }) else {
-        return drop(fd);
-    };
-    let mut state = reaper.pending.lock().unwrap_or_else(|e| e.into_inner());
-    if state.0.len() >= MAX_PENDING_CLOSES {
-        drop(state);
-        return drop(fd);
-    }
-    if !state.1 {
-        let started = std::thread::Builder::new()
-            .name("kqseed-close".into())
-            .spawn(move || {
-                loop {
-                    let mut state = reaper.pending.lock().unwrap_or_else(|e| e.into_inner());
-                    while state.0.is_empty() {
-                        state = reaper.wake.wait(state).unwrap_or_else(|e| e.into_inner());
-                    }
-                    let batch = std::mem::take(&mut state.0);
-                    drop(state);
-                    drop(batch);
-                }
-            });
-        if started.is_err() {
-            drop(state);
-            return drop(fd);
         }
-        state.1 = true;
     }
-    state.0.push(fd);
-    drop(state);
-    reaper.wake.notify_one();
+
+    /// Queues `item` for the reaper thread, or drops it in place when
+    /// [`MAX_PENDING_CLOSES`] are unfinished or the thread cannot start.
+    fn hand_over(&'static self, item: T) {
+        let mut state = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if state.unfinished >= MAX_PENDING_CLOSES {
+            drop(state);
+            return drop(item);
+        }
+        if !state.started {
+            let started = std::thread::Builder::new()
+                .name("kqseed-close".into())
+                .spawn(move || self.reap());
+            if started.is_err() {
+                drop(state);
+                return drop(item);
+            }
+            state.started = true;
+        }
+        state.queue.push(item);
+        state.unfinished += 1;
+        drop(state);
+        self.wake.notify_one();
+    }
+
+    /// The reaper thread: drops what is queued, one item at a time,
+    /// counting each as done only once its drop has returned.
+    fn reap(&self) -> ! {
+        loop {
+            let mut state = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            while state.queue.is_empty() {
+                state = self.wake.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+            let batch = std::mem::take(&mut state.queue);
+            drop(state);
+            for item in batch {
+                drop(item);
+                let mut state = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                state.unfinished -= 1;
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -494,5 +530,53 @@ pub(crate) fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> Result<boo
         if errno() != libc::EINTR {
             return Err(last_os_error("poll"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    static ALIVE: AtomicUsize = AtomicUsize::new(0);
+    static MOST_ALIVE: AtomicUsize = AtomicUsize::new(0);
+
+    /// Stands for an inotify fd: its drop blocks as that close does, and
+    /// it counts as held until the drop returns.
+    struct SlowClose;
+
+    impl SlowClose {
+        fn new() -> SlowClose {
+            let alive = ALIVE.fetch_add(1, Ordering::SeqCst) + 1;
+            MOST_ALIVE.fetch_max(alive, Ordering::SeqCst);
+            SlowClose
+        }
+    }
+
+    impl Drop for SlowClose {
+        fn drop(&mut self) {
+            std::thread::sleep(Duration::from_millis(5));
+            ALIVE.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn closes_handed_over_stay_bounded_while_they_run() {
+        let reaper: &'static Reaper<SlowClose> = Box::leak(Box::new(Reaper::new()));
+        // Drops far faster than the reaper finishes them: beyond the bound
+        // the caller drops in place, so the handed-over ones plus the one
+        // in the caller's hand never exceed it by more than one.
+        for _ in 0..4 * MAX_PENDING_CLOSES {
+            reaper.hand_over(SlowClose::new());
+        }
+        let most = MOST_ALIVE.load(Ordering::SeqCst);
+        assert!(most <= MAX_PENDING_CLOSES + 1, "{most} held at once");
+        // And they all get closed.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while ALIVE.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(ALIVE.load(Ordering::SeqCst), 0);
     }
 }
