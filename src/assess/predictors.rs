@@ -1035,14 +1035,23 @@ fn lz78y_length<K: ContextKey>(
 
 /// LZ78Y on symbols up to 8 bits: one context table per length, one shared
 /// size limit.
+/// Contexts per length that LZ78Y's tables have room for from the start.
+const LZ78Y_PRESIZE: usize = 4096;
+
 fn lz78y_tally(data: &[u8]) -> Tally {
     const SHORT: usize = 8;
     let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
+    // A length never holds more contexts than there are steps: short inputs
+    // (the seeder's 1024-sample start-up check) are sized once and never
+    // rehash; long ones start at 4096 and grow, since the dictionary's
+    // 65,536 entries are shared by all lengths.
+    let capacity = data.len().min(LZ78Y_PRESIZE) + 1;
     // short[j - 1]: length j <= 8; long[j - 9]: length j > 8.
-    let mut short: Vec<ContextTable<u64>> =
-        (0..SHORT).map(|_| ContextTable::with_capacity(0)).collect();
+    let mut short: Vec<ContextTable<u64>> = (0..SHORT)
+        .map(|_| ContextTable::with_capacity(capacity))
+        .collect();
     let mut long: Vec<ContextTable<Wide>> = (SHORT..LZ78Y_DEPTH)
-        .map(|_| ContextTable::with_capacity(0))
+        .map(|_| ContextTable::with_capacity(capacity))
         .collect();
 
     // History of the 16 symbols before position i, most recent in the low byte.
