@@ -70,6 +70,10 @@ pub struct Args {
     /// ea_non_iid does silently) instead of failing.
     #[arg(long)]
     skip_short: bool,
+    /// Threads running the estimators (default: the machine's cores, one
+    /// below 65,536 symbols); the result is the same for any count.
+    #[arg(long, value_name = "N")]
+    threads: Option<std::num::NonZeroUsize>,
 }
 
 fn parse_estimator(s: &str) -> Result<Estimator, String> {
@@ -187,6 +191,7 @@ pub fn run(args: &Args) -> CliResult {
         estimators: chosen(args),
         bitstring_limit: args.truncate.then_some(TRUNCATED_BITS),
         skip_too_short: args.skip_short,
+        threads: args.threads,
         ..AssessOptions::default()
     };
 
