@@ -5,8 +5,9 @@
 #   scripts/assess-paths.sh [SAMPLES] [RUNS] [RAW FLAGS...]
 #                                   (defaults 1,000,000 and 5)
 #
-# Each run collects about 6.3 x SAMPLES symbols with `--sampling per-path`
-# and their path labels, assesses the first SAMPLES of the interleaved
+# Each run collects enough symbols with `--sampling per-path` for SAMPLES of
+# the rarest path (a probe of 20,000 labelled samples gives its share), with
+# their path labels, assesses the first SAMPLES of the interleaved
 # stream, then splits the run by label and assesses each path's first
 # SAMPLES symbols (all ten SP 800-90B estimators, literal and bitstring,
 # `kqseed assess`). Extra flags go to `kqseed raw` (e.g. `--files 0`).
@@ -22,7 +23,17 @@ out=target/assessment/paths
 mkdir -p "$out"
 cargo build --release --quiet --features cli --bin kqseed
 kqseed=target/release/kqseed
-total=$(((samples * 63 + 9) / 10))
+
+# Symbols to collect so that the rarest path has SAMPLES of its own.
+"$kqseed" raw -n 20000 --sampling per-path -o "$out/probe.bin" --path-labels "$out/probe.labels" "$@"
+total=$(python3 - "$out/probe.labels" "$samples" <<'PY'
+import collections, math, sys
+labels = open(sys.argv[1], "rb").read()
+counts = collections.Counter(labels)
+rarest = min(c for c in counts.values() if c >= len(labels) // 100)
+print(math.ceil(int(sys.argv[2]) * len(labels) / rarest * 1.03))
+PY
+)
 
 assess() {
   "$kqseed" assess "$1" --bits 8 | awk '/^Assessed/ {print $3}'
@@ -41,16 +52,16 @@ for run in $(seq 1 "$runs"); do
   # One file per path, each cut to SAMPLES symbols; a path with fewer is
   # assessed on what it has and its count is shown.
   python3 - "$out" "$samples" <<'PY'
-import sys
+import itertools, sys
 out, n = sys.argv[1], int(sys.argv[2])
 names = ["wait", "timer-read", "socket-drain", "file-drain", "socket-poke", "file-touch", "pass"]
 symbols = open(f"{out}/run.bin", "rb").read()
 labels = open(f"{out}/run.labels", "rb").read()
 assert len(symbols) == len(labels), (len(symbols), len(labels))
-streams = {name: bytearray() for name in names}
-for symbol, label in zip(symbols, labels):
-    streams[names[label]].append(symbol)
-for name, data in streams.items():
+for index, name in enumerate(names):
+    # One byte per sample, 1 where the sample is this path's.
+    mine = labels.translate(bytes(int(b == index) for b in range(256)))
+    data = bytes(itertools.compress(symbols, mine))
     with open(f"{out}/{name}.bin", "wb") as f:
         f.write(data[:n])
     with open(f"{out}/{name}.count", "w") as f:

@@ -24,13 +24,14 @@ cargo build --release --quiet --features cli --bin kqseed
 kqseed=target/release/kqseed
 
 configs=(
+  "5 us timer, 4 socket pairs, 4 files, per path|--sampling per-path --timers-us 5 --sockets 4 --files 4"
   "5 us timer, 2 socket pairs, 2 files, per path|--sampling per-path --timers-us 5 --sockets 2 --files 2"
-  "5 us timer, 2 socket pairs, 2 files, per wakeup|--sampling per-wakeup --timers-us 5 --sockets 2 --files 2"
+  "5 us timer, 4 socket pairs, 4 files, per wakeup|--sampling per-wakeup --timers-us 5 --sockets 4 --files 4"
   "5 us timer, 2 socket pairs, per path|--sampling per-path --timers-us 5 --sockets 2 --files 0"
   "5 us timer, 2 files, per path|--sampling per-path --timers-us 5 --sockets 0 --files 2"
   "5 us timer alone, per path|--sampling per-path --timers-us 5 --sockets 0 --files 0"
   "5 us timer alone, per wakeup|--sampling per-wakeup --timers-us 5 --sockets 0 --files 0"
-  "timers 20/26/34 us, 2 socket pairs, 2 files, per wakeup|--sampling per-wakeup --timers-us 20,26,34 --sockets 2 --files 2"
+  "timers 20/26/34 us, 4 socket pairs, 4 files, per path|--sampling per-path --timers-us 20,26,34 --sockets 4 --files 4"
   "2 socket pairs, no timer, per wakeup|--sampling per-wakeup --timers-us , --sockets 2 --files 0"
 )
 
@@ -43,15 +44,15 @@ assess() {
 # least 1000 symbols.
 split_paths() {
   python3 - "$out" "$samples" <<'PY'
-import sys
+import itertools, sys
 out, n = sys.argv[1], int(sys.argv[2])
 names = ["wait", "timer-read", "socket-drain", "file-drain", "socket-poke", "file-touch", "pass"]
 symbols = open(f"{out}/run.bin", "rb").read()
 labels = open(f"{out}/run.labels", "rb").read()
-streams = {}
-for symbol, label in zip(symbols, labels):
-    streams.setdefault(names[label], bytearray()).append(symbol)
-for name, data in streams.items():
+for index, name in enumerate(names):
+    # One byte per sample, 1 where the sample is this path's.
+    mine = labels.translate(bytes(int(b == index) for b in range(256)))
+    data = bytes(itertools.compress(symbols, mine))
     if len(data) >= 1000:
         with open(f"{out}/path-{name}.bin", "wb") as f:
             f.write(data[:n])
@@ -75,8 +76,17 @@ for entry in "${configs[@]}"; do
     labels=()
     if [[ $args == *per-path* ]]; then
       per_path=true
-      # Up to six paths a pass: enough symbols for SAMPLES of each.
-      total=$(((samples * 63 + 9) / 10))
+      # Enough symbols for SAMPLES of the rarest path, from a labelled probe.
+      # shellcheck disable=SC2086 # the arguments are meant to split
+      "$kqseed" raw -n 20000 -o "$out/probe.bin" --path-labels "$out/probe.labels" $args
+      total=$(python3 - "$out/probe.labels" "$samples" <<'PY'
+import collections, math, sys
+labels = open(sys.argv[1], "rb").read()
+counts = collections.Counter(labels)
+rarest = min(c for c in counts.values() if c >= len(labels) // 100)
+print(math.ceil(int(sys.argv[2]) * len(labels) / rarest * 1.03))
+PY
+)
       labels=(--path-labels "$out/run.labels")
     fi
     # The summary line (with the rate) is on stderr; the samples go to the file.

@@ -107,8 +107,8 @@ impl Pending {
 /// after every syscall that follows (timer read, socket and file drains, the
 /// stimulus writes), and the pass's deltas come out one per step, in order,
 /// each labelled with its [`KernelPath`]. The collector drives
-/// the non-timer sources itself: when a timer fires it writes a byte into the
-/// next socket pair and the next watched file (round robin), so that their
+/// the non-timer sources itself: when a timer fires it writes a byte into
+/// every socket pair and every watched file, so that their
 /// kernel paths (socket wakeups, inotify or vnode notes) run between timer
 /// wakeups and perturb them, instead of turning the loop into a spin on
 /// always-ready descriptors. With no timers configured, every return
@@ -150,16 +150,14 @@ pub struct Collector {
     stimulus: Stimulus,
 }
 
-/// Round-robin choice of the socket pair and file written at the next timer
-/// wakeup.
+/// The writes that make the socket pairs and watched files fire: at each
+/// timer wakeup (or each return, without timers) one byte into every socket
+/// pair and every file, each write followed by a clock mark.
 #[derive(Debug, Default)]
-struct Stimulus {
-    next_socket: usize,
-    next_file: usize,
-}
+struct Stimulus;
 
 impl Stimulus {
-    /// Writes into the next socket pair and file, marking the clock after
+    /// Writes into every socket pair and file, marking the clock after
     /// each write.
     fn apply(
         &mut self,
@@ -168,15 +166,13 @@ impl Stimulus {
         marks: &mut Marks,
     ) -> Result<()> {
         let sources = queue.sources();
-        if config.num_sockets > 0 {
-            sources.poke_socket(self.next_socket)?;
+        for i in 0..config.num_sockets {
+            sources.poke_socket(i)?;
             marks.mark(KernelPath::SocketPoke);
-            self.next_socket = (self.next_socket + 1) % config.num_sockets;
         }
-        if config.num_file_watchers > 0 {
-            sources.touch_file(self.next_file)?;
+        for i in 0..config.num_file_watchers {
+            sources.touch_file(i)?;
             marks.mark(KernelPath::FileTouch);
-            self.next_file = (self.next_file + 1) % config.num_file_watchers;
         }
         Ok(())
     }

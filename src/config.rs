@@ -70,12 +70,12 @@ pub struct KqueueEventsConfig {
     /// [`MIN_TIMER_INTERVAL`]..=[`MAX_TIMER_INTERVAL`].
     pub timer_intervals: Vec<Duration>,
     /// Socket pairs. One end is watched for readability, the other for
-    /// writability; a byte is written into one pair per timer wakeup (or per
-    /// return when there are no timers).
+    /// writability; a byte is written into every pair at each timer wakeup
+    /// (or each return when there are no timers).
     pub num_sockets: usize,
     /// Files in a private temporary directory, watched for writes and
-    /// attribute changes (`EVFILT_VNODE` / inotify); one is written per timer
-    /// wakeup (or per return when there are no timers).
+    /// attribute changes (`EVFILT_VNODE` / inotify); every one is written at
+    /// each timer wakeup (or each return when there are no timers).
     pub num_file_watchers: usize,
     /// How long one wait call may block before [`Error::WaitTimedOut`]
     /// (rounded up to whole milliseconds on epoll).
@@ -95,8 +95,8 @@ impl Default for KqueueEventsConfig {
     fn default() -> Self {
         KqueueEventsConfig {
             timer_intervals: vec![Duration::from_micros(5)],
-            num_sockets: 2,
-            num_file_watchers: 2,
+            num_sockets: 4,
+            num_file_watchers: 4,
             timeout: Duration::from_millis(100),
             max_events: 32,
             temp_dir: None,

@@ -64,11 +64,11 @@
 //! |---|---|---|---|---|
 //! | Go `crypto/internal/entropy` | 0.5 | 2^-20 / none | 41 | 410 |
 //! | jitterentropy, osr = 3 | 1/3 | 2^-30 / 2^-60 | 90 / 180 | 459 / 479 |
-//! | kqseed default | 1.25 | 2^-30 / 2^-60 | 25 / 49 | 284 / 315 |
+//! | kqseed default | 1 | 2^-30 / 2^-60 | 31 / 61 | 325 / 355 |
 //!
-//! kqseed's predictor test at the default H = 1.25: run 25 / 49, count 1914 /
-//! 2002 correct predictions in 4096 (expected for a source of exactly 1.25
-//! bits: 1722). jitterentropy's lag predictor uses fixed cutoffs per osr.
+//! kqseed's predictor test at the default H = 1: run 31 / 61, count 2241 /
+//! 2329 correct predictions in 4096 (expected for a source of exactly 1
+//! bit: 2048). jitterentropy's lag predictor uses fixed cutoffs per osr.
 //!
 //! jitterentropy compares `>= 30 * osr`, one less than the formula's
 //! `1 + 30 * osr`, and computes its APT cutoffs with the correction of SP
@@ -269,8 +269,8 @@ pub fn apt_cutoff_corrected(window: u32, h: f64, alpha_log2: u32) -> Result<u32,
 /// `C = 1 + CRITBINOM(W_P, 2^-H, 1 - alpha)` correct predictions in a window
 /// of `W_P` predictions.
 ///
-/// Example: `W_P = 4096, H = 2.5, alpha = 2^-30` gives 875; `H = 1.25`
-/// gives 1914.
+/// Example: `W_P = 4096, H = 2.5, alpha = 2^-30` gives 875; `H = 1` gives
+/// 2241.
 ///
 /// Fails with [`CutoffError::AptCannotFail`] when `C > W_P` (a credit so low
 /// that no count could fail) and [`CutoffError::BadWindow`] outside
@@ -339,18 +339,18 @@ fn critbinom(n: u32, h: f64, alpha_log2: u32) -> u32 {
     }
 }
 
-/// Default credited min-entropy per 8-bit symbol: 1.25 bits.
+/// Default credited min-entropy per 8-bit symbol: 1 bit.
 ///
 /// The default collector samples per kernel path
 /// ([`Sampling::PerPath`](crate::Sampling::PerPath)). On this project's
 /// reference machine the full SP 800-90B section 6.3 estimator set, on
-/// 1,000,000 symbols, assessed the interleaved stream at 4.8-5.9 bits and
-/// each path's own stream at 3.06 bits or more over five runs (SECURITY.md
-/// gives the figures, the date and the command); half of the lowest is 1.53.
-/// 1.25 leaves room for a machine that assesses a fifth lower. It is *not*
-/// conservative for loops of always-readable sockets alone (README); a
-/// collector built that way must credit far less.
-pub const DEFAULT_CREDITED_H: f64 = 1.25;
+/// 1,000,000 symbols, assessed the interleaved stream at 4.78-5.57 bits and
+/// each path's own stream at 2.67 bits or more over five runs (SECURITY.md
+/// gives the figures, the date and the command); half of the lowest is
+/// 1.34. One bit leaves a quarter of that for machines that assess lower.
+/// It is *not* conservative for loops of always-readable sockets alone
+/// (README); a collector built that way must credit far less.
+pub const DEFAULT_CREDITED_H: f64 = 1.0;
 /// Default intermittent false-positive rate: `alpha = 2^-30`, as in
 /// jitterentropy.
 pub const DEFAULT_ALPHA_INTERMITTENT_LOG2: u32 = 30;
@@ -370,30 +370,30 @@ pub const DEFAULT_STARTUP_SAMPLES: u32 = MIN_STARTUP_SAMPLES;
 pub const DEFAULT_MAX_INTERMITTENT_RETRIES: u32 = 3;
 
 /// The cutoffs of [`HealthConfig::default`]:
-/// `H = DEFAULT_CREDITED_H = 1.25` bits per symbol, `W = 512`.
+/// `H = DEFAULT_CREDITED_H = 1` bit per symbol, `W = 512`.
 ///
-/// * `rct_intermittent = 1 + ceil(30 / 1.25) = 25` (alpha `2^-30`, 4.4.1)
-/// * `rct_permanent = 1 + ceil(60 / 1.25) = 49` (alpha `2^-60`, 4.4.1)
-/// * `apt_intermittent = 1 + CRITBINOM(512, 2^-1.25, 1 - 2^-30) = 284` (4.4.2)
-/// * `apt_permanent = 1 + CRITBINOM(512, 2^-1.25, 1 - 2^-60) = 315` (4.4.2)
+/// * `rct_intermittent = 1 + ceil(30 / 1) = 31` (alpha `2^-30`, 4.4.1)
+/// * `rct_permanent = 1 + ceil(60 / 1) = 61` (alpha `2^-60`, 4.4.1)
+/// * `apt_intermittent = 1 + CRITBINOM(512, 2^-1, 1 - 2^-30) = 325` (4.4.2)
+/// * `apt_permanent = 1 + CRITBINOM(512, 2^-1, 1 - 2^-60) = 355` (4.4.2)
 ///
 /// * `predictor_run_*`: as the RCT's (see the [module documentation](self))
-/// * `predictor_count_intermittent = 1 + CRITBINOM(4096, 2^-1.25, 1 - 2^-30) = 1914`
-/// * `predictor_count_permanent = 1 + CRITBINOM(4096, 2^-1.25, 1 - 2^-60) = 2002`
+/// * `predictor_count_intermittent = 1 + CRITBINOM(4096, 2^-1, 1 - 2^-30) = 2241`
+/// * `predictor_count_permanent = 1 + CRITBINOM(4096, 2^-1, 1 - 2^-60) = 2329`
 ///
 /// These are the standard's formulas; the APT's real per-window
 /// false-positive rate is a little above the nominal alpha because the first
 /// sample of a window always counts (see [`apt_cutoff`]). A unit test
 /// recomputes the four cutoffs.
 pub const DEFAULT_CUTOFFS: HealthCutoffs = HealthCutoffs {
-    rct_intermittent: 25,
-    rct_permanent: 49,
-    apt_intermittent: 284,
-    apt_permanent: 315,
-    predictor_run_intermittent: 25,
-    predictor_run_permanent: 49,
-    predictor_count_intermittent: 1914,
-    predictor_count_permanent: 2002,
+    rct_intermittent: 31,
+    rct_permanent: 61,
+    apt_intermittent: 325,
+    apt_permanent: 355,
+    predictor_run_intermittent: 31,
+    predictor_run_permanent: 61,
+    predictor_count_intermittent: 2241,
+    predictor_count_permanent: 2329,
 };
 
 /// Configuration of the health tests.
@@ -404,7 +404,7 @@ pub const DEFAULT_CUTOFFS: HealthCutoffs = HealthCutoffs {
 pub struct HealthConfig {
     /// Min-entropy credited per 8-bit symbol, in bits, `(0, 8]`. The cutoffs
     /// derive from it, and the seeder credits the conditioner with it.
-    /// Default [`DEFAULT_CREDITED_H`] (1.25 bits).
+    /// Default [`DEFAULT_CREDITED_H`] (1 bit).
     pub credited_h: f64,
     /// `alpha = 2^-alpha_intermittent_log2` for the intermittent cutoffs.
     /// Default 30.

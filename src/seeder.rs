@@ -478,13 +478,18 @@ mod tests {
 
     #[test]
     fn biased_source_fails_the_apt() {
-        // One symbol in two of every three samples: runs of two for the
-        // RCT, but far more copies per 512-window (about 341) than the APT
-        // allows (284 at the default H = 1.25).
+        // One symbol in about 72% of the samples, at random places and
+        // never more than 20 in a row: no run for the RCT (cutoff 31) and no
+        // period for the predictor, but far more copies per 512-window
+        // (about 369) than the APT allows (325 at the default H = 1).
         let good = recorded();
+        let mut rng = crate::test_util::SplitMix64(72);
         let mut deltas = good[..2000].to_vec();
-        for (i, &d) in good[2000..12000].iter().enumerate() {
-            deltas.push(if i % 3 != 2 { 40_000 } else { d });
+        let mut run = 0;
+        for &d in &good[2000..12000] {
+            let biased = run < 20 && rng.next() % 100 < 72;
+            run = if biased { run + 1 } else { 0 };
+            deltas.push(if biased { 40_000 } else { d });
         }
         let mut seeder = replay(deltas);
         let err = loop {

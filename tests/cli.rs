@@ -460,13 +460,31 @@ fn report_gives_every_figure_and_a_plot() {
         "\"samples_per_second\"",
         "\"socket_read\"",
         "\"assessed_bits_per_sample\"",
-        "\"rct_cutoff_intermittent\" : 13",
         "\"max_apt_count\"",
         "\"startup\"",
         "\"band_99\"",
-        "\"credit_bits_per_sample\" : 2.5",
+        "\"paths\"",
+        "\"lowest_bits_per_sample\"",
     ] {
         assert!(json.contains(key), "{key} missing:\n{json}");
+    }
+    // The default's credit and the cutoffs that follow from it.
+    let rct = format!(
+        "\"rct_cutoff_intermittent\" : {}",
+        kqseed::health::DEFAULT_CUTOFFS.rct_intermittent
+    );
+    let credit = format!(
+        "\"credit_bits_per_sample\" : {}",
+        kqseed::health::DEFAULT_CREDITED_H
+    );
+    for key in [rct, credit] {
+        assert!(json.contains(&key), "{key} missing:\n{json}");
+    }
+    // Per-path sampling (the default): every path of the pass is assessed
+    // on its own stream.
+    for path in ["wait", "socket-drain", "socket-poke", "file-touch"] {
+        let entry = format!("\"path\" : \"{path}\"");
+        assert!(json.contains(&entry), "{entry} missing:\n{json}");
     }
     // All ten estimators are listed.
     assert_eq!(json.matches("\"estimator\" :").count(), 10, "{json}");
@@ -534,5 +552,87 @@ fn non_utf8_paths_work() {
         &[OsStr::new("assess"), missing.as_os_str()],
         1,
         "cannot read",
+    );
+}
+
+#[test]
+fn raw_labels_each_sample_with_its_path_and_filters_one_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let (samples, labels) = (dir.path().join("s.bin"), dir.path().join("l.bin"));
+    let out = kqseed(&[
+        OsStr::new("raw"),
+        OsStr::new("-n"),
+        OsStr::new("3000"),
+        OsStr::new("--sampling"),
+        OsStr::new("per-path"),
+        OsStr::new("-o"),
+        samples.as_os_str(),
+        OsStr::new("--path-labels"),
+        labels.as_os_str(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let labels = std::fs::read(&labels).unwrap();
+    assert_eq!(labels.len(), 3000);
+    assert_eq!(std::fs::read(&samples).unwrap().len(), 3000);
+    // Paths 0..=5 only (6 is a whole pass, never a per-path sample), and
+    // the wait, a socket poke and a file touch in every pass.
+    assert!(labels.iter().all(|&l| l <= 5), "{labels:?}");
+    for path in [0u8, 4, 5] {
+        assert!(labels.contains(&path), "no label {path}");
+    }
+    // One path's own stream: u64le, so the deltas can be looked at.
+    let out = kqseed(&[
+        "raw",
+        "-n",
+        "200",
+        "--sampling",
+        "per-path",
+        "--path",
+        "socket-poke",
+        "--format",
+        "u64le",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout.len(), 200 * 8);
+    fails_in_one_line(
+        &[
+            "raw",
+            "-n",
+            "10",
+            "--sampling",
+            "per-wakeup",
+            "--path",
+            "socket-poke",
+        ],
+        2,
+        "--sampling per-path",
+    );
+    fails_in_one_line(
+        &[
+            "raw",
+            "-n",
+            "10",
+            "--sampling",
+            "per-path",
+            "--path",
+            "nowhere",
+        ],
+        2,
+        "socket-poke",
+    );
+    fails_in_one_line(
+        &[
+            "raw",
+            "-n",
+            "10",
+            "--sampling",
+            "per-path",
+            "--files",
+            "0",
+            "--path",
+            "file-touch",
+        ],
+        2,
+        "does not run that path",
     );
 }

@@ -54,9 +54,9 @@ fn recorded_deltas_pass_and_a_stuck_tail_stops_output_for_good() {
             Err(e) => break e,
         }
     };
-    // 5000 good samples: start-up, then a block per 256 samples at the
-    // default credit of 1.25 bits (about 19 blocks' worth).
-    assert!(blocks > 12, "{blocks}");
+    // 5000 good samples: start-up, then a block per 320 samples at the
+    // default credit of 1 bit (about 15 blocks' worth).
+    assert!(blocks > 10, "{blocks}");
     assert!(matches!(err, Error::Health(f) if f.is_permanent()), "{err}");
     // The replay starts over with good data; the seeder stays failed.
     for _ in 0..10 {

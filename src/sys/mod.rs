@@ -286,7 +286,7 @@ impl KernelPath {
 
 /// Most clock readings one pass keeps. Paths beyond it are not lost: their
 /// time goes into the next reading's delta.
-pub(crate) const MAX_MARKS: usize = 16;
+pub(crate) const MAX_MARKS: usize = 32;
 
 /// Clock readings taken during one pass, each after a kernel path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -97,7 +97,7 @@ pub struct SourceArgs {
     /// each pass (default: the library's).
     #[arg(long, value_enum)]
     pub sampling: Option<SamplingArg>,
-    /// Min-entropy credited per sample, in bits (default 1.25): the health
+    /// Min-entropy credited per sample, in bits (default 1): the health
     /// tests' cutoffs follow from it.
     #[arg(long, value_name = "BITS", value_parser = parse_credit, allow_hyphen_values = true)]
     pub credit: Option<f64>,

@@ -111,10 +111,10 @@ impl Source {
                     break sample;
                 }
                 misses += 1;
-                if misses == PATH_ABSENT_AFTER {
+                if let (PATH_ABSENT_AFTER, Some(wanted)) = (misses, self.path) {
                     return Err(Failure::Usage(format!(
                         "no `{}` sample in {PATH_ABSENT_AFTER} samples: this configuration does not run that path",
-                        sample.path.name()
+                        wanted.name()
                     )));
                 }
             };

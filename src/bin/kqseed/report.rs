@@ -18,8 +18,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kqseed::assess::{AssessError, DataSet, Estimator, Report, assess_with_progress};
 use kqseed::health::{HealthCutoffs, HealthFailure, HealthStats, HealthTests};
 use kqseed::{
-    ClockInfo, Collector, CollectorStats, SeederConfig, StartupFailure, StartupReport, detect_step,
-    startup_checks, symbol,
+    ClockInfo, Collector, CollectorStats, KernelPath, Sampling, SeederConfig, StartupFailure,
+    StartupReport, detect_step, startup_checks, symbol,
 };
 
 use crate::config::{SourceArgs, describe};
@@ -52,6 +52,13 @@ pub struct Args {
     config: SourceArgs,
 }
 
+/// One kernel path's own stream, assessed apart from the interleaved one.
+pub struct PathAssessment {
+    pub path: KernelPath,
+    pub samples: usize,
+    pub assessed: Result<f64, AssessError>,
+}
+
 /// Everything the report says, gathered once.
 pub struct Findings {
     pub config: SeederConfig,
@@ -63,6 +70,9 @@ pub struct Findings {
     pub elapsed: Duration,
     pub stats: CollectorStats,
     pub assessment: Result<Report, AssessError>,
+    /// With per-path sampling: each kernel path's own stream, assessed
+    /// apart (path, symbols, assessed bits or the error).
+    pub paths: Vec<PathAssessment>,
     pub health_stats: HealthStats,
     pub health_cutoffs: HealthCutoffs,
     pub first_health_failure: Option<HealthFailure>,
@@ -81,22 +91,47 @@ impl Findings {
         self.config.health.credited_h
     }
 
+    /// The lowest figure the credit must stand against: the interleaved
+    /// stream's assessment, and with per-path sampling every path's, with
+    /// what it is; an error when something could not be assessed.
+    pub fn lowest(&self) -> Result<(f64, String), String> {
+        let r = self
+            .assessment
+            .as_ref()
+            .map_err(|e| format!("the samples could not be assessed ({e})"))?;
+        let mut lowest = (r.assessed, "the assessed".to_string());
+        for p in &self.paths {
+            match &p.assessed {
+                Ok(h) if *h < lowest.0 => {
+                    lowest = (*h, format!("path {}'s own assessed", p.path.name()));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(format!(
+                        "path {}'s own stream could not be assessed ({e})",
+                        p.path.name()
+                    ));
+                }
+            }
+        }
+        Ok(lowest)
+    }
+
     /// The verdict: `Ok(message)` when the credit is at most half of the
-    /// assessed min-entropy, `Err(message)` with what to change otherwise.
+    /// lowest assessed min-entropy ([`Findings::lowest`]), `Err(message)`
+    /// with what to change otherwise.
     pub fn verdict(&self) -> Result<String, String> {
         let credit = self.credit();
-        match &self.assessment {
-            Ok(r) if 2.0 * credit <= r.assessed => Ok(format!(
-                "OK: the credit of {credit} bits per sample is at most half of the assessed {:.6}",
-                r.assessed
+        match self.lowest() {
+            Ok((h, what)) if 2.0 * credit <= h => Ok(format!(
+                "OK: the credit of {credit} bits per sample is at most half of {what} {h:.6}"
             )),
-            Ok(r) => Err(format!(
-                "WARNING: the credit of {credit} bits per sample is more than half of the assessed {:.6}: lower it to at most {:.2} (--credit; HealthConfig::credited_h), or use sources that assess higher (scripts/compare-configs.sh compares configurations)",
-                r.assessed,
-                (r.assessed / 2.0 * 100.0).floor() / 100.0
+            Ok((h, what)) => Err(format!(
+                "WARNING: the credit of {credit} bits per sample is more than half of {what} {h:.6}: lower it to at most {:.2} (--credit; HealthConfig::credited_h), or use sources that assess higher (scripts/compare-configs.sh compares configurations)",
+                (h / 2.0 * 100.0).floor() / 100.0
             )),
             Err(e) => Err(format!(
-                "WARNING: the samples could not be assessed ({e}), so no credit is supported: collect more samples (-n) or change the sources"
+                "WARNING: {e}, so no credit is supported: collect more samples (-n) or change the sources"
             )),
         }
     }
@@ -154,10 +189,17 @@ fn run_health(
     Ok((tests.stats(), tests.cutoffs(), first))
 }
 
-fn collect(
-    config: &SeederConfig,
-    n: usize,
-) -> Result<(Vec<u64>, CollectorStats, ClockInfo, Duration), Failure> {
+/// What [`collect`] brings back: the deltas, each one's kernel path, the
+/// collector's counters, its clock and the time taken.
+type Collected = (
+    Vec<u64>,
+    Vec<KernelPath>,
+    CollectorStats,
+    ClockInfo,
+    Duration,
+);
+
+fn collect(config: &SeederConfig, n: usize) -> Result<Collected, Failure> {
     let mut collector = Collector::new(config.events.clone())?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(n as u64);
@@ -167,16 +209,23 @@ fn collect(
         );
         bar
     });
-    let mut deltas = vec![0u64; n];
+    let mut deltas = Vec::with_capacity(n);
+    let mut paths = Vec::with_capacity(n);
     let started = Instant::now();
     let mut result = Ok(());
-    for chunk in deltas.chunks_mut(1 << 14) {
-        result = collector.fill(chunk);
-        if result.is_err() {
-            break;
+    while deltas.len() < n {
+        match collector.step() {
+            Ok(sample) => {
+                deltas.push(sample.delta);
+                paths.push(sample.path);
+            }
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
         }
-        if let Some(bar) = &bar {
-            bar.inc(chunk.len() as u64);
+        if let Some(bar) = bar.as_ref().filter(|_| deltas.len() % (1 << 14) == 0) {
+            bar.set_position(deltas.len() as u64);
         }
     }
     let elapsed = started.elapsed();
@@ -184,7 +233,53 @@ fn collect(
         bar.finish_and_clear();
     }
     result?;
-    Ok((deltas, *collector.stats(), collector.clock(), elapsed))
+    Ok((
+        deltas,
+        paths,
+        *collector.stats(),
+        collector.clock(),
+        elapsed,
+    ))
+}
+
+/// Each kernel path's own symbols, assessed apart (per-path sampling only).
+fn assess_paths(
+    config: &SeederConfig,
+    symbols: &[u8],
+    paths: &[KernelPath],
+) -> Vec<PathAssessment> {
+    if config.events.sampling != Sampling::PerPath {
+        return Vec::new();
+    }
+    let mut kinds: Vec<KernelPath> = paths.to_vec();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+        .into_iter()
+        .map(|path| {
+            let own: Vec<u8> = symbols
+                .iter()
+                .zip(paths)
+                .filter(|&(_, &p)| p == path)
+                .map(|(&s, _)| s)
+                .collect();
+            let assessed = assess_with_progress(
+                &own,
+                8,
+                &kqseed::assess::AssessOptions {
+                    skip_too_short: true,
+                    ..Default::default()
+                },
+                &mut |_, _| {},
+            )
+            .map(|r| r.assessed);
+            PathAssessment {
+                path,
+                samples: own.len(),
+                assessed,
+            }
+        })
+        .collect()
 }
 
 /// Collects and analyses; the deltas and symbols come back for the plot.
@@ -192,7 +287,7 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
     if n == 0 {
         return Err(Failure::Usage("-n must be at least 1".into()));
     }
-    let (deltas, stats, clock, elapsed) = collect(&config, n)?;
+    let (deltas, sample_paths, stats, clock, elapsed) = collect(&config, n)?;
     let startup_n = (config.health.startup_samples as usize).min(n);
     let startup_required = config.health.credited_h * config.startup_margin;
     let startup = startup_checks(&deltas[..startup_n], startup_required);
@@ -217,6 +312,7 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
             }
         },
     );
+    let paths = assess_paths(&config, &symbols, &sample_paths);
     if let Some(bar) = &spinner {
         bar.finish_and_clear();
     }
@@ -232,6 +328,7 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
         elapsed,
         stats,
         assessment,
+        paths,
         health_stats,
         health_cutoffs,
         first_health_failure,
@@ -407,6 +504,32 @@ pub fn text(f: &Findings) -> String {
             let _ = writeln!(out, "SP 800-90B section 6.3 estimates: none ({e})");
         }
     }
+    if !f.paths.is_empty() {
+        let _ = writeln!(
+            out,
+            "Each kernel path's own stream, assessed apart (all ten estimators, literal and bitstring):"
+        );
+        for p in &f.paths {
+            match &p.assessed {
+                Ok(h) => {
+                    let _ = writeln!(
+                        out,
+                        "  {:<14} {:>9} samples  {h:.6} bits per sample",
+                        p.path.name(),
+                        p.samples
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(
+                        out,
+                        "  {:<14} {:>9} samples  not assessed ({e})",
+                        p.path.name(),
+                        p.samples
+                    );
+                }
+            }
+        }
+    }
     out.push('\n');
     let _ = writeln!(
         out,
@@ -542,6 +665,24 @@ pub fn json(f: &Findings) -> String {
             doc.insert("assessment_error", Json::Str(e.to_string()));
         }
     }
+    let paths = f
+        .paths
+        .iter()
+        .map(|p| {
+            let mut x = BTreeMap::new();
+            x.insert("path", Json::Str(p.path.name().to_string()));
+            x.insert("samples", num(p.samples as f64));
+            match &p.assessed {
+                Ok(h) => x.insert("assessed_bits_per_sample", num(*h)),
+                Err(e) => x.insert("assessment_error", Json::Str(e.to_string())),
+            };
+            Json::Obj(x)
+        })
+        .collect();
+    doc.insert("paths", Json::Arr(paths));
+    if let Ok((h, _)) = f.lowest() {
+        doc.insert("lowest_bits_per_sample", num(h));
+    }
     let mut health = BTreeMap::new();
     for (key, value) in health_fields(&f.health_stats, &f.health_cutoffs) {
         health.insert(key, Json::Int(value as i64));
@@ -644,14 +785,24 @@ mod tests {
     #[test]
     fn health_runs_like_the_seeder_and_counts_failures() {
         let config = SeederConfig::default();
-        // A stuck symbol: RCT fails at 13 (intermittent), then 25 latches.
-        let (stats, cutoffs, first) = run_health(&config, &[9; 40]).unwrap();
-        assert_eq!(cutoffs, kqseed::health::DEFAULT_CUTOFFS);
+        let expected = kqseed::health::DEFAULT_CUTOFFS;
+        // A stuck symbol: the RCT fails at its intermittent cutoff, then the
+        // permanent one latches.
+        let stuck = vec![9u8; 2 * expected.rct_permanent as usize];
+        let (stats, cutoffs, first) = run_health(&config, &stuck).unwrap();
+        assert_eq!(cutoffs, expected);
         assert_eq!(stats.rct_permanent, 1);
-        assert_eq!(stats.max_rct_run, 25, "a latched failure stops the count");
+        let latched_at = expected.rct_permanent;
+        assert_eq!(
+            stats.max_rct_run, latched_at,
+            "a latched failure stops the count"
+        );
         assert!(!first.unwrap().is_permanent());
         let fields = health_fields(&stats, &cutoffs);
-        assert!(fields.contains(&("rct_cutoff_intermittent", 13)));
-        assert!(fields.contains(&("max_rct_run", 25)));
+        assert!(fields.contains(&(
+            "rct_cutoff_intermittent",
+            u64::from(expected.rct_intermittent)
+        )));
+        assert!(fields.contains(&("max_rct_run", u64::from(latched_at))));
     }
 }
