@@ -147,35 +147,26 @@ pub struct Collector {
     last_mark: Option<u64>,
     pending: Pending,
     stats: CollectorStats,
-    stimulus: Stimulus,
 }
 
 /// The writes that make the socket pairs and watched files fire: at each
 /// timer wakeup (or each return, without timers) one byte into every socket
 /// pair and every file, each write followed by a clock mark.
-#[derive(Debug, Default)]
-struct Stimulus;
-
-impl Stimulus {
-    /// Writes into every socket pair and file, marking the clock after
-    /// each write.
-    fn apply(
-        &mut self,
-        config: &KqueueEventsConfig,
-        queue: &mut sys::EventQueue,
-        marks: &mut Marks,
-    ) -> Result<()> {
-        let sources = queue.sources();
-        for i in 0..config.num_sockets {
-            sources.poke_socket(i)?;
-            marks.mark(KernelPath::SocketPoke);
-        }
-        for i in 0..config.num_file_watchers {
-            sources.touch_file(i)?;
-            marks.mark(KernelPath::FileTouch);
-        }
-        Ok(())
+fn stimulate(
+    config: &KqueueEventsConfig,
+    queue: &mut sys::EventQueue,
+    marks: &mut Marks,
+) -> Result<()> {
+    let sources = queue.sources();
+    for i in 0..config.num_sockets {
+        sources.poke_socket(i)?;
+        marks.mark(KernelPath::SocketPoke);
     }
+    for i in 0..config.num_file_watchers {
+        sources.touch_file(i)?;
+        marks.mark(KernelPath::FileTouch);
+    }
+    Ok(())
 }
 
 impl core::fmt::Debug for Collector {
@@ -203,7 +194,6 @@ impl Collector {
             last_mark: None,
             pending: Pending::default(),
             stats: CollectorStats::default(),
-            stimulus: Stimulus::default(),
         };
         collector.queue()?;
         Ok(collector)
@@ -223,8 +213,7 @@ impl Collector {
             if self.config.timer_intervals.is_empty() {
                 // Nothing would ever fire otherwise.
                 if let Some(q) = queue.get() {
-                    self.stimulus
-                        .apply(&self.config, q, &mut Marks::default())?;
+                    stimulate(&self.config, q, &mut Marks::default())?;
                 }
             }
             self.queue = Some(queue);
@@ -247,8 +236,7 @@ impl Collector {
                 wants_stimulus,
                 self.queue.as_mut().and_then(sys::Queue::get),
             ) {
-                self.stimulus
-                    .apply(&self.config, queue, &mut wakeup.marks)?;
+                stimulate(&self.config, queue, &mut wakeup.marks)?;
             }
             Ok(wakeup)
         });
