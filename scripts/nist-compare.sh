@@ -46,7 +46,7 @@ measure() {
 echo "== machine: $(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ); NIST's tool: $("$nist/ea_non_iid" --version 2>/dev/null | head -1)"
 echo "== collecting $samples raw symbols of the default configuration"
 "$kq" raw -n "$samples" -o "$out/live.bin" --verbose 2>&1 | tee "$out/raw.txt"
-credit=$(sed -nE 's/.*credit ([0-9.]+) bits per sample.*/\1/p' "$out/raw.txt")
+credit=$(sed -nE 's/.*credit ([0-9.]+) bits? per sample.*/\1/p' "$out/raw.txt")
 [ -n "$credit" ] || { echo "== FAIL: no credit in kqseed raw's summary" >&2; exit 1; }
 
 echo "== ea_non_iid and kqseed assess on the same file"

@@ -29,9 +29,10 @@ pub enum Sampling {
     /// drain, socket poke, file touch), so a pass yields several deltas, one
     /// per path, in the order they ran. The noise source is then this
     /// interleaved stream; every delta goes through the health tests. The
-    /// default: about six times the samples per second of
-    /// [`PerWakeup`](Sampling::PerWakeup) and about three times the credited
-    /// bits per second (README, "Choosing the default").
+    /// default: with the default sources, about fifteen times the samples
+    /// per second of [`PerWakeup`](Sampling::PerWakeup) and about seven
+    /// times the credited bits per second on the reference VM (README,
+    /// "Choosing the default").
     #[default]
     PerPath,
 }
@@ -41,14 +42,14 @@ pub enum Sampling {
 /// The same struct configures both backends (kqueue and epoll). The
 /// [`Default`] is the recommended setting, chosen by measurement with the
 /// SP 800-90B estimators (README, "Choosing the default"): one 5 us timer,
-/// two socket pairs and two watched files, sampled per kernel path. Each
-/// timer wakeup writes into one socket pair and one file, so every return of
-/// the wait call carries all four event types, and their kernel paths
-/// interfere with the timer's interrupts. On the reference VM (2026-12-02)
-/// a pass took about 30 us and gave six samples, 105,000-204,000 per
-/// second; over five 1,000,000-symbol runs the interleaved stream assessed
-/// at 4.8-5.9 bits per symbol and the lowest path's own stream (the inotify
-/// drain) at 3.06.
+/// four socket pairs and four watched files, sampled per kernel path. Each
+/// timer wakeup writes into every socket pair and every file, so every
+/// return of the wait call carries all four event types, and their kernel
+/// paths interfere with the timer's interrupts. On the reference VM
+/// (2026-12-02) a pass took about 35 us and gave fifteen samples, about
+/// 430,000 a second; over five 1,000,000-symbol runs the interleaved stream
+/// assessed at 4.78-5.57 bits per symbol and the lowest path's own stream
+/// (the inotify drain) at 2.67.
 /// Several timers at distinct intervals are supported (they drift against
 /// each other) but cost more interrupts per sample.
 ///

@@ -497,7 +497,7 @@ fn report_gives_every_figure_and_a_plot() {
     let drawing = std::fs::read_to_string(&svg).unwrap();
     assert!(drawing.contains("<svg"), "not an SVG");
     for caption in [
-        "Deltas between wakeups",
+        "Raw deltas",
         "8-bit symbols",
         "Autocorrelation",
         "against the credit",

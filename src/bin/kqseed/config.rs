@@ -162,6 +162,15 @@ pub fn explain(e: &ConfigError) -> String {
     }
 }
 
+/// A number of bits in words: "1 bit", "2.5 bits".
+pub fn bits(x: f64) -> String {
+    if x == 1.0 {
+        "1 bit".to_string()
+    } else {
+        format!("{x} bits")
+    }
+}
+
 /// The configuration in words, one line.
 pub fn describe(config: &SeederConfig) -> String {
     let e = &config.events;
@@ -176,13 +185,13 @@ pub fn describe(config: &SeederConfig) -> String {
         format!("timers {} us", list.join(","))
     };
     format!(
-        "{timers}, {} socket pair(s), {} watched file(s), sampling {}, timeout {} ms, max {} events per wait, credit {} bits per sample",
+        "{timers}, {} socket pair(s), {} watched file(s), sampling {}, timeout {} ms, max {} events per wait, credit {} per sample",
         e.num_sockets,
         e.num_file_watchers,
         sampling_name(e.sampling),
         e.timeout.as_millis(),
         e.max_events,
-        config.health.credited_h
+        bits(config.health.credited_h)
     )
 }
 

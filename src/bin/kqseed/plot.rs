@@ -80,9 +80,9 @@ where
     }
     let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 2.0;
     let caption = if zeros > 0 {
-        format!("Deltas between wakeups ({zeros} zero deltas not shown)")
+        format!("Raw deltas ({zeros} zero deltas not shown)")
     } else {
-        "Deltas between wakeups".to_string()
+        "Raw deltas".to_string()
     };
     let mut chart = ChartBuilder::on(area)
         .caption(caption, ("sans-serif", 16))

@@ -22,7 +22,7 @@ use kqseed::{
     StartupReport, detect_step, startup_checks, symbol,
 };
 
-use crate::config::{SourceArgs, describe};
+use crate::config::{SourceArgs, bits, describe};
 use crate::json::Json;
 use crate::out::{self, CliResult, Failure};
 
@@ -124,10 +124,12 @@ impl Findings {
         let credit = self.credit();
         match self.lowest() {
             Ok((h, what)) if 2.0 * credit <= h => Ok(format!(
-                "OK: the credit of {credit} bits per sample is at most half of {what} {h:.6}"
+                "OK: the credit of {} per sample is at most half of {what} {h:.6}",
+                bits(credit)
             )),
             Ok((h, what)) => Err(format!(
-                "WARNING: the credit of {credit} bits per sample is more than half of {what} {h:.6}: lower it to at most {:.2} (--credit; HealthConfig::credited_h), or use sources that assess higher (scripts/compare-configs.sh compares configurations)",
+                "WARNING: the credit of {} per sample is more than half of {what} {h:.6}: lower it to at most {:.2} (--credit; HealthConfig::credited_h), or use sources that assess higher (scripts/compare-configs.sh compares configurations)",
+                bits(credit),
                 (h / 2.0 * 100.0).floor() / 100.0
             )),
             Err(e) => Err(format!(
@@ -533,8 +535,8 @@ pub fn text(f: &Findings) -> String {
     out.push('\n');
     let _ = writeln!(
         out,
-        "Health tests (SP 800-90B 4.4) over the same symbols, credit {} bits, APT window {}:",
-        f.credit(),
+        "Health tests (SP 800-90B 4.4) over the same symbols, credit {}, APT window {}:",
+        bits(f.credit()),
         f.config.health.apt_window
     );
     for (key, value) in health_fields(&f.health_stats, &f.health_cutoffs) {
@@ -568,7 +570,7 @@ pub fn text(f: &Findings) -> String {
         MAX_LAG as f64 * 0.01
     );
     out.push('\n');
-    let _ = writeln!(out, "Credit:         {} bits per sample", f.credit());
+    let _ = writeln!(out, "Credit:         {} per sample", bits(f.credit()));
     let _ = writeln!(
         out,
         "Verdict:        {}",
