@@ -449,7 +449,11 @@ fn a_forked_child_that_drops_its_copy_leaves_the_parent_alone() {
         dir.exists(),
         "the child's drop removed the parent's directory"
     );
-    assert_eq!(entries(&dir), 2, "the child's drop removed watched files");
+    assert_eq!(
+        entries(&dir),
+        KqueueEventsConfig::default().num_file_watchers,
+        "the child's drop removed watched files"
+    );
     collector
         .collect(500)
         .expect("parent after the child's drop");
@@ -576,8 +580,9 @@ fn per_path_sampling_gives_several_samples_per_pass() {
         KernelPath::SocketPoke,
         KernelPath::FileTouch,
     ] {
+        // At most sixteen samples a pass (epoll, four pairs, four files).
         assert!(
-            seen.get(&path).is_some_and(|&n| n > 500),
+            seen.get(&path).is_some_and(|&n| n > 6_000 / 20),
             "{path:?}: {seen:?}"
         );
     }
