@@ -4,9 +4,12 @@
 //! Seeding takes milliseconds of collection; done inline it would stall
 //! every task on a runtime thread. Here samples are taken with
 //! non-blocking polls of the queue ([`Collector::try_step`]). After at most
-//! one millisecond of collection the task yields to the runtime even if the
-//! queue is still ready (with the default 5 us timer it always is), and the
-//! next delta starts from the next return, so no delta measures a yield.
+//! a quarter of a millisecond of collection the task yields to the runtime
+//! even if the queue is still ready (with the default 5 us timer it always
+//! is), and the next delta starts from the next return, so no delta measures
+//! a yield. (A whole seed takes a few milliseconds: with one-millisecond
+//! slices a task ticking on tokio's millisecond timer ran only twice during
+//! two seeds.)
 //! When the queue has no event, the task waits for the queue's fd to become
 //! readable on tokio's blocking pool (`spawn_blocking`, a `poll()` of a dup
 //! of the fd), not on the runtime's threads; like a blocking wait, the next
@@ -33,7 +36,7 @@ use crate::pipeline::{Pipeline, SampleSource};
 use crate::seeder::{KqSeeder, WipeOnDrop};
 
 /// The longest stretch of collection between two yields to the runtime.
-const SLICE: Duration = Duration::from_millis(1);
+const SLICE: Duration = Duration::from_micros(250);
 
 impl KqSeeder {
     /// [`seed_rng`](KqSeeder::seed_rng) without blocking the runtime: the
