@@ -1,30 +1,63 @@
 //! Where a cold seed's time goes: opening the queue, the 1024 start-up
-//! samples, the start-up checks and the drop, each timed apart, then a
-//! whole cold `KqSeeder::new().key::<32>()` with its drop, averaged over
-//! `ROUNDS` rounds (default 30).
+//! samples, the start-up checks and the drop, each timed apart; then a
+//! whole cold `KqSeeder::with_config(..).key::<32>()` with its drop, and a
+//! warm 32-byte key, averaged over the rounds.
 //!
-//! `cargo run --release --example cold_path [ROUNDS]`
+//! ```text
+//! cargo run --release --example cold_path -- [--rounds R] [--timers-us 5,7]
+//!     [--sockets N] [--files N] [--sampling per-path|per-wakeup] [--credit BITS]
+//! ```
 //!
-//! The criterion benches (`cargo bench --bench seeder`) are the measure of
-//! record; this splits the cold figure into its parts.
+//! Without flags: the default configuration, 30 rounds. The criterion
+//! benches (`cargo bench --bench seeder`) are the measure of record for the
+//! default; this splits the cold figure into its parts and gives the same
+//! figures for other configurations (README, "Choosing the default").
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use kqseed::{Collector, KqSeeder, KqueueEventsConfig, SeederConfig, startup_checks};
+use kqseed::{Collector, KqSeeder, Sampling, SeederConfig, startup_checks};
 
-fn main() -> Result<(), kqseed::Error> {
-    let rounds: u32 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(30);
-    let config = SeederConfig::default();
+fn parse_args() -> Result<(u32, SeederConfig), String> {
+    let mut config = SeederConfig::default();
+    let mut rounds = 30;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        let number = |v: &str| v.parse::<f64>().map_err(|_| format!("{flag}: `{v}`"));
+        match flag.as_str() {
+            "--rounds" => rounds = number(&value)?.max(1.0) as u32,
+            "--sockets" => config.events.num_sockets = number(&value)? as usize,
+            "--files" => config.events.num_file_watchers = number(&value)? as usize,
+            "--credit" => config.health.credited_h = number(&value)?,
+            "--timers-us" => {
+                config.events.timer_intervals = value
+                    .split(',')
+                    .filter(|v| !v.is_empty())
+                    .map(|v| number(v).map(|us| Duration::from_secs_f64(us / 1e6)))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--sampling" => {
+                config.events.sampling = match value.as_str() {
+                    "per-path" => Sampling::PerPath,
+                    "per-wakeup" => Sampling::PerWakeup,
+                    other => return Err(format!("--sampling: `{other}`")),
+                }
+            }
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    config.validate().map_err(|e| e.to_string())?;
+    Ok((rounds, config))
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (rounds, config) = parse_args()?;
     let startup = config.health.startup_samples as usize;
     let credit = config.health.credited_h;
-    let mut total = [0.0f64; 5];
+    let mut total = [0.0f64; 6];
     for _ in 0..rounds {
         let t0 = Instant::now();
-        let mut collector = Collector::new(KqueueEventsConfig::default())?;
+        let mut collector = Collector::new(config.events.clone())?;
         let t1 = Instant::now();
         let deltas = collector.collect(startup)?;
         let t2 = Instant::now();
@@ -32,21 +65,30 @@ fn main() -> Result<(), kqseed::Error> {
         let t3 = Instant::now();
         drop(collector);
         let t4 = Instant::now();
-        let key = KqSeeder::new().key::<32>()?;
+        let mut seeder = KqSeeder::with_config(config.clone())?;
+        let key = seeder.key::<32>()?;
+        drop(seeder);
         let t5 = Instant::now();
+        let mut warm = KqSeeder::with_config(config.clone())?;
+        warm.key::<32>()?;
+        let t6 = Instant::now();
+        let again = warm.key::<32>()?;
+        let t7 = Instant::now();
         assert!(verdict.is_ok(), "start-up checks: {verdict:?}");
         assert_ne!(*key, [0u8; 32]);
-        let spans = [(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5)];
+        assert_ne!(*again, *key);
+        let spans = [(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t6, t7)];
         for (sum, (a, b)) in total.iter_mut().zip(spans) {
             *sum += (b - a).as_secs_f64() * 1e3 / f64::from(rounds);
         }
     }
-    let [open, collect, checks, drop_ms, cold] = total;
+    let [open, collect, checks, drop_ms, cold, warm] = total;
     println!("rounds            {rounds}");
     println!("open queue        {open:.3} ms");
     println!("{startup} samples     {collect:.3} ms");
     println!("start-up checks   {checks:.3} ms");
     println!("drop collector    {drop_ms:.3} ms");
-    println!("cold key + drop   {cold:.3} ms (KqSeeder::new().key::<32>())");
+    println!("cold key + drop   {cold:.3} ms");
+    println!("warm key          {warm:.3} ms (credit {credit} bits per sample)");
     Ok(())
 }

@@ -12,7 +12,9 @@
 # assess`), and for per-path sampling also each path's own stream. The
 # credit per sample is half of the lowest figure over the runs (the
 # interleaved stream's and, per path, every path's); credited kbit/s is
-# samples/s x that credit. Prints a Markdown table. Files go to
+# samples/s x that credit. Then `examples/cold_path.rs` times a cold seed
+# (new seeder, first 32 bytes, drop) and a warm 32-byte seed at that credit
+# (averages of 20 rounds). Prints a Markdown table. Files go to
 # target/assessment/configs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +22,7 @@ samples=${1:-1000000}
 runs=${2:-1}
 out=target/assessment/configs
 mkdir -p "$out"
-cargo build --release --quiet --features cli --bin kqseed
+cargo build --release --quiet --features cli --bin kqseed --example cold_path
 kqseed=target/release/kqseed
 
 configs=(
@@ -64,8 +66,8 @@ lowest() { printf '%s\n' "$@" | sort -g | head -1; }
 
 echo "$(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%d), $samples symbols per stream, $runs run(s)"
 echo
-echo "| configuration | samples/s | assessed bits/symbol (interleaved) | lowest path | credit bits/sample | credited kbit/s |"
-echo "|---|---|---|---|---|---|"
+echo "| configuration | samples/s | assessed bits/symbol (interleaved) | lowest path | credit bits/sample | credited kbit/s | cold seed with drop | warm 32 bytes |"
+echo "|---|---|---|---|---|---|---|---|"
 for entry in "${configs[@]}"; do
   name=${entry%%|*}
   args=${entry#*|}
@@ -112,8 +114,15 @@ PY
   fi
   credit=$(awk -v h="$low" 'BEGIN { printf "%.2f", h / 2 }')
   kbits=$(awk -v r="$rate" -v c="$credit" 'BEGIN { printf "%.0f", r * c / 1000 }')
-  printf '| %s | %s | %.2f | %s | %s | %s |\n' "$name" "$rate" "$low_interleaved" \
-    "$([ "$low_path" = - ] && echo - || printf '%.2f' "$low_path")" "$credit" "$kbits"
+  # The raw flags, in cold_path's spelling (it takes the same ones).
+  # shellcheck disable=SC2086 # the arguments are meant to split
+  times=$(target/release/examples/cold_path --rounds 20 --credit "$credit" $args 2>&1) || times=
+  cold=$(awk '/^cold key/ {print $5}' <<<"$times")
+  warm=$(awk '/^warm key/ {print $3}' <<<"$times")
+  # A credit the start-up checks refuse, or none at all: no seed to time.
+  cold=${cold:--} warm=${warm:--}
+  printf '| %s | %s | %.2f | %s | %s | %s | %s ms | %s ms |\n' "$name" "$rate" "$low_interleaved" \
+    "$([ "$low_path" = - ] && echo - || printf '%.2f' "$low_path")" "$credit" "$kbits" "$cold" "$warm"
 done
 echo
 echo "samples/s and assessed figures: the lowest over the runs; credit: half of the lowest figure."
