@@ -116,12 +116,14 @@ PY
   kbits=$(awk -v r="$rate" -v c="$credit" 'BEGIN { printf "%.0f", r * c / 1000 }')
   # The raw flags, in cold_path's spelling (it takes the same ones).
   # shellcheck disable=SC2086 # the arguments are meant to split
-  times=$(target/release/examples/cold_path --rounds 20 --credit "$credit" $args 2>&1) || times=
-  cold=$(awk '/^cold key/ {print $5}' <<<"$times")
-  warm=$(awk '/^warm key/ {print $3}' <<<"$times")
-  # A credit the start-up checks refuse, or none at all: no seed to time.
-  cold=${cold:--} warm=${warm:--}
-  printf '| %s | %s | %.2f | %s | %s | %s | %s ms | %s ms |\n' "$name" "$rate" "$low_interleaved" \
+  if times=$(target/release/examples/cold_path --rounds 20 --credit "$credit" $args 2>&1); then
+    cold="$(awk '/^cold key/ {print $5}' <<<"$times") ms"
+    warm="$(awk '/^warm key/ {print $3}' <<<"$times") ms"
+  else
+    # The seeder refuses this source (its start-up checks, say): no seed.
+    cold="refused: $(tail -1 <<<"$times" | tr '|' '/')" warm=-
+  fi
+  printf '| %s | %s | %.2f | %s | %s | %s | %s | %s |\n' "$name" "$rate" "$low_interleaved" \
     "$([ "$low_path" = - ] && echo - || printf '%.2f' "$low_path")" "$credit" "$kbits" "$cold" "$warm"
 done
 echo

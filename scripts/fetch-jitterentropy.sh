@@ -52,33 +52,13 @@ if [ -f "$lib/.complete" ] && [ -f "$lib/jitterentropy.h" ] && [ -f "$lib/src/ji
   exit 0
 fi
 
-# The first Debian archive URI in the system's apt sources (deb822 .sources
-# first, then the one-line format), skipping the security archive.
-system_mirror() {
-  local f uri
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' "$f" | grep -v -- '-security' | head -1 || true)
-    if [ -n "$uri" ]; then
-      echo "$uri"
-      return
-    fi
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -f "$f" ] || continue
-    uri=$(awk '$1 == "deb" || $1 == "deb-src" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }' "$f" |
-      grep -v -- '-security' | head -1 || true)
-    if [ -n "$uri" ]; then
-      echo "$uri"
-      return
-    fi
-  done
-}
+# shellcheck source=scripts/lib/debian-mirror.sh
+. scripts/lib/debian-mirror.sh
 
 for tool in apt-get apt-cache tar sha256sum; do
   command -v "$tool" >/dev/null || die "needs $tool (a Debian system with apt)"
 done
-mirror=${KQSEED_DEBIAN_MIRROR:-$(system_mirror)}
+mirror=$(debian_mirror || true)
 [ -n "$mirror" ] || die "no Debian mirror in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list (set KQSEED_DEBIAN_MIRROR)"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -f "$keyring" ] || die "missing $keyring (apt-get install debian-archive-keyring)"

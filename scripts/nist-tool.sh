@@ -52,32 +52,12 @@ if [ -f "$dest/route" ] && [ "${NIST_TOOL_ROUTE:-$(cat "$dest/route")}" = "$(cat
   exit 0
 fi
 
+# shellcheck source=scripts/lib/debian-mirror.sh
+. scripts/lib/debian-mirror.sh
+
 # The main route: Debian trixie's binary package.
 install_debian() {
-  # The Debian mirror this machine's apt already uses (the first URI of a
-  # Debian main archive, not the security archive), from deb822 .sources files
-  # or the one-line sources.list format.
-  mirror() {
-    local f uri
-    for f in /etc/apt/sources.list.d/*.sources; do
-      [ -f "$f" ] || continue
-      uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' "$f" | grep -v -- '-security' | head -1 || true)
-      if [ -n "$uri" ]; then
-        echo "$uri"
-        return
-      fi
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [ -f "$f" ] || continue
-      uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }' "$f" |
-        grep -v -- '-security' | head -1 || true)
-      if [ -n "$uri" ]; then
-        echo "$uri"
-        return
-      fi
-    done
-  }
-  uri=$(mirror)
+  uri=$(debian_mirror || true)
   if [ -z "$uri" ]; then
     log "no Debian mirror found in /etc/apt/sources.list.d/*.sources or sources.list"
     return 1

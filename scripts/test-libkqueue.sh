@@ -35,24 +35,8 @@ fail_fetch() {
     exit 1
 }
 
-# The first Debian archive URI in the system's apt sources (deb822 .sources
-# first, then one-line sources.list), skipping the security archive.
-system_mirror() {
-    local f uri
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        uri=$(awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }' "$f" |
-            grep -v -- '-security' | head -n1 || true)
-        if [ -n "$uri" ]; then echo "$uri"; return 0; fi
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -f "$f" ] || continue
-        uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/ && $i ~ /:\/\//) { print $i; break } }' "$f" |
-            grep -v -- '-security' | head -n1 || true)
-        if [ -n "$uri" ]; then echo "$uri"; return 0; fi
-    done
-    return 1
-}
+# shellcheck source=scripts/lib/debian-mirror.sh
+. scripts/lib/debian-mirror.sh
 
 fetch_libkqueue() {
     command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
@@ -60,7 +44,8 @@ fetch_libkqueue() {
     if [ -z "${KQSEED_DEBIAN_MIRROR:-}" ] && ! grep -qi '^ID=debian' /etc/os-release 2>/dev/null; then
         fail_fetch "this is not Debian: its apt mirror has no Debian 'experimental' suite (set KQSEED_DEBIAN_MIRROR)"
     fi
-    local mirror=${KQSEED_DEBIAN_MIRROR:-$(system_mirror || true)}
+    local mirror
+    mirror=$(debian_mirror || true)
     [ -n "$mirror" ] || fail_fetch "no Debian mirror found in the system's apt sources"
     local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
     [ -f "$keyring" ] || fail_fetch "$keyring is missing (package debian-archive-keyring)"
