@@ -24,20 +24,9 @@ mkdir -p "$out"
 cargo build --release --quiet --features cli --bin kqseed
 kqseed=target/release/kqseed
 
-# Symbols to collect so that the rarest path has SAMPLES of its own.
-"$kqseed" raw -n 20000 --sampling per-path -o "$out/probe.bin" --path-labels "$out/probe.labels" "$@"
-total=$(python3 - "$out/probe.labels" "$samples" <<'PY'
-import collections, math, sys
-labels = open(sys.argv[1], "rb").read()
-counts = collections.Counter(labels)
-rarest = min(c for c in counts.values() if c >= len(labels) // 100)
-print(math.ceil(int(sys.argv[2]) * len(labels) / rarest * 1.03))
-PY
-)
-
-assess() {
-  "$kqseed" assess "$1" --bits 8 | awk '/^Assessed/ {print $3}'
-}
+# shellcheck source=scripts/lib/paths.sh
+. scripts/lib/paths.sh
+total=$(paths_total "$out" "$samples" --sampling per-path "$@")
 
 echo "$(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), $samples symbols per stream, flags: ${*:-none}"
 echo
@@ -49,41 +38,25 @@ for run in $(seq 1 "$runs"); do
     --path-labels "$out/run.labels" --verbose "$@" 2>&1 >/dev/null)
   rate=$(sed -E 's/.*\(([0-9]+)\/s\).*/\1/' <<<"$line")
   head -c "$samples" "$out/run.bin" >"$out/interleaved.bin"
-  # One file per path, each cut to SAMPLES symbols; a path with fewer is
-  # assessed on what it has and its count is shown.
-  python3 - "$out" "$samples" <<'PY'
-import itertools, sys
-out, n = sys.argv[1], int(sys.argv[2])
-names = ["wait", "timer-read", "socket-drain", "file-drain", "socket-poke", "file-touch", "pass"]
-symbols = open(f"{out}/run.bin", "rb").read()
-labels = open(f"{out}/run.labels", "rb").read()
-assert len(symbols) == len(labels), (len(symbols), len(labels))
-for index, name in enumerate(names):
-    # One byte per sample, 1 where the sample is this path's.
-    mine = labels.translate(bytes(int(b == index) for b in range(256)))
-    data = bytes(itertools.compress(symbols, mine))
-    with open(f"{out}/{name}.bin", "wb") as f:
-        f.write(data[:n])
-    with open(f"{out}/{name}.count", "w") as f:
-        f.write(str(min(len(data), n)))
-PY
-  interleaved=$(assess "$out/interleaved.bin")
-  row="| $run | $rate | $interleaved"
+  interleaved=$(assessed "$out/interleaved.bin")
   figures=("$interleaved")
-  for name in wait timer-read socket-drain file-drain socket-poke file-touch; do
-    count=$(cat "$out/$name.count")
-    if [ "$count" -lt 1000 ]; then
-      row+=" | -"
-      continue
-    fi
-    h=$(assess "$out/$name.bin")
+  # Each path's stream, cut to SAMPLES; a path with fewer is assessed on
+  # what it has, its count shown; one with under 1000 is left out ("-").
+  declare -A own=()
+  while read -r name count; do
+    h=$(assessed "$out/path-$name.bin")
     figures+=("$h")
     if [ "$count" -lt "$samples" ]; then
-      row+=" | $h ($count)"
+      own[$name]="$h ($count)"
     else
-      row+=" | $h"
+      own[$name]=$h
     fi
+  done < <(split_paths "$out" "$samples")
+  row="| $run | $rate | $interleaved"
+  for name in wait timer-read socket-drain file-drain socket-poke file-touch; do
+    row+=" | ${own[$name]:--}"
   done
+  unset own
   lowest=$(printf '%s\n' "${figures[@]}" | sort -g | head -1)
   echo "$row | $lowest |"
   lowest_all=$(printf '%s\n' $lowest_all "$lowest" | sort -g | head -1)

@@ -37,30 +37,8 @@ configs=(
   "2 socket pairs, no timer, per wakeup|--sampling per-wakeup --timers-us , --sockets 2 --files 0"
 )
 
-assess() {
-  "$kqseed" assess "$1" --bits 8 | awk '/^Assessed/ {print $3}'
-}
-
-# Splits $out/run.bin by the labels in $out/run.labels into one file per
-# path, each cut to $samples symbols, and prints the names of those with at
-# least 1000 symbols.
-split_paths() {
-  python3 - "$out" "$samples" <<'PY'
-import itertools, sys
-out, n = sys.argv[1], int(sys.argv[2])
-names = ["wait", "timer-read", "socket-drain", "file-drain", "socket-poke", "file-touch", "pass"]
-symbols = open(f"{out}/run.bin", "rb").read()
-labels = open(f"{out}/run.labels", "rb").read()
-for index, name in enumerate(names):
-    # One byte per sample, 1 where the sample is this path's.
-    mine = labels.translate(bytes(int(b == index) for b in range(256)))
-    data = bytes(itertools.compress(symbols, mine))
-    if len(data) >= 1000:
-        with open(f"{out}/path-{name}.bin", "wb") as f:
-            f.write(data[:n])
-        print(name)
-PY
-}
+# shellcheck source=scripts/lib/paths.sh
+. scripts/lib/paths.sh
 
 lowest() { printf '%s\n' "$@" | sort -g | head -1; }
 
@@ -78,17 +56,8 @@ for entry in "${configs[@]}"; do
     labels=()
     if [[ $args == *per-path* ]]; then
       per_path=true
-      # Enough symbols for SAMPLES of the rarest path, from a labelled probe.
       # shellcheck disable=SC2086 # the arguments are meant to split
-      "$kqseed" raw -n 20000 -o "$out/probe.bin" --path-labels "$out/probe.labels" $args
-      total=$(python3 - "$out/probe.labels" "$samples" <<'PY'
-import collections, math, sys
-labels = open(sys.argv[1], "rb").read()
-counts = collections.Counter(labels)
-rarest = min(c for c in counts.values() if c >= len(labels) // 100)
-print(math.ceil(int(sys.argv[2]) * len(labels) / rarest * 1.03))
-PY
-)
+      total=$(paths_total "$out" "$samples" $args)
       labels=(--path-labels "$out/run.labels")
     fi
     # The summary line (with the rate) is on stderr; the samples go to the file.
@@ -96,12 +65,11 @@ PY
     line=$("$kqseed" raw -n "$total" -o "$out/run.bin" "${labels[@]}" --verbose $args 2>&1 >/dev/null)
     rates+=("$(sed -E 's/.*\(([0-9]+)\/s\).*/\1/' <<<"$line")")
     head -c "$samples" "$out/run.bin" >"$out/interleaved.bin"
-    interleaved+=("$(assess "$out/interleaved.bin")")
+    interleaved+=("$(assessed "$out/interleaved.bin")")
     if $per_path; then
-      rm -f "$out"/path-*.bin
-      for path in $(split_paths); do
-        paths+=("$(assess "$out/path-$path.bin")")
-      done
+      while read -r path _; do
+        paths+=("$(assessed "$out/path-$path.bin")")
+      done < <(split_paths "$out" "$samples")
     fi
   done
   rate=$(lowest "${rates[@]}")
