@@ -1,6 +1,7 @@
 //! The low-level collector: one event queue, many event types, raw clock
 //! deltas between consecutive returns of the wait call.
 
+use std::collections::VecDeque;
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
@@ -45,55 +46,6 @@ pub struct Sample {
     /// return ([`KernelPath::Wait`] or [`KernelPath::Pass`]); zero on the
     /// other paths' samples.
     pub events: EventCounts,
-}
-
-impl Sample {
-    const EMPTY: Sample = Sample {
-        delta: 0,
-        path: KernelPath::Pass,
-        events: EventCounts {
-            timer: 0,
-            timer_expirations: 0,
-            socket_read: 0,
-            socket_write: 0,
-            file: 0,
-        },
-    };
-}
-
-/// The samples of one pass not handed out yet (per-path sampling).
-#[derive(Debug)]
-struct Pending {
-    samples: [Sample; MAX_MARKS],
-    next: usize,
-    len: usize,
-}
-
-impl Default for Pending {
-    fn default() -> Self {
-        Pending {
-            samples: [Sample::EMPTY; MAX_MARKS],
-            next: 0,
-            len: 0,
-        }
-    }
-}
-
-impl Pending {
-    fn pop(&mut self) -> Option<Sample> {
-        let sample = *self.samples[..self.len].get(self.next)?;
-        self.next += 1;
-        Some(sample)
-    }
-
-    fn refill(&mut self, samples: impl Iterator<Item = Sample>) {
-        self.next = 0;
-        self.len = 0;
-        for sample in samples.take(MAX_MARKS) {
-            self.samples[self.len] = sample;
-            self.len += 1;
-        }
-    }
 }
 
 /// Registers timers, socket pairs and watched files on one event queue
@@ -145,7 +97,9 @@ pub struct Collector {
     // The last clock reading a delta can start from: the last return (per
     // wakeup) or the last path's end (per path).
     last_mark: Option<u64>,
-    pending: Pending,
+    /// The samples of the last pass not handed out yet (per-path sampling);
+    /// never more than `MAX_MARKS`, the room it is made with.
+    pending: VecDeque<Sample>,
     stats: CollectorStats,
 }
 
@@ -192,7 +146,7 @@ impl Collector {
             queue: None,
             clock,
             last_mark: None,
-            pending: Pending::default(),
+            pending: VecDeque::with_capacity(MAX_MARKS),
             stats: CollectorStats::default(),
         };
         collector.queue()?;
@@ -269,10 +223,11 @@ impl Collector {
     fn pair(&mut self, wakeup: &sys::Wakeup) -> Option<Sample> {
         match self.config.sampling {
             Sampling::PerWakeup => {
-                let previous = self.last_mark.replace(wakeup.at)?;
+                let at = wakeup.at();
+                let previous = self.last_mark.replace(at)?;
                 self.stats.samples += 1;
                 Some(Sample {
-                    delta: wakeup.at.wrapping_sub(previous),
+                    delta: at.wrapping_sub(previous),
                     path: KernelPath::Pass,
                     events: wakeup.events,
                 })
@@ -292,7 +247,8 @@ impl Collector {
                         events,
                     })
                 });
-                self.pending.refill(samples);
+                self.pending.clear();
+                self.pending.extend(samples);
                 self.last_mark = previous;
                 self.next_pending()
             }
@@ -302,11 +258,14 @@ impl Collector {
     /// The next sample of the last pass. None in a forked child: the
     /// parent hands out the same samples, so the child's copies go.
     fn next_pending(&mut self) -> Option<Sample> {
-        if self.queue.as_ref().is_some_and(|q| !q.is_owned()) {
-            self.pending = Pending::default();
+        if self.pending.is_empty() {
             return None;
         }
-        let sample = self.pending.pop()?;
+        if self.queue.as_ref().is_some_and(|q| !q.is_owned()) {
+            self.pending.clear();
+            return None;
+        }
+        let sample = self.pending.pop_front()?;
         self.stats.samples += 1;
         Some(sample)
     }

@@ -40,8 +40,8 @@ fn seed_while_another_task_ticks(rt: tokio::runtime::Runtime) {
         let started = std::time::Instant::now();
         let mut seeder = KqSeeder::new();
         let rng: ChaCha20Rng = seeder.seed_rng_async().await.expect("async seed");
-        // Long enough (128 blocks, about 100 ms here) that a seed that
-        // blocked the runtime would leave the ticker nearly idle.
+        // Long enough (128 blocks: 0.2-0.3 s in a debug build here) that a
+        // seed that blocked the runtime would leave the ticker nearly idle.
         let mut bytes = vec![0u8; 128 * 32];
         seeder
             .fill_bytes_async(&mut bytes)

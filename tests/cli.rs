@@ -465,6 +465,7 @@ fn report_gives_every_figure_and_a_plot() {
         "\"band_99\"",
         "\"paths\"",
         "\"lowest_bits_per_sample\"",
+        "\"strongest_lag\"",
     ] {
         assert!(json.contains(key), "{key} missing:\n{json}");
     }

@@ -1033,11 +1033,11 @@ fn lz78y_length<K: ContextKey>(
     }
 }
 
-/// LZ78Y on symbols up to 8 bits: one context table per length, one shared
-/// size limit.
 /// Contexts per length that LZ78Y's tables have room for from the start.
 const LZ78Y_PRESIZE: usize = 4096;
 
+/// LZ78Y on symbols up to 8 bits: one context table per length, one shared
+/// size limit.
 fn lz78y_tally(data: &[u8]) -> Tally {
     const SHORT: usize = 8;
     let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);

@@ -540,11 +540,11 @@ mod tests {
         for _ in 0..rounds {
             let wakeup = queue.wait(Duration::from_secs(1)).expect("wait");
             assert!(wakeup.events.total() > 0, "a return without events");
-            if let Some(last) = last.replace(wakeup.at) {
+            if let Some(last) = last.replace(wakeup.at()) {
                 assert!(
-                    wakeup.at > last,
+                    wakeup.at() > last,
                     "the clock did not move: {last} -> {}",
-                    wakeup.at
+                    wakeup.at()
                 );
             }
             let e = wakeup.events;

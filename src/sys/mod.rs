@@ -211,13 +211,12 @@ const _: () = {
 /// What one return of the wait call brought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Wakeup {
-    /// The clock, in its native ticks, read right after the call returned.
-    pub at: u64,
     /// The events it returned, by type.
     pub events: EventCounts,
-    /// The clock read after each kernel path of the pass: first the wait's
-    /// return (`at`), then one reading after each syscall that handled an
-    /// event. The collector adds its stimulus syscalls.
+    /// The clock, in its native ticks, read after each kernel path of the
+    /// pass: first right after the call returned ([`Wakeup::at`]), then
+    /// after each syscall that handled an event. The collector adds its
+    /// stimulus syscalls.
     pub marks: Marks,
 }
 
@@ -226,7 +225,12 @@ impl Wakeup {
     pub(crate) fn new(at: u64, events: EventCounts) -> Wakeup {
         let mut marks = Marks::default();
         marks.push(KernelPath::Wait, at);
-        Wakeup { at, events, marks }
+        Wakeup { events, marks }
+    }
+
+    /// The clock right after the call returned: the first mark.
+    pub(crate) fn at(&self) -> u64 {
+        self.marks.at[0]
     }
 }
 
@@ -316,7 +320,8 @@ impl Marks {
         }
     }
 
-    /// Reads the clock now and records that `path` just ended.
+    /// Reads the clock now and records that `path` just ended (once full,
+    /// without reading the clock).
     pub(crate) fn mark(&mut self, path: KernelPath) {
         if self.len < MAX_MARKS {
             self.push(path, unix::now_ticks());

@@ -209,11 +209,14 @@ fn interleaved(_: &mut Criterion) {
     }
 }
 
+/// jitterentropy's two modes, by bench group name and flags.
+const JENT_MODES: [(&str, c_uint); 2] = [
+    ("jitterentropy", 0),
+    ("jitterentropy_fips", JENT_FORCE_FIPS),
+];
+
 fn cold(c: &mut Criterion) {
-    for (name, flags) in [
-        ("jitterentropy", 0),
-        ("jitterentropy_fips", JENT_FORCE_FIPS),
-    ] {
+    for (name, flags) in JENT_MODES {
         let mut group = c.benchmark_group(name);
         configure(&mut group, 4);
         // The collector is dropped (freed) inside the timing.
@@ -221,7 +224,8 @@ fn cold(c: &mut Criterion) {
         group.finish();
     }
     let mut group = c.benchmark_group("kqseed");
-    // 120 cold seeds at about 35-40 ms each.
+    // Cold seeds of a few milliseconds each (35-40 ms before per-path
+    // sampling).
     configure(&mut group, 6);
     // As a caller pays it: queue opened, start-up test, first block, and
     // the seeder's drop (its inotify fd is closed on a background thread).
@@ -232,10 +236,7 @@ fn cold(c: &mut Criterion) {
 }
 
 fn warm(c: &mut Criterion) {
-    for (name, flags) in [
-        ("jitterentropy", 0),
-        ("jitterentropy_fips", JENT_FORCE_FIPS),
-    ] {
+    for (name, flags) in JENT_MODES {
         let mut group = c.benchmark_group(name);
         configure(&mut group, 4);
         let mut ec = Jent::new(flags);

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use clap::{Args as ClapArgs, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use kqseed::{Collector, EventCounts, KernelPath, Sampling, detect_step, symbol};
+use kqseed::{Collector, EventCounts, KernelPath, Sample, Sampling, detect_step, symbol};
 
 use crate::config::SourceArgs;
 use crate::out::{self, CliResult, Failure, Sink};
@@ -65,16 +65,19 @@ pub struct Args {
     config: SourceArgs,
 }
 
-/// Parses a kernel path's name, as [`KernelPath::name`] spells it.
-fn parse_path(s: &str) -> Result<KernelPath, String> {
+/// The paths a per-path sample can measure: all but the whole pass.
+fn sample_paths() -> impl Iterator<Item = KernelPath> {
     KernelPath::ALL
         .into_iter()
         .filter(|&p| p != KernelPath::Pass)
-        .find(|p| p.name() == s)
-        .ok_or_else(|| {
-            let names: Vec<&str> = KernelPath::ALL[..6].iter().map(|p| p.name()).collect();
-            format!("`{s}` is not one of {}", names.join(", "))
-        })
+}
+
+/// Parses a kernel path's name, as [`KernelPath::name`] spells it.
+fn parse_path(s: &str) -> Result<KernelPath, String> {
+    sample_paths().find(|p| p.name() == s).ok_or_else(|| {
+        let names: Vec<&str> = sample_paths().map(KernelPath::name).collect();
+        format!("`{s}` is not one of {}", names.join(", "))
+    })
 }
 
 /// Samples in a row without the wanted path after which it is taken not to
@@ -104,19 +107,9 @@ impl Source {
             labels.clear();
         }
         for slot in out {
-            let mut misses = 0;
-            let sample = loop {
-                let sample = self.collector.step()?;
-                if self.path.is_none_or(|p| p == sample.path) {
-                    break sample;
-                }
-                misses += 1;
-                if let (PATH_ABSENT_AFTER, Some(wanted)) = (misses, self.path) {
-                    return Err(Failure::Usage(format!(
-                        "no `{}` sample in {PATH_ABSENT_AFTER} samples: this configuration does not run that path",
-                        wanted.name()
-                    )));
-                }
+            let sample = match self.path {
+                None => self.collector.step()?,
+                Some(wanted) => self.next_of(wanted)?,
             };
             *slot = sample.delta;
             if let Some(labels) = &mut self.labels {
@@ -124,6 +117,20 @@ impl Source {
             }
         }
         Ok(())
+    }
+
+    /// The next sample of path `wanted`, skipping the others.
+    fn next_of(&mut self, wanted: KernelPath) -> Result<Sample, Failure> {
+        for _ in 0..PATH_ABSENT_AFTER {
+            let sample = self.collector.step()?;
+            if sample.path == wanted {
+                return Ok(sample);
+            }
+        }
+        Err(Failure::Usage(format!(
+            "no `{}` sample in {PATH_ABSENT_AFTER} samples: this configuration does not run that path",
+            wanted.name()
+        )))
     }
 
     fn collect(&mut self, n: usize) -> Result<Vec<u64>, Failure> {

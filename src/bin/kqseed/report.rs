@@ -57,6 +57,9 @@ pub struct PathAssessment {
     pub path: KernelPath,
     pub samples: usize,
     pub assessed: Result<f64, AssessError>,
+    /// The lag in `1..=MAX_LAG` where the stream's autocorrelation is
+    /// largest in size, and `r` there.
+    pub strongest_lag: (usize, f64),
 }
 
 /// Everything the report says, gathered once.
@@ -279,6 +282,7 @@ fn assess_paths(
                 path,
                 samples: own.len(),
                 assessed,
+                strongest_lag: strongest_lag(&autocorrelation(&own, MAX_LAG)),
             }
         })
         .collect()
@@ -398,13 +402,20 @@ fn date(t: SystemTime) -> String {
 }
 
 /// The largest `|r(k)|`, its lag, and how many lags lie outside the band.
-fn autocorrelation_summary(f: &Findings) -> (f64, usize, usize) {
-    let (lag, max) = f
-        .autocorrelation
-        .iter()
+/// The lag (from 1) of the largest `|r|` in `r`, and that `r`.
+fn strongest_lag(r: &[f64]) -> (usize, f64) {
+    r.iter()
         .enumerate()
-        .map(|(i, r)| (i + 1, r.abs()))
-        .fold((0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
+        .map(|(i, &r)| (i + 1, r))
+        .fold(
+            (0, 0.0),
+            |best, x| if x.1.abs() > best.1.abs() { x } else { best },
+        )
+}
+
+fn autocorrelation_summary(f: &Findings) -> (f64, usize, usize) {
+    let (lag, r) = strongest_lag(&f.autocorrelation);
+    let max = r.abs();
     let outside = f
         .autocorrelation
         .iter()
@@ -509,27 +520,20 @@ pub fn text(f: &Findings) -> String {
     if !f.paths.is_empty() {
         let _ = writeln!(
             out,
-            "Each kernel path's own stream, assessed apart (all ten estimators, literal and bitstring):"
+            "Each kernel path's own stream, assessed apart (all ten estimators, literal and bitstring; autocorrelation over lags 1-{MAX_LAG}):"
         );
         for p in &f.paths {
-            match &p.assessed {
-                Ok(h) => {
-                    let _ = writeln!(
-                        out,
-                        "  {:<14} {:>9} samples  {h:.6} bits per sample",
-                        p.path.name(),
-                        p.samples
-                    );
-                }
-                Err(e) => {
-                    let _ = writeln!(
-                        out,
-                        "  {:<14} {:>9} samples  not assessed ({e})",
-                        p.path.name(),
-                        p.samples
-                    );
-                }
-            }
+            let figure = match &p.assessed {
+                Ok(h) => format!("{h:.6} bits per sample"),
+                Err(e) => format!("not assessed ({e})"),
+            };
+            let (lag, r) = p.strongest_lag;
+            let _ = writeln!(
+                out,
+                "  {:<14} {:>9} samples  {figure}; largest |r| at lag {lag}: r = {r:.3}",
+                p.path.name(),
+                p.samples
+            );
         }
     }
     out.push('\n');
@@ -678,6 +682,9 @@ pub fn json(f: &Findings) -> String {
                 Ok(h) => x.insert("assessed_bits_per_sample", num(*h)),
                 Err(e) => x.insert("assessment_error", Json::Str(e.to_string())),
             };
+            let (lag, r) = p.strongest_lag;
+            x.insert("strongest_lag", num(lag as f64));
+            x.insert("strongest_lag_r", num(r));
             Json::Obj(x)
         })
         .collect();
@@ -782,6 +789,9 @@ mod tests {
         assert!(r.iter().filter(|x| x.abs() > band).count() <= 3, "{r:?}");
         assert_eq!(autocorrelation(&[7; 100], 4), vec![0.0; 4]);
         assert_eq!(autocorrelation(&[], 2), vec![0.0; 2]);
+        // The strongest lag keeps its sign.
+        assert_eq!(strongest_lag(&[0.1, -0.5, 0.3]), (2, -0.5));
+        assert_eq!(strongest_lag(&r[..0]), (0, 0.0));
     }
 
     #[test]
