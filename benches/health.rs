@@ -24,7 +24,7 @@ fn feed(c: &mut Criterion) {
     group.throughput(Throughput::Elements(symbols.len() as u64));
     group.bench_function("feed_65536_symbols", |b| {
         b.iter_batched_ref(
-            || HealthTests::new(&HealthConfig::default()).expect("config"),
+            || HealthTests::new(&HealthConfig::default(), 1.0).expect("config"),
             |tests| {
                 for &s in &symbols {
                     // Uniform symbols at the default credit never fail.

@@ -63,7 +63,8 @@ fn cold_first_seed(c: &mut Criterion) {
     group.bench_function("raw_samples", |b| {
         b.iter(|| seeder.collect_raw(1000).expect("collect"));
     });
-    // Where the cold seed's time goes, besides collecting 1024 samples.
+    // Where the cold seed's time goes, besides collecting the warm-up and
+    // the start-up window.
     group.throughput(Throughput::Elements(1));
     group.bench_function("open_queue", |b| {
         // One collector per batch, dropped after timing: closing an inotify
@@ -75,9 +76,17 @@ fn cold_first_seed(c: &mut Criterion) {
             BatchSize::PerIteration,
         );
     });
-    let recorded = seeder.collect_raw(1024).expect("collect").deltas;
-    group.bench_function("startup_checks_1024", |b| {
-        b.iter(|| kqseed::startup_checks(&recorded, kqseed::health::DEFAULT_CREDITED_H));
+    // The start-up window of the default configuration, with each sample's
+    // path, from a collector of its own.
+    let config = kqseed::SeederConfig::default();
+    let mut collector = kqseed::Collector::new(config.events.clone()).expect("open");
+    let window: Vec<kqseed::Sample> = (0..config.health.startup_samples)
+        .map(|_| collector.step().expect("sample"))
+        .collect();
+    let deltas: Vec<u64> = window.iter().map(|s| s.delta).collect();
+    let paths: Vec<kqseed::KernelPath> = window.iter().map(|s| s.path).collect();
+    group.bench_function("startup_checks_window", |b| {
+        b.iter(|| kqseed::startup_checks(&deltas, &paths, &config.credit));
     });
     group.finish();
 }

@@ -1,11 +1,12 @@
-//! Where a cold seed's time goes: opening the queue, the 1024 start-up
-//! samples, the start-up checks and the drop, each timed apart; then a
+//! Where a cold seed's time goes: opening the queue, the warm-up and the
+//! start-up window's samples, the start-up checks and the drop, each timed
+//! apart; then a
 //! whole cold `KqSeeder::with_config(..).key::<32>()` with its drop, and a
 //! warm 32-byte key, averaged over the rounds.
 //!
 //! ```text
 //! cargo run --release --example cold_path -- [--rounds R] [--timers-us 5,7]
-//!     [--sockets N] [--files N] [--sampling per-path|per-wakeup] [--credit BITS]
+//!     [--sockets N] [--files N] [--sampling per-path|per-wakeup] [--credit MAX_BITS]
 //! ```
 //!
 //! Without flags: the default configuration, 30 rounds. The criterion
@@ -15,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use kqseed::{Collector, KqSeeder, Sampling, SeederConfig, startup_checks};
+use kqseed::{Collector, CreditPolicy, KqSeeder, Sampling, SeederConfig, startup_checks};
 
 fn parse_args() -> Result<(u32, SeederConfig), String> {
     let mut config = SeederConfig::default();
@@ -28,7 +29,7 @@ fn parse_args() -> Result<(u32, SeederConfig), String> {
             "--rounds" => rounds = number(&value)?.max(1.0) as u32,
             "--sockets" => config.events.num_sockets = number(&value)? as usize,
             "--files" => config.events.num_file_watchers = number(&value)? as usize,
-            "--credit" => config.health.credited_h = number(&value)?,
+            "--credit" => config.credit = CreditPolicy::capped(number(&value)?),
             "--timers-us" => {
                 config.events.timer_intervals = value
                     .split(',')
@@ -52,16 +53,26 @@ fn parse_args() -> Result<(u32, SeederConfig), String> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (rounds, config) = parse_args()?;
-    let startup = config.health.startup_samples as usize;
-    let credit = config.health.credited_h;
+    let startup = (config.credit.warmup_samples + config.health.startup_samples) as usize;
+    let warmup = config.credit.warmup_samples as usize;
     let mut total = [0.0f64; 6];
+    let mut credit = 0.0;
     for _ in 0..rounds {
         let t0 = Instant::now();
         let mut collector = Collector::new(config.events.clone())?;
         let t1 = Instant::now();
-        let deltas = collector.collect(startup)?;
+        let mut deltas = Vec::with_capacity(startup);
+        let mut paths = Vec::with_capacity(startup);
+        for _ in 0..startup {
+            let sample = collector.step()?;
+            deltas.push(sample.delta);
+            paths.push(sample.path);
+        }
         let t2 = Instant::now();
-        let verdict = startup_checks(&deltas, credit);
+        let verdict = startup_checks(&deltas[warmup..], &paths[warmup..], &config.credit);
+        if let Ok(report) = &verdict {
+            credit += report.mean_credit() / f64::from(rounds);
+        }
         let t3 = Instant::now();
         drop(collector);
         let t4 = Instant::now();
@@ -89,6 +100,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("start-up checks   {checks:.3} ms");
     println!("drop collector    {drop_ms:.3} ms");
     println!("cold key + drop   {cold:.3} ms");
-    println!("warm key          {warm:.3} ms (credit {credit} bits per sample)");
+    println!("warm key          {warm:.3} ms (credit {credit:.3} bits per sample on average)");
     Ok(())
 }

@@ -18,13 +18,13 @@ fn main() -> Result<(), kqseed::Error> {
     let deltas = collector.collect(n)?;
     let elapsed = start.elapsed();
     let clock = collector.clock();
-    let step = kqseed::detect_step(&deltas);
+    let resolution = kqseed::detect_resolution(&deltas);
     let mut sorted = deltas.clone();
     sorted.sort_unstable();
     let pct = |p: f64| sorted[((sorted.len() - 1) as f64 * p) as usize];
     let mut histogram = [0u64; 256];
     for &d in &deltas {
-        histogram[kqseed::symbol(d, step) as usize] += 1;
+        histogram[kqseed::symbol(d, resolution) as usize] += 1;
     }
     let most_common = histogram.iter().copied().max().unwrap_or(0);
     let stats = collector.stats();
@@ -38,7 +38,7 @@ fn main() -> Result<(), kqseed::Error> {
         "samples          {n} in {elapsed:.3?} = {:.0}/s",
         n as f64 / elapsed.as_secs_f64()
     );
-    println!("detected step    {step} ticks");
+    println!("resolution       {resolution:.3} ticks (the clock's effective step)");
     println!(
         "delta ticks      p1 {}  median {}  p99 {}",
         pct(0.01),

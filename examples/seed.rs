@@ -1,5 +1,6 @@
-//! Seeds a ChaCha20Rng from kqseed and prints what it took, then draws from
-//! the crate's own reseeding generator, `kqseed::rng()`: the main job.
+//! Seeds a ChaCha20Rng from kqseed and says what it took and what each noise
+//! source was credited, then draws from the crate's own reseeding generator,
+//! `kqseed::rng()`: the main job.
 //!
 //! `cargo run --release --example seed`
 
@@ -20,49 +21,44 @@ fn main() -> Result<(), kqseed::Error> {
 
     let stats = seeder.stats();
     let clock = seeder.clock()?;
-    let config = seeder.config();
     println!("backend           {}", seeder.backend());
     println!(
-        "clock             {} ({} ns/tick, resolution {} ns)",
-        clock.name, clock.nanos_per_tick, clock.resolution_nanos
+        "seeds             first in {cold:.2?} (queue opened, warm-up, start-up checks), second in {warm:.2?}"
     );
     if let Some(startup) = stats.startup {
-        println!("clock step        {} ticks", startup.step_ticks);
         println!(
-            "start-up          {} samples, spread {} steps, lowest estimate {:.2} bits/symbol ({}), required {:.2}",
-            startup.samples,
-            startup.spread_steps,
-            startup.estimate,
-            startup.estimator.name(),
-            config.health.credited_h * config.startup_margin
+            "clock             {}, effective resolution {:.3} ticks of {} ns (clock_getres says {} ns)",
+            clock.name, startup.resolution_ticks, clock.nanos_per_tick, clock.resolution_nanos
+        );
+        println!("noise sources     bits credited per sample, decided at start-up:");
+        for s in startup.sources.values() {
+            println!(
+                "                  {:<13} {:<7} (start-up estimate {:.2}, ceiling {} at {} steps a sample)",
+                s.path.name(),
+                s.credit,
+                s.estimate,
+                s.ceiling,
+                s.median_steps
+            );
+        }
+        println!(
+            "                  {:.3} on average per sample, {:.0} samples per 32-byte block",
+            startup.mean_credit(),
+            320.0 / startup.mean_credit()
         );
     }
-    println!(
-        "credit            {:.2} bits per sample ({} samples per 32-byte block)",
-        config.health.credited_h,
-        (320.0 / config.health.credited_h).ceil()
-    );
-    println!(
-        "samples used      {} for 2 seeds, {:.0} bits credited, {} blocks",
-        stats.samples, stats.credited_bits, stats.blocks
-    );
     let h = stats.health;
+    let failures = h.rct_intermittent
+        + h.rct_permanent
+        + h.apt_intermittent
+        + h.apt_permanent
+        + h.predictor_intermittent
+        + h.predictor_permanent;
     println!(
-        "health            started {}, failures (intermittent/permanent) RCT {}/{}, APT {}/{}, predictor {}/{}; longest run {}, highest window count {}, longest predicted run {}",
-        h.started,
-        h.rct_intermittent,
-        h.rct_permanent,
-        h.apt_intermittent,
-        h.apt_permanent,
-        h.predictor_intermittent,
-        h.predictor_permanent,
-        h.max_rct_run,
-        h.max_apt_count,
-        h.max_predictor_run
+        "health tests      {} samples tested, {failures} failures",
+        h.samples
     );
     println!("fork detection    {}", kqseed::fork_detection()?);
-    println!("cold first seed   {cold:.2?} (queue opened, start-up test and checks included)");
-    println!("warm seed         {warm:.2?}");
     println!(
         "first output      {:016x} (from the seeded ChaCha20Rng)",
         rng.next_u64()
@@ -82,9 +78,12 @@ fn main() -> Result<(), kqseed::Error> {
         "kqseed::rng()     first u64 {first:016x} after {first_draw:.2?} (the service's first seed)"
     );
     println!(
-        "                  16 MiB in {bulk:.2?} ({:.2} GiB/s); {:?}",
-        16.0 / 1024.0 / bulk.as_secs_f64(),
-        generator.stats()
+        "                  16 MiB in {bulk:.2?} ({:.2} GiB/s)",
+        16.0 / 1024.0 / bulk.as_secs_f64()
+    );
+    println!(
+        "verdict           ok: {} blocks of 320 credited bits from {} samples; `kqseed report` checks each credit against 1,000,000 samples",
+        stats.blocks, stats.samples
     );
     Ok(())
 }

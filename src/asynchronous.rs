@@ -115,9 +115,9 @@ async fn fill(
 fn collect_slice(pipeline: &mut Pipeline, source: &mut dyn SampleSource) -> Result<bool> {
     let end = Instant::now() + SLICE;
     while Instant::now() < end {
-        match source.try_next_delta()? {
-            Some(delta) => {
-                pipeline.push(delta)?;
+        match source.try_next_sample()? {
+            Some(sample) => {
+                pipeline.push(sample)?;
                 if pipeline.block_ready() {
                     return Ok(false);
                 }

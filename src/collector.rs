@@ -75,8 +75,8 @@ pub struct Sample {
 ///
 /// let mut collector = Collector::new(KqueueEventsConfig::default())?;
 /// let deltas = collector.collect(256)?;
-/// let step = kqseed::detect_step(&deltas);
-/// let symbols: Vec<u8> = deltas.iter().map(|&d| kqseed::symbol(d, step)).collect();
+/// let resolution = kqseed::detect_resolution(&deltas);
+/// let symbols: Vec<u8> = deltas.iter().map(|&d| kqseed::symbol(d, resolution)).collect();
 /// assert_eq!(symbols.len(), 256);
 /// assert!(collector.stats().events.timer > 0);
 /// # Ok::<(), kqseed::Error>(())

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::error::ConfigError;
+use crate::credit::CreditPolicy;
+use crate::error::{ConfigError, Result};
+use crate::health::HealthConfig;
 
 /// Shortest timer interval accepted: below it a timer is always already
 /// expired when the wait call is entered, and the loop turns into a spin.
@@ -186,6 +188,37 @@ impl KqueueEventsConfig {
                 ),
             );
         }
+        Ok(())
+    }
+}
+
+/// Everything a [`KqSeeder`](crate::KqSeeder) can be told.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SeederConfig {
+    /// The event sources and the wait.
+    pub events: KqueueEventsConfig,
+    /// The health tests' parameters (alphas, windows, the start-up
+    /// window's length); each noise source's tests are cut for its own
+    /// credit.
+    pub health: HealthConfig,
+    /// How each noise source's credit is decided and re-checked.
+    pub credit: CreditPolicy,
+    /// Absorbs 32 bytes from the operating system's generator into every
+    /// block, next to the samples and credited with nothing, so that a block
+    /// is never weaker than either source. Off by default; shown in `Debug`
+    /// and [`SeederStats::os_entropy_absorbed`](crate::SeederStats::os_entropy_absorbed),
+    /// so that hedged output is never mistaken for pure jitter. No entropy
+    /// claim rests on it: the samples alone must still be credited 320 bits
+    /// per block.
+    pub hedge_with_os_entropy: bool,
+}
+
+impl SeederConfig {
+    /// Checks every part.
+    pub fn validate(&self) -> Result<()> {
+        self.events.validate()?;
+        self.health.validate()?;
+        self.credit.validate()?;
         Ok(())
     }
 }

@@ -101,25 +101,30 @@ pub enum StartupFailure {
         /// Start-up samples.
         samples: usize,
     },
-    /// The clock's step is coarse next to the spread of the deltas, so the
-    /// 8-bit symbol would be mostly quantisation: a clock that counts
-    /// milliseconds, a VM that replays time in whole ticks, or, on a fine
-    /// clock, deltas too regular to vary by more than a few dozen ticks.
+    /// The clock is coarse next to every kernel path: even the longest
+    /// path's median sample spans fewer steps of the clock's effective
+    /// resolution than any source may be credited for, so every symbol
+    /// would be mostly quantisation (a clock that counts milliseconds, a VM
+    /// that replays time in whole ticks).
     CoarseClock {
-        /// The detected step, in clock ticks.
-        step_ticks: u64,
-        /// The interquartile range of the deltas, in steps.
-        spread_steps: u64,
-        /// The least spread accepted, in steps.
-        min_spread_steps: u64,
+        /// The clock's effective resolution, in clock ticks.
+        resolution_ticks: f64,
+        /// The longest path's median sample, in steps.
+        median_steps: f64,
+        /// The least a path must span to be credited, in steps.
+        min_median_steps: f64,
     },
-    /// A section 6.3 estimator assessed less than the credited entropy.
+    /// No source's estimate backs even the smallest credit: the best one
+    /// (among those the clock allows to be credited) is named.
     LowEntropy {
-        /// The estimator that gave the lowest figure.
+        /// Its kernel path.
+        path: crate::KernelPath,
+        /// The estimator that gave its lowest figure.
         estimator: crate::assess::Estimator,
         /// Its estimate, in bits per 8-bit symbol.
         estimate: f64,
-        /// The least it must reach: the credit times the start-up margin.
+        /// The least it must reach: twice the allowance times the smallest
+        /// credit.
         required: f64,
     },
 }
@@ -135,20 +140,22 @@ impl fmt::Display for StartupFailure {
                 "start-up refused: {zero_deltas} of {samples} clock deltas were zero (stuck clock)"
             ),
             StartupFailure::CoarseClock {
-                step_ticks,
-                spread_steps,
-                min_spread_steps,
+                resolution_ticks,
+                median_steps,
+                min_median_steps,
             } => write!(
                 f,
-                "start-up refused: the clock steps by {step_ticks} ticks and the deltas spread over only {spread_steps} steps (at least {min_spread_steps} needed): the clock is too coarse or the deltas too regular"
+                "start-up refused: the clock steps by {resolution_ticks:.3} ticks and the longest kernel path spans only {median_steps:.1} steps (at least {min_median_steps} needed): the clock is too coarse for these paths"
             ),
             StartupFailure::LowEntropy {
+                path,
                 estimator,
                 estimate,
                 required,
             } => write!(
                 f,
-                "start-up refused: the {} estimate is {estimate:.3} bits per symbol, below the {required:.3} required",
+                "start-up refused: no noise source backs a credit; the best, {}, has a {} estimate of {estimate:.3} bits per symbol, below the {required:.3} required",
+                path.name(),
                 estimator.name()
             ),
         }

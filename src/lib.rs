@@ -9,11 +9,14 @@ mod collector;
 mod compat;
 pub mod conditioner;
 mod config;
+mod credit;
 mod error;
 mod generator;
 pub mod health;
 mod pipeline;
+mod resolution;
 mod seeder;
+mod sources;
 mod startup;
 #[allow(unsafe_code)]
 mod sys;
@@ -25,7 +28,10 @@ pub use collector::{
 };
 pub use config::{
     KqueueEventsConfig, MAX_EVENTS_PER_WAIT, MAX_SOURCES_PER_TYPE, MAX_TIMEOUT, MAX_TIMER_INTERVAL,
-    MIN_TIMER_INTERVAL, Sampling,
+    MIN_TIMER_INTERVAL, Sampling, SeederConfig,
+};
+pub use credit::{
+    CREDIT_STEP, CreditPolicy, DEFAULT_ALLOWANCE, DEFAULT_WARMUP_SAMPLES, MIN_MEDIAN_STEPS, ceiling,
 };
 pub use error::{ConfigError, Error, Result, StartupFailure};
 pub use generator::{
@@ -34,10 +40,12 @@ pub use generator::{
 };
 pub use health::{HealthConfig, HealthFailure};
 pub use pipeline::MAX_STARTUP_REFUSALS;
-pub use seeder::{KqSeeder, RawSamples, SeederConfig, SeederStats};
+pub use resolution::{detect_resolution, symbol};
+pub use seeder::{KqSeeder, RawSamples, SeederStats};
+pub use sources::{NoiseSources, PerPath, SourceStats};
 pub use startup::{
-    MAX_ZERO_DELTAS_PERCENT, MIN_SPREAD_STEPS, STARTUP_ESTIMATORS, StartupReport, detect_step,
-    startup_checks, symbol,
+    MAX_ZERO_DELTAS_PERCENT, MIN_HALF_SAMPLES, STARTUP_ESTIMATORS, SourceStartup, StartupReport,
+    detect_step, startup_checks,
 };
 
 // What callers move between threads is `Send + Sync` on every backend; the

@@ -8,19 +8,26 @@
 //!
 //! # Policy
 //!
-//! * **Start-up.** The first `startup_samples` (1024) deltas are held, in a
-//!   buffer wiped when freed, until [`startup_checks`] has passed on all of
-//!   them; then they go through the health tests (the SP 800-90B start-up
-//!   test) and into the pool. No block is released before both passed. A
-//!   refusal throws the held samples away and is returned; after
+//! * **Warm-up.** The first `credit.warmup_samples` samples of a source
+//!   instance go into the pool credited with nothing: a new queue's first
+//!   passes assess higher than the steady state the credits apply to.
+//! * **Start-up.** The next `health.startup_samples` samples are held, in a
+//!   buffer wiped when freed, until [`startup_checks`] has decided every
+//!   noise source's credit on them; then they go through their sources'
+//!   health tests (the SP 800-90B start-up test: all of them must pass) and
+//!   into the pool. No block is released before both passed. A refusal
+//!   throws the held samples away and is returned; after
 //!   [`MAX_STARTUP_REFUSALS`] refusals of one source instance the refusal
 //!   latches, so that a caller's retry loop cannot turn the check into
 //!   "pass once by chance".
-//! * **Health.** Every later sample passes RCT, APT and the predictor test
-//!   before it is credited. An intermittent failure discards the pool; a
-//!   permanent one latches: every later call returns it.
+//! * **Health.** Every later sample passes its own source's RCT, APT and
+//!   predictor test (cut for that source's credit) before it is credited,
+//!   and the online margin check ([`NoiseSources`]) may lower a source's
+//!   credit. An intermittent failure discards the pool; a permanent one
+//!   latches: every later call returns it.
 //! * **Release.** A block comes out as soon as the pool holds 320 credited
-//!   bits, so no finished block waits in memory between calls.
+//!   bits (each sample credited its own source's credit), so no finished
+//!   block waits in memory between calls.
 //! * **Fork.** In a forked child the pipeline discards its copy of the pool,
 //!   absorbs a labelled fork record (pid, fork generation, forks started),
 //!   credited with nothing, and runs start-up again: the child's rebuilt
@@ -32,11 +39,15 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::conditioner::{BLOCK_LEN, Conditioner, credit_millibits};
+use crate::collector::{KernelPath, Sample};
+use crate::conditioner::{BLOCK_LEN, Conditioner};
+use crate::config::SeederConfig;
 use crate::error::{Error, Result};
-use crate::health::{HealthConfig, HealthTests};
-use crate::seeder::{SeederConfig, SeederStats};
-use crate::startup::{StartupReport, startup_checks, symbol};
+use crate::health::{HealthFailure, HealthStats};
+use crate::resolution::symbol;
+use crate::seeder::SeederStats;
+use crate::sources::NoiseSources;
+use crate::startup::{StartupReport, startup_checks};
 use crate::sys::fork;
 
 /// Start-up refusals of one source instance before the refusal latches.
@@ -49,26 +60,25 @@ pub const MAX_STARTUP_REFUSALS: u32 = 3;
 
 /// Where samples come from: the event queue, or a recording in tests.
 pub(crate) trait SampleSource: Send + Sync {
-    /// The next raw delta.
-    fn next_delta(&mut self) -> Result<u64>;
-    /// The next raw delta if one is ready now (async seeding).
+    /// The next raw sample.
+    fn next_sample(&mut self) -> Result<Sample>;
+    /// The next raw sample if one is ready now (async seeding).
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    fn try_next_delta(&mut self) -> Result<Option<u64>>;
+    fn try_next_sample(&mut self) -> Result<Option<Sample>>;
     /// The next delta must not span a pause (async seeding).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     fn restart_pair(&mut self);
-    /// An fd that is readable when `try_next_delta` has something, if any.
+    /// An fd that is readable when `try_next_sample` has something, if any.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     fn readiness_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>>;
 }
 
 impl SampleSource for crate::Collector {
-    fn next_delta(&mut self) -> Result<u64> {
-        self.step().map(|s| s.delta)
+    fn next_sample(&mut self) -> Result<Sample> {
+        self.step()
     }
 
-    fn try_next_delta(&mut self) -> Result<Option<u64>> {
-        Ok(self.try_step()?.map(|s| s.delta))
+    fn try_next_sample(&mut self) -> Result<Option<Sample>> {
+        self.try_step()
     }
 
     fn restart_pair(&mut self) {
@@ -80,20 +90,58 @@ impl SampleSource for crate::Collector {
     }
 }
 
+/// The start-up window's samples, held until the decision: deltas in wiped
+/// memory, and the paths they measured.
+struct Held {
+    deltas: Zeroizing<Vec<u64>>,
+    paths: Vec<KernelPath>,
+}
+
+impl Held {
+    /// Room for `n` samples, so that holding them never reallocates (a
+    /// reallocation would free a copy of samples unwiped).
+    fn with_capacity(n: usize) -> Result<Held> {
+        let mut held = Held {
+            deltas: Zeroizing::new(Vec::new()),
+            paths: Vec::new(),
+        };
+        held.reserve(n)?;
+        Ok(held)
+    }
+
+    fn reserve(&mut self, n: usize) -> Result<()> {
+        let too_large = || Error::TooLarge {
+            what: "start-up samples",
+            requested: n,
+            max: crate::health::MAX_STARTUP_SAMPLES as usize,
+        };
+        self.deltas.try_reserve_exact(n).map_err(|_| too_large())?;
+        self.paths.try_reserve_exact(n).map_err(|_| too_large())?;
+        Ok(())
+    }
+
+    fn clear(&mut self) {
+        self.deltas.zeroize();
+        self.paths.clear();
+    }
+}
+
+/// The decided state of a started source: its report and its sources.
+struct Started {
+    report: StartupReport,
+    sources: NoiseSources,
+}
+
 /// The release policy's state. Keep it boxed: it holds the pool.
 pub(crate) struct Pipeline {
-    health_config: HealthConfig,
-    /// The start-up estimators must reach this, in bits per symbol.
-    required: f64,
-    credit_millibits: u32,
+    config: SeederConfig,
     startup_samples: usize,
-    health: HealthTests,
+    /// Warm-up samples still to absorb before the start-up window.
+    warmup_left: u32,
     pool: Box<Conditioner>,
-    /// Start-up samples held until the checks ran.
-    held: Zeroizing<Vec<u64>>,
-    startup: Option<StartupReport>,
+    held: Held,
+    started: Option<Started>,
     refusals: u32,
-    step: u64,
     owner: fork::Owner,
     latched: Option<Error>,
     samples: u64,
@@ -101,7 +149,6 @@ pub(crate) struct Pipeline {
     blocks: u64,
     discards: u64,
     forks: u64,
-    hedge: bool,
     os_entropy_absorbed: u64,
 }
 
@@ -109,24 +156,14 @@ impl Pipeline {
     /// A pipeline for a validated `config`, owned by this process.
     pub(crate) fn new(config: &SeederConfig) -> Result<Pipeline> {
         let startup_samples = config.health.startup_samples as usize;
-        let mut held = Zeroizing::new(Vec::new());
-        held.try_reserve_exact(startup_samples)
-            .map_err(|_| Error::TooLarge {
-                what: "start-up samples",
-                requested: startup_samples,
-                max: crate::health::MAX_STARTUP_SAMPLES as usize,
-            })?;
         Ok(Pipeline {
-            health_config: config.health,
-            required: config.health.credited_h * config.startup_margin,
-            credit_millibits: credit_millibits(config.health.credited_h),
+            config: config.clone(),
             startup_samples,
-            health: HealthTests::new(&config.health)?,
+            warmup_left: config.credit.warmup_samples,
             pool: Conditioner::boxed(),
-            held,
-            startup: None,
+            held: Held::with_capacity(startup_samples)?,
+            started: None,
             refusals: 0,
-            step: 1,
             owner: fork::Owner::current()?,
             latched: None,
             samples: 0,
@@ -134,7 +171,6 @@ impl Pipeline {
             blocks: 0,
             discards: 0,
             forks: 0,
-            hedge: config.hedge_with_os_entropy,
             os_entropy_absorbed: 0,
         })
     }
@@ -163,7 +199,7 @@ impl Pipeline {
                 if let Some(block) = self.take_block() {
                     break block;
                 }
-                self.push(source.next_delta()?)?;
+                self.push(source.next_sample()?)?;
             };
             chunk.copy_from_slice(&block[..chunk.len()]);
         }
@@ -178,72 +214,95 @@ impl Pipeline {
         }
     }
 
-    /// One sample in: held for start-up, or tested and pooled.
-    pub(crate) fn push(&mut self, delta: u64) -> Result<()> {
+    /// One sample in: absorbed during the warm-up, held for start-up, or
+    /// tested and pooled.
+    pub(crate) fn push(&mut self, sample: Sample) -> Result<()> {
         self.check_latch()?;
         self.samples += 1;
-        if self.startup.is_some() {
-            return self.test_and_pool(delta);
+        if self.started.is_some() {
+            return self.test_and_pool(sample.delta, sample.path).map(|_| ());
         }
-        self.held.push(delta);
-        if self.held.len() < self.startup_samples {
+        if self.warmup_left > 0 {
+            self.warmup_left -= 1;
+            return self.absorb(sample.delta, 0);
+        }
+        self.held.deltas.push(sample.delta);
+        self.held.paths.push(sample.path);
+        if self.held.deltas.len() < self.startup_samples {
             return Ok(());
         }
-        match startup_checks(&self.held, self.required) {
-            Err(refusal) => {
-                self.held.zeroize();
-                self.refusals += 1;
-                let e = Error::Startup(refusal);
-                if self.refusals >= MAX_STARTUP_REFUSALS {
-                    self.latched = Some(e.clone());
-                }
-                Err(e)
-            }
-            Ok(report) => {
-                self.step = report.step_ticks;
-                self.startup = Some(report);
-                // The held samples now take the start-up test proper.
-                let held = Zeroizing::new(core::mem::take(&mut *self.held));
-                held.iter().try_for_each(|&d| self.test_and_pool(d))
+        let decision = startup_checks(&self.held.deltas, &self.held.paths, &self.config.credit)
+            .map_err(Error::Startup)
+            .and_then(|report| {
+                let sources = NoiseSources::new(&report, &self.config.health, &self.config.credit)?;
+                Ok(Started { report, sources })
+            });
+        let started = match decision {
+            Ok(started) => started,
+            Err(e) => return self.refuse(e),
+        };
+        self.started = Some(started);
+        // The held samples now take the start-up test proper: every one must
+        // pass its source's tests.
+        let deltas = Zeroizing::new(core::mem::take(&mut *self.held.deltas));
+        let paths = core::mem::take(&mut self.held.paths);
+        for (&delta, &path) in deltas.iter().zip(&paths) {
+            match self.test_and_pool(delta, path) {
+                Ok(None) => {}
+                Ok(Some(intermittent)) => return self.refuse(Error::Health(intermittent)),
+                Err(e) => return self.refuse(e),
             }
         }
+        self.held = Held::with_capacity(0)?;
+        Ok(())
+    }
+
+    /// A start-up refusal: the held samples and the decision go, the pool
+    /// is emptied, and the refusal latches after the limit.
+    fn refuse(&mut self, e: Error) -> Result<()> {
+        self.held.clear();
+        self.started = None;
+        self.pool.discard();
+        self.refusals += 1;
+        if self.refusals >= MAX_STARTUP_REFUSALS {
+            self.latched = Some(e.clone());
+        }
+        let capacity = self.startup_samples;
+        self.held.reserve(capacity)?;
+        Err(e)
     }
 
     /// Whether [`take_block`](Pipeline::take_block) would release a block.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn block_ready(&self) -> bool {
-        self.latched.is_none()
-            && self.startup.is_some()
-            && self.health.is_started()
-            && self.pool.is_ready()
+        self.latched.is_none() && self.started.is_some() && self.pool.is_ready()
     }
 
     /// The next block, once start-up passed and the pool holds enough
     /// credit.
     pub(crate) fn take_block(&mut self) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
-        if self.latched.is_some() || self.startup.is_none() || !self.health.is_started() {
+        if self.latched.is_some() {
             return None;
         }
+        let started = self.started.as_mut()?;
         let block = self.pool.try_take_block()?;
-        self.health.note_output();
+        started.sources.note_output();
         self.blocks += 1;
         Some(block)
     }
 
-    /// One sample through the health tests and, if it passes, into the pool.
-    fn test_and_pool(&mut self, delta: u64) -> Result<()> {
-        match self.health.feed(symbol(delta, self.step)) {
-            Ok(()) => {
-                if self.hedge && self.pool.stats().pool_samples == 0 {
-                    // The first sample of a pool: the hedge goes in first.
-                    let mut os = Zeroizing::new([0u8; crate::conditioner::OS_ENTROPY_LEN]);
-                    crate::sys::os_entropy(&mut os)?;
-                    self.pool.absorb_os_entropy(&os);
-                    self.os_entropy_absorbed += 1;
-                }
-                self.pool.absorb_millibits(delta, self.credit_millibits);
-                self.credited_millibits += u64::from(self.credit_millibits);
-                Ok(())
+    /// One sample through its source's health tests and, if it passes, into
+    /// the pool with its source's credit. An intermittent failure empties
+    /// the pool and is returned as `Ok(Some)`; a permanent one latches.
+    fn test_and_pool(&mut self, delta: u64, path: KernelPath) -> Result<Option<HealthFailure>> {
+        let Some(started) = self.started.as_mut() else {
+            return Ok(None);
+        };
+        let s = symbol(delta, started.report.resolution_ticks);
+        match started.sources.feed(path, s) {
+            Ok(millibits) => {
+                self.absorb(delta, millibits)?;
+                Ok(None)
             }
             Err(failure) => {
                 self.pool.discard();
@@ -253,10 +312,24 @@ impl Pipeline {
                     self.latched = Some(e.clone());
                     Err(e)
                 } else {
-                    Ok(())
+                    Ok(Some(failure))
                 }
             }
         }
+    }
+
+    /// One sample into the pool with `millibits` of credit; with the hedge
+    /// on, a pool's first sample brings the OS entropy in first.
+    fn absorb(&mut self, delta: u64, millibits: u32) -> Result<()> {
+        if self.config.hedge_with_os_entropy && self.pool.stats().pool_samples == 0 {
+            let mut os = Zeroizing::new([0u8; crate::conditioner::OS_ENTROPY_LEN]);
+            crate::sys::os_entropy(&mut os)?;
+            self.pool.absorb_os_entropy(&os);
+            self.os_entropy_absorbed += 1;
+        }
+        self.pool.absorb_millibits(delta, millibits);
+        self.credited_millibits += u64::from(millibits);
+        Ok(())
     }
 
     /// In a forked child: never continue the parent's pool (see the module
@@ -274,30 +347,25 @@ impl Pipeline {
         self.pool.discard();
         self.pool
             .absorb_fork_record(record.pid, record.generation, record.forks);
-        // Validated when the pipeline was made, so this cannot fail; should
-        // it ever, the old tests stay, which is the stricter choice.
-        if let Ok(health) = HealthTests::new(&self.health_config) {
-            self.health = health;
-        }
-        self.startup = None;
-        self.held.zeroize();
-        // Room for the whole start-up again, so that it never grows (a
-        // reallocation would free a copy of samples unwiped).
-        self.held
-            .try_reserve_exact(self.startup_samples)
-            .map_err(|_| Error::TooLarge {
-                what: "start-up samples",
-                requested: self.startup_samples,
-                max: crate::health::MAX_STARTUP_SAMPLES as usize,
-            })?;
+        self.started = None;
+        self.warmup_left = self.config.credit.warmup_samples;
+        self.held.clear();
+        self.held.reserve(self.startup_samples)?;
         self.refusals = 0;
         self.discards += 1;
         self.forks += 1;
         Ok(())
     }
 
-    /// Counters, health and the start-up report.
+    /// Counters, health, the start-up report and every source's figures.
     pub(crate) fn stats(&self) -> SeederStats {
+        let sources = self
+            .started
+            .as_ref()
+            .map(|s| s.sources.stats())
+            .unwrap_or_default();
+        let mut health = HealthStats::sum(sources.values().map(|s| &s.health));
+        health.started = self.started.is_some() && self.latched.is_none();
         SeederStats {
             samples: self.samples,
             credited_bits: self.credited_millibits as f64 / 1000.0,
@@ -306,9 +374,10 @@ impl Pipeline {
             forks: self.forks,
             startup_refusals: self.refusals,
             os_entropy_absorbed: self.os_entropy_absorbed,
-            health: self.health.stats(),
+            health,
             conditioner: self.pool.stats(),
-            startup: self.startup,
+            startup: self.started.as_ref().map(|s| s.report),
+            sources,
         }
     }
 }
@@ -319,26 +388,46 @@ impl Pipeline {
 #[cfg(any(test, kqseed_replay))]
 pub(crate) struct Replay {
     deltas: Vec<u64>,
+    paths: Vec<KernelPath>,
     next: usize,
 }
 
 #[cfg(any(test, kqseed_replay))]
 impl Replay {
+    /// Deltas of one source, [`KernelPath::Pass`] (per-wakeup sampling).
     pub(crate) fn new(deltas: Vec<u64>) -> Replay {
-        Replay { deltas, next: 0 }
+        let paths = vec![KernelPath::Pass; deltas.len()];
+        Replay::with_paths(deltas, paths)
+    }
+
+    /// Deltas with the paths they measured (per-path sampling); the shorter
+    /// of the two sets the length.
+    pub(crate) fn with_paths(mut deltas: Vec<u64>, mut paths: Vec<KernelPath>) -> Replay {
+        let n = deltas.len().min(paths.len());
+        deltas.truncate(n);
+        paths.truncate(n);
+        Replay {
+            deltas,
+            paths,
+            next: 0,
+        }
     }
 }
 
 #[cfg(any(test, kqseed_replay))]
 impl SampleSource for Replay {
-    fn next_delta(&mut self) -> Result<u64> {
-        let d = self.deltas.get(self.next).copied().unwrap_or(0);
+    fn next_sample(&mut self) -> Result<Sample> {
+        let i = self.next;
         self.next = (self.next + 1) % self.deltas.len().max(1);
-        Ok(d)
+        Ok(Sample {
+            delta: self.deltas.get(i).copied().unwrap_or(0),
+            path: self.paths.get(i).copied().unwrap_or(KernelPath::Pass),
+            events: crate::EventCounts::default(),
+        })
     }
 
-    fn try_next_delta(&mut self) -> Result<Option<u64>> {
-        self.next_delta().map(Some)
+    fn try_next_sample(&mut self) -> Result<Option<Sample>> {
+        self.next_sample().map(Some)
     }
 
     fn restart_pair(&mut self) {}
@@ -360,40 +449,56 @@ mod tests {
         30_000 + (rng.next() >> 54)
     }
 
-    fn pipeline(credited_h: f64) -> Box<Pipeline> {
+    /// The start-up window of the default configuration.
+    const WINDOW: usize = crate::health::DEFAULT_STARTUP_SAMPLES as usize;
+
+    /// A pipeline whose one source (`Pass`, the deltas below) is credited
+    /// `cap` bits a sample: the good deltas back far more, so the cap
+    /// decides. No warm-up, so that sample counts are exact.
+    fn pipeline(cap: f64) -> Box<Pipeline> {
         let config = SeederConfig {
-            health: HealthConfig {
-                credited_h,
-                ..HealthConfig::default()
+            credit: crate::CreditPolicy {
+                warmup_samples: 0,
+                ..crate::CreditPolicy::capped(cap)
             },
             ..SeederConfig::default()
         };
         Box::new(Pipeline::new(&config).expect("config"))
     }
 
-    /// Pushes one sample and returns the block it completed, if any.
+    /// Pushes one sample of the `Pass` source and returns the block it
+    /// completed, if any.
     fn push(p: &mut Pipeline, delta: u64) -> Result<Option<[u8; BLOCK_LEN]>> {
-        p.push(delta)?;
+        p.push(Sample {
+            delta,
+            path: KernelPath::Pass,
+            events: crate::EventCounts::default(),
+        })?;
         Ok(p.take_block().map(|b| *b))
+    }
+
+    /// The cutoffs guarding a credit of `h`.
+    fn cutoffs(h: f64) -> crate::health::HealthCutoffs {
+        crate::HealthConfig::default().cutoffs(h).expect("cutoffs")
     }
 
     #[test]
     fn nothing_is_released_before_start_up() {
-        let mut p = pipeline(2.5);
+        let mut p = pipeline(1.5);
         let mut rng = SplitMix64(1);
-        for i in 0..1023 {
+        for i in 0..WINDOW - 1 {
             assert_eq!(push(&mut p, good(&mut rng)).unwrap(), None, "sample {i}");
         }
         assert!(p.stats().startup.is_none());
-        // The 1024th runs the checks and the start-up test; 1024 * 2.5 bits
-        // are pooled by then, so a block is due at once.
+        // The window's last sample runs the checks and the start-up test;
+        // the whole window is credited by then, so a block is due at once.
         assert!(push(&mut p, good(&mut rng)).unwrap().is_some());
         assert!(p.stats().startup.is_some());
     }
 
     #[test]
     fn a_failure_stops_output_and_latches() {
-        let mut p = pipeline(2.5);
+        let mut p = pipeline(1.0);
         let mut rng = SplitMix64(0x5eed);
         let mut blocks = 0;
         for _ in 0..5000 {
@@ -401,9 +506,11 @@ mod tests {
                 blocks += 1;
             }
         }
-        assert!(blocks >= 20, "{blocks}");
+        // One block at the end of the window (it takes the whole pool), then
+        // one per 320 samples at 1 bit.
+        assert!(blocks > (5000 - WINDOW) / 320, "{blocks}");
         // A stuck source: the same delta over and over.
-        let cutoffs = p.health.cutoffs();
+        let cutoffs = cutoffs(1.0);
         let mut first_failure = None;
         for n in 1..=100u32 {
             match push(&mut p, 0x1234_5678_9abc_de42) {
@@ -442,7 +549,7 @@ mod tests {
         }
         // A short stuck run: its first c - 1 samples pass and are credited,
         // as SP 800-90B allows; 250 + 30 stays below 320.
-        let c = p.health.cutoffs().rct_intermittent;
+        let c = cutoffs(1.0).rct_intermittent;
         for _ in 0..c {
             assert_eq!(push(&mut p, 0x4242).unwrap(), None);
         }
@@ -458,9 +565,9 @@ mod tests {
     fn a_period_that_rct_and_apt_pass_is_refused_by_the_predictor() {
         // The review's repro: a good start, then a cycle of four symbols
         // (each a quarter of every APT window, no runs for the RCT).
-        let mut p = pipeline(2.5);
+        let mut p = pipeline(1.5);
         let mut rng = SplitMix64(11);
-        for _ in 0..1100 {
+        for _ in 0..WINDOW + 100 {
             push(&mut p, good(&mut rng)).unwrap();
         }
         let mut released = 0;
@@ -489,8 +596,8 @@ mod tests {
 
     #[test]
     fn start_up_refusals_latch_after_the_limit() {
-        let mut p = pipeline(2.5);
-        let stuck = vec![0u64; 1024];
+        let mut p = pipeline(1.5);
+        let stuck = vec![0u64; WINDOW];
         for attempt in 1..=MAX_STARTUP_REFUSALS {
             let mut out = [0u8; 32];
             let e = p
@@ -516,9 +623,9 @@ mod tests {
 
     #[test]
     fn fewer_refusals_than_the_limit_can_recover() {
-        let mut p = pipeline(2.5);
+        let mut p = pipeline(1.5);
         let mut out = [0u8; 32];
-        assert!(p.fill(&mut out, &mut Replay::new(vec![0; 1024])).is_err());
+        assert!(p.fill(&mut out, &mut Replay::new(vec![0; WINDOW])).is_err());
         let mut rng = SplitMix64(5);
         let fine: Vec<u64> = (0..4096).map(|_| good(&mut rng)).collect();
         p.fill(&mut out, &mut Replay::new(fine))
@@ -528,7 +635,7 @@ mod tests {
 
     #[test]
     fn an_empty_request_collects_nothing() {
-        let mut p = pipeline(2.5);
+        let mut p = pipeline(1.5);
         p.fill(&mut [], &mut Replay::new(vec![1; 10])).unwrap();
         assert_eq!(p.stats().samples, 0);
     }
@@ -540,7 +647,7 @@ mod tests {
         // the record can keep them apart; with records that differ in one
         // field each, they never match.
         let run = |record: fork::ForkRecord| {
-            let mut p = pipeline(2.5);
+            let mut p = pipeline(1.5);
             let mut rng = SplitMix64(9);
             while push(&mut p, good(&mut rng)).unwrap().is_none() {}
             p.restart_as_new_source(record).unwrap();
@@ -572,7 +679,7 @@ mod tests {
 
     #[test]
     fn a_fork_restarts_start_up() {
-        let mut p = pipeline(2.5);
+        let mut p = pipeline(1.5);
         let mut rng = SplitMix64(13);
         while push(&mut p, good(&mut rng)).unwrap().is_none() {}
         p.restart_as_new_source(fork::ForkRecord {
@@ -583,7 +690,7 @@ mod tests {
         .unwrap();
         assert!(p.stats().startup.is_none());
         assert_eq!(p.stats().forks, 1);
-        for _ in 0..1023 {
+        for _ in 0..WINDOW - 1 {
             assert_eq!(push(&mut p, good(&mut rng)).unwrap(), None);
         }
         assert!(push(&mut p, good(&mut rng)).unwrap().is_some());

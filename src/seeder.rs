@@ -8,64 +8,14 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::collector::{ClockInfo, Collector, alloc_samples};
 use crate::conditioner::ConditionerStats;
-use crate::config::KqueueEventsConfig;
+use crate::config::SeederConfig;
 use crate::error::{Error, Result};
-use crate::health::{HealthConfig, HealthStats};
+use crate::health::HealthStats;
 use crate::pipeline::{Pipeline, SampleSource};
-use crate::startup::{StartupReport, detect_step, symbol};
+use crate::resolution::{detect_resolution, symbol};
+use crate::sources::{PerPath, SourceStats};
+use crate::startup::StartupReport;
 use crate::sys;
-
-/// Everything a [`KqSeeder`] can be told.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SeederConfig {
-    /// The event sources and the wait.
-    pub events: KqueueEventsConfig,
-    /// The health tests; `health.credited_h` is also the min-entropy each
-    /// sample credits to the conditioner.
-    pub health: HealthConfig,
-    /// The start-up estimators must reach `credited_h * startup_margin`
-    /// (at least 1). On 1024 samples the estimators' 99% confidence bounds
-    /// cap even a perfect source near 5.5 bits per symbol, so the margin is
-    /// bounded by that.
-    pub startup_margin: f64,
-    /// Absorbs 32 bytes from the operating system's generator into every
-    /// block, next to the samples and credited with nothing, so that a block
-    /// is never weaker than either source. Off by default; shown in `Debug`
-    /// and [`SeederStats::os_entropy_absorbed`], so that hedged output is
-    /// never mistaken for pure jitter. No entropy claim rests on it: the
-    /// samples alone must still be credited 320 bits per block.
-    pub hedge_with_os_entropy: bool,
-}
-
-impl Default for SeederConfig {
-    fn default() -> Self {
-        SeederConfig {
-            events: KqueueEventsConfig::default(),
-            health: HealthConfig::default(),
-            startup_margin: 1.0,
-            hedge_with_os_entropy: false,
-        }
-    }
-}
-
-impl SeederConfig {
-    /// Checks every part.
-    pub fn validate(&self) -> Result<()> {
-        self.events.validate()?;
-        self.health.validate()?;
-        if !(self.startup_margin >= 1.0 && self.startup_margin * self.health.credited_h <= 8.0) {
-            return Err(crate::ConfigError {
-                field: "startup_margin",
-                reason: format!(
-                    "{} must be at least 1, and margin x credited_h at most 8 bits",
-                    self.startup_margin
-                ),
-            }
-            .into());
-        }
-        Ok(())
-    }
-}
 
 /// Counters and health of a [`KqSeeder`] (no secret in it).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -88,12 +38,17 @@ pub struct SeederStats {
     /// Times 32 bytes of OS entropy were absorbed (one per pool) under
     /// [`SeederConfig::hedge_with_os_entropy`]; 0 when it is off.
     pub os_entropy_absorbed: u64,
-    /// The health tests' counters.
+    /// The health tests' counters, summed over every source (maxima: the
+    /// largest of any source).
     pub health: HealthStats,
     /// The conditioner's counters.
     pub conditioner: ConditionerStats,
-    /// The start-up report, once start-up has passed.
+    /// The start-up report, once start-up has passed: the clock's
+    /// effective resolution and every source's decided credit.
     pub startup: Option<StartupReport>,
+    /// Each noise source's counters and credit now (the paths start-up
+    /// saw).
+    pub sources: PerPath<SourceStats>,
 }
 
 /// The live state, made on first use. Both parts are boxed, so moving it
@@ -184,13 +139,32 @@ impl KqSeeder {
     /// A seeder that plays back recorded deltas instead of collecting.
     /// Test-only: compiled for the crate's tests and under
     /// `--cfg kqseed_replay`, which no dependent can turn on.
+    /// Every delta is one source's, [`KernelPath::Pass`], as with per-wakeup
+    /// sampling.
     #[doc(hidden)]
     #[cfg(any(test, kqseed_replay))]
     pub fn from_replay(config: SeederConfig, deltas: Vec<u64>) -> Result<KqSeeder> {
+        Self::replaying(config, crate::pipeline::Replay::new(deltas))
+    }
+
+    /// As [`from_replay`](KqSeeder::from_replay), with the kernel path each
+    /// delta measured (per-path sampling, `kqseed raw --path-labels`).
+    #[doc(hidden)]
+    #[cfg(any(test, kqseed_replay))]
+    pub fn from_replay_paths(
+        config: SeederConfig,
+        deltas: Vec<u64>,
+        paths: Vec<crate::KernelPath>,
+    ) -> Result<KqSeeder> {
+        Self::replaying(config, crate::pipeline::Replay::with_paths(deltas, paths))
+    }
+
+    #[cfg(any(test, kqseed_replay))]
+    fn replaying(config: SeederConfig, replay: crate::pipeline::Replay) -> Result<KqSeeder> {
         config.validate()?;
         let core = Core {
             pipeline: Box::new(Pipeline::new(&config)?),
-            source: Box::new(crate::pipeline::Replay::new(deltas)),
+            source: Box::new(replay),
         };
         Ok(KqSeeder {
             config,
@@ -260,8 +234,9 @@ impl KqSeeder {
     }
 
     /// Collects `n` raw samples for assessment, with their 8-bit symbols and
-    /// the clock step used. These are *not* conditioned and must not be used
-    /// as keys; they do not pass through the health tests or the pool.
+    /// the clock's effective resolution they were counted in. These are
+    /// *not* conditioned and must not be used as keys; they do not pass
+    /// through the health tests or the pool.
     ///
     /// `n` above [`MAX_COLLECT_SAMPLES`](crate::MAX_COLLECT_SAMPLES) is
     /// [`Error::TooLarge`], before anything is opened or collected.
@@ -270,14 +245,14 @@ impl KqSeeder {
         let mut symbols = alloc_samples(n)?;
         let source = &mut self.core()?.source;
         for _ in 0..n {
-            deltas.push(source.next_delta()?);
+            deltas.push(source.next_sample()?.delta);
         }
-        let step = detect_step(&deltas);
-        symbols.extend(deltas.iter().map(|&d| symbol(d, step)));
+        let resolution = detect_resolution(&deltas);
+        symbols.extend(deltas.iter().map(|&d| symbol(d, resolution)));
         Ok(RawSamples {
             deltas,
             symbols,
-            step,
+            resolution,
         })
     }
 
@@ -328,21 +303,21 @@ impl<S: AsMut<[u8]>> Drop for WipeOnDrop<S> {
 }
 
 /// Raw samples for assessment (see [`KqSeeder::collect_raw`]).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq)]
 pub struct RawSamples {
     /// Deltas in clock ticks.
     pub deltas: Vec<u64>,
-    /// Their 8-bit symbols, `symbol(delta, step)`.
+    /// Their 8-bit symbols, `symbol(delta, resolution)`.
     pub symbols: Vec<u8>,
-    /// The clock step detected over these deltas.
-    pub step: u64,
+    /// The clock's effective resolution detected over these deltas, ticks.
+    pub resolution: f64,
 }
 
 impl fmt::Debug for RawSamples {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RawSamples")
             .field("len", &self.deltas.len())
-            .field("step", &self.step)
+            .field("resolution", &self.resolution)
             .finish_non_exhaustive()
     }
 }
@@ -372,14 +347,33 @@ impl TryCryptoRng for KqSeeder {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::CreditPolicy;
     use crate::StartupFailure;
-    use crate::health::{DEFAULT_CREDITED_H, FailureLevel, HealthTest};
+    use crate::collector::KernelPath;
+    use crate::health::{FailureLevel, HealthConfig, HealthTest};
     use std::io::{Read, Write};
 
     use crate::test_util::recorded_deltas as recorded;
 
+    /// The recorded source credited exactly 1 bit a sample (it backs more,
+    /// so the cap decides), after the default warm-up and start-up window.
+    fn config() -> SeederConfig {
+        SeederConfig {
+            credit: CreditPolicy::capped(CREDIT),
+            ..SeederConfig::default()
+        }
+    }
+
+    const CREDIT: f64 = 1.0;
+
+    /// Samples before the first credited one: the warm-up and the window.
+    fn before_output() -> usize {
+        let c = config();
+        c.credit.warmup_samples as usize + c.health.startup_samples as usize
+    }
+
     fn replay(deltas: Vec<u64>) -> KqSeeder {
-        KqSeeder::from_replay(SeederConfig::default(), deltas).expect("config")
+        KqSeeder::from_replay(config(), deltas).expect("config")
     }
 
     #[test]
@@ -389,10 +383,20 @@ mod tests {
         assert_ne!(*key, [0u8; 64]);
         let stats = seeder.stats();
         let startup = stats.startup.expect("start-up ran");
-        assert!(startup.estimate >= DEFAULT_CREDITED_H, "{startup:?}");
+        let pass = *startup
+            .sources
+            .get(KernelPath::Pass)
+            .expect("the one source");
+        assert_eq!(pass.credit, CREDIT, "{startup:?}");
+        assert!(
+            pass.estimate >= 2.0 * config().credit.allowance * CREDIT,
+            "{pass:?}"
+        );
         assert!(stats.health.started);
         assert_eq!(stats.blocks, 2);
-        assert!(stats.samples >= 1024);
+        assert!(stats.samples as usize >= before_output());
+        let source = stats.sources.get(KernelPath::Pass).expect("the one source");
+        assert_eq!(source.credit, CREDIT);
         // 320 credited bits per block, on top of start-up.
         assert!(stats.credited_bits >= 2.0 * 320.0, "{stats:?}");
     }
@@ -404,20 +408,21 @@ mod tests {
         // have. Blocks before it come from samples before it; the credit
         // towards the next block is discarded, so that block needs a full
         // block's worth of good samples after the run.
-        let cutoffs = HealthConfig::default().validate().expect("default");
+        let cutoffs = HealthConfig::default().cutoffs(CREDIT).expect("default");
         let run = cutoffs.rct_intermittent as usize;
         assert!(run < cutoffs.rct_permanent as usize);
         let good = recorded();
+        let at = before_output() + 500;
         let stuck = (0u64..256)
             .map(|s| 40_000 + s)
-            .find(|&d| d as u8 != good[1199] as u8 && d as u8 != good[1200] as u8)
+            .find(|&d| d as u8 != good[at - 1] as u8 && d as u8 != good[at] as u8)
             .expect("a free symbol");
-        let mut deltas = good[..1200].to_vec();
+        let mut deltas = good[..at].to_vec();
         deltas.extend(std::iter::repeat_n(stuck, run));
-        deltas.extend_from_slice(&good[1200..]);
+        deltas.extend_from_slice(&good[at..]);
         let mut seeder = replay(deltas);
-        let per_block = (320.0 / DEFAULT_CREDITED_H).ceil() as u64;
-        let blocks_before = (1200 - 1024) / per_block + 1;
+        let per_block = (320.0 / CREDIT).ceil() as u64;
+        let blocks_before = 3;
         for _ in 0..=blocks_before {
             seeder
                 .key::<32>()
@@ -428,7 +433,7 @@ mod tests {
         assert_eq!(stats.health.rct_permanent, 0);
         assert!(stats.discards >= 1, "{}", stats.discards);
         assert!(
-            stats.samples >= 1200 + run as u64 + per_block,
+            stats.samples >= (at + run) as u64 + per_block,
             "{}",
             stats.samples
         );
@@ -484,9 +489,9 @@ mod tests {
         // (about 369) than the APT allows (325 at the default H = 1).
         let good = recorded();
         let mut rng = crate::test_util::SplitMix64(72);
-        let mut deltas = good[..2000].to_vec();
+        let mut deltas = good[..3000].to_vec();
         let mut run = 0;
-        for &d in &good[2000..12000] {
+        for &d in &good[3000..13000] {
             let biased = run < 20 && rng.next() % 100 < 72;
             run = if biased { run + 1 } else { 0 };
             deltas.push(if biased { 40_000 } else { d });
@@ -577,26 +582,23 @@ mod tests {
     #[test]
     fn invalid_config_is_typed() {
         let config = SeederConfig {
-            startup_margin: 0.5,
+            credit: CreditPolicy {
+                allowance: 0.5,
+                ..CreditPolicy::default()
+            },
             ..SeederConfig::default()
         };
         match KqSeeder::with_config(config) {
-            Err(Error::Config(e)) => assert_eq!(e.field, "startup_margin"),
+            Err(Error::Config(e)) => assert_eq!(e.field, "allowance"),
             other => panic!("{other:?}"),
         }
         let config = SeederConfig {
-            health: HealthConfig {
-                credited_h: 9.0,
-                ..HealthConfig::default()
-            },
+            credit: CreditPolicy::capped(9.0),
             ..SeederConfig::default()
         };
         assert!(matches!(
             KqSeeder::with_config(config),
-            Err(Error::Config(crate::ConfigError {
-                field: "credited_h",
-                ..
-            }))
+            Err(Error::Config(crate::ConfigError { field: "cap", .. }))
         ));
     }
 }

@@ -1,23 +1,28 @@
-//! The start-up checks beyond SP 800-90B's start-up test: the clock's step,
-//! the 8-bit symbol, a stuck or coarse clock, and the fast section 6.3
-//! estimators on the start-up samples.
+//! The start-up decision: the clock's effective resolution, and for every
+//! noise source (kernel path) its steady-state estimate and the credit that
+//! backs, from the samples of the start-up window.
 //!
-//! The start-up samples are exactly the input of the first block, so every
-//! copy made of them here lives in [`Zeroizing`] scratch, wiped before it is
-//! freed: one sorted copy serves the step, the median and the quartiles, and
-//! the symbols are built once. (The estimators wipe their own tables; see
-//! [`crate::assess`].)
+//! The window follows a warm-up (see
+//! [`CreditPolicy::warmup_samples`](crate::CreditPolicy::warmup_samples)):
+//! the first passes of a new queue run with cold caches and assess higher
+//! than the steady state the credits then apply to. Every copy made of the
+//! window's samples here lives in [`Zeroizing`] scratch, wiped before it is
+//! freed. (The estimators wipe their own tables; see [`crate::assess`].)
 
 use zeroize::Zeroizing;
 
 use crate::assess::{AssessOptions, Estimator};
+use crate::collector::KernelPath;
+use crate::credit::{CreditPolicy, MIN_MEDIAN_STEPS, ceiling};
 use crate::error::StartupFailure;
+use crate::resolution::{detect_resolution, symbol};
+use crate::sources::PerPath;
 
-/// The estimators run on the start-up samples: the fast ones of SP 800-90B
-/// section 6.3 that run on 1024 literal symbols. Together they see both a
-/// skewed distribution (MCV) and the periodic, predictable patterns that
-/// always-ready loops and replayed time produce (the predictors). MultiMCW
-/// needs 4096 samples and is left out.
+/// The estimators run on each source's start-up samples: the fast ones of
+/// SP 800-90B section 6.3 that run on a few hundred literal symbols.
+/// Together they see both a skewed distribution (MCV) and the periodic,
+/// predictable patterns that always-ready loops and replayed time produce
+/// (the predictors). MultiMCW needs 4096 samples and is left out.
 pub const STARTUP_ESTIMATORS: [Estimator; 4] = [
     Estimator::Mcv,
     Estimator::Lag,
@@ -25,144 +30,228 @@ pub const STARTUP_ESTIMATORS: [Estimator; 4] = [
     Estimator::Lz78y,
 ];
 
-/// The deltas must spread over at least this many clock steps (interquartile
-/// range), so that the 8-bit symbol is not mostly quantisation.
-pub const MIN_SPREAD_STEPS: u64 = 64;
-
 /// Share of zero deltas, in percent, above which the clock counts as stuck.
 pub const MAX_ZERO_DELTAS_PERCENT: usize = 1;
 
-/// Fewer deltas than this give step 1: too few to tell a step from chance.
-const MIN_DELTAS_FOR_STEP: usize = 16;
+/// A source with at least twice this many start-up samples is also assessed
+/// on each half of them, and its estimate is the lowest of the three: a
+/// burst of interference in one half does not vouch for the other.
+pub const MIN_HALF_SAMPLES: usize = 128;
 
-/// The largest divisor tried directly when looking for the step; the larger
-/// ones come as `median / d`. 2^16 trial divisions bound the search (the
-/// step of a millisecond clock in nanoseconds is found as `median / k` for a
-/// small `k`), so a median near `u64::MAX` cannot make it run for minutes.
-const MAX_TRIAL_DIVISOR: u64 = 1 << 16;
-
-/// What the start-up checks measured.
+/// What start-up measured of one noise source and the credit it decided.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StartupReport {
-    /// Start-up samples.
+pub struct SourceStartup {
+    /// The kernel path.
+    pub path: KernelPath,
+    /// Its samples in the start-up window (0: the path did not occur).
     pub samples: usize,
-    /// The clock step detected, in ticks.
-    pub step_ticks: u64,
-    /// Interquartile range of the deltas, in steps.
-    pub spread_steps: u64,
-    /// The lowest start-up estimate, bits per 8-bit symbol.
+    /// The median sample, in steps of the clock's effective resolution,
+    /// rounded down to two significant digits.
+    pub median_steps: f64,
+    /// The interquartile range of its samples, in steps, rounded down to
+    /// two significant digits.
+    pub spread_steps: f64,
+    /// The lowest start-up estimate of its symbols, bits per sample.
     pub estimate: f64,
     /// The estimator that gave it.
     pub estimator: Estimator,
+    /// Its ceiling for that median ([`ceiling`]).
+    pub ceiling: f64,
+    /// The credit decided, bits per sample (0: absorbed uncredited).
+    pub credit: f64,
 }
 
-/// The clock step that at least 99% of `deltas` are multiples of.
+/// What the start-up checks measured and decided.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StartupReport {
+    /// Samples in the start-up window.
+    pub samples: usize,
+    /// The clock's effective resolution, in clock ticks
+    /// ([`detect_resolution`]).
+    pub resolution_ticks: f64,
+    /// The lowest start-up estimate of the interleaved stream (every
+    /// source's symbols in the order they came), bits per sample.
+    pub interleaved_estimate: f64,
+    /// The estimator that gave it.
+    pub interleaved_estimator: Estimator,
+    /// Each path's figures and credit, for the paths that occurred.
+    pub sources: PerPath<SourceStartup>,
+}
+
+impl StartupReport {
+    /// The credit decided for `path`, bits per sample (0 for a path that did
+    /// not occur).
+    pub fn credit(&self, path: KernelPath) -> f64 {
+        self.sources.get(path).map_or(0.0, |s| s.credit)
+    }
+
+    /// The mean credit per sample of the interleaved stream, bits: each
+    /// source's credit weighted by its share of the window.
+    pub fn mean_credit(&self) -> f64 {
+        mean_credit(&self.sources, self.samples)
+    }
+}
+
+fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
+    let credited: f64 = sources.values().map(|s| s.credit * s.samples as f64).sum();
+    credited / samples.max(1) as f64
+}
+
+/// The start-up checks and decision, over the window's `deltas` and the
+/// kernel `paths` they measured (the same length).
 ///
-/// Clocks advance in steps: this VM's TSC by 26 ticks, Apple Silicon's
-/// counter at 24 MHz, a coarse clock by a whole millisecond. The strict gcd
-/// of the deltas does not find the step (one odd delta makes it 1), so the
-/// candidates are the divisors of the median delta, tried from the largest
-/// down. Returns 1 when nothing larger fits, or for fewer than 16 deltas.
-/// Runs in `O(n log n + 2^16)` whatever the deltas.
-pub fn detect_step(deltas: &[u64]) -> u64 {
-    let mut sorted = Zeroizing::new(deltas.to_vec());
-    sorted.sort_unstable();
-    step_of_sorted(&sorted)
-}
-
-/// [`detect_step`] on deltas already sorted ascending.
-fn step_of_sorted(sorted: &[u64]) -> u64 {
-    let zeros = sorted.partition_point(|&d| d == 0);
-    let nonzero = &sorted[zeros..];
-    if nonzero.len() < MIN_DELTAS_FOR_STEP {
-        return 1;
-    }
-    let median = nonzero[nonzero.len() / 2];
-    let mut divisors = Vec::new();
-    let mut d = 1u64;
-    while d <= MAX_TRIAL_DIVISOR && d.checked_mul(d).is_some_and(|sq| sq <= median) {
-        if median.is_multiple_of(d) {
-            divisors.push(d);
-            divisors.push(median / d);
-        }
-        d += 1;
-    }
-    divisors.sort_unstable_by(|a, b| b.cmp(a));
-    divisors.dedup();
-    // Zero deltas (a clock that did not move) are multiples of any step.
-    let needed = sorted.len() - sorted.len() / 100;
-    for step in divisors {
-        if step == 1 {
-            break;
-        }
-        let multiples = zeros + nonzero.iter().filter(|&&d| d.is_multiple_of(step)).count();
-        if multiples >= needed {
-            return step;
-        }
-    }
-    1
-}
-
-/// The 8-bit symbol of a delta: the low byte of `delta / step`.
-///
-/// The low bits move the most from one wakeup to the next; dividing by the
-/// clock step first keeps bits that never change out of the symbol.
-pub fn symbol(delta: u64, step: u64) -> u8 {
-    (delta / step.max(1)) as u8
-}
-
-/// The start-up checks beyond the standard's tests: stuck clock, coarse
-/// clock, and the fast section 6.3 estimators against `required` bits per
-/// symbol. A result that is not a number, or no result at all, fails.
-pub fn startup_checks(deltas: &[u64], required: f64) -> Result<StartupReport, StartupFailure> {
-    let samples = deltas.len();
-    let mut sorted = Zeroizing::new(deltas.to_vec());
-    sorted.sort_unstable();
-    let zero_deltas = sorted.partition_point(|&d| d == 0);
-    if zero_deltas * 100 > samples * MAX_ZERO_DELTAS_PERCENT {
+/// Refuses a stuck clock (more than 1% of zero deltas), a clock so coarse
+/// that even the longest path spans fewer than [`MIN_MEDIAN_STEPS`] steps
+/// ([`StartupFailure::CoarseClock`]), and a window where no source can back
+/// a credit ([`StartupFailure::LowEntropy`]). Otherwise credits every source
+/// as [`CreditPolicy::credit_for`] allows for its estimate and its
+/// [`ceiling`], then lowers them together, if need be, until the mean
+/// credit per sample is backed by the interleaved stream's estimate too.
+pub fn startup_checks(
+    deltas: &[u64],
+    paths: &[KernelPath],
+    policy: &CreditPolicy,
+) -> Result<StartupReport, StartupFailure> {
+    let samples = deltas.len().min(paths.len());
+    let (deltas, paths) = (&deltas[..samples], &paths[..samples]);
+    let zero_deltas = deltas.iter().filter(|&&d| d == 0).count();
+    if zero_deltas * 100 > samples * MAX_ZERO_DELTAS_PERCENT || samples == 0 {
         return Err(StartupFailure::StuckClock {
             zero_deltas,
             samples,
         });
     }
-    let step = step_of_sorted(&sorted);
-    let quartile = |q: usize| sorted.get(samples * q / 4).copied().unwrap_or(0);
-    let spread_steps = (quartile(3) - quartile(1)) / step;
-    if spread_steps < MIN_SPREAD_STEPS {
-        return Err(StartupFailure::CoarseClock {
-            step_ticks: step,
-            spread_steps,
-            min_spread_steps: MIN_SPREAD_STEPS,
-        });
-    }
+    let resolution = detect_resolution(deltas);
     let symbols: Zeroizing<Vec<u8>> =
-        Zeroizing::new(deltas.iter().map(|&d| symbol(d, step)).collect());
-    let options = AssessOptions {
-        estimators: STARTUP_ESTIMATORS.to_vec(),
-        bitstring: false,
-        ..AssessOptions::default()
-    };
-    let (estimator, estimate) = lowest_estimate(crate::assess::assess_with(&symbols, 8, &options));
-    // Written so that a NaN on either side fails.
-    if estimate.partial_cmp(&required).is_none_or(|o| o.is_lt()) {
-        return Err(StartupFailure::LowEntropy {
-            estimator,
-            estimate,
-            required,
-        });
+        Zeroizing::new(deltas.iter().map(|&d| symbol(d, resolution)).collect());
+    // The ceilings were measured on passes a timer drives (see `ceiling`).
+    let timer_driven = paths
+        .iter()
+        .any(|&p| matches!(p, KernelPath::TimerRead | KernelPath::Pass));
+    let mut sources = PerPath::default();
+    for path in KernelPath::ALL {
+        let mut own = Zeroizing::new(Vec::new());
+        let mut own_symbols = Zeroizing::new(Vec::new());
+        for ((&d, &s), &p) in deltas.iter().zip(symbols.iter()).zip(paths) {
+            if p == path {
+                own.push(d);
+                own_symbols.push(s);
+            }
+        }
+        if own.is_empty() {
+            continue;
+        }
+        own.sort_unstable();
+        let quantile = |q: usize| own[(own.len() - 1) * q / 4] as f64 / resolution;
+        // Two significant digits: enough for the ceilings, and no sample's
+        // exact value is kept in a report that `Debug` prints.
+        let median_steps = two_digits(quantile(2));
+        let (estimator, estimate) = lowest_over_halves(&own_symbols);
+        let ceiling = ceiling(path, median_steps, timer_driven);
+        sources.set(
+            path,
+            SourceStartup {
+                path,
+                samples: own.len(),
+                median_steps,
+                spread_steps: two_digits(quantile(3) - quantile(1)),
+                estimate,
+                estimator,
+                ceiling,
+                credit: policy.credit_for(estimate, ceiling),
+            },
+        );
+    }
+    let (interleaved_estimator, interleaved_estimate) = lowest_estimate(&symbols);
+    // The interleaved stream must back the mean credit too: scale every
+    // credit down by the shortfall (and round each down again).
+    let backed_mean = interleaved_estimate / (2.0 * policy.allowance);
+    let mean = mean_credit(&sources, samples);
+    if mean > backed_mean {
+        let scale = backed_mean / mean;
+        for path in KernelPath::ALL {
+            if let Some(s) = sources.get_mut(path) {
+                s.credit = policy.credit_for(f64::INFINITY, s.credit * scale);
+            }
+        }
+    }
+    if sources.values().all(|s| s.credit == 0.0) {
+        return Err(refusal(&sources, resolution, policy));
     }
     Ok(StartupReport {
         samples,
-        step_ticks: step,
-        spread_steps,
-        estimate,
-        estimator,
+        resolution_ticks: resolution,
+        interleaved_estimate,
+        interleaved_estimator,
+        sources,
     })
 }
 
-/// The lowest literal estimate, failing closed: an assessment that could not
-/// run (one distinct symbol), an empty one, or a NaN anywhere counts as 0.
-fn lowest_estimate(
+/// `x` rounded down to two significant digits.
+fn two_digits(x: f64) -> f64 {
+    if x.is_nan() || x <= 0.0 || x.is_infinite() {
+        return 0.0;
+    }
+    let unit = 10f64.powi(x.log10().floor() as i32 - 1);
+    (x / unit).floor() * unit
+}
+
+/// Why no source could be credited.
+fn refusal(
+    sources: &PerPath<SourceStartup>,
+    resolution: f64,
+    policy: &CreditPolicy,
+) -> StartupFailure {
+    if sources.values().all(|s| s.ceiling == 0.0) {
+        let median_steps = sources.values().map(|s| s.median_steps).fold(0.0, f64::max);
+        return StartupFailure::CoarseClock {
+            resolution_ticks: resolution,
+            median_steps,
+            min_median_steps: MIN_MEDIAN_STEPS,
+        };
+    }
+    let best = sources
+        .values()
+        .filter(|s| s.ceiling > 0.0)
+        .max_by(|a, b| a.estimate.total_cmp(&b.estimate));
+    StartupFailure::LowEntropy {
+        path: best.map_or(KernelPath::Pass, |s| s.path),
+        estimator: best.map_or(Estimator::Mcv, |s| s.estimator),
+        estimate: best.map_or(0.0, |s| s.estimate),
+        required: 2.0 * policy.allowance * crate::credit::CREDIT_STEP,
+    }
+}
+
+/// The lowest start-up estimate of `symbols`, and of each of its halves when
+/// both have at least [`MIN_HALF_SAMPLES`].
+fn lowest_over_halves(symbols: &[u8]) -> (Estimator, f64) {
+    let mut lowest = lowest_estimate(symbols);
+    if symbols.len() >= 2 * MIN_HALF_SAMPLES {
+        let (a, b) = symbols.split_at(symbols.len() / 2);
+        for half in [a, b] {
+            let e = lowest_estimate(half);
+            if e.1 < lowest.1 {
+                lowest = e;
+            }
+        }
+    }
+    lowest
+}
+
+/// The lowest of the [`STARTUP_ESTIMATORS`] on `symbols` (literal, 8 bits),
+/// failing closed: an assessment that could not run (one distinct symbol,
+/// too few), an empty one, or a NaN anywhere counts as 0.
+fn lowest_estimate(symbols: &[u8]) -> (Estimator, f64) {
+    let options = AssessOptions {
+        estimators: STARTUP_ESTIMATORS.to_vec(),
+        bitstring: false,
+        skip_too_short: true,
+        ..AssessOptions::default()
+    };
+    lowest_of(crate::assess::assess_with(symbols, 8, &options))
+}
+
+fn lowest_of(
     report: Result<crate::assess::Report, crate::assess::AssessError>,
 ) -> (Estimator, f64) {
     let Ok(report) = report else {
@@ -182,35 +271,29 @@ fn lowest_estimate(
     lowest
 }
 
+/// The clock step that at least 99% of `deltas` are whole multiples of, for
+/// clocks that count whole ticks: [`detect_resolution`] when it is a whole
+/// number (within one part in 10,000), else 1.
+///
+/// ```
+/// let deltas: Vec<u64> = (0..1000u64).map(|i| (i % 7 + 3) * 1_000_000).collect();
+/// assert_eq!(kqseed::detect_step(&deltas), 1_000_000);
+/// ```
+pub fn detect_step(deltas: &[u64]) -> u64 {
+    let r = detect_resolution(deltas);
+    let whole = r.round();
+    if (r - whole).abs() <= 1e-4 * whole && whole >= 1.0 {
+        whole as u64
+    } else {
+        1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::assess::{Estimate, Report};
-
-    #[test]
-    fn step_of_a_coarse_clock_is_found() {
-        let deltas: Vec<u64> = (0..1000u64).map(|i| (i % 7 + 3) * 1_000_000).collect();
-        assert_eq!(detect_step(&deltas), 1_000_000);
-        let ticks: Vec<u64> = (0..1000u64).map(|i| (i * 7919 % 400 + 900) * 26).collect();
-        assert_eq!(detect_step(&ticks), 26);
-        assert_eq!(detect_step(&[5, 10, 15]), 1, "too few deltas");
-    }
-
-    #[test]
-    fn step_detection_ends_at_once_on_huge_deltas() {
-        // A median near u64::MAX made the old divisor loop spin forever
-        // (d * d saturated at u64::MAX <= median).
-        let huge: Vec<u64> = (0..64u64).map(|i| u64::MAX - i % 3).collect();
-        assert_eq!(detect_step(&huge), 1);
-        let big_step: Vec<u64> = (1..=64u64).map(|i| (1 << 40) * (i % 5 + 1)).collect();
-        assert_eq!(detect_step(&big_step), 1 << 40);
-    }
-
-    #[test]
-    fn symbols_divide_by_the_step() {
-        assert_eq!(symbol(26 * 300, 26), 300u64 as u8);
-        assert_eq!(symbol(77, 0), 77, "step 0 is treated as 1");
-    }
+    use crate::test_util::SplitMix64;
 
     fn report(estimates: &[f64]) -> Report {
         let literal = estimates
@@ -241,27 +324,122 @@ mod tests {
     #[test]
     fn the_lowest_estimate_fails_closed() {
         assert_eq!(
-            lowest_estimate(Ok(report(&[6.0, 4.0, 5.0]))),
+            lowest_of(Ok(report(&[6.0, 4.0, 5.0]))),
             (Estimator::Lag, 4.0)
         );
         // A NaN is not skipped by the minimum: it is zero.
         assert_eq!(
-            lowest_estimate(Ok(report(&[6.0, f64::NAN, 5.0]))),
+            lowest_of(Ok(report(&[6.0, f64::NAN, 5.0]))),
             (Estimator::Lag, 0.0)
         );
-        assert_eq!(lowest_estimate(Ok(report(&[f64::NAN]))).1, 0.0);
+        assert_eq!(lowest_of(Ok(report(&[f64::NAN]))).1, 0.0);
         // No estimate at all is no entropy, not infinite entropy.
-        assert_eq!(lowest_estimate(Ok(report(&[]))).1, 0.0);
+        assert_eq!(lowest_of(Ok(report(&[]))).1, 0.0);
+    }
+
+    /// A pass of the default shape: wait, timer read, 4 socket drains, the
+    /// file drain, 4 pokes, 4 touches, each with its own typical length.
+    fn default_passes(passes: usize, rng: &mut SplitMix64) -> (Vec<u64>, Vec<KernelPath>) {
+        use KernelPath::*;
+        let shape = [
+            (Wait, 2000),
+            (TimerRead, 15000),
+            (SocketDrain, 1360),
+            (SocketDrain, 1360),
+            (SocketDrain, 1360),
+            (SocketDrain, 1360),
+            (FileDrain, 1400),
+            (SocketPoke, 1020),
+            (SocketPoke, 1020),
+            (SocketPoke, 1020),
+            (SocketPoke, 1020),
+            (FileTouch, 1280),
+            (FileTouch, 1280),
+            (FileTouch, 1280),
+            (FileTouch, 1280),
+        ];
+        let mut deltas = Vec::new();
+        let mut paths = Vec::new();
+        for _ in 0..passes {
+            for &(path, base) in &shape {
+                let spread = if path == TimerRead { 4096 } else { 512 };
+                deltas.push(base + rng.next() % spread);
+                paths.push(path);
+            }
+        }
+        (deltas, paths)
     }
 
     #[test]
-    fn a_nan_requirement_or_estimate_never_passes() {
-        let mut rng = crate::test_util::SplitMix64(1);
-        let deltas: Vec<u64> = (0..1024).map(|_| 20_000 + (rng.next() >> 52)).collect();
-        assert!(startup_checks(&deltas, 1.0).is_ok());
+    fn every_source_is_credited_within_its_ceiling_and_estimate() {
+        let mut rng = SplitMix64(11);
+        let (deltas, paths) = default_passes(140, &mut rng);
+        let policy = CreditPolicy::default();
+        let r = startup_checks(&deltas, &paths, &policy).expect("passes");
+        assert_eq!(r.resolution_ticks, 1.0);
+        assert_eq!(r.sources.values().count(), 6);
+        for s in r.sources.values() {
+            assert!(s.credit <= s.ceiling, "{s:?}");
+            assert!(2.0 * policy.allowance * s.credit <= s.estimate, "{s:?}");
+            assert!(s.credit > 0.0, "{s:?}");
+        }
+        assert_eq!(r.sources.get(KernelPath::SocketDrain).unwrap().samples, 560);
+        assert!(r.mean_credit() * 2.0 * policy.allowance <= r.interleaved_estimate);
+    }
+
+    #[test]
+    fn a_stuck_clock_and_a_coarse_one_are_refused() {
+        let mut rng = SplitMix64(12);
+        let (mut deltas, paths) = default_passes(140, &mut rng);
+        for d in deltas.iter_mut().step_by(10) {
+            *d = 0;
+        }
         assert!(matches!(
-            startup_checks(&deltas, f64::NAN),
-            Err(StartupFailure::LowEntropy { .. })
+            startup_checks(&deltas, &paths, &CreditPolicy::default()),
+            Err(StartupFailure::StuckClock { .. })
         ));
+        // The same passes through a clock that ticks every microsecond: even
+        // the timer read spans 15-19 ticks.
+        let (deltas, paths) = default_passes(140, &mut rng);
+        let coarse: Vec<u64> = deltas.iter().map(|d| d / 1000 * 1000).collect();
+        match startup_checks(&coarse, &paths, &CreditPolicy::default()) {
+            Ok(r) => {
+                // Only the timer read may be credited, within its ceiling.
+                for s in r.sources.values() {
+                    assert!(s.credit == 0.0 || s.path == KernelPath::TimerRead, "{s:?}");
+                }
+                assert_eq!(r.resolution_ticks, 1000.0);
+            }
+            Err(StartupFailure::LowEntropy { .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
+        let ms: Vec<u64> = deltas.iter().map(|d| (d % 5 + 1) * 1_000_000).collect();
+        assert!(matches!(
+            startup_checks(&ms, &paths, &CreditPolicy::default()),
+            Err(StartupFailure::CoarseClock { .. })
+        ));
+    }
+
+    #[test]
+    fn a_periodic_source_is_refused_by_the_estimators() {
+        let deltas: Vec<u64> = (0..2048u64).map(|i| 30_000 + (i % 7) * 977).collect();
+        let paths = vec![KernelPath::Pass; 2048];
+        match startup_checks(&deltas, &paths, &CreditPolicy::default()) {
+            Err(StartupFailure::LowEntropy {
+                estimate, required, ..
+            }) => {
+                assert!(estimate < required)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn detect_step_keeps_whole_steps() {
+        let ticks: Vec<u64> = (0..1000u64).map(|i| (i * 7919 % 400 + 900) * 26).collect();
+        assert_eq!(detect_step(&ticks), 26);
+        assert_eq!(detect_step(&[5, 10, 15]), 1, "too few deltas");
+        let huge: Vec<u64> = (0..64u64).map(|i| u64::MAX - i % 3).collect();
+        assert_eq!(detect_step(&huge), 1);
     }
 }

@@ -549,8 +549,15 @@ fn step_detection_finds_coarse_and_fine_clocks() {
     let deltas: Vec<u64> = (0..1000u64).map(|i| 30_000 + (i * 7919) % 1013).collect();
     assert_eq!(kqseed::detect_step(&deltas), 1);
     assert_eq!(kqseed::detect_step(&[]), 1);
-    assert_eq!(kqseed::symbol(26 * 300, 26), 44);
-    assert_eq!(kqseed::symbol(5, 0), 5);
+    assert_eq!(kqseed::symbol(26 * 300, 26.0), 44);
+    assert_eq!(kqseed::symbol(5, 0.0), 5);
+    // The AMD guests' clock: nanoseconds that advance in 10.015 ns steps.
+    let deltas: Vec<u64> = (0..1000u64)
+        .map(|i| (f64::from(100 + (i * 7919 % 97) as u32) * 10.015).round() as u64)
+        .collect();
+    let r = kqseed::detect_resolution(&deltas);
+    assert!((r - 10.015).abs() < 0.01, "{r}");
+    assert_eq!(kqseed::detect_step(&deltas), 1, "not a whole number of ns");
 }
 
 #[test]

@@ -274,6 +274,19 @@ impl KernelPath {
         KernelPath::Pass,
     ];
 
+    /// Its position in [`KernelPath::ALL`]: an index for per-path tables.
+    pub fn index(self) -> usize {
+        match self {
+            KernelPath::Wait => 0,
+            KernelPath::TimerRead => 1,
+            KernelPath::SocketDrain => 2,
+            KernelPath::FileDrain => 3,
+            KernelPath::SocketPoke => 4,
+            KernelPath::FileTouch => 5,
+            KernelPath::Pass => 6,
+        }
+    }
+
     /// A short name, e.g. `"socket-drain"`: the CLI's and reports' spelling.
     pub fn name(self) -> &'static str {
         match self {

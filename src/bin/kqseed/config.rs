@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args as ClapArgs, ValueEnum};
-use kqseed::{ConfigError, KqueueEventsConfig, Sampling, SeederConfig};
+use kqseed::{ConfigError, CreditPolicy, KqueueEventsConfig, Sampling, SeederConfig};
 
 use crate::out::Failure;
 
@@ -97,8 +97,9 @@ pub struct SourceArgs {
     /// each pass (default: the library's).
     #[arg(long, value_enum)]
     pub sampling: Option<SamplingArg>,
-    /// Min-entropy credited per sample, in bits (default 1): the health
-    /// tests' cutoffs follow from it.
+    /// The most min-entropy any noise source (kernel path) is credited per
+    /// sample, in bits. Default: no cap beyond each path's ceiling and its
+    /// start-up estimate, which decide every path's own credit.
     #[arg(long, value_name = "BITS", value_parser = parse_credit, allow_hyphen_values = true)]
     pub credit: Option<f64>,
 }
@@ -133,7 +134,7 @@ impl SourceArgs {
             ..SeederConfig::default()
         };
         if let Some(h) = self.credit {
-            config.health.credited_h = h;
+            config.credit = CreditPolicy::capped(h);
         }
         config.validate().map_err(Failure::from)?;
         Ok(config)
@@ -149,7 +150,7 @@ fn flag_of(field: &str) -> Option<&'static str> {
         "timeout" => "--timeout-ms",
         "max_events" => "--max-events",
         "temp_dir" => "--temp-dir",
-        "credited_h" | "startup_margin" => "--credit",
+        "cap" => "--credit",
         _ => return None,
     })
 }
@@ -184,14 +185,21 @@ pub fn describe(config: &SeederConfig) -> String {
             .collect();
         format!("timers {} us", list.join(","))
     };
+    let credit = if config.credit.cap < 8.0 {
+        format!(
+            "credit per path decided at start-up, at most {}",
+            bits(config.credit.cap)
+        )
+    } else {
+        "credit per path decided at start-up".to_string()
+    };
     format!(
-        "{timers}, {} socket pair(s), {} watched file(s), sampling {}, timeout {} ms, max {} events per wait, credit {} per sample",
+        "{timers}, {} socket pair(s), {} watched file(s), sampling {}, timeout {} ms, max {} events per wait, {credit}",
         e.num_sockets,
         e.num_file_watchers,
         sampling_name(e.sampling),
         e.timeout.as_millis(),
         e.max_events,
-        bits(config.health.credited_h)
     )
 }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use clap::{Args as ClapArgs, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use kqseed::{Collector, EventCounts, KernelPath, Sample, Sampling, detect_step, symbol};
+use kqseed::{Collector, EventCounts, KernelPath, Sample, Sampling, detect_resolution, symbol};
 
 use crate::config::SourceArgs;
 use crate::out::{self, CliResult, Failure, Sink};
@@ -21,7 +21,8 @@ const CHUNK: usize = 1 << 14;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// One byte per sample: the 8-bit symbol the health tests see (the low
-    /// byte of delta / clock step), as `ea_non_iid FILE 8` and
+    /// byte of the steps of the clock's effective resolution the delta
+    /// spans, as the seeder counts them), as `ea_non_iid FILE 8` and
     /// `ea_restart FILE 8 H_I` read it.
     U8,
     /// The full delta in clock ticks, 8 bytes little-endian.
@@ -57,7 +58,7 @@ pub struct Args {
     /// can be split into each path's stream.
     #[arg(long, value_name = "FILE")]
     path_labels: Option<PathBuf>,
-    /// Print a one-line summary on stderr at the end: rate, clock step,
+    /// Print a one-line summary on stderr at the end: rate, clock resolution,
     /// events by type.
     #[arg(short, long)]
     verbose: bool,
@@ -143,7 +144,8 @@ impl Source {
 /// Turns deltas into output bytes.
 struct Encoder {
     format: Format,
-    step: u64,
+    /// The clock's effective resolution, in ticks.
+    resolution: f64,
     bytes: Vec<u8>,
 }
 
@@ -153,7 +155,7 @@ impl Encoder {
         match self.format {
             Format::U8 => self
                 .bytes
-                .extend(deltas.iter().map(|&d| symbol(d, self.step))),
+                .extend(deltas.iter().map(|&d| symbol(d, self.resolution))),
             Format::U64le => self
                 .bytes
                 .extend(deltas.iter().flat_map(|d| d.to_le_bytes())),
@@ -199,7 +201,7 @@ impl Sinks {
     }
 }
 
-/// Samples already taken (the step calibration), to go out first.
+/// Samples already taken (the resolution calibration), to go out first.
 #[derive(Default)]
 struct Taken {
     deltas: Vec<u64>,
@@ -243,12 +245,13 @@ fn add(total: &mut EventCounts, e: &EventCounts) {
     total.file += e.file;
 }
 
-/// The clock step for the symbols, detected over the first `n` deltas as
-/// the seeder does at start-up; the samples are returned to be written.
-fn calibrate(source: &mut Source, n: usize) -> Result<(u64, Taken), Failure> {
+/// The clock's effective resolution for the symbols, detected over the
+/// first `n` deltas as the seeder does at start-up; the samples are
+/// returned to be written.
+fn calibrate(source: &mut Source, n: usize) -> Result<(f64, Taken), Failure> {
     let deltas = source.collect(n)?;
     let labels = source.labels.clone().unwrap_or_default();
-    Ok((detect_step(&deltas), Taken { deltas, labels }))
+    Ok((detect_resolution(&deltas), Taken { deltas, labels }))
 }
 
 /// Runs `kqseed raw`.
@@ -276,7 +279,7 @@ pub fn run(args: &Args) -> CliResult {
     let startup = config.health.startup_samples as usize;
     let mut encoder = Encoder {
         format: args.format,
-        step: 1,
+        resolution: 1.0,
         bytes: Vec::with_capacity(CHUNK * 8),
     };
     let started = Instant::now();
@@ -291,8 +294,8 @@ pub fn run(args: &Args) -> CliResult {
             let mut taken = Taken::default();
             if args.format == Format::U8 {
                 let first = startup.min(usize::try_from(n).unwrap_or(startup));
-                let (step, first_samples) = calibrate(&mut source, first)?;
-                encoder.step = step;
+                let (resolution, first_samples) = calibrate(&mut source, first)?;
+                encoder.resolution = resolution;
                 taken = first_samples;
             }
             let result = pump(
@@ -313,9 +316,9 @@ pub fn run(args: &Args) -> CliResult {
             total = r.saturating_mul(args.samples);
             let bar = progress_bar(total);
             if args.format == Format::U8 && r > 0 {
-                // One step for every row, from a collector of its own, so
-                // that all restarts map deltas to symbols the same way.
-                encoder.step = calibrate(&mut new_source()?, startup)?.0;
+                // One resolution for every row, from a collector of its own,
+                // so that all restarts map deltas to symbols the same way.
+                encoder.resolution = calibrate(&mut new_source()?, startup)?.0;
             }
             for _ in 0..r {
                 let mut source = new_source()?;
@@ -343,12 +346,12 @@ pub fn run(args: &Args) -> CliResult {
     sinks.flush()?;
     if args.verbose {
         let elapsed = started.elapsed();
-        let step = match args.format {
-            Format::U8 => encoder.step.to_string(),
+        let resolution = match args.format {
+            Format::U8 => format!("{:.3} tick(s)", encoder.resolution),
             Format::U64le => "not applied (u64le)".into(),
         };
         out::note(format_args!(
-            "{total} samples in {elapsed:.2?} ({:.0}/s), step {step}, events: timer {} (expirations {}) socket_read {} socket_write {} file {}; {} backend, {}{}",
+            "{total} samples in {elapsed:.2?} ({:.0}/s), resolution {resolution}, events: timer {} (expirations {}) socket_read {} socket_write {} file {}; {} backend, {}{}",
             total as f64 / elapsed.as_secs_f64().max(1e-9),
             events.timer,
             events.timer_expirations,

@@ -1,11 +1,17 @@
-//! `kqseed report`: collects samples with a configuration and reports on the
-//! source: backend, clock, rate, events, all ten SP 800-90B section 6.3
-//! estimates, what the health tests and start-up checks make of the same
-//! samples, and the credit against the assessment, with a verdict.
+//! `kqseed report`: assesses exactly what [`KqSeeder::new()`] would use on
+//! this machine (or with the flags given), after its start-up decisions:
+//! the warm-up, the start-up window and every noise source's credit; then
+//! collects until each credited source has `-n` samples of its own, runs
+//! them through the same per-source health tests and online margin check as
+//! the seeder, and assesses each source's own stream and the interleaved
+//! one with all ten SP 800-90B section 6.3 estimators. The verdict holds
+//! when every credit is at most half of the figure its samples assess.
 //!
-//! The health figures come from running the library's pure `HealthTests`
-//! and `startup_checks` over the collected symbols, the way the seeder
-//! would see them; nothing reaches into a seeder.
+//! Nothing reaches into a seeder: the report runs the library's pure
+//! [`startup_checks`] and [`NoiseSources`] over the collected samples, the
+//! code the seeder runs.
+//!
+//! [`KqSeeder::new()`]: kqseed::KqSeeder::new
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,14 +21,17 @@ use std::time::{Duration, Instant, SystemTime};
 
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
-use kqseed::assess::{AssessError, DataSet, Estimator, Report, assess_with_progress};
-use kqseed::health::{HealthCutoffs, HealthFailure, HealthStats, HealthTests};
+use kqseed::assess::{
+    AssessError, AssessOptions, DataSet, Estimator, Report, assess_with_progress,
+};
+use kqseed::health::{HealthFailure, HealthStats};
 use kqseed::{
-    ClockInfo, Collector, CollectorStats, KernelPath, Sampling, SeederConfig, StartupFailure,
-    StartupReport, detect_step, startup_checks, symbol,
+    ClockInfo, Collector, CollectorStats, KernelPath, MAX_COLLECT_SAMPLES, NoiseSources,
+    SeederConfig, SourceStartup, SourceStats, StartupFailure, StartupReport, detect_resolution,
+    startup_checks, symbol,
 };
 
-use crate::config::{SourceArgs, bits, describe};
+use crate::config::{SourceArgs, describe};
 use crate::json::Json;
 use crate::out::{self, CliResult, Failure};
 
@@ -32,8 +41,9 @@ pub const MAX_LAG: usize = 128;
 /// Arguments of `kqseed report`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
-    /// Samples to collect and assess (SP 800-90B asks for at least
-    /// 1,000,000).
+    /// Samples to assess: of the interleaved stream, and of each credited
+    /// noise source's own stream (SP 800-90B asks for at least 1,000,000).
+    /// The report collects until every credited source has this many.
     #[arg(
         short = 'n',
         long = "samples",
@@ -41,25 +51,43 @@ pub struct Args {
         default_value_t = 1_000_000
     )]
     samples: usize,
-    /// Print the report as JSON (credit in `credit_bits_per_sample`).
+    /// Print the report as JSON.
     #[arg(long)]
     json: bool,
     /// Also draw the delta and symbol histograms, the symbols'
-    /// autocorrelation and the estimates against the credit into one SVG.
+    /// autocorrelation and every source's estimate against its credit into
+    /// one SVG.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
     #[command(flatten)]
     config: SourceArgs,
 }
 
-/// One kernel path's own stream, assessed apart from the interleaved one.
+/// One noise source: its start-up decision, its own stream's assessment,
+/// and what it was credited.
 pub struct PathAssessment {
     pub path: KernelPath,
+    /// What start-up measured and decided.
+    pub startup: SourceStartup,
+    /// Its samples assessed (the first `-n` of its own stream).
     pub samples: usize,
     pub assessed: Result<f64, AssessError>,
+    /// The mean credit per sample over the assessed samples: what those very
+    /// samples were credited (the start-up credit, or less once the online
+    /// check lowered it).
+    pub mean_credit: f64,
+    /// The source's counters at the end of the run.
+    pub stats: SourceStats,
     /// The lag in `1..=MAX_LAG` where the stream's autocorrelation is
     /// largest in size, and `r` there.
     pub strongest_lag: (usize, f64),
+}
+
+impl PathAssessment {
+    /// Whether this source is credited at all.
+    pub fn credited(&self) -> bool {
+        self.startup.credit > 0.0
+    }
 }
 
 /// Everything the report says, gathered once.
@@ -68,20 +96,27 @@ pub struct Findings {
     pub backend: &'static str,
     pub fork_detection: &'static str,
     pub clock: ClockInfo,
-    pub step: u64,
+    /// Nanoseconds per clock tick as measured against the system's
+    /// monotonic clock over the run (the OS's `CLOCK_MONOTONIC` on Linux):
+    /// a clock that claims nanoseconds but counts something else shows here.
+    pub measured_nanos_per_tick: f64,
+    /// The clock's effective resolution, in its ticks.
+    pub resolution_ticks: f64,
+    /// Samples collected after the warm-up, and how long they took.
     pub samples: usize,
     pub elapsed: Duration,
     pub stats: CollectorStats,
+    pub startup: Result<StartupReport, StartupFailure>,
+    /// The interleaved stream's assessment, over its first `interleaved`
+    /// samples, and their mean credit.
+    pub interleaved: usize,
     pub assessment: Result<Report, AssessError>,
-    /// With per-path sampling: each kernel path's own stream, assessed
-    /// apart (path, symbols, assessed bits or the error).
+    pub interleaved_mean_credit: f64,
+    /// Every source start-up saw.
     pub paths: Vec<PathAssessment>,
     pub health_stats: HealthStats,
-    pub health_cutoffs: HealthCutoffs,
     pub first_health_failure: Option<HealthFailure>,
-    pub startup: Result<StartupReport, StartupFailure>,
-    pub startup_required: f64,
-    /// `r(k)` for `k` in `1..=MAX_LAG`.
+    /// `r(k)` for `k` in `1..=MAX_LAG`, of the interleaved symbols.
     pub autocorrelation: Vec<f64>,
     /// The 99% band of `r(k)` for independent symbols: `2.576 / sqrt(n)`.
     pub band: f64,
@@ -89,55 +124,107 @@ pub struct Findings {
 }
 
 impl Findings {
-    /// The credit per sample, bits.
+    /// The mean credit per sample of the interleaved stream, bits.
     pub fn credit(&self) -> f64 {
-        self.config.health.credited_h
+        self.interleaved_mean_credit
     }
 
-    /// The lowest figure the credit must stand against: the interleaved
-    /// stream's assessment, and with per-path sampling every path's, with
-    /// what it is; an error when something could not be assessed.
+    /// The clock's effective resolution in nanoseconds, as measured.
+    pub fn effective_resolution_nanos(&self) -> f64 {
+        self.resolution_ticks * self.measured_nanos_per_tick
+    }
+
+    /// The lowest assessed figure, of the interleaved stream and every
+    /// source's own, with what it is; an error when something could not be
+    /// assessed.
     pub fn lowest(&self) -> Result<(f64, String), String> {
         let r = self
             .assessment
             .as_ref()
             .map_err(|e| format!("the samples could not be assessed ({e})"))?;
-        let mut lowest = (r.assessed, "the assessed".to_string());
+        let mut lowest = (r.assessed, "the interleaved stream's".to_string());
         for p in &self.paths {
             match &p.assessed {
                 Ok(h) if *h < lowest.0 => {
-                    lowest = (*h, format!("path {}'s own assessed", p.path.name()));
+                    lowest = (*h, format!("path {}'s own", p.path.name()));
                 }
                 Ok(_) => {}
-                Err(e) => {
+                Err(e) if p.credited() => {
                     return Err(format!(
                         "path {}'s own stream could not be assessed ({e})",
                         p.path.name()
                     ));
                 }
+                Err(_) => {}
             }
         }
         Ok(lowest)
     }
 
-    /// The verdict: `Ok(message)` when the credit is at most half of the
-    /// lowest assessed min-entropy ([`Findings::lowest`]), `Err(message)`
-    /// with what to change otherwise.
+    /// The verdict: `Ok(message)` when every credit is at most half of its
+    /// own assessed figure (each credited source's mean credit against its
+    /// own stream's, and the interleaved mean credit against the
+    /// interleaved stream's); `Err(message)` saying which is not.
     pub fn verdict(&self) -> Result<String, String> {
-        let credit = self.credit();
-        match self.lowest() {
-            Ok((h, what)) if 2.0 * credit <= h => Ok(format!(
-                "OK: the credit of {} per sample is at most half of {what} {h:.6}",
-                bits(credit)
-            )),
-            Ok((h, what)) => Err(format!(
-                "WARNING: the credit of {} per sample is more than half of {what} {h:.6}: lower it to at most {:.2} (--credit; HealthConfig::credited_h), or use sources that assess higher (scripts/compare-configs.sh compares configurations)",
-                bits(credit),
-                (h / 2.0 * 100.0).floor() / 100.0
-            )),
-            Err(e) => Err(format!(
-                "WARNING: {e}, so no credit is supported: collect more samples (-n) or change the sources"
-            )),
+        if let Err(e) = &self.startup {
+            return Err(format!(
+                "WARNING: the seeder would refuse to start here ({e}), so nothing is credited"
+            ));
+        }
+        let interleaved = self
+            .assessment
+            .as_ref()
+            .map_err(|e| format!("WARNING: the samples could not be assessed ({e})"))?
+            .assessed;
+        let mut over = Vec::new();
+        let mut tightest = (f64::INFINITY, String::new());
+        let mut figures = vec![(
+            "the interleaved stream".to_string(),
+            self.credit(),
+            Ok(interleaved),
+        )];
+        for p in self.paths.iter().filter(|p| p.credited()) {
+            figures.push((
+                format!("path {}", p.path.name()),
+                p.mean_credit,
+                p.assessed.clone(),
+            ));
+        }
+        for (what, credit, assessed) in figures {
+            let h = match assessed {
+                Ok(h) => h,
+                Err(e) => {
+                    over.push(format!(
+                        "{what} is credited but could not be assessed ({e})"
+                    ));
+                    continue;
+                }
+            };
+            if credit <= 0.0 {
+                continue;
+            }
+            if 2.0 * credit > h {
+                over.push(format!(
+                    "{what} is credited {credit:.4} per sample against {h:.4} assessed (at most {:.4} allowed)",
+                    h / 2.0
+                ));
+            }
+            let margin = h / (2.0 * credit);
+            if margin < tightest.0 {
+                tightest = (margin, what);
+            }
+        }
+        if over.is_empty() {
+            Ok(format!(
+                "OK: every credit is at most half of its own assessed figure (tightest: {}, {:.2} x half its figure)",
+                tightest.1,
+                1.0 / tightest.0
+            ))
+        } else {
+            Err(format!(
+                "WARNING: {}; lower the credit (--credit caps every source) or use sources that assess higher (scripts/compare-configs.sh)",
+                over.join("; ")
+            ))
         }
     }
 }
@@ -164,71 +251,100 @@ pub fn autocorrelation(symbols: &[u8], max_lag: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Feeds `symbols` through fresh health tests as the seeder would: a block
-/// of output noted after each `per_block` samples once started.
-fn run_health(
-    config: &SeederConfig,
-    symbols: &[u8],
-) -> Result<(HealthStats, HealthCutoffs, Option<HealthFailure>), Failure> {
-    let mut tests = HealthTests::new(&config.health).map_err(kqseed::Error::from)?;
-    let per_block = (f64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS)
-        / config.health.credited_h)
-        .ceil() as usize;
-    let mut first = None;
-    let mut since_block = 0;
-    for &s in symbols {
-        match tests.feed(s) {
-            Ok(()) => {
-                since_block += 1;
-                if tests.is_started() && since_block >= per_block {
-                    tests.note_output();
-                    since_block = 0;
-                }
-            }
-            Err(f) => {
-                first.get_or_insert(f);
-                since_block = 0;
-            }
-        }
-    }
-    Ok((tests.stats(), tests.cutoffs(), first))
+/// Collected samples: deltas, their paths, and the credit each got.
+struct Run {
+    deltas: Vec<u64>,
+    paths: Vec<KernelPath>,
+    stats: CollectorStats,
+    clock: ClockInfo,
+    elapsed: Duration,
+    measured_nanos_per_tick: f64,
 }
 
-/// What [`collect`] brings back: the deltas, each one's kernel path, the
-/// collector's counters, its clock and the time taken.
-type Collected = (
-    Vec<u64>,
-    Vec<KernelPath>,
-    CollectorStats,
-    ClockInfo,
-    Duration,
-);
-
-fn collect(config: &SeederConfig, n: usize) -> Result<Collected, Failure> {
-    let mut collector = Collector::new(config.events.clone())?;
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new(n as u64);
+/// A progress bar on standard error when it is a terminal.
+fn progress(n: u64) -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(n);
         bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} samples [{elapsed}, {eta} left]")
+            ProgressStyle::with_template("{bar:30} {pos}/{len} samples [{elapsed}, {eta} left]")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
-    });
-    let mut deltas = Vec::with_capacity(n);
-    let mut paths = Vec::with_capacity(n);
+    })
+}
+
+/// The samples to collect after the window so that every path in `targets`
+/// has `n` of its own, from their shares of the window (3% to spare).
+fn samples_needed(window: &[KernelPath], targets: &[KernelPath], n: usize) -> usize {
+    let total = window.len().max(1) as f64;
+    targets
+        .iter()
+        .map(|&t| {
+            let share = window.iter().filter(|&&p| p == t).count().max(1) as f64 / total;
+            (n as f64 / share * 1.03).ceil() as usize
+        })
+        .max()
+        .unwrap_or(n)
+        .max(n)
+        .min(MAX_COLLECT_SAMPLES)
+}
+
+/// Collects the warm-up (dropped, as the seeder credits it nothing), the
+/// start-up window, then samples until every path in the window's credited
+/// set (or every path, when start-up refused) has `n`, and the interleaved
+/// stream `n` too.
+fn collect(
+    config: &SeederConfig,
+    n: usize,
+) -> Result<(Run, Result<StartupReport, StartupFailure>), Failure> {
+    let mut collector = Collector::new(config.events.clone())?;
+    for _ in 0..config.credit.warmup_samples {
+        collector.step()?;
+    }
+    let window = config.health.startup_samples as usize;
     let started = Instant::now();
-    let mut result = Ok(());
-    while deltas.len() < n {
-        match collector.step() {
-            Ok(sample) => {
-                deltas.push(sample.delta);
-                paths.push(sample.path);
-            }
-            Err(e) => {
-                result = Err(e);
-                break;
-            }
-        }
+    let ticks_before = collector.stats().samples;
+    let mut deltas = Vec::with_capacity(window);
+    let mut paths = Vec::with_capacity(window);
+    let mut ticks = 0u64;
+    for _ in 0..window {
+        let s = collector.step()?;
+        ticks = ticks.wrapping_add(s.delta);
+        deltas.push(s.delta);
+        paths.push(s.path);
+    }
+    let startup = startup_checks(&deltas, &paths, &config.credit);
+    let targets: Vec<KernelPath> = match &startup {
+        Ok(r) => r
+            .sources
+            .iter()
+            .filter(|(_, s)| s.credit > 0.0)
+            .map(|(p, _)| p)
+            .collect(),
+        Err(_) => r_paths(&paths),
+    };
+    let total = samples_needed(&paths, &targets, n).max(window);
+    let mut counts = [0usize; KernelPath::ALL.len()];
+    for &p in &paths {
+        counts[p.index()] += 1;
+    }
+    deltas
+        .try_reserve_exact(total - window)
+        .map_err(|_| kqseed::Error::TooLarge {
+            what: "samples",
+            requested: total,
+            max: MAX_COLLECT_SAMPLES,
+        })?;
+    paths.reserve_exact(total - window);
+    let bar = progress(total as u64);
+    let done =
+        |counts: &[usize], len: usize| len >= n && targets.iter().all(|t| counts[t.index()] >= n);
+    while !done(&counts, deltas.len()) && deltas.len() < MAX_COLLECT_SAMPLES {
+        let s = collector.step()?;
+        ticks = ticks.wrapping_add(s.delta);
+        counts[s.path.index()] += 1;
+        deltas.push(s.delta);
+        paths.push(s.path);
         if let Some(bar) = bar.as_ref().filter(|_| deltas.len() % (1 << 14) == 0) {
             bar.set_position(deltas.len() as u64);
         }
@@ -237,55 +353,97 @@ fn collect(config: &SeederConfig, n: usize) -> Result<Collected, Failure> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    result?;
-    Ok((
+    let _ = ticks_before;
+    let run = Run {
         deltas,
         paths,
-        *collector.stats(),
-        collector.clock(),
+        stats: *collector.stats(),
+        clock: collector.clock(),
         elapsed,
-    ))
+        measured_nanos_per_tick: elapsed.as_nanos() as f64 / (ticks.max(1) as f64),
+    };
+    Ok((run, startup))
 }
 
-/// Each kernel path's own symbols, assessed apart (per-path sampling only).
-fn assess_paths(
-    config: &SeederConfig,
-    symbols: &[u8],
-    paths: &[KernelPath],
-) -> Vec<PathAssessment> {
-    if config.events.sampling != Sampling::PerPath {
-        return Vec::new();
-    }
-    let mut kinds: Vec<KernelPath> = paths.to_vec();
-    kinds.sort();
-    kinds.dedup();
-    kinds
+/// Every path that occurs in `paths`, in [`KernelPath::ALL`]'s order.
+fn r_paths(paths: &[KernelPath]) -> Vec<KernelPath> {
+    KernelPath::ALL
         .into_iter()
-        .map(|path| {
-            let own: Vec<u8> = symbols
-                .iter()
-                .zip(paths)
-                .filter(|&(_, &p)| p == path)
-                .map(|(&s, _)| s)
-                .collect();
-            let assessed = assess_with_progress(
-                &own,
-                8,
-                &kqseed::assess::AssessOptions {
-                    skip_too_short: true,
-                    ..Default::default()
-                },
-                &mut |_, _| {},
-            )
-            .map(|r| r.assessed);
-            PathAssessment {
-                path,
-                samples: own.len(),
-                assessed,
-                strongest_lag: strongest_lag(&autocorrelation(&own, MAX_LAG)),
-            }
-        })
+        .filter(|p| paths.contains(p))
         .collect()
+}
+
+/// What the sources credited, fed every sample from the window on as the
+/// seeder feeds them: the credit of each of the first `n` samples of each
+/// path and of the interleaved stream, summed, and the health figures. A
+/// block's worth of credit (320 bits) marks an output, as the seeder's
+/// release does; a failure empties that pool.
+struct Credited {
+    first_n_millibits: [u64; KernelPath::ALL.len()],
+    interleaved_millibits: u64,
+    stats: Option<kqseed::PerPath<SourceStats>>,
+    health: HealthStats,
+    first_failure: Option<HealthFailure>,
+}
+
+fn credit_run(
+    config: &SeederConfig,
+    startup: &Result<StartupReport, StartupFailure>,
+    run: &Run,
+    symbols: &[u8],
+    n: usize,
+) -> Result<Credited, Failure> {
+    let mut out = Credited {
+        first_n_millibits: [0; KernelPath::ALL.len()],
+        interleaved_millibits: 0,
+        stats: None,
+        health: HealthStats::default(),
+        first_failure: None,
+    };
+    let Ok(report) = startup else {
+        return Ok(out);
+    };
+    let mut sources =
+        NoiseSources::new(report, &config.health, &config.credit).map_err(kqseed::Error::from)?;
+    let mut seen = [0usize; KernelPath::ALL.len()];
+    let mut pool = 0u64;
+    let block = u64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS) * 1000;
+    for (i, (&path, &s)) in run.paths.iter().zip(symbols).enumerate() {
+        let millibits = match sources.feed(path, s) {
+            Ok(m) => u64::from(m),
+            Err(f) => {
+                out.first_failure.get_or_insert(f);
+                pool = 0;
+                0
+            }
+        };
+        pool += millibits;
+        if pool >= block {
+            sources.note_output();
+            pool = 0;
+        }
+        let k = path.index();
+        if seen[k] < n {
+            out.first_n_millibits[k] += millibits;
+        }
+        seen[k] += 1;
+        if i < n {
+            out.interleaved_millibits += millibits;
+        }
+    }
+    let stats = sources.stats();
+    out.health = HealthStats::sum(stats.values().map(|s| &s.health));
+    out.stats = Some(stats);
+    Ok(out)
+}
+
+/// The options every assessment here uses: all ten estimators, literal and
+/// bitstring, skipping those the data is too short for.
+fn all_estimators() -> AssessOptions {
+    AssessOptions {
+        skip_too_short: true,
+        ..Default::default()
+    }
 }
 
 /// Collects and analyses; the deltas and symbols come back for the plot.
@@ -293,84 +451,94 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
     if n == 0 {
         return Err(Failure::Usage("-n must be at least 1".into()));
     }
-    let (deltas, sample_paths, stats, clock, elapsed) = collect(&config, n)?;
-    let startup_n = (config.health.startup_samples as usize).min(n);
-    let startup_required = config.health.credited_h * config.startup_margin;
-    let startup = startup_checks(&deltas[..startup_n], startup_required);
-    // The seeder's step: the one its start-up samples show.
-    let step = match &startup {
-        Ok(r) => r.step_ticks,
-        Err(_) => detect_step(&deltas[..startup_n]),
+    let (run, startup) = collect(&config, n)?;
+    let window = config.health.startup_samples as usize;
+    let resolution = match &startup {
+        Ok(r) => r.resolution_ticks,
+        Err(_) => detect_resolution(&run.deltas[..window.min(run.deltas.len())]),
     };
-    let symbols: Vec<u8> = deltas.iter().map(|&d| symbol(d, step)).collect();
-    let (health_stats, health_cutoffs, first_health_failure) = run_health(&config, &symbols)?;
+    let symbols: Vec<u8> = run.deltas.iter().map(|&d| symbol(d, resolution)).collect();
+    let credited = credit_run(&config, &startup, &run, &symbols, n)?;
+    let interleaved = n.min(symbols.len());
     let spinner = crate::assess::spinner();
     let assessment = assess_with_progress(
-        &symbols,
+        &symbols[..interleaved],
         8,
-        &kqseed::assess::AssessOptions {
-            skip_too_short: true,
-            ..Default::default()
-        },
+        &all_estimators(),
         &mut |set, e| {
             if let Some(bar) = &spinner {
-                bar.set_message(format!("{set} {e}"));
+                bar.set_message(format!("interleaved: {set} {e}"));
             }
         },
     );
-    let paths = assess_paths(&config, &symbols, &sample_paths);
+    let mut paths = Vec::new();
+    if let Ok(report) = &startup {
+        for (path, decision) in report.sources.iter() {
+            let own: Vec<u8> = symbols
+                .iter()
+                .zip(&run.paths)
+                .filter(|&(_, &p)| p == path)
+                .map(|(&s, _)| s)
+                .take(n)
+                .collect();
+            if let Some(bar) = &spinner {
+                bar.set_message(format!("{}: {} samples", path.name(), own.len()));
+            }
+            let assessed = assess_with_progress(&own, 8, &all_estimators(), &mut |_, _| {})
+                .map(|r| r.assessed);
+            let stats = credited
+                .stats
+                .as_ref()
+                .and_then(|s| s.get(path).copied())
+                .unwrap_or_default();
+            paths.push(PathAssessment {
+                path,
+                startup: *decision,
+                samples: own.len(),
+                assessed,
+                mean_credit: credited.first_n_millibits[path.index()] as f64
+                    / 1000.0
+                    / own.len().max(1) as f64,
+                stats,
+                strongest_lag: strongest_lag(&autocorrelation(&own, MAX_LAG)),
+            });
+        }
+    }
     if let Some(bar) = &spinner {
         bar.finish_and_clear();
     }
-    let autocorrelation = autocorrelation(&symbols, MAX_LAG);
-    let band = 2.575_829_303_548_901 / (n as f64).sqrt();
+    let autocorrelation = autocorrelation(&symbols[..interleaved], MAX_LAG);
+    let band = 2.575_829_303_548_901 / (interleaved.max(1) as f64).sqrt();
     let findings = Findings {
-        config,
         backend: Collector::backend(),
         fork_detection: kqseed::fork_detection().unwrap_or("unavailable"),
-        clock,
-        step,
-        samples: n,
-        elapsed,
-        stats,
-        assessment,
-        paths,
-        health_stats,
-        health_cutoffs,
-        first_health_failure,
+        clock: run.clock,
+        measured_nanos_per_tick: run.measured_nanos_per_tick,
+        resolution_ticks: resolution,
+        samples: run.deltas.len(),
+        elapsed: run.elapsed,
+        stats: run.stats,
         startup,
-        startup_required,
+        interleaved,
+        assessment,
+        interleaved_mean_credit: credited.interleaved_millibits as f64
+            / 1000.0
+            / interleaved.max(1) as f64,
+        paths,
+        health_stats: credited.health,
+        first_health_failure: credited.first_failure,
         autocorrelation,
         band,
         when: SystemTime::now(),
+        config,
     };
-    Ok((findings, deltas, symbols))
+    Ok((findings, run.deltas, symbols))
 }
 
 /// The health tests' figures, one `(key, value)` each: the one place to add
 /// a field when the library adds one.
-fn health_fields(s: &HealthStats, c: &HealthCutoffs) -> Vec<(&'static str, u64)> {
+fn health_fields(s: &HealthStats) -> Vec<(&'static str, u64)> {
     vec![
-        ("rct_cutoff_intermittent", c.rct_intermittent.into()),
-        ("rct_cutoff_permanent", c.rct_permanent.into()),
-        ("apt_cutoff_intermittent", c.apt_intermittent.into()),
-        ("apt_cutoff_permanent", c.apt_permanent.into()),
-        (
-            "predictor_run_cutoff_intermittent",
-            c.predictor_run_intermittent.into(),
-        ),
-        (
-            "predictor_run_cutoff_permanent",
-            c.predictor_run_permanent.into(),
-        ),
-        (
-            "predictor_count_cutoff_intermittent",
-            c.predictor_count_intermittent.into(),
-        ),
-        (
-            "predictor_count_cutoff_permanent",
-            c.predictor_count_permanent.into(),
-        ),
         ("samples", s.samples),
         ("failed_samples", s.failed_samples),
         ("started", u64::from(s.started)),
@@ -446,15 +614,21 @@ pub fn text(f: &Findings) -> String {
     );
     let _ = writeln!(
         out,
-        "Clock:          {}, {} ns per tick, resolution {} ns; step {} tick(s)",
-        f.clock.name, f.clock.nanos_per_tick, f.clock.resolution_nanos, f.step
+        "Clock:          {}, {} ns per tick nominal ({:.3} measured), resolution {} ns by clock_getres; effective resolution {:.3} ticks ({:.3} ns)",
+        f.clock.name,
+        f.clock.nanos_per_tick,
+        f.measured_nanos_per_tick,
+        f.clock.resolution_nanos,
+        f.resolution_ticks,
+        f.effective_resolution_nanos()
     );
     let _ = writeln!(out, "Configuration:  {}", describe(&f.config));
     let secs = f.elapsed.as_secs_f64();
     let _ = writeln!(
         out,
-        "Samples:        {} in {secs:.2} s ({:.0} per second); {} wakeups, {} timeouts",
+        "Samples:        {} after a warm-up of {}, in {secs:.2} s ({:.0} per second); {} wakeups, {} timeouts",
         f.samples,
+        f.config.credit.warmup_samples,
         f.samples as f64 / secs.max(1e-9),
         f.stats.wakeups,
         f.stats.timeouts
@@ -466,6 +640,44 @@ pub fn text(f: &Findings) -> String {
         e.timer, e.timer_expirations, e.socket_read, e.socket_write, e.file
     );
     out.push('\n');
+    match &f.startup {
+        Ok(r) => {
+            let _ = writeln!(
+                out,
+                "Start-up on {} samples after the warm-up: passed; interleaved estimate {:.3} ({}); each source:",
+                r.samples,
+                r.interleaved_estimate,
+                r.interleaved_estimator.name()
+            );
+            let _ = writeln!(
+                out,
+                "  {:<14} {:>8} {:>13} {:>13} {:>9} {:>8} {:>8}",
+                "path", "samples", "median steps", "spread steps", "estimate", "ceiling", "credit"
+            );
+            for s in r.sources.values() {
+                let _ = writeln!(
+                    out,
+                    "  {:<14} {:>8} {:>13} {:>13} {:>9.3} {:>8} {:>8}",
+                    s.path.name(),
+                    s.samples,
+                    s.median_steps,
+                    s.spread_steps,
+                    s.estimate,
+                    s.ceiling,
+                    s.credit
+                );
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(out, "Start-up: {e}");
+        }
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "The interleaved stream, first {} samples:",
+        f.interleaved
+    );
     match &f.assessment {
         Ok(r) => {
             let _ = writeln!(
@@ -518,63 +730,59 @@ pub fn text(f: &Findings) -> String {
         }
     }
     if !f.paths.is_empty() {
+        out.push('\n');
         let _ = writeln!(
             out,
-            "Each kernel path's own stream, assessed apart (all ten estimators, literal and bitstring; autocorrelation over lags 1-{MAX_LAG}):"
+            "Each noise source's own stream (all ten estimators, literal and bitstring), and what its samples were credited:"
+        );
+        let _ = writeln!(
+            out,
+            "  {:<14} {:>9} {:>10} {:>9} {:>10} {:>8} {:>7}  largest |r|",
+            "path", "samples", "assessed", "credit", "(start-up", "final)", "checks"
         );
         for p in &f.paths {
             let figure = match &p.assessed {
-                Ok(h) => format!("{h:.6} bits per sample"),
-                Err(e) => format!("not assessed ({e})"),
+                Ok(h) => format!("{h:.4}"),
+                Err(e) => format!("({e})"),
             };
             let (lag, r) = p.strongest_lag;
             let _ = writeln!(
                 out,
-                "  {:<14} {:>9} samples  {figure}; largest |r| at lag {lag}: r = {r:.3}",
+                "  {:<14} {:>9} {:>10} {:>9.4} {:>10} {:>8} {:>7}  lag {lag}: {r:.3}",
                 p.path.name(),
-                p.samples
+                p.samples,
+                figure,
+                p.mean_credit,
+                p.startup.credit,
+                p.stats.credit,
+                p.stats.online_checks,
             );
         }
     }
     out.push('\n');
     let _ = writeln!(
         out,
-        "Health tests (SP 800-90B 4.4) over the same symbols, credit {}, APT window {}:",
-        bits(f.credit()),
-        f.config.health.apt_window
+        "Health tests (SP 800-90B 4.4), each source at its own credit, over the same samples:"
     );
-    for (key, value) in health_fields(&f.health_stats, &f.health_cutoffs) {
+    for (key, value) in health_fields(&f.health_stats) {
         let _ = writeln!(out, "  {key:<26} {value}");
     }
     if let Some(fail) = &f.first_health_failure {
         let _ = writeln!(out, "  first failure: {fail}");
     }
-    let n = (f.config.health.startup_samples as usize).min(f.samples);
-    match &f.startup {
-        Ok(s) => {
-            let _ = writeln!(
-                out,
-                "Start-up checks on the first {n} samples: passed; step {} tick(s), spread {} steps, lowest estimate {:.3} bits per symbol ({}), required {:.3}",
-                s.step_ticks,
-                s.spread_steps,
-                s.estimate,
-                s.estimator.name(),
-                f.startup_required
-            );
-        }
-        Err(e) => {
-            let _ = writeln!(out, "Start-up checks on the first {n} samples: {e}");
-        }
-    }
     let (max, lag, outside) = autocorrelation_summary(f);
     let _ = writeln!(
         out,
-        "Autocorrelation of the symbols, lags 1-{MAX_LAG}: largest |r| {max:.5} at lag {lag}; 99% band +-{:.5}, {outside} of {MAX_LAG} lags outside it (about {:.1} expected by chance)",
+        "Autocorrelation of the interleaved symbols, lags 1-{MAX_LAG}: largest |r| {max:.5} at lag {lag}; 99% band +-{:.5}, {outside} of {MAX_LAG} lags outside it (about {:.1} expected by chance)",
         f.band,
         MAX_LAG as f64 * 0.01
     );
     out.push('\n');
-    let _ = writeln!(out, "Credit:         {} per sample", bits(f.credit()));
+    let _ = writeln!(
+        out,
+        "Credit:         {:.4} bits per interleaved sample on average (every source's own above)",
+        f.credit()
+    );
     let _ = writeln!(
         out,
         "Verdict:        {}",
@@ -608,7 +816,12 @@ pub fn json(f: &Findings) -> String {
     clock.insert("name", Json::Str(f.clock.name.to_string()));
     clock.insert("nanos_per_tick", num(f.clock.nanos_per_tick));
     clock.insert("resolution_nanos", num(f.clock.resolution_nanos));
-    clock.insert("step_ticks", Json::Int(f.step as i64));
+    clock.insert("measured_nanos_per_tick", num(f.measured_nanos_per_tick));
+    clock.insert("effective_resolution_ticks", num(f.resolution_ticks));
+    clock.insert(
+        "effective_resolution_nanos",
+        num(f.effective_resolution_nanos()),
+    );
     doc.insert("clock", Json::Obj(clock));
     let ev = &f.config.events;
     let mut config = BTreeMap::new();
@@ -625,8 +838,15 @@ pub fn json(f: &Findings) -> String {
     config.insert("files", Json::Int(ev.num_file_watchers as i64));
     config.insert("timeout_ms", Json::Int(ev.timeout.as_millis() as i64));
     config.insert("max_events", Json::Int(ev.max_events as i64));
+    config.insert("credit_cap", num(f.config.credit.cap));
+    config.insert("allowance", num(f.config.credit.allowance));
+    config.insert(
+        "warmup_samples",
+        Json::Int(f.config.credit.warmup_samples.into()),
+    );
     doc.insert("configuration", Json::Obj(config));
     doc.insert("samples", Json::Int(f.samples as i64));
+    doc.insert("interleaved_samples", Json::Int(f.interleaved as i64));
     doc.insert("seconds", num(f.elapsed.as_secs_f64()));
     doc.insert(
         "samples_per_second",
@@ -682,6 +902,22 @@ pub fn json(f: &Findings) -> String {
                 Ok(h) => x.insert("assessed_bits_per_sample", num(*h)),
                 Err(e) => x.insert("assessment_error", Json::Str(e.to_string())),
             };
+            x.insert("credit_bits_per_sample", num(p.mean_credit));
+            x.insert("startup_credit_bits_per_sample", num(p.startup.credit));
+            x.insert("final_credit_bits_per_sample", num(p.stats.credit));
+            x.insert("startup_estimate", num(p.startup.estimate));
+            x.insert(
+                "startup_estimator",
+                Json::Str(p.startup.estimator.key().to_string()),
+            );
+            x.insert("ceiling_bits_per_sample", num(p.startup.ceiling));
+            x.insert("median_steps", num(p.startup.median_steps));
+            x.insert("spread_steps", num(p.startup.spread_steps));
+            x.insert("online_checks", Json::Int(p.stats.online_checks as i64));
+            x.insert("online_lowered", Json::Int(p.stats.online_lowered as i64));
+            if let Some(e) = p.stats.lowest_online_estimate {
+                x.insert("lowest_online_estimate", num(e));
+            }
             let (lag, r) = p.strongest_lag;
             x.insert("strongest_lag", num(lag as f64));
             x.insert("strongest_lag_r", num(r));
@@ -693,24 +929,20 @@ pub fn json(f: &Findings) -> String {
         doc.insert("lowest_bits_per_sample", num(h));
     }
     let mut health = BTreeMap::new();
-    for (key, value) in health_fields(&f.health_stats, &f.health_cutoffs) {
+    for (key, value) in health_fields(&f.health_stats) {
         health.insert(key, Json::Int(value as i64));
     }
-    health.insert("apt_window", Json::Int(f.config.health.apt_window.into()));
     if let Some(fail) = &f.first_health_failure {
         health.insert("first_failure", Json::Str(fail.to_string()));
     }
     doc.insert("health", Json::Obj(health));
     let mut startup = BTreeMap::new();
-    startup.insert("required", num(f.startup_required));
     match &f.startup {
         Ok(s) => {
             startup.insert("passed", Json::Bool(true));
             startup.insert("samples", Json::Int(s.samples as i64));
-            startup.insert("step_ticks", Json::Int(s.step_ticks as i64));
-            startup.insert("spread_steps", Json::Int(s.spread_steps as i64));
-            startup.insert("lowest_estimate", num(s.estimate));
-            startup.insert("lowest_estimator", Json::Str(s.estimator.key().to_string()));
+            startup.insert("interleaved_estimate", num(s.interleaved_estimate));
+            startup.insert("mean_credit_bits_per_sample", num(s.mean_credit()));
         }
         Err(e) => {
             startup.insert("passed", Json::Bool(false));
@@ -795,26 +1027,112 @@ mod tests {
     }
 
     #[test]
-    fn health_runs_like_the_seeder_and_counts_failures() {
-        let config = SeederConfig::default();
-        let expected = kqseed::health::DEFAULT_CUTOFFS;
-        // A stuck symbol: the RCT fails at its intermittent cutoff, then the
-        // permanent one latches.
-        let stuck = vec![9u8; 2 * expected.rct_permanent as usize];
-        let (stats, cutoffs, first) = run_health(&config, &stuck).unwrap();
-        assert_eq!(cutoffs, expected);
-        assert_eq!(stats.rct_permanent, 1);
-        let latched_at = expected.rct_permanent;
-        assert_eq!(
-            stats.max_rct_run, latched_at,
-            "a latched failure stops the count"
-        );
-        assert!(!first.unwrap().is_permanent());
-        let fields = health_fields(&stats, &cutoffs);
-        assert!(fields.contains(&(
-            "rct_cutoff_intermittent",
-            u64::from(expected.rct_intermittent)
-        )));
-        assert!(fields.contains(&("max_rct_run", u64::from(latched_at))));
+    fn collection_targets_the_rarest_credited_path() {
+        use KernelPath::*;
+        // A window where the wait is 1 sample in 15 and socket drains 4.
+        let mut window = Vec::new();
+        for _ in 0..100 {
+            window.push(Wait);
+            window.extend([SocketDrain; 4]);
+            window.extend([SocketPoke; 10]);
+        }
+        assert_eq!(samples_needed(&window, &[SocketDrain], 1000), 3863);
+        assert_eq!(samples_needed(&window, &[SocketDrain, Wait], 1000), 15450);
+        // Never fewer than n for the interleaved stream.
+        assert_eq!(samples_needed(&window, &[], 1000), 1000);
+    }
+
+    /// Findings with an interleaved figure `interleaved` credited `credit` a
+    /// sample, and one source `path` assessed `h` whose samples were
+    /// credited `mean`.
+    fn findings(interleaved: f64, credit: f64, h: f64, mean: f64) -> Findings {
+        let report = Report {
+            bits: 8,
+            samples: 1000,
+            distinct: 256,
+            bitstring_len: 0,
+            literal: Vec::new(),
+            bitstring: Vec::new(),
+            mcv_literal: None,
+            mcv_bitstring: None,
+            skipped: Vec::new(),
+            h_original: None,
+            h_bitstring: None,
+            assessed: interleaved,
+        };
+        let decision = SourceStartup {
+            path: KernelPath::FileDrain,
+            samples: 136,
+            median_steps: 140.0,
+            spread_steps: 3.0,
+            estimate: 1.2,
+            estimator: Estimator::Lag,
+            ceiling: 0.3125,
+            credit: mean,
+        };
+        let mut sources = kqseed::PerPath::default();
+        sources.set(KernelPath::FileDrain, decision);
+        Findings {
+            config: SeederConfig::default(),
+            backend: "epoll",
+            fork_detection: "test",
+            clock: ClockInfo {
+                name: "test",
+                nanos_per_tick: 1.0,
+                resolution_nanos: 1.0,
+            },
+            measured_nanos_per_tick: 1.0,
+            resolution_ticks: 10.0,
+            samples: 1000,
+            elapsed: Duration::from_secs(1),
+            stats: CollectorStats::default(),
+            startup: Err(StartupFailure::StuckClock {
+                zero_deltas: 0,
+                samples: 0,
+            }),
+            interleaved: 1000,
+            assessment: Ok(report),
+            interleaved_mean_credit: credit,
+            paths: vec![PathAssessment {
+                path: KernelPath::FileDrain,
+                startup: decision,
+                samples: 1000,
+                assessed: Ok(h),
+                mean_credit: mean,
+                stats: SourceStats::default(),
+                strongest_lag: (1, 0.5),
+            }],
+            health_stats: HealthStats::default(),
+            first_health_failure: None,
+            autocorrelation: Vec::new(),
+            band: 0.0,
+            when: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn the_verdict_holds_only_when_every_credit_is_at_most_half_its_figure() {
+        let ok = |mut f: Findings| {
+            f.startup = Ok(StartupReport {
+                samples: 2048,
+                resolution_ticks: 10.0,
+                interleaved_estimate: 2.0,
+                interleaved_estimator: Estimator::Lag,
+                sources: kqseed::PerPath::default(),
+            });
+            f.verdict()
+        };
+        assert!(ok(findings(2.0, 0.4, 1.0, 0.5)).is_ok());
+        // A source credited over half its own figure, however rich the
+        // interleaved stream.
+        let e = ok(findings(6.0, 0.4, 0.9, 0.5)).unwrap_err();
+        assert!(e.contains("path file-drain is credited 0.5000"), "{e}");
+        // The interleaved stream's mean credit against its own figure.
+        let e = ok(findings(0.7, 0.4, 4.0, 0.5)).unwrap_err();
+        assert!(e.contains("the interleaved stream"), "{e}");
+        // A refusal to start is never ok, and an uncredited source's low
+        // figure does not matter.
+        assert!(findings(2.0, 0.4, 1.0, 0.5).verdict().is_err());
+        assert!(ok(findings(2.0, 0.4, 0.1, 0.0)).is_ok());
     }
 }

@@ -66,12 +66,9 @@ fn open(source: Source, config: SeederConfig) -> Result<Box<dyn ByteSource>, Fai
             Ok(Box::new(kqseed::KqRng::new()?))
         }
         Source::Seeder => {
-            let per_block = (f64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS)
-                / config.health.credited_h)
-                .ceil();
             out::note(format_args!(
-                "streaming the seeder's conditioned, health-tested blocks: 32 bytes per {per_block} samples at {} credited bits each, so this runs at the source's own rate, a few KB/s, not a generator's (`kqseed report` shows the samples per second)",
-                config.health.credited_h
+                "streaming the seeder's conditioned, health-tested blocks: 32 bytes per {} credited bits, each noise source credited as start-up decides, so this runs at the source's own rate, a few KB/s, not a generator's (`kqseed report` shows each source's credit)",
+                kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS
             ));
             Ok(Box::new(KqSeeder::with_config(config)?))
         }

@@ -1,0 +1,299 @@
+//! The noise sources of one collector: one per kernel path, each with its
+//! own credit, its own health tests and its own online margin check.
+//!
+//! Pure code: [`NoiseSources::feed`] takes a sample's path and symbol and
+//! says how much it may be credited. The seeder's pipeline and `kqseed
+//! report` run the same code.
+
+use core::fmt;
+
+use zeroize::Zeroize;
+
+use crate::assess::{Estimator, predictor_estimate};
+use crate::collector::KernelPath;
+use crate::conditioner::credit_millibits;
+use crate::credit::CreditPolicy;
+use crate::error::ConfigError;
+use crate::health::{HealthConfig, HealthFailure, HealthStats, HealthTests};
+use crate::startup::StartupReport;
+
+/// How many kinds of kernel path there are: [`KernelPath::ALL`]'s length.
+pub(crate) const PATHS: usize = KernelPath::ALL.len();
+
+/// One `T` for each kernel path that occurred, looked up by path.
+///
+/// `Debug` shows the present paths by name, as a map.
+#[derive(Clone, Copy, PartialEq)]
+pub struct PerPath<T>([Option<T>; PATHS]);
+
+impl<T> Default for PerPath<T> {
+    fn default() -> Self {
+        PerPath(core::array::from_fn(|_| None))
+    }
+}
+
+impl<T> PerPath<T> {
+    /// `path`'s entry, if the path occurred.
+    pub fn get(&self, path: KernelPath) -> Option<&T> {
+        self.0[path.index()].as_ref()
+    }
+
+    pub(crate) fn get_mut(&mut self, path: KernelPath) -> Option<&mut T> {
+        self.0[path.index()].as_mut()
+    }
+
+    /// Sets `path`'s entry.
+    pub fn set(&mut self, path: KernelPath, value: T) {
+        self.0[path.index()] = Some(value);
+    }
+
+    /// The paths that occurred and their entries, in [`KernelPath::ALL`]'s
+    /// order.
+    pub fn iter(&self) -> impl Iterator<Item = (KernelPath, &T)> + '_ {
+        KernelPath::ALL
+            .into_iter()
+            .zip(&self.0)
+            .filter_map(|(p, v)| v.as_ref().map(|v| (p, v)))
+    }
+
+    /// The entries, in [`KernelPath::ALL`]'s order.
+    pub fn values(&self) -> impl Iterator<Item = &T> + '_ {
+        self.0.iter().flatten()
+    }
+
+    fn map<U>(&self, mut f: impl FnMut(&T) -> U) -> PerPath<U> {
+        PerPath(core::array::from_fn(|i| self.0[i].as_ref().map(&mut f)))
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for PerPath<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.iter().map(|(p, v)| (p.name(), v)))
+            .finish()
+    }
+}
+
+/// What one noise source has seen and been credited.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SourceStats {
+    /// Samples of this source fed.
+    pub samples: u64,
+    /// Min-entropy credited to its samples, in bits.
+    pub credited_bits: f64,
+    /// The credit start-up decided, bits per sample.
+    pub startup_credit: f64,
+    /// The credit now, bits per sample: the start-up credit, or lower once
+    /// the online margin check lowered it.
+    pub credit: f64,
+    /// Windows the online margin check has assessed.
+    pub online_checks: u64,
+    /// Times it lowered the credit.
+    pub online_lowered: u64,
+    /// The lowest online estimate so far, bits per sample (`None` before
+    /// the first window closes).
+    pub lowest_online_estimate: Option<f64>,
+    /// The health tests' counters (zero while the source is uncredited).
+    pub health: HealthStats,
+}
+
+impl SourceStats {
+    /// The mean credit per sample so far, bits: what the samples of this
+    /// source were credited on average.
+    pub fn mean_credit(&self) -> f64 {
+        if self.samples == 0 {
+            0.0
+        } else {
+            self.credited_bits / self.samples as f64
+        }
+    }
+}
+
+/// One source's state.
+struct Source {
+    credit_millibits: u32,
+    /// The tests guarding the credit; `None` once the credit is 0.
+    health: Option<HealthTests>,
+    /// Symbol counts of the current online window (low bytes of pooled
+    /// samples: wiped when dropped).
+    counts: Box<[u32; 256]>,
+    credited_millibits: u64,
+    stats: SourceStats,
+}
+
+impl Drop for Source {
+    fn drop(&mut self) {
+        self.counts.zeroize();
+    }
+}
+
+/// Every noise source of a collector, credited as start-up decided, tested
+/// and re-checked online.
+///
+/// # The online margin check
+///
+/// Each credited source's predictor test closes a window every
+/// [`predictor_window`](HealthConfig::predictor_window) samples (4096 by
+/// default). At each close the source's figure over that window is taken
+/// from two of SP 800-90B's fast estimators, both kept as running counts so
+/// that the check costs a counter increment per sample: the Most Common
+/// Value (section 6.3.1, the window's own histogram) and the lag predictor
+/// (section 6.3.8 in the manner of the health test, with its global and
+/// local bounds). When the lower is below `2 * allowance` times the credit,
+/// the credit drops to what it backs ([`CreditPolicy::credit_for`]); it
+/// never rises again. A source that drops to 0 is absorbed uncredited.
+pub struct NoiseSources {
+    sources: PerPath<Source>,
+    policy: CreditPolicy,
+}
+
+impl fmt::Debug for NoiseSources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NoiseSources")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl NoiseSources {
+    /// The sources start-up decided, each credited as it said.
+    pub fn new(
+        startup: &StartupReport,
+        config: &HealthConfig,
+        policy: &CreditPolicy,
+    ) -> Result<NoiseSources, ConfigError> {
+        let mut sources = PerPath::default();
+        for (path, decision) in startup.sources.iter() {
+            let health = if decision.credit > 0.0 {
+                Some(HealthTests::continuous(config, decision.credit)?)
+            } else {
+                None
+            };
+            sources.set(
+                path,
+                Source {
+                    credit_millibits: credit_millibits(decision.credit),
+                    health,
+                    counts: Box::new([0; 256]),
+                    credited_millibits: 0,
+                    stats: SourceStats {
+                        startup_credit: decision.credit,
+                        credit: decision.credit,
+                        ..SourceStats::default()
+                    },
+                },
+            );
+        }
+        Ok(NoiseSources {
+            sources,
+            policy: *policy,
+        })
+    }
+
+    /// One sample of `path` with its `symbol`: the millibits it may be
+    /// credited (0 for an uncredited source, or a path start-up never saw),
+    /// or the health failure of its source.
+    pub fn feed(&mut self, path: KernelPath, symbol: u8) -> Result<u32, HealthFailure> {
+        let Some(source) = self.sources.get_mut(path) else {
+            return Ok(0);
+        };
+        source.stats.samples += 1;
+        let Some(health) = source.health.as_mut() else {
+            return Ok(0);
+        };
+        health.feed(symbol)?;
+        source.counts[usize::from(symbol)] += 1;
+        if let Some((made, hits, longest_run)) = health.take_predictor_window() {
+            Self::online_check(source, &self.policy, made, hits, longest_run);
+        }
+        source.credited_millibits += u64::from(source.credit_millibits);
+        Ok(source.credit_millibits)
+    }
+
+    /// The online margin check at the close of a predictor window.
+    fn online_check(
+        source: &mut Source,
+        policy: &CreditPolicy,
+        made: u32,
+        hits: u32,
+        longest_run: u32,
+    ) {
+        let window: u32 = source.counts.iter().sum();
+        let mode = source.counts.iter().copied().max().unwrap_or(0);
+        source.counts.zeroize();
+        let lag = predictor_estimate(
+            Estimator::Lag,
+            u64::from(hits),
+            u64::from(made),
+            u64::from(longest_run),
+            256,
+        )
+        .min_entropy;
+        let mcv = mcv_bits(mode, window);
+        let estimate = lag.min(mcv);
+        let stats = &mut source.stats;
+        stats.online_checks += 1;
+        stats.lowest_online_estimate = Some(
+            stats
+                .lowest_online_estimate
+                .map_or(estimate, |e| e.min(estimate)),
+        );
+        let backed = policy.credit_for(estimate, stats.credit);
+        if backed < stats.credit {
+            stats.online_lowered += 1;
+            stats.credit = backed;
+            source.credit_millibits = credit_millibits(backed);
+            if backed == 0.0 {
+                if let Some(h) = source.health.take() {
+                    stats.health = h.stats();
+                }
+            } else if let Some(h) = source.health.as_mut() {
+                // A lower credit always has cutoffs (it is a whole number of
+                // CREDIT_STEP, which start-up's own credits already are);
+                // should it not, the stricter old cutoffs stay.
+                let _ = h.set_credit(backed);
+            }
+        }
+    }
+
+    /// Tells every credited source's tests that a block was released.
+    pub fn note_output(&mut self) {
+        for source in self.sources.0.iter_mut().flatten() {
+            if let Some(h) = source.health.as_mut() {
+                h.note_output();
+            }
+        }
+    }
+
+    /// Each source's counters.
+    pub fn stats(&self) -> PerPath<SourceStats> {
+        self.sources.map(|s| {
+            let mut stats = s.stats;
+            stats.credited_bits = s.credited_millibits as f64 / 1000.0;
+            if let Some(h) = &s.health {
+                stats.health = h.stats();
+            }
+            stats
+        })
+    }
+
+    /// The first permanent health failure of any source, if any.
+    pub fn permanent_failure(&self) -> Option<HealthFailure> {
+        self.sources
+            .values()
+            .find_map(|s| s.health.as_ref().and_then(HealthTests::permanent_failure))
+    }
+}
+
+/// The Most Common Value estimate (SP 800-90B section 6.3.1) from a mode
+/// count `mode` in `n` samples: `-log2` of the 99% upper bound on its
+/// probability.
+fn mcv_bits(mode: u32, n: u32) -> f64 {
+    if n < 2 {
+        return 0.0;
+    }
+    let (mode, n) = (f64::from(mode), f64::from(n));
+    let p = mode / n;
+    let p_u = (p + crate::assess::Z_99 * (p * (1.0 - p) / (n - 1.0)).sqrt()).min(1.0);
+    -p_u.log2()
+}
