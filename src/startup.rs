@@ -388,6 +388,24 @@ mod tests {
     }
 
     #[test]
+    fn a_loop_without_a_timer_is_credited_at_most_a_sixteenth_per_path() {
+        // The same passes without their timer read: an always-ready loop.
+        let mut rng = SplitMix64(21);
+        let (deltas, paths) = default_passes(160, &mut rng);
+        let (deltas, paths): (Vec<u64>, Vec<KernelPath>) = deltas
+            .into_iter()
+            .zip(paths)
+            .filter(|&(_, p)| p != KernelPath::TimerRead)
+            .unzip();
+        let r = startup_checks(&deltas, &paths, &CreditPolicy::default()).expect("credited");
+        for s in r.sources.values() {
+            assert!(s.credit <= crate::CREDIT_STEP, "{s:?}");
+            // Its estimate alone would have backed far more.
+            assert!(s.estimate > 1.0, "{s:?}");
+        }
+    }
+
+    #[test]
     fn a_stuck_clock_and_a_coarse_one_are_refused() {
         let mut rng = SplitMix64(12);
         let (mut deltas, paths) = default_passes(140, &mut rng);

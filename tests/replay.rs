@@ -4,7 +4,7 @@
 //! test-only cfg that lets a seeder play back deltas instead of collecting.
 #![cfg(kqseed_replay)]
 
-use kqseed::{Error, KqSeeder, SeederConfig, StartupFailure};
+use kqseed::{Error, KernelPath, KqSeeder, SeederConfig, StartupFailure};
 use rand_core::TryRng;
 
 /// 20,000 deltas of the default configuration recorded on the reference VM
@@ -119,4 +119,175 @@ fn start_up_refusals_latch_through_the_public_api() {
         samples,
         "a latched seeder collected"
     );
+}
+
+/// A recorded per-path run: `(delta, path index)` as 5 bytes each, u32le
+/// and u8 (`kqseed raw --format u64le --path-labels`, packed; see
+/// tests/data/recorded/README.md).
+fn recorded_paths(bytes: &[u8]) -> (Vec<u64>, Vec<KernelPath>) {
+    bytes
+        .chunks_exact(5)
+        .map(|c| {
+            let delta = u32::from_le_bytes(c[..4].try_into().expect("4 bytes"));
+            (u64::from(delta), KernelPath::ALL[usize::from(c[4])])
+        })
+        .unzip()
+}
+
+/// 60,000 samples of the default configuration on an AMD EPYC guest with
+/// two busy loops pinned to the collector's CPU.
+fn loaded() -> (Vec<u64>, Vec<KernelPath>) {
+    recorded_paths(include_bytes!("data/recorded/loaded-amd-epoll.samples"))
+}
+
+/// The same machine, quiet, through a clock that ticks at 24 MHz.
+fn clock_24mhz() -> (Vec<u64>, Vec<KernelPath>) {
+    recorded_paths(include_bytes!("data/recorded/clock24mhz-amd-epoll.samples"))
+}
+
+/// Samples before the first credited one: the warm-up and the window.
+fn before_output(config: &SeederConfig) -> usize {
+    (config.credit.warmup_samples + config.health.startup_samples) as usize
+}
+
+#[test]
+fn a_loaded_run_seeds_with_every_path_credited_within_its_ceiling() {
+    let (deltas, paths) = loaded();
+    let config = SeederConfig::default();
+    let mut seeder = KqSeeder::from_replay_paths(config, deltas, paths).expect("config");
+    for _ in 0..20 {
+        seeder.key::<32>().expect("a key from the loaded run");
+    }
+    let stats = seeder.stats();
+    let startup = stats.startup.expect("start-up passed");
+    // The AMD guest's clock: 10.015 ns steps in nanoseconds.
+    assert!(
+        (startup.resolution_ticks - 10.015).abs() < 0.01,
+        "{startup:?}"
+    );
+    assert_eq!(startup.sources.values().count(), 6);
+    let allowance = SeederConfig::default().credit.allowance;
+    for s in startup.sources.values() {
+        assert!(s.credit > 0.0 && s.credit <= s.ceiling, "{s:?}");
+        assert!(2.0 * allowance * s.credit <= s.estimate, "{s:?}");
+    }
+    assert_eq!(stats.health.failed_samples, 0, "{:?}", stats.health);
+    assert_eq!(stats.blocks, 20);
+}
+
+#[test]
+fn a_24_mhz_clock_credits_what_its_short_paths_allow() {
+    let (deltas, paths) = clock_24mhz();
+    let mut seeder =
+        KqSeeder::from_replay_paths(SeederConfig::default(), deltas, paths).expect("config");
+    for _ in 0..10 {
+        seeder.key::<32>().expect("a key through a 24 MHz clock");
+    }
+    let startup = seeder.stats().startup.expect("start-up passed");
+    // Whole ticks: the shim's counter reads 1 per 41.67 ns.
+    assert_eq!(startup.resolution_ticks, 1.0);
+    let timer = startup.sources.get(KernelPath::TimerRead).expect("timer");
+    assert!(timer.credit > 0.0 && timer.credit <= 1.25, "{timer:?}");
+    // The short paths span a few dozen ticks: 1/8 bit at the most.
+    for s in startup.sources.values() {
+        if s.path != KernelPath::TimerRead {
+            assert!(s.median_steps < 64.0, "{s:?}");
+            assert!(s.credit <= 0.125, "{s:?}");
+        }
+    }
+}
+
+/// The loaded run with the positions `stuck` of every pass after the
+/// start-up window replaced by `value(position)`. A pass starts at each
+/// wait sample; its positions count from 0.
+fn stuck_after_startup(
+    stuck: &[usize],
+    value: impl Fn(usize) -> u64,
+) -> (Vec<u64>, Vec<KernelPath>) {
+    let (mut deltas, paths) = loaded();
+    let from = before_output(&SeederConfig::default()) + 300;
+    let mut position = 0;
+    for i in 0..deltas.len() {
+        if paths[i] == KernelPath::Wait {
+            position = 0;
+        }
+        if i >= from && stuck.contains(&position) {
+            deltas[i] = value(position);
+        }
+        position += 1;
+    }
+    (deltas, paths)
+}
+
+#[test]
+fn five_stuck_positions_of_fifteen_are_refused_within_their_bound() {
+    // The review's case: 5 of the 15 positions of a pass made constant, here
+    // the four socket drains (positions 2-5) and the file drain (6). Each is
+    // its own source's stream now: a constant stream fails its RCT, at the
+    // permanent cutoff 1 + ceil(60 / credit) samples of that source.
+    for same_value in [true, false] {
+        let (deltas, paths) = stuck_after_startup(&[2, 3, 4, 5, 6], |p| {
+            if same_value {
+                14_000
+            } else {
+                14_000 + 10 * p as u64
+            }
+        });
+        let config = SeederConfig::default();
+        let start = before_output(&config) + 300;
+        let mut seeder = KqSeeder::from_replay_paths(config, deltas, paths).expect("config");
+        let err = loop {
+            if let Err(e) = seeder.key::<32>() {
+                break e;
+            }
+            assert!(seeder.stats().samples < 40_000, "never refused");
+        };
+        let stats = seeder.stats();
+        let startup = stats.startup.expect("start-up passed");
+        // The bound: the stuck source with the lowest credit reaches its
+        // permanent cutoff within 1 + ceil(60 / credit) of its own samples,
+        // and a socket drain or the file drain comes at least once a pass
+        // of 15 samples.
+        let lowest = [KernelPath::SocketDrain, KernelPath::FileDrain]
+            .map(|p| startup.credit(p))
+            .into_iter()
+            .fold(f64::INFINITY, f64::min);
+        let bound = (1.0 + (60.0 / lowest).ceil()) as u64 * 15;
+        let took = stats.samples - start as u64;
+        assert!(took <= bound, "refused after {took} samples, bound {bound}");
+        match err {
+            Error::Health(f) => assert!(f.is_permanent(), "{f}"),
+            other => panic!("expected a permanent health failure, got {other}"),
+        }
+    }
+}
+
+#[test]
+fn a_stuck_position_among_live_ones_loses_its_credit_to_the_online_check() {
+    // Two of the four socket drains stuck, each at its own value: the
+    // socket-drain stream still varies (no RCT run), but half of it is a
+    // period the predictor and the window's histogram see. Within two
+    // predictor windows of socket-drain samples the online check lowers
+    // that source's credit, or a health test stops the seeder.
+    let (deltas, paths) = stuck_after_startup(&[2, 3], |p| 14_000 + 10 * p as u64);
+    let mut seeder =
+        KqSeeder::from_replay_paths(SeederConfig::default(), deltas, paths).expect("config");
+    let window = u64::from(SeederConfig::default().health.predictor_window);
+    let startup_credit;
+    loop {
+        match seeder.key::<32>() {
+            Ok(_) => {}
+            Err(Error::Health(_)) => return,
+            Err(e) => panic!("{e}"),
+        }
+        let stats = seeder.stats();
+        let drain = stats.sources.get(KernelPath::SocketDrain).expect("drains");
+        if drain.credit < drain.startup_credit {
+            startup_credit = drain.startup_credit;
+            assert!(drain.samples <= 2 * window + 2000, "{drain:?}");
+            break;
+        }
+        assert!(drain.samples <= 2 * window + 2000, "not lowered: {drain:?}");
+    }
+    assert!(startup_credit > 0.0);
 }
