@@ -1,12 +1,15 @@
 //! The health tests' cost per sample: RCT, APT and the lag predictor
-//! together, fed uniform symbols (the common case: nothing fails), against
-//! the time one sample takes to collect (about 25 us on the reference VM,
-//! `cargo bench --bench collector`).
+//! together, fed uniform symbols (the common case: nothing fails); and the
+//! same through `NoiseSources`, which adds each source's online margin check
+//! (a histogram count per sample, an estimate per predictor window). Set
+//! them against the time one sample takes to collect (about 2.4 us with the
+//! default, `cargo bench --bench collector`).
 //!
 //! `cargo bench --bench health`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kqseed::health::{HealthConfig, HealthTests};
+use kqseed::{CreditPolicy, KernelPath, NoiseSources, startup_checks};
 
 fn feed(c: &mut Criterion) {
     // SplitMix64's top bytes: reproducible uniform symbols.
@@ -29,6 +32,44 @@ fn feed(c: &mut Criterion) {
                 for &s in &symbols {
                     // Uniform symbols at the default credit never fail.
                     let _ = std::hint::black_box(tests.feed(s));
+                }
+            },
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    // The default's pass shape, so that every source gets its share.
+    let shape = [
+        KernelPath::Wait,
+        KernelPath::TimerRead,
+        KernelPath::SocketDrain,
+        KernelPath::SocketDrain,
+        KernelPath::SocketDrain,
+        KernelPath::SocketDrain,
+        KernelPath::FileDrain,
+        KernelPath::SocketPoke,
+        KernelPath::SocketPoke,
+        KernelPath::SocketPoke,
+        KernelPath::SocketPoke,
+        KernelPath::FileTouch,
+        KernelPath::FileTouch,
+        KernelPath::FileTouch,
+        KernelPath::FileTouch,
+    ];
+    let paths: Vec<KernelPath> = (0..symbols.len()).map(|i| shape[i % 15]).collect();
+    // Deltas that back each path's ceiling: wide and uniform.
+    let deltas: Vec<u64> = symbols
+        .iter()
+        .map(|&s| 100_000 + u64::from(s) * 37)
+        .collect();
+    let policy = CreditPolicy::default();
+    let window = 2048;
+    let startup = startup_checks(&deltas[..window], &paths[..window], &policy).expect("start-up");
+    group.bench_function("sources_feed_65536_symbols_with_online_check", |b| {
+        b.iter_batched_ref(
+            || NoiseSources::new(&startup, &HealthConfig::default(), &policy).expect("sources"),
+            |sources| {
+                for (&p, &s) in paths.iter().zip(&symbols) {
+                    let _ = std::hint::black_box(sources.feed(p, s));
                 }
             },
             criterion::BatchSize::LargeInput,

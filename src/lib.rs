@@ -44,8 +44,8 @@ pub use resolution::{detect_resolution, symbol};
 pub use seeder::{KqSeeder, RawSamples, SeederStats};
 pub use sources::{NoiseSources, PerPath, SourceStats};
 pub use startup::{
-    MAX_ZERO_DELTAS_PERCENT, MIN_HALF_SAMPLES, STARTUP_ESTIMATORS, SourceStartup, StartupReport,
-    detect_step, startup_checks,
+    INTERLEAVED_ESTIMATORS, MAX_ZERO_DELTAS_PERCENT, MIN_HALF_SAMPLES, STARTUP_ESTIMATORS,
+    SourceStartup, StartupReport, detect_step, startup_checks,
 };
 
 // What callers move between threads is `Send + Sync` on every backend; the
