@@ -494,7 +494,8 @@ fn report_gives_every_figure_and_a_plot() {
         "Raw deltas",
         "8-bit symbols",
         "Autocorrelation",
-        "against the credit",
+        "2 x its credit",
+        "verdict",
     ] {
         assert!(drawing.contains(caption), "{caption} missing in the plot");
     }

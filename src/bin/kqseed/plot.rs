@@ -1,11 +1,11 @@
 //! `kqseed report --plot FILE.svg`: one SVG of four panels, drawn with
 //! plotters' SVG backend: the delta histogram (log counts), the symbol
 //! histogram, the symbols' autocorrelation for lags 1-128 with its 99% band,
-//! and the per-estimator estimates against the credit.
+//! and every noise source's assessed figure against twice its credit (the
+//! verdict's bound), with the verdict in the title.
 
 use std::path::Path;
 
-use kqseed::assess::{DataSet, Estimator};
 use plotters::prelude::*;
 
 use crate::report::{Findings, MAX_LAG};
@@ -15,31 +15,17 @@ const DELTA_BINS: usize = 200;
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Short labels for the estimator bars.
-fn short(e: Estimator) -> &'static str {
-    match e {
-        Estimator::Mcv => "MCV",
-        Estimator::Collision => "Coll.",
-        Estimator::Markov => "Markov",
-        Estimator::Compression => "Compr.",
-        Estimator::TTuple => "t-Tuple",
-        Estimator::Lrs => "LRS",
-        Estimator::MultiMcw => "MultiMCW",
-        Estimator::Lag => "Lag",
-        Estimator::MultiMmc => "MultiMMC",
-        Estimator::Lz78y => "LZ78Y",
-    }
-}
-
 /// Draws the four panels into `path`.
 pub fn draw(path: &Path, f: &Findings, deltas: &[u64], symbols: &[u8]) -> DrawResult {
     let root = SVGBackend::new(path, (1400, 1000)).into_drawing_area();
     root.fill(&WHITE)?;
+    let verdict = match f.verdict() {
+        Ok(_) => "verdict OK".to_string(),
+        Err(_) => "verdict WARNING: a credit is over half its figure".to_string(),
+    };
     let title = format!(
-        "kqseed report: {} samples, {} backend, {}",
-        f.samples,
-        f.backend,
-        crate::config::describe(&f.config)
+        "kqseed report: {} samples, {} backend; {verdict}",
+        f.samples, f.backend
     );
     let root = root.titled(&title, ("sans-serif", 18))?;
     let panels = root.split_evenly((2, 2));
@@ -220,16 +206,37 @@ fn estimates_panel<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let n = Estimator::ALL.len();
+    // One bar per stream: the interleaved one, then each source's own,
+    // with a red tick at twice what its samples were credited (the bar
+    // must reach it).
+    let mut streams: Vec<(String, Option<f64>, f64)> = vec![(
+        "interleaved".to_string(),
+        f.assessment.as_ref().ok().map(|r| r.assessed),
+        f.credit(),
+    )];
+    for p in &f.paths {
+        streams.push((
+            p.path.name().to_string(),
+            p.assessed.as_ref().ok().copied(),
+            p.mean_credit,
+        ));
+    }
+    let n = streams.len();
+    let top = streams
+        .iter()
+        .filter_map(|s| s.1)
+        .fold(1.0f64, f64::max)
+        .max(8.0);
+    let names: Vec<String> = streams.iter().map(|s| s.0.clone()).collect();
     let mut chart = ChartBuilder::on(area)
         .caption(
-            "SP 800-90B 6.3 estimates against the credit (bits per sample)",
+            "Each stream's assessed min-entropy against 2 x its credit (bits per sample)",
             ("sans-serif", 16),
         )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..12f64)?;
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -237,7 +244,7 @@ where
         .x_label_formatter(&|x| {
             let i = x.round();
             if (x - i).abs() < 0.01 && i >= 0.0 && (i as usize) < n {
-                short(Estimator::ALL[i as usize]).to_string()
+                names[i as usize].clone()
             } else {
                 String::new()
             }
@@ -245,57 +252,28 @@ where
         .y_desc("bits per sample")
         .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()?;
-    if let Ok(r) = &f.assessment {
-        let bars = |set: DataSet, offset: f64, scale: f64| {
-            Estimator::ALL
-                .iter()
-                .enumerate()
-                .filter_map(move |(i, &e)| {
-                    let h = r.get(set, e)?.min_entropy * scale;
-                    let x = i as f64 + offset;
-                    Some((x, h))
-                })
-        };
-        chart
-            .draw_series(bars(DataSet::Literal, -0.2, 1.0).map(|(x, h)| {
-                Rectangle::new([(x - 0.17, 0.0), (x + 0.17, h)], BLUE.mix(0.7).filled())
-            }))?
-            .label("literal")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], BLUE.mix(0.7).filled()));
-        chart
-            .draw_series(
-                bars(DataSet::Bitstring, 0.2, f64::from(r.bits)).map(|(x, h)| {
-                    Rectangle::new([(x - 0.17, 0.0), (x + 0.17, h)], GREEN.mix(0.7).filled())
-                }),
-            )?
-            .label("bitstring x 8")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 15, y + 5)], GREEN.mix(0.7).filled())
-            });
-        let assessed = r.assessed;
-        chart
-            .draw_series(LineSeries::new(
-                [(-0.5, assessed), (n as f64 - 0.5, assessed)],
-                BLACK.stroke_width(2),
-            ))?
-            .label(format!("assessed {assessed:.2}"))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-    }
-    let credit = f.credit();
     chart
-        .draw_series(LineSeries::new(
-            [(-0.5, credit), (n as f64 - 0.5, credit)],
-            RED.stroke_width(3),
-        ))?
-        .label(format!("credit {credit}"))
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED.stroke_width(3)));
+        .draw_series(streams.iter().enumerate().filter_map(|(i, s)| {
+            let h = s.1?;
+            let x = i as f64;
+            let colour = if 2.0 * s.2 <= h { BLUE } else { RED };
+            Some(Rectangle::new(
+                [(x - 0.3, 0.0), (x + 0.3, h)],
+                colour.mix(0.6).filled(),
+            ))
+        }))?
+        .label("assessed (all ten estimators, 1 stream each)")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], BLUE.mix(0.6).filled()));
     chart
-        .draw_series(LineSeries::new(
-            [(-0.5, 2.0 * credit), (n as f64 - 0.5, 2.0 * credit)],
-            RED.mix(0.5).stroke_width(1),
-        ))?
+        .draw_series(streams.iter().enumerate().map(|(i, s)| {
+            let x = i as f64;
+            PathElement::new(
+                [(x - 0.4, 2.0 * s.2), (x + 0.4, 2.0 * s.2)],
+                RED.stroke_width(3),
+            )
+        }))?
         .label("2 x credit (the verdict's bound)")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED.mix(0.5)));
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED.stroke_width(3)));
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
