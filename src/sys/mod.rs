@@ -12,6 +12,9 @@
 //! * `pub(crate) const NAME: &str`: the backend's name, e.g. `"epoll"`.
 //! * `pub(crate) fn fds_needed(config: &KqueueEventsConfig) -> usize`: the
 //!   file descriptors [`EventQueue::open`] takes for `config`.
+//! * `pub(crate) fn timer_tick() -> Result<Option<Duration>>`: the clock
+//!   tick the kernel rounds timer intervals up to, where it does (NetBSD,
+//!   OpenBSD, DragonFly: `1/hz`), or `None`; an error if it cannot be read.
 //! * `pub(crate) struct EventQueue`, with:
 //!   * `fn open(config: &KqueueEventsConfig) -> Result<EventQueue>` for a
 //!     validated config: creates the queue, one periodic timer per interval,
@@ -82,7 +85,7 @@ compile_error!(
     "kqseed supports kqueue (Apple, FreeBSD, NetBSD, OpenBSD, DragonFly) and epoll (Linux, Android) only"
 );
 
-pub(crate) use backend::{EventQueue, NAME, fds_needed};
+pub(crate) use backend::{EventQueue, NAME, fds_needed, timer_tick};
 #[cfg(feature = "tokio")]
 pub(crate) use unix::wait_readable;
 pub(crate) use unix::{at_exit, clock_info, open_file_limit, os_entropy, service_broken};

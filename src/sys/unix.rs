@@ -168,6 +168,65 @@ mod clock {
 pub(crate) use clock::{clock_info, now_ticks};
 
 // ---------------------------------------------------------------------------
+// The timer tick of the kernels that count timers in clock ticks
+// ---------------------------------------------------------------------------
+
+/// The kernel's clock tick, `1/hz` with `hz` from `sysctl kern.clockrate`,
+/// read once per process (`hz` is fixed at boot).
+#[cfg(any(target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"))]
+pub(crate) fn clock_tick() -> Result<Duration> {
+    static TICK: std::sync::OnceLock<Result<Duration>> = std::sync::OnceLock::new();
+    TICK.get_or_init(read_clock_tick).clone()
+}
+
+#[cfg(any(target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"))]
+fn read_clock_tick() -> Result<Duration> {
+    const NAME: &str = "sysctl(kern.clockrate)";
+    // `struct clockinfo` begins `int hz; int tick;` on all three (NetBSD
+    // and DragonFly add tickadj, stathz, profhz; OpenBSD stathz, profhz):
+    // eight ints hold every layout, and the kernels copy out only theirs.
+    let mut info: [libc::c_int; 8] = [0; 8];
+    let mut len = std::mem::size_of_val(&info);
+    let mib = [libc::CTL_KERN, libc::KERN_CLOCKRATE];
+    // SAFETY: `mib` names two levels; `info` is writable for `len` bytes and
+    // `len` is a valid in/out length; no new value is set.
+    let ret = unsafe {
+        libc::sysctl(
+            mib.as_ptr(),
+            2,
+            info.as_mut_ptr().cast(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    cvt(NAME, ret)?;
+    let hz = if len >= std::mem::size_of::<libc::c_int>() {
+        info[0]
+    } else {
+        0
+    };
+    tick_from_hz(hz).ok_or(Error::Os {
+        syscall: NAME,
+        errno: libc::EINVAL,
+    })
+}
+
+/// The length of one tick of a `hz` clock, rounded up to whole
+/// nanoseconds; `None` for a rate that is not positive.
+#[cfg(any(
+    test,
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
+pub(crate) fn tick_from_hz(hz: libc::c_int) -> Option<Duration> {
+    let hz = u64::try_from(hz).ok().filter(|&hz| hz > 0)?;
+    Some(Duration::from_nanos(1_000_000_000u64.div_ceil(hz)))
+}
+
+
+// ---------------------------------------------------------------------------
 // Limits
 // ---------------------------------------------------------------------------
 
