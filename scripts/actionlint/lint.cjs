@@ -43,6 +43,9 @@ async function main() {
     console.error("usage: node lint.cjs PACKAGE_DIR WORKFLOW.yml...");
     return 2;
   }
+  // Go's wasm_exec.js needs globalThis.crypto, global only from node 19;
+  // Debian bookworm's apt node is 18.
+  if (!globalThis.crypto) globalThis.crypto = require("node:crypto").webcrypto;
   const { runLint } = require(path.resolve(pkgDir));
 
   const planted = await runLint(PLANTED, "planted.yml");
