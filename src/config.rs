@@ -87,9 +87,12 @@ pub enum Sampling {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KqueueEventsConfig {
-    /// One periodic timer per entry (`num_timers` is the length). Intervals
-    /// must be distinct and within
-    /// [`MIN_TIMER_INTERVAL`]..=[`MAX_TIMER_INTERVAL`].
+    /// One timer per entry (`num_timers` is the length): periodic, except on
+    /// FreeBSD, NetBSD, OpenBSD and DragonFly, where it fires once per wait
+    /// that re-adds it (their kernels would run a periodic one while nobody
+    /// waits). Intervals must be distinct and within
+    /// [`MIN_TIMER_INTERVAL`]..=[`MAX_TIMER_INTERVAL`], and on kernels that
+    /// count timers in ticks at least one tick.
     pub timer_intervals: Vec<Duration>,
     /// Socket pairs. One end is watched for readability, the other for
     /// writability; a byte is written into every pair at each timer wakeup

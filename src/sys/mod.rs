@@ -17,14 +17,15 @@
 //!   OpenBSD, DragonFly: `1/hz`), or `None`; an error if it cannot be read.
 //! * `pub(crate) struct EventQueue`, with:
 //!   * `fn open(config: &KqueueEventsConfig) -> Result<EventQueue>` for a
-//!     validated config: creates the queue, one periodic timer per interval,
+//!     validated config: creates the queue, one timer per interval,
 //!     the socket pairs ([`unix::SocketPairs`]) and the watched files
 //!     ([`unix::WatchedFiles`]), and registers them all. Every fd is an
 //!     `OwnedFd` (or a std type owning one) from birth and close-on-exec. If
 //!     any step fails, what was made is closed and removed, and the error
 //!     names the call and `errno`.
 //!   * `fn wait(&mut self, timeout: Duration) -> Result<Wakeup>`: one wait
-//!     call, retried on `EINTR` with the time left. Right after a return with
+//!     call, retried on `EINTR` with the time left (on kqueue its change
+//!     list re-adds the one-shot timers that fired). Right after a return with
 //!     at least one event it reads [`unix::now_ticks`], then handles each
 //!     event (reads timer expirations where the OS needs it, drains readable
 //!     sockets and file-watch queues) and counts it by type. No event before
