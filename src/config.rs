@@ -44,8 +44,9 @@ pub enum Sampling {
 /// The same struct configures both backends (kqueue and epoll). The
 /// [`Default`] is the recommended setting, chosen by measurement with the
 /// SP 800-90B estimators (README, "Choosing the default"): one 5 us timer,
-/// four socket pairs and four watched files, sampled per kernel path. Each
-/// timer wakeup writes into every socket pair and every file, so every
+/// four socket pairs and four watched files, sampled per kernel path
+/// (NetBSD, OpenBSD and DragonFly differ: see "Kernels that count timers in
+/// ticks" below). Each timer wakeup writes into every socket pair and every file, so every
 /// return of the wait call carries all four event types, and their kernel
 /// paths interfere with the timer's interrupts. On the reference VM
 /// (2026-12-02) a pass took about 35 us and gave fifteen samples, about
@@ -54,6 +55,26 @@ pub enum Sampling {
 /// (the inotify drain) at 2.67.
 /// Several timers at distinct intervals are supported (they drift against
 /// each other) but cost more interrupts per sample.
+///
+/// # Kernels that count timers in ticks
+///
+/// NetBSD, OpenBSD and DragonFly round an `EVFILT_TIMER` interval up to
+/// whole clock ticks, `1/hz` with `hz` from `kern.clockrate` (100 by
+/// default: 10 ms; see [`timer_tick`](KqueueEventsConfig::timer_tick)).
+/// There [`validate`](KqueueEventsConfig::validate) refuses an interval
+/// shorter than one tick, and two that round to the same number of ticks,
+/// and the default is one timer of one tick with eight socket pairs and
+/// eight files. A pass then starts once a tick at most, so more sources
+/// make more samples per tick: about 27 a pass (the timer's return, 8 pokes,
+/// 8 touches, the return with the reads and notes, 8 drains, the return with
+/// the write edges). Estimates, not measurements (nothing has run on these
+/// kernels yet): one pass per one or two ticks is 1,300 to 2,700 samples a
+/// second at 100 Hz, so the 1,024 start-up samples take 0.4 to 0.8 s and a
+/// 32-byte seed at 1 bit a sample (320 samples) 0.12 to 0.25 s after that.
+/// Between the timer's returns no timer interrupt lands in the other paths,
+/// so their deltas are plain syscall timings; whether the credit holds
+/// there is for `kqseed report` on such a kernel to show (the CI workflow
+/// runs it).
 ///
 /// ```
 /// use kqseed::KqueueEventsConfig;
@@ -68,9 +89,12 @@ pub enum Sampling {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KqueueEventsConfig {
-    /// One periodic timer per entry (`num_timers` is the length). Intervals
-    /// must be distinct and within
-    /// [`MIN_TIMER_INTERVAL`]..=[`MAX_TIMER_INTERVAL`].
+    /// One timer per entry (`num_timers` is the length): periodic, except on
+    /// FreeBSD, NetBSD, OpenBSD and DragonFly, where it fires once per wait
+    /// that re-adds it (their kernels would run a periodic one while nobody
+    /// waits). Intervals must be distinct and within
+    /// [`MIN_TIMER_INTERVAL`]..=[`MAX_TIMER_INTERVAL`], and on kernels that
+    /// count timers in ticks at least one tick.
     pub timer_intervals: Vec<Duration>,
     /// Socket pairs. One end is watched for readability, the other for
     /// writability; a byte is written into every pair at each timer wakeup
@@ -96,7 +120,7 @@ pub struct KqueueEventsConfig {
 
 impl Default for KqueueEventsConfig {
     fn default() -> Self {
-        KqueueEventsConfig {
+        let config = KqueueEventsConfig {
             timer_intervals: vec![Duration::from_micros(5)],
             num_sockets: 4,
             num_file_watchers: 4,
@@ -104,11 +128,38 @@ impl Default for KqueueEventsConfig {
             max_events: 32,
             temp_dir: None,
             sampling: Sampling::default(),
+        };
+        match crate::sys::timer_tick() {
+            Ok(Some(tick)) => config.for_tick(tick),
+            // Unknown: `validate` reports why.
+            _ => config,
         }
     }
 }
 
 impl KqueueEventsConfig {
+    /// The clock tick this kernel rounds timer intervals up to: `Some` on
+    /// NetBSD, OpenBSD and DragonFly (`1/hz`, `hz` from `sysctl
+    /// kern.clockrate`), `None` where timers are finer than any interval
+    /// accepted (Linux, Apple, FreeBSD). An error if the kernel's rate
+    /// cannot be read.
+    pub fn timer_tick() -> crate::Result<Option<Duration>> {
+        crate::sys::timer_tick()
+    }
+
+    /// The default's sources and timer for a kernel whose timers count
+    /// `tick`s (see "Kernels that count timers in ticks").
+    fn for_tick(self, tick: Duration) -> KqueueEventsConfig {
+        KqueueEventsConfig {
+            timer_intervals: vec![tick],
+            num_sockets: 8,
+            num_file_watchers: 8,
+            // At least ten ticks, so one slow tick is no timeout.
+            timeout: self.timeout.max(tick.saturating_mul(10)),
+            ..self
+        }
+    }
+
     /// The number of timers.
     pub fn num_timers(&self) -> usize {
         self.timer_intervals.len()
@@ -159,6 +210,20 @@ impl KqueueEventsConfig {
                         "intervals {j} and {i} are both {interval:?}: equal timers fire together and add no interference"
                     ),
                 );
+            }
+        }
+        if !self.timer_intervals.is_empty() {
+            match crate::sys::timer_tick() {
+                Ok(Some(tick)) => check_against_tick(&self.timer_intervals, tick)?,
+                Ok(None) => {}
+                Err(e) => {
+                    return err(
+                        "timer_intervals",
+                        format!(
+                            "this kernel rounds timers to clock ticks, and its tick rate could not be read: {e}"
+                        ),
+                    );
+                }
             }
         }
         if self.timeout.is_zero() {
@@ -220,5 +285,119 @@ impl SeederConfig {
         self.health.validate()?;
         self.credit.validate()?;
         Ok(())
+    }
+}
+
+/// The whole ticks a kernel that counts timers in `tick`s arms for
+/// `interval`: the milliseconds sent there (rounded up: see the kqueue
+/// backend's timer units), then rounded up to ticks, at least one.
+fn ticks_for(interval: Duration, tick: Duration) -> u128 {
+    let millis = interval.as_nanos().div_ceil(1_000_000).max(1);
+    (millis * 1_000_000).div_ceil(tick.as_nanos().max(1)).max(1)
+}
+
+/// On a kernel that counts timers in `tick`s: every interval is at least one
+/// tick (a shorter one would fire every tick, not at its interval), and no
+/// two round to the same number of ticks (they would fire together).
+fn check_against_tick(intervals: &[Duration], tick: Duration) -> Result<(), ConfigError> {
+    let hz = 1_000_000_000u128.checked_div(tick.as_nanos()).unwrap_or(0);
+    for (i, &interval) in intervals.iter().enumerate() {
+        if interval < tick {
+            return Err(ConfigError {
+                field: "timer_intervals",
+                reason: format!(
+                    "interval {i} is {interval:?}, shorter than this kernel's timer tick of {tick:?} (kern.clockrate: hz {hz}): NetBSD, OpenBSD and DragonFly round timers up to whole ticks, so it would fire every {tick:?}; use a multiple of the tick (the default does)"
+                ),
+            });
+        }
+        let ticks = ticks_for(interval, tick);
+        if let Some(j) = intervals[..i]
+            .iter()
+            .position(|&o| ticks_for(o, tick) == ticks)
+        {
+            return Err(ConfigError {
+                field: "timer_intervals",
+                reason: format!(
+                    "intervals {j} and {i} both round to {ticks} ticks of {tick:?} on this kernel: they would fire together and add no interference"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TICK: Duration = Duration::from_millis(10);
+
+    #[test]
+    fn intervals_below_the_tick_are_refused_with_the_tick_named() {
+        let e = check_against_tick(&[Duration::from_micros(5)], TICK).unwrap_err();
+        assert_eq!(e.field, "timer_intervals");
+        assert!(
+            e.reason.contains("interval 0 is 5") && e.reason.contains("10ms"),
+            "{e}"
+        );
+        assert!(e.reason.contains("hz 100"), "{e}");
+        let e = check_against_tick(&[TICK, Duration::from_millis(9)], TICK).unwrap_err();
+        assert!(e.reason.contains("interval 1"), "{e}");
+        assert!(check_against_tick(&[TICK, 3 * TICK], TICK).is_ok());
+    }
+
+    #[test]
+    fn intervals_that_round_to_the_same_ticks_are_refused() {
+        // 15 ms and 20 ms both arm two 10 ms ticks.
+        let e = check_against_tick(&[Duration::from_millis(15), 2 * TICK], TICK).unwrap_err();
+        assert!(
+            e.reason.contains("intervals 0 and 1 both round to 2 ticks"),
+            "{e}"
+        );
+        // 10.2 ms is sent as 11 ms: two ticks, like 20 ms.
+        let e = check_against_tick(&[Duration::from_micros(10_200), 2 * TICK], TICK).unwrap_err();
+        assert!(e.reason.contains("2 ticks"), "{e}");
+        assert!(check_against_tick(&[TICK, 2 * TICK, 3 * TICK], TICK).is_ok());
+    }
+
+    #[test]
+    fn ticks_round_up_through_milliseconds() {
+        assert_eq!(ticks_for(Duration::from_nanos(1), TICK), 1);
+        assert_eq!(ticks_for(TICK, TICK), 1);
+        assert_eq!(ticks_for(TICK + Duration::from_nanos(1), TICK), 2);
+        // A 1024 Hz tick is 976,563 ns: 1 ms is two of them.
+        let tick = crate::sys::unix::tick_from_hz(1024).expect("tick");
+        assert_eq!(tick, Duration::from_nanos(976_563));
+        assert_eq!(ticks_for(Duration::from_millis(1), tick), 2);
+        assert_eq!(crate::sys::unix::tick_from_hz(100), Some(TICK));
+        assert_eq!(crate::sys::unix::tick_from_hz(0), None);
+        assert_eq!(crate::sys::unix::tick_from_hz(-1), None);
+    }
+
+    #[test]
+    fn the_tick_kernels_default_is_one_tick_and_more_sources() {
+        let base = KqueueEventsConfig {
+            timer_intervals: vec![Duration::from_micros(5)],
+            ..KqueueEventsConfig::default()
+        };
+        let ticked = base.clone().for_tick(TICK);
+        assert_eq!(ticked.timer_intervals, [TICK]);
+        assert_eq!((ticked.num_sockets, ticked.num_file_watchers), (8, 8));
+        assert_eq!(ticked.timeout, Duration::from_millis(100));
+        assert_eq!(
+            base.for_tick(Duration::from_millis(40)).timeout,
+            Duration::from_millis(400)
+        );
+        assert!(check_against_tick(&ticked.timer_intervals, TICK).is_ok());
+    }
+
+    #[test]
+    fn the_default_validates_on_this_kernel() {
+        let config = KqueueEventsConfig::default();
+        config.validate().expect("the default is valid");
+        match KqueueEventsConfig::timer_tick().expect("tick") {
+            Some(tick) => assert_eq!(config.timer_intervals, [tick]),
+            None => assert_eq!(config.timer_intervals, [Duration::from_micros(5)]),
+        }
     }
 }

@@ -141,7 +141,15 @@ fn an_async_seed_waits_for_a_slow_queue_without_hanging() {
     // the next. (Each event must still pair with the previous return.)
     let config = kqseed::SeederConfig {
         events: kqseed::KqueueEventsConfig {
-            timer_intervals: vec![Duration::from_micros(200)],
+            // At least one tick where timers count ticks (NetBSD, OpenBSD,
+            // DragonFly).
+            timer_intervals: vec![
+                Duration::from_micros(200).max(
+                    kqseed::KqueueEventsConfig::timer_tick()
+                        .expect("the timer tick")
+                        .unwrap_or_default(),
+                ),
+            ],
             num_sockets: 0,
             num_file_watchers: 0,
             ..kqseed::KqueueEventsConfig::default()

@@ -72,7 +72,7 @@ fn each_event_type_alone_produces_samples() {
         ..KqueueEventsConfig::default()
     };
     let timers = KqueueEventsConfig {
-        timer_intervals: vec![Duration::from_micros(50), Duration::from_micros(65)],
+        timer_intervals: common::timer_intervals(&[50, 65]),
         ..base.clone()
     };
     let sockets = KqueueEventsConfig {
@@ -279,7 +279,7 @@ fn signals_interrupting_the_wait_are_retried() {
     }
     let config = KqueueEventsConfig {
         // Slow timers, so most signals land while the thread waits.
-        timer_intervals: vec![Duration::from_micros(700), Duration::from_micros(900)],
+        timer_intervals: common::timer_intervals(&[700, 900]),
         ..KqueueEventsConfig::default()
     };
     let mut collector = Collector::new(config).expect("collector");

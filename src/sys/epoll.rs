@@ -24,6 +24,11 @@ pub(crate) fn fds_needed(config: &KqueueEventsConfig) -> usize {
         + usize::from(config.num_file_watchers > 0)
 }
 
+/// timerfds are hrtimers: no tick to round to at the intervals accepted.
+pub(crate) fn timer_tick() -> Result<Option<Duration>> {
+    Ok(None)
+}
+
 // Event tokens: the kind in the high half, the source's index in the low half.
 const TIMER: u64 = 1 << 32;
 const SOCKET_READ: u64 = 2 << 32;

@@ -1,6 +1,13 @@
-//! Apple and the BSDs: one kqueue holding a periodic `EVFILT_TIMER` per
-//! interval, `EVFILT_READ` / `EVFILT_WRITE` on the socket pairs and
-//! `EVFILT_VNODE` on the watched files.
+//! Apple and the BSDs: one kqueue holding an `EVFILT_TIMER` per interval,
+//! `EVFILT_READ` / `EVFILT_WRITE` on the socket pairs and `EVFILT_VNODE` on
+//! the watched files.
+//!
+//! What each kernel does with these registrations was checked against its
+//! source (XNU xnu-11417, FreeBSD 11 and 15-current, NetBSD 7/9/10, OpenBSD
+//! 2025, DragonFly; the review of 2026-12-05); the comments below name the
+//! kernel function behind each choice. FreeBSD is supported from 13: up to
+//! 12, `NOTE_NSECONDS` periods ran about 6.9% short and a late timer re-fired
+//! once per missed period (`timer2sbintime`, `filt_timerexpire`).
 //!
 //! On Linux under `--cfg kqseed_libkqueue` (scripts/test-libkqueue.sh only)
 //! the same code runs on libkqueue, whose declarations are in [`ffi`] below.
@@ -16,7 +23,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::time::Duration;
 use std::{mem, ptr};
 
-use super::unix::{Sources, cvt, errno, last_os_error, now_ticks, wait_for_events};
+use super::unix::{Sources, cvt, errno, now_ticks, wait_for_events};
 use super::{EventCounts, KernelPath, Wakeup};
 use crate::config::KqueueEventsConfig;
 use crate::error::{Error, Result};
@@ -32,16 +39,36 @@ pub(crate) fn fds_needed(config: &KqueueEventsConfig) -> usize {
     1 + 2 * config.num_sockets + config.num_file_watchers
 }
 
+/// The kernel's timer granularity where `EVFILT_TIMER` rounds an interval up
+/// to whole clock ticks: NetBSD 10 (`filt_timercompute`: `tstohz`, at least
+/// one tick), OpenBSD (`filt_timeradd`: `tstohz`) and DragonFly
+/// (`filt_timerreset`: `tvtohz_high`), with `hz` from `kern.clockrate` (100
+/// by default on all three, so 10 ms). `None` on XNU, FreeBSD and
+/// libkqueue, whose timers are finer than any interval accepted.
+#[cfg(any(target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"))]
+pub(crate) fn timer_tick() -> Result<Option<Duration>> {
+    super::unix::clock_tick().map(Some)
+}
+
+/// See the tick-counting kernels' version above.
+#[cfg(not(any(target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly")))]
+pub(crate) fn timer_tick() -> Result<Option<Duration>> {
+    Ok(None)
+}
+
 /// The system's kqueue API, from `libc`.
 #[cfg(not(kqseed_libkqueue))]
 mod ffi {
     #[cfg(not(target_os = "netbsd"))]
     pub(super) use libc::kqueue;
+    // Apple's timers stay periodic (see `ONESHOT`): the tests only.
+    #[cfg(any(test, not(target_vendor = "apple")))]
+    pub(super) use libc::EV_ONESHOT;
     pub(super) use libc::{
         EV_ADD, EV_CLEAR, EV_EOF, EV_ERROR, EV_RECEIPT, EVFILT_READ, EVFILT_TIMER, EVFILT_VNODE,
         EVFILT_WRITE, NOTE_ATTRIB, NOTE_EXTEND, NOTE_WRITE, kevent,
     };
-    #[cfg(any(target_vendor = "apple", target_os = "freebsd", target_os = "netbsd"))]
+    #[cfg(any(target_vendor = "apple", target_os = "freebsd"))]
     pub(super) use libc::{NOTE_NSECONDS, NOTE_USECONDS};
 }
 
@@ -62,33 +89,30 @@ type Flags = u16;
 /// unit whose count fits `data` is used (nanoseconds on 64-bit targets).
 /// `fflags` 0 is milliseconds on every kqueue.
 ///
-/// Apple, FreeBSD, NetBSD (10 and later) and libkqueue take
-/// `NOTE_NSECONDS`. OpenBSD and DragonFly count milliseconds only (OpenBSD
-/// 7.4 added `NOTE_NSECONDS`, but `libc` does not define it for OpenBSD
-/// yet): there every interval is rounded up to whole milliseconds, so the
-/// default 5 us timer fires every 1 ms.
-#[cfg(any(
-    target_vendor = "apple",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    kqseed_libkqueue
-))]
+/// Apple, FreeBSD and libkqueue take `NOTE_NSECONDS`. NetBSD, OpenBSD and
+/// DragonFly are sent milliseconds, the one unit every release of them
+/// reads: NetBSD up to 9 ignores `fflags` and reads `data` as milliseconds
+/// (`kern_event.c` 1.117 `filt_timerattach`: `mstohz(kn_sdata)`), so a
+/// `NOTE_NSECONDS` count of 5000 armed a 5 s timer there; DragonFly reads
+/// milliseconds whatever `fflags` say (`filt_timerreset`); `libc` has no
+/// `NOTE_NSECONDS` for OpenBSD. All three round timers up to whole clock
+/// ticks anyway ([`timer_tick`]), so milliseconds lose nothing.
+#[cfg(any(target_vendor = "apple", target_os = "freebsd", kqseed_libkqueue))]
 const TIMER_UNITS: &[(u32, u128)] = &[
     (ffi::NOTE_NSECONDS, 1),
     (ffi::NOTE_USECONDS, 1_000),
     (0, 1_000_000),
 ];
-#[cfg(not(any(
-    target_vendor = "apple",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    kqseed_libkqueue
-)))]
+#[cfg(not(any(target_vendor = "apple", target_os = "freebsd", kqseed_libkqueue)))]
 const TIMER_UNITS: &[(u32, u128)] = &[(0, 1_000_000)];
 
-/// Extra timer `fflags`. Apple coalesces timers by default, which can delay
-/// a 20 us timer by far more than its interval; `NOTE_CRITICAL` asks for as
-/// little coalescing as the system allows.
+/// Extra timer `fflags`. XNU gives a timer leeway ("slop") to coalesce its
+/// wakeups: for a foreground thread about 1/8 of the interval (at most
+/// 1 ms), for background and throttled QoS up to 32 times that and more
+/// (`osfmk/arm/arm_timer.c`, `osfmk/i386/i386_timer.c`). `NOTE_CRITICAL`
+/// takes the real-time branch of `timer_compute_leeway`, whose slop is 0
+/// whatever the thread's QoS, so the 5 us timer keeps its interval even on a
+/// background seeding thread.
 #[cfg(target_vendor = "apple")]
 const TIMER_FFLAGS: u32 = libc::NOTE_CRITICAL;
 #[cfg(not(target_vendor = "apple"))]
@@ -100,6 +124,24 @@ const TIMER_FFLAGS: u32 = 0;
 const RECEIPT: Flags = ffi::EV_RECEIPT;
 #[cfg(kqseed_libkqueue)]
 const RECEIPT: Flags = 0;
+
+/// How a timer stays armed. XNU re-arms a periodic timer only when its event
+/// is harvested (`kern_event.c` `filt_timerprocess`), so a queue nobody
+/// waits on costs at most one expiry: there the timer is periodic.
+/// FreeBSD, NetBSD, OpenBSD and DragonFly re-arm the callout every period
+/// whether anyone collects or not (FreeBSD `filt_timerexpire_l`, NetBSD 10
+/// and DragonFly `filt_timerexpire`, OpenBSD `filt_dotimerexpire`): a seeder
+/// kept between seeds (the seeding service parks one) would run a 5 us
+/// callout for the life of the process, and FreeBSD refuses timers past
+/// 4,096 system-wide (`kq_calloutmax`). There each timer is `EV_ONESHOT`:
+/// those same functions schedule nothing more for a one-shot timer, the
+/// kernel deletes it when its event is harvested, and the next wait re-adds
+/// it in its change list, so an idle queue holds no timer and re-arming
+/// takes no syscall of its own.
+#[cfg(target_vendor = "apple")]
+const ONESHOT: Flags = 0;
+#[cfg(not(target_vendor = "apple"))]
+const ONESHOT: Flags = ffi::EV_ONESHOT;
 
 // Event tokens, carried in `udata`: the source's index above the kind.
 const TIMER: usize = 0;
@@ -132,6 +174,29 @@ pub(crate) struct EventQueue {
     kq: Kqueue,
     sources: Sources,
     events: EventList,
+    /// One `EV_ADD` change per timer, without a receipt: what a wait's
+    /// change list carries to re-add a one-shot timer that fired.
+    timer_adds: EventList,
+    /// One-shot timers that fired and are not re-added yet, by index.
+    disarmed: Vec<usize>,
+    /// The change list of the next wait, rebuilt each time.
+    changes: EventList,
+    /// A watched file whose watch the kernel dropped (`EV_EOF`): every wait
+    /// returns this error from then on, since the file source is gone.
+    gone: Option<Error>,
+}
+
+/// What one entry of the event list asks of [`EventQueue::wait`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Returned {
+    /// Timer `index` fired `expirations` times since the last report.
+    Timer { index: usize, expirations: u64 },
+    /// Socket pair `index` is readable: drain it.
+    SocketRead(usize),
+    /// A socket pair is writable again.
+    SocketWrite,
+    /// A watched file was written.
+    File,
 }
 
 /// The buffer `kevent()` fills. `struct kevent` holds `udata`, a raw
@@ -149,16 +214,24 @@ unsafe impl Sync for EventList {}
 
 impl EventQueue {
     pub(crate) fn open(config: &KqueueEventsConfig) -> Result<EventQueue> {
-        let queue = EventQueue {
+        let timers = config.timer_intervals.len();
+        let mut queue = EventQueue {
             kq: new_kqueue()?,
             sources: Sources::open(config)?,
             events: EventList(vec![empty_event(); config.max_events]),
+            timer_adds: EventList(Vec::with_capacity(timers)),
+            disarmed: Vec::with_capacity(timers),
+            changes: EventList(Vec::with_capacity(timers)),
+            gone: None,
         };
-        let mut changes = Vec::with_capacity(
-            config.timer_intervals.len() + 2 * config.num_sockets + config.num_file_watchers,
-        );
+        let mut changes =
+            Vec::with_capacity(timers + 2 * config.num_sockets + config.num_file_watchers);
         for (i, &interval) in config.timer_intervals.iter().enumerate() {
-            changes.push(timer_change(i, interval)?);
+            let add = timer_change(i, interval)?;
+            queue.timer_adds.0.push(add);
+            let mut with_receipt = add;
+            with_receipt.flags |= RECEIPT;
+            changes.push(with_receipt);
         }
         for (i, pair) in queue.sources.sockets.iter().enumerate() {
             changes.push(change(
@@ -192,11 +265,7 @@ impl EventQueue {
         }
         queue.register(&changes)?;
         #[cfg(kqseed_libkqueue)]
-        let queue = {
-            let mut queue = queue;
-            queue.kq.set_hidden_fds(libkqueue::hidden_fds(config));
-            queue
-        };
+        queue.kq.set_hidden_fds(libkqueue::hidden_fds(config));
         Ok(queue)
     }
 
@@ -204,6 +273,15 @@ impl EventQueue {
     /// turns the first failed entry into [`Error::Event`].
     #[cfg(not(kqseed_libkqueue))]
     fn register(&self, changes: &[ffi::kevent]) -> Result<()> {
+        self.register_with_receipts(changes)
+    }
+
+    /// Applies `changes` (each with `EV_RECEIPT`) in one `kevent()` call and
+    /// checks the receipts with [`check_receipts`]. Also built under
+    /// libkqueue for its tests: libkqueue 2.3.1 counts no receipt, like a
+    /// kernel without `EV_RECEIPT`.
+    #[cfg(any(not(kqseed_libkqueue), test))]
+    fn register_with_receipts(&self, changes: &[ffi::kevent]) -> Result<()> {
         let mut receipts = vec![empty_event(); changes.len()];
         let len = c_count(changes.len())?;
         // Never blocks: with EV_RECEIPT every change fills one receipt, and
@@ -227,23 +305,11 @@ impl EventQueue {
             }
             // Adding is idempotent: after a signal, apply the list again.
             if errno() != libc::EINTR {
-                return Err(last_os_error("kevent"));
+                return Err(super::unix::last_os_error("kevent"));
             }
         };
         let n = usize::try_from(n).unwrap_or(0).min(receipts.len());
-        for receipt in &receipts[..n] {
-            if receipt.flags & ffi::EV_ERROR != 0 && receipt.data != 0 {
-                return Err(event_error(receipt));
-            }
-        }
-        if n < changes.len() {
-            // Every change returns a receipt: one missing is unaccounted for.
-            return Err(Error::Os {
-                syscall: "kevent(EV_RECEIPT)",
-                errno: libc::EIO,
-            });
-        }
-        Ok(())
+        check_receipts(&receipts[..n], changes.len())
     }
 
     /// libkqueue 2.3.1 copies receipts and errors into the event list but
@@ -285,44 +351,92 @@ impl EventQueue {
     }
 
     pub(crate) fn wait(&mut self, timeout: Duration) -> Result<Wakeup> {
+        if let Some(gone) = &self.gone {
+            return Err(gone.clone());
+        }
+        // The one-shot timers that fired go back in with this call.
+        self.changes.0.clear();
+        for &i in &self.disarmed {
+            self.changes.0.extend(self.timer_adds.0.get(i).copied());
+        }
         let nevents = c_count(self.events.0.len())?;
+        let nchanges = c_count(self.changes.0.len())?;
+        let changes = match self.changes.0.is_empty() {
+            true => ptr::null(),
+            false => self.changes.0.as_ptr(),
+        };
         let (kq, events) = (self.kq.as_raw_fd(), &mut self.events.0);
         let capacity = events.len();
         let n = wait_for_events("kevent", timeout, capacity, |left| {
             let ts = timespec(left);
-            // `nevents` is 1..=MAX_EVENTS_PER_WAIT; no changes are passed.
-            // SAFETY: `events` is a live buffer of `nevents` entries and `ts` lives across the call.
-            unsafe { ffi::kevent(kq, ptr::null(), 0, events.as_mut_ptr(), nevents, &ts) }
-        })?;
-        let mut wakeup = Wakeup::new(now_ticks(), EventCounts::default());
-        let (counts, marks) = (&mut wakeup.events, &mut wakeup.marks);
-        for k in 0..n {
-            let event = self.events.0[k];
-            let token = event.udata.addr();
-            if event.flags & ffi::EV_ERROR != 0 {
-                return Err(event_error(&event));
+            // `nevents` is 1..=MAX_EVENTS_PER_WAIT. After EINTR the changes
+            // go in again: the kernel applied them before it slept, and
+            // adding a live timer again only restarts it.
+            // SAFETY: `changes` is null or the live buffer of `nchanges`
+            // entries, `events` a live buffer of `nevents` entries, and `ts`
+            // lives across the call.
+            unsafe { ffi::kevent(kq, changes, nchanges, events.as_mut_ptr(), nevents, &ts) }
+        });
+        let at = now_ticks();
+        match n {
+            // Applied, but a re-add that failed came back as an error entry
+            // (no receipts are asked for here): that timer is re-added by
+            // the next wait.
+            Ok(n) => {
+                let entries = &self.events.0[..n.min(self.events.0.len())];
+                self.disarmed.retain(|&i| {
+                    entries
+                        .iter()
+                        .any(|e| e.flags & ffi::EV_ERROR != 0 && e.udata.addr() == token(TIMER, i))
+                });
             }
-            let index = token >> KIND_BITS;
-            match token & KIND_MASK {
-                TIMER => {
-                    counts.timer += 1;
-                    // Expirations since the last report, at least 1.
-                    counts.timer_expirations += u64::try_from(event.data).unwrap_or(0).max(1);
+            Err(Error::WaitTimedOut { .. }) => self.disarmed.clear(),
+            // Not known to be applied: added again next time (adding a live
+            // timer only restarts it).
+            Err(_) => {}
+        }
+        let mut wakeup = Wakeup::new(at, EventCounts::default());
+        let handled = n.and_then(|n| self.handle(n, &mut wakeup));
+        #[cfg(kqseed_libkqueue)]
+        self.kq.set_timers_off(self.disarmed.len());
+        handled.map(|()| wakeup)
+    }
+
+    /// Handles the first `n` entries of the event list: counts them, drains
+    /// the readable sockets (a clock mark after each) and notes the one-shot
+    /// timers that fired, for the next wait to re-add.
+    fn handle(&mut self, n: usize, wakeup: &mut Wakeup) -> Result<()> {
+        let (counts, marks) = (&mut wakeup.events, &mut wakeup.marks);
+        for k in 0..n.min(self.events.0.len()) {
+            let event = self.events.0[k];
+            let returned = match classify(&event) {
+                Ok(returned) => returned,
+                Err(e) => {
+                    let token = event.udata.addr();
+                    if token & KIND_MASK == FILE && event.flags & ffi::EV_EOF != 0 {
+                        self.gone = Some(e.clone());
+                    }
+                    return Err(e);
                 }
-                SOCKET_READ => {
-                    check_socket(&event)?;
+            };
+            match returned {
+                Returned::Timer { index, expirations } => {
+                    counts.timer += 1;
+                    counts.timer_expirations += expirations;
+                    if ONESHOT != 0 {
+                        self.disarmed.push(index);
+                    }
+                }
+                Returned::SocketRead(index) => {
                     counts.socket_read += 1;
                     self.sources.drain_socket(index)?;
                     marks.mark(KernelPath::SocketDrain);
                 }
-                SOCKET_WRITE => {
-                    check_socket(&event)?;
-                    counts.socket_write += 1;
-                }
-                _ => counts.file += 1,
+                Returned::SocketWrite => counts.socket_write += 1,
+                Returned::File => counts.file += 1,
             }
         }
-        Ok(wakeup)
+        Ok(())
     }
 
     pub(crate) fn sources(&mut self) -> &mut Sources {
@@ -416,8 +530,10 @@ fn change(
     Ok(event)
 }
 
-/// A periodic timer of `interval`, in the finest unit this OS takes (see
-/// [`TIMER_UNITS`]), rounded up so that it is never 0.
+/// The `EV_ADD` of a timer of `interval` (periodic, or one-shot: see
+/// [`ONESHOT`]), in the finest unit this OS takes (see [`TIMER_UNITS`]),
+/// rounded up so that it is never 0. No receipt is asked for: the caller
+/// adds `EV_RECEIPT` where it wants one.
 fn timer_change(index: usize, interval: Duration) -> Result<ffi::kevent> {
     let nanos = interval.as_nanos();
     let mut last = None;
@@ -429,7 +545,7 @@ fn timer_change(index: usize, interval: Duration) -> Result<ffi::kevent> {
         let timer = change(
             index,
             ffi::EVFILT_TIMER,
-            ffi::EV_ADD | RECEIPT,
+            ffi::EV_ADD | ONESHOT,
             unit | TIMER_FFLAGS,
             count,
             token(TIMER, index),
@@ -476,6 +592,86 @@ fn event_error(event: &ffi::kevent) -> Error {
         event: kind_name(event.udata.addr()),
         errno: i32::try_from(event.data).unwrap_or(libc::EINVAL),
     }
+}
+
+/// What an entry of the event list is, or the error it reports: an
+/// `EV_ERROR` entry, `EV_EOF` on a socket (see [`check_socket`]) or on a
+/// watched file (see [`check_file`]).
+fn classify(event: &ffi::kevent) -> Result<Returned> {
+    if event.flags & ffi::EV_ERROR != 0 {
+        return Err(event_error(event));
+    }
+    let token = event.udata.addr();
+    let index = token >> KIND_BITS;
+    Ok(match token & KIND_MASK {
+        TIMER => Returned::Timer {
+            index,
+            // Expirations since the last report, at least 1.
+            expirations: u64::try_from(event.data).unwrap_or(0).max(1),
+        },
+        SOCKET_READ => {
+            check_socket(event)?;
+            Returned::SocketRead(index)
+        }
+        SOCKET_WRITE => {
+            check_socket(event)?;
+            Returned::SocketWrite
+        }
+        _ => {
+            check_file(event)?;
+            Returned::File
+        }
+    })
+}
+
+/// Checks the receipts of `expected` changes applied with `EV_RECEIPT`.
+///
+/// A kernel with `EV_RECEIPT` returns one `EV_ERROR` entry per change, with
+/// `data` 0 or the change's errno (XNU, FreeBSD, NetBSD since 1.117,
+/// OpenBSD, DragonFly current): the first nonzero one becomes
+/// [`Error::Event`]. A kernel without it (NetBSD up to 7, DragonFly before
+/// receipts) ignores the flag: it reports only failed changes and then
+/// scans, so real events (the sockets' first write edges) come back in
+/// place of receipts, or fewer entries than changes. Either is the typed
+/// error "EV_RECEIPT unsupported" (`ENOSYS`), not a receipt miscounted.
+#[cfg(any(not(kqseed_libkqueue), test))]
+fn check_receipts(receipts: &[ffi::kevent], expected: usize) -> Result<()> {
+    if let Some(failed) = receipts
+        .iter()
+        .find(|r| r.flags & ffi::EV_ERROR != 0 && r.data != 0)
+    {
+        return Err(event_error(failed));
+    }
+    if receipts.iter().any(|r| r.flags & ffi::EV_ERROR == 0) {
+        return Err(Error::Os {
+            syscall: "kevent: EV_RECEIPT unsupported by this kernel (events came back in place of receipts)",
+            errno: libc::ENOSYS,
+        });
+    }
+    if receipts.len() < expected {
+        return Err(Error::Os {
+            syscall: "kevent: EV_RECEIPT unsupported by this kernel (fewer receipts than changes)",
+            errno: libc::ENOSYS,
+        });
+    }
+    Ok(())
+}
+
+/// `EV_EOF` on a watched file: the kernel dropped the watch. XNU and the
+/// BSDs return a vnode note with `EV_EOF | EV_ONESHOT` when the vnode is
+/// revoked (`revoke(2)`, a forced unmount, the vnode recycled; XNU
+/// `vfs_vnops.c` `filt_vnode` on `NOTE_REVOKE`) and delete it, so no event
+/// of that file ever comes again. The file source would stop silently;
+/// instead it is [`Error::Event`] `"file"` with `ENOENT`, and the queue
+/// keeps returning it.
+fn check_file(event: &ffi::kevent) -> Result<()> {
+    if event.flags & ffi::EV_EOF == 0 {
+        return Ok(());
+    }
+    Err(Error::Event {
+        event: "file",
+        errno: libc::ENOENT,
+    })
 }
 
 /// `EV_EOF` on a socket: the other end is gone, `fflags` holds its error.
@@ -683,7 +879,7 @@ mod tests {
         drive(&mut queue, 20);
         let during = open_fds().expect("/proc");
         #[cfg(kqseed_libkqueue)]
-        let needed = fds_needed(&cfg) + libkqueue::hidden_fds(&cfg);
+        let needed = fds_needed(&cfg) + libkqueue::hidden_fds(&cfg) - queue.disarmed.len();
         #[cfg(not(kqseed_libkqueue))]
         let needed = fds_needed(&cfg);
         assert_eq!(during - before, needed, "fds_needed is off for {NAME}");
@@ -726,7 +922,227 @@ mod tests {
                 "unit {unit:#x}"
             );
             assert!(count * nanos_per_unit >= want_ns);
+            // Copied out first: Apple's struct is packed.
+            let flags = timer.flags;
+            assert_eq!(flags & ffi::EV_ONESHOT, ONESHOT);
+            assert_eq!(flags & ffi::EV_ADD, ffi::EV_ADD);
+            #[cfg(any(target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"))]
+            assert_eq!(unit, 0, "milliseconds, the unit every release reads");
         }
+    }
+
+    /// An entry as a kernel returns it: `flags`, `data`, the `fflags` of an
+    /// `EV_EOF`, and the token in `udata`.
+    fn entry(flags: Flags, fflags: u32, data: i64, token: usize) -> ffi::kevent {
+        change(0, ffi::EVFILT_READ, flags, fflags, data, token).expect("entry")
+    }
+
+    #[test]
+    fn receipts_are_checked_one_per_change() {
+        let ok = entry(ffi::EV_ERROR, 0, 0, token(TIMER, 0));
+        assert_eq!(check_receipts(&[ok, ok, ok], 3), Ok(()));
+        // A failed change: its errno, named after its event type.
+        let bad = entry(ffi::EV_ERROR, 0, libc::EBADF.into(), token(FILE, 2));
+        assert_eq!(
+            check_receipts(&[ok, bad, ok], 3),
+            Err(Error::Event {
+                event: "file",
+                errno: libc::EBADF
+            })
+        );
+    }
+
+    /// A kernel without `EV_RECEIPT` (NetBSD up to 7, old DragonFly)
+    /// answers the registration with what its scan found: here a socket's
+    /// first write edge, as `EV_ADD | EV_CLEAR` without `EV_ERROR`.
+    #[test]
+    fn events_in_place_of_receipts_are_a_typed_error() {
+        let ok = entry(ffi::EV_ERROR, 0, 0, token(TIMER, 0));
+        let edge = entry(ffi::EV_ADD | ffi::EV_CLEAR, 0, 8192, token(SOCKET_WRITE, 0));
+        for returned in [&[edge][..], &[ok, edge], &[edge, edge, edge]] {
+            match check_receipts(returned, 3) {
+                Err(Error::Os { syscall, errno }) => {
+                    assert_eq!(errno, libc::ENOSYS);
+                    assert!(syscall.contains("EV_RECEIPT unsupported"), "{syscall}");
+                    assert!(syscall.contains("events came back"), "{syscall}");
+                }
+                other => panic!("expected EV_RECEIPT unsupported, got {other:?}"),
+            }
+        }
+        // Such a kernel still reports a failed change: that comes first.
+        let bad = entry(ffi::EV_ERROR, 0, libc::ENOMEM.into(), token(TIMER, 1));
+        assert_eq!(
+            check_receipts(&[edge, bad], 3),
+            Err(Error::Event {
+                event: "timer",
+                errno: libc::ENOMEM
+            })
+        );
+        // Or it returns nothing at all (no event was ready).
+        match check_receipts(&[ok], 3) {
+            Err(Error::Os { syscall, errno }) => {
+                assert_eq!(errno, libc::ENOSYS);
+                assert!(syscall.contains("fewer receipts"), "{syscall}");
+            }
+            other => panic!("expected EV_RECEIPT unsupported, got {other:?}"),
+        }
+    }
+
+    /// libkqueue 2.3.1 counts no receipt, like a kernel without
+    /// `EV_RECEIPT`: the registration path real kernels take must then fail
+    /// with the typed error, not succeed and not `EIO`.
+    #[cfg(kqseed_libkqueue)]
+    #[test]
+    fn a_queue_without_receipts_fails_registration_by_name() {
+        let _serial = serial();
+        let queue = EventQueue::open(&config(&[1_000], 0, 0)).expect("open");
+        let (_reader, writer) = std::os::unix::net::UnixStream::pair().expect("socketpair");
+        let write = change(
+            ident(writer.as_fd()).expect("ident"),
+            ffi::EVFILT_WRITE,
+            ffi::EV_ADD | ffi::EV_CLEAR | ffi::EV_RECEIPT,
+            0,
+            0,
+            token(SOCKET_WRITE, 0),
+        )
+        .expect("change");
+        match queue.register_with_receipts(&[write]) {
+            Err(Error::Os { syscall, errno }) => {
+                assert_eq!(errno, libc::ENOSYS);
+                assert!(syscall.contains("EV_RECEIPT unsupported"), "{syscall}");
+            }
+            other => panic!("expected EV_RECEIPT unsupported, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn entries_are_classified_or_turned_into_typed_errors() {
+        let timer = entry(ffi::EV_ADD | ffi::EV_CLEAR, 0, 3, token(TIMER, 2));
+        assert_eq!(
+            classify(&timer),
+            Ok(Returned::Timer {
+                index: 2,
+                expirations: 3
+            })
+        );
+        let fired_once = entry(ffi::EV_ADD, 0, 0, token(TIMER, 0));
+        assert_eq!(
+            classify(&fired_once),
+            Ok(Returned::Timer {
+                index: 0,
+                expirations: 1
+            })
+        );
+        let read = entry(ffi::EV_ADD, 0, 1, token(SOCKET_READ, 5));
+        assert_eq!(classify(&read), Ok(Returned::SocketRead(5)));
+        let reset = u32::try_from(libc::ECONNRESET).expect("errno");
+        let hung_up = entry(ffi::EV_ADD | ffi::EV_EOF, reset, 0, token(SOCKET_READ, 5));
+        assert_eq!(
+            classify(&hung_up),
+            Err(Error::Event {
+                event: "socket",
+                errno: libc::ECONNRESET
+            })
+        );
+        let note = entry(
+            ffi::EV_ADD | ffi::EV_CLEAR,
+            ffi::NOTE_WRITE,
+            0,
+            token(FILE, 1),
+        );
+        assert_eq!(classify(&note), Ok(Returned::File));
+        let failed = entry(ffi::EV_ERROR, 0, libc::EBADF.into(), token(TIMER, 0));
+        assert_eq!(
+            classify(&failed),
+            Err(Error::Event {
+                event: "timer",
+                errno: libc::EBADF
+            })
+        );
+    }
+
+    /// A revoked vnode (revoke(2), forced unmount): XNU's `filt_vnode`
+    /// returns the note with `EV_EOF | EV_ONESHOT` (and `NOTE_REVOKE`, 0x40
+    /// on every kqueue, in `fflags`) and deletes it. libkqueue never sets
+    /// `EV_EOF` on a vnode note, so the entry is made here.
+    fn revoked(index: usize) -> ffi::kevent {
+        entry(
+            ffi::EV_ADD | ffi::EV_CLEAR | ffi::EV_EOF,
+            0x40,
+            0,
+            token(FILE, index),
+        )
+    }
+
+    #[test]
+    fn a_revoked_file_watch_is_a_typed_file_error() {
+        assert_eq!(
+            classify(&revoked(0)),
+            Err(Error::Event {
+                event: "file",
+                errno: libc::ENOENT
+            })
+        );
+    }
+
+    #[test]
+    fn after_a_revoked_file_watch_every_wait_fails() {
+        let _serial = serial();
+        let mut queue = EventQueue::open(&config(&[], 0, 1)).expect("open");
+        let gone = Error::Event {
+            event: "file",
+            errno: libc::ENOENT,
+        };
+        queue.events.0[0] = revoked(0);
+        let mut wakeup = Wakeup::new(now_ticks(), EventCounts::default());
+        assert_eq!(queue.handle(1, &mut wakeup), Err(gone.clone()));
+        // A write is pending on the file, yet the source is reported gone:
+        // the kernel would send no further note for it.
+        queue.sources().touch_file(0).expect("touch");
+        for _ in 0..2 {
+            assert_eq!(queue.wait(Duration::from_millis(50)), Err(gone.clone()));
+        }
+    }
+
+    /// The queue of a seeder kept between seeds: after a timer's event is
+    /// harvested and nobody waits, the kernel must not keep firing it. On
+    /// FreeBSD, NetBSD, OpenBSD and DragonFly a periodic timer's callout
+    /// runs every period regardless (libkqueue's too: 20,000 expirations
+    /// pending after 10 ms of a 500 us timer), so there the timer is
+    /// one-shot and the queue holds none until the next wait re-adds it.
+    /// XNU arms it once more and waits for the harvest (its `data` then
+    /// counts the intervals elapsed, computed at harvest, not callouts), so
+    /// there at most the one event is pending.
+    #[test]
+    fn an_idle_queue_runs_no_timer() {
+        let _serial = serial();
+        let mut queue = EventQueue::open(&config(&[200], 0, 0)).expect("open");
+        let first = queue.wait(Duration::from_secs(1)).expect("first expiry");
+        assert_eq!(first.events.timer, 1, "{:?}", first.events);
+        std::thread::sleep(Duration::from_millis(20));
+        // A look at what is pending, without the re-add `wait` would pass.
+        let mut pending = vec![empty_event(); 4];
+        let zero = timespec(Duration::ZERO);
+        // SAFETY: `pending` is a live buffer of 4 entries; no changes.
+        let n = unsafe {
+            ffi::kevent(
+                queue.as_fd().as_raw_fd(),
+                ptr::null(),
+                0,
+                pending.as_mut_ptr(),
+                4,
+                &zero,
+            )
+        };
+        let n = usize::try_from(n).expect("kevent");
+        if ONESHOT == 0 {
+            assert!(n <= 1, "{n} timer events pending");
+            return;
+        }
+        assert_eq!(n, 0, "the timer is still registered, and fired while idle");
+        // The next wait re-adds it, and it fires once.
+        let next = queue.wait(Duration::from_secs(1)).expect("re-added");
+        assert_eq!((next.events.timer, next.events.timer_expirations), (1, 1));
     }
 
     #[test]

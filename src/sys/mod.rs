@@ -12,16 +12,20 @@
 //! * `pub(crate) const NAME: &str`: the backend's name, e.g. `"epoll"`.
 //! * `pub(crate) fn fds_needed(config: &KqueueEventsConfig) -> usize`: the
 //!   file descriptors [`EventQueue::open`] takes for `config`.
+//! * `pub(crate) fn timer_tick() -> Result<Option<Duration>>`: the clock
+//!   tick the kernel rounds timer intervals up to, where it does (NetBSD,
+//!   OpenBSD, DragonFly: `1/hz`), or `None`; an error if it cannot be read.
 //! * `pub(crate) struct EventQueue`, with:
 //!   * `fn open(config: &KqueueEventsConfig) -> Result<EventQueue>` for a
-//!     validated config: creates the queue, one periodic timer per interval,
+//!     validated config: creates the queue, one timer per interval,
 //!     the socket pairs ([`unix::SocketPairs`]) and the watched files
 //!     ([`unix::WatchedFiles`]), and registers them all. Every fd is an
 //!     `OwnedFd` (or a std type owning one) from birth and close-on-exec. If
 //!     any step fails, what was made is closed and removed, and the error
 //!     names the call and `errno`.
 //!   * `fn wait(&mut self, timeout: Duration) -> Result<Wakeup>`: one wait
-//!     call, retried on `EINTR` with the time left. Right after a return with
+//!     call, retried on `EINTR` with the time left (on kqueue its change
+//!     list re-adds the one-shot timers that fired). Right after a return with
 //!     at least one event it reads [`unix::now_ticks`], then handles each
 //!     event (reads timer expirations where the OS needs it, drains readable
 //!     sockets and file-watch queues) and counts it by type. No event before
@@ -82,7 +86,7 @@ compile_error!(
     "kqseed supports kqueue (Apple, FreeBSD, NetBSD, OpenBSD, DragonFly) and epoll (Linux, Android) only"
 );
 
-pub(crate) use backend::{EventQueue, NAME, fds_needed};
+pub(crate) use backend::{EventQueue, NAME, fds_needed, timer_tick};
 #[cfg(feature = "tokio")]
 pub(crate) use unix::wait_readable;
 pub(crate) use unix::{at_exit, clock_info, open_file_limit, os_entropy, service_broken};

@@ -135,8 +135,24 @@ mod clock {
     // Silicon, ~41.67 ns a tick). clock_gettime's nanoseconds are that
     // counter scaled, with rounding that hides the tick; the raw ticks let
     // the step be seen. libc marks the mach time functions deprecated in
-    // favour of the mach2 crate; they are still the system's API.
+    // favour of the mach2 crate; they are still the system's API. It is on
+    // Apple's list of required-reason APIs: apps for the App Store declare
+    // it in PrivacyInfo.xcprivacy (README, "PrivacyInfo.xcprivacy").
+    //
+    // Under Rosetta 2 the timebase reads 1/1 and mach_absolute_time returns
+    // the 24 MHz count scaled to nanoseconds, so every delta would look like
+    // a whole number of 1 ns steps while the clock moves in 41.67 ns ones:
+    // the readings are converted back to counter ticks.
     pub(crate) fn now_ticks() -> u64 {
+        let t = raw();
+        if translated() {
+            rosetta_ns_to_ticks(t)
+        } else {
+            t
+        }
+    }
+
+    fn raw() -> u64 {
         #[allow(deprecated)]
         // SAFETY: takes no arguments and cannot fail.
         unsafe {
@@ -144,8 +160,34 @@ mod clock {
         }
     }
 
+    /// Whether this process is translated by Rosetta 2
+    /// (`sysctl.proc_translated` is 1; the name is missing on Intel Macs).
+    /// Read once: a process cannot change it.
+    pub(crate) fn translated() -> bool {
+        static TRANSLATED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *TRANSLATED.get_or_init(|| {
+            let mut value: libc::c_int = 0;
+            let mut len = std::mem::size_of::<libc::c_int>();
+            // SAFETY: the name is a NUL-terminated string; `value` is
+            // writable for `len` bytes; no new value is set.
+            let ret = unsafe {
+                libc::sysctlbyname(
+                    c"sysctl.proc_translated".as_ptr(),
+                    (&raw mut value).cast(),
+                    &mut len,
+                    std::ptr::null_mut(),
+                    0,
+                )
+            };
+            ret == 0 && value == 1
+        })
+    }
+
     #[allow(deprecated)] // the mach_timebase_info struct and its fields too
     pub(crate) fn clock_info() -> Result<ClockInfo> {
+        if translated() {
+            return rosetta_clock_info();
+        }
         let mut tb = libc::mach_timebase_info { numer: 0, denom: 0 };
         #[allow(deprecated)]
         // SAFETY: `tb` is a valid, writable mach_timebase_info.
@@ -163,9 +205,122 @@ mod clock {
             resolution_nanos: nanos_per_tick,
         })
     }
+
+    /// Under Rosetta the native timebase cannot be read (it reads 1/1), so
+    /// the 24 MHz that every Apple Silicon counter runs at so far is checked
+    /// rather than assumed: 16 distinct readings must all be whole ticks of
+    /// it in nanoseconds. A counter of another rate passes that by chance
+    /// with odds of about (5/125)^16; then the clock is refused.
+    fn rosetta_clock_info() -> Result<ClockInfo> {
+        let mut readings = [0u64; 16];
+        let mut distinct = 0;
+        for _ in 0..1_000_000 {
+            let t = raw();
+            if distinct == 0 || readings[distinct - 1] != t {
+                readings[distinct] = t;
+                distinct += 1;
+                if distinct == readings.len() {
+                    break;
+                }
+            }
+        }
+        if !readings[..distinct].iter().all(|&ns| on_24mhz_lattice(ns)) {
+            return Err(Error::Os {
+                syscall: "mach_absolute_time under Rosetta 2 (its nanoseconds are not whole 24 MHz ticks)",
+                errno: libc::ENOTSUP,
+            });
+        }
+        Ok(ClockInfo {
+            name: "mach_absolute_time (Rosetta 2: nanoseconds converted back to 24 MHz ticks)",
+            nanos_per_tick: ROSETTA_NANOS_PER_TICK,
+            resolution_nanos: ROSETTA_NANOS_PER_TICK,
+        })
+    }
+}
+
+/// One tick of Apple Silicon's 24 MHz counter, in nanoseconds: the native
+/// timebase 125/3.
+#[cfg(target_vendor = "apple")]
+const ROSETTA_NANOS_PER_TICK: f64 = 125.0 / 3.0;
+
+/// A Rosetta 2 reading of `mach_absolute_time` (nanoseconds, `ticks ×
+/// 125/3`, rounded down or to nearest) back in 24 MHz ticks. Rounding to
+/// the nearest tick inverts either rounding exactly: the error it undoes is
+/// below 1 ns, 0.024 of a tick.
+#[cfg(any(test, target_vendor = "apple"))]
+fn rosetta_ns_to_ticks(ns: u64) -> u64 {
+    u64::try_from((u128::from(ns) * 3 + 62) / 125).unwrap_or(u64::MAX)
+}
+
+/// Whether `ns` is a whole number of 24 MHz ticks as Rosetta 2 reports it:
+/// `3·ns mod 125` is within 2 of 0 (rounding down leaves 0, 124 or 123;
+/// rounding to nearest 124, 0 or 1). A clock of another rate lands there
+/// for 5 values in 125.
+#[cfg(any(test, target_vendor = "apple"))]
+fn on_24mhz_lattice(ns: u64) -> bool {
+    let r = (u128::from(ns) * 3) % 125;
+    r <= 2 || r >= 123
 }
 
 pub(crate) use clock::{clock_info, now_ticks};
+
+// ---------------------------------------------------------------------------
+// The timer tick of the kernels that count timers in clock ticks
+// ---------------------------------------------------------------------------
+
+/// The kernel's clock tick, `1/hz` with `hz` from `sysctl kern.clockrate`,
+/// read once per process (`hz` is fixed at boot).
+#[cfg(any(target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"))]
+pub(crate) fn clock_tick() -> Result<Duration> {
+    static TICK: std::sync::OnceLock<Result<Duration>> = std::sync::OnceLock::new();
+    TICK.get_or_init(read_clock_tick).clone()
+}
+
+#[cfg(any(target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"))]
+fn read_clock_tick() -> Result<Duration> {
+    const NAME: &str = "sysctl(kern.clockrate)";
+    // `struct clockinfo` begins `int hz; int tick;` on all three (NetBSD
+    // and DragonFly add tickadj, stathz, profhz; OpenBSD stathz, profhz):
+    // eight ints hold every layout, and the kernels copy out only theirs.
+    let mut info: [libc::c_int; 8] = [0; 8];
+    let mut len = std::mem::size_of_val(&info);
+    let mib = [libc::CTL_KERN, libc::KERN_CLOCKRATE];
+    // SAFETY: `mib` names two levels; `info` is writable for `len` bytes and
+    // `len` is a valid in/out length; no new value is set.
+    let ret = unsafe {
+        libc::sysctl(
+            mib.as_ptr(),
+            2,
+            info.as_mut_ptr().cast(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    cvt(NAME, ret)?;
+    let hz = if len >= std::mem::size_of::<libc::c_int>() {
+        info[0]
+    } else {
+        0
+    };
+    tick_from_hz(hz).ok_or(Error::Os {
+        syscall: NAME,
+        errno: libc::EINVAL,
+    })
+}
+
+/// The length of one tick of a `hz` clock, rounded up to whole
+/// nanoseconds; `None` for a rate that is not positive.
+#[cfg(any(
+    test,
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
+pub(crate) fn tick_from_hz(hz: libc::c_int) -> Option<Duration> {
+    let hz = u64::try_from(hz).ok().filter(|&hz| hz > 0)?;
+    Some(Duration::from_nanos(1_000_000_000u64.div_ceil(hz)))
+}
 
 // ---------------------------------------------------------------------------
 // Limits
@@ -269,7 +424,8 @@ impl Sources {
     }
 
     /// Writes one byte into watched file `i`, which the queue reports as a
-    /// write (and, on kqueue, an attribute change).
+    /// write (inotify `IN_MODIFY`; kqueue `NOTE_WRITE`, the only note XNU's
+    /// `VNOP_WRITE` posts).
     pub(crate) fn touch_file(&mut self, i: usize) -> Result<()> {
         let Some(file) = self.files.files.get(i) else {
             return Ok(());
@@ -538,6 +694,60 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
+
+    #[test]
+    fn rosetta_nanoseconds_convert_back_to_the_ticks_exactly() {
+        // From boot to some thousand years of uptime.
+        for start in [0u64, 1, 2, 3, 24_000_000, 1 << 40, 1 << 52] {
+            for ticks in start..start + 300 {
+                let exact = u128::from(ticks) * 125;
+                let down = u64::try_from(exact / 3).expect("fits");
+                let nearest = u64::try_from((exact + 1) / 3).expect("fits");
+                for ns in [down, nearest] {
+                    assert_eq!(rosetta_ns_to_ticks(ns), ticks, "ns {ns}");
+                    assert!(on_24mhz_lattice(ns), "ns {ns} is {ticks} ticks");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_clock_of_another_rate_is_off_the_24mhz_lattice() {
+        // A 1 GHz clock read every few nanoseconds: most readings are off.
+        let off = (1_000u64..1_125)
+            .filter(|&ns| !on_24mhz_lattice(ns))
+            .count();
+        assert_eq!(off, 120);
+        // 19.2 MHz (52.083 ns a tick), as some other arm64 counters run.
+        let other = (0u64..16).map(|t| t * 52_083 / 1_000 + 7);
+        assert!(
+            !other.clone().all(on_24mhz_lattice),
+            "{:?}",
+            other.collect::<Vec<_>>()
+        );
+    }
+
+    /// On the macOS CI jobs: the clock's ticks times its nanoseconds per
+    /// tick follow the elapsed time (a wrong scale, as an unconverted
+    /// Rosetta reading would have, is off by 41x), and only a translated
+    /// process says Rosetta.
+    #[cfg(target_vendor = "apple")]
+    #[test]
+    fn the_apple_clock_counts_its_stated_ticks() {
+        let info = clock_info().expect("clock");
+        assert_eq!(
+            clock::translated(),
+            info.name.contains("Rosetta"),
+            "{info:?}"
+        );
+        let (t0, i0) = (now_ticks(), Instant::now());
+        std::thread::sleep(Duration::from_millis(50));
+        let (t1, i1) = (now_ticks(), Instant::now());
+        let clock_ns = (t1 - t0) as f64 * info.nanos_per_tick;
+        let elapsed_ns = (i1 - i0).as_nanos() as f64;
+        let ratio = clock_ns / elapsed_ns;
+        assert!((0.9..1.1).contains(&ratio), "{info:?}: ratio {ratio}");
+    }
 
     static ALIVE: AtomicUsize = AtomicUsize::new(0);
     static MOST_ALIVE: AtomicUsize = AtomicUsize::new(0);

@@ -7,6 +7,19 @@ use std::sync::{Mutex, MutexGuard};
 
 pub static SERIAL: Mutex<()> = Mutex::new(());
 
+/// Distinct timer intervals for a test: `micros` as given, or, on a kernel
+/// whose timers count whole clock ticks (NetBSD, OpenBSD, DragonFly, which
+/// refuse shorter intervals), 1, 2, 3... ticks.
+pub fn timer_intervals(micros: &[u64]) -> Vec<std::time::Duration> {
+    match kqseed::KqueueEventsConfig::timer_tick().expect("the timer tick") {
+        Some(tick) => (1..=micros.len() as u32).map(|i| tick * i).collect(),
+        None => micros
+            .iter()
+            .map(|&us| std::time::Duration::from_micros(us))
+            .collect(),
+    }
+}
+
 pub fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
