@@ -121,7 +121,7 @@ impl CreditPolicy {
 /// resolution, and `timer_driven` says whether a timer's interrupts drive
 /// the pass (a timer read, or whole passes, in the start-up window).
 ///
-/// | path | median >= 1024 | >= 256 | >= 64 | >= 40 | >= 20 (16 long) | less |
+/// | path | median >= 1024 | >= 256 | >= 64 | >= 30 | >= 20 (16 long) | less |
 /// |---|---|---|---|---|---|---|
 /// | timer read, whole pass | 1.75 | 1.25 | 0.75 | 0.25 | 0.25 | 0 |
 /// | wait | 0.625 | 0.625 | 0.625 | 0.125 | 0.0625 | 0 |
@@ -161,7 +161,7 @@ pub fn ceiling(path: KernelPath, median_steps: f64, timer_driven: bool) -> f64 {
             };
             match m {
                 m if m >= 64.0 && timer_driven => fine,
-                m if m >= 40.0 && timer_driven => 0.125,
+                m if m >= 30.0 && timer_driven => 0.125,
                 m if m >= 20.0 => 0.0625,
                 _ => 0.0,
             }
