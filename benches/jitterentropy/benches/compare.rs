@@ -33,10 +33,20 @@
 //! `build.rs` does. The figures are those of the library as shipped, not
 //! of a C compiler's best. kqseed is built with the bench profile as usual.
 //!
+//! The timer: upstream's `jent_get_nstime` reads the CPU's counter on x86
+//! (`rdtsc`). Built with `KQSEED_JENT_CLOCK=monotonic-raw` (see `build.rs`)
+//! it reads `clock_gettime(CLOCK_MONOTONIC_RAW)`, as kqseed does, so that
+//! `scripts/jitterentropy-bench.sh --clock TICK_NS` can run both on one
+//! simulated coarse clock (`scripts/lib/coarse-clock.c` preloaded). The
+//! header line names the timer compiled in, and says when the library's
+//! power-up test found it too coarse and switched to its internal timer
+//! thread (then jitterentropy no longer reads the clock at all).
+//!
 //! Run, from the repository's top:
 //!
 //! ```text
 //! scripts/jitterentropy-bench.sh
+//! scripts/jitterentropy-bench.sh --clock 41.6667   # a 24 MHz counter
 //! # or, once scripts/fetch-jitterentropy.sh has fetched the C sources:
 //! cargo bench --manifest-path benches/jitterentropy/Cargo.toml
 //! ```
@@ -74,6 +84,11 @@ unsafe extern "C" {
     /// `unsigned int jent_version(void)`: major * 1000000 + minor * 10000 +
     /// patch level * 100.
     fn jent_version() -> c_uint;
+    /// `int jent_notime_forced(void)`: not public API, but a global
+    /// function of 3.4.1's `jitterentropy-timer.c` (hidden only from
+    /// dynamic linking); nonzero once the power-up test has put every
+    /// collector on the internal timer thread.
+    fn jent_notime_forced() -> c_int;
 }
 
 /// `JENT_FORCE_FIPS` (`1<<5`): health tests (RCT, APT, lag predictor) on,
@@ -129,13 +144,20 @@ fn init() {
     }
     // SAFETY: no preconditions.
     let v = unsafe { jent_version() };
+    // SAFETY: no preconditions; reads a flag set by the power-up test.
+    let timer = if unsafe { jent_notime_forced() } != 0 {
+        " (too coarse for the power-up test: internal timer thread in use)"
+    } else {
+        ""
+    };
     println!(
-        "jitterentropy {}.{}.{} (sources {} in {}), built with -O0",
+        "jitterentropy {}.{}.{} (sources {} in {}), built with -O0, timer {}{timer}",
         v / 1_000_000,
         v / 10_000 % 100,
         v / 100 % 100,
         env!("JENT_SOURCE_VERSION"),
         env!("JENT_SOURCE_DIR"),
+        env!("JENT_TIMER"),
     );
 }
 
