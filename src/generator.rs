@@ -31,6 +31,11 @@
 //!   BSDs). In a child, the parent's key is never used again: the child
 //!   reseeds from its own service (a new queue, a new start-up test) before
 //!   any output, and fails rather than fall back.
+//! * **Re-entry.** The thread that collects for the service (the worker, or
+//!   a taker collecting inline when no thread can start) is marked
+//!   (`InService`): a call back into the generator from what collection
+//!   runs (tempfile calls getrandom after three name collisions) gets
+//!   `EDEADLK` at once instead of waiting for its own thread.
 //!
 //! # Failure policy
 //!
@@ -45,7 +50,7 @@
 //!   failure. A key is never used past the hard limit, and a failure never
 //!   passes silently ([`ThreadRng::stats`] counts them).
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::fmt;
 use std::rc::Rc;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -211,6 +216,39 @@ trait Supply: Sync {
     fn take(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>>;
 }
 
+thread_local! {
+    /// Set while this thread collects for the service (the worker, or a
+    /// taker collecting inline). What collection calls (tempfile, after
+    /// three name collisions, calls getrandom, which may be kqseed's
+    /// backend) must not wait for a seed: the service would be waiting for
+    /// itself.
+    static IN_SERVICE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this thread is collecting for the service.
+fn in_service() -> bool {
+    IN_SERVICE.try_with(Cell::get).unwrap_or(false)
+}
+
+/// Marks this thread as the service's collector until dropped.
+struct InService {
+    was: bool,
+}
+
+impl InService {
+    fn enter() -> InService {
+        InService {
+            was: IN_SERVICE.try_with(|f| f.replace(true)).unwrap_or(false),
+        }
+    }
+}
+
+impl Drop for InService {
+    fn drop(&mut self) {
+        let _ = IN_SERVICE.try_with(|f| f.set(self.was));
+    }
+}
+
 /// Looks up the supply for this process (a child gets its own service).
 type SupplyFn = fn() -> Result<&'static dyn Supply>;
 
@@ -298,6 +336,10 @@ impl Supply for Service {
     /// A seed, waiting for the worker if none is in stock; the failure if
     /// the source fails (after one retry).
     fn take(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        if in_service() {
+            // The seed would have to come from this very thread.
+            return Err(sys::service_reentered());
+        }
         let mut stock = self.lock();
         let mut retried = false;
         loop {
@@ -380,6 +422,7 @@ impl Service {
     /// the failure), waking takers. Does nothing if another thread holds
     /// the seeder (it will wake the takers) or the service is broken.
     fn collect_one(&self) {
+        let _collecting = InService::enter();
         let mut seeder = {
             let mut stock = self.lock();
             if stock.broken.is_some() {
@@ -816,6 +859,14 @@ pub fn rng() -> ThreadRng {
 /// the getrandom backend: a failure comes back as an error.
 #[cfg(feature = "getrandom-custom")]
 pub(crate) fn fill_for_getrandom(dst: &mut [u8]) -> Result<()> {
+    if in_service() {
+        // Called from the service's own collection (tempfile's name
+        // collision path calls getrandom, and its getrandom feature may be
+        // on through another crate: features unify). Waiting for a seed
+        // here would wait for this thread; tempfile goes on without it.
+        dst.zeroize();
+        return Err(sys::service_reentered());
+    }
     // During thread-local teardown (getrandom called from a destructor)
     // there is no generator to use: an error, not a panic.
     let handle = THREAD_RNG
@@ -831,9 +882,9 @@ pub(crate) fn fill_for_getrandom(dst: &mut [u8]) -> Result<()> {
             Ok::<_, Error>(core)
         })
         .map_err(|_| sys::service_broken("the thread's generator (thread exiting)"))??;
-    // Re-entered only if the generator itself called getrandom, which it
-    // never does (its seeds and hedge call the OS directly, and tempfile is
-    // built without its getrandom feature).
+    // Re-entered only if this thread's generator called getrandom while
+    // drawing, which it never does: its hedge calls the OS directly, and a
+    // collection it runs inline marks the thread as the service's (above).
     let Ok(mut core) = handle.try_borrow_mut() else {
         return Err(sys::service_broken("the thread's generator (re-entered)"));
     };
@@ -1179,6 +1230,30 @@ mod tests {
         let clone = crate::sys::fork::test_support::raw_clone;
         assert!(parent_and_child_differ(thread_draw, clone));
         assert!(parent_and_child_differ(kqrng_draw, clone));
+    }
+
+    #[test]
+    fn a_thread_collecting_for_the_service_never_waits_for_it() {
+        // The worker (or a taker collecting inline) that calls back into
+        // the generator, as tempfile does through getrandom after three
+        // name collisions, gets EDEADLK at once instead of waiting for
+        // itself.
+        std::thread::spawn(|| {
+            let service = service().expect("service");
+            let collecting = InService::enter();
+            let refused = Err(sys::service_reentered());
+            assert_eq!(service.take().map(|_| "a seed"), refused);
+            #[cfg(feature = "getrandom-custom")]
+            {
+                let mut buf = [1u8; 16];
+                assert_eq!(fill_for_getrandom(&mut buf), refused.map(|_| ()));
+                assert_eq!(buf, [0; 16]);
+            }
+            drop(collecting);
+            assert!(!in_service());
+        })
+        .join()
+        .expect("the collecting thread");
     }
 
     #[test]
