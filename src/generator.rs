@@ -53,11 +53,11 @@
 use core::cell::{Cell, RefCell};
 use core::fmt;
 use std::rc::Rc;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
 
 use chacha20::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng, TryCryptoRng, TryRng};
+use rand_core::{Rng, TryCryptoRng, TryRng};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -203,6 +203,9 @@ struct Stock {
     retries_done: u64,
     worker: bool,
     shutdown: bool,
+    /// Workers started in this process's service (one, unless a worker
+    /// ended: a broken or shut-down service starts none).
+    workers_started: u64,
 }
 
 static SERVICE: sys::fork::PerProcess<Service> = sys::fork::PerProcess::new();
@@ -264,8 +267,16 @@ enum Take {
 }
 
 fn service() -> Result<&'static Service> {
-    let (service, inherited) = SERVICE.get_or_try_init(|| {
-        Ok(Service {
+    let (service, inherited) = SERVICE.get_or_try_init(|| Ok(Service::new()))?;
+    if let Some(old) = inherited {
+        old.retire_in_child();
+    }
+    Ok(service)
+}
+
+impl Service {
+    fn new() -> Service {
+        Service {
             state: Mutex::new(Stock {
                 seeds: Zeroizing::new([[0; KEY_LEN]; STOCK]),
                 count: 0,
@@ -278,18 +289,13 @@ fn service() -> Result<&'static Service> {
                 retries_done: 0,
                 worker: false,
                 shutdown: false,
+                workers_started: 0,
             }),
             refill: Condvar::new(),
             arrived: Condvar::new(),
-        })
-    })?;
-    if let Some(old) = inherited {
-        old.retire_in_child();
+        }
     }
-    Ok(service)
-}
 
-impl Service {
     fn lock(&self) -> MutexGuard<'_, Stock> {
         // A panic while holding the lock leaves consistent data (counts and
         // options): go on.
@@ -374,12 +380,14 @@ impl Supply for Service {
 }
 
 impl Service {
-    /// Starts the worker if it is not running; false if it cannot be.
+    /// Starts the worker if it is not running; false if it cannot be, or
+    /// must not be: a broken service would only start threads that end at
+    /// once.
     fn ensure_worker(&'static self, stock: &mut Stock) -> bool {
         if stock.worker {
             return true;
         }
-        if stock.shutdown {
+        if stock.shutdown || stock.broken.is_some() {
             return false;
         }
         let spawned = std::thread::Builder::new()
@@ -387,9 +395,14 @@ impl Service {
             .spawn(move || self.work());
         stock.worker = spawned.is_ok();
         if stock.worker {
-            // Best effort: without the hook the directory of the watched
-            // files outlives the process, nothing worse.
-            let _ = sys::at_exit(shut_down_at_exit);
+            stock.workers_started += 1;
+            // Once per process image (a forked child inherits the
+            // registration). Best effort: without the hook the directory
+            // of the watched files outlives the process, nothing worse.
+            static EXIT_HOOK: Once = Once::new();
+            EXIT_HOOK.call_once(|| {
+                let _ = sys::at_exit(shut_down_at_exit);
+            });
         }
         stock.worker
     }
@@ -623,7 +636,7 @@ impl Core {
             .take()
             .inspect_err(|_| self.stats.failed_reseeds += 1)?;
         let key = self.derive_key(&[0; KEY_LEN], Some(&seed))?;
-        self.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed(*key))));
+        self.chacha = Some(Box::new(Aligned(chacha_from_key(&key))));
         self.reseeded()
     }
 
@@ -673,7 +686,7 @@ impl Core {
         };
         // The old state (key and buffer) is wiped as it is dropped here; the
         // new one is written into the same aligned box.
-        chacha.0 = ChaCha20Rng::from_seed(*key);
+        chacha.0 = chacha_from_key(&key);
         self.words_since_rekey = 0;
         if seed.is_some() {
             self.reseeded()?;
@@ -725,6 +738,15 @@ impl Core {
         self.stats.bytes = self.stats.bytes.saturating_add(n);
         self.since_reseed = self.since_reseed.saturating_add(n);
     }
+}
+
+/// ChaCha20 keyed with `key`, stream 0, position 0: what `from_seed` makes,
+/// built from a reference. `from_seed(*key)` would copy the key into an
+/// argument on the stack, out of reach of `Zeroizing`.
+fn chacha_from_key(key: &[u8; KEY_LEN]) -> ChaCha20Rng {
+    let mut state = Zeroizing::new([0u8; size_of::<chacha20::SerializedRngState>()]);
+    state[..KEY_LEN].copy_from_slice(key);
+    ChaCha20Rng::deserialize_state(&state)
 }
 
 // ---------------------------------------------------------------------------
@@ -832,27 +854,43 @@ pub struct ThreadRng {
 /// This thread's generator, made on first use, reseeded from the
 /// process-wide service.
 ///
+/// During the thread's teardown (a thread-local destructor, an `atexit`
+/// handler after the main thread's thread-locals are gone) the cached
+/// generator may be gone: each call then gets a generator of its own, not
+/// cached, seeded from the service's stock on its first draw.
+///
 /// ```
 /// use rand_core::Rng;
 ///
 /// let mut rng = kqseed::rng();
 /// let _ = rng.next_u64();
 /// ```
+///
+/// # Panics
+///
+/// `rng()` itself panics only if the generator cannot be set up: fork
+/// detection could not be (`ENOMEM`), where nothing could be seeded. Draws
+/// from the handle panic as [`ThreadRng`] says: a first seed (of the
+/// thread or of a forked child) that fails, or a source
+/// failed past the hard limit.
 pub fn rng() -> ThreadRng {
-    THREAD_RNG.with(|cell| {
-        let core = cell
-            .borrow_mut()
-            .get_or_insert_with(|| {
-                // The default configuration always validates; the stamp
-                // cannot fail after the crate's fork detection is up, and
-                // where it cannot be set up (ENOMEM) nothing can be seeded.
-                let core = Core::new(GeneratorConfig::default(), shared_supply)
-                    .unwrap_or_else(|e| panic!("kqseed::rng(): cannot set up the generator: {e}"));
-                Rc::new(RefCell::new(core))
-            })
-            .clone();
-        ThreadRng { core }
-    })
+    let cached = THREAD_RNG.try_with(|cell| {
+        cell.borrow_mut()
+            .get_or_insert_with(|| Rc::new(RefCell::new(new_thread_core())))
+            .clone()
+    });
+    ThreadRng {
+        core: cached.unwrap_or_else(|_| Rc::new(RefCell::new(new_thread_core()))),
+    }
+}
+
+/// A core for [`rng()`].
+fn new_thread_core() -> Core {
+    // The default configuration always validates; the stamp cannot fail
+    // after the crate's fork detection is up, and where it cannot be set up
+    // (ENOMEM) nothing can be seeded.
+    Core::new(GeneratorConfig::default(), shared_supply)
+        .unwrap_or_else(|e| panic!("kqseed::rng(): cannot set up the generator: {e}"))
 }
 
 /// Fills `dst` from this thread's generator through the fallible path, for
@@ -903,7 +941,10 @@ impl ThreadRng {
 
     #[inline]
     fn with<T>(&mut self, f: impl FnOnce(&mut Core) -> Result<T>) -> T {
-        match f(&mut self.core.borrow_mut()) {
+        // The borrow ends before any panic, so that a panic hook that draws
+        // from `rng()` finds the core free.
+        let result = f(&mut self.core.borrow_mut());
+        match result {
             Ok(v) => v,
             Err(e) => panic!("kqseed::rng(): refusing to produce output without a fresh seed: {e}"),
         }
@@ -946,6 +987,8 @@ mod tests {
     use std::io::{Read, Write};
     use std::os::unix::net::UnixStream;
     use std::sync::atomic::{AtomicU64, Ordering};
+
+    use rand_core::SeedableRng;
 
     use super::*;
     use crate::sys::fork::test_support::{exit_child, fork, wait_ok};
@@ -1254,6 +1297,78 @@ mod tests {
         })
         .join()
         .expect("the collecting thread");
+    }
+
+    #[test]
+    fn the_key_is_built_from_a_reference_as_from_seed_builds_it() {
+        let key = [0x5a; KEY_LEN];
+        let (mut a, mut b) = (chacha_from_key(&key), ChaCha20Rng::from_seed(key));
+        assert!(a == b, "seed, stream or position differ");
+        let (mut x, mut y) = ([0u8; 300], [0u8; 300]);
+        a.fill_bytes(&mut x);
+        b.fill_bytes(&mut y);
+        assert_eq!(x, y);
+    }
+
+    #[test]
+    fn a_broken_service_starts_no_worker() {
+        let service: &'static Service = Box::leak(Box::new(Service::new()));
+        service.lock().broken = Some(sys::service_broken("a test"));
+        for _ in 0..100 {
+            assert!(matches!(service.try_take(), Take::Failed(_)));
+        }
+        assert!(service.take().is_err());
+        assert_eq!(service.lock().workers_started, 0);
+    }
+
+    thread_local! {
+        static DRAW_ON_DROP: DrawOnDrop = const { DrawOnDrop };
+    }
+
+    /// Draws from `rng()` in a thread-local destructor; records whether it
+    /// panicked and whether the thread's cached generator was gone by then.
+    struct DrawOnDrop;
+
+    static TEARDOWN: Mutex<Vec<(bool, bool)>> = Mutex::new(Vec::new());
+
+    impl Drop for DrawOnDrop {
+        fn drop(&mut self) {
+            let gone = THREAD_RNG.try_with(|_| ()).is_err();
+            let drew = std::panic::catch_unwind(|| rng().next_u64()).is_ok();
+            TEARDOWN
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((gone, drew));
+        }
+    }
+
+    #[test]
+    fn rng_works_in_a_thread_local_destructor() {
+        // Both orders of registration: destructors run in one order or
+        // its reverse, so in one of the two threads the cached generator
+        // is gone when the draw comes.
+        std::thread::spawn(|| {
+            DRAW_ON_DROP.with(|_| ());
+            let _ = rng().next_u64();
+        })
+        .join()
+        .expect("thread 1");
+        std::thread::spawn(|| {
+            let _ = rng().next_u64();
+            DRAW_ON_DROP.with(|_| ());
+        })
+        .join()
+        .expect("thread 2");
+        let seen = TEARDOWN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert!(
+            seen.iter().all(|&(_, drew)| drew),
+            "a draw panicked: {seen:?}"
+        );
+        assert!(
+            seen.iter().any(|&(gone, _)| gone),
+            "never drew after teardown: {seen:?}"
+        );
     }
 
     #[test]
