@@ -8,8 +8,9 @@
 //!   keeps a small stock of 32-byte seeds (eight), refilled in one batch once
 //!   it is down to two. A
 //!   generator takes a seed without waiting when one is in stock; only the
-//!   very first seed of a process (the start-up test, about 25-40 ms) and a
-//!   generator that ran past its hard limit wait for one. Under contention
+//!   very first seed of a process (the start-up test, about 25-40 ms), a
+//!   generator that ran past its hard limit, and a reseed on request wait
+//!   for one. Under contention
 //!   the threads queue on one mutex for a pop, which takes nanoseconds; the
 //!   supply is one seed per 128 samples (about 3 ms), shared.
 //! * **Per-generator state.** ChaCha20 (the `chacha20` crate's
@@ -31,6 +32,12 @@
 //!   BSDs). In a child, the parent's key is never used again: the child
 //!   reseeds from its own service (a new queue, a new start-up test) before
 //!   any output, and fails rather than fall back.
+//! * **Reseed on request.** [`reseed`] discards the stock and any seed
+//!   being collected, and bumps an epoch that every generator compares on
+//!   each call (one more atomic load): a generator seeded before it waits
+//!   for a fresh seed before any output, like a forked child.
+//!   [`KqRng::reseed`] does the same for one generator, now. For VM
+//!   snapshots: README, "VM snapshots and clones".
 //! * **Re-entry.** The thread that collects for the service (the worker, or
 //!   a taker collecting inline when no thread can start) is marked
 //!   (`InService`): a call back into the generator from what collection
@@ -45,14 +52,16 @@
 //!   the source is known to fail.
 //! * [`ThreadRng`] (infallible, for rand's APIs): a failed reseed is
 //!   counted and output goes on with the current key, still rekeyed after
-//!   every request, up to the hard limit; past it, or at a first seed or a
-//!   reseed after fork that fails, it panics with a message naming the
-//!   failure. A key is never used past the hard limit, and a failure never
-//!   passes silently ([`ThreadRng::stats`] counts them).
+//!   every request, up to the hard limit; past it, or at a first seed, a
+//!   reseed after fork or a reseed on request that fails, it panics with a
+//!   message naming the failure. A key is never used past the hard limit,
+//!   and a failure never passes silently ([`ThreadRng::stats`] counts
+//!   them).
 
 use core::cell::{Cell, RefCell};
 use core::fmt;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
 
@@ -203,12 +212,19 @@ struct Stock {
     retries_done: u64,
     worker: bool,
     shutdown: bool,
+    /// Bumped when the stock is discarded (a reseed on request): a seed
+    /// whose collection began before is dropped when it arrives.
+    era: u64,
     /// Workers started in this process's service (one, unless a worker
     /// ended: a broken or shut-down service starts none).
     workers_started: u64,
 }
 
 static SERVICE: sys::fork::PerProcess<Service> = sys::fork::PerProcess::new();
+
+/// Bumped by [`reseed`]: a generator seeded before the current value
+/// reseeds, waiting for a seed, before its next output.
+static RESEED_EPOCH: AtomicU64 = AtomicU64::new(0);
 
 /// Where a generator's seeds come from: the process's service, or a test
 /// supply.
@@ -217,6 +233,9 @@ trait Supply: Sync {
     fn try_take(&'static self) -> Take;
     /// A seed, waiting for one; the failure if the source fails.
     fn take(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>>;
+    /// A seed collected after this call: the stock, and any seed being
+    /// collected, are discarded first.
+    fn take_fresh(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>>;
 }
 
 thread_local! {
@@ -289,6 +308,7 @@ impl Service {
                 retries_done: 0,
                 worker: false,
                 shutdown: false,
+                era: 0,
                 workers_started: 0,
             }),
             refill: Condvar::new(),
@@ -342,11 +362,25 @@ impl Supply for Service {
     /// A seed, waiting for the worker if none is in stock; the failure if
     /// the source fails (after one retry).
     fn take(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        self.wait_for_seed(false)
+    }
+
+    fn take_fresh(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        self.wait_for_seed(true)
+    }
+}
+
+impl Service {
+    /// [`Supply::take`], or with `fresh` [`Supply::take_fresh`].
+    fn wait_for_seed(&'static self, fresh: bool) -> Result<Zeroizing<[u8; KEY_LEN]>> {
         if in_service() {
             // The seed would have to come from this very thread.
             return Err(sys::service_reentered());
         }
         let mut stock = self.lock();
+        if fresh {
+            stock.discard();
+        }
         let mut retried = false;
         loop {
             if let Some(seed) = stock.pop() {
@@ -377,9 +411,7 @@ impl Supply for Service {
             stock = self.arrived.wait(stock).unwrap_or_else(|e| e.into_inner());
         }
     }
-}
 
-impl Service {
     /// Starts the worker if it is not running; false if it cannot be, or
     /// must not be: a broken service would only start threads that end at
     /// once.
@@ -436,19 +468,20 @@ impl Service {
     /// the seeder (it will wake the takers) or the service is broken.
     fn collect_one(&self) {
         let _collecting = InService::enter();
-        let mut seeder = {
+        let (mut seeder, era) = {
             let mut stock = self.lock();
             if stock.broken.is_some() {
                 return;
             }
-            match stock.seeder.take() {
+            let seeder = match stock.seeder.take() {
                 Some(seeder) => seeder,
                 None if !stock.seeder_made => {
                     stock.seeder_made = true;
                     KqSeeder::new()
                 }
                 None => return,
-            }
+            };
+            (seeder, stock.era)
         };
         // A panic in collection must not leave takers waiting for a worker
         // that is gone: it becomes a failure every take returns.
@@ -459,7 +492,7 @@ impl Service {
         match result {
             Ok(Ok(seed)) => {
                 stock.seeder = Some(seeder);
-                stock.push(&seed);
+                stock.push_from(era, &seed);
                 stock.failure = None;
             }
             Ok(Err(e)) => {
@@ -470,6 +503,28 @@ impl Service {
         }
         drop(stock);
         self.arrived.notify_all();
+    }
+}
+
+impl Service {
+    /// [`reseed`]: discards the stock, asks every generator to reseed, and
+    /// waits until a seed collected after the call is in stock.
+    fn reseed_all(&'static self) -> Result<()> {
+        let era = {
+            let mut stock = self.lock();
+            stock.discard();
+            // Under the lock, after the discard: a generator that sees the
+            // new value takes its seed after the discard.
+            RESEED_EPOCH.fetch_add(1, Ordering::AcqRel);
+            stock.era
+        };
+        // Every seed stocked from now on was collected after the discard.
+        let seed = self.take()?;
+        let mut stock = self.lock();
+        stock.push_from(era, &seed);
+        drop(stock);
+        self.arrived.notify_all();
+        Ok(())
     }
 }
 
@@ -487,6 +542,22 @@ impl Stock {
             slot.copy_from_slice(seed);
             self.count += 1;
         }
+    }
+
+    /// Stocks a seed whose collection began in `era`, unless the stock was
+    /// discarded since: part of its samples would predate the discard.
+    fn push_from(&mut self, era: u64, seed: &[u8; KEY_LEN]) {
+        if era == self.era {
+            self.push(seed);
+        }
+    }
+
+    /// Wipes the stock, and makes any collection under way count for
+    /// nothing: the next seeds are collected wholly after this call.
+    fn discard(&mut self) {
+        self.seeds.zeroize();
+        self.count = 0;
+        self.era = self.era.wrapping_add(1);
     }
 }
 
@@ -552,6 +623,11 @@ struct Core {
     words_since_rekey: u32,
     reseeded_at: Instant,
     stats: GeneratorStats,
+    /// The reseed requests to follow ([`RESEED_EPOCH`]; tests give a core
+    /// one of its own), and the value read before this key's last waited
+    /// seed.
+    epochs: &'static AtomicU64,
+    epoch: u64,
 }
 
 impl Core {
@@ -565,6 +641,8 @@ impl Core {
             since_reseed: 0,
             words_since_rekey: 0,
             reseeded_at: Instant::now(),
+            epochs: &RESEED_EPOCH,
+            epoch: 0,
             stats: GeneratorStats {
                 hedged_with_os_entropy: config.hedge_with_os_entropy,
                 ..GeneratorStats::default()
@@ -573,11 +651,18 @@ impl Core {
     }
 
     /// Makes sure the key may be used for the next output: first seed,
-    /// fork, budgets. Cheap when nothing is due: an atomic load, two
-    /// compares and (on `fill_bytes` only, `check_time`) a clock read.
+    /// fork, a reseed request, budgets. Cheap when nothing is due: two
+    /// atomic loads, three compares and (on `fill_bytes` only,
+    /// `check_time`) a clock read.
     fn prepare(&mut self, face: Face, check_time: bool) -> Result<()> {
         if self.chacha.is_none() || !self.owner.is_current() {
-            return self.first_seed();
+            return self.first_seed(false);
+        }
+        if self.epochs.load(Ordering::Acquire) != self.epoch {
+            // `kqseed::reseed()` was called since this key's last waited
+            // seed: the key may be shared with a VM clone. Wait, whatever
+            // the face, as after a fork.
+            return self.reseed_now(false);
         }
         let c = &self.config;
         let over_bytes = self.since_reseed >= c.reseed_after_bytes;
@@ -621,23 +706,51 @@ impl Core {
     }
 
     /// The first seed of this generator, or of this process after a fork:
-    /// waits for the service. No key exists until the whole derivation
-    /// succeeded, so a failure (the seed, or the hedge's OS call) leaves the
-    /// generator unusable rather than keyed with anything predictable.
-    fn first_seed(&mut self) -> Result<()> {
+    /// waits for the service (with `fresh`, for a seed collected after the
+    /// call). No key exists until the whole derivation succeeded, so a
+    /// failure (the seed, or the hedge's OS call) leaves the generator
+    /// unusable rather than keyed with anything predictable.
+    fn first_seed(&mut self, fresh: bool) -> Result<()> {
         if self.chacha.is_some() {
             // A forked child: the parent's key must never produce output.
             self.chacha = None;
             self.owner = sys::fork::Owner::current()?;
             self.stats.forks += 1;
         }
-        self.stats.waits += 1;
-        let seed = (self.supply)()?
-            .take()
-            .inspect_err(|_| self.stats.failed_reseeds += 1)?;
+        let epoch = self.epochs.load(Ordering::Acquire);
+        let seed = self.wait_for_seed(fresh)?;
         let key = self.derive_key(&[0; KEY_LEN], Some(&seed))?;
         self.chacha = Some(Box::new(Aligned(chacha_from_key(&key))));
+        self.epoch = epoch;
         self.reseeded()
+    }
+
+    /// A reseed that waits for its seed (with `fresh`, one collected after
+    /// the call), whatever the face: after `kqseed::reseed()`, or asked
+    /// for by `KqRng::reseed`. A fork or a missing key makes it a first
+    /// seed.
+    fn reseed_now(&mut self, fresh: bool) -> Result<()> {
+        if self.chacha.is_none() || !self.owner.is_current() {
+            return self.first_seed(fresh);
+        }
+        // Read before the take: a request that comes during it is seen by
+        // the next call.
+        let epoch = self.epochs.load(Ordering::Acquire);
+        let seed = self.wait_for_seed(fresh)?;
+        self.rekey(Some(&seed))?;
+        self.epoch = epoch;
+        Ok(())
+    }
+
+    fn wait_for_seed(&mut self, fresh: bool) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        self.stats.waits += 1;
+        let supply = (self.supply)()?;
+        let seed = if fresh {
+            supply.take_fresh()
+        } else {
+            supply.take()
+        };
+        seed.inspect_err(|_| self.stats.failed_reseeds += 1)
     }
 
     /// `SHA-256("kqseed/v1/reseed" || keystream || seed [|| os])`, or the
@@ -784,8 +897,24 @@ impl KqRng {
     /// A generator with `config`, validated, seeded now.
     pub fn with_config(config: GeneratorConfig) -> Result<KqRng> {
         let mut core = Core::new(config, shared_supply)?;
-        core.first_seed()?;
+        core.first_seed(false)?;
         Ok(KqRng { core })
+    }
+
+    /// Reseeds this generator now from a seed collected after the call,
+    /// waiting for it (a few milliseconds): the service's stock, and any
+    /// seed being collected, are discarded first, so other generators'
+    /// next budget reseeds find fresh seeds too. The new key is derived
+    /// from the old key's keystream and the seed.
+    ///
+    /// To reseed every generator of the process (after a VM snapshot is
+    /// restored, say) call [`kqseed::reseed()`](crate::reseed) instead;
+    /// see [VM snapshots and clones](crate#vm-snapshots-and-clones).
+    ///
+    /// On an error the old key stays, and the generator goes on as before
+    /// (its budgets unchanged).
+    pub fn reseed(&mut self) -> Result<()> {
+        self.core.reseed_now(true)
     }
 
     /// Counters (no secret).
@@ -831,6 +960,26 @@ impl TryRng for KqRng {
 
 impl TryCryptoRng for KqRng {}
 
+/// Reseeds every generator of the process (every [`KqRng`] and every
+/// thread's [`kqseed::rng()`](crate::rng)) from seeds collected after this
+/// call: the seeding service's stock, and any seed being collected, are
+/// discarded, and each generator's next draw waits for a fresh seed before
+/// any output. Returns once a fresh seed is ready, so those draws wait
+/// little.
+///
+/// Call it when the process's memory may have been copied by other means
+/// than `fork()`: after a VM snapshot is restored or cloned, a CRIU
+/// restore. See [VM snapshots and clones](crate#vm-snapshots-and-clones).
+///
+/// # Errors
+///
+/// The source's failure, if no fresh seed can be collected. The request
+/// stands all the same: each generator's next draw still waits for a fresh
+/// seed, and fails (`KqRng`) or panics (`rng()`) if it gets none.
+pub fn reseed() -> Result<()> {
+    service()?.reseed_all()
+}
+
 thread_local! {
     // The initializer is const already; clippy 1.96 says otherwise on
     // OpenBSD, where std's thread_local! expands without native TLS.
@@ -843,8 +992,9 @@ thread_local! {
 /// [`kqseed::rng()`](crate::rng); not `Send` (each thread has its own).
 ///
 /// Panics, with a message that says what failed, only where no key may be
-/// used: the first seed of the thread (or of a forked child) fails, or the
-/// source has failed for longer than the hard limit (see the
+/// used: the first seed of the thread (or of a forked child, or after
+/// [`kqseed::reseed()`](crate::reseed)) fails, or the source has failed for
+/// longer than the hard limit (see the
 /// [crate documentation](crate#use-it-as-your-generator)).
 #[derive(Clone)]
 pub struct ThreadRng {
@@ -871,7 +1021,7 @@ pub struct ThreadRng {
 /// `rng()` itself panics only if the generator cannot be set up: fork
 /// detection could not be (`ENOMEM`), where nothing could be seeded. Draws
 /// from the handle panic as [`ThreadRng`] says: a first seed (of the
-/// thread or of a forked child) that fails, or a source
+/// thread, of a forked child, after [`reseed`]) that fails, or a source
 /// failed past the hard limit.
 pub fn rng() -> ThreadRng {
     let cached = THREAD_RNG.try_with(|cell| {
@@ -983,12 +1133,10 @@ impl TryCryptoRng for ThreadRng {}
 
 #[cfg(test)]
 mod tests {
+    use rand_core::SeedableRng;
     use std::collections::VecDeque;
     use std::io::{Read, Write};
     use std::os::unix::net::UnixStream;
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    use rand_core::SeedableRng;
 
     use super::*;
     use crate::sys::fork::test_support::{exit_child, fork, wait_ok};
@@ -1017,7 +1165,15 @@ mod tests {
                 }),
             }
         }
+
+        fn take_fresh(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+            self.take()
+        }
     }
+
+    /// Reseed requests that only the test owning them makes: other tests'
+    /// `kqseed::reseed()` must not disturb a core whose output is compared.
+    static NO_REQUESTS: AtomicU64 = AtomicU64::new(0);
 
     fn failure() -> Error {
         Error::Os {
@@ -1038,7 +1194,9 @@ mod tests {
                 answers: Mutex::new($answers.into_iter().collect()),
                 takes: AtomicU64::new(0),
             });
-            (Core::new($config, supply).expect("core"), script)
+            let mut core = Core::new($config, supply).expect("core");
+            core.epochs = &NO_REQUESTS;
+            (core, script)
         }};
     }
 
@@ -1133,6 +1291,7 @@ mod tests {
                 ..GeneratorConfig::default()
             };
             let mut core = Core::new(config, shared_supply).unwrap();
+            core.epochs = &NO_REQUESTS;
             core.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed([0; 32]))));
             core.rekey(Some(&[9; 32])).unwrap();
             let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
@@ -1149,6 +1308,7 @@ mod tests {
     #[test]
     fn word_draws_rekey_once_per_block() {
         let mut core = Core::new(GeneratorConfig::default(), shared_supply).unwrap();
+        core.epochs = &NO_REQUESTS;
         core.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed([3; 32]))));
         let mut bare = ChaCha20Rng::from_seed([3; 32]);
         // The first 64 words are the bare stream's; the 65th is not.
@@ -1167,6 +1327,7 @@ mod tests {
         // One u32, then u64s: the stream position is odd from then on, and a
         // rekey keyed on it would never come again.
         let mut core = Core::new(GeneratorConfig::default(), shared_supply).unwrap();
+        core.epochs = &NO_REQUESTS;
         core.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed([4; 32]))));
         let mut bare = ChaCha20Rng::from_seed([4; 32]);
         assert_eq!(
@@ -1215,6 +1376,7 @@ mod tests {
 
     #[test]
     fn kqrng_outputs_differ_and_are_counted() {
+        let _serial = serial();
         let mut a = KqRng::new().expect("KqRng");
         let mut b = KqRng::new().expect("KqRng");
         let (mut x, mut y) = ([0u8; 64], [0u8; 64]);
@@ -1228,8 +1390,34 @@ mod tests {
         assert!(!shown.contains("chacha"), "{shown}");
     }
 
+    /// Tests that fork, and tests that make the service's worker collect,
+    /// one at a time: a raw `clone()` child inherits every malloc lock
+    /// another thread held at that moment (no atfork handler releases
+    /// them), and hangs in its first allocation.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn serial() -> MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits (at most 30 s) until the service's worker has finished its
+    /// batch and parked the seeder, so that it sleeps while a test forks.
+    fn until_the_worker_rests() {
+        let service = service().expect("service");
+        let mut stock = service.lock();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while (stock.filling || stock.seeder.is_none()) && Instant::now() < deadline {
+            stock = service
+                .arrived
+                .wait_timeout(stock, Duration::from_millis(100))
+                .map(|(s, _)| s)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
     fn parent_and_child_differ(draw: fn() -> [u8; 32], spawn: fn() -> Option<i32>) -> bool {
         let _ = draw(); // the parent's generator exists before the fork
+        until_the_worker_rests();
         let (mut parent_end, mut child_end) = UnixStream::pair().unwrap();
         let pid = spawn().expect("fork");
         if pid == 0 {
@@ -1263,6 +1451,7 @@ mod tests {
 
     #[test]
     fn fork_children_never_repeat_the_parent() {
+        let _serial = serial();
         assert!(parent_and_child_differ(thread_draw, fork));
         assert!(parent_and_child_differ(kqrng_draw, fork));
     }
@@ -1270,33 +1459,10 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn raw_clone_children_never_repeat_the_parent() {
+        let _serial = serial();
         let clone = crate::sys::fork::test_support::raw_clone;
         assert!(parent_and_child_differ(thread_draw, clone));
         assert!(parent_and_child_differ(kqrng_draw, clone));
-    }
-
-    #[test]
-    fn a_thread_collecting_for_the_service_never_waits_for_it() {
-        // The worker (or a taker collecting inline) that calls back into
-        // the generator, as tempfile does through getrandom after three
-        // name collisions, gets EDEADLK at once instead of waiting for
-        // itself.
-        std::thread::spawn(|| {
-            let service = service().expect("service");
-            let collecting = InService::enter();
-            let refused = Err(sys::service_reentered());
-            assert_eq!(service.take().map(|_| "a seed"), refused);
-            #[cfg(feature = "getrandom-custom")]
-            {
-                let mut buf = [1u8; 16];
-                assert_eq!(fill_for_getrandom(&mut buf), refused.map(|_| ()));
-                assert_eq!(buf, [0; 16]);
-            }
-            drop(collecting);
-            assert!(!in_service());
-        })
-        .join()
-        .expect("the collecting thread");
     }
 
     #[test]
@@ -1311,6 +1477,31 @@ mod tests {
     }
 
     #[test]
+    fn a_thread_collecting_for_the_service_never_waits_for_it() {
+        // The worker (or a taker collecting inline) that calls back into
+        // the generator, as tempfile does through getrandom after three
+        // name collisions, gets EDEADLK at once instead of waiting for
+        // itself.
+        std::thread::spawn(|| {
+            let service = service().expect("service");
+            let collecting = InService::enter();
+            let refused = Err(sys::service_reentered());
+            assert_eq!(service.take().map(|_| "a seed"), refused);
+            assert_eq!(service.take_fresh().map(|_| "a seed"), refused);
+            #[cfg(feature = "getrandom-custom")]
+            {
+                let mut buf = [1u8; 16];
+                assert_eq!(fill_for_getrandom(&mut buf), refused.map(|_| ()));
+                assert_eq!(buf, [0; 16]);
+            }
+            drop(collecting);
+            assert!(!in_service());
+        })
+        .join()
+        .expect("the collecting thread");
+    }
+
+    #[test]
     fn a_broken_service_starts_no_worker() {
         let service: &'static Service = Box::leak(Box::new(Service::new()));
         service.lock().broken = Some(sys::service_broken("a test"));
@@ -1318,7 +1509,47 @@ mod tests {
             assert!(matches!(service.try_take(), Take::Failed(_)));
         }
         assert!(service.take().is_err());
+        assert!(service.take_fresh().is_err());
         assert_eq!(service.lock().workers_started, 0);
+    }
+
+    #[test]
+    fn a_seed_collected_across_a_discard_is_dropped() {
+        let mut stock = Service::new().state.into_inner().expect("stock");
+        let before = stock.era;
+        stock.push_from(before, &[1; KEY_LEN]);
+        stock.discard();
+        assert_eq!(stock.count, 0);
+        assert!(stock.seeds.iter().all(|s| *s == [0; KEY_LEN]), "not wiped");
+        // A collection that began before the discard ends after it.
+        stock.push_from(before, &[2; KEY_LEN]);
+        assert_eq!(stock.count, 0);
+        stock.push_from(stock.era, &[3; KEY_LEN]);
+        assert_eq!(stock.pop().as_deref(), Some(&[3; KEY_LEN]));
+    }
+
+    #[test]
+    fn a_fresh_take_never_returns_or_leaves_a_seed_stocked_before() {
+        let _serial = serial();
+        let service = service().expect("service");
+        drop(service.take().expect("a seed"));
+        // Wait (bounded) for the worker to stock some.
+        let mut stock = service.lock();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while stock.count == 0 && Instant::now() < deadline {
+            stock = service
+                .arrived
+                .wait_timeout(stock, Duration::from_millis(100))
+                .map(|(s, _)| s)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+        let old: Vec<[u8; KEY_LEN]> = stock.seeds[..stock.count].to_vec();
+        drop(stock);
+        assert!(!old.is_empty(), "the worker stocked nothing in 30 s");
+        let fresh = service.take_fresh().expect("a fresh seed");
+        assert!(!old.contains(&fresh), "a stocked seed was handed out");
+        let stock = service.lock();
+        assert!(!stock.seeds[..stock.count].iter().any(|s| old.contains(s)));
     }
 
     thread_local! {
@@ -1344,6 +1575,7 @@ mod tests {
 
     #[test]
     fn rng_works_in_a_thread_local_destructor() {
+        let _serial = serial();
         // Both orders of registration: destructors run in one order or
         // its reverse, so in one of the two threads the cached generator
         // is gone when the draw comes.
