@@ -8,11 +8,12 @@
 //!   keeps a small stock of 32-byte seeds (eight), refilled in one batch once
 //!   it is down to two. A
 //!   generator takes a seed without waiting when one is in stock; only the
-//!   very first seed of a process (the start-up test, about 25-40 ms), a
-//!   generator that ran past its hard limit, and a reseed on request wait
-//!   for one. Under contention
-//!   the threads queue on one mutex for a pop, which takes nanoseconds; the
-//!   supply is one seed per 128 samples (about 3 ms), shared.
+//!   very first seed of a process (with the start-up test: 4.02 ms cold in
+//!   the README's Speed table, 2026-12-02), a generator past its hard limit,
+//!   and a reseed on request wait for one. Under contention the threads
+//!   queue on one mutex for a pop, which takes nanoseconds; the supply is
+//!   one seed per 320 samples at the default credit of 1 bit (0.75 ms warm,
+//!   same table), shared.
 //! * **Per-generator state.** ChaCha20 (the `chacha20` crate's
 //!   `ChaCha20Rng`, which wipes its key and buffer on drop and is not
 //!   `Clone`; `rand_chacha`'s is `Clone` and wipes nothing), held 64-byte
@@ -20,7 +21,8 @@
 //! * **Fast key erasure.** After every `fill_bytes` request, and after
 //!   every 256 bytes taken through `next_u32`/`next_u64`, the generator
 //!   rekeys from its own keystream, so a later compromise of its state does
-//!   not reveal what it gave out before.
+//!   not reveal output from before the last rekey: no earlier `fill_bytes`
+//!   request, and at most the last 252 bytes of word output.
 //! * **Reseeding.** After [`GeneratorConfig::reseed_after_bytes`] or
 //!   [`GeneratorConfig::reseed_after`], whichever comes first, the next key
 //!   is `SHA-256("kqseed/v1/reseed" || keystream || seed [|| os])`. If no
@@ -77,9 +79,10 @@ use crate::sys;
 /// Default byte budget: 64 MiB between reseeds.
 ///
 /// rand's `ThreadRng` reseeds from the OS every 64 KiB, which costs it half
-/// a microsecond. A kqseed seed costs 128 samples, about 3 ms of one core:
-/// a 64 KiB budget would ask a thread drawing 1 GiB/s for 16,000 seeds a
-/// second, far more than a source can give. 64 MiB asks it for 16, and
+/// a microsecond. A kqseed seed costs 320 samples at the default credit,
+/// 0.75 ms of one core (README, Speed, 2026-12-02): a 64 KiB budget would
+/// ask a thread drawing 1 GiB/s for 16,000 seeds a second, far more than a
+/// source can give. 64 MiB asks it for 16, and
 /// ChaCha20's security does not depend on the budget (it is safe for 2^64
 /// blocks per key); the budget bounds how long a compromised state predicts
 /// output.
