@@ -16,7 +16,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::time::Duration;
 use std::{mem, ptr};
 
-use super::unix::{Sources, cvt, errno, last_os_error, now_ticks, wait_for_events};
+use super::unix::{Sources, cvt, errno, now_ticks, wait_for_events};
 use super::{EventCounts, KernelPath, Wakeup};
 use crate::config::KqueueEventsConfig;
 use crate::error::{Error, Result};
@@ -227,7 +227,8 @@ impl EventQueue {
             }
             // Adding is idempotent: after a signal, apply the list again.
             if errno() != libc::EINTR {
-                return Err(last_os_error("kevent"));
+                // Named in full: the libkqueue build has no use for it.
+                return Err(super::unix::last_os_error("kevent"));
             }
         };
         let n = usize::try_from(n).unwrap_or(0).min(receipts.len());
