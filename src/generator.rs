@@ -914,8 +914,12 @@ impl KqRng {
     /// restored, say) call [`kqseed::reseed()`](crate::reseed) instead;
     /// see [VM snapshots and clones](crate#vm-snapshots-and-clones).
     ///
-    /// On an error the old key stays, and the generator goes on as before
-    /// (its budgets unchanged).
+    /// # Errors
+    ///
+    /// The source's failure, if no fresh seed can be collected. The old
+    /// key then stays and the generator goes on as before (its budgets
+    /// unchanged), except in a forked child, which never keeps its
+    /// parent's key.
     pub fn reseed(&mut self) -> Result<()> {
         self.core.reseed_now(true)
     }
