@@ -63,8 +63,8 @@
 use core::cell::{Cell, RefCell};
 use core::fmt;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, Once};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chacha20::ChaCha20Rng;
@@ -432,12 +432,14 @@ impl Service {
         if stock.worker {
             stock.workers_started += 1;
             // Once per process image (a forked child inherits the
-            // registration). Best effort: without the hook the directory
-            // of the watched files outlives the process, nothing worse.
-            static EXIT_HOOK: Once = Once::new();
-            EXIT_HOOK.call_once(|| {
+            // registration). A flag, not a `Once`: a fork while another
+            // thread ran a `Once` would leave the child waiting for it
+            // forever. Best effort: without the hook the directory of the
+            // watched files outlives the process, nothing worse.
+            static EXIT_HOOK: AtomicBool = AtomicBool::new(false);
+            if !EXIT_HOOK.swap(true, Ordering::AcqRel) {
                 let _ = sys::at_exit(shut_down_at_exit);
-            });
+            }
         }
         stock.worker
     }
