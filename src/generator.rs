@@ -8,10 +8,12 @@
 //!   keeps a small stock of 32-byte seeds (eight), refilled in one batch once
 //!   it is down to two. A
 //!   generator takes a seed without waiting when one is in stock; only the
-//!   very first seed of a process (the start-up test, about 25-40 ms) and a
-//!   generator that ran past its hard limit wait for one. Under contention
-//!   the threads queue on one mutex for a pop, which takes nanoseconds; the
-//!   supply is one seed per 128 samples (about 3 ms), shared.
+//!   very first seed of a process (with the start-up test: 4.02 ms cold in
+//!   the README's Speed table, 2026-12-02), a generator past its hard limit,
+//!   and a reseed on request wait for one. Under contention the threads
+//!   queue on one mutex for a pop, which takes nanoseconds; the supply is
+//!   one seed per 320 samples at the default credit of 1 bit (0.75 ms warm,
+//!   same table), shared.
 //! * **Per-generator state.** ChaCha20 (the `chacha20` crate's
 //!   `ChaCha20Rng`, which wipes its key and buffer on drop and is not
 //!   `Clone`; `rand_chacha`'s is `Clone` and wipes nothing), held 64-byte
@@ -19,7 +21,8 @@
 //! * **Fast key erasure.** After every `fill_bytes` request, and after
 //!   every 256 bytes taken through `next_u32`/`next_u64`, the generator
 //!   rekeys from its own keystream, so a later compromise of its state does
-//!   not reveal what it gave out before.
+//!   not reveal output from before the last rekey: no earlier `fill_bytes`
+//!   request, and at most the last 252 bytes of word output.
 //! * **Reseeding.** After [`GeneratorConfig::reseed_after_bytes`] or
 //!   [`GeneratorConfig::reseed_after`], whichever comes first, the next key
 //!   is `SHA-256("kqseed/v1/reseed" || keystream || seed [|| os])`. If no
@@ -31,6 +34,17 @@
 //!   BSDs). In a child, the parent's key is never used again: the child
 //!   reseeds from its own service (a new queue, a new start-up test) before
 //!   any output, and fails rather than fall back.
+//! * **Reseed on request.** [`reseed`] discards the stock and any seed
+//!   being collected, and bumps an epoch that every generator compares on
+//!   each call (one more atomic load): a generator seeded before it waits
+//!   for a fresh seed before any output, like a forked child.
+//!   [`KqRng::reseed`] does the same for one generator, now. For VM
+//!   snapshots: README, "VM snapshots and clones".
+//! * **Re-entry.** The thread that collects for the service (the worker, or
+//!   a taker collecting inline when no thread can start) is marked
+//!   (`InService`): a call back into the generator from what collection
+//!   runs (tempfile calls getrandom after three name collisions) gets
+//!   `EDEADLK` at once instead of waiting for its own thread.
 //!
 //! # Failure policy
 //!
@@ -40,19 +54,21 @@
 //!   the source is known to fail.
 //! * [`ThreadRng`] (infallible, for rand's APIs): a failed reseed is
 //!   counted and output goes on with the current key, still rekeyed after
-//!   every request, up to the hard limit; past it, or at a first seed or a
-//!   reseed after fork that fails, it panics with a message naming the
-//!   failure. A key is never used past the hard limit, and a failure never
-//!   passes silently ([`ThreadRng::stats`] counts them).
+//!   every request, up to the hard limit; past it, or at a first seed, a
+//!   reseed after fork or a reseed on request that fails, it panics with a
+//!   message naming the failure. A key is never used past the hard limit,
+//!   and a failure never passes silently ([`ThreadRng::stats`] counts
+//!   them).
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::fmt;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chacha20::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng, TryCryptoRng, TryRng};
+use rand_core::{Rng, TryCryptoRng, TryRng};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -63,9 +79,10 @@ use crate::sys;
 /// Default byte budget: 64 MiB between reseeds.
 ///
 /// rand's `ThreadRng` reseeds from the OS every 64 KiB, which costs it half
-/// a microsecond. A kqseed seed costs 128 samples, about 3 ms of one core:
-/// a 64 KiB budget would ask a thread drawing 1 GiB/s for 16,000 seeds a
-/// second, far more than a source can give. 64 MiB asks it for 16, and
+/// a microsecond. A kqseed seed costs 320 samples at the default credit,
+/// 0.75 ms of one core (README, Speed, 2026-12-02): a 64 KiB budget would
+/// ask a thread drawing 1 GiB/s for 16,000 seeds a second, far more than a
+/// source can give. 64 MiB asks it for 16, and
 /// ChaCha20's security does not depend on the budget (it is safe for 2^64
 /// blocks per key); the budget bounds how long a compromised state predicts
 /// output.
@@ -198,9 +215,19 @@ struct Stock {
     retries_done: u64,
     worker: bool,
     shutdown: bool,
+    /// Bumped when the stock is discarded (a reseed on request): a seed
+    /// whose collection began before is dropped when it arrives.
+    era: u64,
+    /// Workers started in this process's service (one, unless a worker
+    /// ended: a broken or shut-down service starts none).
+    workers_started: u64,
 }
 
 static SERVICE: sys::fork::PerProcess<Service> = sys::fork::PerProcess::new();
+
+/// Bumped by [`reseed`]: a generator seeded before the current value
+/// reseeds, waiting for a seed, before its next output.
+static RESEED_EPOCH: AtomicU64 = AtomicU64::new(0);
 
 /// Where a generator's seeds come from: the process's service, or a test
 /// supply.
@@ -209,6 +236,42 @@ trait Supply: Sync {
     fn try_take(&'static self) -> Take;
     /// A seed, waiting for one; the failure if the source fails.
     fn take(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>>;
+    /// A seed collected after this call: the stock, and any seed being
+    /// collected, are discarded first.
+    fn take_fresh(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>>;
+}
+
+thread_local! {
+    /// Set while this thread collects for the service (the worker, or a
+    /// taker collecting inline). What collection calls (tempfile, after
+    /// three name collisions, calls getrandom, which may be kqseed's
+    /// backend) must not wait for a seed: the service would be waiting for
+    /// itself.
+    static IN_SERVICE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this thread is collecting for the service.
+fn in_service() -> bool {
+    IN_SERVICE.try_with(Cell::get).unwrap_or(false)
+}
+
+/// Marks this thread as the service's collector until dropped.
+struct InService {
+    was: bool,
+}
+
+impl InService {
+    fn enter() -> InService {
+        InService {
+            was: IN_SERVICE.try_with(|f| f.replace(true)).unwrap_or(false),
+        }
+    }
+}
+
+impl Drop for InService {
+    fn drop(&mut self) {
+        let _ = IN_SERVICE.try_with(|f| f.set(self.was));
+    }
 }
 
 /// Looks up the supply for this process (a child gets its own service).
@@ -226,8 +289,16 @@ enum Take {
 }
 
 fn service() -> Result<&'static Service> {
-    let (service, inherited) = SERVICE.get_or_try_init(|| {
-        Ok(Service {
+    let (service, inherited) = SERVICE.get_or_try_init(|| Ok(Service::new()))?;
+    if let Some(old) = inherited {
+        old.retire_in_child();
+    }
+    Ok(service)
+}
+
+impl Service {
+    fn new() -> Service {
+        Service {
             state: Mutex::new(Stock {
                 seeds: Zeroizing::new([[0; KEY_LEN]; STOCK]),
                 count: 0,
@@ -240,18 +311,14 @@ fn service() -> Result<&'static Service> {
                 retries_done: 0,
                 worker: false,
                 shutdown: false,
+                era: 0,
+                workers_started: 0,
             }),
             refill: Condvar::new(),
             arrived: Condvar::new(),
-        })
-    })?;
-    if let Some(old) = inherited {
-        old.retire_in_child();
+        }
     }
-    Ok(service)
-}
 
-impl Service {
     fn lock(&self) -> MutexGuard<'_, Stock> {
         // A panic while holding the lock leaves consistent data (counts and
         // options): go on.
@@ -298,7 +365,25 @@ impl Supply for Service {
     /// A seed, waiting for the worker if none is in stock; the failure if
     /// the source fails (after one retry).
     fn take(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        self.wait_for_seed(false)
+    }
+
+    fn take_fresh(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        self.wait_for_seed(true)
+    }
+}
+
+impl Service {
+    /// [`Supply::take`], or with `fresh` [`Supply::take_fresh`].
+    fn wait_for_seed(&'static self, fresh: bool) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        if in_service() {
+            // The seed would have to come from this very thread.
+            return Err(sys::service_reentered());
+        }
         let mut stock = self.lock();
+        if fresh {
+            stock.discard();
+        }
         let mut retried = false;
         loop {
             if let Some(seed) = stock.pop() {
@@ -329,15 +414,15 @@ impl Supply for Service {
             stock = self.arrived.wait(stock).unwrap_or_else(|e| e.into_inner());
         }
     }
-}
 
-impl Service {
-    /// Starts the worker if it is not running; false if it cannot be.
+    /// Starts the worker if it is not running; false if it cannot be, or
+    /// must not be: a broken service would only start threads that end at
+    /// once.
     fn ensure_worker(&'static self, stock: &mut Stock) -> bool {
         if stock.worker {
             return true;
         }
-        if stock.shutdown {
+        if stock.shutdown || stock.broken.is_some() {
             return false;
         }
         let spawned = std::thread::Builder::new()
@@ -345,9 +430,16 @@ impl Service {
             .spawn(move || self.work());
         stock.worker = spawned.is_ok();
         if stock.worker {
-            // Best effort: without the hook the directory of the watched
-            // files outlives the process, nothing worse.
-            let _ = sys::at_exit(shut_down_at_exit);
+            stock.workers_started += 1;
+            // Once per process image (a forked child inherits the
+            // registration). A flag, not a `Once`: a fork while another
+            // thread ran a `Once` would leave the child waiting for it
+            // forever. Best effort: without the hook the directory of the
+            // watched files outlives the process, nothing worse.
+            static EXIT_HOOK: AtomicBool = AtomicBool::new(false);
+            if !EXIT_HOOK.swap(true, Ordering::AcqRel) {
+                let _ = sys::at_exit(shut_down_at_exit);
+            }
         }
         stock.worker
     }
@@ -380,19 +472,21 @@ impl Service {
     /// the failure), waking takers. Does nothing if another thread holds
     /// the seeder (it will wake the takers) or the service is broken.
     fn collect_one(&self) {
-        let mut seeder = {
+        let _collecting = InService::enter();
+        let (mut seeder, era) = {
             let mut stock = self.lock();
             if stock.broken.is_some() {
                 return;
             }
-            match stock.seeder.take() {
+            let seeder = match stock.seeder.take() {
                 Some(seeder) => seeder,
                 None if !stock.seeder_made => {
                     stock.seeder_made = true;
                     KqSeeder::new()
                 }
                 None => return,
-            }
+            };
+            (seeder, stock.era)
         };
         // A panic in collection must not leave takers waiting for a worker
         // that is gone: it becomes a failure every take returns.
@@ -403,7 +497,7 @@ impl Service {
         match result {
             Ok(Ok(seed)) => {
                 stock.seeder = Some(seeder);
-                stock.push(&seed);
+                stock.push_from(era, &seed);
                 stock.failure = None;
             }
             Ok(Err(e)) => {
@@ -414,6 +508,28 @@ impl Service {
         }
         drop(stock);
         self.arrived.notify_all();
+    }
+}
+
+impl Service {
+    /// [`reseed`]: discards the stock, asks every generator to reseed, and
+    /// waits until a seed collected after the call is in stock.
+    fn reseed_all(&'static self) -> Result<()> {
+        let era = {
+            let mut stock = self.lock();
+            stock.discard();
+            // Under the lock, after the discard: a generator that sees the
+            // new value takes its seed after the discard.
+            RESEED_EPOCH.fetch_add(1, Ordering::AcqRel);
+            stock.era
+        };
+        // Every seed stocked from now on was collected after the discard.
+        let seed = self.take()?;
+        let mut stock = self.lock();
+        stock.push_from(era, &seed);
+        drop(stock);
+        self.arrived.notify_all();
+        Ok(())
     }
 }
 
@@ -431,6 +547,22 @@ impl Stock {
             slot.copy_from_slice(seed);
             self.count += 1;
         }
+    }
+
+    /// Stocks a seed whose collection began in `era`, unless the stock was
+    /// discarded since: part of its samples would predate the discard.
+    fn push_from(&mut self, era: u64, seed: &[u8; KEY_LEN]) {
+        if era == self.era {
+            self.push(seed);
+        }
+    }
+
+    /// Wipes the stock, and makes any collection under way count for
+    /// nothing: the next seeds are collected wholly after this call.
+    fn discard(&mut self) {
+        self.seeds.zeroize();
+        self.count = 0;
+        self.era = self.era.wrapping_add(1);
     }
 }
 
@@ -496,6 +628,11 @@ struct Core {
     words_since_rekey: u32,
     reseeded_at: Instant,
     stats: GeneratorStats,
+    /// The reseed requests to follow ([`RESEED_EPOCH`]; tests give a core
+    /// one of its own), and the value read before this key's last waited
+    /// seed.
+    epochs: &'static AtomicU64,
+    epoch: u64,
 }
 
 impl Core {
@@ -509,6 +646,8 @@ impl Core {
             since_reseed: 0,
             words_since_rekey: 0,
             reseeded_at: Instant::now(),
+            epochs: &RESEED_EPOCH,
+            epoch: 0,
             stats: GeneratorStats {
                 hedged_with_os_entropy: config.hedge_with_os_entropy,
                 ..GeneratorStats::default()
@@ -517,11 +656,18 @@ impl Core {
     }
 
     /// Makes sure the key may be used for the next output: first seed,
-    /// fork, budgets. Cheap when nothing is due: an atomic load, two
-    /// compares and (on `fill_bytes` only, `check_time`) a clock read.
+    /// fork, a reseed request, budgets. Cheap when nothing is due: two
+    /// atomic loads, three compares and (on `fill_bytes` only,
+    /// `check_time`) a clock read.
     fn prepare(&mut self, face: Face, check_time: bool) -> Result<()> {
         if self.chacha.is_none() || !self.owner.is_current() {
-            return self.first_seed();
+            return self.first_seed(false);
+        }
+        if self.epochs.load(Ordering::Acquire) != self.epoch {
+            // `kqseed::reseed()` was called since this key's last waited
+            // seed: the key may be shared with a VM clone. Wait, whatever
+            // the face, as after a fork.
+            return self.reseed_now(false);
         }
         let c = &self.config;
         let over_bytes = self.since_reseed >= c.reseed_after_bytes;
@@ -565,23 +711,51 @@ impl Core {
     }
 
     /// The first seed of this generator, or of this process after a fork:
-    /// waits for the service. No key exists until the whole derivation
-    /// succeeded, so a failure (the seed, or the hedge's OS call) leaves the
-    /// generator unusable rather than keyed with anything predictable.
-    fn first_seed(&mut self) -> Result<()> {
+    /// waits for the service (with `fresh`, for a seed collected after the
+    /// call). No key exists until the whole derivation succeeded, so a
+    /// failure (the seed, or the hedge's OS call) leaves the generator
+    /// unusable rather than keyed with anything predictable.
+    fn first_seed(&mut self, fresh: bool) -> Result<()> {
         if self.chacha.is_some() {
             // A forked child: the parent's key must never produce output.
             self.chacha = None;
             self.owner = sys::fork::Owner::current()?;
             self.stats.forks += 1;
         }
-        self.stats.waits += 1;
-        let seed = (self.supply)()?
-            .take()
-            .inspect_err(|_| self.stats.failed_reseeds += 1)?;
+        let epoch = self.epochs.load(Ordering::Acquire);
+        let seed = self.wait_for_seed(fresh)?;
         let key = self.derive_key(&[0; KEY_LEN], Some(&seed))?;
-        self.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed(*key))));
+        self.chacha = Some(Box::new(Aligned(chacha_from_key(&key))));
+        self.epoch = epoch;
         self.reseeded()
+    }
+
+    /// A reseed that waits for its seed (with `fresh`, one collected after
+    /// the call), whatever the face: after `kqseed::reseed()`, or asked
+    /// for by `KqRng::reseed`. A fork or a missing key makes it a first
+    /// seed.
+    fn reseed_now(&mut self, fresh: bool) -> Result<()> {
+        if self.chacha.is_none() || !self.owner.is_current() {
+            return self.first_seed(fresh);
+        }
+        // Read before the take: a request that comes during it is seen by
+        // the next call.
+        let epoch = self.epochs.load(Ordering::Acquire);
+        let seed = self.wait_for_seed(fresh)?;
+        self.rekey(Some(&seed))?;
+        self.epoch = epoch;
+        Ok(())
+    }
+
+    fn wait_for_seed(&mut self, fresh: bool) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        self.stats.waits += 1;
+        let supply = (self.supply)()?;
+        let seed = if fresh {
+            supply.take_fresh()
+        } else {
+            supply.take()
+        };
+        seed.inspect_err(|_| self.stats.failed_reseeds += 1)
     }
 
     /// `SHA-256("kqseed/v1/reseed" || keystream || seed [|| os])`, or the
@@ -630,7 +804,7 @@ impl Core {
         };
         // The old state (key and buffer) is wiped as it is dropped here; the
         // new one is written into the same aligned box.
-        chacha.0 = ChaCha20Rng::from_seed(*key);
+        chacha.0 = chacha_from_key(&key);
         self.words_since_rekey = 0;
         if seed.is_some() {
             self.reseeded()?;
@@ -684,6 +858,15 @@ impl Core {
     }
 }
 
+/// ChaCha20 keyed with `key`, stream 0, position 0: what `from_seed` makes,
+/// built from a reference. `from_seed(*key)` would copy the key into an
+/// argument on the stack, out of reach of `Zeroizing`.
+fn chacha_from_key(key: &[u8; KEY_LEN]) -> ChaCha20Rng {
+    let mut state = Zeroizing::new([0u8; size_of::<chacha20::SerializedRngState>()]);
+    state[..KEY_LEN].copy_from_slice(key);
+    ChaCha20Rng::deserialize_state(&state)
+}
+
 // ---------------------------------------------------------------------------
 // The two faces
 // ---------------------------------------------------------------------------
@@ -719,8 +902,28 @@ impl KqRng {
     /// A generator with `config`, validated, seeded now.
     pub fn with_config(config: GeneratorConfig) -> Result<KqRng> {
         let mut core = Core::new(config, shared_supply)?;
-        core.first_seed()?;
+        core.first_seed(false)?;
         Ok(KqRng { core })
+    }
+
+    /// Reseeds this generator now from a seed collected after the call,
+    /// waiting for it (a few milliseconds): the service's stock, and any
+    /// seed being collected, are discarded first, so other generators'
+    /// next budget reseeds find fresh seeds too. The new key is derived
+    /// from the old key's keystream and the seed.
+    ///
+    /// To reseed every generator of the process (after a VM snapshot is
+    /// restored, say) call [`kqseed::reseed()`](crate::reseed) instead;
+    /// see [VM snapshots and clones](crate#vm-snapshots-and-clones).
+    ///
+    /// # Errors
+    ///
+    /// The source's failure, if no fresh seed can be collected. The old
+    /// key then stays and the generator goes on as before (its budgets
+    /// unchanged), except in a forked child, which never keeps its
+    /// parent's key.
+    pub fn reseed(&mut self) -> Result<()> {
+        self.core.reseed_now(true)
     }
 
     /// Counters (no secret).
@@ -766,6 +969,26 @@ impl TryRng for KqRng {
 
 impl TryCryptoRng for KqRng {}
 
+/// Reseeds every generator of the process (every [`KqRng`] and every
+/// thread's [`kqseed::rng()`](crate::rng)) from seeds collected after this
+/// call: the seeding service's stock, and any seed being collected, are
+/// discarded, and each generator's next draw waits for a fresh seed before
+/// any output. Returns once a fresh seed is ready, so those draws wait
+/// little.
+///
+/// Call it when the process's memory may have been copied by other means
+/// than `fork()`: after a VM snapshot is restored or cloned, a CRIU
+/// restore. See [VM snapshots and clones](crate#vm-snapshots-and-clones).
+///
+/// # Errors
+///
+/// The source's failure, if no fresh seed can be collected. The request
+/// stands all the same: each generator's next draw still waits for a fresh
+/// seed, and fails (`KqRng`) or panics (`rng()`) if it gets none.
+pub fn reseed() -> Result<()> {
+    service()?.reseed_all()
+}
+
 thread_local! {
     // The initializer is const already; clippy 1.96 says otherwise on
     // OpenBSD, where std's thread_local! expands without native TLS.
@@ -778,8 +1001,9 @@ thread_local! {
 /// [`kqseed::rng()`](crate::rng); not `Send` (each thread has its own).
 ///
 /// Panics, with a message that says what failed, only where no key may be
-/// used: the first seed of the thread (or of a forked child) fails, or the
-/// source has failed for longer than the hard limit (see the
+/// used: the first seed of the thread (or of a forked child, or after
+/// [`kqseed::reseed()`](crate::reseed)) fails, or the source has failed for
+/// longer than the hard limit (see the
 /// [crate documentation](crate#use-it-as-your-generator)).
 #[derive(Clone)]
 pub struct ThreadRng {
@@ -789,33 +1013,57 @@ pub struct ThreadRng {
 /// This thread's generator, made on first use, reseeded from the
 /// process-wide service.
 ///
+/// During the thread's teardown (a thread-local destructor, an `atexit`
+/// handler after the main thread's thread-locals are gone) the cached
+/// generator may be gone: each call then gets a generator of its own, not
+/// cached, seeded from the service's stock on its first draw.
+///
 /// ```
 /// use rand_core::Rng;
 ///
 /// let mut rng = kqseed::rng();
 /// let _ = rng.next_u64();
 /// ```
+///
+/// # Panics
+///
+/// `rng()` itself panics only if the generator cannot be set up: fork
+/// detection could not be (`ENOMEM`), where nothing could be seeded. Draws
+/// from the handle panic as [`ThreadRng`] says: a first seed (of the
+/// thread, of a forked child, after [`reseed`]) that fails, or a source
+/// failed past the hard limit.
 pub fn rng() -> ThreadRng {
-    THREAD_RNG.with(|cell| {
-        let core = cell
-            .borrow_mut()
-            .get_or_insert_with(|| {
-                // The default configuration always validates; the stamp
-                // cannot fail after the crate's fork detection is up, and
-                // where it cannot be set up (ENOMEM) nothing can be seeded.
-                let core = Core::new(GeneratorConfig::default(), shared_supply)
-                    .unwrap_or_else(|e| panic!("kqseed::rng(): cannot set up the generator: {e}"));
-                Rc::new(RefCell::new(core))
-            })
-            .clone();
-        ThreadRng { core }
-    })
+    let cached = THREAD_RNG.try_with(|cell| {
+        cell.borrow_mut()
+            .get_or_insert_with(|| Rc::new(RefCell::new(new_thread_core())))
+            .clone()
+    });
+    ThreadRng {
+        core: cached.unwrap_or_else(|_| Rc::new(RefCell::new(new_thread_core()))),
+    }
+}
+
+/// A core for [`rng()`].
+fn new_thread_core() -> Core {
+    // The default configuration always validates; the stamp cannot fail
+    // after the crate's fork detection is up, and where it cannot be set up
+    // (ENOMEM) nothing can be seeded.
+    Core::new(GeneratorConfig::default(), shared_supply)
+        .unwrap_or_else(|e| panic!("kqseed::rng(): cannot set up the generator: {e}"))
 }
 
 /// Fills `dst` from this thread's generator through the fallible path, for
 /// the getrandom backend: a failure comes back as an error.
 #[cfg(feature = "getrandom-custom")]
 pub(crate) fn fill_for_getrandom(dst: &mut [u8]) -> Result<()> {
+    if in_service() {
+        // Called from the service's own collection (tempfile's name
+        // collision path calls getrandom, and its getrandom feature may be
+        // on through another crate: features unify). Waiting for a seed
+        // here would wait for this thread; tempfile goes on without it.
+        dst.zeroize();
+        return Err(sys::service_reentered());
+    }
     // During thread-local teardown (getrandom called from a destructor)
     // there is no generator to use: an error, not a panic.
     let handle = THREAD_RNG
@@ -831,9 +1079,9 @@ pub(crate) fn fill_for_getrandom(dst: &mut [u8]) -> Result<()> {
             Ok::<_, Error>(core)
         })
         .map_err(|_| sys::service_broken("the thread's generator (thread exiting)"))??;
-    // Re-entered only if the generator itself called getrandom, which it
-    // never does (its seeds and hedge call the OS directly, and tempfile is
-    // built without its getrandom feature).
+    // Re-entered only if this thread's generator called getrandom while
+    // drawing, which it never does: its hedge calls the OS directly, and a
+    // collection it runs inline marks the thread as the service's (above).
     let Ok(mut core) = handle.try_borrow_mut() else {
         return Err(sys::service_broken("the thread's generator (re-entered)"));
     };
@@ -852,7 +1100,10 @@ impl ThreadRng {
 
     #[inline]
     fn with<T>(&mut self, f: impl FnOnce(&mut Core) -> Result<T>) -> T {
-        match f(&mut self.core.borrow_mut()) {
+        // The borrow ends before any panic, so that a panic hook that draws
+        // from `rng()` finds the core free.
+        let result = f(&mut self.core.borrow_mut());
+        match result {
             Ok(v) => v,
             Err(e) => panic!("kqseed::rng(): refusing to produce output without a fresh seed: {e}"),
         }
@@ -891,10 +1142,10 @@ impl TryCryptoRng for ThreadRng {}
 
 #[cfg(test)]
 mod tests {
+    use rand_core::SeedableRng;
     use std::collections::VecDeque;
     use std::io::{Read, Write};
     use std::os::unix::net::UnixStream;
-    use std::sync::atomic::{AtomicU64, Ordering};
 
     use super::*;
     use crate::sys::fork::test_support::{exit_child, fork, wait_ok};
@@ -923,7 +1174,15 @@ mod tests {
                 }),
             }
         }
+
+        fn take_fresh(&'static self) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+            self.take()
+        }
     }
+
+    /// Reseed requests that only the test owning them makes: other tests'
+    /// `kqseed::reseed()` must not disturb a core whose output is compared.
+    static NO_REQUESTS: AtomicU64 = AtomicU64::new(0);
 
     fn failure() -> Error {
         Error::Os {
@@ -944,7 +1203,9 @@ mod tests {
                 answers: Mutex::new($answers.into_iter().collect()),
                 takes: AtomicU64::new(0),
             });
-            (Core::new($config, supply).expect("core"), script)
+            let mut core = Core::new($config, supply).expect("core");
+            core.epochs = &NO_REQUESTS;
+            (core, script)
         }};
     }
 
@@ -1039,6 +1300,7 @@ mod tests {
                 ..GeneratorConfig::default()
             };
             let mut core = Core::new(config, shared_supply).unwrap();
+            core.epochs = &NO_REQUESTS;
             core.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed([0; 32]))));
             core.rekey(Some(&[9; 32])).unwrap();
             let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
@@ -1055,6 +1317,7 @@ mod tests {
     #[test]
     fn word_draws_rekey_once_per_block() {
         let mut core = Core::new(GeneratorConfig::default(), shared_supply).unwrap();
+        core.epochs = &NO_REQUESTS;
         core.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed([3; 32]))));
         let mut bare = ChaCha20Rng::from_seed([3; 32]);
         // The first 64 words are the bare stream's; the 65th is not.
@@ -1073,6 +1336,7 @@ mod tests {
         // One u32, then u64s: the stream position is odd from then on, and a
         // rekey keyed on it would never come again.
         let mut core = Core::new(GeneratorConfig::default(), shared_supply).unwrap();
+        core.epochs = &NO_REQUESTS;
         core.chacha = Some(Box::new(Aligned(ChaCha20Rng::from_seed([4; 32]))));
         let mut bare = ChaCha20Rng::from_seed([4; 32]);
         assert_eq!(
@@ -1121,6 +1385,7 @@ mod tests {
 
     #[test]
     fn kqrng_outputs_differ_and_are_counted() {
+        let _serial = serial();
         let mut a = KqRng::new().expect("KqRng");
         let mut b = KqRng::new().expect("KqRng");
         let (mut x, mut y) = ([0u8; 64], [0u8; 64]);
@@ -1134,8 +1399,34 @@ mod tests {
         assert!(!shown.contains("chacha"), "{shown}");
     }
 
+    /// Tests that fork, and tests that make the service's worker collect,
+    /// one at a time: a raw `clone()` child inherits every malloc lock
+    /// another thread held at that moment (no atfork handler releases
+    /// them), and hangs in its first allocation.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn serial() -> MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits (at most 30 s) until the service's worker has finished its
+    /// batch and parked the seeder, so that it sleeps while a test forks.
+    fn until_the_worker_rests() {
+        let service = service().expect("service");
+        let mut stock = service.lock();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while (stock.filling || stock.seeder.is_none()) && Instant::now() < deadline {
+            stock = service
+                .arrived
+                .wait_timeout(stock, Duration::from_millis(100))
+                .map(|(s, _)| s)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
     fn parent_and_child_differ(draw: fn() -> [u8; 32], spawn: fn() -> Option<i32>) -> bool {
         let _ = draw(); // the parent's generator exists before the fork
+        until_the_worker_rests();
         let (mut parent_end, mut child_end) = UnixStream::pair().unwrap();
         let pid = spawn().expect("fork");
         if pid == 0 {
@@ -1169,6 +1460,7 @@ mod tests {
 
     #[test]
     fn fork_children_never_repeat_the_parent() {
+        let _serial = serial();
         assert!(parent_and_child_differ(thread_draw, fork));
         assert!(parent_and_child_differ(kqrng_draw, fork));
     }
@@ -1176,9 +1468,148 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn raw_clone_children_never_repeat_the_parent() {
+        let _serial = serial();
         let clone = crate::sys::fork::test_support::raw_clone;
         assert!(parent_and_child_differ(thread_draw, clone));
         assert!(parent_and_child_differ(kqrng_draw, clone));
+    }
+
+    #[test]
+    fn the_key_is_built_from_a_reference_as_from_seed_builds_it() {
+        let key = [0x5a; KEY_LEN];
+        let (mut a, mut b) = (chacha_from_key(&key), ChaCha20Rng::from_seed(key));
+        assert!(a == b, "seed, stream or position differ");
+        let (mut x, mut y) = ([0u8; 300], [0u8; 300]);
+        a.fill_bytes(&mut x);
+        b.fill_bytes(&mut y);
+        assert_eq!(x, y);
+    }
+
+    #[test]
+    fn a_thread_collecting_for_the_service_never_waits_for_it() {
+        // The worker (or a taker collecting inline) that calls back into
+        // the generator, as tempfile does through getrandom after three
+        // name collisions, gets EDEADLK at once instead of waiting for
+        // itself.
+        std::thread::spawn(|| {
+            let service = service().expect("service");
+            let collecting = InService::enter();
+            let refused = Err(sys::service_reentered());
+            assert_eq!(service.take().map(|_| "a seed"), refused);
+            assert_eq!(service.take_fresh().map(|_| "a seed"), refused);
+            #[cfg(feature = "getrandom-custom")]
+            {
+                let mut buf = [1u8; 16];
+                assert_eq!(fill_for_getrandom(&mut buf), refused.map(|_| ()));
+                assert_eq!(buf, [0; 16]);
+            }
+            drop(collecting);
+            assert!(!in_service());
+        })
+        .join()
+        .expect("the collecting thread");
+    }
+
+    #[test]
+    fn a_broken_service_starts_no_worker() {
+        let service: &'static Service = Box::leak(Box::new(Service::new()));
+        service.lock().broken = Some(sys::service_broken("a test"));
+        for _ in 0..100 {
+            assert!(matches!(service.try_take(), Take::Failed(_)));
+        }
+        assert!(service.take().is_err());
+        assert!(service.take_fresh().is_err());
+        assert_eq!(service.lock().workers_started, 0);
+    }
+
+    #[test]
+    fn a_seed_collected_across_a_discard_is_dropped() {
+        let mut stock = Service::new().state.into_inner().expect("stock");
+        let before = stock.era;
+        stock.push_from(before, &[1; KEY_LEN]);
+        stock.discard();
+        assert_eq!(stock.count, 0);
+        assert!(stock.seeds.iter().all(|s| *s == [0; KEY_LEN]), "not wiped");
+        // A collection that began before the discard ends after it.
+        stock.push_from(before, &[2; KEY_LEN]);
+        assert_eq!(stock.count, 0);
+        stock.push_from(stock.era, &[3; KEY_LEN]);
+        assert_eq!(stock.pop().as_deref(), Some(&[3; KEY_LEN]));
+    }
+
+    #[test]
+    fn a_fresh_take_never_returns_or_leaves_a_seed_stocked_before() {
+        let _serial = serial();
+        let service = service().expect("service");
+        drop(service.take().expect("a seed"));
+        // Wait (bounded) for the worker to stock some.
+        let mut stock = service.lock();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while stock.count == 0 && Instant::now() < deadline {
+            stock = service
+                .arrived
+                .wait_timeout(stock, Duration::from_millis(100))
+                .map(|(s, _)| s)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+        let old: Vec<[u8; KEY_LEN]> = stock.seeds[..stock.count].to_vec();
+        drop(stock);
+        assert!(!old.is_empty(), "the worker stocked nothing in 30 s");
+        let fresh = service.take_fresh().expect("a fresh seed");
+        assert!(!old.contains(&fresh), "a stocked seed was handed out");
+        let stock = service.lock();
+        assert!(!stock.seeds[..stock.count].iter().any(|s| old.contains(s)));
+    }
+
+    thread_local! {
+        static DRAW_ON_DROP: DrawOnDrop = const { DrawOnDrop };
+    }
+
+    /// Draws from `rng()` in a thread-local destructor; records whether it
+    /// panicked and whether the thread's cached generator was gone by then.
+    struct DrawOnDrop;
+
+    static TEARDOWN: Mutex<Vec<(bool, bool)>> = Mutex::new(Vec::new());
+
+    impl Drop for DrawOnDrop {
+        fn drop(&mut self) {
+            let gone = THREAD_RNG.try_with(|_| ()).is_err();
+            let drew = std::panic::catch_unwind(|| rng().next_u64()).is_ok();
+            TEARDOWN
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((gone, drew));
+        }
+    }
+
+    #[test]
+    fn rng_works_in_a_thread_local_destructor() {
+        let _serial = serial();
+        // Both orders of registration: destructors run in one order or
+        // its reverse, so in one of the two threads the cached generator
+        // is gone when the draw comes.
+        std::thread::spawn(|| {
+            DRAW_ON_DROP.with(|_| ());
+            let _ = rng().next_u64();
+        })
+        .join()
+        .expect("thread 1");
+        std::thread::spawn(|| {
+            let _ = rng().next_u64();
+            DRAW_ON_DROP.with(|_| ());
+        })
+        .join()
+        .expect("thread 2");
+        let seen = TEARDOWN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert!(
+            seen.iter().all(|&(_, drew)| drew),
+            "a draw panicked: {seen:?}"
+        );
+        assert!(
+            seen.iter().any(|&(gone, _)| gone),
+            "never drew after teardown: {seen:?}"
+        );
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub use credit::{
 pub use error::{ConfigError, Error, Result, StartupFailure};
 pub use generator::{
     DEFAULT_HARD_LIMIT_FACTOR, DEFAULT_RESEED_AFTER, DEFAULT_RESEED_AFTER_BYTES, GeneratorConfig,
-    GeneratorStats, KqRng, ThreadRng, rng,
+    GeneratorStats, KqRng, ThreadRng, reseed, rng,
 };
 pub use health::{HealthConfig, HealthFailure};
 pub use pipeline::MAX_STARTUP_REFUSALS;

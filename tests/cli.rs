@@ -153,6 +153,46 @@ fn help_explains_each_subcommand() {
     }
 }
 
+#[test]
+fn help_gives_the_librarys_defaults() {
+    // The help reads them from the library: it once said 2 socket pairs and
+    // 2 files while 4 and 4 ran.
+    let events = kqseed::KqueueEventsConfig::default();
+    let cap = kqseed::SeederConfig::default().credit.cap;
+    for sub in ["raw", "stream", "report"] {
+        let out = kqseed(&[sub, "--help"]);
+        assert!(out.status.success(), "{sub}: {}", stderr(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        for want in [
+            format!("Socket pairs (default {})", events.num_sockets),
+            format!("Watched files (default {})", events.num_file_watchers),
+            format!("milliseconds (default {})", events.timeout.as_millis()),
+            format!("returns (default {})", events.max_events),
+            format!("in bits (default {cap}: no cap beyond"),
+        ] {
+            assert!(text.contains(&want), "{sub} --help lacks {want:?}:\n{text}");
+        }
+    }
+    let out = kqseed(&["stream", "--help"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    for want in [
+        format!(
+            "every {} MiB or {} s",
+            kqseed::DEFAULT_RESEED_AFTER_BYTES >> 20,
+            kqseed::DEFAULT_RESEED_AFTER.as_secs()
+        ),
+        format!(
+            "each credited with {} bits",
+            kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS
+        ),
+    ] {
+        assert!(
+            text.contains(&want),
+            "stream --help lacks {want:?}:\n{text}"
+        );
+    }
+}
+
 /// Starts `kqseed ARGS` with stdout a pipe, reads `read` bytes, closes the
 /// pipe, and returns the exit status and stderr.
 fn close_early(args: &[&str], read: usize) -> (Option<i32>, String) {

@@ -305,6 +305,7 @@ impl EventQueue {
             }
             // Adding is idempotent: after a signal, apply the list again.
             if errno() != libc::EINTR {
+                // Named in full: the libkqueue build has no use for it.
                 return Err(super::unix::last_os_error("kevent"));
             }
         };

@@ -353,8 +353,8 @@ pub(crate) struct SocketPair {
     pub(crate) writer: UnixStream,
 }
 
-/// Files in a private directory (mode 0700, unpredictable name, removed on
-/// drop) that the queue watches for writes.
+/// Files in a private directory (mode 0700, a fresh name, removed on drop)
+/// that the queue watches for writes.
 #[derive(Debug)]
 pub(crate) struct WatchedFiles {
     // Field order matters: the files close before the directory goes.
@@ -458,7 +458,14 @@ impl WatchedFiles {
             return Ok(watched);
         }
         let parent = config.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
-        // A random name, and mode 0700 so nobody else can enter it.
+        // A fresh name, and mode 0700 so nobody else can enter it. The name
+        // is tempfile's fastrand output, seeded from the time and the thread:
+        // guessable, and it need not be secret (the directory can be listed
+        // anyway). A local user who creates the names first makes tempfile
+        // try more; after three, if another crate turned tempfile's
+        // getrandom feature on, it calls getrandom, which fails at once on
+        // the seeding thread when kqseed is the backend (generator.rs,
+        // `InService`), and tempfile goes on with fastrand.
         let dir = tempfile::Builder::new()
             .prefix("kqseed-")
             .permissions(std::fs::Permissions::from_mode(0o700))
@@ -647,6 +654,15 @@ pub(crate) fn service_broken(why: &'static str) -> Error {
     Error::Os {
         syscall: why,
         errno: libc::ESHUTDOWN,
+    }
+}
+
+/// The error of a call that would wait for the seeding service on the
+/// service's own thread: `EDEADLK`, at once, instead of a deadlock.
+pub(crate) fn service_reentered() -> Error {
+    Error::Os {
+        syscall: "the seeding service (called from its own collection)",
+        errno: libc::EDEADLK,
     }
 }
 

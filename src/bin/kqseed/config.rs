@@ -69,39 +69,115 @@ pub fn sampling_name(sampling: Sampling) -> &'static str {
 }
 
 /// The event sources, the wait, and the credit (defaults: the library's).
+///
+/// Each help text names the default it reads from the library (see
+/// [`defaults`]), so the help cannot drift from what runs.
 #[derive(Debug, Clone, Default, ClapArgs)]
 pub struct SourceArgs {
     /// Timer intervals in microseconds, comma-separated, e.g. `20,26,34`;
-    /// `--timers-us ''` runs without timers. Default: the library's (one
-    /// 5 us timer).
-    #[arg(long, value_name = "US,...", value_parser = parse_timers, allow_hyphen_values = true)]
+    /// `--timers-us ''` runs without timers.
+    #[arg(long, value_name = "US,...", value_parser = parse_timers, allow_hyphen_values = true,
+          help = defaults::timers())]
     pub timers_us: Option<Timers>,
-    /// Socket pairs (default 2).
-    #[arg(long, value_name = "N")]
+    /// Socket pairs.
+    #[arg(long, value_name = "N", help = defaults::sockets())]
     pub sockets: Option<usize>,
-    /// Watched files (default 2).
-    #[arg(long, value_name = "N")]
+    /// Watched files.
+    #[arg(long, value_name = "N", help = defaults::files())]
     pub files: Option<usize>,
-    /// How long one wait may block before it is an error, in milliseconds
-    /// (default 100).
-    #[arg(long, value_name = "MS")]
+    /// How long one wait may block before it is an error, in milliseconds.
+    #[arg(long, value_name = "MS", help = defaults::timeout_ms())]
     pub timeout_ms: Option<u64>,
-    /// Most events one wait call returns (default 32).
-    #[arg(long, value_name = "N")]
+    /// Most events one wait call returns.
+    #[arg(long, value_name = "N", help = defaults::max_events())]
     pub max_events: Option<usize>,
     /// Parent directory of the watched files' private directory (default:
     /// the system's temporary directory).
     #[arg(long, value_name = "DIR")]
     pub temp_dir: Option<PathBuf>,
     /// One sample per return of the wait call, or one per kernel path of
-    /// each pass (default: the library's).
-    #[arg(long, value_enum)]
+    /// each pass.
+    #[arg(long, value_enum, help = defaults::sampling())]
     pub sampling: Option<SamplingArg>,
     /// The most min-entropy any noise source (kernel path) is credited per
-    /// sample, in bits. Default: no cap beyond each path's ceiling and its
-    /// start-up estimate, which decide every path's own credit.
-    #[arg(long, value_name = "BITS", value_parser = parse_credit, allow_hyphen_values = true)]
+    /// sample, in bits.
+    #[arg(long, value_name = "BITS", value_parser = parse_credit, allow_hyphen_values = true,
+          help = defaults::credit())]
     pub credit: Option<f64>,
+}
+
+/// The help texts of [`SourceArgs`], each with the library's default.
+pub mod defaults {
+    use kqseed::{KqueueEventsConfig, SeederConfig};
+
+    use super::sampling_name;
+
+    fn events() -> KqueueEventsConfig {
+        KqueueEventsConfig::default()
+    }
+
+    /// `--timers-us`.
+    pub fn timers() -> String {
+        let timers = events().timer_intervals;
+        let list = if timers.is_empty() {
+            "none".to_string()
+        } else {
+            timers
+                .iter()
+                .map(|t| format!("{}", t.as_secs_f64() * 1e6))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        format!(
+            "Timer intervals in microseconds, comma-separated, e.g. `20,26,34`; \
+             `--timers-us ''` runs without timers (default {list})"
+        )
+    }
+
+    /// `--sockets`.
+    pub fn sockets() -> String {
+        format!("Socket pairs (default {})", events().num_sockets)
+    }
+
+    /// `--files`.
+    pub fn files() -> String {
+        format!("Watched files (default {})", events().num_file_watchers)
+    }
+
+    /// `--timeout-ms`.
+    pub fn timeout_ms() -> String {
+        format!(
+            "How long one wait may block before it is an error, in milliseconds (default {})",
+            events().timeout.as_millis()
+        )
+    }
+
+    /// `--max-events`.
+    pub fn max_events() -> String {
+        format!(
+            "Most events one wait call returns (default {})",
+            events().max_events
+        )
+    }
+
+    /// `--sampling`.
+    pub fn sampling() -> String {
+        format!(
+            "One sample per return of the wait call, or one per kernel path of each pass \
+             (default {})",
+            sampling_name(events().sampling)
+        )
+    }
+
+    /// `--credit`.
+    pub fn credit() -> String {
+        let cap = SeederConfig::default().credit.cap;
+        format!(
+            "The most min-entropy any noise source (kernel path) is credited per sample, in bits \
+             (default {cap}: no cap beyond each path's ceiling and its start-up estimate, which \
+             decide every path's own credit; `kqseed report` shows them)"
+        )
+    }
 }
 
 impl SourceArgs {

@@ -13,17 +13,44 @@ use crate::out::{self, CliResult, Failure, Sink};
 /// that a slow source shows output soon.
 const CHUNK: usize = 4096;
 
-/// Where the bytes come from.
+/// Where the bytes come from. The help reads the budgets and the credit
+/// from the library (see [`help`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Source {
-    /// The reseeding ChaCha20 generator (`kqseed::KqRng`), reseeded every
-    /// 64 MiB or 60 s from the process's seeding service (which uses the
-    /// library's default collector configuration): as fast as ChaCha20.
+    /// The reseeding ChaCha20 generator (`kqseed::KqRng`) with its default
+    /// budgets, reseeded from the process's seeding service.
+    #[value(help = help::generator())]
     Generator,
     /// The seeder's conditioned, health-tested 32-byte blocks, each
-    /// credited with 320 bits of min-entropy: the source's own rate, a few
-    /// KB/s (32 bytes per 128 samples at the default credit).
+    /// credited with 320 bits of min-entropy: the source's own rate.
+    #[value(help = help::seeder())]
     Seeder,
+}
+
+/// The help texts of [`Source`], with the library's figures.
+mod help {
+    use kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS;
+    use kqseed::{DEFAULT_RESEED_AFTER, DEFAULT_RESEED_AFTER_BYTES};
+
+    /// `--source generator`.
+    pub fn generator() -> String {
+        format!(
+            "The reseeding ChaCha20 generator (`kqseed::KqRng`), reseeded every {} MiB or {} s \
+             from the process's seeding service (which uses the library's default collector \
+             configuration): as fast as ChaCha20",
+            DEFAULT_RESEED_AFTER_BYTES >> 20,
+            DEFAULT_RESEED_AFTER.as_secs()
+        )
+    }
+
+    /// `--source seeder`.
+    pub fn seeder() -> String {
+        format!(
+            "The seeder's conditioned, health-tested 32-byte blocks, each credited with \
+             {FULL_ENTROPY_CREDIT_BITS} bits of min-entropy, every noise source credited as \
+             start-up decides: the source's own rate, not a generator's"
+        )
+    }
 }
 
 /// Arguments of `kqseed stream`.
