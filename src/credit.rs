@@ -123,11 +123,12 @@ impl CreditPolicy {
 ///
 /// | path | median >= 1024 | >= 256 | >= 64 | >= 30 | >= 20 (16 long) | less |
 /// |---|---|---|---|---|---|---|
-/// | timer read, whole pass | 1.75 | 1.25 | 0.75 | 0.25 | 0.25 | 0 |
+/// | timer read, whole pass | 1.75 | 1.125 | 0.75 | 0.25 | 0.25 | 0 |
 /// | wait | 0.625 | 0.625 | 0.625 | 0.125 | 0.0625 | 0 |
 /// | socket drain | 0.375 | 0.375 | 0.375 | 0.125 | 0.0625 | 0 |
 /// | file drain | 0.3125 | 0.3125 | 0.3125 | 0.125 | 0.0625 | 0 |
-/// | socket poke, file touch | 0.5 | 0.5 | 0.5 | 0.125 | 0.0625 | 0 |
+/// | socket poke | 0.375 | 0.375 | 0.375 | 0.125 | 0.0625 | 0 |
+/// | file touch | 0.5 | 0.5 | 0.5 | 0.125 | 0.0625 | 0 |
 ///
 /// The long paths' column "16" applies from 16 steps. The figures are at
 /// most 0.9 of half the lowest 1,000,000-sample assessment of each path
@@ -147,7 +148,7 @@ pub fn ceiling(path: KernelPath, median_steps: f64, timer_driven: bool) -> f64 {
     match path {
         KernelPath::TimerRead | KernelPath::Pass => match m {
             m if m >= 1024.0 => 1.75,
-            m if m >= 256.0 => 1.25,
+            m if m >= 256.0 => 1.125,
             m if m >= 64.0 => 0.75,
             m if m >= MIN_MEDIAN_STEPS => 0.25,
             _ => 0.0,
@@ -155,7 +156,7 @@ pub fn ceiling(path: KernelPath, median_steps: f64, timer_driven: bool) -> f64 {
         _ => {
             let fine = match path {
                 KernelPath::Wait => 0.625,
-                KernelPath::SocketDrain => 0.375,
+                KernelPath::SocketDrain | KernelPath::SocketPoke => 0.375,
                 KernelPath::FileDrain => 0.3125,
                 _ => 0.5,
             };

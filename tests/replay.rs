@@ -187,7 +187,7 @@ fn a_24_mhz_clock_credits_what_its_short_paths_allow() {
     // Whole ticks: the shim's counter reads 1 per 41.67 ns.
     assert_eq!(startup.resolution_ticks, 1.0);
     let timer = startup.sources.get(KernelPath::TimerRead).expect("timer");
-    assert!(timer.credit > 0.0 && timer.credit <= 1.25, "{timer:?}");
+    assert!(timer.credit > 0.0 && timer.credit <= 1.125, "{timer:?}");
     // The short paths span a few dozen ticks: 1/8 bit at the most.
     for s in startup.sources.values() {
         if s.path != KernelPath::TimerRead {

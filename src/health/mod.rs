@@ -64,7 +64,7 @@
 //! | Go `crypto/internal/entropy` | 0.5 | 2^-20 / none | 41 | 410 |
 //! | jitterentropy, osr = 3 | 1/3 | 2^-30 / 2^-60 | 90 / 180 | 459 / 479 |
 //! | kqseed, a source credited 1 bit | 1 | 2^-30 / 2^-60 | 31 / 61 | 325 / 355 |
-//! | kqseed, a source credited 3/8 bit | 0.375 | 2^-30 / 2^-60 | 81 / 161 | 427 / 446 |
+//! | kqseed, a source credited 3/8 bit | 0.375 | 2^-30 / 2^-60 | 81 / 161 | 449 / 471 |
 //!
 //! kqseed's predictor test at H = 1: run 31 / 61, count 2241 / 2329 correct
 //! predictions in 4096 (expected for a source of exactly 1 bit: 2048).
