@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs NIST's SP 800-90B entropy assessment tool (ea_non_iid, ea_restart)
 # under target/nist-tool/, from the package registries only, and checks that
-# it reproduces the reference results in tests/data/sp800-90b/.
+# it reproduces the reference results in crates/sp800-90b/tests/data/sp800-90b/.
 #
 #   scripts/nist-tool.sh            prints the directory of the wrappers
 #
@@ -156,7 +156,7 @@ esac
 
 # The tool must reproduce NIST's reference results (written by the same
 # commit, built elsewhere: the last bit of a value may differ through libm).
-ref=tests/data/sp800-90b
+ref=crates/sp800-90b/tests/data/sp800-90b
 check=$dest/check
 mkdir -p "$check"
 worst=0

@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 #![deny(unsafe_code)]
 
-pub mod assess;
+// The SP 800-90B estimators are the `sp800-90b` crate's, re-exported at the
+// path they always had.
+pub use sp800_90b::assess;
 #[cfg(feature = "tokio")]
 mod asynchronous;
 mod collector;

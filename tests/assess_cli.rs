@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn data(name: &str) -> PathBuf {
+    // The reference files belong to the estimators' crate.
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/sp800-90b")
+        .join("crates/sp800-90b/tests/data/sp800-90b")
         .join(name)
 }
 

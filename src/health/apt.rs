@@ -2,7 +2,7 @@
 //! a window's first symbol in the window fails. Its cutoff is in
 //! [`apt_cutoff`](super::apt_cutoff).
 
-use super::cutoffs::{HealthCutoffs, level_of};
+use super::levels::{HealthCutoffs, level_of};
 use super::{HealthFailure, HealthStats, HealthTest, reached};
 
 /// The APT's state: the current window's base symbol and its count.

@@ -10,8 +10,9 @@
 //! source's own credit.
 //!
 //! One file per test ([`rct`](self) in `rct.rs`, the APT in `apt.rs`, the
-//! predictor in `predictor.rs`) beside the cutoff arithmetic they share
-//! (`cutoffs.rs`).
+//! predictor in `predictor.rs`) beside the cutoffs in force for a credit
+//! (`levels.rs`); the SP 800-90B arithmetic behind those cutoffs is the
+//! `sp800-90b` crate's ([`sp800_90b::cutoffs`]), re-exported here.
 //!
 //! # Cutoffs
 //!
@@ -80,18 +81,22 @@ use crate::ConfigError;
 use core::fmt;
 
 mod apt;
-mod cutoffs;
+mod levels;
 mod predictor;
 mod rct;
 
-pub use cutoffs::{
-    CutoffError, DEFAULT_PREDICTOR_WINDOW, HealthCutoffs, MAX_ALPHA_LOG2, MAX_APT_WINDOW, MAX_H,
+pub use levels::HealthCutoffs;
+pub use predictor::PREDICTOR_LAGS;
+
+// The SP 800-90B arithmetic lives in the `sp800-90b` crate; re-exported
+// here, where kqseed's users have always found it.
+pub use sp800_90b::cutoffs::{
+    CutoffError, DEFAULT_PREDICTOR_WINDOW, MAX_ALPHA_LOG2, MAX_APT_WINDOW, MAX_H,
     MAX_PREDICTOR_WINDOW, MAX_STARTUP_SAMPLES, MIN_ALPHA_LOG2, MIN_APT_WINDOW,
     MIN_PREDICTOR_WINDOW, MIN_STARTUP_SAMPLES, apt_cutoff, apt_cutoff_corrected,
     predictor_count_cutoff, rct_cutoff,
 };
-use cutoffs::{check_alpha, check_window};
-pub use predictor::PREDICTOR_LAGS;
+use sp800_90b::cutoffs::{check_alpha, check_apt_window};
 
 /// Default intermittent false-positive rate: `alpha = 2^-30`, as in
 /// jitterentropy.
@@ -182,7 +187,7 @@ impl HealthConfig {
                 ),
             ));
         }
-        check_window(self.apt_window).map_err(|e| config_error("apt_window", e))?;
+        check_apt_window(self.apt_window).map_err(|e| config_error("apt_window", e))?;
         if !(MIN_PREDICTOR_WINDOW..=MAX_PREDICTOR_WINDOW).contains(&self.predictor_window) {
             return Err(config_error(
                 "predictor_window",

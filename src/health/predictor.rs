@@ -3,7 +3,7 @@
 //! correct predictions and count of them per window are bounded as the RCT
 //! and the APT bound theirs (see the [health module](super)).
 
-use super::cutoffs::{HealthCutoffs, level_of};
+use super::levels::{HealthCutoffs, level_of};
 use super::{FailureLevel, HealthFailure, HealthStats, HealthTest, reached};
 
 /// Lags the predictor test follows: periods up to 32 symbols are learnt.

@@ -1,7 +1,7 @@
 //! The Repetition Count Test, SP 800-90B section 4.4.1: a run of one symbol
 //! as long as the cutoff fails. Its cutoff is in [`rct_cutoff`](super::rct_cutoff).
 
-use super::cutoffs::{HealthCutoffs, level_of};
+use super::levels::{HealthCutoffs, level_of};
 use super::{HealthFailure, HealthStats, HealthTest, reached};
 
 /// The RCT's state: the current run and its failure, if any.

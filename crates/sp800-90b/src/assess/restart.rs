@@ -20,7 +20,7 @@
 //! multinomial distribution, and gives the tool's 236 at `H_I = 2.5`.
 //!
 //! ```
-//! use kqseed::assess::restart::{sanity_alpha, sanity_cutoff};
+//! use sp800_90b::assess::restart::{sanity_alpha, sanity_cutoff};
 //! let alpha = sanity_alpha(1000, 1000);
 //! assert!((alpha - 5.025155300653e-6).abs() < 1e-15);
 //! assert_eq!(sanity_cutoff(1000, 2.5, alpha, 256).unwrap(), 236);

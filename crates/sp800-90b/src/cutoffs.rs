@@ -11,12 +11,18 @@
 //!   ([`predictor_count_cutoff`]).
 //!
 //! `alpha` is always a power of two here and is passed as its negated base-2
-//! logarithm: `alpha_log2 = 30` means `alpha = 2^-30`. Pure arithmetic: the
-//! seeder, the report and anyone assessing another noise source share it.
+//! logarithm: `alpha_log2 = 30` means `alpha = 2^-30`. Pure arithmetic, no
+//! allocation: a health test of any noise source can take its cutoffs from
+//! here.
+//!
+//! ```
+//! use sp800_90b::cutoffs::{apt_cutoff, rct_cutoff};
+//! // Go's crypto/internal/entropy: H = 0.5 bit per symbol, alpha = 2^-20.
+//! assert_eq!(rct_cutoff(0.5, 20), Ok(41));
+//! assert_eq!(apt_cutoff(512, 0.5, 20), Ok(410));
+//! ```
 
 use core::fmt;
-
-use super::FailureLevel;
 
 /// Smallest accepted `alpha_log2` (`alpha = 2^-10`): below it false alarms
 /// would be routine (SP 800-90B section 4.4 recommends `2^-20 <= alpha <=
@@ -104,14 +110,20 @@ fn check_h(h: f64) -> Result<(), CutoffError> {
     Ok(())
 }
 
-pub(super) fn check_alpha(alpha_log2: u32) -> Result<(), CutoffError> {
+/// Checks a false-positive rate `alpha = 2^-alpha_log2` as every cutoff
+/// here does: `alpha_log2` in [`MIN_ALPHA_LOG2`]..=[`MAX_ALPHA_LOG2`], else
+/// [`CutoffError::BadAlpha`]. For configurations validated before any cutoff
+/// is computed.
+pub fn check_alpha(alpha_log2: u32) -> Result<(), CutoffError> {
     if !(MIN_ALPHA_LOG2..=MAX_ALPHA_LOG2).contains(&alpha_log2) {
         return Err(CutoffError::BadAlpha { alpha_log2 });
     }
     Ok(())
 }
 
-pub(super) fn check_window(window: u32) -> Result<(), CutoffError> {
+/// Checks an APT window as [`apt_cutoff`] does: `window` in
+/// [`MIN_APT_WINDOW`]..=[`MAX_APT_WINDOW`], else [`CutoffError::BadWindow`].
+pub fn check_apt_window(window: u32) -> Result<(), CutoffError> {
     if !(MIN_APT_WINDOW..=MAX_APT_WINDOW).contains(&window) {
         return Err(CutoffError::BadWindow { window });
     }
@@ -165,7 +177,7 @@ pub fn rct_cutoff(h: f64, alpha_log2: u32) -> Result<u32, CutoffError> {
 ///
 /// Fails with [`CutoffError::AptCannotFail`] when `C > W`.
 pub fn apt_cutoff(window: u32, h: f64, alpha_log2: u32) -> Result<u32, CutoffError> {
-    check_window(window)?;
+    check_apt_window(window)?;
     binomial_cutoff(window, h, alpha_log2)
 }
 
@@ -191,7 +203,7 @@ fn binomial_cutoff(n: u32, h: f64, alpha_log2: u32) -> Result<u32, CutoffError> 
 /// [`apt_cutoff`]. With `W = 512`, `alpha = 2^-30` and `H = 1/osr` it gives
 /// jitterentropy's `jent_apt_cutoff_lookup` (325, 422, 459, ...).
 pub fn apt_cutoff_corrected(window: u32, h: f64, alpha_log2: u32) -> Result<u32, CutoffError> {
-    check_window(window)?;
+    check_apt_window(window)?;
     check_h(h)?;
     check_alpha(alpha_log2)?;
     let cutoff = 2 + critbinom(window - 1, h, alpha_log2);
@@ -216,22 +228,6 @@ pub fn predictor_count_cutoff(window: u32, h: f64, alpha_log2: u32) -> Result<u3
         return Err(CutoffError::BadWindow { window });
     }
     binomial_cutoff(window, h, alpha_log2)
-}
-
-/// The failure level a count reaches against its two cutoffs, with the
-/// cutoff reached.
-pub(super) fn level_of(
-    count: u32,
-    intermittent: u32,
-    permanent: u32,
-) -> Option<(FailureLevel, u32)> {
-    if count >= permanent {
-        Some((FailureLevel::Permanent, permanent))
-    } else if count >= intermittent {
-        Some((FailureLevel::Intermittent, intermittent))
-    } else {
-        None
-    }
 }
 
 /// `ln(e^a + e^b)` without overflow; either may be `-inf`.
@@ -279,42 +275,9 @@ fn critbinom(n: u32, h: f64, alpha_log2: u32) -> u32 {
     }
 }
 
-/// The cutoffs in force for one credit (see [`rct_cutoff`], [`apt_cutoff`]
-/// and [`predictor_count_cutoff`]), from [`HealthConfig::cutoffs`](super::HealthConfig::cutoffs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HealthCutoffs {
-    /// The APT window these cutoffs are for: the configured one, or a
-    /// larger one where the credit is so low that no count in it could fail.
-    pub apt_window: u32,
-    /// RCT run length that is an intermittent failure.
-    pub rct_intermittent: u32,
-    /// RCT run length that is a permanent failure.
-    pub rct_permanent: u32,
-    /// APT count in one window that is an intermittent failure.
-    pub apt_intermittent: u32,
-    /// APT count in one window that is a permanent failure.
-    pub apt_permanent: u32,
-    /// Correct predictions in a row that are an intermittent failure.
-    pub predictor_run_intermittent: u32,
-    /// Correct predictions in a row that are a permanent failure.
-    pub predictor_run_permanent: u32,
-    /// Correct predictions in one window that are an intermittent failure.
-    pub predictor_count_intermittent: u32,
-    /// Correct predictions in one window that are a permanent failure.
-    pub predictor_count_permanent: u32,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::{
-        DEFAULT_ALPHA_INTERMITTENT_LOG2, DEFAULT_ALPHA_PERMANENT_LOG2, DEFAULT_APT_WINDOW,
-        HealthConfig,
-    };
-
-    fn cutoffs_h(h: f64) -> HealthCutoffs {
-        HealthConfig::default().cutoffs(h).expect("valid credit")
-    }
 
     // `C = 1 + CRITBINOM(W, 2^-H, 1 - 2^-a)`, computed independently with
     // mpmath at 80 significant digits (exact binomial sums, bisection on k):
@@ -695,86 +658,6 @@ mod tests {
     }
 
     #[test]
-    fn config_cutoffs_are_recomputed_from_the_formulas() {
-        let config = HealthConfig::default();
-        let (ai, ap) = (
-            DEFAULT_ALPHA_INTERMITTENT_LOG2,
-            DEFAULT_ALPHA_PERMANENT_LOG2,
-        );
-        for h in [0.375, 1.0, 1.75] {
-            let w = DEFAULT_APT_WINDOW;
-            let recomputed = HealthCutoffs {
-                apt_window: w,
-                rct_intermittent: rct_cutoff(h, ai).unwrap(),
-                rct_permanent: rct_cutoff(h, ap).unwrap(),
-                apt_intermittent: apt_cutoff(w, h, ai).unwrap(),
-                apt_permanent: apt_cutoff(w, h, ap).unwrap(),
-                predictor_run_intermittent: rct_cutoff(h, ai).unwrap(),
-                predictor_run_permanent: rct_cutoff(h, ap).unwrap(),
-                predictor_count_intermittent: predictor_count_cutoff(
-                    DEFAULT_PREDICTOR_WINDOW,
-                    h,
-                    ai,
-                )
-                .unwrap(),
-                predictor_count_permanent: predictor_count_cutoff(DEFAULT_PREDICTOR_WINDOW, h, ap)
-                    .unwrap(),
-            };
-            assert_eq!(config.cutoffs(h), Ok(recomputed), "H={h}");
-        }
-    }
-
-    #[test]
-    fn a_low_credit_widens_the_apt_window_until_the_test_can_fail() {
-        let config = HealthConfig::default();
-        // H = 1/16: no count of one symbol in 512 could reach the cutoff.
-        assert!(apt_cutoff(512, 0.0625, 60).is_err());
-        let c = config.cutoffs(0.0625).expect("a wider window");
-        assert!(c.apt_window > 512 && c.apt_window <= MAX_APT_WINDOW);
-        assert!(c.apt_permanent <= c.apt_window);
-        assert_eq!(
-            c.apt_permanent,
-            apt_cutoff(c.apt_window, 0.0625, 60).unwrap()
-        );
-        // A credit so low that even the widest window cannot fail: refused.
-        assert!(config.cutoffs(0.001).is_err());
-    }
-
-    #[test]
-    fn cutoffs_at_default_alphas_for_several_h() {
-        // (H, RCT 2^-30, RCT 2^-60, APT 2^-30, APT 2^-60, predictor count
-        // 2^-30, 2^-60), W = 512, W_P = 4096. The predictor counts were
-        // computed with mpmath at 80 digits: the smallest k + 1 with
-        // P[B(4096, 2^-H) > k] <= alpha.
-        let table = [
-            (0.375, 81, 161, 449, 471, 3318, 3388),
-            (1.0, 31, 61, 325, 355, 2241, 2329),
-            (2.0, 16, 31, 190, 220, 1194, 1274),
-            (3.0, 11, 21, 114, 139, 644, 708),
-            (4.0, 9, 16, 71, 91, 355, 403),
-            (6.5, 6, 11, 26, 37, 92, 116),
-        ];
-        for (h, ri, rp, ai, ap, pi, pp) in table {
-            let c = cutoffs_h(h);
-            assert_eq!(
-                c,
-                HealthCutoffs {
-                    apt_window: 512,
-                    rct_intermittent: ri,
-                    rct_permanent: rp,
-                    apt_intermittent: ai,
-                    apt_permanent: ap,
-                    predictor_run_intermittent: ri,
-                    predictor_run_permanent: rp,
-                    predictor_count_intermittent: pi,
-                    predictor_count_permanent: pp,
-                },
-                "H={h}"
-            );
-        }
-    }
-
-    #[test]
     fn cutoff_inputs_are_validated_without_panics() {
         for h in [
             0.0,
@@ -818,7 +701,8 @@ mod tests {
         assert!(apt_cutoff(MAX_APT_WINDOW, MAX_H, MAX_ALPHA_LOG2).is_ok());
         assert!(apt_cutoff(MIN_APT_WINDOW, MAX_H, MIN_ALPHA_LOG2).is_ok());
         assert_eq!(rct_cutoff(f64::MIN_POSITIVE.max(1e-3), 64), Ok(64_001));
-        // The socket-loop figure of FACTS.md: an APT at W = 512 cannot fail.
+        // An always-readable socket loop assessed at about 0.05 bit per
+        // symbol: an APT at W = 512 could never fail.
         assert!(matches!(
             apt_cutoff(512, 0.05, 60),
             Err(CutoffError::AptCannotFail { window: 512, .. })

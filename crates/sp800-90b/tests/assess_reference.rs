@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
 
-use kqseed::assess::{DataSet, Estimator, Report, assess};
+use sp800_90b::assess::{DataSet, Estimator, Report, assess};
 
 /// NIST's self-test accepts |Δ| < 1e-6; relative 1e-6 here.
 const TOLERANCE: f64 = 1e-6;

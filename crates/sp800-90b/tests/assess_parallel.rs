@@ -4,7 +4,7 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use kqseed::assess::{AssessOptions, DataSet, Estimator, assess_with, assess_with_progress};
+use sp800_90b::assess::{AssessOptions, DataSet, Estimator, assess_with, assess_with_progress};
 
 fn reference(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use kqseed::assess::{
+use sp800_90b::assess::{
     AssessError, AssessOptions, DataSet, Estimator, assess, assess_with, assess_with_progress,
     collision, compression, lrs, markov, mcv, mcv_detail, t_tuple, t_tuple_and_lrs,
 };

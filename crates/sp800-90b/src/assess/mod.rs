@@ -20,7 +20,7 @@
 //! The restart tests of section 3.1.4 (`ea_restart`) are in [`restart`].
 //!
 //! ```
-//! use kqseed::assess::{assess, Estimator};
+//! use sp800_90b::assess::{assess, Estimator};
 //! // 20,000 samples of a 4-bit counter: very predictable.
 //! let data: Vec<u8> = (0..20_000u32).map(|i| (i % 16) as u8).collect();
 //! let report = assess(&data, 4).unwrap();
@@ -50,12 +50,14 @@ pub use predictors::{lag, lz78y, multi_mcw, multi_mmc};
 pub use tuple::{lrs, t_tuple, t_tuple_and_lrs};
 
 /// `Z_alpha` for the 99% upper confidence bounds of SP 800-90B section 6.3
-/// (the standard's 2.576, at the precision `ea_non_iid` uses).
+/// (the standard's 2.576, at the precision `ea_non_iid` uses). Public so
+/// that a bound computed outside this crate (an MCV bound over a running
+/// count, say) uses the same constant.
 #[allow(
     clippy::excessive_precision,
     reason = "spelled as in ea_non_iid's ZALPHA so the two can be compared by eye"
 )]
-pub(crate) const Z_99: f64 = 2.5758293035489008;
+pub const Z_99: f64 = 2.5758293035489008;
 
 /// The ten estimators of SP 800-90B section 6.3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -962,7 +964,18 @@ fn lowest(estimates: &[Estimate], cap: f64) -> f64 {
 /// `q = 1-p` and `x` is the fixed point of `x = 1 + q * p^r * x^(r+1)`; like the
 /// tool, it is only searched for when it could raise the result.
 /// `H = -log2(max(1/k, P'_global, P_local))`.
-pub(crate) fn predictor_estimate(
+///
+/// Public so that a predictor run outside this crate (a health test's
+/// running predictor, say) is scored exactly as the estimators score
+/// theirs.
+///
+/// ```
+/// use sp800_90b::assess::{Estimator, predictor_estimate};
+/// // 1,000 right out of 10,000 predictions of a 16-symbol source.
+/// let e = predictor_estimate(Estimator::Lag, 1_000, 10_000, 3, 16);
+/// assert!(e.p_max > 0.1 && e.min_entropy < 3.33);
+/// ```
+pub fn predictor_estimate(
     estimator: Estimator,
     correct: u64,
     n: u64,

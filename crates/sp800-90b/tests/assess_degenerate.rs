@@ -2,8 +2,8 @@
 //! NaN, nothing to estimate): every one must fail closed (no entropy, or an
 //! error), never report full entropy. Security review, item 6.
 
-use kqseed::assess::compression::COMPRESSION_MIN_BITS;
-use kqseed::assess::{AssessError, AssessOptions, Estimator, assess_with, compression, markov};
+use sp800_90b::assess::compression::COMPRESSION_MIN_BITS;
+use sp800_90b::assess::{AssessError, AssessOptions, Estimator, assess_with, compression, markov};
 
 fn alternating(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 2) as u8).collect()

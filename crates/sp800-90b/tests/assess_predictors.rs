@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use kqseed::assess::{
+use sp800_90b::assess::{
     AssessError, Estimate, Estimator, assess, lag, lrs, lz78y, mcv, multi_mcw, multi_mmc, t_tuple,
     t_tuple_and_lrs,
 };

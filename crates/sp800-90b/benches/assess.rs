@@ -8,7 +8,7 @@
 //! Run: `cargo bench --bench assess`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kqseed::assess::{AssessOptions, Estimator, assess, assess_with, t_tuple_and_lrs};
+use sp800_90b::assess::{AssessOptions, Estimator, assess, assess_with, t_tuple_and_lrs};
 use std::hint::black_box;
 use std::num::NonZeroUsize;
 
