@@ -40,7 +40,27 @@ pub const DEFAULT_WARMUP_SAMPLES: u32 = 256;
 /// must span for any source to be credited.
 pub const MIN_MEDIAN_STEPS: f64 = 16.0;
 
-/// How sources are credited (see the [module documentation](self)).
+/// How sources are credited.
+///
+/// Every kernel path of a pass is a noise source of its own (see
+/// [`KernelPath`]), with its own credit in bits per sample. A source's
+/// credit is the largest multiple of [`CREDIT_STEP`] that is at most its
+/// [`ceiling`] (by path, and by how many clock steps its samples typically
+/// span), at most [`cap`](CreditPolicy::cap), and at most `estimate / (2 *
+/// allowance)`, where `estimate` is the lowest of the fast SP 800-90B
+/// estimators on the source's own start-up samples, and later on each
+/// window the online margin check sees ([`NoiseSources`](crate::NoiseSources)).
+/// The `2` is the claim's rule (a credit of at most half the assessed
+/// min-entropy); the [`allowance`](CreditPolicy::allowance) covers the
+/// spread of estimates taken on a few hundred samples. A source that cannot
+/// back [`CREDIT_STEP`] is still absorbed by the conditioner, credited 0.
+///
+/// ```
+/// let policy = kqseed::CreditPolicy::default();
+/// // A source whose start-up estimate is 1 bit, under a ceiling of 0.5:
+/// // 1 / 2.5 = 0.4, down to whole sixteenths.
+/// assert_eq!(policy.credit_for(1.0, 0.5), 0.375);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct CreditPolicy {

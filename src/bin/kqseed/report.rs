@@ -290,9 +290,8 @@ fn samples_needed(window: &[KernelPath], targets: &[KernelPath], n: usize) -> us
 }
 
 /// Collects the warm-up (dropped, as the seeder credits it nothing), the
-/// start-up window, then samples until every path in the window's credited
-/// set (or every path, when start-up refused) has `n`, and the interleaved
-/// stream `n` too.
+/// start-up window, then samples until every path start-up credited has
+/// `n`, and the interleaved stream `n` too.
 fn collect(
     config: &SeederConfig,
     n: usize,
@@ -303,7 +302,6 @@ fn collect(
     }
     let window = config.health.startup_samples as usize;
     let started = Instant::now();
-    let ticks_before = collector.stats().samples;
     let mut deltas = Vec::with_capacity(window);
     let mut paths = Vec::with_capacity(window);
     let mut ticks = 0u64;
@@ -321,7 +319,9 @@ fn collect(
             .filter(|(_, s)| s.credit > 0.0)
             .map(|(p, _)| p)
             .collect(),
-        Err(_) => r_paths(&paths),
+        // A refusal is the verdict already: the interleaved stream alone
+        // is assessed, for the record.
+        Err(_) => Vec::new(),
     };
     let total = samples_needed(&paths, &targets, n).max(window);
     let mut counts = [0usize; KernelPath::ALL.len()];
@@ -353,7 +353,6 @@ fn collect(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let _ = ticks_before;
     let run = Run {
         deltas,
         paths,
@@ -363,14 +362,6 @@ fn collect(
         measured_nanos_per_tick: elapsed.as_nanos() as f64 / (ticks.max(1) as f64),
     };
     Ok((run, startup))
-}
-
-/// Every path that occurs in `paths`, in [`KernelPath::ALL`]'s order.
-fn r_paths(paths: &[KernelPath]) -> Vec<KernelPath> {
-    KernelPath::ALL
-        .into_iter()
-        .filter(|p| paths.contains(p))
-        .collect()
 }
 
 /// What the sources credited, fed every sample from the window on as the
