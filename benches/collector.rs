@@ -12,35 +12,19 @@ use kqseed::{Collector, KqueueEventsConfig};
 const BATCH: usize = 1000;
 
 fn configs() -> Vec<(&'static str, KqueueEventsConfig)> {
-    let none = KqueueEventsConfig {
-        timer_intervals: vec![],
-        num_sockets: 0,
-        num_file_watchers: 0,
-        ..KqueueEventsConfig::default()
-    };
+    let none = KqueueEventsConfig::default()
+        .with_timer_intervals(vec![])
+        .with_num_sockets(0)
+        .with_num_file_watchers(0);
     vec![
         ("default", KqueueEventsConfig::default()),
         (
             "timers_only",
-            KqueueEventsConfig {
-                timer_intervals: KqueueEventsConfig::default().timer_intervals,
-                ..none.clone()
-            },
+            none.clone()
+                .with_timer_intervals(KqueueEventsConfig::default().timer_intervals),
         ),
-        (
-            "sockets_only",
-            KqueueEventsConfig {
-                num_sockets: 2,
-                ..none.clone()
-            },
-        ),
-        (
-            "files_only",
-            KqueueEventsConfig {
-                num_file_watchers: 2,
-                ..none
-            },
-        ),
+        ("sockets_only", none.clone().with_num_sockets(2)),
+        ("files_only", none.with_num_file_watchers(2)),
     ]
 }
 

@@ -19,6 +19,7 @@ pub const MAX_COLLECT_SAMPLES: usize = 1 << 27;
 
 /// Counters kept by a [`Collector`] since it was made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CollectorStats {
     /// Samples (deltas) produced.
     pub samples: u64,

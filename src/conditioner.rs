@@ -112,6 +112,7 @@ pub fn credit_millibits(bits: f64) -> u32 {
 
 /// Counters of a [`Conditioner`], as a snapshot.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConditionerStats {
     /// Min-entropy credited to the current pool, in millibits.
     pub pool_credit_millibits: u64,

@@ -76,18 +76,21 @@ pub enum Sampling {
 /// there is for `kqseed report` on such a kernel to show (the CI workflow
 /// runs it).
 ///
+/// Start from the [`Default`] and change what you need with the `with_*`
+/// methods (the fields are public to read and to assign):
+///
 /// ```
 /// use kqseed::KqueueEventsConfig;
 /// use std::time::Duration;
 ///
-/// let cfg = KqueueEventsConfig {
-///     timer_intervals: vec![Duration::from_micros(50), Duration::from_micros(70)],
-///     num_file_watchers: 0,
-///     ..KqueueEventsConfig::default()
-/// };
+/// let cfg = KqueueEventsConfig::default()
+///     .with_timer_intervals(vec![Duration::from_micros(50), Duration::from_micros(70)])
+///     .with_num_file_watchers(0);
+/// # #[cfg(not(any(target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly")))]
 /// assert!(cfg.validate().is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KqueueEventsConfig {
     /// One timer per entry (`num_timers` is the length): periodic, except on
     /// FreeBSD, NetBSD, OpenBSD and DragonFly, where it fires once per wait
@@ -138,6 +141,57 @@ impl Default for KqueueEventsConfig {
 }
 
 impl KqueueEventsConfig {
+    /// With [`timer_intervals`](Self::timer_intervals) set: one timer per
+    /// interval.
+    #[must_use]
+    pub fn with_timer_intervals(mut self, intervals: Vec<Duration>) -> Self {
+        self.timer_intervals = intervals;
+        self
+    }
+
+    /// With [`num_sockets`](Self::num_sockets) socket pairs.
+    #[must_use]
+    pub fn with_num_sockets(mut self, n: usize) -> Self {
+        self.num_sockets = n;
+        self
+    }
+
+    /// With [`num_file_watchers`](Self::num_file_watchers) watched files.
+    #[must_use]
+    pub fn with_num_file_watchers(mut self, n: usize) -> Self {
+        self.num_file_watchers = n;
+        self
+    }
+
+    /// With the wait call's [`timeout`](Self::timeout) set.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// With [`max_events`](Self::max_events) set.
+    #[must_use]
+    pub fn with_max_events(mut self, n: usize) -> Self {
+        self.max_events = n;
+        self
+    }
+
+    /// With the watched files' private directory made under `dir` instead
+    /// of [`std::env::temp_dir`] (see [`temp_dir`](Self::temp_dir)).
+    #[must_use]
+    pub fn with_temp_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.temp_dir = Some(dir.into());
+        self
+    }
+
+    /// With the [`sampling`](Self::sampling) set.
+    #[must_use]
+    pub fn with_sampling(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
+        self
+    }
+
     /// The clock tick this kernel rounds timer intervals up to: `Some` on
     /// NetBSD, OpenBSD and DragonFly (`1/hz`, `hz` from `sysctl
     /// kern.clockrate`), `None` where timers are finer than any interval
@@ -257,8 +311,23 @@ impl KqueueEventsConfig {
     }
 }
 
-/// Everything a [`KqSeeder`](crate::KqSeeder) can be told.
+/// Everything a [`KqSeeder`](crate::KqSeeder) can be told: the event
+/// sources, the health tests, the credit policy and the hedge.
+///
+/// Start from the [`Default`] and change what you need with the `with_*`
+/// methods (the fields are public to read and to assign):
+///
+/// ```
+/// use kqseed::{CreditPolicy, KqueueEventsConfig, SeederConfig};
+///
+/// let config = SeederConfig::default()
+///     .with_events(KqueueEventsConfig::default().with_num_sockets(2))
+///     .with_credit(CreditPolicy::capped(0.5))
+///     .with_temp_dir("/var/tmp");
+/// assert_eq!(config.events.num_sockets, 2);
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct SeederConfig {
     /// The event sources and the wait.
     pub events: KqueueEventsConfig,
@@ -279,6 +348,45 @@ pub struct SeederConfig {
 }
 
 impl SeederConfig {
+    /// With the event sources and the wait set.
+    #[must_use]
+    pub fn with_events(mut self, events: KqueueEventsConfig) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// With the health tests' parameters set.
+    #[must_use]
+    pub fn with_health(mut self, health: HealthConfig) -> Self {
+        self.health = health;
+        self
+    }
+
+    /// With the credit policy set.
+    #[must_use]
+    pub fn with_credit(mut self, credit: CreditPolicy) -> Self {
+        self.credit = credit;
+        self
+    }
+
+    /// With [`hedge_with_os_entropy`](Self::hedge_with_os_entropy) set.
+    #[must_use]
+    pub fn with_hedge_with_os_entropy(mut self, hedge: bool) -> Self {
+        self.hedge_with_os_entropy = hedge;
+        self
+    }
+
+    /// With the watched files' private directory made under `dir`: short
+    /// for setting [`KqueueEventsConfig::temp_dir`] in
+    /// [`events`](Self::events). Where `TMPDIR` may name a directory that
+    /// does not exist, this (or no watched files at all) is what keeps
+    /// seeding from failing with [`Error::TempDir`](crate::Error::TempDir).
+    #[must_use]
+    pub fn with_temp_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.events.temp_dir = Some(dir.into());
+        self
+    }
+
     /// Checks every part.
     pub fn validate(&self) -> Result<()> {
         self.events.validate()?;

@@ -72,6 +72,7 @@ use rand_core::{Rng, TryCryptoRng, TryRng};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::config::SeederConfig;
 use crate::error::{ConfigError, Error, Result};
 use crate::seeder::KqSeeder;
 use crate::sys;
@@ -103,8 +104,25 @@ const KEY_LEN: usize = 32;
 /// bytes, chacha20's block buffer).
 const REKEY_WORDS: u32 = 64;
 
-/// The generator's budgets and options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The generator's budgets and options, and where its seeds come from.
+///
+/// Start from [`GeneratorConfig::default`] and change what you need with
+/// the `with_*` methods (the fields are public to read and to assign):
+///
+/// ```
+/// use kqseed::{GeneratorConfig, SeederConfig};
+/// use std::time::Duration;
+///
+/// let config = GeneratorConfig::default()
+///     .with_reseed_after(Duration::from_secs(10))
+///     .with_seeder(SeederConfig::default().with_temp_dir(std::env::current_dir()?));
+/// let mut rng = kqseed::KqRng::with_config(config)?;
+/// # use rand_core::TryRng;
+/// # let _ = rng.try_next_u64()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct GeneratorConfig {
     /// Output after which a reseed is due. Default
     /// [`DEFAULT_RESEED_AFTER_BYTES`] (64 MiB).
@@ -121,6 +139,16 @@ pub struct GeneratorConfig {
     /// jitter or the OS. Off by default, and shown in `Debug` and the
     /// stats, so that nobody mistakes hedged output for pure jitter.
     pub hedge_with_os_entropy: bool,
+    /// The seeder that collects this generator's seeds: its event sources
+    /// and temporary directory, health tests and credit. Default
+    /// [`SeederConfig::default`], which is the process-wide seeding
+    /// service's (the one [`kqseed::rng()`](crate::rng) uses).
+    ///
+    /// Any other configuration gets a seeding service of its own, shared by
+    /// every generator with an equal configuration and kept for the life of
+    /// the process: one more event queue (with its temporary directory)
+    /// and one more worker thread per distinct configuration.
+    pub seeder: SeederConfig,
 }
 
 impl Default for GeneratorConfig {
@@ -130,12 +158,48 @@ impl Default for GeneratorConfig {
             reseed_after: DEFAULT_RESEED_AFTER,
             hard_limit_factor: DEFAULT_HARD_LIMIT_FACTOR,
             hedge_with_os_entropy: false,
+            seeder: SeederConfig::default(),
         }
     }
 }
 
 impl GeneratorConfig {
-    /// Checks every field.
+    /// With [`reseed_after_bytes`](Self::reseed_after_bytes) set.
+    #[must_use]
+    pub fn with_reseed_after_bytes(mut self, bytes: u64) -> Self {
+        self.reseed_after_bytes = bytes;
+        self
+    }
+
+    /// With [`reseed_after`](Self::reseed_after) set.
+    #[must_use]
+    pub fn with_reseed_after(mut self, interval: Duration) -> Self {
+        self.reseed_after = interval;
+        self
+    }
+
+    /// With [`hard_limit_factor`](Self::hard_limit_factor) set.
+    #[must_use]
+    pub fn with_hard_limit_factor(mut self, factor: u32) -> Self {
+        self.hard_limit_factor = factor;
+        self
+    }
+
+    /// With [`hedge_with_os_entropy`](Self::hedge_with_os_entropy) set.
+    #[must_use]
+    pub fn with_hedge_with_os_entropy(mut self, hedge: bool) -> Self {
+        self.hedge_with_os_entropy = hedge;
+        self
+    }
+
+    /// With the [`seeder`](Self::seeder) configuration set.
+    #[must_use]
+    pub fn with_seeder(mut self, seeder: SeederConfig) -> Self {
+        self.seeder = seeder;
+        self
+    }
+
+    /// Checks every field, the seeder's configuration included.
     pub fn validate(&self) -> Result<()> {
         let err = |field, reason: &str| {
             Err(Error::Config(ConfigError {
@@ -155,12 +219,13 @@ impl GeneratorConfig {
         if self.hard_limit_factor == 0 {
             return err("hard_limit_factor", "must be at least 1");
         }
-        Ok(())
+        self.seeder.validate()
     }
 }
 
 /// Counters of a generator (no secret in them).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GeneratorStats {
     /// Bytes output.
     pub bytes: u64,
@@ -184,13 +249,16 @@ pub struct GeneratorStats {
 // The seeding service
 // ---------------------------------------------------------------------------
 
-/// The process-wide service: a stock of seeds and the worker that fills it.
+/// A seeding service: a stock of seeds and the worker that fills it, with
+/// one seeder of one configuration.
 struct Service {
     state: Mutex<Stock>,
     /// Wakes the worker: the stock fell below full, or a retry is wanted.
     refill: Condvar,
     /// Wakes takers: a seed or a failure arrived.
     arrived: Condvar,
+    /// The configuration of the seeder it makes.
+    config: SeederConfig,
 }
 
 struct Stock {
@@ -223,7 +291,37 @@ struct Stock {
     workers_started: u64,
 }
 
+/// The process-wide service, with the default seeder configuration.
 static SERVICE: sys::fork::PerProcess<Service> = sys::fork::PerProcess::new();
+
+/// The services of generators configured with another seeder
+/// configuration: one per distinct configuration, made on first use and
+/// never freed (a worker thread holds each).
+#[derive(Default)]
+struct Configured {
+    services: Mutex<Vec<&'static Service>>,
+}
+
+static CONFIGURED: sys::fork::PerProcess<Configured> = sys::fork::PerProcess::new();
+
+impl Configured {
+    fn all(&self) -> Vec<&'static Service> {
+        self.services
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// In a forked child: retire every inherited service, unless a thread
+    /// of the parent held the list at the fork (then leave it alone).
+    fn retire_in_child(&self) {
+        if let Ok(services) = self.services.try_lock() {
+            for service in services.iter() {
+                service.retire_in_child();
+            }
+        }
+    }
+}
 
 /// Bumped by [`reseed`]: a generator seeded before the current value
 /// reseeds, waiting for a seed, before its next output.
@@ -274,11 +372,12 @@ impl Drop for InService {
     }
 }
 
-/// Looks up the supply for this process (a child gets its own service).
-type SupplyFn = fn() -> Result<&'static dyn Supply>;
+/// Looks up the supply for a seeder configuration in this process (a child
+/// gets its own services).
+type SupplyFn = fn(&SeederConfig) -> Result<&'static dyn Supply>;
 
-fn shared_supply() -> Result<&'static dyn Supply> {
-    Ok(service()?)
+fn shared_supply(seeder: &SeederConfig) -> Result<&'static dyn Supply> {
+    Ok(service_for(seeder)?)
 }
 
 /// What a non-blocking take found.
@@ -289,15 +388,37 @@ enum Take {
 }
 
 fn service() -> Result<&'static Service> {
-    let (service, inherited) = SERVICE.get_or_try_init(|| Ok(Service::new()))?;
+    let (service, inherited) =
+        SERVICE.get_or_try_init(|| Ok(Service::new(SeederConfig::default())))?;
     if let Some(old) = inherited {
         old.retire_in_child();
     }
     Ok(service)
 }
 
+/// The service for generators whose seeder is configured as `config`: the
+/// process-wide one for the default configuration, else the one made for
+/// an equal configuration, else a new one.
+fn service_for(config: &SeederConfig) -> Result<&'static Service> {
+    let default = service()?;
+    if *config == default.config {
+        return Ok(default);
+    }
+    let (registry, inherited) = CONFIGURED.get_or_try_init(|| Ok(Configured::default()))?;
+    if let Some(old) = inherited {
+        old.retire_in_child();
+    }
+    let mut services = registry.services.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&service) = services.iter().find(|s| s.config == *config) {
+        return Ok(service);
+    }
+    let service: &'static Service = Box::leak(Box::new(Service::new(config.clone())));
+    services.push(service);
+    Ok(service)
+}
+
 impl Service {
-    fn new() -> Service {
+    fn new(config: SeederConfig) -> Service {
         Service {
             state: Mutex::new(Stock {
                 seeds: Zeroizing::new([[0; KEY_LEN]; STOCK]),
@@ -316,6 +437,7 @@ impl Service {
             }),
             refill: Condvar::new(),
             arrived: Condvar::new(),
+            config,
         }
     }
 
@@ -480,10 +602,21 @@ impl Service {
             }
             let seeder = match stock.seeder.take() {
                 Some(seeder) => seeder,
-                None if !stock.seeder_made => {
-                    stock.seeder_made = true;
-                    KqSeeder::new()
-                }
+                None if !stock.seeder_made => match KqSeeder::with_config(self.config.clone()) {
+                    Ok(seeder) => {
+                        stock.seeder_made = true;
+                        seeder
+                    }
+                    // Validated when the generator was configured, so not
+                    // expected; if it happens, a failure like any other.
+                    Err(e) => {
+                        stock.retries_done = stock.retries_asked;
+                        stock.failure = Some(e);
+                        drop(stock);
+                        self.arrived.notify_all();
+                        return;
+                    }
+                },
                 None => return,
             };
             (seeder, stock.era)
@@ -566,37 +699,51 @@ impl Stock {
     }
 }
 
-/// At exit: stop the worker and drop the seeder, so that its private
-/// directory is removed. Waits at most 200 ms for a seed being collected.
+/// At exit: stop every service's worker and drop its seeder, so that its
+/// private directory is removed. Waits at most 200 ms in all for seeds
+/// being collected.
 extern "C" fn shut_down_at_exit() {
-    let Some(service) = SERVICE.get() else {
-        return; // nothing was made in this process
-    };
     let deadline = Instant::now() + Duration::from_millis(200);
-    let Ok(mut stock) = service.state.lock() else {
-        return;
-    };
-    stock.shutdown = true;
-    service.refill.notify_all();
-    while stock.seeder.is_none() && stock.worker {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return;
-        }
-        stock = match service.arrived.wait_timeout(stock, left) {
-            Ok((s, _)) => s,
-            Err(_) => return,
-        };
+    // Only what was made in this process.
+    if let Some(service) = SERVICE.get() {
+        service.shut_down(deadline);
     }
-    stock.seeds.zeroize();
-    stock.count = 0;
-    stock.broken = Some(sys::service_broken(
-        "the seeding service (the process is exiting)",
-    ));
-    let seeder = stock.seeder.take();
-    drop(stock);
-    service.arrived.notify_all();
-    drop(seeder);
+    if let Some(registry) = CONFIGURED.get() {
+        for service in registry.all() {
+            service.shut_down(deadline);
+        }
+    }
+}
+
+impl Service {
+    /// Stops the worker and drops the seeder, waiting until `deadline` for
+    /// a seed being collected.
+    fn shut_down(&self, deadline: Instant) {
+        let Ok(mut stock) = self.state.lock() else {
+            return;
+        };
+        stock.shutdown = true;
+        self.refill.notify_all();
+        while stock.seeder.is_none() && stock.worker {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            stock = match self.arrived.wait_timeout(stock, left) {
+                Ok((s, _)) => s,
+                Err(_) => return,
+            };
+        }
+        stock.seeds.zeroize();
+        stock.count = 0;
+        stock.broken = Some(sys::service_broken(
+            "the seeding service (the process is exiting)",
+        ));
+        let seeder = stock.seeder.take();
+        drop(stock);
+        self.arrived.notify_all();
+        drop(seeder);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -638,6 +785,10 @@ struct Core {
 impl Core {
     fn new(config: GeneratorConfig, supply: SupplyFn) -> Result<Core> {
         config.validate()?;
+        let stats = GeneratorStats {
+            hedged_with_os_entropy: config.hedge_with_os_entropy,
+            ..GeneratorStats::default()
+        };
         Ok(Core {
             chacha: None,
             supply,
@@ -648,10 +799,7 @@ impl Core {
             reseeded_at: Instant::now(),
             epochs: &RESEED_EPOCH,
             epoch: 0,
-            stats: GeneratorStats {
-                hedged_with_os_entropy: config.hedge_with_os_entropy,
-                ..GeneratorStats::default()
-            },
+            stats,
         })
     }
 
@@ -683,7 +831,7 @@ impl Core {
         let factor = u64::from(c.hard_limit_factor);
         let hard = self.since_reseed >= c.reseed_after_bytes.saturating_mul(factor)
             || elapsed.is_some_and(|e| e >= c.reseed_after.saturating_mul(c.hard_limit_factor));
-        let supply = (self.supply)()?;
+        let supply = (self.supply)(&self.config.seeder)?;
         let seed = if hard {
             self.stats.waits += 1;
             supply.take()
@@ -749,7 +897,7 @@ impl Core {
 
     fn wait_for_seed(&mut self, fresh: bool) -> Result<Zeroizing<[u8; KEY_LEN]>> {
         self.stats.waits += 1;
-        let supply = (self.supply)()?;
+        let supply = (self.supply)(&self.config.seeder)?;
         let seed = if fresh {
             supply.take_fresh()
         } else {
@@ -887,6 +1035,23 @@ fn chacha_from_key(key: &[u8; KEY_LEN]) -> ChaCha20Rng {
 /// # assert_ne!(key, [0u8; 32]);
 /// # Ok::<(), kqseed::Error>(())
 /// ```
+///
+/// # With rand's `RngExt`
+///
+/// rand's extension methods (`random`, `random_range`, `shuffle`, ...) need
+/// an infallible [`rand_core::Rng`]; `KqRng` is a [`TryRng`] whose error is
+/// [`kqseed::Error`](crate::Error). Wrap it in [`rand_core::UnwrapErr`],
+/// which panics on an error, or use [`kqseed::rng()`](crate::rng), which
+/// goes on with its key up to the hard limit:
+///
+/// ```
+/// use rand::RngExt;
+///
+/// let mut rng = rand_core::UnwrapErr(kqseed::KqRng::new()?);
+/// let die: u8 = rng.random_range(1..=6);
+/// # assert!((1..=6).contains(&die));
+/// # Ok::<(), kqseed::Error>(())
+/// ```
 pub struct KqRng {
     core: Core,
 }
@@ -895,11 +1060,39 @@ impl KqRng {
     /// A generator with the default budgets, seeded now from the
     /// process-wide service (this waits for the service's first seed if it
     /// has none yet).
+    ///
+    /// # Errors
+    ///
+    /// The source's failure if the first seed cannot be collected (for
+    /// instance [`Error::TempDir`] when `TMPDIR` names no directory: see
+    /// [`KqRng::with_config`]).
     pub fn new() -> Result<KqRng> {
         KqRng::with_config(GeneratorConfig::default())
     }
 
-    /// A generator with `config`, validated, seeded now.
+    /// A generator with `config`, validated, seeded now from the seeding
+    /// service of `config.seeder` (see [`GeneratorConfig::seeder`]).
+    ///
+    /// This is the way to choose the seeder's temporary directory, event
+    /// sources and credit, and the way to learn of a failure as an error
+    /// where [`kqseed::rng()`](crate::rng) would panic: with `TMPDIR`
+    /// naming a directory that does not exist, the first seed fails with
+    /// [`Error::TempDir`] unless the seeder is given a directory that does
+    /// (or no watched files):
+    ///
+    /// ```
+    /// use kqseed::{GeneratorConfig, KqRng, SeederConfig};
+    ///
+    /// let seeder = SeederConfig::default().with_temp_dir(std::env::current_dir()?);
+    /// let rng = KqRng::with_config(GeneratorConfig::default().with_seeder(seeder))?;
+    /// # let _ = rng;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for a configuration that does not validate, and
+    /// the source's failure if the first seed cannot be collected.
     pub fn with_config(config: GeneratorConfig) -> Result<KqRng> {
         let mut core = Core::new(config, shared_supply)?;
         core.first_seed(false)?;
@@ -986,6 +1179,14 @@ impl TryCryptoRng for KqRng {}
 /// stands all the same: each generator's next draw still waits for a fresh
 /// seed, and fails (`KqRng`) or panics (`rng()`) if it gets none.
 pub fn reseed() -> Result<()> {
+    // The services of other seeder configurations first: their stocks are
+    // discarded before the epoch moves, so a generator that sees the new
+    // epoch finds only seeds collected after the call.
+    if let Some(registry) = CONFIGURED.get() {
+        for service in registry.all() {
+            service.lock().discard();
+        }
+    }
     service()?.reseed_all()
 }
 
@@ -1028,10 +1229,21 @@ pub struct ThreadRng {
 /// # Panics
 ///
 /// `rng()` itself panics only if the generator cannot be set up: fork
-/// detection could not be (`ENOMEM`), where nothing could be seeded. Draws
-/// from the handle panic as [`ThreadRng`] says: a first seed (of the
-/// thread, of a forked child, after [`reseed`]) that fails, or a source
-/// failed past the hard limit.
+/// detection could not be (`ENOMEM`), or the default configuration does not
+/// validate on this system (the process may open too few file descriptors
+/// for the default sources), where nothing could be seeded. Draws from the
+/// handle panic as [`ThreadRng`] says: a first seed (of the thread, of a
+/// forked child, after [`reseed`]) that fails, or a source failed past the
+/// hard limit.
+///
+/// A first seed fails, for instance, when `TMPDIR` names a directory that
+/// does not exist: the seeder cannot make the private directory of its
+/// watched files there, and the draw panics with a message naming
+/// [`Error::TempDir`], where [`KqSeeder`] and [`KqRng::new`] return that
+/// error. Where that can happen, or a panic is not acceptable, use
+/// [`KqRng::with_config`] with a temporary directory of your choice
+/// ([`SeederConfig::with_temp_dir`]), and [`rand_core::UnwrapErr`] if rand's
+/// `RngExt` is wanted on it.
 pub fn rng() -> ThreadRng {
     let cached = THREAD_RNG.try_with(|cell| {
         cell.borrow_mut()
@@ -1045,9 +1257,10 @@ pub fn rng() -> ThreadRng {
 
 /// A core for [`rng()`].
 fn new_thread_core() -> Core {
-    // The default configuration always validates; the stamp cannot fail
-    // after the crate's fork detection is up, and where it cannot be set up
-    // (ENOMEM) nothing can be seeded.
+    // The default budgets always validate, and the default seeder's
+    // configuration fails only where it could not collect either (too few
+    // file descriptors allowed); the stamp cannot fail after the crate's fork detection is
+    // up, and where it cannot be set up (ENOMEM) nothing can be seeded.
     Core::new(GeneratorConfig::default(), shared_supply)
         .unwrap_or_else(|e| panic!("kqseed::rng(): cannot set up the generator: {e}"))
 }
@@ -1196,7 +1409,7 @@ mod tests {
     macro_rules! scripted_core {
         ($config:expr, $answers:expr) => {{
             static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
-            fn supply() -> Result<&'static dyn Supply> {
+            fn supply(_: &SeederConfig) -> Result<&'static dyn Supply> {
                 Ok(SCRIPT.get().expect("script set"))
             }
             let script = SCRIPT.get_or_init(|| Script {
@@ -1312,6 +1525,21 @@ mod tests {
         let (a1, b1) = run(false);
         assert_eq!((a1, b1), run(false), "not deterministic");
         assert_ne!(a1, run(true).0, "the hedge changed nothing");
+    }
+
+    #[test]
+    fn each_seeder_configuration_has_one_service() {
+        // Looking a service up starts nothing: no worker, no queue.
+        let default = service_for(&SeederConfig::default()).unwrap();
+        assert!(std::ptr::eq(default, service().unwrap()));
+        let dir = std::env::temp_dir();
+        let a = SeederConfig::default().with_temp_dir(&dir);
+        let mine = service_for(&a).unwrap();
+        assert!(!std::ptr::eq(mine, default));
+        assert!(std::ptr::eq(mine, service_for(&a.clone()).unwrap()));
+        let b = a.clone().with_hedge_with_os_entropy(true);
+        assert!(!std::ptr::eq(service_for(&b).unwrap(), mine));
+        assert_eq!(mine.config, a);
     }
 
     #[test]
@@ -1512,7 +1740,7 @@ mod tests {
 
     #[test]
     fn a_broken_service_starts_no_worker() {
-        let service: &'static Service = Box::leak(Box::new(Service::new()));
+        let service: &'static Service = Box::leak(Box::new(Service::new(SeederConfig::default())));
         service.lock().broken = Some(sys::service_broken("a test"));
         for _ in 0..100 {
             assert!(matches!(service.try_take(), Take::Failed(_)));
@@ -1524,7 +1752,10 @@ mod tests {
 
     #[test]
     fn a_seed_collected_across_a_discard_is_dropped() {
-        let mut stock = Service::new().state.into_inner().expect("stock");
+        let mut stock = Service::new(SeederConfig::default())
+            .state
+            .into_inner()
+            .expect("stock");
         let before = stock.era;
         stock.push_from(before, &[1; KEY_LEN]);
         stock.discard();

@@ -19,6 +19,7 @@ use crate::sys;
 
 /// Counters and health of a [`KqSeeder`] (no secret in it).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SeederStats {
     /// Samples taken from the source.
     pub samples: u64,

@@ -76,6 +76,7 @@ impl<T: fmt::Debug> fmt::Debug for PerPath<T> {
 
 /// What one noise source has seen and been credited.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SourceStats {
     /// Samples of this source fed.
     pub samples: u64,

@@ -48,6 +48,7 @@ pub const MIN_HALF_SAMPLES: usize = 128;
 
 /// What start-up measured of one noise source and the credit it decided.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct SourceStartup {
     /// The kernel path.
     pub path: KernelPath,
@@ -71,6 +72,7 @@ pub struct SourceStartup {
 
 /// What the start-up checks measured and decided.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct StartupReport {
     /// Samples in the start-up window.
     pub samples: usize,
@@ -86,7 +88,46 @@ pub struct StartupReport {
     pub sources: PerPath<SourceStartup>,
 }
 
+impl SourceStartup {
+    /// The figures of `path` with no samples, no estimate and no credit
+    /// (the estimator named as `estimator`), to be filled in field by
+    /// field: for tools and tests that replay or fabricate a report.
+    /// [`startup_checks`] is what decides real ones.
+    pub fn new(path: KernelPath, estimator: Estimator) -> SourceStartup {
+        SourceStartup {
+            path,
+            samples: 0,
+            median_steps: 0.0,
+            spread_steps: 0.0,
+            estimate: 0.0,
+            estimator,
+            ceiling: 0.0,
+            credit: 0.0,
+        }
+    }
+}
+
 impl StartupReport {
+    /// A report of `samples` start-up samples on a clock of effective
+    /// resolution `resolution_ticks`, whose interleaved stream `estimator`
+    /// assessed at `interleaved_estimate` bits, with no source yet: for
+    /// tools and tests that replay or fabricate a report. Add sources to
+    /// [`sources`](Self::sources).
+    pub fn new(
+        samples: usize,
+        resolution_ticks: f64,
+        interleaved_estimate: f64,
+        estimator: Estimator,
+    ) -> StartupReport {
+        StartupReport {
+            samples,
+            resolution_ticks,
+            interleaved_estimate,
+            interleaved_estimator: estimator,
+            sources: PerPath::default(),
+        }
+    }
+
     /// The credit decided for `path`, bits per sample (0 for a path that did
     /// not occur).
     pub fn credit(&self, path: KernelPath) -> f64 {

@@ -93,13 +93,9 @@ fn an_async_seed_works_outside_a_tokio_runtime() {
 
 #[test]
 fn an_async_failure_is_the_same_typed_error() {
-    let config = kqseed::SeederConfig {
-        events: kqseed::KqueueEventsConfig {
-            temp_dir: Some("/nonexistent/kqseed-test".into()),
-            ..kqseed::KqueueEventsConfig::default()
-        },
-        ..kqseed::SeederConfig::default()
-    };
+    let config = kqseed::SeederConfig::default().with_events(
+        kqseed::KqueueEventsConfig::default().with_temp_dir("/nonexistent/kqseed-test"),
+    );
     let mut seeder = KqSeeder::with_config(config).expect("config");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -139,23 +135,20 @@ fn an_async_seed_waits_for_a_slow_queue_without_hanging() {
     // One 200 us timer and nothing else: each readiness brings one event,
     // then the queue is empty, so the task waits on the blocking pool for
     // the next. (Each event must still pair with the previous return.)
-    let config = kqseed::SeederConfig {
-        events: kqseed::KqueueEventsConfig {
+    let config = kqseed::SeederConfig::default().with_events(
+        kqseed::KqueueEventsConfig::default()
             // At least one tick where timers count ticks (NetBSD, OpenBSD,
             // DragonFly).
-            timer_intervals: vec![
+            .with_timer_intervals(vec![
                 Duration::from_micros(200).max(
                     kqseed::KqueueEventsConfig::timer_tick()
                         .expect("the timer tick")
                         .unwrap_or_default(),
                 ),
-            ],
-            num_sockets: 0,
-            num_file_watchers: 0,
-            ..kqseed::KqueueEventsConfig::default()
-        },
-        ..kqseed::SeederConfig::default()
-    };
+            ])
+            .with_num_sockets(0)
+            .with_num_file_watchers(0),
+    );
     let mut seeder = KqSeeder::with_config(config).expect("config");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()

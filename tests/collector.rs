@@ -22,10 +22,7 @@ fn every_event_type_fires_and_deltas_are_nonzero() {
     let _serial = serial();
     let fds_before = quiet_fds();
     let parent = scratch_parent("types");
-    let config = KqueueEventsConfig {
-        temp_dir: Some(parent.clone()),
-        ..KqueueEventsConfig::default()
-    };
+    let config = KqueueEventsConfig::default().with_temp_dir(parent.clone());
     let mut collector = Collector::new(config).expect("collector");
     let watch_dir = collector
         .watch_dir()
@@ -65,24 +62,15 @@ fn every_event_type_fires_and_deltas_are_nonzero() {
 #[test]
 fn each_event_type_alone_produces_samples() {
     let _serial = serial();
-    let base = KqueueEventsConfig {
-        timer_intervals: vec![],
-        num_sockets: 0,
-        num_file_watchers: 0,
-        ..KqueueEventsConfig::default()
-    };
-    let timers = KqueueEventsConfig {
-        timer_intervals: common::timer_intervals(&[50, 65]),
-        ..base.clone()
-    };
-    let sockets = KqueueEventsConfig {
-        num_sockets: 2,
-        ..base.clone()
-    };
-    let files = KqueueEventsConfig {
-        num_file_watchers: 2,
-        ..base.clone()
-    };
+    let base = KqueueEventsConfig::default()
+        .with_timer_intervals(vec![])
+        .with_num_sockets(0)
+        .with_num_file_watchers(0);
+    let timers = base
+        .clone()
+        .with_timer_intervals(common::timer_intervals(&[50, 65]));
+    let sockets = base.clone().with_num_sockets(2);
+    let files = base.clone().with_num_file_watchers(2);
     for (name, config) in [("timers", timers), ("sockets", sockets), ("files", files)] {
         let mut collector = Collector::new(config).expect(name);
         collector.collect(1_000).expect(name);
@@ -107,13 +95,11 @@ fn each_event_type_alone_produces_samples() {
 #[test]
 fn wait_without_event_times_out_and_collector_stays_usable() {
     let _serial = serial();
-    let config = KqueueEventsConfig {
-        timer_intervals: vec![Duration::from_secs(5)],
-        num_sockets: 1,
-        num_file_watchers: 0,
-        timeout: Duration::from_millis(5),
-        ..KqueueEventsConfig::default()
-    };
+    let config = KqueueEventsConfig::default()
+        .with_timer_intervals(vec![Duration::from_secs(5)])
+        .with_num_sockets(1)
+        .with_num_file_watchers(0)
+        .with_timeout(Duration::from_millis(5));
     let mut collector = Collector::new(config).expect("collector");
     for round in 1..=2 {
         match collector.step() {
@@ -132,76 +118,38 @@ fn config_errors_name_the_field() {
     let cases: Vec<(&str, KqueueEventsConfig)> = vec![
         (
             "timer_intervals",
-            KqueueEventsConfig {
-                timer_intervals: vec![],
-                num_sockets: 0,
-                num_file_watchers: 0,
-                ..ok.clone()
-            },
+            ok.clone()
+                .with_timer_intervals(vec![])
+                .with_num_sockets(0)
+                .with_num_file_watchers(0),
         ),
         (
             "timer_intervals",
-            KqueueEventsConfig {
-                timer_intervals: vec![Duration::ZERO],
-                ..ok.clone()
-            },
+            ok.clone().with_timer_intervals(vec![Duration::ZERO]),
         ),
         (
             "timer_intervals",
-            KqueueEventsConfig {
-                timer_intervals: vec![Duration::from_micros(30), Duration::from_micros(30)],
-                ..ok.clone()
-            },
+            ok.clone()
+                .with_timer_intervals(vec![Duration::from_micros(30), Duration::from_micros(30)]),
         ),
         (
             "timer_intervals",
-            KqueueEventsConfig {
-                timer_intervals: vec![Duration::from_secs(3600)],
-                ..ok.clone()
-            },
+            ok.clone()
+                .with_timer_intervals(vec![Duration::from_secs(3600)]),
         ),
         (
             "timer_intervals",
-            KqueueEventsConfig {
-                timer_intervals: vec![Duration::from_nanos(10)],
-                ..ok.clone()
-            },
+            ok.clone()
+                .with_timer_intervals(vec![Duration::from_nanos(10)]),
         ),
+        ("timeout", ok.clone().with_timeout(Duration::ZERO)),
         (
             "timeout",
-            KqueueEventsConfig {
-                timeout: Duration::ZERO,
-                ..ok.clone()
-            },
+            ok.clone().with_timeout(Duration::from_secs(1 << 40)),
         ),
-        (
-            "timeout",
-            KqueueEventsConfig {
-                timeout: Duration::from_secs(1 << 40),
-                ..ok.clone()
-            },
-        ),
-        (
-            "max_events",
-            KqueueEventsConfig {
-                max_events: 0,
-                ..ok.clone()
-            },
-        ),
-        (
-            "num_sockets",
-            KqueueEventsConfig {
-                num_sockets: 1000,
-                ..ok.clone()
-            },
-        ),
-        (
-            "num_file_watchers",
-            KqueueEventsConfig {
-                num_file_watchers: 65,
-                ..ok.clone()
-            },
-        ),
+        ("max_events", ok.clone().with_max_events(0)),
+        ("num_sockets", ok.clone().with_num_sockets(1000)),
+        ("num_file_watchers", ok.clone().with_num_file_watchers(65)),
     ];
     for (field, config) in cases {
         let err = config.validate().expect_err(field);
@@ -223,10 +171,7 @@ fn unusable_temp_dir_is_a_typed_error_and_leaks_nothing() {
     let file = std::env::temp_dir().join(format!("kqseed-test-notadir-{}", std::process::id()));
     std::fs::write(&file, b"x").unwrap();
     let bad = file.join("sub");
-    let config = KqueueEventsConfig {
-        temp_dir: Some(bad.clone()),
-        ..KqueueEventsConfig::default()
-    };
+    let config = KqueueEventsConfig::default().with_temp_dir(bad.clone());
     match Collector::new(config.clone()) {
         Err(e @ Error::TempDir { .. }) => {
             let Error::TempDir { path, kind } = &e else {
@@ -244,10 +189,7 @@ fn unusable_temp_dir_is_a_typed_error_and_leaks_nothing() {
         "fd leaked after a failed open"
     );
     // Without file watchers the temp dir is never used.
-    let no_files = KqueueEventsConfig {
-        num_file_watchers: 0,
-        ..config
-    };
+    let no_files = config.with_num_file_watchers(0);
     let mut collector = Collector::new(no_files).expect("no file watchers, no temp dir");
     collector.collect(100).expect("collect");
     assert!(collector.watch_dir().is_none());
@@ -277,11 +219,9 @@ fn signals_interrupting_the_wait_are_retried() {
             0
         );
     }
-    let config = KqueueEventsConfig {
+    let config = KqueueEventsConfig::default()
         // Slow timers, so most signals land while the thread waits.
-        timer_intervals: common::timer_intervals(&[700, 900]),
-        ..KqueueEventsConfig::default()
-    };
+        .with_timer_intervals(common::timer_intervals(&[700, 900]));
     let mut collector = Collector::new(config).expect("collector");
     // SAFETY: pthread_self has no preconditions.
     let target = unsafe { libc::pthread_self() } as usize;
@@ -320,11 +260,9 @@ fn emfile_is_a_typed_error_and_leaks_nothing() {
         return run_in_child("emfile_is_a_typed_error_and_leaks_nothing");
     }
     let parent = scratch_parent("emfile");
-    let config = KqueueEventsConfig {
-        num_sockets: 8,
-        temp_dir: Some(parent.clone()),
-        ..KqueueEventsConfig::default()
-    };
+    let config = KqueueEventsConfig::default()
+        .with_num_sockets(8)
+        .with_temp_dir(parent.clone());
     let open_now = open_fds().expect("/proc/self/fd") as u64;
     // The config needs 23 fds on epoll and 19 on kqueue: a limit of 23 lets
     // it pass validation but not open with stdio and friends already open.
@@ -564,10 +502,7 @@ fn step_detection_finds_coarse_and_fine_clocks() {
 fn per_path_sampling_gives_several_samples_per_pass() {
     use kqseed::{KernelPath, Sampling};
     let _serial = serial();
-    let config = KqueueEventsConfig {
-        sampling: Sampling::PerPath,
-        ..KqueueEventsConfig::default()
-    };
+    let config = KqueueEventsConfig::default().with_sampling(Sampling::PerPath);
     let mut collector = Collector::new(config).expect("collector");
     let mut seen = std::collections::BTreeMap::new();
     for _ in 0..6_000 {
@@ -611,10 +546,7 @@ fn a_forked_child_never_hands_out_the_parents_pending_paths() {
         let _serial = serial();
         return run_in_child(NAME);
     }
-    let config = KqueueEventsConfig {
-        sampling: kqseed::Sampling::PerPath,
-        ..KqueueEventsConfig::default()
-    };
+    let config = KqueueEventsConfig::default().with_sampling(kqseed::Sampling::PerPath);
     let mut collector = Collector::new(config).expect("collector");
     // Stop inside a pass: its later paths are pending.
     let mut first = collector.step().expect("step");

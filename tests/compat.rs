@@ -13,13 +13,10 @@ use kqseed::{KqSeeder, KqueueEventsConfig, SeederConfig};
 /// A seeder that fails on first use, from outside: its private directory's
 /// parent does not exist, so opening the queue fails with `Error::TempDir`.
 fn failing_seeder() -> KqSeeder {
-    let config = SeederConfig {
-        events: KqueueEventsConfig {
-            temp_dir: Some(PathBuf::from("/nonexistent/kqseed-compat-test")),
-            ..KqueueEventsConfig::default()
-        },
-        ..SeederConfig::default()
-    };
+    let config = SeederConfig::default().with_events(
+        KqueueEventsConfig::default()
+            .with_temp_dir(PathBuf::from("/nonexistent/kqseed-compat-test")),
+    );
     KqSeeder::with_config(config).expect("the configuration itself is valid")
 }
 

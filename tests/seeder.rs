@@ -48,13 +48,8 @@ fn ten_thousand_seeds_leave_no_fd_and_no_temp_file() {
     let _serial = serial();
     let fds_before = quiet_fds();
     let parent = scratch_parent("many-seeds");
-    let config = SeederConfig {
-        events: KqueueEventsConfig {
-            temp_dir: Some(parent.clone()),
-            ..KqueueEventsConfig::default()
-        },
-        ..SeederConfig::default()
-    };
+    let config = SeederConfig::default()
+        .with_events(KqueueEventsConfig::default().with_temp_dir(parent.clone()));
     let mut seen = HashSet::new();
     // 100 seeders, each opened, started and dropped, and 10,000 seeds in all.
     for _ in 0..100 {
@@ -73,13 +68,8 @@ fn ten_thousand_seeds_leave_no_fd_and_no_temp_file() {
 
 #[test]
 fn configuration_errors_are_typed_and_lazy_errors_are_returned() {
-    let bad = SeederConfig {
-        events: KqueueEventsConfig {
-            num_sockets: 100,
-            ..KqueueEventsConfig::default()
-        },
-        ..SeederConfig::default()
-    };
+    let bad =
+        SeederConfig::default().with_events(KqueueEventsConfig::default().with_num_sockets(100));
     match KqSeeder::with_config(bad) {
         Err(Error::Config(e)) => assert_eq!(e.field, "num_sockets"),
         other => panic!("expected a config error, got {other:?}"),
@@ -87,13 +77,8 @@ fn configuration_errors_are_typed_and_lazy_errors_are_returned() {
     // An unusable temp dir shows at first use, typed, and output stays zero.
     let file = std::env::temp_dir().join(format!("kqseed-seeder-notadir-{}", std::process::id()));
     std::fs::write(&file, b"x").expect("file");
-    let config = SeederConfig {
-        events: KqueueEventsConfig {
-            temp_dir: Some(file.join("sub")),
-            ..KqueueEventsConfig::default()
-        },
-        ..SeederConfig::default()
-    };
+    let config = SeederConfig::default()
+        .with_events(KqueueEventsConfig::default().with_temp_dir(file.join("sub")));
     let mut seeder = KqSeeder::with_config(config).expect("valid config");
     let mut out = [0x77u8; 32];
     let err = rand_core::TryRng::try_fill_bytes(&mut seeder, &mut out).expect_err("temp dir");

@@ -121,11 +121,13 @@ pub const DEFAULT_MAX_INTERMITTENT_RETRIES: u32 = 3;
 
 /// Configuration of the health tests.
 ///
-/// Built with [`HealthConfig::default`] and adjusted field by field; checked
+/// Built with [`HealthConfig::default`] and adjusted with the `with_*`
+/// methods (or field by field: the fields are public); checked
 /// by [`HealthConfig::validate`] (which [`HealthTests::new`] calls). The
 /// credit the tests guard is not part of it: [`HealthConfig::cutoffs`] and
 /// [`HealthTests::new`] take it, since every noise source has its own.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct HealthConfig {
     /// `alpha = 2^-alpha_intermittent_log2` for the intermittent cutoffs.
     /// Default 30.
@@ -172,6 +174,48 @@ fn config_error(field: &'static str, reason: impl fmt::Display) -> ConfigError {
 }
 
 impl HealthConfig {
+    /// With the intermittent `alpha = 2^-alpha_log2`.
+    #[must_use]
+    pub fn with_alpha_intermittent_log2(mut self, alpha_log2: u32) -> Self {
+        self.alpha_intermittent_log2 = alpha_log2;
+        self
+    }
+
+    /// With the permanent `alpha = 2^-alpha_log2`.
+    #[must_use]
+    pub fn with_alpha_permanent_log2(mut self, alpha_log2: u32) -> Self {
+        self.alpha_permanent_log2 = alpha_log2;
+        self
+    }
+
+    /// With the APT window `W`.
+    #[must_use]
+    pub fn with_apt_window(mut self, window: u32) -> Self {
+        self.apt_window = window;
+        self
+    }
+
+    /// With the start-up window's length, in samples.
+    #[must_use]
+    pub fn with_startup_samples(mut self, samples: u32) -> Self {
+        self.startup_samples = samples;
+        self
+    }
+
+    /// With the intermittent failures tolerated without an output between.
+    #[must_use]
+    pub fn with_max_intermittent_retries(mut self, retries: u32) -> Self {
+        self.max_intermittent_retries = retries;
+        self
+    }
+
+    /// With the predictor test's window, in predictions.
+    #[must_use]
+    pub fn with_predictor_window(mut self, window: u32) -> Self {
+        self.predictor_window = window;
+        self
+    }
+
     /// Checks every field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_alpha(self.alpha_intermittent_log2)
@@ -354,6 +398,7 @@ impl core::error::Error for HealthFailure {}
 
 /// Counters of a [`HealthTests`], as a snapshot.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HealthStats {
     /// Symbols fed, including failing ones and those after a permanent failure.
     pub samples: u64,

@@ -97,6 +97,7 @@ use crate::error::Result;
 
 /// Which counter the collector reads, and how fine it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct ClockInfo {
     /// The counter's name, e.g. `"CLOCK_MONOTONIC_RAW"`.
     pub name: &'static str,
@@ -106,8 +107,22 @@ pub struct ClockInfo {
     pub resolution_nanos: f64,
 }
 
+impl ClockInfo {
+    /// A description of a counter, for tools that replay or fabricate what
+    /// a collector reports ([`Collector::clock`](crate::Collector::clock)
+    /// is where a real one comes from).
+    pub fn new(name: &'static str, nanos_per_tick: f64, resolution_nanos: f64) -> ClockInfo {
+        ClockInfo {
+            name,
+            nanos_per_tick,
+            resolution_nanos,
+        }
+    }
+}
+
 /// Events returned by the queue, by type.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EventCounts {
     /// Timer events (one per timer per return, however many expirations).
     pub timer: u64,

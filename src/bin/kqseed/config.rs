@@ -205,10 +205,7 @@ impl SourceArgs {
         if let Some(sampling) = self.sampling {
             events.sampling = sampling.into();
         }
-        let mut config = SeederConfig {
-            events,
-            ..SeederConfig::default()
-        };
+        let mut config = SeederConfig::default().with_events(events);
         if let Some(h) = self.credit {
             config.credit = CreditPolicy::capped(h);
         }

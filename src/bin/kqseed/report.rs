@@ -1051,27 +1051,20 @@ mod tests {
             h_bitstring: None,
             assessed: interleaved,
         };
-        let decision = SourceStartup {
-            path: KernelPath::FileDrain,
-            samples: 136,
-            median_steps: 140.0,
-            spread_steps: 3.0,
-            estimate: 1.2,
-            estimator: Estimator::Lag,
-            ceiling: 0.3125,
-            credit: mean,
-        };
+        let mut decision = SourceStartup::new(KernelPath::FileDrain, Estimator::Lag);
+        decision.samples = 136;
+        decision.median_steps = 140.0;
+        decision.spread_steps = 3.0;
+        decision.estimate = 1.2;
+        decision.ceiling = 0.3125;
+        decision.credit = mean;
         let mut sources = kqseed::PerPath::default();
         sources.set(KernelPath::FileDrain, decision);
         Findings {
             config: SeederConfig::default(),
             backend: "epoll",
             fork_detection: "test",
-            clock: ClockInfo {
-                name: "test",
-                nanos_per_tick: 1.0,
-                resolution_nanos: 1.0,
-            },
+            clock: ClockInfo::new("test", 1.0, 1.0),
             measured_nanos_per_tick: 1.0,
             resolution_ticks: 10.0,
             samples: 1000,
@@ -1104,13 +1097,7 @@ mod tests {
     #[test]
     fn the_verdict_holds_only_when_every_credit_is_at_most_half_its_figure() {
         let ok = |mut f: Findings| {
-            f.startup = Ok(StartupReport {
-                samples: 2048,
-                resolution_ticks: 10.0,
-                interleaved_estimate: 2.0,
-                interleaved_estimator: Estimator::Lag,
-                sources: kqseed::PerPath::default(),
-            });
+            f.startup = Ok(StartupReport::new(2048, 10.0, 2.0, Estimator::Lag));
             f.verdict()
         };
         assert!(ok(findings(2.0, 0.4, 1.0, 0.5)).is_ok());
