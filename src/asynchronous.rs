@@ -38,6 +38,7 @@ use crate::seeder::{KqSeeder, WipeOnDrop};
 /// The longest stretch of collection between two yields to the runtime.
 const SLICE: Duration = Duration::from_micros(250);
 
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl KqSeeder {
     /// [`seed_rng`](KqSeeder::seed_rng) without blocking the runtime: the
     /// seed comes from the same health-tested, conditioned blocks.

@@ -56,6 +56,11 @@ mod v0_6 {
     /// [`KqSeeder::key`] and build it from bytes.
     macro_rules! fallible_0_6 {
         ($t:ty) => {
+            /// rand_core **0.6**'s `RngCore` (feature `rand_core_0_6`), for
+            /// rand 0.8, rand_chacha 0.3 and ed25519-dalek 2:
+            /// `try_fill_bytes` returns a failure, the other methods panic
+            /// on one.
+            #[cfg_attr(docsrs, doc(cfg(feature = "rand_core_0_6")))]
             impl rc06::RngCore for $t {
                 fn next_u32(&mut self) -> u32 {
                     TryRng::try_next_u32(self)
@@ -78,7 +83,9 @@ mod v0_6 {
                 }
             }
 
-            /// Conditioned full-entropy blocks, or ChaCha20 keyed from them.
+            /// rand_core **0.6**'s marker (feature `rand_core_0_6`):
+            /// conditioned full-entropy blocks, or ChaCha20 keyed from them.
+            #[cfg_attr(docsrs, doc(cfg(feature = "rand_core_0_6")))]
             impl rc06::CryptoRng for $t {}
         };
     }
@@ -86,8 +93,10 @@ mod v0_6 {
     fallible_0_6!(KqSeeder);
     fallible_0_6!(crate::KqRng);
 
-    /// The thread's generator (`kqseed::rng()`), which never returns an
-    /// error (see [`ThreadRng`](crate::ThreadRng) for when it panics).
+    /// rand_core **0.6**'s `RngCore` (feature `rand_core_0_6`): the
+    /// thread's generator (`kqseed::rng()`), which never returns an error
+    /// (see [`ThreadRng`](crate::ThreadRng) for when it panics).
+    #[cfg_attr(docsrs, doc(cfg(feature = "rand_core_0_6")))]
     impl rc06::RngCore for crate::ThreadRng {
         fn next_u32(&mut self) -> u32 {
             rand_core::Rng::next_u32(self)
@@ -107,6 +116,8 @@ mod v0_6 {
         }
     }
 
+    /// rand_core **0.6**'s marker (feature `rand_core_0_6`).
+    #[cfg_attr(docsrs, doc(cfg(feature = "rand_core_0_6")))]
     impl rc06::CryptoRng for crate::ThreadRng {}
 
     /// kqseed's error, kept whole as the inner error of rand_core 0.6's
@@ -120,12 +131,14 @@ mod v0_6 {
     /// `raw_os_error()` returns `None` for it: 0.6 only reports a code for a
     /// bare `std::io::Error` or number, which would drop the name of the call
     /// that failed (rand 0.8's `OsRng` keeps getrandom's error the same way).
+    #[cfg_attr(docsrs, doc(cfg(feature = "rand_core_0_6")))]
     impl From<Error> for rc06::Error {
         fn from(e: Error) -> Self {
             rc06::Error::new(e)
         }
     }
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "rand_core_0_6")))]
     impl KqSeeder {
         /// Seeds a new rand_core 0.6 `R` (rand 0.8's `StdRng`, rand_chacha
         /// 0.3's generators) from conditioned blocks, and wipes this
@@ -166,6 +179,9 @@ mod v0_9 {
     /// [`KqSeeder::seed_rng_0_9`] and use the seeded generator.
     macro_rules! fallible_0_9 {
         ($t:ty) => {
+            /// rand_core **0.9**'s `TryRngCore` (feature `rand_core_0_9`),
+            /// for rand 0.9 and rand_chacha 0.9: the error is kqseed's.
+            #[cfg_attr(docsrs, doc(cfg(feature = "rand_core_0_9")))]
             impl rc09::TryRngCore for $t {
                 type Error = Error;
 
@@ -182,7 +198,9 @@ mod v0_9 {
                 }
             }
 
-            /// Conditioned full-entropy blocks, or ChaCha20 keyed from them.
+            /// rand_core **0.9**'s marker (feature `rand_core_0_9`):
+            /// conditioned full-entropy blocks, or ChaCha20 keyed from them.
+            #[cfg_attr(docsrs, doc(cfg(feature = "rand_core_0_9")))]
             impl rc09::TryCryptoRng for $t {}
         };
     }
@@ -190,9 +208,11 @@ mod v0_9 {
     fallible_0_9!(KqSeeder);
     fallible_0_9!(crate::KqRng);
 
-    /// The thread's generator (`kqseed::rng()`): infallible, so rand 0.9's
+    /// rand_core **0.9**'s `RngCore` (feature `rand_core_0_9`): the
+    /// thread's generator (`kqseed::rng()`) is infallible, so rand 0.9's
     /// `Rng` methods work on it directly; rand_core 0.9 gives it the try
     /// traits too.
+    #[cfg_attr(docsrs, doc(cfg(feature = "rand_core_0_9")))]
     impl rc09::RngCore for crate::ThreadRng {
         fn next_u32(&mut self) -> u32 {
             rand_core::Rng::next_u32(self)
@@ -207,8 +227,11 @@ mod v0_9 {
         }
     }
 
+    /// rand_core **0.9**'s marker (feature `rand_core_0_9`).
+    #[cfg_attr(docsrs, doc(cfg(feature = "rand_core_0_9")))]
     impl rc09::CryptoRng for crate::ThreadRng {}
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "rand_core_0_9")))]
     impl KqSeeder {
         /// Seeds a new rand_core 0.9 `R` (rand 0.9's `StdRng`, rand_chacha
         /// 0.9's generators) from conditioned blocks, and wipes this

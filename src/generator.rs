@@ -1139,6 +1139,8 @@ impl fmt::Debug for KqRng {
     }
 }
 
+/// rand_core 0.10's fallible generator: every failed reseed as kqseed's
+/// [`Error`]. For rand's `RngExt`, wrap it in [`rand_core::UnwrapErr`].
 impl TryRng for KqRng {
     type Error = Error;
 
@@ -1160,6 +1162,7 @@ impl TryRng for KqRng {
     }
 }
 
+/// rand_core 0.10's marker: ChaCha20 keyed from conditioned blocks.
 impl TryCryptoRng for KqRng {}
 
 /// Reseeds every generator of the process (every [`KqRng`] and every
@@ -1333,6 +1336,9 @@ impl fmt::Debug for ThreadRng {
     }
 }
 
+/// rand_core 0.10's generator, infallible (`Error = Infallible`), so
+/// rand_core's `Rng` and rand's `RngExt` apply; it panics where
+/// [`ThreadRng`] says.
 impl TryRng for ThreadRng {
     type Error = core::convert::Infallible;
 
@@ -1351,6 +1357,7 @@ impl TryRng for ThreadRng {
     }
 }
 
+/// rand_core 0.10's marker: ChaCha20 keyed from conditioned blocks.
 impl TryCryptoRng for ThreadRng {}
 
 #[cfg(test)]

@@ -324,6 +324,8 @@ impl fmt::Debug for RawSamples {
     }
 }
 
+/// rand_core 0.10's fallible generator: every byte from conditioned
+/// blocks, every failure as kqseed's [`Error`].
 impl TryRng for KqSeeder {
     type Error = Error;
 
@@ -344,6 +346,7 @@ impl TryRng for KqSeeder {
     }
 }
 
+/// rand_core 0.10's marker: conditioned full-entropy blocks.
 impl TryCryptoRng for KqSeeder {}
 
 #[cfg(test)]

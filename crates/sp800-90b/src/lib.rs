@@ -7,7 +7,7 @@
 //!   agrees with it to a relative 1.5e-13 on the reference files under this
 //!   crate's `tests/data/sp800-90b/`; [`assess::restart`] is `ea_restart`'s
 //!   sanity check and row/column assessment. Each estimator is also a
-//!   function of its own ([`assess::mcv`], [`assess::lz78y`], ...).
+//!   function of its own ([`assess::mcv()`], [`assess::lz78y()`], ...).
 //! * [`cutoffs`] gives the Repetition Count and Adaptive Proportion Test
 //!   cutoffs for a credited min-entropy `H` and a false-positive rate
 //!   `alpha`, computed from the standard's formulas rather than looked up.
@@ -46,9 +46,12 @@
 //! draws on kernel event-queue timing; `kqseed` re-exports it as
 //! `kqseed::assess` and builds its health tests on [`cutoffs`].
 
-#![cfg_attr(docsrs, feature(doc_cfg))]
-
 pub mod assess;
 pub mod cutoffs;
 #[cfg(test)]
 mod test_util;
+
+// The README's example runs as a doctest too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
