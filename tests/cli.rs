@@ -274,15 +274,28 @@ fn stream_writes_exactly_the_bytes_asked_for() {
     // 1e6 uniform bytes hold 3906 zeros on average (sd 62): 3200..4800 is
     // more than 11 standard deviations either side.
     assert!((3200..4800).contains(&zeros), "{zeros} zero bytes in 1 MB");
-    // The generator's service has one configuration: another is refused.
-    fails_in_one_line(
-        &["stream", "-n", "10", "--sockets", "1"],
-        2,
-        "--source seeder",
-    );
-    let out = kqseed(&["stream", "-n", "0"]);
-    assert!(out.status.success());
-    assert!(out.stdout.is_empty());
+    // The generator takes the collector's configuration too.
+    let out = kqseed(&["stream", "-n", "10", "--sockets", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout.len(), 10);
+}
+
+#[test]
+fn n_0_is_refused_by_every_subcommand_that_takes_it() {
+    // Nothing asked for is a usage error, not an empty file or stream.
+    for args in [
+        &["raw", "-n", "0", "-o", "/dev/null"][..],
+        &["raw", "-n", "10", "--restarts", "0", "-o", "/dev/null"],
+        &["stream", "-n", "0"],
+        &["report", "-n", "0"],
+    ] {
+        let message = if args.contains(&"--restarts") {
+            "--restarts must be at least 1"
+        } else {
+            "-n must be at least 1"
+        };
+        fails_in_one_line(args, 2, message);
+    }
 }
 
 #[test]

@@ -167,14 +167,34 @@ impl Encoder {
 fn progress_bar(total: u64) -> Option<ProgressBar> {
     std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(total);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} samples [{elapsed} elapsed, {eta} left, {per_sec}]",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        bar.set_style(progress_style());
         bar
     })
+}
+
+/// One line of at most 80 columns up to a billion samples: a 20-column
+/// bar, done/total, elapsed < left, and the rate in at most 8 columns
+/// (indicatif's `{per_sec}` has four decimals and no bound).
+fn progress_style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "{bar:20} {human_pos}/{human_len} [{elapsed_precise} < {eta_precise}, {rate}]",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .with_key(
+        "rate",
+        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&rate(state.per_sec()));
+        },
+    )
+}
+
+/// Samples a second in at most 8 columns: `950/s`, `430k/s`, `12.5M/s`.
+fn rate(per_sec: f64) -> String {
+    match per_sec {
+        r if r >= 999.5e3 => format!("{:.1}M/s", (r / 1e6).min(999.9)),
+        r if r >= 999.5 => format!("{:.0}k/s", r / 1e3),
+        r => format!("{:.0}/s", r.max(0.0)),
+    }
 }
 
 /// Where the samples go: the sample file, and the labels file if asked for.
@@ -256,6 +276,13 @@ fn calibrate(source: &mut Source, n: usize) -> Result<(f64, Taken), Failure> {
 
 /// Runs `kqseed raw`.
 pub fn run(args: &Args) -> CliResult {
+    // As `kqseed report`: an empty file is never what was asked for.
+    if args.samples == 0 {
+        return Err(Failure::Usage("-n must be at least 1".into()));
+    }
+    if args.restarts == Some(0) {
+        return Err(Failure::Usage("--restarts must be at least 1".into()));
+    }
     let config = args.config.seeder_config()?;
     if args.path.is_some() && config.events.sampling != Sampling::PerPath {
         return Err(Failure::Usage(
@@ -366,4 +393,82 @@ pub fn run(args: &Args) -> CliResult {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    use indicatif::{ProgressDrawTarget, TermLike};
+
+    use super::*;
+
+    /// A terminal wider than the line, keeping what is written to it.
+    #[derive(Debug, Clone, Default)]
+    struct Capture(Arc<Mutex<String>>);
+
+    impl TermLike for Capture {
+        fn width(&self) -> u16 {
+            200
+        }
+        fn move_cursor_up(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> io::Result<()> {
+            self.write_str(s)?;
+            self.write_str("\n")
+        }
+        fn write_str(&self, s: &str) -> io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> io::Result<()> {
+            self.0.lock().unwrap().clear();
+            Ok(())
+        }
+        fn flush(&self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_progress_line_fits_80_columns_up_to_a_billion_samples() {
+        let term = Capture::default();
+        let bar = ProgressBar::with_draw_target(
+            Some(1_000_000_000),
+            ProgressDrawTarget::term_like(Box::new(term.clone())),
+        );
+        bar.set_style(progress_style());
+        bar.set_position(999_999_999);
+        bar.force_draw();
+        let line = term.0.lock().unwrap().trim_end().to_string();
+        assert!(line.contains("999,999,999/1,000,000,000"), "{line:?}");
+        let columns = line.chars().count();
+        assert!(columns <= 80, "{columns} columns: {line:?}");
+    }
+
+    #[test]
+    fn the_rate_takes_at_most_8_columns() {
+        for (r, shown) in [
+            (0.0, "0/s"),
+            (950.0, "950/s"),
+            (999.6, "1k/s"),
+            (430_123.0, "430k/s"),
+            (999_600.0, "1.0M/s"),
+            (12_500_000.0, "12.5M/s"),
+            (1e15, "999.9M/s"),
+        ] {
+            assert_eq!(rate(r), shown);
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! ent) and for piping seeds.
 
 use clap::{Args as ClapArgs, ValueEnum};
-use kqseed::{KqSeeder, SeederConfig};
+use kqseed::{GeneratorConfig, KqSeeder, SeederConfig};
 use rand_core::TryRng;
 
 use crate::config::SourceArgs;
@@ -18,7 +18,8 @@ const CHUNK: usize = 4096;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Source {
     /// The reseeding ChaCha20 generator (`kqseed::KqRng`) with its default
-    /// budgets, reseeded from the process's seeding service.
+    /// budgets, reseeded from a seeding service with the configuration
+    /// given.
     #[value(help = help::generator())]
     Generator,
     /// The seeder's conditioned, health-tested 32-byte blocks, each
@@ -36,8 +37,8 @@ mod help {
     pub fn generator() -> String {
         format!(
             "The reseeding ChaCha20 generator (`kqseed::KqRng`), reseeded every {} MiB or {} s \
-             from the process's seeding service (which uses the library's default collector \
-             configuration): as fast as ChaCha20",
+             from a seeding service with the collector configuration and credit given: as fast \
+             as ChaCha20",
             DEFAULT_RESEED_AFTER_BYTES >> 20,
             DEFAULT_RESEED_AFTER.as_secs()
         )
@@ -82,15 +83,11 @@ impl<R: TryRng<Error = kqseed::Error>> ByteSource for R {
 fn open(source: Source, config: SeederConfig) -> Result<Box<dyn ByteSource>, Failure> {
     match source {
         Source::Generator => {
-            if config != SeederConfig::default() {
-                return Err(Failure::Usage(
-                    "the generator reseeds from the process's seeding service, which uses the default collector configuration and credit; use --source seeder to stream with another".into(),
-                ));
-            }
             out::note(format_args!(
                 "streaming the reseeding ChaCha20 generator (reseeded every 64 MiB or 60 s from health-tested blocks)"
             ));
-            Ok(Box::new(kqseed::KqRng::new()?))
+            let config = GeneratorConfig::default().with_seeder(config);
+            Ok(Box::new(kqseed::KqRng::with_config(config)?))
         }
         Source::Seeder => {
             out::note(format_args!(
@@ -104,6 +101,11 @@ fn open(source: Source, config: SeederConfig) -> Result<Box<dyn ByteSource>, Fai
 
 /// Runs `kqseed stream`.
 pub fn run(args: &Args) -> CliResult {
+    // As `kqseed raw` and `report`: `-n 0` asks for nothing, so it is
+    // refused rather than answered with an empty stream.
+    if args.bytes == Some(0) {
+        return Err(Failure::Usage("-n must be at least 1".into()));
+    }
     let config = args.config.seeder_config()?;
     let mut sink = Sink::open(None, true)?;
     let mut source = open(args.source, config)?;
