@@ -32,36 +32,16 @@ if [ $# -gt 0 ]; then
     TARGETS=("$@")
 fi
 
-# rustup's cargo comes first on PATH; name Debian's tools explicitly.
-DEB_RUSTC=/usr/bin/rustc
-DEB_CARGO=/usr/bin/cargo
-DEB_CLIPPY=/usr/bin/cargo-clippy
-if [ ! -x "$DEB_RUSTC" ] || [ ! -x "$DEB_CARGO" ] || [ ! -x "$DEB_CLIPPY" ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "check-targets: installing Debian's rustc-web toolchain"
-        apt-get update -q
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-            rustc-web cargo-web rust-web-src rust-web-clippy
-    else
-        echo "check-targets: needs Debian's rustc-web toolchain; as root run:" >&2
-        echo "  apt-get update && apt-get install -y rustc-web cargo-web rust-web-src rust-web-clippy" >&2
-        exit 2
-    fi
-fi
-echo "check-targets: $("$DEB_RUSTC" --version), $("$DEB_CARGO" --version)"
+# shellcheck source=scripts/lib/debian-rust.sh
+. scripts/lib/debian-rust.sh
+printf 'check-targets: '
+debian_rust
 
-# -Zbuild-std on a stable toolchain. RUSTFLAGS from the caller would apply
-# to std too; keep the run reproducible.
-export RUSTC_BOOTSTRAP=1
-export RUSTC=$DEB_RUSTC
-export CARGO=$DEB_CARGO
-unset RUSTFLAGS RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER
-
-# The library, its unit tests, the integration tests and the examples, with
+# kqseed's library, its unit tests, the integration tests and the examples, with
 # the library features that hold target-specific code (async seeding on the
 # queue fd, the getrandom backend, the rand_core compat). Benches and the
 # command (feature cli) are left out: neither touches the backend.
-SCOPE=(--lib --tests --examples --features tokio,getrandom-custom,rand_core_0_6,rand_core_0_9)
+SCOPE=(-p kqseed --lib --tests --examples --features tokio,getrandom-custom,rand_core_0_6,rand_core_0_9)
 BUILD_STD=(-Zbuild-std=std,panic_abort)
 
 now() { date +%s.%N; }
