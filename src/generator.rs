@@ -340,6 +340,9 @@ trait Supply: Sync {
 }
 
 thread_local! {
+    // The initializer is const already; clippy 1.96 says otherwise on
+    // OpenBSD, where std's thread_local! expands without native TLS.
+    #[allow(clippy::missing_const_for_thread_local)]
     /// Set while this thread collects for the service (the worker, or a
     /// taker collecting inline). What collection calls (tempfile, after
     /// three name collisions, calls getrandom, which may be kqseed's
@@ -1800,6 +1803,8 @@ mod tests {
     }
 
     thread_local! {
+        // Const already; clippy 1.96 disagrees on OpenBSD (see IN_SERVICE).
+        #[allow(clippy::missing_const_for_thread_local)]
         static DRAW_ON_DROP: DrawOnDrop = const { DrawOnDrop };
     }
 
