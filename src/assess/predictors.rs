@@ -529,6 +529,20 @@ impl Hasher for FoldHasher {
 const LOAD_NUM: usize = 7;
 const LOAD_DEN: usize = 8;
 
+/// A value of a [`WipeMap`], which tells whether its slot is taken: the
+/// all-zero default never is (counts start at 1), so no separate array of
+/// control bytes is needed and a probe reads one cache line.
+trait SlotValue: Copy + Default {
+    fn taken(&self) -> bool;
+}
+
+/// A follower's count: at least 1 once stored.
+impl SlotValue for u32 {
+    fn taken(&self) -> bool {
+        *self != 0
+    }
+}
+
 /// A slot of a [`WipeMap`]: a key and its value, plain data.
 #[derive(Clone, Copy, Default)]
 struct Slot<K, V> {
@@ -542,25 +556,21 @@ impl<K: Copy + Default, V: Copy + Default> DefaultIsZeroes for Slot<K, V> {}
 
 /// An open-addressing hash table (linear probing, power-of-two size) whose
 /// memory is all [`Zeroizing`]: wiped when the table is dropped and when it
-/// grows (the old arrays are dropped after the move), which `std`'s
-/// `HashMap` cannot do. A byte per slot (0 = empty, else 0x80 | 7 bits of
-/// the hash) is probed first, so that a miss rarely touches the slots
-/// themselves, much as `hashbrown` does. Only what the estimators need:
-/// find, insert, length; no removal.
-struct WipeMap<K: Copy + Default, V: Copy + Default> {
-    tags: Zeroizing<Vec<u8>>,
+/// grows (the old array is dropped after the move), which `std`'s `HashMap`
+/// cannot do. Only what the estimators need: find, insert, length; no
+/// removal.
+struct WipeMap<K: Copy + Default, V: SlotValue> {
     slots: Zeroizing<Vec<Slot<K, V>>>,
     len: usize,
 }
 
-impl<K: Copy + Default + Eq + Hash, V: Copy + Default> WipeMap<K, V> {
+impl<K: Copy + Default + Eq + Hash, V: SlotValue> WipeMap<K, V> {
     /// Room for `n` entries without growing.
     fn with_capacity(n: usize) -> Self {
         let slots = (n.saturating_mul(LOAD_DEN) / LOAD_NUM + 1)
             .next_power_of_two()
             .max(8);
         WipeMap {
-            tags: Zeroizing::new(vec![0; slots]),
             slots: Zeroizing::new(vec![Slot::default(); slots]),
             len: 0,
         }
@@ -570,27 +580,26 @@ impl<K: Copy + Default + Eq + Hash, V: Copy + Default> WipeMap<K, V> {
         self.len
     }
 
-    /// The first slot to probe and the tag of `key`.
+    /// The first slot to probe for `key`.
     #[inline]
-    fn home(key: &K, mask: usize) -> (usize, u8) {
+    fn home(key: &K, mask: usize) -> usize {
         let mut h = FoldHasher::default();
         key.hash(&mut h);
-        let h = h.finish();
-        ((h as usize) & mask, 0x80 | (h >> 57) as u8)
+        (h.finish() as usize) & mask
     }
 
     /// `Ok(slot)` holding `key`, or `Err(slot)`: the empty slot where it
     /// would go (valid until the next insertion).
     #[inline]
     fn find(&self, key: &K) -> Result<usize, usize> {
-        let mask = self.tags.len() - 1;
-        let (mut i, tag) = Self::home(key, mask);
+        let mask = self.slots.len() - 1;
+        let mut i = Self::home(key, mask);
         loop {
-            let t = self.tags[i];
-            if t == 0 {
+            let slot = &self.slots[i];
+            if !slot.value.taken() {
                 return Err(i);
             }
-            if t == tag && self.slots[i].key == *key {
+            if slot.key == *key {
                 return Ok(i);
             }
             i = (i + 1) & mask;
@@ -603,42 +612,36 @@ impl<K: Copy + Default + Eq + Hash, V: Copy + Default> WipeMap<K, V> {
         &mut self.slots[i].value
     }
 
-    /// Stores `value` for the absent `key` in the empty slot `vacant` that
-    /// [`WipeMap::find`] gave, growing first if the table is full enough;
-    /// returns the slot used.
+    /// Stores `value` (taken) for the absent `key` in the empty slot
+    /// `vacant` that [`WipeMap::find`] gave, growing first if the table is
+    /// full enough; returns the slot used.
     #[inline]
     fn insert_vacant(&mut self, vacant: usize, key: K, value: V) -> usize {
+        debug_assert!(value.taken());
         let mut i = vacant;
-        if (self.len + 1) * LOAD_DEN > self.tags.len() * LOAD_NUM {
+        if (self.len + 1) * LOAD_DEN > self.slots.len() * LOAD_NUM {
             self.grow();
             i = self.find(&key).unwrap_or_else(|empty| empty);
         }
-        let (_, tag) = Self::home(&key, self.tags.len() - 1);
-        self.tags[i] = tag;
         self.slots[i] = Slot { key, value };
         self.len += 1;
         i
     }
 
-    /// Doubles the table; the old arrays are wiped as they are dropped.
+    /// Doubles the table; the old array is wiped as it is dropped.
+    #[cold]
     fn grow(&mut self) {
-        let bigger = self.tags.len() * 2;
-        let old_tags = core::mem::replace(&mut self.tags, Zeroizing::new(vec![0; bigger]));
-        let old_slots = core::mem::replace(
+        let bigger = self.slots.len() * 2;
+        let old = core::mem::replace(
             &mut self.slots,
             Zeroizing::new(vec![Slot::default(); bigger]),
         );
         let mask = bigger - 1;
-        for (slot, _) in old_slots
-            .iter()
-            .zip(old_tags.iter())
-            .filter(|(_, t)| **t != 0)
-        {
-            let (mut i, tag) = Self::home(&slot.key, mask);
-            while self.tags[i] != 0 {
+        for slot in old.iter().filter(|s| s.value.taken()) {
+            let mut i = Self::home(&slot.key, mask);
+            while self.slots[i].value.taken() {
                 i = (i + 1) & mask;
             }
-            self.tags[i] = tag;
             self.slots[i] = *slot;
         }
     }
@@ -692,23 +695,27 @@ impl ContextKey for Wide {
 }
 
 /// What a context carries: a dense id (for the follower counts) and its
-/// most frequent follower so far (the tool's `PostfixDictionary` state).
+/// most frequent follower so far with that follower's count (the tool's
+/// `PostfixDictionary` state). The best follower's count lives here only:
+/// a follower that repeats the prediction, the common case in predictable
+/// data, needs no second lookup.
 #[derive(Clone, Copy, Default)]
 struct ContextInfo {
     /// `id << 8 | best follower`; ids stay below 2^24 (at most 100,000
     /// contexts per MultiMMC order, 65,536 in all for LZ78Y).
     id_best: u32,
+    /// At least 1 once the context is stored (it is stored with its first
+    /// follower), which marks its slot taken.
     best_count: u32,
 }
 
-impl ContextInfo {
-    fn new(id: usize) -> Self {
-        ContextInfo {
-            id_best: (id as u32) << 8,
-            best_count: 0,
-        }
+impl SlotValue for ContextInfo {
+    fn taken(&self) -> bool {
+        self.best_count != 0
     }
+}
 
+impl ContextInfo {
     fn best(self) -> u8 {
         self.id_best as u8
     }
@@ -717,16 +724,20 @@ impl ContextInfo {
 /// The contexts of one length and the counts of their followers.
 struct ContextTable<K: ContextKey> {
     contexts: WipeMap<K, ContextInfo>,
-    /// `(context id << 8) | follower` -> count (saturating `u32`: only more
-    /// than 4 billion samples could reach the limit).
+    /// `(context id << 8) | follower` -> count, for every follower seen
+    /// except the context's current best, whose count is in its
+    /// [`ContextInfo`] (the entry here is stale while it is the best).
+    /// Saturating `u32`: only more than 4 billion samples could reach the
+    /// limit.
     counts: WipeMap<u32, u32>,
 }
 
 impl<K: ContextKey> ContextTable<K> {
-    fn with_capacity(n: usize) -> Self {
+    /// Room for `contexts` contexts and `counts` other followers.
+    fn with_capacity(contexts: usize, counts: usize) -> Self {
         ContextTable {
-            contexts: WipeMap::with_capacity(n),
-            counts: WipeMap::with_capacity(n),
+            contexts: WipeMap::with_capacity(contexts),
+            counts: WipeMap::with_capacity(counts),
         }
     }
 
@@ -738,28 +749,41 @@ impl<K: ContextKey> ContextTable<K> {
     }
 
     /// [`ContextTable::add`] where `found` is what `find(&ctx)` just gave.
+    #[inline]
     fn add_at(&mut self, found: Result<usize, usize>, ctx: K, y: u8) {
-        let i = match found {
-            Ok(i) => i,
-            Err(vacant) => {
-                let info = ContextInfo::new(self.contexts.len());
-                self.contexts.insert_vacant(vacant, ctx, info)
+        match found {
+            Ok(i) => {
+                count_follower(&mut self.counts, self.contexts.at(i), y, true);
             }
-        };
-        count_follower(&mut self.counts, self.contexts.at(i), y, true);
+            Err(vacant) => {
+                // A new context with its first follower, the best so far.
+                let info = ContextInfo {
+                    id_best: (self.contexts.len() as u32) << 8 | u32::from(y),
+                    best_count: 1,
+                };
+                self.contexts.insert_vacant(vacant, ctx, info);
+            }
+        }
     }
 }
 
-/// Counts follower `y` of the context `info`. A follower not yet seen is
-/// added only when `make_new`; returns whether it was. Ties for the best
-/// follower go to the larger symbol, as in the tool.
+/// Counts follower `y` of the (stored) context `info`. A follower not yet
+/// seen is added only when `make_new`; returns whether it was. Ties for the
+/// best follower go to the larger symbol, as in the tool.
+#[inline]
 fn count_follower(
     counts: &mut WipeMap<u32, u32>,
     info: &mut ContextInfo,
     y: u8,
     make_new: bool,
 ) -> bool {
-    let key = (info.id_best & !0xff) | u32::from(y);
+    if y == info.best() {
+        info.best_count = info.best_count.saturating_add(1);
+        return false;
+    }
+    // Every follower seen is the best or has an entry here.
+    let id = info.id_best & !0xff;
+    let key = id | u32::from(y);
     let (count, added) = match counts.find(&key) {
         Ok(i) => {
             let c = counts.at(i);
@@ -775,7 +799,16 @@ fn count_follower(
         }
     };
     if count > info.best_count || (count == info.best_count && y > info.best()) {
-        info.id_best = (info.id_best & !0xff) | u32::from(y);
+        // y takes over: the old best's count goes to the table (its entry
+        // was stale or absent; it is not a new follower), y's stays stale.
+        let old = id | u32::from(info.best());
+        match counts.find(&old) {
+            Ok(i) => *counts.at(i) = info.best_count,
+            Err(vacant) => {
+                counts.insert_vacant(vacant, old, info.best_count);
+            }
+        }
+        info.id_best = key;
         info.best_count = count;
     }
     added
@@ -812,7 +845,7 @@ fn multi_mmc_any_tally(data: &[u8], k: usize) -> Tally {
     if k == 2 {
         multi_mmc_binary_tally(data)
     } else {
-        multi_mmc_tally(data)
+        multi_mmc_tally(data, k)
     }
 }
 
@@ -852,19 +885,30 @@ fn mmc_order<K: ContextKey>(
     None
 }
 
-/// MultiMMC on symbols up to 8 bits: one context table per order.
-fn multi_mmc_tally(data: &[u8]) -> Tally {
+/// MultiMMC on symbols up to 8 bits (in `0..k`): one context table per
+/// order.
+fn multi_mmc_tally(data: &[u8], k: usize) -> Tally {
     const SHORT: usize = 8;
     let n = data.len() - 2;
     let mut tally = Tally::new(n);
     // No order holds more than 100,000 (context, follower) entries, nor
-    // more than one per step: size the maps once, no rehashing.
+    // more than one per step, nor more than k^(d+1) contexts: the context
+    // maps are sized once, no rehashing. The maps of other followers than
+    // the best, usually far fewer, start small and grow.
     let capacity = n.min(MMC_MAX_ENTRIES as usize) + 1;
+    let contexts = |d: usize| {
+        let distinct = u32::try_from(d + 1)
+            .ok()
+            .and_then(|e| k.max(1).checked_pow(e))
+            .unwrap_or(usize::MAX);
+        capacity.min(distinct)
+    };
+    let others = capacity.min(1024);
     let mut short: Vec<ContextTable<u64>> = (0..SHORT)
-        .map(|_| ContextTable::with_capacity(capacity))
+        .map(|d| ContextTable::with_capacity(contexts(d), others))
         .collect();
     let mut long: Vec<ContextTable<Wide>> = (SHORT..MMC_DEPTH)
-        .map(|_| ContextTable::with_capacity(capacity))
+        .map(|d| ContextTable::with_capacity(contexts(d), others))
         .collect();
     let mut entries = [0u64; MMC_DEPTH];
 
@@ -1010,7 +1054,7 @@ fn lz78y_length<K: ContextKey>(
     table: &mut ContextTable<K>,
     ctx: K,
     y: u8,
-    size: &mut u64,
+    (size, max_size): (&mut u64, u64),
     best_count: &mut u32,
     prediction: &mut Option<u8>,
 ) {
@@ -1025,7 +1069,7 @@ fn lz78y_length<K: ContextKey>(
             count_follower(&mut table.counts, info, y, true);
         }
         missing @ Err(_) => {
-            if *size < LZ78Y_MAX_DICTIONARY {
+            if *size < max_size {
                 table.add_at(missing, ctx, y);
                 *size += 1;
             }
@@ -1039,6 +1083,12 @@ const LZ78Y_PRESIZE: usize = 4096;
 /// LZ78Y on symbols up to 8 bits: one context table per length, one shared
 /// size limit.
 fn lz78y_tally(data: &[u8]) -> Tally {
+    lz78y_tally_up_to(data, LZ78Y_MAX_DICTIONARY)
+}
+
+/// [`lz78y_tally`] with a dictionary of at most `max_size` contexts (tests
+/// use small ones to reach the full dictionary's cases often).
+fn lz78y_tally_up_to(data: &[u8], max_size: u64) -> Tally {
     const SHORT: usize = 8;
     let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
     // A length never holds more contexts than there are steps: short inputs
@@ -1048,10 +1098,10 @@ fn lz78y_tally(data: &[u8]) -> Tally {
     let capacity = data.len().min(LZ78Y_PRESIZE) + 1;
     // short[j - 1]: length j <= 8; long[j - 9]: length j > 8.
     let mut short: Vec<ContextTable<u64>> = (0..SHORT)
-        .map(|_| ContextTable::with_capacity(capacity))
+        .map(|_| ContextTable::with_capacity(capacity, capacity))
         .collect();
     let mut long: Vec<ContextTable<Wide>> = (SHORT..LZ78Y_DEPTH)
-        .map(|_| ContextTable::with_capacity(capacity))
+        .map(|_| ContextTable::with_capacity(capacity, capacity))
         .collect();
 
     // History of the 16 symbols before position i, most recent in the low byte.
@@ -1070,23 +1120,75 @@ fn lz78y_tally(data: &[u8]) -> Tally {
     let mut size = LZ78Y_DEPTH as u64;
     history = (history << 8) | u128::from(y);
 
+    // Once the dictionary is full, nothing is added any more, and a context
+    // is stored only if its suffix one symbol shorter is: every step with
+    // room adds each missing context from the longest to the shortest. The
+    // exceptions are contexts of the step that filled it, longer than the
+    // last one added (`filled`: that step's history and length). So the
+    // lookups go from the shortest up and stop at the first missing
+    // length, checking past it only the lengths that step's contexts share
+    // with this one's: most steps of noisy data then ask for two or three
+    // contexts instead of sixteen.
+    let mut filled: Option<(u128, usize)> = None;
     for &y in &data[LZ78Y_DEPTH + 1..] {
         let mut best_count = 0u32;
         let mut prediction: Option<u8> = None;
-        for len in (SHORT + 1..=LZ78Y_DEPTH).rev() {
-            let ctx = Wide::last(history, len);
-            let t = &mut long[len - SHORT - 1];
-            lz78y_length(t, ctx, y, &mut size, &mut best_count, &mut prediction);
-        }
-        for len in (1..=SHORT).rev() {
-            let ctx = u64::last(history, len);
-            let t = &mut short[len - 1];
-            lz78y_length(t, ctx, y, &mut size, &mut best_count, &mut prediction);
+        if let Some((filled_history, filled_len)) = filled {
+            // Ascending, so ties go to the later (longer) context.
+            let mut look = |len: usize| -> bool {
+                let found = if len <= SHORT {
+                    lz78y_known(&mut short[len - 1], u64::last(history, len), y)
+                } else {
+                    lz78y_known(&mut long[len - SHORT - 1], Wide::last(history, len), y)
+                };
+                if let Some((count, best)) = found
+                    && count >= best_count
+                {
+                    (best_count, prediction) = (count, Some(best));
+                }
+                found.is_some()
+            };
+            let missing = (1..=LZ78Y_DEPTH).find(|&len| !look(len));
+            if let Some(missing) = missing {
+                let shared = ((history ^ filled_history).trailing_zeros() / 8) as usize;
+                for len in (missing + 1).max(filled_len)..=shared.min(LZ78Y_DEPTH) {
+                    look(len);
+                }
+            }
+        } else {
+            for len in (1..=LZ78Y_DEPTH).rev() {
+                if len > SHORT {
+                    let ctx = Wide::last(history, len);
+                    let t = &mut long[len - SHORT - 1];
+                    let room = (&mut size, max_size);
+                    lz78y_length(t, ctx, y, room, &mut best_count, &mut prediction);
+                } else {
+                    let ctx = u64::last(history, len);
+                    let t = &mut short[len - 1];
+                    let room = (&mut size, max_size);
+                    lz78y_length(t, ctx, y, room, &mut best_count, &mut prediction);
+                }
+                if size == max_size && filled.is_none() {
+                    filled = Some((history, len));
+                }
+            }
         }
         tally.record(prediction == Some(y));
         history = (history << 8) | u128::from(y);
     }
     tally
+}
+
+/// A full LZ78Y dictionary's step at one length: if `ctx` is known, counts
+/// `y` after it and returns its best follower's count and the follower as
+/// they were before.
+#[inline]
+fn lz78y_known<K: ContextKey>(table: &mut ContextTable<K>, ctx: K, y: u8) -> Option<(u32, u8)> {
+    let i = table.contexts.find(&ctx).ok()?;
+    let info = table.contexts.at(i);
+    let before = (info.best_count, info.best());
+    count_follower(&mut table.counts, info, y, true);
+    Some(before)
 }
 
 /// LZ78Y on bits: contexts of length j in a flat table of 2^j x 2 counts
@@ -1392,6 +1494,167 @@ mod tests {
         assert_eq!(lag_tally(&data), naive_lag(&data));
     }
 
+    /// Followers of each context: counts, and the best (most frequent,
+    /// ties to the larger symbol) found by scanning them all.
+    type NaiveDict = std::collections::HashMap<Vec<u8>, std::collections::HashMap<u8, u32>>;
+
+    fn naive_best(followers: &std::collections::HashMap<u8, u32>) -> (u8, u32) {
+        followers
+            .iter()
+            .map(|(&y, &c)| (y, c))
+            .max_by_key(|&(y, c)| (c, y))
+            .expect("a stored context has a follower")
+    }
+
+    /// MultiMMC done the obvious way, with the tool's rules as documented
+    /// on [`multi_mmc`]: one map of maps per order, 100,000 entries each,
+    /// no lookup past the first missing order, the entry added anyway.
+    fn naive_mmc(data: &[u8]) -> Tally {
+        let n = data.len() - 2;
+        let mut tally = Tally::new(n);
+        let mut dicts: Vec<NaiveDict> = vec![NaiveDict::new(); MMC_DEPTH];
+        let mut entries = [0u64; MMC_DEPTH];
+        for d in 0..MMC_DEPTH.min(n) {
+            *dicts[d]
+                .entry(data[..=d].to_vec())
+                .or_default()
+                .entry(data[d + 1])
+                .or_default() += 1;
+            entries[d] = 1;
+        }
+        let mut scoreboard = [0u64; MMC_DEPTH];
+        let mut winner = 0usize;
+        for i in 2..data.len() {
+            let y = data[i];
+            let cur_winner = winner;
+            let mut look = true;
+            for d in 0..MMC_DEPTH.min(i - 1) {
+                let ctx = &data[i - d - 1..i];
+                let room = entries[d] < MMC_MAX_ENTRIES;
+                let mut outcome = None;
+                if look && let Some(followers) = dicts[d].get_mut(ctx) {
+                    let correct = naive_best(followers).0 == y;
+                    if let Some(c) = followers.get_mut(&y) {
+                        *c += 1;
+                    } else if room {
+                        followers.insert(y, 1);
+                        entries[d] += 1;
+                    }
+                    outcome = Some(correct);
+                } else if room {
+                    *dicts[d]
+                        .entry(ctx.to_vec())
+                        .or_default()
+                        .entry(y)
+                        .or_default() += 1;
+                    entries[d] += 1;
+                }
+                look = outcome.is_some();
+                if let Some(correct) = outcome {
+                    scoreboard[d] += u64::from(correct);
+                    if correct && scoreboard[d] >= scoreboard[winner] {
+                        winner = d;
+                    }
+                    if d == cur_winner {
+                        tally.record(correct);
+                    }
+                }
+            }
+        }
+        tally
+    }
+
+    /// LZ78Y done the obvious way, with the tool's rules as documented on
+    /// [`lz78y`]: one dictionary of at most 65,536 contexts, seeded with the
+    /// contexts ending at symbol 15, searched from the longest context.
+    fn naive_lz78y(data: &[u8], max_size: u64) -> Tally {
+        let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
+        let mut dicts: Vec<NaiveDict> = vec![NaiveDict::new(); LZ78Y_DEPTH + 1];
+        for len in 1..=LZ78Y_DEPTH {
+            dicts[len]
+                .entry(data[LZ78Y_DEPTH - len..LZ78Y_DEPTH].to_vec())
+                .or_default()
+                .insert(data[LZ78Y_DEPTH], 1);
+        }
+        let mut size = LZ78Y_DEPTH as u64;
+        for i in LZ78Y_DEPTH + 1..data.len() {
+            let y = data[i];
+            let (mut best_count, mut prediction) = (0u32, None);
+            for len in (1..=LZ78Y_DEPTH).rev() {
+                let ctx = &data[i - len..i];
+                if let Some(followers) = dicts[len].get_mut(ctx) {
+                    let (best, count) = naive_best(followers);
+                    if count > best_count {
+                        (best_count, prediction) = (count, Some(best));
+                    }
+                    *followers.entry(y).or_default() += 1;
+                } else if size < max_size {
+                    dicts[len].entry(ctx.to_vec()).or_default().insert(y, 1);
+                    size += 1;
+                }
+            }
+            tally.record(prediction == Some(y));
+        }
+        tally
+    }
+
+    /// The hash-map code (best follower's count kept apart from the
+    /// others') against the obvious maps of maps: small alphabets where the
+    /// best follower changes often, a wide one where MultiMMC's orders and
+    /// LZ78Y's dictionary fill up, and periodic data.
+    #[test]
+    fn dictionaries_match_naive_versions() {
+        let mut rng = Rng::new(17);
+        let mut cases = vec![
+            rng.symbols(30_000, 3, 0.4),
+            rng.symbols(30_000, 5, 0.2),
+            rng.symbols(20_000, 16, 0.05),
+            rng.symbols(110_000, 256, 0.0),
+            rng.symbols(20, 4, 0.5),
+        ];
+        let mut walk = 0u8;
+        cases.push(
+            (0..40_000)
+                .map(|_| {
+                    walk = walk.wrapping_add([0, 1, 1, 255, 3][(rng.next() % 5) as usize]) % 12;
+                    walk
+                })
+                .collect(),
+        );
+        cases.push(
+            (0..20_000)
+                .map(|i| [3u8, 1, 4, 1, 5, 9, 2][i % 7])
+                .collect(),
+        );
+        for data in &cases {
+            let k = usize::from(*data.iter().max().expect("data")) + 1;
+            assert_eq!(multi_mmc_tally(data, k), naive_mmc(data), "MMC k={k}");
+            let full = LZ78Y_MAX_DICTIONARY;
+            assert_eq!(lz78y_tally(data), naive_lz78y(data, full), "LZ78Y k={k}");
+        }
+    }
+
+    /// LZ78Y once its dictionary is full looks contexts up from the
+    /// shortest and stops at the first missing one, except for the
+    /// contexts of the step that filled it: small dictionaries fill early
+    /// and often leave such contexts, which come back in repeated data.
+    #[test]
+    fn full_lz78y_dictionary_matches_naive_version() {
+        let mut rng = Rng::new(23);
+        for (len, k, p0) in [(3000, 3, 0.3), (3000, 4, 0.6), (3000, 20, 0.1)] {
+            let mut data = rng.symbols(len, k, p0);
+            data.extend_from_within(..len / 2);
+            data.extend_from_within(..len / 3);
+            for max_size in [17, 20, 33, 50, 64, 100, 257, 1000] {
+                assert_eq!(
+                    lz78y_tally_up_to(&data, max_size),
+                    naive_lz78y(&data, max_size),
+                    "k={k} p0={p0} max={max_size}"
+                );
+            }
+        }
+    }
+
     /// The hash-map code (any alphabet) and the flat-table code (bits) are
     /// written separately; on binary data they must agree, also once the
     /// MultiMMC order-15 table and the LZ78Y dictionary are full.
@@ -1410,7 +1673,7 @@ mod tests {
             let data = rng.symbols(len, 2, p0);
             assert_eq!(
                 multi_mmc_binary_tally(&data),
-                multi_mmc_tally(&data),
+                multi_mmc_tally(&data, 2),
                 "MMC len={len}"
             );
             if len >= 18 {
@@ -1537,17 +1800,16 @@ mod tests {
     fn wipes_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
 
     /// Review item 2: the hash tables of contexts and counts wipe their
-    /// memory. Their arrays are `Zeroizing` (checked by type, so a change to
-    /// a plain `Vec` fails to compile here); growing replaces them, so the
-    /// old arrays are wiped as they drop; the slots have no padding, so
+    /// memory. Their array is `Zeroizing` (checked by type, so a change to
+    /// a plain `Vec` fails to compile here); growing replaces it, so the
+    /// old array is wiped as it drops; the slots have no padding, so
     /// writing the all-zero default reaches every byte; and the wipe that
     /// runs on drop does clear them.
     #[test]
     fn context_tables_wipe_their_memory() {
         let mut map: WipeMap<Wide, ContextInfo> = WipeMap::with_capacity(0);
         wipes_on_drop(&map.slots);
-        wipes_on_drop(&map.tags);
-        let before = map.tags.len();
+        let before = map.slots.len();
         for i in 0..1000u64 {
             let key = Wide { low: i, high: !i };
             let vacant = map.find(&key).expect_err("new key");
@@ -1557,7 +1819,7 @@ mod tests {
             };
             map.insert_vacant(vacant, key, info);
         }
-        assert!(map.tags.len() > before, "the table grew");
+        assert!(map.slots.len() > before, "the table grew");
         assert_eq!(map.len(), 1000);
         for i in 0..1000u64 {
             let i_slot = map.find(&Wide { low: i, high: !i }).expect("kept");
@@ -1569,8 +1831,6 @@ mod tests {
         assert_eq!(core::mem::size_of::<Slot<u32, u32>>(), 4 + 4);
         // What Zeroizing's Drop runs.
         map.slots.zeroize();
-        map.tags.zeroize();
-        assert!(map.tags.iter().all(|&t| t == 0));
         assert!(
             map.slots.iter().all(|s| s.key == Wide::default()
                 && s.value.id_best == 0
@@ -1585,7 +1845,7 @@ mod tests {
         wipes_on_drop(&w.counts);
         wipes_on_drop(&w.last);
         wipes_on_drop(&SlicedCounters::new(100).planes);
-        let t: ContextTable<u64> = ContextTable::with_capacity(4);
+        let t: ContextTable<u64> = ContextTable::with_capacity(4, 4);
         wipes_on_drop(&t.contexts.slots);
         wipes_on_drop(&t.counts.slots);
     }
