@@ -963,8 +963,12 @@ fn multi_mmc_tally(data: &[u8], k: usize) -> Tally {
 
 /// Where the binary tables of contexts of `len` bits start, all lengths
 /// 1..=16 sharing one flat table of 2^len (context) x 2 (follower) counts.
+/// Each length's part is shifted by `len` x 576 bytes: without it the
+/// entries one step reads for lengths 9 to 16 lie a multiple of 4 KiB
+/// apart, so each load waited on the store to the length before it (the
+/// CPU matches loads to earlier stores by the address's low 12 bits).
 fn bit_table_base(len: usize) -> usize {
-    (1usize << len) - 2
+    (1usize << len) - 2 + len * 72
 }
 
 /// The last `len` bits of a history (most recent bit in bit 0).
