@@ -30,7 +30,7 @@
 
 use core::fmt;
 use core::num::NonZeroUsize;
-use std::sync::{Mutex, mpsc};
+use std::sync::{Condvar, Mutex, mpsc};
 
 use zeroize::{Zeroize, Zeroizing};
 
@@ -556,20 +556,33 @@ impl Job<'_> {
     fn cost(&self) -> u64 {
         let binary = self.k == 2;
         let per_symbol: u64 = match (self.work, binary) {
-            (Work::Tuple { .. }, true) => 340,
-            (Work::Tuple { .. }, false) => 160,
-            (Work::Predictor(Estimator::MultiMmc), true) => 100,
-            (Work::Predictor(Estimator::MultiMmc), false) => 1000,
-            (Work::Predictor(Estimator::Lz78y), true) => 105,
-            (Work::Predictor(Estimator::Lz78y), false) => 500,
-            (Work::Predictor(Estimator::Lag), true) => 63,
-            (Work::Predictor(Estimator::Lag), false) => 30,
-            (Work::Predictor(_), true) => 22,
-            (Work::Predictor(_), false) => 100,
-            (Work::Binary(_), _) => 10,
-            (Work::Mcv, _) => 3,
+            (Work::Tuple { .. }, true) => 33,
+            (Work::Tuple { .. }, false) => 50,
+            (Work::Predictor(Estimator::MultiMmc), true) => 49,
+            (Work::Predictor(Estimator::MultiMmc), false) => 320,
+            (Work::Predictor(Estimator::Lz78y), true) => 40,
+            (Work::Predictor(Estimator::Lz78y), false) => 50,
+            (Work::Predictor(Estimator::Lag), true) => 26,
+            (Work::Predictor(Estimator::Lag), false) => 20,
+            (Work::Predictor(_), true) => 9,
+            (Work::Predictor(_), false) => 70,
+            (Work::Binary(_), _) => 4,
+            (Work::Mcv, _) => 1,
         };
         per_symbol.saturating_mul(self.data.len() as u64)
+    }
+
+    /// Needs much more memory than the data: the suffix sort (4-5 bytes a
+    /// symbol) and MultiMMC's hash tables on a wide alphabet (up to 16
+    /// orders x 100,000 contexts), here from 16 MiB.
+    fn large(&self) -> bool {
+        let n = self.data.len();
+        let bytes = match self.work {
+            Work::Tuple { .. } => n.saturating_mul(5),
+            Work::Predictor(Estimator::MultiMmc) if self.k > 2 => n.min(100_000) * 400,
+            _ => 0,
+        };
+        bytes >= 16 << 20
     }
 }
 
@@ -622,10 +635,38 @@ fn jobs_for<'d>(
         .collect()
 }
 
+/// The tasks' queue in [`run_parallel`]: which are taken, and whether a
+/// large-memory one is running.
+struct Queue {
+    taken: Vec<bool>,
+    large_running: bool,
+}
+
+/// Frees the large-memory slot when its task ends, also if it unwinds
+/// (so that no worker waits for it forever).
+struct LargeSlot<'q> {
+    queue: &'q (Mutex<Queue>, Condvar),
+}
+
+impl Drop for LargeSlot<'_> {
+    fn drop(&mut self) {
+        let (queue, freed) = self.queue;
+        queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .large_running = false;
+        freed.notify_all();
+    }
+}
+
 /// Runs `jobs` on `threads` scoped threads, longest first, and returns
 /// their outcomes in the order of `jobs`. `progress` is called on the
 /// caller's thread, which only relays it, once per job as a worker takes
 /// it up, in the order they are taken.
+///
+/// At most one [`Job::large`] task runs at a time (a worker passes over
+/// it to the next one, or waits while only such tasks are left): two of
+/// them side by side would double the peak memory for no gain in time.
 fn run_parallel(
     jobs: &[Job<'_>],
     threads: usize,
@@ -636,28 +677,55 @@ fn run_parallel(
     order.sort_by_key(|&i| core::cmp::Reverse(jobs[i].cost()));
     // Taking a job and announcing it happen under one lock, so the
     // announcements arrive in the order the jobs were taken.
-    let next = Mutex::new(0usize);
+    let queue = (
+        Mutex::new(Queue {
+            taken: vec![false; jobs.len()],
+            large_running: false,
+        }),
+        Condvar::new(),
+    );
     let (tx, rx) = mpsc::channel::<usize>();
     let mut outcomes: Vec<Option<Outcome>> = jobs.iter().map(|_| None).collect();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let tx = tx.clone();
-                let (next, order) = (&next, &order);
+                let (queue, order) = (&queue, &order);
                 scope.spawn(move || {
                     let mut done = Vec::new();
                     loop {
-                        let job = {
-                            let mut taken = next.lock().unwrap_or_else(|e| e.into_inner());
-                            let Some(&job) = order.get(*taken) else {
-                                break;
-                            };
-                            *taken += 1;
-                            // The receiver outlives every worker.
-                            let _ = tx.send(job);
-                            job
+                        let (lock, freed) = queue;
+                        let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
+                        let job = loop {
+                            let open = order.iter().copied().filter(|&j| !q.taken[j]);
+                            let mut left = false;
+                            let mut pick = None;
+                            for j in open {
+                                left = true;
+                                if !(jobs[j].large() && q.large_running) {
+                                    pick = Some(j);
+                                    break;
+                                }
+                            }
+                            match (pick, left) {
+                                (Some(j), _) => break Some(j),
+                                (None, false) => break None,
+                                (None, true) => {
+                                    q = freed.wait(q).unwrap_or_else(|e| e.into_inner());
+                                }
+                            }
                         };
+                        let Some(job) = job else { break };
+                        q.taken[job] = true;
+                        let slot = jobs[job].large().then(|| {
+                            q.large_running = true;
+                            LargeSlot { queue }
+                        });
+                        // The receiver outlives every worker.
+                        let _ = tx.send(job);
+                        drop(q);
                         done.push((job, jobs[job].run()));
+                        drop(slot);
                     }
                     done
                 })
