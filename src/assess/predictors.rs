@@ -892,16 +892,17 @@ fn multi_mmc_tally(data: &[u8], k: usize) -> Tally {
     let n = data.len() - 2;
     let mut tally = Tally::new(n);
     // No order holds more than 100,000 (context, follower) entries, nor
-    // more than one per step, nor more than k^(d+1) contexts: the context
-    // maps are sized once, no rehashing. The maps of other followers than
-    // the best, usually far fewer, start small and grow.
+    // more than one per step, nor more than k^(d+1) contexts. The maps start
+    // at up to 4096 contexts (1024 other followers) and grow: sized for the
+    // most they could hold, the short orders' few contexts would be spread
+    // over megabytes, and each lookup would miss the caches.
     let capacity = n.min(MMC_MAX_ENTRIES as usize) + 1;
     let contexts = |d: usize| {
         let distinct = u32::try_from(d + 1)
             .ok()
             .and_then(|e| k.max(1).checked_pow(e))
             .unwrap_or(usize::MAX);
-        capacity.min(distinct)
+        capacity.min(distinct).min(4096)
     };
     let others = capacity.min(1024);
     let mut short: Vec<ContextTable<u64>> = (0..SHORT)
