@@ -216,6 +216,8 @@ fn table_size(k: usize) -> usize {
 struct McwWindow {
     width: usize,
     counts: Zeroizing<Vec<u32>>,
+    /// `at_count[c]`: how many symbols occur `c` times in the window.
+    at_count: Zeroizing<Vec<u32>>,
     /// Position of each symbol's latest occurrence (meaningful while its
     /// count is non-zero): the tie-breaker.
     last: Zeroizing<Vec<usize>>,
@@ -231,6 +233,7 @@ impl McwWindow {
         let mut w = McwWindow {
             width,
             counts: Zeroizing::new(vec![0; table_size(k)]),
+            at_count: Zeroizing::new(vec![0; width + 2]),
             last: Zeroizing::new(vec![0; table_size(k)]),
             max: 0,
             frequent: 0,
@@ -243,6 +246,9 @@ impl McwWindow {
                 w.max = *c;
                 w.frequent = s;
             }
+        }
+        for &c in w.counts.iter() {
+            w.at_count[c as usize] += 1;
         }
         w
     }
@@ -260,9 +266,14 @@ impl McwWindow {
             }
             return;
         }
-        self.counts[usize::from(out)] -= 1;
+        let o = &mut self.counts[usize::from(out)];
+        self.at_count[*o as usize] -= 1;
+        *o -= 1;
+        self.at_count[*o as usize] += 1;
         let c = &mut self.counts[usize::from(inn)];
+        self.at_count[*c as usize] -= 1;
         *c += 1;
+        self.at_count[*c as usize] += 1;
         if out != self.frequent {
             // The old leader kept its count, so the maximum can only be
             // reached or passed by the newcomer, which is the most recent.
@@ -271,26 +282,43 @@ impl McwWindow {
                 self.frequent = inn;
             }
         } else {
-            self.rescan();
+            self.rescan(data, i);
         }
     }
 
-    /// The leader lost a symbol: find the most common symbol again, ties to
-    /// the latest occurrence. O(k), but only when the leader leaves.
-    fn rescan(&mut self) {
-        let mut best_count = 0u32;
+    /// The leader lost a symbol (and `data[i]` came in): find the most
+    /// common symbol again, ties to the latest occurrence. The new maximum
+    /// follows from the counts of counts; the latest symbol that has it is
+    /// the first one met walking back from `i`, usually after a few
+    /// steps (it is among the most common); past 256 steps, a scan of all
+    /// symbols is cheaper.
+    fn rescan(&mut self, data: &[u8], i: usize) {
+        let m = self.max as usize;
+        let top = if self.at_count[m + 1] > 0 {
+            m + 1
+        } else if self.at_count[m] > 0 {
+            m
+        } else {
+            m - 1
+        } as u32;
+        self.max = top;
+        let walk = self.width.min(256);
+        if let Some(&s) = data[i + 1 - walk..=i]
+            .iter()
+            .rev()
+            .find(|&&s| self.counts[usize::from(s)] == top)
+        {
+            self.frequent = s;
+            return;
+        }
         let mut best_last = 0usize;
-        let mut best = 0u8;
         for (s, (&c, &l)) in self.counts.iter().zip(self.last.iter()).enumerate() {
-            if c > best_count || (c == best_count && c > 0 && l > best_last) {
-                best_count = c;
+            if c == top && l >= best_last {
                 best_last = l;
                 // `s` indexes a table of at most 256 slots.
-                best = s as u8;
+                self.frequent = s as u8;
             }
         }
-        self.max = best_count;
-        self.frequent = best;
     }
 }
 
