@@ -565,7 +565,7 @@ impl Job<'_> {
             (Work::Predictor(Estimator::Lag), true) => 26,
             (Work::Predictor(Estimator::Lag), false) => 20,
             (Work::Predictor(_), true) => 9,
-            (Work::Predictor(_), false) => 70,
+            (Work::Predictor(_), false) => 30,
             (Work::Binary(_), _) => 4,
             (Work::Mcv, _) => 1,
         };
