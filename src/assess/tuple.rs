@@ -9,6 +9,8 @@
 //! `h_p < h`, so each string of length `t ∈ (h_p, h]` along that edge occurs
 //! exactly `c` times. `ea_non_iid` does the same (after Kaufer); the results
 //! are the same numbers, computed in `f64` where the tool uses `long double`.
+//! Binary data (the bitstring, 8 symbols a sample) gets the same order and
+//! LCP values from the suffix array of its bytes, about three times faster.
 
 use zeroize::Zeroizing;
 
