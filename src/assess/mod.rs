@@ -499,6 +499,8 @@ enum Work {
         lrs: bool,
     },
     Predictor(Estimator),
+    /// MultiMMC and LZ78Y together (one pass on bits).
+    MmcLz78y,
 }
 
 /// One task of an assessment.
@@ -517,13 +519,23 @@ enum Outcome {
 }
 
 impl Job<'_> {
-    /// The estimator named to the progress callback (t-Tuple for the pair).
-    fn lead(&self) -> Estimator {
+    /// The estimators named to the progress callback as the task starts:
+    /// t-Tuple for the suffix-sort pair (one call, as documented), both
+    /// MultiMMC and LZ78Y for theirs (one call each, as when they ran
+    /// apart).
+    fn announced(&self) -> &'static [Estimator] {
         match self.work {
-            Work::Mcv => Estimator::Mcv,
-            Work::Binary(e) | Work::Predictor(e) => e,
-            Work::Tuple { t_tuple: true, .. } => Estimator::TTuple,
-            Work::Tuple { .. } => Estimator::Lrs,
+            Work::Mcv => &[Estimator::Mcv],
+            Work::Binary(Estimator::Collision) => &[Estimator::Collision],
+            Work::Binary(Estimator::Markov) => &[Estimator::Markov],
+            Work::Binary(_) => &[Estimator::Compression],
+            Work::Predictor(Estimator::MultiMcw) => &[Estimator::MultiMcw],
+            Work::Predictor(Estimator::Lag) => &[Estimator::Lag],
+            Work::Predictor(Estimator::MultiMmc) => &[Estimator::MultiMmc],
+            Work::Predictor(_) => &[Estimator::Lz78y],
+            Work::MmcLz78y => &[Estimator::MultiMmc, Estimator::Lz78y],
+            Work::Tuple { t_tuple: true, .. } => &[Estimator::TTuple],
+            Work::Tuple { .. } => &[Estimator::Lrs],
         }
     }
 
@@ -547,6 +559,10 @@ impl Job<'_> {
             Work::Predictor(Estimator::Lag) => Outcome::One(lag(data, k)),
             Work::Predictor(Estimator::MultiMmc) => Outcome::One(multi_mmc(data, k)),
             Work::Predictor(_) => Outcome::One(lz78y(data, k)),
+            Work::MmcLz78y => {
+                let (mmc, lz) = predictors::multi_mmc_and_lz78y(data, k);
+                Outcome::Two(mmc, lz)
+            }
         }
     }
 
@@ -561,6 +577,8 @@ impl Job<'_> {
             (Work::Predictor(Estimator::MultiMmc), true) => 49,
             (Work::Predictor(Estimator::MultiMmc), false) => 320,
             (Work::Predictor(Estimator::Lz78y), true) => 40,
+            (Work::MmcLz78y, true) => 55,
+            (Work::MmcLz78y, false) => 370,
             (Work::Predictor(Estimator::Lz78y), false) => 50,
             (Work::Predictor(Estimator::Lag), true) => 26,
             (Work::Predictor(Estimator::Lag), false) => 20,
@@ -615,14 +633,19 @@ fn jobs_for<'d>(
     if t || l {
         work.push(Work::Tuple { t_tuple: t, lrs: l });
     }
+    // On bits, MultiMMC and LZ78Y share one pass.
+    let pair = k == 2 && want(Estimator::MultiMmc) && want(Estimator::Lz78y);
     for e in [
         Estimator::MultiMcw,
         Estimator::Lag,
         Estimator::MultiMmc,
         Estimator::Lz78y,
     ] {
-        if want(e) {
-            work.push(Work::Predictor(e));
+        match e {
+            Estimator::MultiMmc if pair => work.push(Work::MmcLz78y),
+            Estimator::Lz78y if pair => {}
+            _ if want(e) => work.push(Work::Predictor(e)),
+            _ => {}
         }
     }
     work.into_iter()
@@ -734,7 +757,9 @@ fn run_parallel(
         // Only the workers hold senders now: the loop ends once all are done.
         drop(tx);
         for job in rx {
-            progress(jobs[job].data_set, jobs[job].lead());
+            for &e in jobs[job].announced() {
+                progress(jobs[job].data_set, e);
+            }
         }
         for worker in workers {
             match worker.join() {
@@ -943,7 +968,9 @@ pub fn assess_with_progress(
     if threads <= 1 {
         // One at a time, stopping at the first error.
         for job in &jobs {
-            progress(job.data_set, job.lead());
+            for &e in job.announced() {
+                progress(job.data_set, e);
+            }
             collect.take(job.data_set, job.run())?;
         }
     } else {

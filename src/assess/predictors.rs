@@ -141,6 +141,26 @@ pub fn lz78y(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     Ok(lz78y_any_tally(data, k).estimate(Estimator::Lz78y, k))
 }
 
+/// [`multi_mmc`] and [`lz78y`] on the same data; on bits in one pass, where
+/// LZ78Y reads MultiMMC's counts (same results, a fraction of LZ78Y's work).
+pub(crate) fn multi_mmc_and_lz78y(
+    data: &[u8],
+    k: usize,
+) -> (Result<Estimate, AssessError>, Result<Estimate, AssessError>) {
+    let fits = check_input(data, k, Estimator::MultiMmc, 3).is_ok()
+        && check_input(data, k, Estimator::Lz78y, LZ78Y_DEPTH + 2).is_ok()
+        && data.len() < u32::MAX as usize;
+    if k == 2 && fits {
+        let (mmc, lz) = mmc_lz78y_binary_tallies(data);
+        (
+            Ok(mmc.estimate(Estimator::MultiMmc, k)),
+            Ok(lz.estimate(Estimator::Lz78y, k)),
+        )
+    } else {
+        (multi_mmc(data, k), lz78y(data, k))
+    }
+}
+
 /// Rejects what the estimators cannot run on: an alphabet size outside
 /// `1..=256` (the `1/k` floor must not claim more than 8 bits per byte),
 /// no data, fewer than `needed` symbols, or a symbol outside `0..k`.
@@ -1010,6 +1030,27 @@ fn bit_context(history: usize, len: usize) -> usize {
 /// the table (1 MiB) in cache; they saturate, which would only matter past
 /// 4 billion samples.
 fn multi_mmc_binary_tally(data: &[u8]) -> Tally {
+    multi_mmc_binary_pass(data, &mut NoRider)
+}
+
+/// What else runs on binary MultiMMC's pass, reading its counts.
+trait Rider {
+    /// The end of step `i`: `history` holds the bits before it (the most
+    /// recent in bit 0), `y` is its bit, `table` MultiMMC's counts after it.
+    fn step(&mut self, i: usize, history: usize, y: u8, table: &[[u32; 2]]);
+}
+
+/// MultiMMC alone.
+struct NoRider;
+
+impl Rider for NoRider {
+    #[inline(always)]
+    fn step(&mut self, _: usize, _: usize, _: u8, _: &[[u32; 2]]) {}
+}
+
+/// Binary MultiMMC, with `rider` reading its counts as it goes.
+#[inline(always)]
+fn multi_mmc_binary_pass(data: &[u8], rider: &mut impl Rider) -> Tally {
     let n = data.len() - 2;
     let mut tally = Tally::new(n);
     let mut table = Zeroizing::new(vec![[0u32; 2]; bit_table_base(MMC_DEPTH + 1)]);
@@ -1060,10 +1101,269 @@ fn multi_mmc_binary_tally(data: &[u8]) -> Tally {
                 entries[d] += 1;
             }
         }
+        rider.step(i, history, y, &table);
         // Only the last 16 bits are ever used.
         history = ((history << 1) | yi) & 0xffff;
     }
     tally
+}
+
+/// Binary MultiMMC and LZ78Y in one pass ([`multi_mmc_binary_tally`],
+/// [`lz78y_binary_tally`]), for `data` of 18 to `u32::MAX` bits. LZ78Y then
+/// reads the counts of its contexts of up to 15 bits from MultiMMC's table
+/// instead of keeping its own, and once its dictionary is full it looks at
+/// two or three of them a step instead of sixteen.
+///
+/// Why the counts can be shared: on bits, MultiMMC's orders 0 to 14 count
+/// every occurrence of every context (they never reach 100,000 entries,
+/// and an order past the first missing one is empty, so the tool's "set to
+/// 1" there adds 1). LZ78Y counts a context's followers from the step it
+/// joined its dictionary on: its first occurrence from position 16 on
+/// while there is room (or position 16 itself, the seeds). So LZ78Y's
+/// count is MultiMMC's less the occurrences before position 16, for the
+/// contexts it holds: a bit per context says which, and the few early
+/// occurrences are subtracted. The 16-bit contexts, where MultiMMC's
+/// order-15 limit applies, keep LZ78Y's own table.
+///
+/// Why a few suffice: a held context's suffix one bit shorter is held too
+/// and joined no later (a step with room adds every missing one), except
+/// for the contexts of the step that filled the dictionary; so along the
+/// held contexts of a step, from the shortest up, the best counts never
+/// rise. The prediction, the longest context with the highest best count,
+/// is then the last of those equal to the 1-bit context's: the walk stops
+/// at the first lower one (the filling step's contexts are checked apart).
+fn mmc_lz78y_binary_tallies(data: &[u8]) -> (Tally, Tally) {
+    mmc_lz78y_binary_tallies_up_to(data, LZ78Y_MAX_DICTIONARY)
+}
+
+/// [`mmc_lz78y_binary_tallies`] with an LZ78Y dictionary of at most
+/// `max_size` contexts (tests use small ones to fill it often).
+fn mmc_lz78y_binary_tallies_up_to(data: &[u8], max_size: u64) -> (Tally, Tally) {
+    debug_assert!(data.len() > LZ78Y_DEPTH + 1 && data.len() < u32::MAX as usize);
+    let mut lz = LzRider::new(data, max_size);
+    let mmc = multi_mmc_binary_pass(data, &mut lz);
+    (mmc, lz.tally)
+}
+
+/// Up to this many bits, [`LzRider`] keeps the early occurrences of every
+/// context in a table (they are common); longer ones in short lists.
+const SHORT_EARLY: usize = 8;
+
+/// LZ78Y riding on binary MultiMMC's pass (see
+/// [`mmc_lz78y_binary_tallies`]).
+struct LzRider {
+    tally: Tally,
+    /// Bit `at` set: the context of up to 15 bits whose MultiMMC entry is at
+    /// `at` is in the dictionary.
+    held: Zeroizing<Vec<u64>>,
+    /// The occurrences before position 16 of the contexts of up to 8 bits,
+    /// by entry: (followed by 0, by 1).
+    early_short: Zeroizing<Vec<[u32; 2]>>,
+    /// Bit `at` set: that context, of 9 to 15 bits, occurs before position
+    /// 16 (at most 7 of each length do).
+    early_mark: Zeroizing<Vec<u64>>,
+    /// Those occurrences, by context length: (entry, follower).
+    early_long: [Zeroizing<Vec<(usize, usize)>>; LZ78Y_DEPTH],
+    /// The 16-bit contexts' counts, LZ78Y's own.
+    longest: Zeroizing<Vec<[u32; 2]>>,
+    size: u64,
+    max_size: u64,
+    /// The step that filled the dictionary: its history and the length of
+    /// the last context it added.
+    filled: Option<(usize, usize)>,
+}
+
+impl LzRider {
+    fn new(data: &[u8], max_size: u64) -> Self {
+        let words = bit_table_base(LZ78Y_DEPTH).div_ceil(64);
+        let mut rider = LzRider {
+            tally: Tally::new(data.len() - LZ78Y_DEPTH - 1),
+            held: Zeroizing::new(vec![0; words]),
+            early_short: Zeroizing::new(vec![[0; 2]; bit_table_base(SHORT_EARLY + 1)]),
+            early_mark: Zeroizing::new(vec![0; words]),
+            early_long: core::array::from_fn(|_| Zeroizing::new(Vec::new())),
+            longest: Zeroizing::new(vec![[0u32; 2]; 1 << LZ78Y_DEPTH]),
+            size: LZ78Y_DEPTH as u64,
+            max_size,
+            filled: None,
+        };
+        let mut history = 0usize;
+        for (p, &s) in data.iter().enumerate().take(LZ78Y_DEPTH) {
+            // The contexts ending at position p, followed by data[p].
+            let y = usize::from(s & 1);
+            for len in 1..=p.min(LZ78Y_DEPTH - 1) {
+                let at = bit_table_base(len) + bit_context(history, len);
+                if len <= SHORT_EARLY {
+                    rider.early_short[at][y] += 1;
+                } else {
+                    rider.early_mark[at / 64] |= 1 << (at % 64);
+                    rider.early_long[len].push((at, y));
+                }
+            }
+            history = (history << 1) | y;
+        }
+        // The seeds: every context ending at position 16.
+        for len in 1..LZ78Y_DEPTH {
+            let at = bit_table_base(len) + bit_context(history, len);
+            rider.held[at / 64] |= 1 << (at % 64);
+        }
+        rider.longest[history & 0xffff][usize::from(data[LZ78Y_DEPTH] & 1)] = 1;
+        rider
+    }
+
+    fn holds(&self, at: usize) -> bool {
+        self.held[at / 64] >> (at % 64) & 1 == 1
+    }
+
+    /// LZ78Y's counts of the held context of length `len` <= 15 (entry
+    /// `at`) before this step: MultiMMC's, which counted `y` in this step
+    /// already (orders 0 to 14 always do), less the early occurrences.
+    #[inline]
+    fn counts(&self, table: &[[u32; 2]], at: usize, len: usize, y: u8) -> [u32; 2] {
+        // Element by element, in registers (a store to one half of the
+        // pair and a load of both would stall the store forwarding).
+        let [c0, c1] = table[at];
+        let y1 = u32::from(y & 1);
+        let mut counts = [c0 - (1 - y1), c1 - y1];
+        if len <= SHORT_EARLY {
+            let [e0, e1] = self.early_short[at];
+            counts = [counts[0] - e0, counts[1] - e1];
+        } else if self.early_mark[at / 64] >> (at % 64) & 1 == 1 {
+            for &(e, f) in self.early_long[len].iter() {
+                if e == at {
+                    counts[f] -= 1;
+                }
+            }
+        }
+        counts
+    }
+
+    /// The counts before this step of the context of length `len`
+    /// (1..=16), if it is held.
+    #[inline]
+    fn held_counts(
+        &self,
+        table: &[[u32; 2]],
+        history: usize,
+        len: usize,
+        y: u8,
+    ) -> Option<[u32; 2]> {
+        if len == LZ78Y_DEPTH {
+            let entry = self.longest[history & 0xffff];
+            (entry != [0, 0]).then_some(entry)
+        } else {
+            let at = bit_table_base(len) + bit_context(history, len);
+            self.holds(at).then(|| self.counts(table, at, len, y))
+        }
+    }
+
+    /// The prediction from every held context of this step, from the
+    /// longest (the tool's way; what the walk of a full dictionary must
+    /// give).
+    #[cfg(debug_assertions)]
+    fn scan(&self, table: &[[u32; 2]], history: usize, y: u8) -> u8 {
+        let (mut best_count, mut prediction) = (0u32, 2u8);
+        for len in (1..=LZ78Y_DEPTH).rev() {
+            if let Some(counts) = self.held_counts(table, history, len, y) {
+                let (p, count) = best_of(counts);
+                if count > best_count {
+                    (best_count, prediction) = (count, p);
+                }
+            }
+        }
+        prediction
+    }
+}
+
+/// The best follower of counts (ties to 1, as the tool does) and its count.
+fn best_of(counts: [u32; 2]) -> (u8, u32) {
+    (u8::from(counts[1] >= counts[0]), counts[0].max(counts[1]))
+}
+
+impl Rider for LzRider {
+    fn step(&mut self, i: usize, history: usize, y: u8, table: &[[u32; 2]]) {
+        if i <= LZ78Y_DEPTH {
+            return;
+        }
+        let yi = usize::from(y);
+        let longest_held = self.longest[history & 0xffff] != [0, 0];
+        // 2: no prediction (never equal to a bit).
+        let mut prediction = 2u8;
+        let short_held = self.holds(bit_table_base(1) + bit_context(history, 1));
+        if self.size < self.max_size || !short_held {
+            // The dictionary still fills (or, rarely, lacks the 1-bit
+            // context): every length, from the longest, as the tool does.
+            let mut best_count = 0u32;
+            for len in (1..=LZ78Y_DEPTH).rev() {
+                match self.held_counts(table, history, len, y) {
+                    Some(counts) => {
+                        let (p, count) = best_of(counts);
+                        // Strictly greater: the longer context wins ties.
+                        if count > best_count {
+                            (best_count, prediction) = (count, p);
+                        }
+                    }
+                    None if self.size < self.max_size => {
+                        if len == LZ78Y_DEPTH {
+                            self.longest[history & 0xffff][yi] = 1;
+                        } else {
+                            let at = bit_table_base(len) + bit_context(history, len);
+                            self.held[at / 64] |= 1 << (at % 64);
+                        }
+                        self.size += 1;
+                        if self.size == self.max_size {
+                            self.filled = Some((history, len));
+                        }
+                    }
+                    None => {}
+                }
+            }
+        } else {
+            #[cfg(debug_assertions)]
+            let scanned = self.scan(table, history, y);
+            // Full: the held contexts from the shortest up, while their best
+            // count equals the 1-bit context's (it never rises).
+            let short = bit_table_base(1) + bit_context(history, 1);
+            let (p, top) = best_of(self.counts(table, short, 1, y));
+            prediction = p;
+            let mut len = 2;
+            while let Some(counts) = self.held_counts(table, history, len, y) {
+                let (p, count) = best_of(counts);
+                if count != top {
+                    break;
+                }
+                prediction = p;
+                if len == LZ78Y_DEPTH {
+                    break;
+                }
+                len += 1;
+            }
+            // The filling step's contexts may be held past a missing one:
+            // those of the lengths it shares with this step's history.
+            if let Some((filled_history, filled_len)) = self.filled {
+                let shared = ((history ^ filled_history) | !0xffff).trailing_zeros() as usize;
+                for later in (len + 1).max(filled_len)..=shared.min(LZ78Y_DEPTH) {
+                    if let Some(counts) = self.held_counts(table, history, later, y) {
+                        let (p, count) = best_of(counts);
+                        if count == top {
+                            prediction = p;
+                        }
+                    }
+                }
+            }
+            // Tests run with debug assertions: there every step checks the
+            // walk against the tool's scan of all sixteen lengths.
+            #[cfg(debug_assertions)]
+            debug_assert_eq!(prediction, scanned, "step {i}");
+        }
+        // A 16-bit context held before the step counts y here (one that
+        // joined now did above); the shorter ones' counts are MultiMMC's.
+        if longest_held {
+            let entry = &mut self.longest[history & 0xffff];
+            entry[yi] = entry[yi].saturating_add(1);
+        }
+        self.tally.record(prediction == y);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1227,6 +1527,11 @@ fn lz78y_known<K: ContextKey>(table: &mut ContextTable<K>, ctx: K, y: u8) -> Opt
 /// LZ78Y on bits: contexts of length j in a flat table of 2^j x 2 counts
 /// (`u32`, saturating, as for MultiMMC); a context exists once it has a count.
 fn lz78y_binary_tally(data: &[u8]) -> Tally {
+    lz78y_binary_tally_up_to(data, LZ78Y_MAX_DICTIONARY)
+}
+
+/// [`lz78y_binary_tally`] with a dictionary of at most `max_size` contexts.
+fn lz78y_binary_tally_up_to(data: &[u8], max_size: u64) -> Tally {
     let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
     let mut table = Zeroizing::new(vec![[0u32; 2]; bit_table_base(LZ78Y_DEPTH + 1)]);
 
@@ -1259,7 +1564,7 @@ fn lz78y_binary_tally(data: &[u8]) -> Tally {
                 best_count = if better { count } else { best_count };
                 prediction = if better { p } else { prediction };
                 entry[yi] = entry[yi].saturating_add(1);
-            } else if size < LZ78Y_MAX_DICTIONARY {
+            } else if size < max_size {
                 entry[yi] = 1;
                 size += 1;
             }
@@ -1537,6 +1842,70 @@ mod tests {
             .map(|(&y, &c)| (y, c))
             .max_by_key(|&(y, c)| (c, y))
             .expect("a stored context has a follower")
+    }
+
+    /// MultiMMC and LZ78Y in one pass on bits (LZ78Y reading MultiMMC's
+    /// counts, and walking only the contexts it needs once full) against
+    /// each alone: every short length (the seeds and the early
+    /// occurrences), biased and periodic bits (early contexts that recur,
+    /// long contexts as likely as short ones), enough random bits to fill
+    /// the dictionary, and small dictionaries that fill early and often
+    /// mid-step. (MultiMMC's side is its own pass, checked against the
+    /// hash-map code past the order-15 limit above.)
+    #[test]
+    fn binary_pass_of_both_matches_each_alone() {
+        let mut rng = Rng::new(29);
+        let mut cases: Vec<Vec<u8>> = (18..200).map(|len| rng.symbols(len, 2, 0.5)).collect();
+        for p0 in [0.5, 0.7, 0.95, 0.05] {
+            cases.push(rng.symbols(30_000, 2, p0));
+        }
+        cases.push((0..50_000).map(|i| u8::from(i % 7 < 3)).collect());
+        cases.push((0..50_000).map(|i| u8::from(i % 29 == 0)).collect());
+        cases.push(vec![1; 1000]);
+        let mut zeros_then_ones = vec![0u8; 5000];
+        zeros_then_ones.extend(rng.symbols(5000, 2, 0.5));
+        cases.push(zeros_then_ones);
+        for data in &cases {
+            let alone = (multi_mmc_binary_tally(data), lz78y_binary_tally(data));
+            assert_eq!(mmc_lz78y_binary_tallies(data), alone, "len={}", data.len());
+        }
+        for data in cases.iter().filter(|d| (150..=10_000).contains(&d.len())) {
+            for max_size in [17, 20, 40, 300, 5000] {
+                let alone = (
+                    multi_mmc_binary_tally(data),
+                    lz78y_binary_tally_up_to(data, max_size),
+                );
+                let both = mmc_lz78y_binary_tallies_up_to(data, max_size);
+                assert_eq!(both, alone, "len={} max={max_size}", data.len());
+            }
+        }
+        // Many short strings with tiny dictionaries: the contexts of the
+        // step that filled the dictionary, held without their shorter
+        // suffixes, come back and sometimes decide a prediction.
+        for trial in 0..300u64 {
+            let len = 40 + (trial % 160) as usize;
+            let data = rng.symbols(len, 2, [0.5, 0.3, 0.8][(trial % 3) as usize]);
+            let max_size = 17 + trial % 24;
+            let alone = (
+                multi_mmc_binary_tally(&data),
+                lz78y_binary_tally_up_to(&data, max_size),
+            );
+            let both = mmc_lz78y_binary_tallies_up_to(&data, max_size);
+            assert_eq!(both, alone, "trial {trial}: {data:?}, max={max_size}");
+        }
+        // Repeated data brings back the contexts of the step that filled
+        // the dictionary, held without their shorter suffixes.
+        for max_size in [17, 23, 50, 64, 100, 257, 1000] {
+            let mut data = rng.symbols(3000, 2, 0.3);
+            data.extend_from_within(..1500);
+            data.extend_from_within(..700);
+            let alone = (
+                multi_mmc_binary_tally(&data),
+                lz78y_binary_tally_up_to(&data, max_size),
+            );
+            let both = mmc_lz78y_binary_tallies_up_to(&data, max_size);
+            assert_eq!(both, alone, "repeated, max={max_size}");
+        }
     }
 
     /// MultiMMC done the obvious way, with the tool's rules as documented
