@@ -7,15 +7,24 @@
 # 1. `kqseed raw` collects SAMPLES symbols of the default configuration;
 #    `ea_non_iid -o` and `kqseed assess --json` assess the same file. Every
 #    estimate (literal and bitstring) must agree to 1e-9 relative, and the
-#    credit must be at most half of NIST's assessed value.
+#    credit must be at most half of NIST's assessed value. (With a credit
+#    per kernel path, decided at start-up, `kqseed raw` prints no single
+#    credit: then half of NIST's assessed value stands in for it below.)
 # 2. `kqseed raw --restarts 1000 -n 1000` writes a restart file;
 #    `ea_restart -o` and `kqseed assess --restart` test it with H_I = the
 #    credit. X_max must be equal, X_cutoff within 1 (ea_restart simulates its
 #    cutoff with a random seed, kqseed computes it exactly), every row and
 #    column estimate equal to 1e-9, and both must pass.
-# Both tools' wall time and peak memory come from the same runs
-# (/usr/bin/time -v). Files go to target/nist-compare/. NIST's tool comes
-# from scripts/nist-tool.sh.
+# 3. Speed and memory: step 1 runs both tools RUNS times (default 3,
+#    NIST_COMPARE_RUNS), one after the other, under /usr/bin/time -v; the
+#    summary gives each pair's wall-time ratio (ea_non_iid / kqseed) and
+#    peak-memory ratio (kqseed / ea_non_iid), their medians, and the load
+#    average. It fails if the median speed-up is under 4x or a memory ratio
+#    over 1/3 (on the Debian route). Those floors hold on a loaded 2-core
+#    machine, where kqseed's two threads may get one core; the target, 12x
+#    and 1/3 on a quiet one, is printed, not enforced.
+# Files go to target/nist-compare/. NIST's tool comes from
+# scripts/nist-tool.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 samples=${1:-1000000}
@@ -32,14 +41,19 @@ cargo build --release --quiet --features cli --bin kqseed
 kq=target/release/kqseed
 
 # `measure NAME CMD...`: runs CMD under /usr/bin/time -v, stdout to
-# $out/NAME.out, and records "NAME wall peak" for the summary.
+# $out/NAME.out, and records "NAME wall peak" for the summary (and the
+# seconds and kilobytes in costs.tsv).
 : >"$out/costs.txt"
+: >"$out/costs.tsv"
 measure() {
   local name=$1 rc=0
   shift
   /usr/bin/time -v -o "$out/$name.time" "$@" >"$out/$name.out" 2>"$out/$name.err" || rc=$?
   awk -v n="$name" '/Elapsed \(wall clock\)/ { w = $NF } /Maximum resident set size/ { m = $NF }
     END { printf "%-28s %10s wall %8.0f MB peak\n", n, w, m / 1024 }' "$out/$name.time" >>"$out/costs.txt"
+  # h:mm:ss or m:ss.ss to seconds.
+  awk -v n="$name" '/Elapsed \(wall clock\)/ { k = split($NF, t, ":"); s = 0; for (i = 1; i <= k; i++) s = s * 60 + t[i] }
+    /Maximum resident set size/ { m = $NF } END { printf "%s\t%.3f\t%d\n", n, s, m }' "$out/$name.time" >>"$out/costs.tsv"
   return $rc
 }
 
@@ -47,16 +61,20 @@ echo "== machine: $(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ); NI
 echo "== collecting $samples raw symbols of the default configuration"
 "$kq" raw -n "$samples" -o "$out/live.bin" --verbose 2>&1 | tee "$out/raw.txt"
 credit=$(sed -nE 's/.*credit ([0-9.]+) bits? per sample.*/\1/p' "$out/raw.txt")
-[ -n "$credit" ] || { echo "== FAIL: no credit in kqseed raw's summary" >&2; exit 1; }
 
-echo "== ea_non_iid and kqseed assess on the same file"
-measure ea_non_iid "$nist/ea_non_iid" -q -o "$out/nist.json" "$out/live.bin" 8
-measure kqseed-assess "$kq" assess "$out/live.bin" --bits 8 --json
-cp "$out/kqseed-assess.out" "$out/kqseed.json"
-python3 - "$out/nist.json" "$out/kqseed.json" "$credit" "$route" <<'PY'
+runs=${NIST_COMPARE_RUNS:-3}
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== ea_non_iid and kqseed assess on the same file, $runs times one after the other (load average $load_before)"
+for run in $(seq 1 "$runs"); do
+  measure "ea_non_iid.$run" "$nist/ea_non_iid" -q -o "$out/nist.json" "$out/live.bin" 8
+  measure "kqseed-assess.$run" "$kq" assess "$out/live.bin" --bits 8 --json
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+cp "$out/kqseed-assess.1.out" "$out/kqseed.json"
+python3 - "$out/nist.json" "$out/kqseed.json" "$credit" "$route" "$out/credit.txt" <<'PY'
 import json, sys
 nist, ours = (json.load(open(p)) for p in sys.argv[1:3])
-credit = float(sys.argv[3])
+credit = float(sys.argv[3]) if sys.argv[3] else None
 # The PyPI fallback does not give the MCV intermediates: compare the rest.
 skip = ("mcvEstimateMode", "mcvEstimatePHat", "mcvEstimatePU") if sys.argv[4] == "pypi" else ()
 def values(doc):
@@ -75,9 +93,46 @@ if bad:
     sys.exit("== FAIL: estimates differ by more than 1e-9:\n  " + "\n  ".join(bad))
 assessed = [c for c in nist["testCases"] if c["testCaseDesc"] == "Overall"][0]["hAssessed"]
 print(f"== {len(a)} figures agree (largest relative difference {worst:.2e}); NIST assessed {assessed:.6f} bits/symbol")
-if 2 * credit > assessed:
+if credit is None:
+    credit = int(assessed / 2 * 1e6) / 1e6
+    print(f"== kqseed raw gives no single credit (one per kernel path, decided at start-up; see kqseed report):"
+          f" the restart test below takes half of NIST's assessed {assessed:.6f}, {credit}")
+elif 2 * credit > assessed:
     sys.exit(f"== FAIL: the credit {credit} is more than half of NIST's assessed {assessed}")
-print(f"== ok: the credit {credit} is at most half of NIST's assessed {assessed:.6f}")
+else:
+    print(f"== ok: the credit {credit} is at most half of NIST's assessed {assessed:.6f}")
+open(sys.argv[5], "w").write(f"{credit}\n")
+PY
+credit=$(cat "$out/credit.txt")
+
+# Speed-up and memory ratio, pair by pair (a pair ran back to back, so it
+# saw about the same load).
+python3 - "$out/costs.tsv" "$runs" "$route" "$load_before" "$load_after" "$(nproc)" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, wall, kb = line.split("\t")
+    rows[name] = (float(wall), int(kb))
+runs, route = int(sys.argv[2]), sys.argv[3]
+speed, memory = [], []
+print(f"== speed and memory, {runs} pair(s), {sys.argv[6]} cores, load average {sys.argv[4]} before, {sys.argv[5]} after:")
+for run in range(1, runs + 1):
+    (nw, nk), (kw, kk) = rows[f"ea_non_iid.{run}"], rows[f"kqseed-assess.{run}"]
+    speed.append(nw / max(kw, 0.01))
+    memory.append(kk / nk)
+    print(f"   run {run}: ea_non_iid {nw:6.2f} s {nk / 1024:5.0f} MB, kqseed assess {kw:5.2f} s {kk / 1024:4.0f} MB:"
+          f" {speed[-1]:5.1f}x faster, {memory[-1]:.2f} of the memory")
+s, m = statistics.median(speed), max(memory)
+print(f"== median {s:.1f}x faster (best {max(speed):.1f}x), at most {m:.2f} of ea_non_iid's peak memory;"
+      f" target 12x and 1/3: {'met' if s >= 12 and m <= 1 / 3 else 'not met in this run'}")
+# Floors that hold under load (kqseed's two threads sharing a busy 2-core
+# machine still run 5x or more faster); the PyPI route's build of NIST's
+# code has other costs, so there the figures are only printed.
+if route == "debian":
+    if s < 4:
+        sys.exit(f"== FAIL: kqseed assess is only {s:.1f}x faster than ea_non_iid (floor 4x)")
+    if m > 1 / 3:
+        sys.exit(f"== FAIL: kqseed assess takes {m:.2f} of ea_non_iid's peak memory (ceiling 1/3)")
 PY
 
 if [ ! -x "$nist/ea_restart" ]; then

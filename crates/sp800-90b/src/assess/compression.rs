@@ -166,10 +166,20 @@ pub fn compression(data: &[u8]) -> Result<Estimate, AssessError> {
         last[block(i)] = i + 1;
     }
     let v = num_blocks - DICT_BLOCKS;
+    // Most distances are short (2^6 block values): their log2 from a
+    // table, the same values `f64::log2` gives, without its cost.
+    const SHORT: usize = 1 << 12;
+    let short_log2: Vec<f64> = (0..SHORT).map(|d| (d as f64).log2()).collect();
+    let log2 = |d: usize| {
+        short_log2
+            .get(d)
+            .copied()
+            .unwrap_or_else(|| (d as f64).log2())
+    };
     let (mut x, mut sq) = (Kahan::default(), Kahan::default());
     for i in DICT_BLOCKS..num_blocks {
         let b = block(i);
-        let dist = ((i + 1 - last[b]) as f64).log2();
+        let dist = log2(i + 1 - last[b]);
         x.add(dist);
         sq.add(dist * dist);
         last[b] = i + 1;

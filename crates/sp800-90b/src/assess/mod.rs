@@ -30,7 +30,7 @@
 
 use core::fmt;
 use core::num::NonZeroUsize;
-use std::sync::{Mutex, mpsc};
+use std::sync::{Condvar, Mutex, mpsc};
 
 use zeroize::{Zeroize, Zeroizing};
 
@@ -501,6 +501,8 @@ enum Work {
         lrs: bool,
     },
     Predictor(Estimator),
+    /// MultiMMC and LZ78Y together (one pass on bits).
+    MmcLz78y,
 }
 
 /// One task of an assessment.
@@ -519,13 +521,23 @@ enum Outcome {
 }
 
 impl Job<'_> {
-    /// The estimator named to the progress callback (t-Tuple for the pair).
-    fn lead(&self) -> Estimator {
+    /// The estimators named to the progress callback as the task starts:
+    /// t-Tuple for the suffix-sort pair (one call, as documented), both
+    /// MultiMMC and LZ78Y for theirs (one call each, as when they ran
+    /// apart).
+    fn announced(&self) -> &'static [Estimator] {
         match self.work {
-            Work::Mcv => Estimator::Mcv,
-            Work::Binary(e) | Work::Predictor(e) => e,
-            Work::Tuple { t_tuple: true, .. } => Estimator::TTuple,
-            Work::Tuple { .. } => Estimator::Lrs,
+            Work::Mcv => &[Estimator::Mcv],
+            Work::Binary(Estimator::Collision) => &[Estimator::Collision],
+            Work::Binary(Estimator::Markov) => &[Estimator::Markov],
+            Work::Binary(_) => &[Estimator::Compression],
+            Work::Predictor(Estimator::MultiMcw) => &[Estimator::MultiMcw],
+            Work::Predictor(Estimator::Lag) => &[Estimator::Lag],
+            Work::Predictor(Estimator::MultiMmc) => &[Estimator::MultiMmc],
+            Work::Predictor(_) => &[Estimator::Lz78y],
+            Work::MmcLz78y => &[Estimator::MultiMmc, Estimator::Lz78y],
+            Work::Tuple { t_tuple: true, .. } => &[Estimator::TTuple],
+            Work::Tuple { .. } => &[Estimator::Lrs],
         }
     }
 
@@ -549,6 +561,10 @@ impl Job<'_> {
             Work::Predictor(Estimator::Lag) => Outcome::One(lag(data, k)),
             Work::Predictor(Estimator::MultiMmc) => Outcome::One(multi_mmc(data, k)),
             Work::Predictor(_) => Outcome::One(lz78y(data, k)),
+            Work::MmcLz78y => {
+                let (mmc, lz) = predictors::multi_mmc_and_lz78y(data, k);
+                Outcome::Two(mmc, lz)
+            }
         }
     }
 
@@ -558,20 +574,35 @@ impl Job<'_> {
     fn cost(&self) -> u64 {
         let binary = self.k == 2;
         let per_symbol: u64 = match (self.work, binary) {
-            (Work::Tuple { .. }, true) => 340,
-            (Work::Tuple { .. }, false) => 160,
-            (Work::Predictor(Estimator::MultiMmc), true) => 100,
-            (Work::Predictor(Estimator::MultiMmc), false) => 1000,
-            (Work::Predictor(Estimator::Lz78y), true) => 105,
-            (Work::Predictor(Estimator::Lz78y), false) => 500,
-            (Work::Predictor(Estimator::Lag), true) => 63,
-            (Work::Predictor(Estimator::Lag), false) => 30,
-            (Work::Predictor(_), true) => 22,
-            (Work::Predictor(_), false) => 100,
-            (Work::Binary(_), _) => 10,
-            (Work::Mcv, _) => 3,
+            (Work::Tuple { .. }, true) => 33,
+            (Work::Tuple { .. }, false) => 50,
+            (Work::Predictor(Estimator::MultiMmc), true) => 49,
+            (Work::Predictor(Estimator::MultiMmc), false) => 320,
+            (Work::Predictor(Estimator::Lz78y), true) => 40,
+            (Work::MmcLz78y, true) => 55,
+            (Work::MmcLz78y, false) => 370,
+            (Work::Predictor(Estimator::Lz78y), false) => 50,
+            (Work::Predictor(Estimator::Lag), true) => 26,
+            (Work::Predictor(Estimator::Lag), false) => 20,
+            (Work::Predictor(_), true) => 9,
+            (Work::Predictor(_), false) => 30,
+            (Work::Binary(_), _) => 4,
+            (Work::Mcv, _) => 1,
         };
         per_symbol.saturating_mul(self.data.len() as u64)
+    }
+
+    /// Needs much more memory than the data: the suffix sort (4-5 bytes a
+    /// symbol) and MultiMMC's hash tables on a wide alphabet (up to 16
+    /// orders x 100,000 contexts), here from 16 MiB.
+    fn large(&self) -> bool {
+        let n = self.data.len();
+        let bytes = match self.work {
+            Work::Tuple { .. } => n.saturating_mul(5),
+            Work::Predictor(Estimator::MultiMmc) if self.k > 2 => n.min(100_000) * 400,
+            _ => 0,
+        };
+        bytes >= 16 << 20
     }
 }
 
@@ -604,14 +635,19 @@ fn jobs_for<'d>(
     if t || l {
         work.push(Work::Tuple { t_tuple: t, lrs: l });
     }
+    // On bits, MultiMMC and LZ78Y share one pass.
+    let pair = k == 2 && want(Estimator::MultiMmc) && want(Estimator::Lz78y);
     for e in [
         Estimator::MultiMcw,
         Estimator::Lag,
         Estimator::MultiMmc,
         Estimator::Lz78y,
     ] {
-        if want(e) {
-            work.push(Work::Predictor(e));
+        match e {
+            Estimator::MultiMmc if pair => work.push(Work::MmcLz78y),
+            Estimator::Lz78y if pair => {}
+            _ if want(e) => work.push(Work::Predictor(e)),
+            _ => {}
         }
     }
     work.into_iter()
@@ -624,10 +660,38 @@ fn jobs_for<'d>(
         .collect()
 }
 
+/// The tasks' queue in [`run_parallel`]: which are taken, and whether a
+/// large-memory one is running.
+struct Queue {
+    taken: Vec<bool>,
+    large_running: bool,
+}
+
+/// Frees the large-memory slot when its task ends, also if it unwinds
+/// (so that no worker waits for it forever).
+struct LargeSlot<'q> {
+    queue: &'q (Mutex<Queue>, Condvar),
+}
+
+impl Drop for LargeSlot<'_> {
+    fn drop(&mut self) {
+        let (queue, freed) = self.queue;
+        queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .large_running = false;
+        freed.notify_all();
+    }
+}
+
 /// Runs `jobs` on `threads` scoped threads, longest first, and returns
 /// their outcomes in the order of `jobs`. `progress` is called on the
 /// caller's thread, which only relays it, once per job as a worker takes
 /// it up, in the order they are taken.
+///
+/// At most one [`Job::large`] task runs at a time (a worker passes over
+/// it to the next one, or waits while only such tasks are left): two of
+/// them side by side would double the peak memory for no gain in time.
 fn run_parallel(
     jobs: &[Job<'_>],
     threads: usize,
@@ -638,28 +702,55 @@ fn run_parallel(
     order.sort_by_key(|&i| core::cmp::Reverse(jobs[i].cost()));
     // Taking a job and announcing it happen under one lock, so the
     // announcements arrive in the order the jobs were taken.
-    let next = Mutex::new(0usize);
+    let queue = (
+        Mutex::new(Queue {
+            taken: vec![false; jobs.len()],
+            large_running: false,
+        }),
+        Condvar::new(),
+    );
     let (tx, rx) = mpsc::channel::<usize>();
     let mut outcomes: Vec<Option<Outcome>> = jobs.iter().map(|_| None).collect();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let tx = tx.clone();
-                let (next, order) = (&next, &order);
+                let (queue, order) = (&queue, &order);
                 scope.spawn(move || {
                     let mut done = Vec::new();
                     loop {
-                        let job = {
-                            let mut taken = next.lock().unwrap_or_else(|e| e.into_inner());
-                            let Some(&job) = order.get(*taken) else {
-                                break;
-                            };
-                            *taken += 1;
-                            // The receiver outlives every worker.
-                            let _ = tx.send(job);
-                            job
+                        let (lock, freed) = queue;
+                        let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
+                        let job = loop {
+                            let open = order.iter().copied().filter(|&j| !q.taken[j]);
+                            let mut left = false;
+                            let mut pick = None;
+                            for j in open {
+                                left = true;
+                                if !(jobs[j].large() && q.large_running) {
+                                    pick = Some(j);
+                                    break;
+                                }
+                            }
+                            match (pick, left) {
+                                (Some(j), _) => break Some(j),
+                                (None, false) => break None,
+                                (None, true) => {
+                                    q = freed.wait(q).unwrap_or_else(|e| e.into_inner());
+                                }
+                            }
                         };
+                        let Some(job) = job else { break };
+                        q.taken[job] = true;
+                        let slot = jobs[job].large().then(|| {
+                            q.large_running = true;
+                            LargeSlot { queue }
+                        });
+                        // The receiver outlives every worker.
+                        let _ = tx.send(job);
+                        drop(q);
                         done.push((job, jobs[job].run()));
+                        drop(slot);
                     }
                     done
                 })
@@ -668,7 +759,9 @@ fn run_parallel(
         // Only the workers hold senders now: the loop ends once all are done.
         drop(tx);
         for job in rx {
-            progress(jobs[job].data_set, jobs[job].lead());
+            for &e in jobs[job].announced() {
+                progress(jobs[job].data_set, e);
+            }
         }
         for worker in workers {
             match worker.join() {
@@ -877,7 +970,9 @@ pub fn assess_with_progress(
     if threads <= 1 {
         // One at a time, stopping at the first error.
         for job in &jobs {
-            progress(job.data_set, job.lead());
+            for &e in job.announced() {
+                progress(job.data_set, e);
+            }
             collect.take(job.data_set, job.run())?;
         }
     } else {

@@ -141,6 +141,26 @@ pub fn lz78y(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     Ok(lz78y_any_tally(data, k).estimate(Estimator::Lz78y, k))
 }
 
+/// [`multi_mmc`] and [`lz78y`] on the same data; on bits in one pass, where
+/// LZ78Y reads MultiMMC's counts (same results, a fraction of LZ78Y's work).
+pub(crate) fn multi_mmc_and_lz78y(
+    data: &[u8],
+    k: usize,
+) -> (Result<Estimate, AssessError>, Result<Estimate, AssessError>) {
+    let fits = check_input(data, k, Estimator::MultiMmc, 3).is_ok()
+        && check_input(data, k, Estimator::Lz78y, LZ78Y_DEPTH + 2).is_ok()
+        && data.len() < u32::MAX as usize;
+    if k == 2 && fits {
+        let (mmc, lz) = mmc_lz78y_binary_tallies(data);
+        (
+            Ok(mmc.estimate(Estimator::MultiMmc, k)),
+            Ok(lz.estimate(Estimator::Lz78y, k)),
+        )
+    } else {
+        (multi_mmc(data, k), lz78y(data, k))
+    }
+}
+
 /// Rejects what the estimators cannot run on: an alphabet size outside
 /// `1..=256` (the `1/k` floor must not claim more than 8 bits per byte),
 /// no data, fewer than `needed` symbols, or a symbol outside `0..k`.
@@ -216,6 +236,8 @@ fn table_size(k: usize) -> usize {
 struct McwWindow {
     width: usize,
     counts: Zeroizing<Vec<u32>>,
+    /// `at_count[c]`: how many symbols occur `c` times in the window.
+    at_count: Zeroizing<Vec<u32>>,
     /// Position of each symbol's latest occurrence (meaningful while its
     /// count is non-zero): the tie-breaker.
     last: Zeroizing<Vec<usize>>,
@@ -231,6 +253,7 @@ impl McwWindow {
         let mut w = McwWindow {
             width,
             counts: Zeroizing::new(vec![0; table_size(k)]),
+            at_count: Zeroizing::new(vec![0; width + 2]),
             last: Zeroizing::new(vec![0; table_size(k)]),
             max: 0,
             frequent: 0,
@@ -243,6 +266,9 @@ impl McwWindow {
                 w.max = *c;
                 w.frequent = s;
             }
+        }
+        for &c in w.counts.iter() {
+            w.at_count[c as usize] += 1;
         }
         w
     }
@@ -260,9 +286,14 @@ impl McwWindow {
             }
             return;
         }
-        self.counts[usize::from(out)] -= 1;
+        let o = &mut self.counts[usize::from(out)];
+        self.at_count[*o as usize] -= 1;
+        *o -= 1;
+        self.at_count[*o as usize] += 1;
         let c = &mut self.counts[usize::from(inn)];
+        self.at_count[*c as usize] -= 1;
         *c += 1;
+        self.at_count[*c as usize] += 1;
         if out != self.frequent {
             // The old leader kept its count, so the maximum can only be
             // reached or passed by the newcomer, which is the most recent.
@@ -271,26 +302,43 @@ impl McwWindow {
                 self.frequent = inn;
             }
         } else {
-            self.rescan();
+            self.rescan(data, i);
         }
     }
 
-    /// The leader lost a symbol: find the most common symbol again, ties to
-    /// the latest occurrence. O(k), but only when the leader leaves.
-    fn rescan(&mut self) {
-        let mut best_count = 0u32;
+    /// The leader lost a symbol (and `data[i]` came in): find the most
+    /// common symbol again, ties to the latest occurrence. The new maximum
+    /// follows from the counts of counts; the latest symbol that has it is
+    /// the first one met walking back from `i`, usually after a few
+    /// steps (it is among the most common); past 256 steps, a scan of all
+    /// symbols is cheaper.
+    fn rescan(&mut self, data: &[u8], i: usize) {
+        let m = self.max as usize;
+        let top = if self.at_count[m + 1] > 0 {
+            m + 1
+        } else if self.at_count[m] > 0 {
+            m
+        } else {
+            m - 1
+        } as u32;
+        self.max = top;
+        let walk = self.width.min(256);
+        if let Some(&s) = data[i + 1 - walk..=i]
+            .iter()
+            .rev()
+            .find(|&&s| self.counts[usize::from(s)] == top)
+        {
+            self.frequent = s;
+            return;
+        }
         let mut best_last = 0usize;
-        let mut best = 0u8;
         for (s, (&c, &l)) in self.counts.iter().zip(self.last.iter()).enumerate() {
-            if c > best_count || (c == best_count && c > 0 && l > best_last) {
-                best_count = c;
+            if c == top && l >= best_last {
                 best_last = l;
                 // `s` indexes a table of at most 256 slots.
-                best = s as u8;
+                self.frequent = s as u8;
             }
         }
-        self.max = best_count;
-        self.frequent = best;
     }
 }
 
@@ -529,6 +577,20 @@ impl Hasher for FoldHasher {
 const LOAD_NUM: usize = 7;
 const LOAD_DEN: usize = 8;
 
+/// A value of a [`WipeMap`], which tells whether its slot is taken: the
+/// all-zero default never is (counts start at 1), so no separate array of
+/// control bytes is needed and a probe reads one cache line.
+trait SlotValue: Copy + Default {
+    fn taken(&self) -> bool;
+}
+
+/// A follower's count: at least 1 once stored.
+impl SlotValue for u32 {
+    fn taken(&self) -> bool {
+        *self != 0
+    }
+}
+
 /// A slot of a [`WipeMap`]: a key and its value, plain data.
 #[derive(Clone, Copy, Default)]
 struct Slot<K, V> {
@@ -542,25 +604,21 @@ impl<K: Copy + Default, V: Copy + Default> DefaultIsZeroes for Slot<K, V> {}
 
 /// An open-addressing hash table (linear probing, power-of-two size) whose
 /// memory is all [`Zeroizing`]: wiped when the table is dropped and when it
-/// grows (the old arrays are dropped after the move), which `std`'s
-/// `HashMap` cannot do. A byte per slot (0 = empty, else 0x80 | 7 bits of
-/// the hash) is probed first, so that a miss rarely touches the slots
-/// themselves, much as `hashbrown` does. Only what the estimators need:
-/// find, insert, length; no removal.
-struct WipeMap<K: Copy + Default, V: Copy + Default> {
-    tags: Zeroizing<Vec<u8>>,
+/// grows (the old array is dropped after the move), which `std`'s `HashMap`
+/// cannot do. Only what the estimators need: find, insert, length; no
+/// removal.
+struct WipeMap<K: Copy + Default, V: SlotValue> {
     slots: Zeroizing<Vec<Slot<K, V>>>,
     len: usize,
 }
 
-impl<K: Copy + Default + Eq + Hash, V: Copy + Default> WipeMap<K, V> {
+impl<K: Copy + Default + Eq + Hash, V: SlotValue> WipeMap<K, V> {
     /// Room for `n` entries without growing.
     fn with_capacity(n: usize) -> Self {
         let slots = (n.saturating_mul(LOAD_DEN) / LOAD_NUM + 1)
             .next_power_of_two()
             .max(8);
         WipeMap {
-            tags: Zeroizing::new(vec![0; slots]),
             slots: Zeroizing::new(vec![Slot::default(); slots]),
             len: 0,
         }
@@ -570,27 +628,26 @@ impl<K: Copy + Default + Eq + Hash, V: Copy + Default> WipeMap<K, V> {
         self.len
     }
 
-    /// The first slot to probe and the tag of `key`.
+    /// The first slot to probe for `key`.
     #[inline]
-    fn home(key: &K, mask: usize) -> (usize, u8) {
+    fn home(key: &K, mask: usize) -> usize {
         let mut h = FoldHasher::default();
         key.hash(&mut h);
-        let h = h.finish();
-        ((h as usize) & mask, 0x80 | (h >> 57) as u8)
+        (h.finish() as usize) & mask
     }
 
     /// `Ok(slot)` holding `key`, or `Err(slot)`: the empty slot where it
     /// would go (valid until the next insertion).
     #[inline]
     fn find(&self, key: &K) -> Result<usize, usize> {
-        let mask = self.tags.len() - 1;
-        let (mut i, tag) = Self::home(key, mask);
+        let mask = self.slots.len() - 1;
+        let mut i = Self::home(key, mask);
         loop {
-            let t = self.tags[i];
-            if t == 0 {
+            let slot = &self.slots[i];
+            if !slot.value.taken() {
                 return Err(i);
             }
-            if t == tag && self.slots[i].key == *key {
+            if slot.key == *key {
                 return Ok(i);
             }
             i = (i + 1) & mask;
@@ -603,42 +660,36 @@ impl<K: Copy + Default + Eq + Hash, V: Copy + Default> WipeMap<K, V> {
         &mut self.slots[i].value
     }
 
-    /// Stores `value` for the absent `key` in the empty slot `vacant` that
-    /// [`WipeMap::find`] gave, growing first if the table is full enough;
-    /// returns the slot used.
+    /// Stores `value` (taken) for the absent `key` in the empty slot
+    /// `vacant` that [`WipeMap::find`] gave, growing first if the table is
+    /// full enough; returns the slot used.
     #[inline]
     fn insert_vacant(&mut self, vacant: usize, key: K, value: V) -> usize {
+        debug_assert!(value.taken());
         let mut i = vacant;
-        if (self.len + 1) * LOAD_DEN > self.tags.len() * LOAD_NUM {
+        if (self.len + 1) * LOAD_DEN > self.slots.len() * LOAD_NUM {
             self.grow();
             i = self.find(&key).unwrap_or_else(|empty| empty);
         }
-        let (_, tag) = Self::home(&key, self.tags.len() - 1);
-        self.tags[i] = tag;
         self.slots[i] = Slot { key, value };
         self.len += 1;
         i
     }
 
-    /// Doubles the table; the old arrays are wiped as they are dropped.
+    /// Doubles the table; the old array is wiped as it is dropped.
+    #[cold]
     fn grow(&mut self) {
-        let bigger = self.tags.len() * 2;
-        let old_tags = core::mem::replace(&mut self.tags, Zeroizing::new(vec![0; bigger]));
-        let old_slots = core::mem::replace(
+        let bigger = self.slots.len() * 2;
+        let old = core::mem::replace(
             &mut self.slots,
             Zeroizing::new(vec![Slot::default(); bigger]),
         );
         let mask = bigger - 1;
-        for (slot, _) in old_slots
-            .iter()
-            .zip(old_tags.iter())
-            .filter(|(_, t)| **t != 0)
-        {
-            let (mut i, tag) = Self::home(&slot.key, mask);
-            while self.tags[i] != 0 {
+        for slot in old.iter().filter(|s| s.value.taken()) {
+            let mut i = Self::home(&slot.key, mask);
+            while self.slots[i].value.taken() {
                 i = (i + 1) & mask;
             }
-            self.tags[i] = tag;
             self.slots[i] = *slot;
         }
     }
@@ -692,23 +743,27 @@ impl ContextKey for Wide {
 }
 
 /// What a context carries: a dense id (for the follower counts) and its
-/// most frequent follower so far (the tool's `PostfixDictionary` state).
+/// most frequent follower so far with that follower's count (the tool's
+/// `PostfixDictionary` state). The best follower's count lives here only:
+/// a follower that repeats the prediction, the common case in predictable
+/// data, needs no second lookup.
 #[derive(Clone, Copy, Default)]
 struct ContextInfo {
     /// `id << 8 | best follower`; ids stay below 2^24 (at most 100,000
     /// contexts per MultiMMC order, 65,536 in all for LZ78Y).
     id_best: u32,
+    /// At least 1 once the context is stored (it is stored with its first
+    /// follower), which marks its slot taken.
     best_count: u32,
 }
 
-impl ContextInfo {
-    fn new(id: usize) -> Self {
-        ContextInfo {
-            id_best: (id as u32) << 8,
-            best_count: 0,
-        }
+impl SlotValue for ContextInfo {
+    fn taken(&self) -> bool {
+        self.best_count != 0
     }
+}
 
+impl ContextInfo {
     fn best(self) -> u8 {
         self.id_best as u8
     }
@@ -717,16 +772,20 @@ impl ContextInfo {
 /// The contexts of one length and the counts of their followers.
 struct ContextTable<K: ContextKey> {
     contexts: WipeMap<K, ContextInfo>,
-    /// `(context id << 8) | follower` -> count (saturating `u32`: only more
-    /// than 4 billion samples could reach the limit).
+    /// `(context id << 8) | follower` -> count, for every follower seen
+    /// except the context's current best, whose count is in its
+    /// [`ContextInfo`] (the entry here is stale while it is the best).
+    /// Saturating `u32`: only more than 4 billion samples could reach the
+    /// limit.
     counts: WipeMap<u32, u32>,
 }
 
 impl<K: ContextKey> ContextTable<K> {
-    fn with_capacity(n: usize) -> Self {
+    /// Room for `contexts` contexts and `counts` other followers.
+    fn with_capacity(contexts: usize, counts: usize) -> Self {
         ContextTable {
-            contexts: WipeMap::with_capacity(n),
-            counts: WipeMap::with_capacity(n),
+            contexts: WipeMap::with_capacity(contexts),
+            counts: WipeMap::with_capacity(counts),
         }
     }
 
@@ -738,28 +797,41 @@ impl<K: ContextKey> ContextTable<K> {
     }
 
     /// [`ContextTable::add`] where `found` is what `find(&ctx)` just gave.
+    #[inline]
     fn add_at(&mut self, found: Result<usize, usize>, ctx: K, y: u8) {
-        let i = match found {
-            Ok(i) => i,
-            Err(vacant) => {
-                let info = ContextInfo::new(self.contexts.len());
-                self.contexts.insert_vacant(vacant, ctx, info)
+        match found {
+            Ok(i) => {
+                count_follower(&mut self.counts, self.contexts.at(i), y, true);
             }
-        };
-        count_follower(&mut self.counts, self.contexts.at(i), y, true);
+            Err(vacant) => {
+                // A new context with its first follower, the best so far.
+                let info = ContextInfo {
+                    id_best: (self.contexts.len() as u32) << 8 | u32::from(y),
+                    best_count: 1,
+                };
+                self.contexts.insert_vacant(vacant, ctx, info);
+            }
+        }
     }
 }
 
-/// Counts follower `y` of the context `info`. A follower not yet seen is
-/// added only when `make_new`; returns whether it was. Ties for the best
-/// follower go to the larger symbol, as in the tool.
+/// Counts follower `y` of the (stored) context `info`. A follower not yet
+/// seen is added only when `make_new`; returns whether it was. Ties for the
+/// best follower go to the larger symbol, as in the tool.
+#[inline]
 fn count_follower(
     counts: &mut WipeMap<u32, u32>,
     info: &mut ContextInfo,
     y: u8,
     make_new: bool,
 ) -> bool {
-    let key = (info.id_best & !0xff) | u32::from(y);
+    if y == info.best() {
+        info.best_count = info.best_count.saturating_add(1);
+        return false;
+    }
+    // Every follower seen is the best or has an entry here.
+    let id = info.id_best & !0xff;
+    let key = id | u32::from(y);
     let (count, added) = match counts.find(&key) {
         Ok(i) => {
             let c = counts.at(i);
@@ -775,7 +847,16 @@ fn count_follower(
         }
     };
     if count > info.best_count || (count == info.best_count && y > info.best()) {
-        info.id_best = (info.id_best & !0xff) | u32::from(y);
+        // y takes over: the old best's count goes to the table (its entry
+        // was stale or absent; it is not a new follower), y's stays stale.
+        let old = id | u32::from(info.best());
+        match counts.find(&old) {
+            Ok(i) => *counts.at(i) = info.best_count,
+            Err(vacant) => {
+                counts.insert_vacant(vacant, old, info.best_count);
+            }
+        }
+        info.id_best = key;
         info.best_count = count;
     }
     added
@@ -812,7 +893,7 @@ fn multi_mmc_any_tally(data: &[u8], k: usize) -> Tally {
     if k == 2 {
         multi_mmc_binary_tally(data)
     } else {
-        multi_mmc_tally(data)
+        multi_mmc_tally(data, k)
     }
 }
 
@@ -852,19 +933,31 @@ fn mmc_order<K: ContextKey>(
     None
 }
 
-/// MultiMMC on symbols up to 8 bits: one context table per order.
-fn multi_mmc_tally(data: &[u8]) -> Tally {
+/// MultiMMC on symbols up to 8 bits (in `0..k`): one context table per
+/// order.
+fn multi_mmc_tally(data: &[u8], k: usize) -> Tally {
     const SHORT: usize = 8;
     let n = data.len() - 2;
     let mut tally = Tally::new(n);
     // No order holds more than 100,000 (context, follower) entries, nor
-    // more than one per step: size the maps once, no rehashing.
+    // more than one per step, nor more than k^(d+1) contexts. The maps start
+    // at up to 4096 contexts (1024 other followers) and grow: sized for the
+    // most they could hold, the short orders' few contexts would be spread
+    // over megabytes, and each lookup would miss the caches.
     let capacity = n.min(MMC_MAX_ENTRIES as usize) + 1;
+    let contexts = |d: usize| {
+        let distinct = u32::try_from(d + 1)
+            .ok()
+            .and_then(|e| k.max(1).checked_pow(e))
+            .unwrap_or(usize::MAX);
+        capacity.min(distinct).min(4096)
+    };
+    let others = capacity.min(1024);
     let mut short: Vec<ContextTable<u64>> = (0..SHORT)
-        .map(|_| ContextTable::with_capacity(capacity))
+        .map(|d| ContextTable::with_capacity(contexts(d), others))
         .collect();
     let mut long: Vec<ContextTable<Wide>> = (SHORT..MMC_DEPTH)
-        .map(|_| ContextTable::with_capacity(capacity))
+        .map(|d| ContextTable::with_capacity(contexts(d), others))
         .collect();
     let mut entries = [0u64; MMC_DEPTH];
 
@@ -919,8 +1012,12 @@ fn multi_mmc_tally(data: &[u8]) -> Tally {
 
 /// Where the binary tables of contexts of `len` bits start, all lengths
 /// 1..=16 sharing one flat table of 2^len (context) x 2 (follower) counts.
+/// Each length's part is shifted by `len` x 576 bytes: without it the
+/// entries one step reads for lengths 9 to 16 lie a multiple of 4 KiB
+/// apart, so each load waited on the store to the length before it (the
+/// CPU matches loads to earlier stores by the address's low 12 bits).
 fn bit_table_base(len: usize) -> usize {
-    (1usize << len) - 2
+    (1usize << len) - 2 + len * 72
 }
 
 /// The last `len` bits of a history (most recent bit in bit 0).
@@ -933,6 +1030,27 @@ fn bit_context(history: usize, len: usize) -> usize {
 /// the table (1 MiB) in cache; they saturate, which would only matter past
 /// 4 billion samples.
 fn multi_mmc_binary_tally(data: &[u8]) -> Tally {
+    multi_mmc_binary_pass(data, &mut NoRider)
+}
+
+/// What else runs on binary MultiMMC's pass, reading its counts.
+trait Rider {
+    /// The end of step `i`: `history` holds the bits before it (the most
+    /// recent in bit 0), `y` is its bit, `table` MultiMMC's counts after it.
+    fn step(&mut self, i: usize, history: usize, y: u8, table: &[[u32; 2]]);
+}
+
+/// MultiMMC alone.
+struct NoRider;
+
+impl Rider for NoRider {
+    #[inline(always)]
+    fn step(&mut self, _: usize, _: usize, _: u8, _: &[[u32; 2]]) {}
+}
+
+/// Binary MultiMMC, with `rider` reading its counts as it goes.
+#[inline(always)]
+fn multi_mmc_binary_pass(data: &[u8], rider: &mut impl Rider) -> Tally {
     let n = data.len() - 2;
     let mut tally = Tally::new(n);
     let mut table = Zeroizing::new(vec![[0u32; 2]; bit_table_base(MMC_DEPTH + 1)]);
@@ -983,10 +1101,269 @@ fn multi_mmc_binary_tally(data: &[u8]) -> Tally {
                 entries[d] += 1;
             }
         }
+        rider.step(i, history, y, &table);
         // Only the last 16 bits are ever used.
         history = ((history << 1) | yi) & 0xffff;
     }
     tally
+}
+
+/// Binary MultiMMC and LZ78Y in one pass ([`multi_mmc_binary_tally`],
+/// [`lz78y_binary_tally`]), for `data` of 18 to `u32::MAX` bits. LZ78Y then
+/// reads the counts of its contexts of up to 15 bits from MultiMMC's table
+/// instead of keeping its own, and once its dictionary is full it looks at
+/// two or three of them a step instead of sixteen.
+///
+/// Why the counts can be shared: on bits, MultiMMC's orders 0 to 14 count
+/// every occurrence of every context (they never reach 100,000 entries,
+/// and an order past the first missing one is empty, so the tool's "set to
+/// 1" there adds 1). LZ78Y counts a context's followers from the step it
+/// joined its dictionary on: its first occurrence from position 16 on
+/// while there is room (or position 16 itself, the seeds). So LZ78Y's
+/// count is MultiMMC's less the occurrences before position 16, for the
+/// contexts it holds: a bit per context says which, and the few early
+/// occurrences are subtracted. The 16-bit contexts, where MultiMMC's
+/// order-15 limit applies, keep LZ78Y's own table.
+///
+/// Why a few suffice: a held context's suffix one bit shorter is held too
+/// and joined no later (a step with room adds every missing one), except
+/// for the contexts of the step that filled the dictionary; so along the
+/// held contexts of a step, from the shortest up, the best counts never
+/// rise. The prediction, the longest context with the highest best count,
+/// is then the last of those equal to the 1-bit context's: the walk stops
+/// at the first lower one (the filling step's contexts are checked apart).
+fn mmc_lz78y_binary_tallies(data: &[u8]) -> (Tally, Tally) {
+    mmc_lz78y_binary_tallies_up_to(data, LZ78Y_MAX_DICTIONARY)
+}
+
+/// [`mmc_lz78y_binary_tallies`] with an LZ78Y dictionary of at most
+/// `max_size` contexts (tests use small ones to fill it often).
+fn mmc_lz78y_binary_tallies_up_to(data: &[u8], max_size: u64) -> (Tally, Tally) {
+    debug_assert!(data.len() > LZ78Y_DEPTH + 1 && data.len() < u32::MAX as usize);
+    let mut lz = LzRider::new(data, max_size);
+    let mmc = multi_mmc_binary_pass(data, &mut lz);
+    (mmc, lz.tally)
+}
+
+/// Up to this many bits, [`LzRider`] keeps the early occurrences of every
+/// context in a table (they are common); longer ones in short lists.
+const SHORT_EARLY: usize = 8;
+
+/// LZ78Y riding on binary MultiMMC's pass (see
+/// [`mmc_lz78y_binary_tallies`]).
+struct LzRider {
+    tally: Tally,
+    /// Bit `at` set: the context of up to 15 bits whose MultiMMC entry is at
+    /// `at` is in the dictionary.
+    held: Zeroizing<Vec<u64>>,
+    /// The occurrences before position 16 of the contexts of up to 8 bits,
+    /// by entry: (followed by 0, by 1).
+    early_short: Zeroizing<Vec<[u32; 2]>>,
+    /// Bit `at` set: that context, of 9 to 15 bits, occurs before position
+    /// 16 (at most 7 of each length do).
+    early_mark: Zeroizing<Vec<u64>>,
+    /// Those occurrences, by context length: (entry, follower).
+    early_long: [Zeroizing<Vec<(usize, usize)>>; LZ78Y_DEPTH],
+    /// The 16-bit contexts' counts, LZ78Y's own.
+    longest: Zeroizing<Vec<[u32; 2]>>,
+    size: u64,
+    max_size: u64,
+    /// The step that filled the dictionary: its history and the length of
+    /// the last context it added.
+    filled: Option<(usize, usize)>,
+}
+
+impl LzRider {
+    fn new(data: &[u8], max_size: u64) -> Self {
+        let words = bit_table_base(LZ78Y_DEPTH).div_ceil(64);
+        let mut rider = LzRider {
+            tally: Tally::new(data.len() - LZ78Y_DEPTH - 1),
+            held: Zeroizing::new(vec![0; words]),
+            early_short: Zeroizing::new(vec![[0; 2]; bit_table_base(SHORT_EARLY + 1)]),
+            early_mark: Zeroizing::new(vec![0; words]),
+            early_long: core::array::from_fn(|_| Zeroizing::new(Vec::new())),
+            longest: Zeroizing::new(vec![[0u32; 2]; 1 << LZ78Y_DEPTH]),
+            size: LZ78Y_DEPTH as u64,
+            max_size,
+            filled: None,
+        };
+        let mut history = 0usize;
+        for (p, &s) in data.iter().enumerate().take(LZ78Y_DEPTH) {
+            // The contexts ending at position p, followed by data[p].
+            let y = usize::from(s & 1);
+            for len in 1..=p.min(LZ78Y_DEPTH - 1) {
+                let at = bit_table_base(len) + bit_context(history, len);
+                if len <= SHORT_EARLY {
+                    rider.early_short[at][y] += 1;
+                } else {
+                    rider.early_mark[at / 64] |= 1 << (at % 64);
+                    rider.early_long[len].push((at, y));
+                }
+            }
+            history = (history << 1) | y;
+        }
+        // The seeds: every context ending at position 16.
+        for len in 1..LZ78Y_DEPTH {
+            let at = bit_table_base(len) + bit_context(history, len);
+            rider.held[at / 64] |= 1 << (at % 64);
+        }
+        rider.longest[history & 0xffff][usize::from(data[LZ78Y_DEPTH] & 1)] = 1;
+        rider
+    }
+
+    fn holds(&self, at: usize) -> bool {
+        self.held[at / 64] >> (at % 64) & 1 == 1
+    }
+
+    /// LZ78Y's counts of the held context of length `len` <= 15 (entry
+    /// `at`) before this step: MultiMMC's, which counted `y` in this step
+    /// already (orders 0 to 14 always do), less the early occurrences.
+    #[inline]
+    fn counts(&self, table: &[[u32; 2]], at: usize, len: usize, y: u8) -> [u32; 2] {
+        // Element by element, in registers (a store to one half of the
+        // pair and a load of both would stall the store forwarding).
+        let [c0, c1] = table[at];
+        let y1 = u32::from(y & 1);
+        let mut counts = [c0 - (1 - y1), c1 - y1];
+        if len <= SHORT_EARLY {
+            let [e0, e1] = self.early_short[at];
+            counts = [counts[0] - e0, counts[1] - e1];
+        } else if self.early_mark[at / 64] >> (at % 64) & 1 == 1 {
+            for &(e, f) in self.early_long[len].iter() {
+                if e == at {
+                    counts[f] -= 1;
+                }
+            }
+        }
+        counts
+    }
+
+    /// The counts before this step of the context of length `len`
+    /// (1..=16), if it is held.
+    #[inline]
+    fn held_counts(
+        &self,
+        table: &[[u32; 2]],
+        history: usize,
+        len: usize,
+        y: u8,
+    ) -> Option<[u32; 2]> {
+        if len == LZ78Y_DEPTH {
+            let entry = self.longest[history & 0xffff];
+            (entry != [0, 0]).then_some(entry)
+        } else {
+            let at = bit_table_base(len) + bit_context(history, len);
+            self.holds(at).then(|| self.counts(table, at, len, y))
+        }
+    }
+
+    /// The prediction from every held context of this step, from the
+    /// longest (the tool's way; what the walk of a full dictionary must
+    /// give).
+    #[cfg(debug_assertions)]
+    fn scan(&self, table: &[[u32; 2]], history: usize, y: u8) -> u8 {
+        let (mut best_count, mut prediction) = (0u32, 2u8);
+        for len in (1..=LZ78Y_DEPTH).rev() {
+            if let Some(counts) = self.held_counts(table, history, len, y) {
+                let (p, count) = best_of(counts);
+                if count > best_count {
+                    (best_count, prediction) = (count, p);
+                }
+            }
+        }
+        prediction
+    }
+}
+
+/// The best follower of counts (ties to 1, as the tool does) and its count.
+fn best_of(counts: [u32; 2]) -> (u8, u32) {
+    (u8::from(counts[1] >= counts[0]), counts[0].max(counts[1]))
+}
+
+impl Rider for LzRider {
+    fn step(&mut self, i: usize, history: usize, y: u8, table: &[[u32; 2]]) {
+        if i <= LZ78Y_DEPTH {
+            return;
+        }
+        let yi = usize::from(y);
+        let longest_held = self.longest[history & 0xffff] != [0, 0];
+        // 2: no prediction (never equal to a bit).
+        let mut prediction = 2u8;
+        let short_held = self.holds(bit_table_base(1) + bit_context(history, 1));
+        if self.size < self.max_size || !short_held {
+            // The dictionary still fills (or, rarely, lacks the 1-bit
+            // context): every length, from the longest, as the tool does.
+            let mut best_count = 0u32;
+            for len in (1..=LZ78Y_DEPTH).rev() {
+                match self.held_counts(table, history, len, y) {
+                    Some(counts) => {
+                        let (p, count) = best_of(counts);
+                        // Strictly greater: the longer context wins ties.
+                        if count > best_count {
+                            (best_count, prediction) = (count, p);
+                        }
+                    }
+                    None if self.size < self.max_size => {
+                        if len == LZ78Y_DEPTH {
+                            self.longest[history & 0xffff][yi] = 1;
+                        } else {
+                            let at = bit_table_base(len) + bit_context(history, len);
+                            self.held[at / 64] |= 1 << (at % 64);
+                        }
+                        self.size += 1;
+                        if self.size == self.max_size {
+                            self.filled = Some((history, len));
+                        }
+                    }
+                    None => {}
+                }
+            }
+        } else {
+            #[cfg(debug_assertions)]
+            let scanned = self.scan(table, history, y);
+            // Full: the held contexts from the shortest up, while their best
+            // count equals the 1-bit context's (it never rises).
+            let short = bit_table_base(1) + bit_context(history, 1);
+            let (p, top) = best_of(self.counts(table, short, 1, y));
+            prediction = p;
+            let mut len = 2;
+            while let Some(counts) = self.held_counts(table, history, len, y) {
+                let (p, count) = best_of(counts);
+                if count != top {
+                    break;
+                }
+                prediction = p;
+                if len == LZ78Y_DEPTH {
+                    break;
+                }
+                len += 1;
+            }
+            // The filling step's contexts may be held past a missing one:
+            // those of the lengths it shares with this step's history.
+            if let Some((filled_history, filled_len)) = self.filled {
+                let shared = ((history ^ filled_history) | !0xffff).trailing_zeros() as usize;
+                for later in (len + 1).max(filled_len)..=shared.min(LZ78Y_DEPTH) {
+                    if let Some(counts) = self.held_counts(table, history, later, y) {
+                        let (p, count) = best_of(counts);
+                        if count == top {
+                            prediction = p;
+                        }
+                    }
+                }
+            }
+            // Tests run with debug assertions: there every step checks the
+            // walk against the tool's scan of all sixteen lengths.
+            #[cfg(debug_assertions)]
+            debug_assert_eq!(prediction, scanned, "step {i}");
+        }
+        // A 16-bit context held before the step counts y here (one that
+        // joined now did above); the shorter ones' counts are MultiMMC's.
+        if longest_held {
+            let entry = &mut self.longest[history & 0xffff];
+            entry[yi] = entry[yi].saturating_add(1);
+        }
+        self.tally.record(prediction == y);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1010,7 +1387,7 @@ fn lz78y_length<K: ContextKey>(
     table: &mut ContextTable<K>,
     ctx: K,
     y: u8,
-    size: &mut u64,
+    (size, max_size): (&mut u64, u64),
     best_count: &mut u32,
     prediction: &mut Option<u8>,
 ) {
@@ -1025,7 +1402,7 @@ fn lz78y_length<K: ContextKey>(
             count_follower(&mut table.counts, info, y, true);
         }
         missing @ Err(_) => {
-            if *size < LZ78Y_MAX_DICTIONARY {
+            if *size < max_size {
                 table.add_at(missing, ctx, y);
                 *size += 1;
             }
@@ -1039,6 +1416,12 @@ const LZ78Y_PRESIZE: usize = 4096;
 /// LZ78Y on symbols up to 8 bits: one context table per length, one shared
 /// size limit.
 fn lz78y_tally(data: &[u8]) -> Tally {
+    lz78y_tally_up_to(data, LZ78Y_MAX_DICTIONARY)
+}
+
+/// [`lz78y_tally`] with a dictionary of at most `max_size` contexts (tests
+/// use small ones to reach the full dictionary's cases often).
+fn lz78y_tally_up_to(data: &[u8], max_size: u64) -> Tally {
     const SHORT: usize = 8;
     let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
     // A length never holds more contexts than there are steps: short inputs
@@ -1048,10 +1431,10 @@ fn lz78y_tally(data: &[u8]) -> Tally {
     let capacity = data.len().min(LZ78Y_PRESIZE) + 1;
     // short[j - 1]: length j <= 8; long[j - 9]: length j > 8.
     let mut short: Vec<ContextTable<u64>> = (0..SHORT)
-        .map(|_| ContextTable::with_capacity(capacity))
+        .map(|_| ContextTable::with_capacity(capacity, capacity))
         .collect();
     let mut long: Vec<ContextTable<Wide>> = (SHORT..LZ78Y_DEPTH)
-        .map(|_| ContextTable::with_capacity(capacity))
+        .map(|_| ContextTable::with_capacity(capacity, capacity))
         .collect();
 
     // History of the 16 symbols before position i, most recent in the low byte.
@@ -1070,18 +1453,58 @@ fn lz78y_tally(data: &[u8]) -> Tally {
     let mut size = LZ78Y_DEPTH as u64;
     history = (history << 8) | u128::from(y);
 
+    // Once the dictionary is full, nothing is added any more, and a context
+    // is stored only if its suffix one symbol shorter is: every step with
+    // room adds each missing context from the longest to the shortest. The
+    // exceptions are contexts of the step that filled it, longer than the
+    // last one added (`filled`: that step's history and length). So the
+    // lookups go from the shortest up and stop at the first missing
+    // length, checking past it only the lengths that step's contexts share
+    // with this one's: most steps of noisy data then ask for two or three
+    // contexts instead of sixteen.
+    let mut filled: Option<(u128, usize)> = None;
     for &y in &data[LZ78Y_DEPTH + 1..] {
         let mut best_count = 0u32;
         let mut prediction: Option<u8> = None;
-        for len in (SHORT + 1..=LZ78Y_DEPTH).rev() {
-            let ctx = Wide::last(history, len);
-            let t = &mut long[len - SHORT - 1];
-            lz78y_length(t, ctx, y, &mut size, &mut best_count, &mut prediction);
-        }
-        for len in (1..=SHORT).rev() {
-            let ctx = u64::last(history, len);
-            let t = &mut short[len - 1];
-            lz78y_length(t, ctx, y, &mut size, &mut best_count, &mut prediction);
+        if let Some((filled_history, filled_len)) = filled {
+            // Ascending, so ties go to the later (longer) context.
+            let mut look = |len: usize| -> bool {
+                let found = if len <= SHORT {
+                    lz78y_known(&mut short[len - 1], u64::last(history, len), y)
+                } else {
+                    lz78y_known(&mut long[len - SHORT - 1], Wide::last(history, len), y)
+                };
+                if let Some((count, best)) = found
+                    && count >= best_count
+                {
+                    (best_count, prediction) = (count, Some(best));
+                }
+                found.is_some()
+            };
+            let missing = (1..=LZ78Y_DEPTH).find(|&len| !look(len));
+            if let Some(missing) = missing {
+                let shared = ((history ^ filled_history).trailing_zeros() / 8) as usize;
+                for len in (missing + 1).max(filled_len)..=shared.min(LZ78Y_DEPTH) {
+                    look(len);
+                }
+            }
+        } else {
+            for len in (1..=LZ78Y_DEPTH).rev() {
+                if len > SHORT {
+                    let ctx = Wide::last(history, len);
+                    let t = &mut long[len - SHORT - 1];
+                    let room = (&mut size, max_size);
+                    lz78y_length(t, ctx, y, room, &mut best_count, &mut prediction);
+                } else {
+                    let ctx = u64::last(history, len);
+                    let t = &mut short[len - 1];
+                    let room = (&mut size, max_size);
+                    lz78y_length(t, ctx, y, room, &mut best_count, &mut prediction);
+                }
+                if size == max_size && filled.is_none() {
+                    filled = Some((history, len));
+                }
+            }
         }
         tally.record(prediction == Some(y));
         history = (history << 8) | u128::from(y);
@@ -1089,9 +1512,26 @@ fn lz78y_tally(data: &[u8]) -> Tally {
     tally
 }
 
+/// A full LZ78Y dictionary's step at one length: if `ctx` is known, counts
+/// `y` after it and returns its best follower's count and the follower as
+/// they were before.
+#[inline]
+fn lz78y_known<K: ContextKey>(table: &mut ContextTable<K>, ctx: K, y: u8) -> Option<(u32, u8)> {
+    let i = table.contexts.find(&ctx).ok()?;
+    let info = table.contexts.at(i);
+    let before = (info.best_count, info.best());
+    count_follower(&mut table.counts, info, y, true);
+    Some(before)
+}
+
 /// LZ78Y on bits: contexts of length j in a flat table of 2^j x 2 counts
 /// (`u32`, saturating, as for MultiMMC); a context exists once it has a count.
 fn lz78y_binary_tally(data: &[u8]) -> Tally {
+    lz78y_binary_tally_up_to(data, LZ78Y_MAX_DICTIONARY)
+}
+
+/// [`lz78y_binary_tally`] with a dictionary of at most `max_size` contexts.
+fn lz78y_binary_tally_up_to(data: &[u8], max_size: u64) -> Tally {
     let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
     let mut table = Zeroizing::new(vec![[0u32; 2]; bit_table_base(LZ78Y_DEPTH + 1)]);
 
@@ -1124,7 +1564,7 @@ fn lz78y_binary_tally(data: &[u8]) -> Tally {
                 best_count = if better { count } else { best_count };
                 prediction = if better { p } else { prediction };
                 entry[yi] = entry[yi].saturating_add(1);
-            } else if size < LZ78Y_MAX_DICTIONARY {
+            } else if size < max_size {
                 entry[yi] = 1;
                 size += 1;
             }
@@ -1392,6 +1832,231 @@ mod tests {
         assert_eq!(lag_tally(&data), naive_lag(&data));
     }
 
+    /// Followers of each context: counts, and the best (most frequent,
+    /// ties to the larger symbol) found by scanning them all.
+    type NaiveDict = std::collections::HashMap<Vec<u8>, std::collections::HashMap<u8, u32>>;
+
+    fn naive_best(followers: &std::collections::HashMap<u8, u32>) -> (u8, u32) {
+        followers
+            .iter()
+            .map(|(&y, &c)| (y, c))
+            .max_by_key(|&(y, c)| (c, y))
+            .expect("a stored context has a follower")
+    }
+
+    /// MultiMMC and LZ78Y in one pass on bits (LZ78Y reading MultiMMC's
+    /// counts, and walking only the contexts it needs once full) against
+    /// each alone: every short length (the seeds and the early
+    /// occurrences), biased and periodic bits (early contexts that recur,
+    /// long contexts as likely as short ones), enough random bits to fill
+    /// the dictionary, and small dictionaries that fill early and often
+    /// mid-step. (MultiMMC's side is its own pass, checked against the
+    /// hash-map code past the order-15 limit above.)
+    #[test]
+    fn binary_pass_of_both_matches_each_alone() {
+        let mut rng = Rng::new(29);
+        let mut cases: Vec<Vec<u8>> = (18..200).map(|len| rng.symbols(len, 2, 0.5)).collect();
+        for p0 in [0.5, 0.7, 0.95, 0.05] {
+            cases.push(rng.symbols(30_000, 2, p0));
+        }
+        cases.push((0..50_000).map(|i| u8::from(i % 7 < 3)).collect());
+        cases.push((0..50_000).map(|i| u8::from(i % 29 == 0)).collect());
+        cases.push(vec![1; 1000]);
+        let mut zeros_then_ones = vec![0u8; 5000];
+        zeros_then_ones.extend(rng.symbols(5000, 2, 0.5));
+        cases.push(zeros_then_ones);
+        for data in &cases {
+            let alone = (multi_mmc_binary_tally(data), lz78y_binary_tally(data));
+            assert_eq!(mmc_lz78y_binary_tallies(data), alone, "len={}", data.len());
+        }
+        for data in cases.iter().filter(|d| (150..=10_000).contains(&d.len())) {
+            for max_size in [17, 20, 40, 300, 5000] {
+                let alone = (
+                    multi_mmc_binary_tally(data),
+                    lz78y_binary_tally_up_to(data, max_size),
+                );
+                let both = mmc_lz78y_binary_tallies_up_to(data, max_size);
+                assert_eq!(both, alone, "len={} max={max_size}", data.len());
+            }
+        }
+        // Many short strings with tiny dictionaries: the contexts of the
+        // step that filled the dictionary, held without their shorter
+        // suffixes, come back and sometimes decide a prediction.
+        for trial in 0..300u64 {
+            let len = 40 + (trial % 160) as usize;
+            let data = rng.symbols(len, 2, [0.5, 0.3, 0.8][(trial % 3) as usize]);
+            let max_size = 17 + trial % 24;
+            let alone = (
+                multi_mmc_binary_tally(&data),
+                lz78y_binary_tally_up_to(&data, max_size),
+            );
+            let both = mmc_lz78y_binary_tallies_up_to(&data, max_size);
+            assert_eq!(both, alone, "trial {trial}: {data:?}, max={max_size}");
+        }
+        // Repeated data brings back the contexts of the step that filled
+        // the dictionary, held without their shorter suffixes.
+        for max_size in [17, 23, 50, 64, 100, 257, 1000] {
+            let mut data = rng.symbols(3000, 2, 0.3);
+            data.extend_from_within(..1500);
+            data.extend_from_within(..700);
+            let alone = (
+                multi_mmc_binary_tally(&data),
+                lz78y_binary_tally_up_to(&data, max_size),
+            );
+            let both = mmc_lz78y_binary_tallies_up_to(&data, max_size);
+            assert_eq!(both, alone, "repeated, max={max_size}");
+        }
+    }
+
+    /// MultiMMC done the obvious way, with the tool's rules as documented
+    /// on [`multi_mmc`]: one map of maps per order, 100,000 entries each,
+    /// no lookup past the first missing order, the entry added anyway.
+    fn naive_mmc(data: &[u8]) -> Tally {
+        let n = data.len() - 2;
+        let mut tally = Tally::new(n);
+        let mut dicts: Vec<NaiveDict> = vec![NaiveDict::new(); MMC_DEPTH];
+        let mut entries = [0u64; MMC_DEPTH];
+        for d in 0..MMC_DEPTH.min(n) {
+            *dicts[d]
+                .entry(data[..=d].to_vec())
+                .or_default()
+                .entry(data[d + 1])
+                .or_default() += 1;
+            entries[d] = 1;
+        }
+        let mut scoreboard = [0u64; MMC_DEPTH];
+        let mut winner = 0usize;
+        for i in 2..data.len() {
+            let y = data[i];
+            let cur_winner = winner;
+            let mut look = true;
+            for d in 0..MMC_DEPTH.min(i - 1) {
+                let ctx = &data[i - d - 1..i];
+                let room = entries[d] < MMC_MAX_ENTRIES;
+                let mut outcome = None;
+                if look && let Some(followers) = dicts[d].get_mut(ctx) {
+                    let correct = naive_best(followers).0 == y;
+                    if let Some(c) = followers.get_mut(&y) {
+                        *c += 1;
+                    } else if room {
+                        followers.insert(y, 1);
+                        entries[d] += 1;
+                    }
+                    outcome = Some(correct);
+                } else if room {
+                    *dicts[d]
+                        .entry(ctx.to_vec())
+                        .or_default()
+                        .entry(y)
+                        .or_default() += 1;
+                    entries[d] += 1;
+                }
+                look = outcome.is_some();
+                if let Some(correct) = outcome {
+                    scoreboard[d] += u64::from(correct);
+                    if correct && scoreboard[d] >= scoreboard[winner] {
+                        winner = d;
+                    }
+                    if d == cur_winner {
+                        tally.record(correct);
+                    }
+                }
+            }
+        }
+        tally
+    }
+
+    /// LZ78Y done the obvious way, with the tool's rules as documented on
+    /// [`lz78y`]: one dictionary of at most 65,536 contexts, seeded with the
+    /// contexts ending at symbol 15, searched from the longest context.
+    fn naive_lz78y(data: &[u8], max_size: u64) -> Tally {
+        let mut tally = Tally::new(data.len() - LZ78Y_DEPTH - 1);
+        let mut dicts: Vec<NaiveDict> = vec![NaiveDict::new(); LZ78Y_DEPTH + 1];
+        for len in 1..=LZ78Y_DEPTH {
+            dicts[len]
+                .entry(data[LZ78Y_DEPTH - len..LZ78Y_DEPTH].to_vec())
+                .or_default()
+                .insert(data[LZ78Y_DEPTH], 1);
+        }
+        let mut size = LZ78Y_DEPTH as u64;
+        for i in LZ78Y_DEPTH + 1..data.len() {
+            let y = data[i];
+            let (mut best_count, mut prediction) = (0u32, None);
+            for len in (1..=LZ78Y_DEPTH).rev() {
+                let ctx = &data[i - len..i];
+                if let Some(followers) = dicts[len].get_mut(ctx) {
+                    let (best, count) = naive_best(followers);
+                    if count > best_count {
+                        (best_count, prediction) = (count, Some(best));
+                    }
+                    *followers.entry(y).or_default() += 1;
+                } else if size < max_size {
+                    dicts[len].entry(ctx.to_vec()).or_default().insert(y, 1);
+                    size += 1;
+                }
+            }
+            tally.record(prediction == Some(y));
+        }
+        tally
+    }
+
+    /// The hash-map code (best follower's count kept apart from the
+    /// others') against the obvious maps of maps: small alphabets where the
+    /// best follower changes often, a wide one where MultiMMC's orders and
+    /// LZ78Y's dictionary fill up, and periodic data.
+    #[test]
+    fn dictionaries_match_naive_versions() {
+        let mut rng = Rng::new(17);
+        let mut cases = vec![
+            rng.symbols(30_000, 3, 0.4),
+            rng.symbols(30_000, 5, 0.2),
+            rng.symbols(20_000, 16, 0.05),
+            rng.symbols(110_000, 256, 0.0),
+            rng.symbols(20, 4, 0.5),
+        ];
+        let mut walk = 0u8;
+        cases.push(
+            (0..40_000)
+                .map(|_| {
+                    walk = walk.wrapping_add([0, 1, 1, 255, 3][(rng.next() % 5) as usize]) % 12;
+                    walk
+                })
+                .collect(),
+        );
+        cases.push(
+            (0..20_000)
+                .map(|i| [3u8, 1, 4, 1, 5, 9, 2][i % 7])
+                .collect(),
+        );
+        for data in &cases {
+            let k = usize::from(*data.iter().max().expect("data")) + 1;
+            assert_eq!(multi_mmc_tally(data, k), naive_mmc(data), "MMC k={k}");
+            let full = LZ78Y_MAX_DICTIONARY;
+            assert_eq!(lz78y_tally(data), naive_lz78y(data, full), "LZ78Y k={k}");
+        }
+    }
+
+    /// LZ78Y once its dictionary is full looks contexts up from the
+    /// shortest and stops at the first missing one, except for the
+    /// contexts of the step that filled it: small dictionaries fill early
+    /// and often leave such contexts, which come back in repeated data.
+    #[test]
+    fn full_lz78y_dictionary_matches_naive_version() {
+        let mut rng = Rng::new(23);
+        for (len, k, p0) in [(3000, 3, 0.3), (3000, 4, 0.6), (3000, 20, 0.1)] {
+            let mut data = rng.symbols(len, k, p0);
+            data.extend_from_within(..len / 2);
+            data.extend_from_within(..len / 3);
+            for max_size in [17, 20, 33, 50, 64, 100, 257, 1000] {
+                assert_eq!(
+                    lz78y_tally_up_to(&data, max_size),
+                    naive_lz78y(&data, max_size),
+                    "k={k} p0={p0} max={max_size}"
+                );
+            }
+        }
+    }
+
     /// The hash-map code (any alphabet) and the flat-table code (bits) are
     /// written separately; on binary data they must agree, also once the
     /// MultiMMC order-15 table and the LZ78Y dictionary are full.
@@ -1410,7 +2075,7 @@ mod tests {
             let data = rng.symbols(len, 2, p0);
             assert_eq!(
                 multi_mmc_binary_tally(&data),
-                multi_mmc_tally(&data),
+                multi_mmc_tally(&data, 2),
                 "MMC len={len}"
             );
             if len >= 18 {
@@ -1537,17 +2202,16 @@ mod tests {
     fn wipes_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
 
     /// Review item 2: the hash tables of contexts and counts wipe their
-    /// memory. Their arrays are `Zeroizing` (checked by type, so a change to
-    /// a plain `Vec` fails to compile here); growing replaces them, so the
-    /// old arrays are wiped as they drop; the slots have no padding, so
+    /// memory. Their array is `Zeroizing` (checked by type, so a change to
+    /// a plain `Vec` fails to compile here); growing replaces it, so the
+    /// old array is wiped as it drops; the slots have no padding, so
     /// writing the all-zero default reaches every byte; and the wipe that
     /// runs on drop does clear them.
     #[test]
     fn context_tables_wipe_their_memory() {
         let mut map: WipeMap<Wide, ContextInfo> = WipeMap::with_capacity(0);
         wipes_on_drop(&map.slots);
-        wipes_on_drop(&map.tags);
-        let before = map.tags.len();
+        let before = map.slots.len();
         for i in 0..1000u64 {
             let key = Wide { low: i, high: !i };
             let vacant = map.find(&key).expect_err("new key");
@@ -1557,7 +2221,7 @@ mod tests {
             };
             map.insert_vacant(vacant, key, info);
         }
-        assert!(map.tags.len() > before, "the table grew");
+        assert!(map.slots.len() > before, "the table grew");
         assert_eq!(map.len(), 1000);
         for i in 0..1000u64 {
             let i_slot = map.find(&Wide { low: i, high: !i }).expect("kept");
@@ -1569,8 +2233,6 @@ mod tests {
         assert_eq!(core::mem::size_of::<Slot<u32, u32>>(), 4 + 4);
         // What Zeroizing's Drop runs.
         map.slots.zeroize();
-        map.tags.zeroize();
-        assert!(map.tags.iter().all(|&t| t == 0));
         assert!(
             map.slots.iter().all(|s| s.key == Wide::default()
                 && s.value.id_best == 0
@@ -1585,7 +2247,7 @@ mod tests {
         wipes_on_drop(&w.counts);
         wipes_on_drop(&w.last);
         wipes_on_drop(&SlicedCounters::new(100).planes);
-        let t: ContextTable<u64> = ContextTable::with_capacity(4);
+        let t: ContextTable<u64> = ContextTable::with_capacity(4, 4);
         wipes_on_drop(&t.contexts.slots);
         wipes_on_drop(&t.counts.slots);
     }
