@@ -74,6 +74,20 @@ fn raw_writes_the_samples_asked_for() {
     let summary = stderr(&out);
     assert!(summary.contains("3000 samples in"), "{summary}");
     assert!(summary.contains("/s), resolution "), "{summary}");
+    // 3000 samples hold the warm-up and a start-up window: the summary
+    // says what start-up would credit them (or why it would refuse them,
+    // which a badly loaded machine can cause).
+    match summary.split_once("start-up credit ") {
+        Some((_, rest)) => {
+            let bits: f64 = rest.split(' ').next().unwrap().parse().unwrap();
+            assert!(bits > 0.0 && bits <= 8.0, "{summary}");
+            assert!(rest.contains("bits per sample"), "{summary}");
+        }
+        None => assert!(
+            summary.contains("start-up would refuse them: "),
+            "{summary}"
+        ),
+    }
 
     let u64_file = dir.path().join("raw.u64");
     let out = kqseed(&[

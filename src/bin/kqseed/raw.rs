@@ -9,7 +9,10 @@ use std::time::Instant;
 
 use clap::{Args as ClapArgs, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use kqseed::{Collector, EventCounts, KernelPath, Sample, Sampling, detect_resolution, symbol};
+use kqseed::{
+    Collector, EventCounts, KernelPath, Sample, Sampling, SeederConfig, detect_resolution,
+    startup_checks, symbol,
+};
 
 use crate::config::SourceArgs;
 use crate::out::{self, CliResult, Failure, Sink};
@@ -92,6 +95,70 @@ struct Source {
     /// The path index of each sample of the last fill, when labels are
     /// written.
     labels: Option<Vec<u8>>,
+    /// The first samples written, as the seeder's start-up sees them.
+    window: StartupWindow,
+}
+
+/// What a seeder with the same configuration would have credited the
+/// samples written: its start-up window (the samples after the warm-up)
+/// and how many samples of each path went out.
+struct StartupWindow {
+    /// Warm-up samples still to skip.
+    skip: usize,
+    /// Window samples still to keep.
+    room: usize,
+    deltas: Vec<u64>,
+    paths: Vec<KernelPath>,
+    /// Samples written per path, in [`KernelPath::ALL`] order.
+    written: [u64; KernelPath::ALL.len()],
+}
+
+impl StartupWindow {
+    fn new(config: &SeederConfig) -> StartupWindow {
+        let room = config.health.startup_samples as usize;
+        StartupWindow {
+            skip: config.credit.warmup_samples as usize,
+            room,
+            deltas: Vec::with_capacity(room),
+            paths: Vec::with_capacity(room),
+            written: [0; KernelPath::ALL.len()],
+        }
+    }
+
+    fn note(&mut self, sample: &Sample) {
+        self.written[usize::from(label(sample.path))] += 1;
+        if self.skip > 0 {
+            self.skip -= 1;
+        } else if self.room > 0 {
+            self.room -= 1;
+            self.deltas.push(sample.delta);
+            self.paths.push(sample.path);
+        }
+    }
+
+    /// The mean credit per sample written, in bits: each path's start-up
+    /// credit weighted by its share of the samples (the online margin
+    /// check can only lower it later). `None` with fewer samples than a
+    /// start-up window, an error when start-up refuses them.
+    fn mean_credit(&self, config: &SeederConfig) -> Option<Result<f64, String>> {
+        if self.room > 0 {
+            return None;
+        }
+        Some(
+            match startup_checks(&self.deltas, &self.paths, &config.credit) {
+                Ok(report) => {
+                    let total: u64 = self.written.iter().sum();
+                    let credited: f64 = KernelPath::ALL
+                        .iter()
+                        .zip(self.written)
+                        .map(|(&p, n)| n as f64 * report.sources.get(p).map_or(0.0, |s| s.credit))
+                        .sum();
+                    Ok(credited / total.max(1) as f64)
+                }
+                Err(failure) => Err(failure.to_string()),
+            },
+        )
+    }
 }
 
 /// A path's label byte: its index in [`KernelPath::ALL`].
@@ -113,6 +180,7 @@ impl Source {
                 Some(wanted) => self.next_of(wanted)?,
             };
             *slot = sample.delta;
+            self.window.note(&sample);
             if let Some(labels) = &mut self.labels {
                 labels.push(label(sample.path));
             }
@@ -294,6 +362,7 @@ pub fn run(args: &Args) -> CliResult {
             collector: Collector::new(config.events.clone())?,
             path: args.path,
             labels: args.path_labels.as_ref().map(|_| Vec::with_capacity(CHUNK)),
+            window: StartupWindow::new(&config),
         })
     };
     let mut sinks = Sinks {
@@ -311,6 +380,7 @@ pub fn run(args: &Args) -> CliResult {
     };
     let started = Instant::now();
     let mut events = EventCounts::default();
+    let mut credit = None;
     let total;
     match args.restarts {
         None => {
@@ -338,6 +408,10 @@ pub fn run(args: &Args) -> CliResult {
             }
             result?;
             add(&mut events, &source.collector.stats().events);
+            // One path's stream is not what start-up credits.
+            if args.path.is_none() {
+                credit = source.window.mean_credit(&config);
+            }
         }
         Some(r) => {
             total = r.saturating_mul(args.samples);
@@ -377,8 +451,15 @@ pub fn run(args: &Args) -> CliResult {
             Format::U8 => format!("{:.3} tick(s)", encoder.resolution),
             Format::U64le => "not applied (u64le)".into(),
         };
+        let credit = match credit {
+            Some(Ok(bits)) => format!(
+                "; start-up credit {bits:.4} bits per sample (each path's, weighted by its share of the samples)"
+            ),
+            Some(Err(refusal)) => format!("; start-up would refuse them: {refusal}"),
+            None => String::new(),
+        };
         out::note(format_args!(
-            "{total} samples in {elapsed:.2?} ({:.0}/s), resolution {resolution}, events: timer {} (expirations {}) socket_read {} socket_write {} file {}; {} backend, {}{}",
+            "{total} samples in {elapsed:.2?} ({:.0}/s), resolution {resolution}, events: timer {} (expirations {}) socket_read {} socket_write {} file {}; {} backend, {}{}{credit}",
             total as f64 / elapsed.as_secs_f64().max(1e-9),
             events.timer,
             events.timer_expirations,
