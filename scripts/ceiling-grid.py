@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""The measurements behind `kqseed::ceiling`'s table: each kernel path's
+1,000,000-sample assessment as a function of how many clock steps its
+median sample spans, and the ceiling each band of steps can carry.
+
+    scripts/ceiling-grid.py [--factor F] [--point PATH:STEPS:BITS ...] RECORDING...
+
+A RECORDING is a prefix: RECORDING.u64 holds raw deltas in nanoseconds and
+RECORDING.labels each sample's path, as these write them:
+
+    kqseed raw -n 16000000 --format u64le -o quiet.u64 --path-labels quiet.labels
+    taskset -c 0 kqseed raw ... -o hog.u64 ...   (two busy loops on CPU 0)
+
+For every tick of the grid, the recording's timeline is rebuilt from its
+deltas, floored to the tick and differenced again (a clock that counts in
+that tick), each path's first 1,000,000 samples become symbols (the low
+byte of the steps, as the seeder maps them) and `kqseed assess` assesses
+them. `--point` adds a figure measured on a real clock (a row of
+`scripts/assess-conditions.sh`). Needs numpy and a release build of the
+`kqseed` command (`cargo build --release --features cli --bin kqseed`).
+
+A band's ceiling is F (default 0.4, i.e. 0.8 of half) times the lowest
+figure of the path at that many steps or more, in sixteenths of a bit,
+counted only up to the steps the path spans on the recording's own clock
+(above that nothing was measured, so wider bands keep the last value); a
+band with no point of its own also takes the nearest point below it.
+`--from-grid FILE` recomputes the table from an earlier run's output.
+"""
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+PATHS = ["wait", "timer-read", "socket-drain", "file-drain", "socket-poke", "file-touch"]
+TICKS_NS = [0, 12, 15, 20, 25, 30, 35, 40, 50, 60, 70, 85, 100, 125, 240, 1000]
+EDGES = [16, 20, 24, 30, 40, 48, 64, 80, 96, 128, 192, 256, 384, 1024]
+SAMPLES = 1_000_000
+
+
+def assess(kqseed, symbols):
+    with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+        symbols.tofile(f.name)
+        out = subprocess.run([kqseed, "assess", f.name, "--bits", "8"],
+                             capture_output=True, text=True, check=True).stdout
+    return float(next(l.split()[2] for l in out.splitlines() if l.startswith("Assessed")))
+
+
+def grid(prefix, kqseed):
+    deltas = np.fromfile(prefix + ".u64", dtype="<u8")
+    labels = np.fromfile(prefix + ".labels", dtype=np.uint8)
+    if len(deltas) != len(labels):
+        sys.exit(f"{prefix}: {len(deltas)} deltas but {len(labels)} labels")
+    # The recording's own effective resolution: the first tick (0) keeps
+    # it, as `detect_resolution` finds it (10.015 ns on the AMD guest).
+    time = np.cumsum(deltas.astype(np.float64))
+    for tick in TICKS_NS:
+        if tick == 0:
+            unit = resolution(deltas[:2304])
+            steps_all, lab = np.round(deltas / unit).astype(np.int64), labels
+        else:
+            ticks = np.floor(time / tick).astype(np.int64)
+            steps_all, lab = np.diff(ticks), labels[1:]
+        for index, path in enumerate(PATHS):
+            steps = steps_all[lab == index][:SAMPLES]
+            if len(steps) < SAMPLES:
+                continue
+            median = float(np.median(steps))
+            bits = assess(kqseed, (steps & 0xFF).astype(np.uint8))
+            print(f"{os.path.basename(prefix)}\t{tick or 'own'}\t{path}\t{median:.0f}\t{bits:.3f}",
+                  flush=True)
+            yield path, median, bits, tick == 0
+
+
+def resolution(deltas):
+    """The largest step (at least 1 ns) that every delta lies within 0.2 of
+    a multiple of: the lattice fit of `detect_resolution`, coarsely."""
+    d = deltas[deltas > 0].astype(np.float64)
+    best = 1.0
+    for step in np.arange(1.0, 64.0, 0.005):
+        frac = d / step - np.round(d / step)
+        if np.mean(np.abs(frac) < 0.2) > 0.99:
+            best = step
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--factor", type=float, default=0.4)
+    ap.add_argument("--point", action="append", default=[], metavar="PATH:STEPS:BITS")
+    ap.add_argument("--kqseed", default="target/release/kqseed")
+    ap.add_argument("--from-grid", metavar="FILE",
+                    help="take the grid from an earlier run's output instead of assessing again")
+    ap.add_argument("recordings", nargs="*")
+    args = ap.parse_args()
+    if bool(args.from_grid) == bool(args.recordings):
+        ap.error("give recordings, or --from-grid")
+    points = {p: [] for p in PATHS}
+    own = {p: math.inf for p in PATHS}
+    if args.from_grid:
+        rows = (line.rstrip("\n").split("\t") for line in open(args.from_grid))
+        measured = ((r[2], float(r[3]), float(r[4]), r[1] == "own") for r in rows if len(r) == 5)
+    else:
+        measured = (m for prefix in args.recordings for m in grid(prefix, args.kqseed))
+    for path, median, bits, is_own in measured:
+        points[path].append((median, bits))
+        if is_own:
+            own[path] = min(own[path], median)
+    for spec in args.point:
+        path, steps, bits = spec.split(":")
+        points[path].append((float(steps), float(bits)))
+    print("\nceilings, bits per sample, by median steps (band = at least that many):")
+    print(f"{'':14s}" + "".join(f"{e:>8d}" for e in EDGES))
+    for path in PATHS:
+        top = max(e for e in EDGES if e <= own[path]) if own[path] < math.inf else EDGES[-1]
+        row = []
+        for i, edge in enumerate(EDGES):
+            at = min(edge, top)
+            upper = EDGES[i + 1] if i + 1 < len(EDGES) and edge < top else math.inf
+            seen = [b for s, b in points[path] if s >= at]
+            # A band without a point of its own gets the nearest point below
+            # it too: fewer steps carry fewer bits, so that bounds the band
+            # from below, where the points above it do not.
+            if not any(at <= s < upper for s, _ in points[path]):
+                below = [(s, b) for s, b in points[path] if s < at]
+                if not below:
+                    row.append("-")
+                    continue
+                nearest = max(s for s, _ in below)
+                seen += [b for s, b in below if s == nearest]
+            floor = min(seen)
+            credit = math.floor(args.factor * floor * 16) / 16
+            row.append(f"{credit:g}")
+        print(f"{path:14s}" + "".join(f"{c:>8s}" for c in row))
+
+
+if __name__ == "__main__":
+    main()
