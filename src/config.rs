@@ -32,9 +32,10 @@ pub enum Sampling {
     /// per path, in the order they ran. The noise source is then this
     /// interleaved stream; every delta goes through the health tests. The
     /// default: with the default sources, about fifteen times the samples
-    /// per second of [`PerWakeup`](Sampling::PerWakeup) and about seven
-    /// times the credited bits per second on the reference VM (README,
-    /// "Choosing the default").
+    /// per second of [`PerWakeup`](Sampling::PerWakeup), each path a noise
+    /// source with a credit of its own (the measurements behind the choice:
+    /// docs/measurements.md, "Choosing the default", 2026-12-02; the
+    /// credits: README, "The entropy claim").
     #[default]
     PerPath,
 }
@@ -43,16 +44,16 @@ pub enum Sampling {
 ///
 /// The same struct configures both backends (kqueue and epoll). The
 /// [`Default`] is the recommended setting, chosen by measurement with the
-/// SP 800-90B estimators (README, "Choosing the default"): one 5 us timer,
+/// SP 800-90B estimators (docs/measurements.md, "Choosing the default"): one 5 us timer,
 /// four socket pairs and four watched files, sampled per kernel path
 /// (NetBSD, OpenBSD and DragonFly differ: see "Kernels that count timers in
 /// ticks" below). Each timer wakeup writes into every socket pair and every file, so every
 /// return of the wait call carries all four event types, and their kernel
-/// paths interfere with the timer's interrupts. On the reference VM
-/// (2026-12-02) a pass took about 35 us and gave fifteen samples, about
-/// 430,000 a second; over five 1,000,000-symbol runs the interleaved stream
-/// assessed at 4.78-5.57 bits per symbol and the lowest path's own stream
-/// (the inotify drain) at 2.67.
+/// paths interfere with the timer's interrupts. On the AMD EPYC guest
+/// (2026-12-05) a pass took about 36 us and gave fifteen samples, about
+/// 420,000 a second; what each path's own stream assessed and is credited
+/// is in README, "The entropy claim". (Figures from before 2026-12-05
+/// counted nanoseconds, not the clock's real steps, and were higher.)
 /// Several timers at distinct intervals are supported (they drift against
 /// each other) but cost more interrupts per sample.
 ///

@@ -242,8 +242,16 @@ fn two_digits(x: f64) -> f64 {
     if x.is_nan() || x <= 0.0 || x.is_infinite() {
         return 0.0;
     }
-    let unit = 10f64.powi(x.log10().floor() as i32 - 1);
-    (x / unit).floor() * unit
+    let exponent = x.log10().floor() as i32 - 1;
+    // Dividing by an exact power of ten gives the double nearest a value
+    // like 2.9, where multiplying by 0.1 would give 2.9000000000000004.
+    if exponent < 0 {
+        let scale = 10f64.powi(-exponent);
+        (x * scale).floor() / scale
+    } else {
+        let unit = 10f64.powi(exponent);
+        (x / unit).floor() * unit
+    }
 }
 
 /// Why no source could be credited.
@@ -342,6 +350,16 @@ mod tests {
     use super::*;
     use crate::assess::{Estimate, Report};
     use crate::test_util::SplitMix64;
+
+    #[test]
+    fn two_digits_round_down_and_print_as_written() {
+        assert_eq!(two_digits(1834.0), 1800.0);
+        assert_eq!(two_digits(99.9), 99.0);
+        assert_eq!(two_digits(2.93).to_string(), "2.9");
+        assert_eq!(two_digits(0.0456).to_string(), "0.045");
+        assert_eq!(two_digits(f64::NAN), 0.0);
+        assert_eq!(two_digits(-3.0), 0.0);
+    }
 
     fn report(estimates: &[f64]) -> Report {
         let literal = estimates
