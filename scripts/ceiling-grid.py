@@ -3,7 +3,7 @@
 1,000,000-sample assessment as a function of how many clock steps its
 median sample spans, and the ceiling each band of steps can carry.
 
-    scripts/ceiling-grid.py [--factor F] [--point PATH:STEPS:BITS ...] RECORDING...
+    scripts/ceiling-grid.py [--factor F] [--point P:S:B ...] [--points FILE] RECORDING...
 
 A RECORDING is a prefix: RECORDING.u64 holds raw deltas in nanoseconds and
 RECORDING.labels each sample's path, as these write them:
@@ -24,17 +24,24 @@ figure of the path at that many steps or more, in sixteenths of a bit,
 counted only up to the steps the path spans on the recording's own clock
 (above that nothing was measured, so wider bands keep the last value); a
 band with no point of its own also takes the nearest point below it.
-`--from-grid FILE` recomputes the table from an earlier run's output.
+`--from-grid FILE` recomputes the table from an earlier run's output. The
+table in `src/credit.rs` is
+
+    scripts/ceiling-grid.py --from-grid scripts/data/ceiling-grid-2026-12-05.tsv \
+        --points scripts/data/ceiling-points.txt
+
+(the grid of two AMD EPYC recordings of 2026-12-05, quiet and loaded, and
+the matrix runs of that day), with the short paths at 0 under 20 steps.
 """
 
 import argparse
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
 
-import numpy as np
 
 PATHS = ["wait", "timer-read", "socket-drain", "file-drain", "socket-poke", "file-touch"]
 TICKS_NS = [0, 12, 15, 20, 25, 30, 35, 40, 50, 60, 70, 85, 100, 125, 240, 1000]
@@ -51,6 +58,8 @@ def assess(kqseed, symbols):
 
 
 def grid(prefix, kqseed):
+    import numpy as np  # only for re-quantising recordings
+
     deltas = np.fromfile(prefix + ".u64", dtype="<u8")
     labels = np.fromfile(prefix + ".labels", dtype=np.uint8)
     if len(deltas) != len(labels):
@@ -77,6 +86,8 @@ def grid(prefix, kqseed):
 
 
 def resolution(deltas):
+    import numpy as np
+
     """The largest step (at least 1 ns) that every delta lies within 0.2 of
     a multiple of: the lattice fit of `detect_resolution`, coarsely."""
     d = deltas[deltas > 0].astype(np.float64)
@@ -92,7 +103,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--factor", type=float, default=0.4)
     ap.add_argument("--point", action="append", default=[], metavar="PATH:STEPS:BITS")
+    ap.add_argument("--points", metavar="FILE",
+                    help="PATH:STEPS:BITS lines ('#' comments), as --point")
     ap.add_argument("--kqseed", default="target/release/kqseed")
+    ap.add_argument("--check", metavar="RUST_FILE",
+                    help="fail unless RUST_FILE's BAND_SIXTEENTHS table is the one printed")
     ap.add_argument("--from-grid", metavar="FILE",
                     help="take the grid from an earlier run's output instead of assessing again")
     ap.add_argument("recordings", nargs="*")
@@ -110,11 +125,15 @@ def main():
         points[path].append((median, bits))
         if is_own:
             own[path] = min(own[path], median)
+    if args.points:
+        args.point += [l.strip() for l in open(args.points) if l.strip() and not l.startswith("#")]
     for spec in args.point:
         path, steps, bits = spec.split(":")
         points[path].append((float(steps), float(bits)))
-    print("\nceilings, bits per sample, by median steps (band = at least that many):")
-    print(f"{'':14s}" + "".join(f"{e:>8d}" for e in EDGES))
+    print("\nceilings in sixteenths of a bit per sample, by median steps"
+          " (band = at least that many):")
+    print(f"{'':14s}" + "".join(f"{e:>5d}" for e in EDGES))
+    table = {}
     for path in PATHS:
         top = max(e for e in EDGES if e <= own[path]) if own[path] < math.inf else EDGES[-1]
         row = []
@@ -128,14 +147,26 @@ def main():
             if not any(at <= s < upper for s, _ in points[path]):
                 below = [(s, b) for s, b in points[path] if s < at]
                 if not below:
-                    row.append("-")
+                    row.append(0)
                     continue
                 nearest = max(s for s, _ in below)
                 seen += [b for s, b in below if s == nearest]
-            floor = min(seen)
-            credit = math.floor(args.factor * floor * 16) / 16
-            row.append(f"{credit:g}")
-        print(f"{path:14s}" + "".join(f"{c:>8s}" for c in row))
+            sixteenths = math.floor(args.factor * min(seen) * 16)
+            # Short paths: nothing under 20 steps, where figures scatter most.
+            if path != "timer-read" and edge < 20:
+                sixteenths = 0
+            row.append(sixteenths)
+        table[path] = row
+        print(f"{path:14s}" + "".join(f"{c:>5d}" for c in row))
+    if args.check:
+        names = {"TimerRead": "timer-read", "Wait": "wait", "SocketDrain": "socket-drain",
+                 "FileDrain": "file-drain", "SocketPoke": "socket-poke", "FileTouch": "file-touch"}
+        text = open(args.check).read()
+        found = {names[n]: [int(x) for x in row.split(",")]
+                 for n, row in re.findall(r"\(KernelPath::(\w+),\s*\[([\d,\s]+)\]\)", text)}
+        if found != table:
+            sys.exit(f"== FAIL: {args.check}'s BAND_SIXTEENTHS is not the table above: {found}")
+        print(f"== {args.check}'s BAND_SIXTEENTHS is the table above")
 
 
 if __name__ == "__main__":
