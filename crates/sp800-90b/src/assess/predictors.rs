@@ -637,6 +637,7 @@ struct Lag {
 
 impl Lag {
     /// Steps `from..to`, scoring every lag.
+    #[inline(always)]
     fn dense(&mut self, data: &[u8], from: usize, to: usize) {
         for i in from..to {
             let x = data[i];
