@@ -1250,7 +1250,6 @@ impl Rider for NoRider {
 #[inline(always)]
 fn multi_mmc_binary_pass(data: &[u8], rider: &mut impl Rider) -> Tally {
     let n = data.len() - 2;
-    let mut tally = Tally::new(n);
     let mut table = Zeroizing::new(vec![[0u32; 2]; bit_table_base(MMC_DEPTH + 1)]);
     let mut entries = [0u64; MMC_DEPTH];
 
@@ -1261,49 +1260,99 @@ fn multi_mmc_binary_pass(data: &[u8], rider: &mut impl Rider) -> Tally {
         entries[d] = 1;
     }
 
-    let mut scoreboard = [0u64; MMC_DEPTH];
-    let mut winner = 0usize;
+    let mut board = BitBoard {
+        scores: [0; MMC_DEPTH],
+        winner: 0,
+        tally: Tally::new(n),
+    };
     history = usize::from(data[1] & 1);
     for (i, &s) in data.iter().enumerate().skip(2) {
         let y = s & 1;
-        let yi = usize::from(y);
-        let cur_winner = winner;
-        let mut found = false;
-        let mut prediction = 0u8;
-        for d in 0..MMC_DEPTH.min(i - 1) {
-            let entry = &mut table[bit_table_base(d + 1) + bit_context(history, d + 1)];
-            let room = entries[d] < MMC_MAX_ENTRIES;
-            if d == 0 || found {
-                // Ties predict 1 (the larger symbol), as the tool does.
-                prediction = u8::from(entry[1] >= entry[0]);
-                found = (entry[0] | entry[1]) != 0;
+        let cur_winner = board.winner;
+        let mut step = BitStep {
+            history,
+            y,
+            cur_winner,
+            found: false,
+            prediction: 0,
+        };
+        if i > MMC_DEPTH {
+            // Every order has its context: written out, each order's table
+            // offset, mask and score slot are constants, and the loop's own
+            // count and bounds checks go.
+            macro_rules! orders {
+                ($($d:literal)*) => {
+                    $(bit_mmc_order($d, &mut table, &mut entries, &mut step, &mut board);)*
+                };
             }
-            if found {
-                mmc_score(
-                    d,
-                    prediction == y,
-                    cur_winner,
-                    &mut scoreboard,
-                    &mut winner,
-                    &mut tally,
-                );
-                if entry[yi] != 0 {
-                    entry[yi] = entry[yi].saturating_add(1);
-                } else if room {
-                    entry[yi] = 1;
-                    entries[d] += 1;
-                }
-            } else if room {
-                // The tool's binary code sets (not adds) the entry here.
-                entry[yi] = 1;
-                entries[d] += 1;
+            orders!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+        } else {
+            for d in 0..MMC_DEPTH.min(i - 1) {
+                bit_mmc_order(d, &mut table, &mut entries, &mut step, &mut board);
             }
         }
         rider.step(i, history, y, &table);
         // Only the last 16 bits are ever used.
-        history = ((history << 1) | yi) & 0xffff;
+        history = ((history << 1) | usize::from(y)) & 0xffff;
     }
-    tally
+    board.tally
+}
+
+/// Binary MultiMMC's scoreboard and counts of right predictions.
+struct BitBoard {
+    scores: [u64; MMC_DEPTH],
+    winner: usize,
+    tally: Tally,
+}
+
+/// One step of binary MultiMMC: its history and bit, the winner at its
+/// start, and whether the last order looked at found its context (and
+/// predicted what).
+struct BitStep {
+    history: usize,
+    y: u8,
+    cur_winner: usize,
+    found: bool,
+    prediction: u8,
+}
+
+/// Order `d`'s part of a step of binary MultiMMC: predict, score, count.
+#[inline(always)]
+fn bit_mmc_order(
+    d: usize,
+    table: &mut [[u32; 2]],
+    entries: &mut [u64; MMC_DEPTH],
+    step: &mut BitStep,
+    board: &mut BitBoard,
+) {
+    let (y, yi) = (step.y, usize::from(step.y));
+    let entry = &mut table[bit_table_base(d + 1) + bit_context(step.history, d + 1)];
+    let room = entries[d] < MMC_MAX_ENTRIES;
+    if d == 0 || step.found {
+        // Ties predict 1 (the larger symbol), as the tool does.
+        step.prediction = u8::from(entry[1] >= entry[0]);
+        step.found = (entry[0] | entry[1]) != 0;
+    }
+    if step.found {
+        mmc_score(
+            d,
+            step.prediction == y,
+            step.cur_winner,
+            &mut board.scores,
+            &mut board.winner,
+            &mut board.tally,
+        );
+        if entry[yi] != 0 {
+            entry[yi] = entry[yi].saturating_add(1);
+        } else if room {
+            entry[yi] = 1;
+            entries[d] += 1;
+        }
+    } else if room {
+        // The tool's binary code sets (not adds) the entry here.
+        entry[yi] = 1;
+        entries[d] += 1;
+    }
 }
 
 /// Binary MultiMMC and LZ78Y in one pass ([`multi_mmc_binary_tally`],
