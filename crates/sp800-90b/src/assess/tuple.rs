@@ -261,7 +261,7 @@ impl Intervals {
     /// `(h, parent, size)`: `size` suffixes sharing a prefix of length `h`,
     /// whose enclosing interval shares `parent < h`. The root (lcp 0) is
     /// not visited.
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, i: usize, cur: u32, visit: &mut impl FnMut(usize, usize, usize)) {
         let mut lb = (i - 1) as u32;
         while cur < self.top_h {
