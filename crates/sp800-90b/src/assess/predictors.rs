@@ -1528,6 +1528,7 @@ fn best_of(counts: [u32; 2]) -> (u8, u32) {
 }
 
 impl Rider for LzRider {
+    #[inline(always)]
     fn step(&mut self, i: usize, history: usize, y: u8, table: &[[u32; 2]]) {
         if i <= LZ78Y_DEPTH {
             return;
