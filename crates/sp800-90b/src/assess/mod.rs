@@ -582,7 +582,7 @@ impl Job<'_> {
             (Work::MmcLz78y, true) => 55,
             (Work::MmcLz78y, false) => 370,
             (Work::Predictor(Estimator::Lz78y), false) => 50,
-            (Work::Predictor(Estimator::Lag), true) => 26,
+            (Work::Predictor(Estimator::Lag), true) => 13,
             (Work::Predictor(Estimator::Lag), false) => 20,
             (Work::Predictor(_), true) => 9,
             (Work::Predictor(_), false) => 30,

@@ -86,7 +86,7 @@ pub fn multi_mcw(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
 /// `>= k`.
 pub fn lag(data: &[u8], k: usize) -> Result<Estimate, AssessError> {
     check_input(data, k, Estimator::Lag, 3)?;
-    Ok(lag_tally(data).estimate(Estimator::Lag, k))
+    Ok(lag_tally(data, k).estimate(Estimator::Lag, k))
 }
 
 /// SP 800-90B 6.3.9, the Multi Markov Model with Counting prediction estimate.
@@ -446,6 +446,46 @@ impl SlicedCounters {
         }
     }
 
+    /// The counters that are at least `value`.
+    fn at_least(&self, value: u64) -> u128 {
+        if value >> self.planes.len().min(63) != 0 {
+            return 0;
+        }
+        // From the top bit down: greater already, or equal so far.
+        let (mut greater, mut equal) = (0u128, u128::MAX);
+        for (b, &plane) in self.planes.iter().enumerate().rev() {
+            if (value >> b) & 1 == 1 {
+                equal &= plane;
+            } else {
+                greater |= equal & plane;
+                equal &= !plane;
+            }
+        }
+        greater | equal
+    }
+
+    /// Every counter's value, counter `d` in `out[d]`.
+    fn read_all(&self, out: &mut [u64; LAG_DEPTH]) {
+        for (d, value) in out.iter_mut().enumerate() {
+            *value = self
+                .planes
+                .iter()
+                .enumerate()
+                .map(|(b, &plane)| (((plane >> d) & 1) as u64) << b)
+                .sum();
+        }
+    }
+
+    /// Sets every counter, counter `d` to `values[d]`.
+    fn write_all(&mut self, values: &[u64; LAG_DEPTH]) {
+        for (b, plane) in self.planes.iter_mut().enumerate() {
+            *plane = values
+                .iter()
+                .enumerate()
+                .fold(0, |acc, (d, &v)| acc | (u128::from((v >> b) & 1) << d));
+        }
+    }
+
     /// The counters within `mask` that equal `value`.
     fn equal_to(&self, value: u64, mask: u128) -> u128 {
         let mut eq = mask;
@@ -468,59 +508,217 @@ fn top_bit(mask: u128) -> usize {
     127 - mask.leading_zeros() as usize
 }
 
-/// Lag's counts on `data` (at least 2 symbols). Any alphabet: the state is
-/// one 128-bit mask per symbol value plus the bit-sliced scores.
-fn lag_tally(data: &[u8]) -> Tally {
-    // Bit (-p mod 128) of `seen[s]` is set when position p, one of the last
-    // 128, holds symbol s. With that orientation, rotating right by
-    // (1 - i) mod 128 turns it into a mask over lag offsets (bit o = lag o+1)
-    // at step i, and sliding the window only touches two words.
-    let slot = |p: usize| p.wrapping_neg() % LAG_DEPTH;
-    let mut seen = [0u128; 256];
-    seen[usize::from(data[0])] |= 1 << slot(0);
+/// Steps per block of Lag on bits: a lag more than this far below the high
+/// score when a block starts cannot reach it within the block (it gains at
+/// most one a step), so it cannot win or tie there.
+const LAG_BLOCK: usize = 64;
 
-    let mut tally = Tally::new(data.len() - 1);
-    let mut scores = SlicedCounters::new(data.len());
-    // The highest score, and the lags that have it (all 0 at the start).
-    let mut high = 0u64;
-    let mut at_high = u128::MAX;
-    // The winning lag offset: the prediction is data[i - winner - 1].
-    let mut winner = 0usize;
-    for i in 1..data.len() {
-        let x = data[i];
-        tally.record(data[i - winner - 1] == x);
+/// At most this many lags within [`LAG_BLOCK`] of the high score: the block
+/// is scored lag by lag, the others' scores brought up to date at its end
+/// with a popcount each. On real data one lag usually leads by far (the
+/// bit of the same position a sample or a period back), and this costs a
+/// fraction of updating all 128 counters every step.
+const LAG_FEW: u32 = 8;
 
-        let rotation = (1usize.wrapping_sub(i) % LAG_DEPTH) as u32;
-        let matched = seen[usize::from(x)].rotate_right(rotation);
-        if matched != 0 {
-            scores.increment(matched);
-            // The tool scores lags from the shortest up and moves the winner
-            // to each one whose new score is >= the running high score. So
-            // the winner ends as the longest lag that reached the new
-            // maximum: high + 1 if any leader scored, else high.
-            let leaders = matched & at_high;
-            if leaders != 0 {
-                high += 1;
-                at_high = leaders;
-                winner = top_bit(leaders);
-            } else {
-                let tied = scores.equal_to(high, matched);
-                if tied != 0 {
-                    at_high |= tied;
-                    winner = top_bit(tied);
+/// Lag's counts on `data` (at least 2 symbols in `0..k`). Any alphabet:
+/// the state is one 128-bit mask per symbol value plus the bit-sliced
+/// scores; on bits, blocks where few lags are near the top go lag by lag.
+fn lag_tally(data: &[u8], k: usize) -> Tally {
+    let n = data.len();
+    let mut lag = Lag {
+        tally: Tally::new(n - 1),
+        scores: SlicedCounters::new(n),
+        seen: [0u128; 256],
+        high: 0,
+        at_high: u128::MAX,
+        winner: 0,
+    };
+    lag.seen[usize::from(data[0])] |= 1 << lag_slot(0);
+    if k != 2 {
+        lag.dense(data, 1, n);
+        lag.seen.zeroize();
+        return lag.tally;
+    }
+    // Bits: step by step until every lag has a bit to compare with, then
+    // in blocks.
+    lag.dense(data, 1, LAG_DEPTH.min(n));
+    // The scores by lag offset while blocks go lag by lag (`scores` is
+    // then stale), and the bits packed 64 to a word (first in the top bit,
+    // a zero word after) for the popcounts.
+    let mut plain = Zeroizing::new([0u64; LAG_DEPTH]);
+    let mut in_plain = false;
+    // A block's bits that equal those d places before them, by lag.
+    let mut same = Zeroizing::new([0u64; LAG_DEPTH]);
+    let mut words = Zeroizing::new(vec![0u64; n / 64 + 2]);
+    for (i, &bit) in data.iter().enumerate() {
+        words[i / 64] |= u64::from(bit & 1) << (63 - i % 64);
+    }
+    for i in (LAG_DEPTH..n).step_by(LAG_BLOCK) {
+        let end = (i + LAG_BLOCK).min(n);
+        let floor = lag.high.saturating_sub(LAG_BLOCK as u64);
+        let near = if in_plain {
+            let half = |scores: &[u64]| {
+                scores
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |m, (o, &v)| m | (u64::from(v >= floor) << o))
+            };
+            u128::from(half(&plain[..64])) | (u128::from(half(&plain[64..])) << 64)
+        } else {
+            lag.scores.at_least(floor)
+        };
+        if near.count_ones() > LAG_FEW {
+            if in_plain {
+                lag.scores.write_all(&plain);
+                // The window of the last 128 bits, not kept lag by lag.
+                lag.seen = [0; 256];
+                for (p, &s) in data.iter().enumerate().take(i).skip(i - LAG_DEPTH) {
+                    lag.seen[usize::from(s)] |= 1 << lag_slot(p);
                 }
+                in_plain = false;
+            }
+            lag.dense(data, i, end);
+            continue;
+        }
+        if !in_plain {
+            lag.scores.read_all(&mut plain);
+            in_plain = true;
+        }
+        lag.few(data, i, end, near, &mut plain);
+        // The other lags' scores over the block: the bits i..end equal to
+        // those d places before them.
+        let here = bits_at(&words, i);
+        let mask = u64::MAX << (LAG_BLOCK - (end - i));
+        // The bits from i - 64 and i - 128, to shift the lags' windows out of.
+        let (front, back) = (bits_at(&words, i - 64), bits_at(&words, i - 128));
+        for (half, (later, earlier)) in [(here, front), (front, back)].into_iter().enumerate() {
+            let near = (near >> (64 * half)) as u64;
+            for (o, same) in same[64 * half..64 * half + 64].iter_mut().enumerate() {
+                // The bits from i - 64 * half - o - 1.
+                let d = o as u32 + 1;
+                let before =
+                    earlier.checked_shl(64 - d).unwrap_or(0) | later.checked_shr(d).unwrap_or(0);
+                // The near lags were counted step by step.
+                let far = ((near >> o) & 1).wrapping_sub(1);
+                *same = !(here ^ before) & mask & far;
             }
         }
-
-        let s = slot(i);
-        if i >= LAG_DEPTH {
-            seen[usize::from(data[i - LAG_DEPTH])] &= !(1u128 << s);
+        for (score, same) in plain.iter_mut().zip(same.iter()) {
+            *score += u64::from(same.count_ones());
         }
-        seen[usize::from(x)] |= 1u128 << s;
     }
     // It holds where each of the last 128 symbols was: wipe the stack copy.
-    seen.zeroize();
-    tally
+    lag.seen.zeroize();
+    lag.tally
+}
+
+/// Where position `p` is kept in [`Lag::seen`]'s masks: bit `-p mod 128`.
+/// With that orientation, rotating right by `(1 - i) mod 128` turns a mask
+/// into one over lag offsets (bit `o` = lag `o + 1`) at step `i`, and
+/// sliding the window only touches two words.
+fn lag_slot(p: usize) -> usize {
+    p.wrapping_neg() % LAG_DEPTH
+}
+
+/// Lag's state between steps.
+struct Lag {
+    tally: Tally,
+    /// Exact while stepping [`Lag::dense`].
+    scores: SlicedCounters,
+    /// Bit [`lag_slot`]`(p)` of `seen[s]`: position `p`, one of the last
+    /// 128, holds symbol `s`. Kept by [`Lag::dense`] only.
+    seen: [u128; 256],
+    /// The highest score, and the lags that have it.
+    high: u64,
+    at_high: u128,
+    /// The winning lag offset: the prediction is `data[i - winner - 1]`.
+    winner: usize,
+}
+
+impl Lag {
+    /// Steps `from..to`, scoring every lag.
+    #[inline(always)]
+    fn dense(&mut self, data: &[u8], from: usize, to: usize) {
+        for i in from..to {
+            let x = data[i];
+            self.tally.record(data[i - self.winner - 1] == x);
+
+            let rotation = (1usize.wrapping_sub(i) % LAG_DEPTH) as u32;
+            let matched = self.seen[usize::from(x)].rotate_right(rotation);
+            if matched != 0 {
+                self.scores.increment(matched);
+                // The tool scores lags from the shortest up and moves the
+                // winner to each one whose new score is >= the running high
+                // score. So the winner ends as the longest lag that reached
+                // the new maximum: high + 1 if any leader scored, else high.
+                let leaders = matched & self.at_high;
+                if leaders != 0 {
+                    self.high += 1;
+                    self.at_high = leaders;
+                    self.winner = top_bit(leaders);
+                } else {
+                    let tied = self.scores.equal_to(self.high, matched);
+                    if tied != 0 {
+                        self.at_high |= tied;
+                        self.winner = top_bit(tied);
+                    }
+                }
+            }
+
+            let s = lag_slot(i);
+            if i >= LAG_DEPTH {
+                self.seen[usize::from(data[i - LAG_DEPTH])] &= !(1u128 << s);
+            }
+            self.seen[usize::from(x)] |= 1u128 << s;
+        }
+    }
+
+    /// Steps `from..to` (`from >= 128`) as [`Lag::dense`] does, scoring
+    /// only the lags in `near` (the others cannot reach the high score in
+    /// these steps), in `plain`.
+    fn few(
+        &mut self,
+        data: &[u8],
+        from: usize,
+        to: usize,
+        near: u128,
+        plain: &mut [u64; LAG_DEPTH],
+    ) {
+        for i in from..to {
+            let x = data[i];
+            self.tally.record(data[i - self.winner - 1] == x);
+            let (mut matched, mut tied) = (0u128, 0u128);
+            let mut rest = near;
+            while rest != 0 {
+                let o = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                let hit = data[i - o - 1] == x;
+                plain[o] += u64::from(hit);
+                matched |= u128::from(hit) << o;
+                tied |= u128::from(hit & (plain[o] == self.high)) << o;
+            }
+            // As in `dense`, without branches: whether the leader scored is
+            // a coin flip weighted by its rate, which the CPU cannot guess.
+            let leaders = matched & self.at_high;
+            let led = leaders != 0;
+            let pick = if led { leaders } else { tied };
+            self.high += u64::from(led);
+            self.at_high = if led { leaders } else { self.at_high | tied };
+            let top = 127usize.wrapping_sub(pick.leading_zeros() as usize);
+            self.winner = if pick != 0 { top } else { self.winner };
+        }
+    }
+}
+
+/// 64 bits of `words` (bits packed first in the top bit) from bit `i`.
+#[inline]
+fn bits_at(words: &[u64], i: usize) -> u64 {
+    let (w, s) = (i / 64, i % 64);
+    if s == 0 {
+        words[w]
+    } else {
+        (words[w] << s) | (words[w + 1] >> (64 - s))
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1052,7 +1250,6 @@ impl Rider for NoRider {
 #[inline(always)]
 fn multi_mmc_binary_pass(data: &[u8], rider: &mut impl Rider) -> Tally {
     let n = data.len() - 2;
-    let mut tally = Tally::new(n);
     let mut table = Zeroizing::new(vec![[0u32; 2]; bit_table_base(MMC_DEPTH + 1)]);
     let mut entries = [0u64; MMC_DEPTH];
 
@@ -1063,49 +1260,99 @@ fn multi_mmc_binary_pass(data: &[u8], rider: &mut impl Rider) -> Tally {
         entries[d] = 1;
     }
 
-    let mut scoreboard = [0u64; MMC_DEPTH];
-    let mut winner = 0usize;
+    let mut board = BitBoard {
+        scores: [0; MMC_DEPTH],
+        winner: 0,
+        tally: Tally::new(n),
+    };
     history = usize::from(data[1] & 1);
     for (i, &s) in data.iter().enumerate().skip(2) {
         let y = s & 1;
-        let yi = usize::from(y);
-        let cur_winner = winner;
-        let mut found = false;
-        let mut prediction = 0u8;
-        for d in 0..MMC_DEPTH.min(i - 1) {
-            let entry = &mut table[bit_table_base(d + 1) + bit_context(history, d + 1)];
-            let room = entries[d] < MMC_MAX_ENTRIES;
-            if d == 0 || found {
-                // Ties predict 1 (the larger symbol), as the tool does.
-                prediction = u8::from(entry[1] >= entry[0]);
-                found = (entry[0] | entry[1]) != 0;
+        let cur_winner = board.winner;
+        let mut step = BitStep {
+            history,
+            y,
+            cur_winner,
+            found: false,
+            prediction: 0,
+        };
+        if i > MMC_DEPTH {
+            // Every order has its context: written out, each order's table
+            // offset, mask and score slot are constants, and the loop's own
+            // count and bounds checks go.
+            macro_rules! orders {
+                ($($d:literal)*) => {
+                    $(bit_mmc_order($d, &mut table, &mut entries, &mut step, &mut board);)*
+                };
             }
-            if found {
-                mmc_score(
-                    d,
-                    prediction == y,
-                    cur_winner,
-                    &mut scoreboard,
-                    &mut winner,
-                    &mut tally,
-                );
-                if entry[yi] != 0 {
-                    entry[yi] = entry[yi].saturating_add(1);
-                } else if room {
-                    entry[yi] = 1;
-                    entries[d] += 1;
-                }
-            } else if room {
-                // The tool's binary code sets (not adds) the entry here.
-                entry[yi] = 1;
-                entries[d] += 1;
+            orders!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+        } else {
+            for d in 0..MMC_DEPTH.min(i - 1) {
+                bit_mmc_order(d, &mut table, &mut entries, &mut step, &mut board);
             }
         }
         rider.step(i, history, y, &table);
         // Only the last 16 bits are ever used.
-        history = ((history << 1) | yi) & 0xffff;
+        history = ((history << 1) | usize::from(y)) & 0xffff;
     }
-    tally
+    board.tally
+}
+
+/// Binary MultiMMC's scoreboard and counts of right predictions.
+struct BitBoard {
+    scores: [u64; MMC_DEPTH],
+    winner: usize,
+    tally: Tally,
+}
+
+/// One step of binary MultiMMC: its history and bit, the winner at its
+/// start, and whether the last order looked at found its context (and
+/// predicted what).
+struct BitStep {
+    history: usize,
+    y: u8,
+    cur_winner: usize,
+    found: bool,
+    prediction: u8,
+}
+
+/// Order `d`'s part of a step of binary MultiMMC: predict, score, count.
+#[inline(always)]
+fn bit_mmc_order(
+    d: usize,
+    table: &mut [[u32; 2]],
+    entries: &mut [u64; MMC_DEPTH],
+    step: &mut BitStep,
+    board: &mut BitBoard,
+) {
+    let (y, yi) = (step.y, usize::from(step.y));
+    let entry = &mut table[bit_table_base(d + 1) + bit_context(step.history, d + 1)];
+    let room = entries[d] < MMC_MAX_ENTRIES;
+    if d == 0 || step.found {
+        // Ties predict 1 (the larger symbol), as the tool does.
+        step.prediction = u8::from(entry[1] >= entry[0]);
+        step.found = (entry[0] | entry[1]) != 0;
+    }
+    if step.found {
+        mmc_score(
+            d,
+            step.prediction == y,
+            step.cur_winner,
+            &mut board.scores,
+            &mut board.winner,
+            &mut board.tally,
+        );
+        if entry[yi] != 0 {
+            entry[yi] = entry[yi].saturating_add(1);
+        } else if room {
+            entry[yi] = 1;
+            entries[d] += 1;
+        }
+    } else if room {
+        // The tool's binary code sets (not adds) the entry here.
+        entry[yi] = 1;
+        entries[d] += 1;
+    }
 }
 
 /// Binary MultiMMC and LZ78Y in one pass ([`multi_mmc_binary_tally`],
@@ -1281,6 +1528,7 @@ fn best_of(counts: [u32; 2]) -> (u8, u32) {
 }
 
 impl Rider for LzRider {
+    #[inline(always)]
     fn step(&mut self, i: usize, history: usize, y: u8, table: &[[u32; 2]]) {
         if i <= LZ78Y_DEPTH {
             return;
@@ -1666,7 +1914,7 @@ mod tests {
 
     const PREDICTORS: [(&str, Estimator, TallyFn, EstimateFn); 4] = [
         ("MultiMCW", Estimator::MultiMcw, multi_mcw_tally, multi_mcw),
-        ("Lag", Estimator::Lag, |d, _| lag_tally(d), lag),
+        ("Lag", Estimator::Lag, lag_tally, lag),
         (
             "MultiMMC",
             Estimator::MultiMmc,
@@ -1824,12 +2072,43 @@ mod tests {
             if k == 2 {
                 assert_eq!(multi_mcw_general_tally(&data, 2), naive_mcw(&data));
             }
-            assert_eq!(lag_tally(&data), naive_lag(&data), "Lag k={k} p0={p0}");
+            assert_eq!(lag_tally(&data, k), naive_lag(&data), "Lag k={k} p0={p0}");
         }
         // Long exact ties: a period-3 tail scores lags 3, 6, 9, ... alike.
         let mut data = rng.symbols(3000, 4, 0.5);
         data.extend(std::iter::repeat_n([1u8, 2, 3], 2000).flatten());
-        assert_eq!(lag_tally(&data), naive_lag(&data));
+        assert_eq!(lag_tally(&data, 4), naive_lag(&data));
+    }
+
+    /// Bits whose leading lag changes, with stretches where one lag (or a
+    /// few, tied exactly) leads by far and stretches where none does: Lag's
+    /// blocks go lag by lag and back to all lags at once, and must count
+    /// as the naive loop does.
+    #[test]
+    fn lag_on_bits_with_far_leaders_matches_naive_version() {
+        let mut rng = Rng::new(12);
+        // A noisy copy of the bits `period` back, flipped with `noise`.
+        let repeat = |data: &mut Vec<u8>, rng: &mut Rng, period: usize, len: usize, noise: f64| {
+            for _ in 0..len {
+                let flip = u8::from((rng.next() as f64 / u64::MAX as f64) < noise);
+                data.push(data[data.len() - period] ^ flip);
+            }
+        };
+        let mut data = rng.symbols(300, 2, 0.5);
+        repeat(&mut data, &mut rng, 120, 1500, 0.1);
+        // Period 7: the 18 lags 7, 14, ... catch up with lag 120 and tie.
+        repeat(&mut data, &mut rng, 7, 6000, 0.0);
+        repeat(&mut data, &mut rng, 120, 8000, 0.0);
+        data.extend(rng.symbols(3000, 2, 0.5));
+        // Period 40: lags 40, 80 and 120 tie exactly.
+        repeat(&mut data, &mut rng, 40, 3000, 0.0);
+        repeat(&mut data, &mut rng, 13, 4000, 0.05);
+        data.extend(rng.symbols(5000, 2, 0.9));
+        repeat(&mut data, &mut rng, 128, 2003, 0.2);
+        assert_eq!(lag_tally(&data, 2), naive_lag(&data));
+        for len in [3, 100, 128, 129, 191, 192, 193, 1000] {
+            assert_eq!(lag_tally(&data[..len], 2), naive_lag(&data[..len]), "{len}");
+        }
     }
 
     /// Followers of each context: counts, and the best (most frequent,

@@ -261,7 +261,7 @@ impl Intervals {
     /// `(h, parent, size)`: `size` suffixes sharing a prefix of length `h`,
     /// whose enclosing interval shares `parent < h`. The root (lcp 0) is
     /// not visited.
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, i: usize, cur: u32, visit: &mut impl FnMut(usize, usize, usize)) {
         let mut lb = (i - 1) as u32;
         while cur < self.top_h {
@@ -571,7 +571,9 @@ fn binary_tuple_counts(data: &[u8]) -> Option<TupleCounts> {
         // The smallest key, without branches; then whether another head has
         // it too (an LCP of 64 or more, or an exhausted list), rare enough
         // to settle the slow way.
-        let best_key = head_key.iter().copied().fold(u64::MAX, u64::min);
+        // As a tree, not a fold: the next step waits on this minimum.
+        let [k0, k1, k2, k3, k4, k5, k6, k7] = head_key;
+        let best_key = (k0.min(k1).min(k2.min(k3))).min(k4.min(k5).min(k6.min(k7)));
         let mut tied = 0u8;
         for (r, &k) in head_key.iter().enumerate() {
             tied |= u8::from(k == best_key) << r;
@@ -579,7 +581,9 @@ fn binary_tuple_counts(data: &[u8]) -> Option<TupleCounts> {
         // (An exhausted list's key ties a live one's of all ones.)
         tied &= live;
         let mut best = tied.trailing_zeros() as usize;
-        if tied.count_ones() != 1 {
+        // More than one bit (count_ones is no single instruction on the
+        // baseline x86-64 target).
+        if tied & tied.wrapping_sub(1) != 0 {
             let mut rest = tied & !(1 << best);
             while rest != 0 {
                 let r = rest.trailing_zeros() as usize;
