@@ -13,8 +13,9 @@
 #    share of the samples (what a seeder would have credited them).
 # 2. `kqseed raw --restarts 1000 -n 1000` writes a restart file;
 #    `ea_restart -o` and `kqseed assess --restart` test it with H_I = the
-#    credit. X_max must be equal, X_cutoff within 1 (ea_restart simulates its
-#    cutoff with a random seed, kqseed computes it exactly), every row and
+#    credit. X_max must be equal, X_cutoff within 0.5% (at least 1: ea_restart
+#    simulates its cutoff with a random seed, kqseed computes it exactly)
+#    with X_max on the same side of both, every row and
 #    column estimate equal to 1e-9, and both must pass.
 # 3. Speed and memory: step 1 runs both tools RUNS times (default 3,
 #    NIST_COMPARE_RUNS), one after the other, under /usr/bin/time -v; the
@@ -151,8 +152,16 @@ cutoff = int(re.search(r"X_cutoff: (\d+)", text).group(1))
 x_max = int(re.search(r"X_max: (\d+)", text).group(1))
 if x_max != ours["xMax"]:
     sys.exit(f"== FAIL: X_max: ea_restart {x_max}, kqseed {ours['xMax']}")
-if abs(cutoff - ours["xCutoff"]) > 1:
-    sys.exit(f"== FAIL: X_cutoff: ea_restart {cutoff}, kqseed {ours['xCutoff']}")
+# ea_restart's cutoff is a Monte-Carlo quantile at alpha of about 5e-6 from
+# 5,000,000 simulated rows, about 25 of them past it: at a low H_I, where
+# the largest count is in the hundreds, it moves by a few counts between
+# runs (785 against kqseed's exact 787 at H_I 0.475). Half a per cent of the
+# cutoff allows that; X_max must fall on the same side of both.
+tolerance = max(1, round(0.005 * cutoff))
+if abs(cutoff - ours["xCutoff"]) > tolerance:
+    sys.exit(f"== FAIL: X_cutoff: ea_restart {cutoff}, kqseed {ours['xCutoff']} (tolerance {tolerance})")
+if (x_max > cutoff) != (x_max > ours["xCutoff"]):
+    sys.exit(f"== FAIL: X_max {x_max} passes one cutoff and fails the other ({cutoff}, {ours['xCutoff']})")
 if nist["errorLevel"] != 0 or ours["errorLevel"] != 0:
     sys.exit(f"== FAIL: errorLevel: ea_restart {nist['errorLevel']}, kqseed {ours['errorLevel']}")
 def values(doc):
