@@ -162,11 +162,25 @@ def main():
         names = {"TimerRead": "timer-read", "Wait": "wait", "SocketDrain": "socket-drain",
                  "FileDrain": "file-drain", "SocketPoke": "socket-poke", "FileTouch": "file-touch"}
         text = open(args.check).read()
-        found = {names[n]: [int(x) for x in row.split(",")]
-                 for n, row in re.findall(r"\(KernelPath::(\w+),\s*\[([\d,\s]+)\]\)", text)}
+        # Only the two constants' own text: BAND_STEPS up to its `];`, and
+        # BAND_SIXTEENTHS likewise.
+        steps = re.search(r"const BAND_STEPS: [^=]*= \[(.*?)\];", text, re.S)
+        rows = re.search(r"const BAND_SIXTEENTHS: [^=]*= \[(.*?)\n\];", text, re.S)
+        if not steps or not rows:
+            sys.exit(f"== FAIL: no BAND_STEPS or BAND_SIXTEENTHS in {args.check}")
+        consts = {n: float(v) for n, v in re.findall(r"pub const (\w+): f64 = ([\d.]+);", text)}
+        edges = [consts[t] if t in consts else float(t)
+                 for t in (x.strip() for x in steps.group(1).split(",")) if t]
+        if edges != [float(e) for e in EDGES]:
+            sys.exit(f"== FAIL: {args.check}'s BAND_STEPS {edges} are not the bands above {EDGES}")
+        found = {}
+        for name, row in re.findall(r"\(KernelPath::(\w+),\s*\[([\d,\s]+)\]\)", rows.group(1)):
+            if name not in names or names[name] in found:
+                sys.exit(f"== FAIL: {args.check}: unexpected row KernelPath::{name}")
+            found[names[name]] = [int(x) for x in row.split(",")]
         if found != table:
             sys.exit(f"== FAIL: {args.check}'s BAND_SIXTEENTHS is not the table above: {found}")
-        print(f"== {args.check}'s BAND_SIXTEENTHS is the table above")
+        print(f"== {args.check}'s BAND_STEPS and BAND_SIXTEENTHS are the table above")
 
 
 if __name__ == "__main__":

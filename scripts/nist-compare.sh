@@ -10,7 +10,8 @@
 #    credit must be at most half of NIST's assessed value. The credit is
 #    the one `kqseed raw --verbose` prints: the start-up checks run on the
 #    file's own start-up window, and each path's credit weighted by its
-#    share of the samples (what a seeder would have credited them).
+#    share of the samples, the warm-up's at 0 (what a seeder's start-up
+#    would have credited them; the online check can only lower it).
 # 2. `kqseed raw --restarts 1000 -n 1000` writes a restart file;
 #    `ea_restart -o` and `kqseed assess --restart` test it with H_I = the
 #    credit. X_max must be equal, X_cutoff within 0.5% (at least 1: ea_restart

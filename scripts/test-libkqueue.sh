@@ -106,9 +106,9 @@ TARGET_DIR=$ROOT/target/libkqueue-build
 # are for running only: everything is built first, untimed, since on a
 # loaded machine compiling the dev-dependencies alone took longer than the
 # example's 120 s (2026-12-05). The tests' bound is wide: kqueue passes
-# credit each short path at most 1/16 bit, so the seeder's 10,000-seed test
-# alone ran 349 s in a debug build (2026-12-05, AMD EPYC
-# guest, load average 1-3), and a busier machine may take twice that.
+# credit each short path at most 1/16 bit, so tests/seeder.rs (six tests,
+# one of them 10,000 seeds) ran 349 s in a debug build (2026-12-05, AMD
+# EPYC guest, load average 1-3), and a busier machine may take twice that.
 TARGETS=(--lib --bins --tests --examples)
 cargo test --target-dir "$TARGET_DIR" "${TARGETS[@]}" --no-run "$@"
 timeout 2400 cargo test --target-dir "$TARGET_DIR" "${TARGETS[@]}" "$@" -- --test-threads=1

@@ -37,8 +37,13 @@ pub const DEFAULT_ALLOWANCE: f64 = 1.25;
 pub const DEFAULT_WARMUP_SAMPLES: u32 = 256;
 
 /// The least, in clock steps, that the median sample of the longest path
-/// must span for any source to be credited.
+/// must span for any source to be credited: the timer read's (or a whole
+/// pass's) least; the short paths need [`MIN_SHORT_MEDIAN_STEPS`].
 pub const MIN_MEDIAN_STEPS: f64 = 16.0;
+
+/// The least, in clock steps, that a short path's median sample (any path
+/// but the timer read and the whole pass) must span to be credited.
+pub const MIN_SHORT_MEDIAN_STEPS: f64 = 20.0;
 
 /// How sources are credited.
 ///
@@ -138,8 +143,10 @@ impl CreditPolicy {
 
 /// The lower edges of the bands of [`ceiling`], in clock steps spanned by a
 /// path's median sample.
+#[rustfmt::skip]
 const BAND_STEPS: [f64; 14] = [
-    16.0, 20.0, 24.0, 30.0, 40.0, 48.0, 64.0, 80.0, 96.0, 128.0, 192.0, 256.0, 384.0, 1024.0,
+    MIN_MEDIAN_STEPS, MIN_SHORT_MEDIAN_STEPS, 24.0, 30.0, 40.0, 48.0, 64.0, 80.0, 96.0, 128.0,
+    192.0, 256.0, 384.0, 1024.0,
 ];
 
 /// Each path's ceiling per band of [`BAND_STEPS`], in sixteenths of a bit
@@ -173,7 +180,10 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
 ///
 /// (sixteenths of a bit; fewer than 16 steps: 0; the band from 256 steps
 /// is the 192 one's; the short paths get nothing under 20 steps, where
-/// the grid's figures scatter most.) Each entry is at most 0.8 of half the lowest
+/// the grid's figures scatter most.) Start-up passes each median rounded
+/// down to two significant digits (so that no exact sample statistic is
+/// kept), which moves five edges up on the safe side: 128, 192, 256, 384
+/// and 1024 steps act from 130, 200, 260, 390 and 1100. Each entry is at most 0.8 of half the lowest
 /// 1,000,000-sample assessment of that path at that many steps or more, on
 /// the AMD EPYC guest's recordings re-quantised to clocks of 10-1000 ns
 /// ticks, quiet and under two busy loops, and on the real runs of the
@@ -251,13 +261,23 @@ mod tests {
         assert_eq!(ceiling(KernelPath::Pass, 1500.0, true), 1.5625);
         assert_eq!(ceiling(KernelPath::FileDrain, 140.0, true), 0.3125);
         assert_eq!(ceiling(KernelPath::SocketDrain, 26.0, true), 0.0625);
-        // The lower edge of a band carries it: a wait of 64 steps assessed
-        // 0.68-0.83 bits where one of 202 assessed 1.66-1.94.
+        // The lower edge of a band carries it: a wait of 68 steps assessed
+        // 0.81-0.83 bits where one of 200-203 assessed 1.59-1.94.
         assert_eq!(ceiling(KernelPath::Wait, 64.0, true), 0.3125);
         assert_eq!(ceiling(KernelPath::Wait, 63.9, true), 0.1875);
         assert_eq!(ceiling(KernelPath::Wait, 202.0, true), 0.625);
         assert_eq!(ceiling(KernelPath::Wait, 1e9, true), 0.625);
         assert_eq!(ceiling(KernelPath::TimerRead, 15.9, true), 0.0);
+        assert!(ceiling(KernelPath::TimerRead, MIN_MEDIAN_STEPS, true) > 0.0);
+        for path in KernelPath::ALL {
+            if !matches!(path, KernelPath::TimerRead | KernelPath::Pass) {
+                assert!(
+                    ceiling(path, MIN_SHORT_MEDIAN_STEPS, true) > 0.0,
+                    "{path:?}"
+                );
+                assert_eq!(ceiling(path, MIN_SHORT_MEDIAN_STEPS - 0.1, true), 0.0);
+            }
+        }
         // No timer: the short paths get the least credit at most.
         assert_eq!(ceiling(KernelPath::Wait, 200.0, false), 0.0625);
     }

@@ -127,7 +127,8 @@ pub use config::{
     MIN_TIMER_INTERVAL, Sampling, SeederConfig,
 };
 pub use credit::{
-    CREDIT_STEP, CreditPolicy, DEFAULT_ALLOWANCE, DEFAULT_WARMUP_SAMPLES, MIN_MEDIAN_STEPS, ceiling,
+    CREDIT_STEP, CreditPolicy, DEFAULT_ALLOWANCE, DEFAULT_WARMUP_SAMPLES, MIN_MEDIAN_STEPS,
+    MIN_SHORT_MEDIAN_STEPS, ceiling,
 };
 pub use error::{ConfigError, Error, Result, StartupFailure};
 pub use generator::{

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::assess::{AssessOptions, Estimator};
 use crate::collector::KernelPath;
-use crate::credit::{CreditPolicy, MIN_MEDIAN_STEPS, ceiling};
+use crate::credit::{CreditPolicy, MIN_MEDIAN_STEPS, MIN_SHORT_MEDIAN_STEPS, ceiling};
 use crate::error::StartupFailure;
 use crate::resolution::{detect_resolution, symbol};
 use crate::sources::PerPath;
@@ -261,11 +261,18 @@ fn refusal(
     policy: &CreditPolicy,
 ) -> StartupFailure {
     if sources.values().all(|s| s.ceiling == 0.0) {
-        let median_steps = sources.values().map(|s| s.median_steps).fold(0.0, f64::max);
+        let longest = sources
+            .values()
+            .max_by(|a, b| a.median_steps.total_cmp(&b.median_steps));
+        // What the longest path itself would have needed.
+        let min_median_steps = match longest.map(|s| s.path) {
+            Some(KernelPath::TimerRead | KernelPath::Pass) | None => MIN_MEDIAN_STEPS,
+            Some(_) => MIN_SHORT_MEDIAN_STEPS,
+        };
         return StartupFailure::CoarseClock {
             resolution_ticks: resolution,
-            median_steps,
-            min_median_steps: MIN_MEDIAN_STEPS,
+            median_steps: longest.map_or(0.0, |s| s.median_steps),
+            min_median_steps,
         };
     }
     let best = sources
@@ -502,6 +509,42 @@ mod tests {
             startup_checks(&ms, &paths, &CreditPolicy::default()),
             Err(StartupFailure::CoarseClock { .. })
         ));
+    }
+
+    #[test]
+    fn a_coarse_clock_names_what_the_longest_path_needed() {
+        // Short paths only (a kqueue pass has no timer read), the longest
+        // spanning 17-21 steps of 1000 ticks, 19 in the median: below the
+        // short paths' 20, above the timer's 16.
+        let mut rng = SplitMix64(7);
+        let shape = [
+            KernelPath::Wait,
+            KernelPath::SocketDrain,
+            KernelPath::FileTouch,
+        ];
+        let paths: Vec<KernelPath> = (0..2048).map(|i| shape[i % 3]).collect();
+        let deltas: Vec<u64> = paths
+            .iter()
+            .map(|&p| {
+                let (base, spread) = if p == KernelPath::Wait {
+                    (17, 5)
+                } else {
+                    (5, 7)
+                };
+                (base + rng.next() % spread) * 1000
+            })
+            .collect();
+        match startup_checks(&deltas, &paths, &CreditPolicy::default()) {
+            Err(StartupFailure::CoarseClock {
+                median_steps,
+                min_median_steps,
+                ..
+            }) => {
+                assert_eq!(median_steps, 19.0);
+                assert_eq!(min_median_steps, MIN_SHORT_MEDIAN_STEPS);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -56,7 +56,7 @@ fn recorded_deltas_pass_and_a_stuck_tail_stops_output_for_good() {
     };
     // 5000 good samples: the warm-up and start-up window (2304), then about
     // 2700 credited samples, well over ten blocks' worth at any credit the
-    // recording backs (its one source is credited up to 1.75 bits).
+    // recording backs (its one source is credited up to 1.5625 bits).
     assert!(blocks > 10, "{blocks}");
     assert!(matches!(err, Error::Health(f) if f.is_permanent()), "{err}");
     // The replay starts over with good data; the seeder stays failed.

@@ -62,7 +62,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     path_labels: Option<PathBuf>,
     /// Print a one-line summary on stderr at the end: rate, clock resolution,
-    /// events by type.
+    /// events by type, and (for a whole run of at least a start-up window
+    /// after the warm-up) the credit a seeder's start-up would give the
+    /// samples written.
     #[arg(short, long)]
     verbose: bool,
     #[command(flatten)]
@@ -109,8 +111,11 @@ struct StartupWindow {
     room: usize,
     deltas: Vec<u64>,
     paths: Vec<KernelPath>,
-    /// Samples written per path, in [`KernelPath::ALL`] order.
-    written: [u64; KernelPath::ALL.len()],
+    /// Samples written after the warm-up, per path, in [`KernelPath::ALL`]
+    /// order.
+    credited: [u64; KernelPath::ALL.len()],
+    /// Samples written, the warm-up's included.
+    written: u64,
 }
 
 impl StartupWindow {
@@ -121,15 +126,20 @@ impl StartupWindow {
             room,
             deltas: Vec::with_capacity(room),
             paths: Vec::with_capacity(room),
-            written: [0; KernelPath::ALL.len()],
+            credited: [0; KernelPath::ALL.len()],
+            written: 0,
         }
     }
 
     fn note(&mut self, sample: &Sample) {
-        self.written[usize::from(label(sample.path))] += 1;
+        self.written += 1;
         if self.skip > 0 {
+            // The seeder absorbs the warm-up uncredited.
             self.skip -= 1;
-        } else if self.room > 0 {
+            return;
+        }
+        self.credited[usize::from(label(sample.path))] += 1;
+        if self.room > 0 {
             self.room -= 1;
             self.deltas.push(sample.delta);
             self.paths.push(sample.path);
@@ -137,8 +147,8 @@ impl StartupWindow {
     }
 
     /// The mean credit per sample written, in bits: each path's start-up
-    /// credit weighted by its share of the samples (the online margin
-    /// check can only lower it later). `None` with fewer samples than a
+    /// credit weighted by its share of the samples after the warm-up, which
+    /// count as 0 (the online margin check can only lower it later). `None` with fewer samples than a
     /// start-up window, an error when start-up refuses them.
     fn mean_credit(&self, config: &SeederConfig) -> Option<Result<f64, String>> {
         if self.room > 0 {
@@ -147,13 +157,12 @@ impl StartupWindow {
         Some(
             match startup_checks(&self.deltas, &self.paths, &config.credit) {
                 Ok(report) => {
-                    let total: u64 = self.written.iter().sum();
                     let credited: f64 = KernelPath::ALL
                         .iter()
-                        .zip(self.written)
+                        .zip(self.credited)
                         .map(|(&p, n)| n as f64 * report.sources.get(p).map_or(0.0, |s| s.credit))
                         .sum();
-                    Ok(credited / total.max(1) as f64)
+                    Ok(credited / self.written.max(1) as f64)
                 }
                 Err(failure) => Err(failure.to_string()),
             },
@@ -453,7 +462,7 @@ pub fn run(args: &Args) -> CliResult {
         };
         let credit = match credit {
             Some(Ok(bits)) => format!(
-                "; start-up credit {bits:.4} bits per sample (each path's, weighted by its share of the samples)"
+                "; start-up credit {bits:.4} bits per sample (each path's, weighted by its share of the samples; the warm-up's at 0)"
             ),
             Some(Err(refusal)) => format!("; start-up would refuse them: {refusal}"),
             None => String::new(),
