@@ -44,10 +44,11 @@ pub enum Sampling {
 ///
 /// The same struct configures both backends (kqueue and epoll). The
 /// [`Default`] is the recommended setting, chosen by measurement with the
-/// SP 800-90B estimators (docs/measurements.md, "Choosing the default"): one 5 us timer,
-/// four socket pairs and four watched files, sampled per kernel path
-/// (NetBSD, OpenBSD and DragonFly differ: see "Kernels that count timers in
-/// ticks" below). Each timer wakeup writes into every socket pair and every file, so every
+/// SP 800-90B estimators (docs/measurements.md, "Choosing the default"):
+/// one 5 us timer, four socket pairs and four watched files, sampled per
+/// kernel path (NetBSD, OpenBSD and DragonFly differ: see "Kernels that
+/// count timers in ticks" below). Each timer wakeup writes into every
+/// socket pair and every file, so every
 /// return of the wait call carries all four event types, and their kernel
 /// paths interfere with the timer's interrupts. On the AMD EPYC guest
 /// (2026-12-05) a pass took about 36 us and gave fifteen samples, about
@@ -384,7 +385,7 @@ impl SeederConfig {
     /// seeding from failing with [`Error::TempDir`](crate::Error::TempDir).
     #[must_use]
     pub fn with_temp_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.events.temp_dir = Some(dir.into());
+        self.events = self.events.with_temp_dir(dir);
         self
     }
 

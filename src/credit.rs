@@ -141,6 +141,13 @@ impl CreditPolicy {
     }
 }
 
+/// The timer read and the whole pass: the paths with their own row of
+/// [`ceiling`] and the [`MIN_MEDIAN_STEPS`] threshold; the others are the
+/// short paths, with [`MIN_SHORT_MEDIAN_STEPS`].
+pub(crate) fn is_long_path(path: KernelPath) -> bool {
+    matches!(path, KernelPath::TimerRead | KernelPath::Pass)
+}
+
 /// The lower edges of the bands of [`ceiling`], in clock steps spanned by a
 /// path's median sample.
 #[rustfmt::skip]
@@ -183,8 +190,9 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
 /// the grid's figures scatter most.) Start-up passes each median rounded
 /// down to two significant digits (so that no exact sample statistic is
 /// kept), which moves five edges up on the safe side: 128, 192, 256, 384
-/// and 1024 steps act from 130, 200, 260, 390 and 1100. Each entry is at most 0.8 of half the lowest
-/// 1,000,000-sample assessment of that path at that many steps or more, on
+/// and 1024 steps act from 130, 200, 260, 390 and 1100. Each entry is at
+/// most 0.8 of half the lowest 1,000,000-sample assessment of that path at
+/// that many steps or more, on
 /// the AMD EPYC guest's recordings re-quantised to clocks of 10-1000 ns
 /// ticks, quiet and under two busy loops, and on the real runs of the
 /// condition matrix (README, "The entropy claim"); bands wider than the
@@ -208,8 +216,7 @@ pub fn ceiling(path: KernelPath, median_steps: f64, timer_driven: bool) -> f64 {
         (Some(band), Some((_, bands))) => bands[band],
         _ => 0,
     };
-    let long = matches!(path, KernelPath::TimerRead | KernelPath::Pass);
-    let most = if long || timer_driven {
+    let most = if is_long_path(path) || timer_driven {
         sixteenths
     } else {
         sixteenths.min(1)
@@ -270,7 +277,7 @@ mod tests {
         assert_eq!(ceiling(KernelPath::TimerRead, 15.9, true), 0.0);
         assert!(ceiling(KernelPath::TimerRead, MIN_MEDIAN_STEPS, true) > 0.0);
         for path in KernelPath::ALL {
-            if !matches!(path, KernelPath::TimerRead | KernelPath::Pass) {
+            if !is_long_path(path) {
                 assert!(
                     ceiling(path, MIN_SHORT_MEDIAN_STEPS, true) > 0.0,
                     "{path:?}"

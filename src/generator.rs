@@ -1265,8 +1265,9 @@ pub fn rng() -> ThreadRng {
 fn new_thread_core() -> Core {
     // The default budgets always validate, and the default seeder's
     // configuration fails only where it could not collect either (too few
-    // file descriptors allowed); the stamp cannot fail after the crate's fork detection is
-    // up, and where it cannot be set up (ENOMEM) nothing can be seeded.
+    // file descriptors allowed); the stamp cannot fail after the crate's
+    // fork detection is up, and where it cannot be set up (ENOMEM) nothing
+    // can be seeded.
     Core::new(GeneratorConfig::default(), shared_supply)
         .unwrap_or_else(|e| panic!("kqseed::rng(): cannot set up the generator: {e}"))
 }

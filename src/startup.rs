@@ -13,7 +13,9 @@ use zeroize::Zeroizing;
 
 use crate::assess::{AssessOptions, Estimator};
 use crate::collector::KernelPath;
-use crate::credit::{CreditPolicy, MIN_MEDIAN_STEPS, MIN_SHORT_MEDIAN_STEPS, ceiling};
+use crate::credit::{
+    CreditPolicy, MIN_MEDIAN_STEPS, MIN_SHORT_MEDIAN_STEPS, ceiling, is_long_path,
+};
 use crate::error::StartupFailure;
 use crate::resolution::{detect_resolution, symbol};
 use crate::sources::PerPath;
@@ -265,9 +267,9 @@ fn refusal(
             .values()
             .max_by(|a, b| a.median_steps.total_cmp(&b.median_steps));
         // What the longest path itself would have needed.
-        let min_median_steps = match longest.map(|s| s.path) {
-            Some(KernelPath::TimerRead | KernelPath::Pass) | None => MIN_MEDIAN_STEPS,
-            Some(_) => MIN_SHORT_MEDIAN_STEPS,
+        let min_median_steps = match longest {
+            Some(s) if !is_long_path(s.path) => MIN_SHORT_MEDIAN_STEPS,
+            _ => MIN_MEDIAN_STEPS,
         };
         return StartupFailure::CoarseClock {
             resolution_ticks: resolution,

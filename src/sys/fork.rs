@@ -216,12 +216,12 @@ fn mark_wipe_on_fork(page: *mut libc::c_void, len: usize) -> bool {
     // SAFETY: `page` is our own mapping of `len` bytes; advice only changes
     // how the kernel treats it.
     let bogus = unsafe { libc::madvise(page, len, -1) };
+    if bogus == 0 {
+        return false;
+    }
     // SAFETY: as above.
-    bogus != 0
-        && cvt("madvise", unsafe {
-            libc::madvise(page, len, libc::MADV_WIPEONFORK)
-        })
-        .is_ok()
+    let wipe = unsafe { libc::madvise(page, len, libc::MADV_WIPEONFORK) };
+    cvt("madvise", wipe).is_ok()
 }
 
 #[cfg(target_os = "freebsd")]

@@ -56,6 +56,8 @@ pub(crate) mod ffi {
     pub(crate) const NOTE_USECONDS: u32 = 0x0002;
     pub(crate) const NOTE_NSECONDS: u32 = 0x0004;
 
+    // SAFETY: these signatures are libkqueue's `sys/event.h` ones (the
+    // same as the BSDs'), and the layouts above match its `struct kevent`.
     #[link(name = "kqueue", kind = "static")]
     unsafe extern "C" {
         pub(crate) fn kqueue() -> c_int;

@@ -67,7 +67,8 @@ struct RandData {
     _private: [u8; 0],
 }
 
-// From jitterentropy.h, 3.4.1.
+// SAFETY: the signatures are jitterentropy.h's, 3.4.1 (the version
+// scripts/fetch-jitterentropy.sh fetches and build.rs compiles).
 unsafe extern "C" {
     /// `int jent_entropy_init_ex(unsigned int osr, unsigned int flags)`:
     /// self tests and the power-up test; 0 on success.

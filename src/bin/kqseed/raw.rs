@@ -131,14 +131,15 @@ impl StartupWindow {
         }
     }
 
-    fn note(&mut self, sample: &Sample) {
+    /// Counts `sample`, whose path's label is `index`.
+    fn note(&mut self, sample: &Sample, index: u8) {
         self.written += 1;
         if self.skip > 0 {
             // The seeder absorbs the warm-up uncredited.
             self.skip -= 1;
             return;
         }
-        self.credited[usize::from(label(sample.path))] += 1;
+        self.credited[usize::from(index)] += 1;
         if self.room > 0 {
             self.room -= 1;
             self.deltas.push(sample.delta);
@@ -148,8 +149,9 @@ impl StartupWindow {
 
     /// The mean credit per sample written, in bits: each path's start-up
     /// credit weighted by its share of the samples after the warm-up, which
-    /// count as 0 (the online margin check can only lower it later). `None` with fewer samples than a
-    /// start-up window, an error when start-up refuses them.
+    /// count as 0 (the online margin check can only lower it later).
+    /// `None` with fewer samples than a start-up window, an error when
+    /// start-up refuses them.
     fn mean_credit(&self, config: &SeederConfig) -> Option<Result<f64, String>> {
         if self.room > 0 {
             return None;
@@ -160,7 +162,7 @@ impl StartupWindow {
                     let credited: f64 = KernelPath::ALL
                         .iter()
                         .zip(self.credited)
-                        .map(|(&p, n)| n as f64 * report.sources.get(p).map_or(0.0, |s| s.credit))
+                        .map(|(&p, n)| n as f64 * report.credit(p))
                         .sum();
                     Ok(credited / self.written.max(1) as f64)
                 }
@@ -189,9 +191,10 @@ impl Source {
                 Some(wanted) => self.next_of(wanted)?,
             };
             *slot = sample.delta;
-            self.window.note(&sample);
+            let index = label(sample.path);
+            self.window.note(&sample, index);
             if let Some(labels) = &mut self.labels {
-                labels.push(label(sample.path));
+                labels.push(index);
             }
         }
         Ok(())

@@ -310,6 +310,28 @@ impl fmt::Display for AssessError {
 
 impl core::error::Error for AssessError {}
 
+/// Binary symbols packed 64 to a word, the first in the top bit, with a
+/// zero word after the last so that [`bits_at`] needs no bounds check at
+/// any position; wiped when freed, as it is the data.
+pub(crate) fn pack_bits(data: &[u8]) -> Zeroizing<Vec<u64>> {
+    let mut words = Zeroizing::new(vec![0u64; data.len() / 64 + 2]);
+    for (i, &bit) in data.iter().enumerate() {
+        words[i / 64] |= u64::from(bit & 1) << (63 - i % 64);
+    }
+    words
+}
+
+/// The 64 bits of [`pack_bits`]'s `words` from bit `i` (zeros past the end).
+#[inline]
+pub(crate) fn bits_at(words: &[u64], i: usize) -> u64 {
+    let (w, s) = (i / 64, i % 64);
+    if s == 0 {
+        words[w]
+    } else {
+        (words[w] << s) | (words[w + 1] >> (64 - s))
+    }
+}
+
 /// `−log2(p)`, the min-entropy of a most likely outcome of probability `p`;
 /// for `p = 1` it is `+0.0`, not the `-0.0` that negating `log2(1)` gives
 /// (which would print as "-0.000000").

@@ -21,7 +21,10 @@ use std::hash::{Hash, Hasher};
 
 use zeroize::{DefaultIsZeroes, Zeroize, Zeroizing};
 
-use super::{AssessError, Estimate, Estimator, MAX_ALPHABET, check_alphabet, predictor_estimate};
+use super::{
+    AssessError, Estimate, Estimator, MAX_ALPHABET, bits_at, check_alphabet, pack_bits,
+    predictor_estimate,
+};
 
 /// The four MultiMCW window sizes `w_1..w_4` (SP 800-90B 6.3.7 step 1).
 const MCW_WINDOWS: [usize; 4] = [63, 255, 1023, 4095];
@@ -549,10 +552,7 @@ fn lag_tally(data: &[u8], k: usize) -> Tally {
     let mut in_plain = false;
     // A block's bits that equal those d places before them, by lag.
     let mut same = Zeroizing::new([0u64; LAG_DEPTH]);
-    let mut words = Zeroizing::new(vec![0u64; n / 64 + 2]);
-    for (i, &bit) in data.iter().enumerate() {
-        words[i / 64] |= u64::from(bit & 1) << (63 - i % 64);
-    }
+    let words = pack_bits(data);
     for i in (LAG_DEPTH..n).step_by(LAG_BLOCK) {
         let end = (i + LAG_BLOCK).min(n);
         let floor = lag.high.saturating_sub(LAG_BLOCK as u64);
@@ -707,17 +707,6 @@ impl Lag {
             let top = 127usize.wrapping_sub(pick.leading_zeros() as usize);
             self.winner = if pick != 0 { top } else { self.winner };
         }
-    }
-}
-
-/// 64 bits of `words` (bits packed first in the top bit) from bit `i`.
-#[inline]
-fn bits_at(words: &[u64], i: usize) -> u64 {
-    let (w, s) = (i / 64, i % 64);
-    if s == 0 {
-        words[w]
-    } else {
-        (words[w] << s) | (words[w + 1] >> (64 - s))
     }
 }
 

@@ -14,7 +14,9 @@
 
 use zeroize::Zeroizing;
 
-use super::{AssessError, Estimate, Estimator, Z_99, bits_of, check_alphabet, check_len};
+use super::{
+    AssessError, Estimate, Estimator, Z_99, bits_at, bits_of, check_alphabet, check_len, pack_bits,
+};
 
 /// Occurrences a tuple needs for its length to count in the t-Tuple estimate
 /// (6.3.5 step 1), and below which a length counts for the LRS (6.3.6 step 1).
@@ -51,27 +53,12 @@ const PLCP_STEP: usize = 32;
 enum Text<'d> {
     /// Symbols 0/1, packed 64 to a word, first bit in the top bit; one
     /// extra zero word so that a read at any position needs no bounds check.
-    Bits {
-        words: Zeroizing<Vec<u64>>,
-        n: usize,
-    },
+    Bits { words: &'d [u64], n: usize },
     /// Any symbols, a byte each.
     Bytes(&'d [u8]),
 }
 
 impl Text<'_> {
-    /// 64 bits starting at bit `i` (zeros past the end).
-    #[inline]
-    fn bits_at(words: &[u64], i: usize) -> u64 {
-        let (w, s) = (i / 64, i % 64);
-        let hi = words[w];
-        if s == 0 {
-            hi
-        } else {
-            (hi << s) | (words[w + 1] >> (64 - s))
-        }
-    }
-
     /// The length of the common prefix of the suffixes at `a` and `b`,
     /// known to be at least `h`.
     #[inline]
@@ -80,7 +67,7 @@ impl Text<'_> {
             Text::Bits { words, n } => {
                 let limit = n - a.max(b);
                 while h < limit {
-                    let x = Self::bits_at(words, a + h) ^ Self::bits_at(words, b + h);
+                    let x = bits_at(words, a + h) ^ bits_at(words, b + h);
                     if x != 0 {
                         return (h + x.leading_zeros() as usize).min(limit);
                     }
@@ -135,18 +122,13 @@ fn lcp_array(data: &[u8], k: usize) -> Zeroizing<Vec<i32>> {
     // Like every array here, wiped when freed: suffix order and LCP values
     // describe the samples.
     let mut sa = Zeroizing::new(vec![0i32; n]);
+    let words;
     let text = if k == 2 {
-        let mut words = Zeroizing::new(vec![0u64; n / 64 + 2]);
-        for (i, &bit) in data.iter().enumerate() {
-            words[i / 64] |= u64::from(bit & 1) << (63 - i % 64);
-        }
-        let windows: Zeroizing<Vec<u8>> = Zeroizing::new(
-            (0..n)
-                .map(|i| (Text::bits_at(&words, i) >> 56) as u8)
-                .collect(),
-        );
+        words = pack_bits(data);
+        let windows: Zeroizing<Vec<u8>> =
+            Zeroizing::new((0..n).map(|i| (bits_at(&words, i) >> 56) as u8).collect());
         divsufsort::sort_in_place(&windows, &mut sa);
-        Text::Bits { words, n }
+        Text::Bits { words: &words, n }
     } else {
         divsufsort::sort_in_place(data, &mut sa);
         Text::Bytes(data)
@@ -455,17 +437,12 @@ fn sorted_tuple_counts(data: &[u8], k: usize) -> TupleCounts {
 fn binary_tuple_counts(data: &[u8]) -> Option<TupleCounts> {
     let n = data.len();
     let nb = n.div_ceil(8);
-    let mut words = Zeroizing::new(vec![0u64; n / 64 + 2]);
-    for (i, &bit) in data.iter().enumerate() {
-        words[i / 64] |= u64::from(bit & 1) << (63 - i % 64);
-    }
+    let packed = pack_bits(data);
+    let words = packed.as_slice();
     let text = Text::Bits { words, n };
-    let Text::Bits { words, .. } = &text else {
-        unreachable!()
-    };
     let bytes: Zeroizing<Vec<u8>> = Zeroizing::new(
         (0..nb)
-            .map(|m| (Text::bits_at(words, 8 * m) >> 56) as u8)
+            .map(|m| (bits_at(words, 8 * m) >> 56) as u8)
             .collect(),
     );
     let mut byte_sa = Zeroizing::new(vec![0i32; nb]);
@@ -521,7 +498,7 @@ fn binary_tuple_counts(data: &[u8]) -> Option<TupleCounts> {
     // suffixes in a row). An exhausted list shows the key u64::MAX and is
     // not `live`.
     const AHEAD: usize = 4;
-    let key = |p: u32| Text::bits_at(words, p as usize);
+    let key = |p: u32| bits_at(words, p as usize);
     let mut next_at = heads_at;
     let mut load = |r: usize| -> (u64, u32) {
         if next_at[r] < ends[r] {
@@ -558,7 +535,7 @@ fn binary_tuple_counts(data: &[u8]) -> Option<TupleCounts> {
         let less = if h == limit {
             a > b
         } else {
-            Text::bits_at(words, a + h) < Text::bits_at(words, b + h)
+            bits_at(words, a + h) < bits_at(words, b + h)
         };
         (less, h)
     };
