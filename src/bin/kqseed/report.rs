@@ -162,15 +162,24 @@ impl Findings {
     }
 
     /// The verdict: `Ok(message)` when every credit is at most half of its
-    /// own assessed figure (each credited source's mean credit against its
-    /// own stream's, and the interleaved mean credit against the
-    /// interleaved stream's); `Err(message)` saying which is not.
+    /// own assessed figure (each credited source's credit against its own
+    /// stream's, and the interleaved mean credit against the interleaved
+    /// stream's); `Err(message)` saying which is not.
+    ///
+    /// A credit here is the highest any of those samples got: the start-up
+    /// decision, which the online check can only lower, or the mean over
+    /// the run if that were higher. Judging the mean alone would pass a
+    /// source whose first samples were credited over half its figure until
+    /// the online check caught up.
     pub fn verdict(&self) -> Result<String, String> {
-        if let Err(e) = &self.startup {
-            return Err(format!(
-                "WARNING: the seeder would refuse to start here ({e}), so nothing is credited"
-            ));
-        }
+        let startup = match &self.startup {
+            Ok(startup) => startup,
+            Err(e) => {
+                return Err(format!(
+                    "WARNING: the seeder would refuse to start here ({e}), so nothing is credited"
+                ));
+            }
+        };
         let interleaved = self
             .assessment
             .as_ref()
@@ -180,13 +189,13 @@ impl Findings {
         let mut tightest = (f64::INFINITY, String::new());
         let mut figures = vec![(
             "the interleaved stream".to_string(),
-            self.credit(),
+            self.credit().max(startup.mean_credit()),
             Ok(interleaved),
         )];
         for p in self.paths.iter().filter(|p| p.credited()) {
             figures.push((
                 format!("path {}", p.path.name()),
-                p.mean_credit,
+                p.mean_credit.max(p.startup.credit),
                 p.assessed.clone(),
             ));
         }
@@ -205,7 +214,7 @@ impl Findings {
             }
             if 2.0 * credit > h {
                 over.push(format!(
-                    "{what} is credited {credit:.4} per sample against {h:.4} assessed (at most {:.4} allowed)",
+                    "{what} is credited up to {credit:.4} per sample against {h:.4} assessed (at most {:.4} allowed)",
                     h / 2.0
                 ));
             }
@@ -1104,7 +1113,23 @@ mod tests {
         // A source credited over half its own figure, however rich the
         // interleaved stream.
         let e = ok(findings(6.0, 0.4, 0.9, 0.5)).unwrap_err();
-        assert!(e.contains("path file-drain is credited 0.5000"), "{e}");
+        assert!(e.contains("path file-drain is credited up to 0.5000"), "{e}");
+        // Its start-up credit over half its figure, though the online check
+        // brought the mean under it: its first samples were over.
+        let mut f = findings(2.0, 0.4, 0.9, 0.4);
+        f.paths[0].startup.credit = 0.5;
+        let e = ok(f).unwrap_err();
+        assert!(e.contains("path file-drain is credited up to 0.5000"), "{e}");
+        // The interleaved stream at the start-up's mean credit, though the
+        // run's mean is under half its figure.
+        let mut f = findings(0.9, 0.4, 4.0, 0.5);
+        let mut startup = StartupReport::new(2048, 10.0, 2.0, Estimator::Lag);
+        let mut decision = f.paths[0].startup;
+        decision.samples = 2048;
+        startup.sources.set(KernelPath::FileDrain, decision);
+        f.startup = Ok(startup);
+        let e = f.verdict().unwrap_err();
+        assert!(e.contains("the interleaved stream is credited up to 0.5000"), "{e}");
         // The interleaved stream's mean credit against its own figure.
         let e = ok(findings(0.7, 0.4, 4.0, 0.5)).unwrap_err();
         assert!(e.contains("the interleaved stream"), "{e}");
