@@ -346,6 +346,10 @@ pub struct SeederConfig {
     /// so that hedged output is never mistaken for pure jitter. No entropy
     /// claim rests on it: the samples alone must still be credited 320 bits
     /// per block.
+    ///
+    /// A generator has its own
+    /// [`GeneratorConfig::hedge_with_os_entropy`](crate::GeneratorConfig::hedge_with_os_entropy),
+    /// which hedges each of its keys instead.
     pub hedge_with_os_entropy: bool,
 }
 

@@ -138,6 +138,11 @@ pub struct GeneratorConfig {
     /// credited with nothing: the key is then never weaker than either the
     /// jitter or the OS. Off by default, and shown in `Debug` and the
     /// stats, so that nobody mistakes hedged output for pure jitter.
+    ///
+    /// This hedges each generator key; the seeder's own
+    /// [`SeederConfig::hedge_with_os_entropy`] (in [`seeder`](Self::seeder))
+    /// hedges each conditioned block of the seeds themselves. Either, both
+    /// or neither can be on.
     pub hedge_with_os_entropy: bool,
     /// The seeder that collects this generator's seeds: its event sources
     /// and temporary directory, health tests and credit. Default

@@ -1113,13 +1113,19 @@ mod tests {
         // A source credited over half its own figure, however rich the
         // interleaved stream.
         let e = ok(findings(6.0, 0.4, 0.9, 0.5)).unwrap_err();
-        assert!(e.contains("path file-drain is credited up to 0.5000"), "{e}");
+        assert!(
+            e.contains("path file-drain is credited up to 0.5000"),
+            "{e}"
+        );
         // Its start-up credit over half its figure, though the online check
         // brought the mean under it: its first samples were over.
         let mut f = findings(2.0, 0.4, 0.9, 0.4);
         f.paths[0].startup.credit = 0.5;
         let e = ok(f).unwrap_err();
-        assert!(e.contains("path file-drain is credited up to 0.5000"), "{e}");
+        assert!(
+            e.contains("path file-drain is credited up to 0.5000"),
+            "{e}"
+        );
         // The interleaved stream at the start-up's mean credit, though the
         // run's mean is under half its figure.
         let mut f = findings(0.9, 0.4, 4.0, 0.5);
@@ -1129,7 +1135,10 @@ mod tests {
         startup.sources.set(KernelPath::FileDrain, decision);
         f.startup = Ok(startup);
         let e = f.verdict().unwrap_err();
-        assert!(e.contains("the interleaved stream is credited up to 0.5000"), "{e}");
+        assert!(
+            e.contains("the interleaved stream is credited up to 0.5000"),
+            "{e}"
+        );
         // The interleaved stream's mean credit against its own figure.
         let e = ok(findings(0.7, 0.4, 4.0, 0.5)).unwrap_err();
         assert!(e.contains("the interleaved stream"), "{e}");
