@@ -9,12 +9,16 @@ use super::{FailureLevel, HealthFailure, HealthStats, HealthTest, reached};
 /// Lags the predictor test follows: periods up to 32 symbols are learnt.
 pub const PREDICTOR_LAGS: usize = 32;
 
+// The lags that predicted a symbol are the bits of a u32.
+const _: () = assert!(PREDICTOR_LAGS <= 32);
+
 /// The lag predictor and its failure state.
 pub(super) struct Predictor {
-    /// The last `PREDICTOR_LAGS` symbols, a ring: `history[pos]` is the
-    /// oldest once it has filled. Low bytes of pooled samples: wiped on drop.
+    /// The last `PREDICTOR_LAGS` symbols, the latest first: `history[d]` is
+    /// the symbol `d + 1` back, so that one pass over it compares a new
+    /// symbol with every lag's prediction (a loop the compiler turns into
+    /// a vector compare). Low bytes of pooled samples: wiped on drop.
     history: zeroize::Zeroizing<[u8; PREDICTOR_LAGS]>,
-    pos: usize,
     filled: usize,
     /// Hits per lag (`scores[d]` for lag `d + 1`) in this window.
     scores: [u32; PREDICTOR_LAGS],
@@ -40,7 +44,6 @@ impl Predictor {
     pub(super) fn new(window: u32) -> Predictor {
         Predictor {
             history: zeroize::Zeroizing::new([0; PREDICTOR_LAGS]),
-            pos: 0,
             filled: 0,
             scores: [0; PREDICTOR_LAGS],
             best: 0,
@@ -56,15 +59,18 @@ impl Predictor {
         }
     }
 
-    /// The symbol `lag` (1-based) back.
-    fn back(&self, lag: usize) -> u8 {
-        self.history[(self.pos + PREDICTOR_LAGS - lag) % PREDICTOR_LAGS]
-    }
-
     /// Scores the prediction for `symbol`, learns from it, and returns
     /// whether a prediction was made and was right.
     fn observe(&mut self, symbol: u8) -> Option<bool> {
-        let correct = (self.filled > self.best).then(|| self.back(self.best + 1) == symbol);
+        // Bit d set: lag d + 1 predicted `symbol`. Only lags with history.
+        let mut matches: u32 = 0;
+        for (d, &past) in self.history.iter().enumerate() {
+            matches |= u32::from(past == symbol) << d;
+        }
+        matches &= u32::MAX
+            .checked_shr(PREDICTOR_LAGS as u32 - self.filled as u32)
+            .unwrap_or(0);
+        let correct = (self.filled > self.best).then(|| matches >> self.best & 1 == 1);
         if let Some(correct) = correct {
             self.made += 1;
             if correct {
@@ -76,17 +82,20 @@ impl Predictor {
                 self.run_failed = None;
             }
         }
-        for d in 0..self.filled {
-            if self.back(d + 1) == symbol {
-                self.scores[d] += 1;
-                // As SP 800-90B 6.3.8: a tie goes to the longer lag.
-                if self.scores[d] >= self.scores[self.best] {
-                    self.best = d;
-                }
+        // The lags that scored, shortest first, as a loop over all of them
+        // would take them.
+        let mut scored = matches;
+        while scored != 0 {
+            let d = scored.trailing_zeros() as usize;
+            scored &= scored - 1;
+            self.scores[d] += 1;
+            // As SP 800-90B 6.3.8: a tie goes to the longer lag.
+            if self.scores[d] >= self.scores[self.best] {
+                self.best = d;
             }
         }
-        self.history[self.pos] = symbol;
-        self.pos = (self.pos + 1) % PREDICTOR_LAGS;
+        self.history.copy_within(..PREDICTOR_LAGS - 1, 1);
+        self.history[0] = symbol;
         self.filled = (self.filled + 1).min(PREDICTOR_LAGS);
         correct
     }
@@ -173,5 +182,71 @@ impl Predictor {
         }
         self.end_window_if_full();
         worst
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lag predictor as SP 800-90B 6.3.8 words it: a ring of the last
+    /// symbols, every lag compared in turn.
+    struct Reference {
+        ring: Vec<u8>,
+        scores: [u32; PREDICTOR_LAGS],
+        best: usize,
+    }
+
+    impl Reference {
+        fn observe(&mut self, symbol: u8) -> Option<bool> {
+            let back = |ring: &Vec<u8>, lag: usize| ring[ring.len() - lag];
+            let correct =
+                (self.ring.len() > self.best).then(|| back(&self.ring, self.best + 1) == symbol);
+            for d in 0..self.ring.len().min(PREDICTOR_LAGS) {
+                if back(&self.ring, d + 1) == symbol {
+                    self.scores[d] += 1;
+                    if self.scores[d] >= self.scores[self.best] {
+                        self.best = d;
+                    }
+                }
+            }
+            self.ring.push(symbol);
+            correct
+        }
+    }
+
+    #[test]
+    fn the_match_mask_predicts_and_scores_as_the_lag_by_lag_loop() {
+        // Small alphabets (many matches and ties), periodic stretches (one
+        // lag wins) and a wide alphabet, from a fixed xorshift.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for k in [2u64, 3, 5, 16, 256] {
+            let mut fast = Predictor::new(u32::MAX);
+            let mut reference = Reference {
+                ring: Vec::new(),
+                scores: [0; PREDICTOR_LAGS],
+                best: 0,
+            };
+            for i in 0..20_000u64 {
+                let symbol = if (i / 1000) % 3 == 1 {
+                    (i % 7) as u8
+                } else {
+                    (next() % k) as u8
+                };
+                assert_eq!(
+                    fast.observe(symbol),
+                    reference.observe(symbol),
+                    "k {k}, symbol {i}"
+                );
+                assert_eq!(fast.best, reference.best, "k {k}, symbol {i}");
+                assert_eq!(fast.scores, reference.scores, "k {k}, symbol {i}");
+            }
+        }
     }
 }
