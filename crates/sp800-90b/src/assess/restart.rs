@@ -448,11 +448,7 @@ pub fn restart_test(
     if !sanity_passed {
         return Ok(report);
     }
-    let literal_only = AssessOptions {
-        literal: true,
-        bitstring: false,
-        ..options.clone()
-    };
+    let literal_only = options.clone().with_literal(true).with_bitstring(false);
     let rows_report =
         super::assess_with_progress(data, bits, &literal_only, &mut |_, e| progress("rows", e))?;
     let columns = transpose(data, rows)?;
@@ -637,10 +633,7 @@ mod tests {
         let data: Vec<u8> = (0..rows * cols)
             .map(|_| (splitmix(&mut state) & 0x0f) as u8)
             .collect();
-        let options = AssessOptions {
-            estimators: vec![Estimator::Mcv, Estimator::Lag],
-            ..AssessOptions::default()
-        };
+        let options = AssessOptions::default().with_estimators([Estimator::Mcv, Estimator::Lag]);
         let mut calls = Vec::new();
         let report = restart_test(&data, 4, rows, 2.0, &options, &mut |set, e| {
             calls.push((set.to_string(), e))
