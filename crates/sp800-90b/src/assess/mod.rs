@@ -172,7 +172,11 @@ impl fmt::Display for Estimator {
 }
 
 /// One estimator's result on one data set.
+///
+/// The estimators make these; [`Estimate::new`] makes one by hand. Fields
+/// may be added (the struct is `#[non_exhaustive]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Estimate {
     /// Which estimator produced it.
     pub estimator: Estimator,
@@ -442,7 +446,20 @@ impl fmt::Display for DataSet {
 /// assert!(report.assessed < 1.0);
 /// # Ok::<(), sp800_90b::assess::AssessError>(())
 /// ```
+///
+/// Fields may be added in a minor release (the struct is
+/// `#[non_exhaustive]`), so a struct literal does not compile outside this
+/// crate, not even one that ends in `..Default::default()`:
+///
+/// ```compile_fail,E0639
+/// use sp800_90b::assess::AssessOptions;
+/// let options = AssessOptions {
+///     skip_too_short: true,
+///     ..AssessOptions::default()
+/// };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AssessOptions {
     /// The estimators to run; default all ten. Binary-only ones run only on
     /// binary data sets, as in `ea_non_iid`.
@@ -545,7 +562,11 @@ pub const PARALLEL_MIN_SYMBOLS: usize = 65_536;
 /// An estimator that ran but gave no estimate on a data set (counted in no
 /// minimum, as in `ea_non_iid`): [`AssessError::NoEstimate`], or
 /// [`AssessError::TooFewSamples`] under [`AssessOptions::skip_too_short`].
+///
+/// [`Skipped::new`] makes one by hand. Fields may be added (the struct is
+/// `#[non_exhaustive]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Skipped {
     /// The data set.
     pub data_set: DataSet,
@@ -562,7 +583,12 @@ impl Skipped {
 }
 
 /// The outcome of [`assess`]: every estimate and the combined figures.
+///
+/// [`Report::from_estimates`] makes one from estimates computed elsewhere,
+/// with the figures worked out as [`assess`] works them out. Fields may be
+/// added (the struct is `#[non_exhaustive]`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Report {
     /// Bits per sample.
     pub bits: u8,
@@ -1583,6 +1609,19 @@ mod tests {
             Report::from_estimates(8, vec![], vec![], skipped),
             Err(reason)
         );
+    }
+
+    /// The struct literal of `AssessOptions`' `compile_fail` doctest
+    /// compiles here, in the crate: so that doctest fails for
+    /// `#[non_exhaustive]` alone (stable rustdoc does not check the error
+    /// code), not for a typo.
+    #[test]
+    fn the_doctests_struct_literal_compiles_inside_the_crate() {
+        let options = AssessOptions {
+            skip_too_short: true,
+            ..AssessOptions::default()
+        };
+        assert_eq!(options, AssessOptions::default().with_skip_too_short(true));
     }
 
     #[test]

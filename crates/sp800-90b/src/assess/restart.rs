@@ -295,7 +295,11 @@ pub fn transpose(data: &[u8], rows: usize) -> Result<Vec<u8>, RestartError> {
 }
 
 /// What the restart tests found.
+///
+/// Made by [`restart_test`] and [`restart()`]; fields may be
+/// added (the struct is `#[non_exhaustive]`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RestartReport {
     /// Restarts (rows).
     pub rows: usize,
