@@ -355,11 +355,10 @@ impl RestartReport {
         self.col_report.as_ref().map(|r| self.min_with_bits(r))
     }
 
+    /// The minimum as `assess_with`'s `H_original` takes it: a NaN
+    /// estimate counts as 0 (`f64::min` would pass over it).
     fn min_with_bits(&self, r: &Report) -> f64 {
-        r.literal
-            .iter()
-            .map(|e| e.min_entropy)
-            .fold(f64::from(self.bits), f64::min)
+        super::lowest(&r.literal, f64::from(self.bits))
     }
 
     /// Whether the validation test passed: the sanity check did, and
@@ -711,5 +710,45 @@ mod tests {
             restart(&data, 0, 2, 0.0),
             Err(RestartError::Assess(AssessError::BadWidth { bits: 0 }))
         ));
+    }
+
+    /// A NaN row or column estimate pulls `H_r` / `H_c` down to 0 (and
+    /// fails validation) rather than being passed over.
+    #[test]
+    fn a_nan_estimate_does_not_validate() {
+        let estimates = |h: f64| {
+            Report::from_estimates(
+                4,
+                vec![
+                    crate::assess::Estimate::new(Estimator::Mcv, 3.0, 0.125),
+                    crate::assess::Estimate::new(Estimator::Lag, h, 0.125),
+                ],
+                Vec::new(),
+                Vec::new(),
+            )
+            .ok()
+        };
+        let mut report = RestartReport {
+            rows: 2,
+            cols: 2,
+            bits: 4,
+            distinct: 4,
+            h_initial: 2.0,
+            alpha: 0.01,
+            row_cutoff: 2,
+            col_cutoff: 2,
+            binomial_row_cutoff: 2,
+            row_max: 1,
+            col_max: 1,
+            sanity_passed: true,
+            row_report: estimates(3.5),
+            col_report: estimates(3.5),
+        };
+        assert_eq!(report.h_r(), Some(3.0));
+        assert_eq!(report.validated(), Some(2.0));
+        report.col_report = estimates(f64::NAN);
+        assert_eq!(report.h_c(), Some(0.0));
+        assert!(!report.validation_passed());
+        assert_eq!(report.validated(), None);
     }
 }
