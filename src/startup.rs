@@ -307,12 +307,10 @@ fn lowest_over_halves(symbols: &[u8]) -> (Estimator, f64) {
 /// closed: an assessment that could not run (one distinct symbol, too few),
 /// an empty one, or a NaN anywhere counts as 0.
 fn lowest_estimate(symbols: &[u8], estimators: &[Estimator]) -> (Estimator, f64) {
-    let options = AssessOptions {
-        estimators: estimators.to_vec(),
-        bitstring: false,
-        skip_too_short: true,
-        ..AssessOptions::default()
-    };
+    let options = AssessOptions::default()
+        .with_estimators(estimators.iter().copied())
+        .with_bitstring(false)
+        .with_skip_too_short(true);
     lowest_of(crate::assess::assess_with(symbols, 8, &options))
 }
 
@@ -370,30 +368,21 @@ mod tests {
         assert_eq!(two_digits(-3.0), 0.0);
     }
 
+    /// A report whose literal estimates are `estimates`, one per start-up
+    /// estimator in turn.
     fn report(estimates: &[f64]) -> Report {
         let literal = estimates
             .iter()
             .zip(STARTUP_ESTIMATORS)
-            .map(|(&h, estimator)| Estimate {
-                estimator,
-                p_max: 0.0,
-                min_entropy: h,
-            })
+            .map(|(&h, estimator)| Estimate::new(estimator, h, 0.0))
             .collect();
-        Report {
-            bits: 8,
-            samples: 1024,
-            distinct: 256,
-            bitstring_len: 0,
-            literal,
-            bitstring: Vec::new(),
-            mcv_literal: None,
-            mcv_bitstring: None,
-            skipped: Vec::new(),
-            h_original: None,
-            h_bitstring: None,
-            assessed: 0.0,
-        }
+        // A bitstring estimate too, so that an empty literal list is still a
+        // report (from_estimates refuses one with no estimate at all).
+        let bitstring = vec![Estimate::new(Estimator::Mcv, 1.0, 0.5)];
+        Report::from_estimates(8, literal, bitstring, Vec::new())
+            .expect("8 bits and an estimate")
+            .with_samples(1024)
+            .with_distinct(256)
     }
 
     #[test]
@@ -408,7 +397,7 @@ mod tests {
             (Estimator::Lag, 0.0)
         );
         assert_eq!(lowest_of(Ok(report(&[f64::NAN]))).1, 0.0);
-        // No estimate at all is no entropy, not infinite entropy.
+        // No literal estimate is no entropy, not infinite entropy.
         assert_eq!(lowest_of(Ok(report(&[]))).1, 0.0);
     }
 

@@ -51,10 +51,7 @@ fn bench_assess(c: &mut Criterion) {
         group.bench_function(format!("all_ten_8bit_{n}"), |b| {
             b.iter(|| assess(black_box(&data), 8).expect("assessable"))
         });
-        let one_thread = AssessOptions {
-            threads: NonZeroUsize::new(1),
-            ..AssessOptions::default()
-        };
+        let one_thread = AssessOptions::default().with_threads(NonZeroUsize::new(1));
         group.bench_function(format!("all_ten_8bit_{n}_one_thread"), |b| {
             b.iter(|| assess_with(black_box(&data), 8, &one_thread).expect("assessable"))
         });
@@ -66,17 +63,15 @@ fn bench_assess(c: &mut Criterion) {
     // What the seeder runs on its start-up samples.
     let startup = splitmix_bytes(3, 1024);
     for threads in [1, 2] {
-        let options = AssessOptions {
-            estimators: vec![
+        let options = AssessOptions::default()
+            .with_estimators([
                 Estimator::Mcv,
                 Estimator::Lag,
                 Estimator::MultiMmc,
                 Estimator::Lz78y,
-            ],
-            bitstring: false,
-            threads: NonZeroUsize::new(threads),
-            ..AssessOptions::default()
-        };
+            ])
+            .with_bitstring(false)
+            .with_threads(NonZeroUsize::new(threads));
         group.bench_function(format!("startup_1024_threads_{threads}"), |b| {
             b.iter(|| assess_with(black_box(&startup), 8, &options).expect("assessable"))
         });

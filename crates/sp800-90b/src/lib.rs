@@ -17,7 +17,8 @@
 //! OS-specific code: the crate builds for every target with `std`, wasm
 //! included. The estimators spread over threads when the data is large
 //! ([`assess::AssessOptions::threads`]); where no thread can be started (a
-//! wasm target without threads) set `threads` to one.
+//! wasm target without threads) set it to one
+//! ([`with_threads`](assess::AssessOptions::with_threads)`(NonZeroUsize::new(1))`).
 //!
 //! ```
 //! use sp800_90b::assess::{AssessOptions, assess_with};

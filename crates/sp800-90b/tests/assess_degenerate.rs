@@ -10,10 +10,7 @@ fn alternating(len: usize) -> Vec<u8> {
 }
 
 fn only(estimators: &[Estimator]) -> AssessOptions {
-    AssessOptions {
-        estimators: estimators.to_vec(),
-        ..AssessOptions::default()
-    }
+    AssessOptions::default().with_estimators(estimators.iter().copied())
 }
 
 /// 6,006 to 6,011 bits hold one test block after the 1000-block
@@ -86,10 +83,7 @@ fn markov_with_no_possible_sequence_has_no_entropy() {
 fn a_data_set_without_any_estimate_is_an_error() {
     // 256 distinct values, nothing repeats 35 times: t-Tuple gives nothing.
     let distinct: Vec<u8> = (0..=255).collect();
-    let opts = AssessOptions {
-        bitstring: false,
-        ..only(&[Estimator::TTuple])
-    };
+    let opts = only(&[Estimator::TTuple]).with_bitstring(false);
     assert!(
         matches!(
             assess_with(&distinct, 8, &opts),
@@ -102,10 +96,7 @@ fn a_data_set_without_any_estimate_is_an_error() {
         assess_with(&distinct, 8, &opts)
     );
     // Everything skipped as too short: the first reason is returned.
-    let opts = AssessOptions {
-        skip_too_short: true,
-        ..only(&[Estimator::Compression, Estimator::MultiMcw])
-    };
+    let opts = only(&[Estimator::Compression, Estimator::MultiMcw]).with_skip_too_short(true);
     assert!(
         matches!(
             assess_with(&alternating(100), 1, &opts),
@@ -118,10 +109,7 @@ fn a_data_set_without_any_estimate_is_an_error() {
         assess_with(&alternating(100), 1, &opts)
     );
     // One estimate suffices; the skipped ones are listed.
-    let opts = AssessOptions {
-        skip_too_short: true,
-        ..only(&[Estimator::Compression, Estimator::Lag])
-    };
+    let opts = only(&[Estimator::Compression, Estimator::Lag]).with_skip_too_short(true);
     let r = assess_with(&alternating(100), 1, &opts).expect("Lag runs");
     assert_eq!(r.literal.len(), 1);
     assert_eq!(r.skipped.len(), 1);
@@ -134,10 +122,7 @@ fn a_data_set_without_any_estimate_is_an_error() {
     assert!(r.h_bitstring.is_some());
     assert_eq!(r.assessed, 2.0 * r.h_bitstring.unwrap_or(1.0));
     // ... and with the bitstring off there is nothing at all.
-    let opts = AssessOptions {
-        bitstring: false,
-        ..only(&[Estimator::Markov])
-    };
+    let opts = only(&[Estimator::Markov]).with_bitstring(false);
     assert_eq!(assess_with(&data, 2, &opts), Err(AssessError::NothingToRun));
 }
 
@@ -151,10 +136,7 @@ fn estimates_near_minimum_lengths_are_finite() {
         &|i| u8::from(i % 7 == 0),
         &|i| u8::from(i % 3 != 0),
     ];
-    let opts = AssessOptions {
-        skip_too_short: true,
-        ..AssessOptions::default()
-    };
+    let opts = AssessOptions::default().with_skip_too_short(true);
     for len in (2..40).chain(4090..4100).chain(6000..6020) {
         for pattern in patterns {
             let data: Vec<u8> = (0..len).map(pattern).collect();

@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use sp800_90b::assess::{
-    AssessError, AssessOptions, DataSet, Estimator, assess, assess_with, assess_with_progress,
-    collision, compression, lrs, markov, mcv, mcv_detail, t_tuple, t_tuple_and_lrs,
+    AssessError, AssessOptions, DataSet, Estimator, Report, assess, assess_with,
+    assess_with_progress, collision, compression, lrs, markov, mcv, mcv_detail, t_tuple,
+    t_tuple_and_lrs,
 };
 
 /// SplitMix64, for reproducible test data without a rand dependency.
@@ -212,10 +213,7 @@ fn two_valued_wide_samples_are_assessed_as_binary_literal_data() {
         .iter()
         .map(|&b| if b == 0 { 0x10 } else { 0xf0 })
         .collect();
-    let opts = AssessOptions {
-        estimators: Estimator::ALL[..6].to_vec(),
-        ..AssessOptions::default()
-    };
+    let opts = AssessOptions::default().with_estimators(Estimator::ALL[..6].iter().copied());
     let r = assess_with(&wide, 8, &opts).unwrap();
     assert_eq!(r.distinct, 2);
     assert_eq!(r.bitstring_len, 0);
@@ -243,11 +241,9 @@ fn renumbering_keeps_order_and_counts() {
         .iter()
         .map(|&s| [3u8, 7, 200][usize::from(s)])
         .collect();
-    let opts = AssessOptions {
-        estimators: vec![Estimator::Mcv, Estimator::TTuple, Estimator::Lrs],
-        bitstring: false,
-        ..AssessOptions::default()
-    };
+    let opts = AssessOptions::default()
+        .with_estimators([Estimator::Mcv, Estimator::TTuple, Estimator::Lrs])
+        .with_bitstring(false);
     let a = assess_with(&sparse, 8, &opts).unwrap();
     let b = assess_with(&base, 8, &opts).unwrap();
     assert_eq!(a.distinct, 3);
@@ -259,11 +255,9 @@ fn bitstring_is_msb_first_and_can_be_truncated() {
     let data = biased(12, 4000, 4, 0.2);
     let msb: Vec<u8> = data.iter().flat_map(|&s| [(s >> 1) & 1, s & 1]).collect();
     let lsb: Vec<u8> = data.iter().flat_map(|&s| [s & 1, (s >> 1) & 1]).collect();
-    let opts = AssessOptions {
-        estimators: vec![Estimator::Markov, Estimator::Collision],
-        literal: true,
-        ..AssessOptions::default()
-    };
+    let opts = AssessOptions::default()
+        .with_estimators([Estimator::Markov, Estimator::Collision])
+        .with_literal(true);
     let r = assess_with(&data, 2, &opts).unwrap();
     assert_eq!(r.bitstring_len, 8000);
     assert_eq!(
@@ -276,10 +270,7 @@ fn bitstring_is_msb_first_and_can_be_truncated() {
         "the test data tells the orders apart"
     );
 
-    let truncated = AssessOptions {
-        bitstring_limit: Some(1001),
-        ..opts
-    };
+    let truncated = opts.with_bitstring_limit(Some(1001));
     let r = assess_with(&data, 2, &truncated).unwrap();
     assert_eq!(r.bitstring_len, 1001);
     assert_eq!(
@@ -291,10 +282,7 @@ fn bitstring_is_msb_first_and_can_be_truncated() {
 #[test]
 fn combined_values_follow_the_tool() {
     let data = biased(13, 30_000, 16, 0.5);
-    let opts = AssessOptions {
-        estimators: Estimator::ALL[..6].to_vec(),
-        ..AssessOptions::default()
-    };
+    let opts = AssessOptions::default().with_estimators(Estimator::ALL[..6].iter().copied());
     let r = assess_with(&data, 4, &opts).unwrap();
     let h_orig = r.literal.iter().map(|e| e.min_entropy).fold(4.0, f64::min);
     let h_bits = r
@@ -313,6 +301,39 @@ fn combined_values_follow_the_tool() {
         r.mcv_literal.map(|d| d.estimate),
         r.get(DataSet::Literal, Estimator::Mcv).copied()
     );
+}
+
+/// A report rebuilt from an assessment's own lists is the same report:
+/// `Report::from_estimates` is the combination `assess_with` uses.
+#[test]
+fn a_report_rebuilt_from_its_estimates_is_the_same() {
+    let opts = AssessOptions::default()
+        .with_estimators(Estimator::ALL[..6].iter().copied())
+        .with_skip_too_short(true);
+    for (data, bits) in [
+        (biased(13, 30_000, 16, 0.5), 4),
+        (biased(14, 5_000, 2, 0.3), 1),
+        (biased(15, 3_000, 200, 0.1), 8),
+    ] {
+        let r = assess_with(&data, bits, &opts).unwrap();
+        let mut rebuilt = Report::from_estimates(
+            r.bits,
+            r.literal.clone(),
+            r.bitstring.clone(),
+            r.skipped.clone(),
+        )
+        .unwrap()
+        .with_samples(r.samples)
+        .with_distinct(r.distinct)
+        .with_bitstring_len(r.bitstring_len);
+        if let Some(d) = r.mcv_literal {
+            rebuilt = rebuilt.with_mcv_literal(d);
+        }
+        if let Some(d) = r.mcv_bitstring {
+            rebuilt = rebuilt.with_mcv_bitstring(d);
+        }
+        assert_eq!(rebuilt, r);
+    }
 }
 
 #[test]
@@ -394,10 +415,7 @@ fn input_errors_are_typed() {
             ..
         })
     ));
-    let opts = AssessOptions {
-        estimators: vec![],
-        ..AssessOptions::default()
-    };
+    let opts = AssessOptions::default().with_estimators([]);
     assert_eq!(
         assess_with(&[0, 1], 1, &opts),
         Err(AssessError::NothingToRun)
@@ -419,14 +437,12 @@ fn tiny_inputs_name_the_estimator_that_needs_more() {
     );
     assert!(err.to_string().contains("Compression (6.3.4)"), "{err}");
     // MultiMCW needs 4096 symbols (its largest window plus one).
-    let no_compression = AssessOptions {
-        estimators: Estimator::ALL
+    let no_compression = AssessOptions::default().with_estimators(
+        Estimator::ALL
             .iter()
             .copied()
-            .filter(|&e| e != Estimator::Compression)
-            .collect(),
-        ..AssessOptions::default()
-    };
+            .filter(|&e| e != Estimator::Compression),
+    );
     assert!(matches!(
         assess_with(&data, 8, &no_compression),
         Err(AssessError::TooFewSamples {
@@ -437,14 +453,12 @@ fn tiny_inputs_name_the_estimator_that_needs_more() {
     ));
     // Without those two the rest runs; t-Tuple and LRS on the literal set
     // have no tuple repeated 35 times, and are skipped as by the tool.
-    let opts = AssessOptions {
-        estimators: Estimator::ALL
+    let opts = AssessOptions::default().with_estimators(
+        Estimator::ALL
             .iter()
             .copied()
-            .filter(|&e| e != Estimator::Compression && e != Estimator::MultiMcw)
-            .collect(),
-        ..AssessOptions::default()
-    };
+            .filter(|&e| e != Estimator::Compression && e != Estimator::MultiMcw),
+    );
     let r = assess_with(&data, 8, &opts).unwrap();
     assert!(r.get(DataSet::Literal, Estimator::TTuple).is_none());
     assert!(r.skipped.iter().any(|s| s.data_set == DataSet::Literal
@@ -460,10 +474,7 @@ fn tiny_inputs_name_the_estimator_that_needs_more() {
     let r = assess_with(
         &[0, 1],
         1,
-        &AssessOptions {
-            estimators: vec![Estimator::Mcv],
-            ..AssessOptions::default()
-        },
+        &AssessOptions::default().with_estimators([Estimator::Mcv]),
     )
     .unwrap();
     assert_eq!(r.literal.len(), 1);
@@ -521,16 +532,13 @@ fn small_random_inputs_never_panic_and_stay_in_range() {
                 Err(other) => panic!("round {round}: unexpected {other:?}"),
             }
         }
-        let opts = AssessOptions {
-            estimators: vec![
-                Estimator::Mcv,
-                Estimator::Collision,
-                Estimator::Markov,
-                Estimator::TTuple,
-                Estimator::Lrs,
-            ],
-            ..AssessOptions::default()
-        };
+        let opts = AssessOptions::default().with_estimators([
+            Estimator::Mcv,
+            Estimator::Collision,
+            Estimator::Markov,
+            Estimator::TTuple,
+            Estimator::Lrs,
+        ]);
         match assess_with(&data, bits, &opts) {
             Ok(r) => assert!(
                 (0.0..=f64::from(bits)).contains(&r.assessed),
@@ -547,10 +555,7 @@ fn progress_is_reported_before_each_estimator_in_the_tools_order() {
     let data = biased(15, 10_000, 16, 0.2);
     let mut calls = Vec::new();
     // On one thread (several: tests/assess_parallel.rs).
-    let one_thread = AssessOptions {
-        threads: std::num::NonZeroUsize::new(1),
-        ..AssessOptions::default()
-    };
+    let one_thread = AssessOptions::default().with_threads(std::num::NonZeroUsize::new(1));
     let r =
         assess_with_progress(&data, 4, &one_thread, &mut |set, e| calls.push((set, e))).unwrap();
     // The bitstring first, as ea_non_iid prints it; t-Tuple and LRS share one
@@ -584,10 +589,7 @@ fn too_short_estimators_can_be_skipped_like_the_tool() {
             ..
         })
     ));
-    let opts = AssessOptions {
-        skip_too_short: true,
-        ..AssessOptions::default()
-    };
+    let opts = AssessOptions::default().with_skip_too_short(true);
     let r = assess_with(&data, 4, &opts).unwrap();
     let skipped: Vec<(DataSet, Estimator)> = r
         .skipped

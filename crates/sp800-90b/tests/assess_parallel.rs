@@ -28,10 +28,7 @@ fn random(seed: u64, n: usize, k: u64) -> Vec<u8> {
 }
 
 fn with_threads(options: &AssessOptions, threads: usize) -> AssessOptions {
-    AssessOptions {
-        threads: NonZeroUsize::new(threads),
-        ..options.clone()
-    }
+    options.clone().with_threads(NonZeroUsize::new(threads))
 }
 
 /// Runs `options` on one thread and on 2, 3 and 16, and demands identical
@@ -63,10 +60,7 @@ fn reference_files_give_the_same_report_on_any_number_of_threads() {
     same_everywhere(&reference("uniform8"), 8, &defaults);
     same_everywhere(&reference("biased8"), 8, &defaults);
     same_everywhere(&reference("markov1"), 1, &defaults);
-    let truncated = AssessOptions {
-        bitstring_limit: Some(100_001),
-        ..AssessOptions::default()
-    };
+    let truncated = AssessOptions::default().with_bitstring_limit(Some(100_001));
     same_everywhere(&reference("biased8"), 8, &truncated);
 }
 
@@ -90,42 +84,28 @@ fn other_inputs_and_options_give_the_same_outcome() {
     for data in [&four_bit, &skewed] {
         same_everywhere(data, 4, &defaults);
         for estimators in &subsets {
-            let options = AssessOptions {
-                estimators: estimators.clone(),
-                ..AssessOptions::default()
-            };
+            let options = AssessOptions::default().with_estimators(estimators.clone());
             same_everywhere(data, 4, &options);
         }
-        let literal_only = AssessOptions {
-            bitstring: false,
-            ..AssessOptions::default()
-        };
+        let literal_only = AssessOptions::default().with_bitstring(false);
         same_everywhere(data, 4, &literal_only);
-        let bitstring_only = AssessOptions {
-            literal: false,
-            ..AssessOptions::default()
-        };
+        let bitstring_only = AssessOptions::default().with_literal(false);
         same_everywhere(data, 4, &bitstring_only);
     }
     // Too short for some: the same first error, or the same skips.
     let short = random(9, 1000, 16);
     assert!(assess_with(&short, 4, &defaults).is_err());
     same_everywhere(&short, 4, &defaults);
-    let skip = AssessOptions {
-        skip_too_short: true,
-        ..AssessOptions::default()
-    };
+    let skip = AssessOptions::default().with_skip_too_short(true);
     same_everywhere(&short, 4, &skip);
     // Nothing to estimate at all: the same error.
     let distinct: Vec<u8> = (0..=255).collect();
     same_everywhere(
         &distinct,
         8,
-        &AssessOptions {
-            estimators: vec![Estimator::TTuple, Estimator::Lrs],
-            bitstring: false,
-            ..AssessOptions::default()
-        },
+        &AssessOptions::default()
+            .with_estimators([Estimator::TTuple, Estimator::Lrs])
+            .with_bitstring(false),
     );
 }
 

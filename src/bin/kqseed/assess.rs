@@ -187,13 +187,11 @@ pub fn run(args: &Args) -> CliResult {
             "warning: symbols appear narrower than {bits} bits"
         ));
     }
-    let options = AssessOptions {
-        estimators: chosen(args),
-        bitstring_limit: args.truncate.then_some(TRUNCATED_BITS),
-        skip_too_short: args.skip_short,
-        threads: args.threads,
-        ..AssessOptions::default()
-    };
+    let options = AssessOptions::default()
+        .with_estimators(chosen(args))
+        .with_bitstring_limit(args.truncate.then_some(TRUNCATED_BITS))
+        .with_skip_too_short(args.skip_short)
+        .with_threads(args.threads);
 
     let progress = spinner();
     let result = assess_with_progress(&data, bits, &options, &mut |set, est| {
@@ -485,11 +483,9 @@ mod tests {
             bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
             bits in 0u8..10,
         ) {
-            let options = AssessOptions {
-                estimators: vec![Estimator::Mcv, Estimator::Collision, Estimator::Markov, Estimator::Lag],
-                skip_too_short: true,
-                ..AssessOptions::default()
-            };
+            let options = AssessOptions::default()
+                .with_estimators([Estimator::Mcv, Estimator::Collision, Estimator::Markov, Estimator::Lag])
+                .with_skip_too_short(true);
             match assess_with_progress(&bytes, bits, &options, &mut |_, _| {}) {
                 Ok(report) => {
                     proptest::prop_assert!(report.assessed >= 0.0 && report.assessed <= f64::from(bits));

@@ -440,10 +440,7 @@ fn credit_run(
 /// The options every assessment here uses: all ten estimators, literal and
 /// bitstring, skipping those the data is too short for.
 fn all_estimators() -> AssessOptions {
-    AssessOptions {
-        skip_too_short: true,
-        ..Default::default()
-    }
+    AssessOptions::default().with_skip_too_short(true)
 }
 
 /// Collects and analyses; the deltas and symbols come back for the plot.
@@ -999,6 +996,7 @@ pub fn run(args: &Args) -> CliResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kqseed::assess::Estimate;
 
     #[test]
     fn autocorrelation_sees_a_period_and_not_noise() {
@@ -1046,20 +1044,13 @@ mod tests {
     /// sample, and one source `path` assessed `h` whose samples were
     /// credited `mean`.
     fn findings(interleaved: f64, credit: f64, h: f64, mean: f64) -> Findings {
-        let report = Report {
-            bits: 8,
-            samples: 1000,
-            distinct: 256,
-            bitstring_len: 0,
-            literal: Vec::new(),
-            bitstring: Vec::new(),
-            mcv_literal: None,
-            mcv_bitstring: None,
-            skipped: Vec::new(),
-            h_original: None,
-            h_bitstring: None,
-            assessed: interleaved,
-        };
+        // One literal estimate: the report's figure is that estimate.
+        let estimate = Estimate::new(Estimator::Mcv, interleaved, (-interleaved).exp2());
+        let report = Report::from_estimates(8, vec![estimate], Vec::new(), Vec::new())
+            .expect("8 bits and an estimate")
+            .with_samples(1000)
+            .with_distinct(256);
+        assert_eq!(report.assessed, interleaved);
         let mut decision = SourceStartup::new(KernelPath::FileDrain, Estimator::Lag);
         decision.samples = 136;
         decision.median_steps = 140.0;

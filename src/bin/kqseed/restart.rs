@@ -37,10 +37,7 @@ pub fn run(req: &Request<'_>) -> CliResult {
     let data = read_samples(req.path, kqseed::assess::tuple::TUPLE_MAX_LEN as u64)?;
     let sha256 = hex(&Sha256::digest(&data));
     let bits = req.bits.unwrap_or_else(|| inferred_width(&data));
-    let options = AssessOptions {
-        estimators: req.estimators.clone(),
-        ..AssessOptions::default()
-    };
+    let options = AssessOptions::default().with_estimators(req.estimators.clone());
     let progress = spinner();
     let result = restart_test(
         &data,

@@ -6,7 +6,11 @@ use super::{AssessError, Estimate, Estimator, Z_99, bits_of, check_alphabet, che
 
 /// The intermediate values of the Most Common Value estimate, as
 /// `ea_non_iid` prints and stores them (`mcvEstimateMode`, `...PHat`, `...PU`).
+///
+/// Made by [`mcv_detail`]; fields may be added (the struct is
+/// `#[non_exhaustive]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct McvDetail {
     /// The number of occurrences of the most common symbol.
     pub mode_count: u64,

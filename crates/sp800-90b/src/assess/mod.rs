@@ -172,7 +172,11 @@ impl fmt::Display for Estimator {
 }
 
 /// One estimator's result on one data set.
+///
+/// The estimators make these; [`Estimate::new`] makes one by hand. Fields
+/// may be added (the struct is `#[non_exhaustive]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Estimate {
     /// Which estimator produced it.
     pub estimator: Estimator,
@@ -184,6 +188,26 @@ pub struct Estimate {
     /// The min-entropy per symbol of the data set it ran on (per bit for
     /// binary data), capped where the standard caps it.
     pub min_entropy: f64,
+}
+
+impl Estimate {
+    /// `estimator`'s estimate of `min_entropy` bits per symbol, from a most
+    /// likely outcome of probability `p_max` (see the fields for what each
+    /// estimator puts there). The estimators make these; this is for
+    /// estimates computed elsewhere, and for tests of code that reads them.
+    ///
+    /// ```
+    /// use sp800_90b::assess::{Estimate, Estimator};
+    /// let e = Estimate::new(Estimator::Mcv, 1.0, 0.5);
+    /// assert_eq!((e.min_entropy, e.p_max), (1.0, 0.5));
+    /// ```
+    pub const fn new(estimator: Estimator, min_entropy: f64, p_max: f64) -> Estimate {
+        Estimate {
+            estimator,
+            p_max,
+            min_entropy,
+        }
+    }
 }
 
 /// Why an assessment or an estimate could not be made.
@@ -401,7 +425,41 @@ impl fmt::Display for DataSet {
 }
 
 /// What [`assess_with`] runs.
+///
+/// Start from the [`Default`] (what `ea_non_iid FILE bits` runs) and change
+/// what you need with the `with_*` methods (the fields are public to read
+/// and to assign):
+///
+/// ```
+/// use std::num::NonZeroUsize;
+/// use sp800_90b::assess::{AssessOptions, Estimator, assess_with};
+///
+/// // ea_non_iid -t: the literal set and the first million bits, and
+/// // leave out what the data is too short for; here on one thread.
+/// let options = AssessOptions::default()
+///     .with_estimators([Estimator::Mcv, Estimator::Lag, Estimator::Lz78y])
+///     .with_bitstring_limit(Some(1_000_000))
+///     .with_skip_too_short(true)
+///     .with_threads(NonZeroUsize::new(1));
+/// let data: Vec<u8> = (0..2_000u32).map(|i| (i * 7 % 16) as u8).collect();
+/// let report = assess_with(&data, 4, &options)?;
+/// assert!(report.assessed < 1.0);
+/// # Ok::<(), sp800_90b::assess::AssessError>(())
+/// ```
+///
+/// Fields may be added in a minor release (the struct is
+/// `#[non_exhaustive]`), so a struct literal does not compile outside this
+/// crate, not even one that ends in `..Default::default()`:
+///
+/// ```compile_fail,E0639
+/// use sp800_90b::assess::AssessOptions;
+/// let options = AssessOptions {
+///     skip_too_short: true,
+///     ..AssessOptions::default()
+/// };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AssessOptions {
     /// The estimators to run; default all ten. Binary-only ones run only on
     /// binary data sets, as in `ea_non_iid`.
@@ -443,6 +501,57 @@ impl Default for AssessOptions {
     }
 }
 
+impl AssessOptions {
+    /// With [`estimators`](Self::estimators) set: the estimators to run
+    /// (their order does not matter; the report keeps SP 800-90B's).
+    #[must_use]
+    pub fn with_estimators(mut self, estimators: impl IntoIterator<Item = Estimator>) -> Self {
+        self.estimators = estimators.into_iter().collect();
+        self
+    }
+
+    /// With the literal data set assessed or not
+    /// ([`literal`](Self::literal)); off is `ea_non_iid -c`.
+    #[must_use]
+    pub fn with_literal(mut self, literal: bool) -> Self {
+        self.literal = literal;
+        self
+    }
+
+    /// With the bitstring assessed or not ([`bitstring`](Self::bitstring)).
+    #[must_use]
+    pub fn with_bitstring(mut self, bitstring: bool) -> Self {
+        self.bitstring = bitstring;
+        self
+    }
+
+    /// With the bitstring cut to its first `limit` bits, or kept whole with
+    /// `None` ([`bitstring_limit`](Self::bitstring_limit));
+    /// `Some(1_000_000)` is `ea_non_iid -t`.
+    #[must_use]
+    pub fn with_bitstring_limit(mut self, limit: Option<usize>) -> Self {
+        self.bitstring_limit = limit;
+        self
+    }
+
+    /// With estimators the data is too short for skipped (`true`) rather
+    /// than an error ([`skip_too_short`](Self::skip_too_short)).
+    #[must_use]
+    pub fn with_skip_too_short(mut self, skip: bool) -> Self {
+        self.skip_too_short = skip;
+        self
+    }
+
+    /// With the number of threads set, or left to the machine and the data
+    /// size with `None` ([`threads`](Self::threads));
+    /// `NonZeroUsize::new(1)` keeps to the caller's thread.
+    #[must_use]
+    pub fn with_threads(mut self, threads: Option<NonZeroUsize>) -> Self {
+        self.threads = threads;
+        self
+    }
+}
+
 /// Below this many symbols (literal and bitstring together) an assessment
 /// with [`AssessOptions::threads`] = `None` runs on the caller's thread
 /// alone: the estimators then take well under a millisecond each, about
@@ -453,7 +562,11 @@ pub const PARALLEL_MIN_SYMBOLS: usize = 65_536;
 /// An estimator that ran but gave no estimate on a data set (counted in no
 /// minimum, as in `ea_non_iid`): [`AssessError::NoEstimate`], or
 /// [`AssessError::TooFewSamples`] under [`AssessOptions::skip_too_short`].
+///
+/// [`Skipped::new`] makes one by hand. Fields may be added (the struct is
+/// `#[non_exhaustive]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Skipped {
     /// The data set.
     pub data_set: DataSet,
@@ -461,8 +574,21 @@ pub struct Skipped {
     pub reason: AssessError,
 }
 
+impl Skipped {
+    /// An estimator that gave no estimate on `data_set`, for `reason`
+    /// (which names it), to list in [`Report::from_estimates`].
+    pub fn new(data_set: DataSet, reason: AssessError) -> Skipped {
+        Skipped { data_set, reason }
+    }
+}
+
 /// The outcome of [`assess`]: every estimate and the combined figures.
+///
+/// [`Report::from_estimates`] makes one from estimates computed elsewhere,
+/// with the figures worked out as [`assess`] works them out. Fields may be
+/// added (the struct is `#[non_exhaustive]`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Report {
     /// Bits per sample.
     pub bits: u8,
@@ -494,6 +620,126 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report on samples of `bits` bits whose estimates are `literal`
+    /// (per sample) and `bitstring` (per bit), with the combined figures
+    /// worked out as [`assess_with`] works them out (it calls this):
+    ///
+    /// * [`h_original`](Self::h_original): the lowest literal estimate, at
+    ///   most `bits`; `None` if `literal` is empty;
+    /// * [`h_bitstring`](Self::h_bitstring): the lowest bitstring estimate,
+    ///   at most 1; `None` if `bitstring` is empty;
+    /// * [`assessed`](Self::assessed): `min(bits, H_original, bits ×
+    ///   H_bitstring)` over those present.
+    ///
+    /// A NaN estimate counts as 0 (it must not be passed over and so raise
+    /// a minimum). `skipped` lists the estimators that gave no estimate.
+    /// The counts ([`samples`](Self::samples), [`distinct`](Self::distinct),
+    /// [`bitstring_len`](Self::bitstring_len)) start at 0 and the Most
+    /// Common Value details at `None`; set them with the `with_*` methods.
+    ///
+    /// Errors: [`AssessError::BadWidth`] for `bits` outside 1..=8; with no
+    /// estimate in either list, the reason of the first skip, or
+    /// [`AssessError::NothingToRun`] if none: without evidence there is no
+    /// figure (rather than the `bits` cap).
+    ///
+    /// ```
+    /// use sp800_90b::assess::{Estimate, Estimator, Report};
+    /// let literal = vec![
+    ///     Estimate::new(Estimator::Mcv, 6.5, 0.011),
+    ///     Estimate::new(Estimator::Lag, 7.1, 0.007),
+    /// ];
+    /// let bitstring = vec![Estimate::new(Estimator::Mcv, 0.75, 0.59)];
+    /// let report = Report::from_estimates(8, literal, bitstring, Vec::new())?
+    ///     .with_samples(1_000_000)
+    ///     .with_distinct(256);
+    /// assert_eq!(report.h_original, Some(6.5));
+    /// assert_eq!(report.h_bitstring, Some(0.75));
+    /// assert_eq!(report.assessed, 6.0); // 8 × 0.75
+    /// # Ok::<(), sp800_90b::assess::AssessError>(())
+    /// ```
+    pub fn from_estimates(
+        bits: u8,
+        literal: Vec<Estimate>,
+        bitstring: Vec<Estimate>,
+        skipped: Vec<Skipped>,
+    ) -> Result<Report, AssessError> {
+        if !(1..=8).contains(&bits) {
+            return Err(AssessError::BadWidth { bits });
+        }
+        // A data set on which no selected estimator gave an estimate has no
+        // evidence to offer: it counts in no minimum (rather than award its
+        // cap), and with no estimate anywhere there is no assessment at all.
+        if literal.is_empty() && bitstring.is_empty() {
+            return Err(skipped
+                .first()
+                .map_or(AssessError::NothingToRun, |s| s.reason.clone()));
+        }
+        let bits_f = f64::from(bits);
+        let h_original = (!literal.is_empty()).then(|| lowest(&literal, bits_f));
+        let h_bitstring = (!bitstring.is_empty()).then(|| lowest(&bitstring, 1.0));
+        let mut assessed = bits_f;
+        if let Some(h) = h_bitstring {
+            assessed = assessed.min(bits_f * h);
+        }
+        if let Some(h) = h_original {
+            assessed = assessed.min(h);
+        }
+        Ok(Report {
+            bits,
+            samples: 0,
+            distinct: 0,
+            bitstring_len: 0,
+            literal,
+            bitstring,
+            mcv_literal: None,
+            mcv_bitstring: None,
+            skipped,
+            h_original,
+            h_bitstring,
+            assessed,
+        })
+    }
+
+    /// With [`samples`](Self::samples) set.
+    #[must_use]
+    pub fn with_samples(mut self, samples: usize) -> Self {
+        self.samples = samples;
+        self
+    }
+
+    /// With [`distinct`](Self::distinct) set: the number of distinct sample
+    /// values.
+    #[must_use]
+    pub fn with_distinct(mut self, distinct: usize) -> Self {
+        self.distinct = distinct;
+        self
+    }
+
+    /// With [`bitstring_len`](Self::bitstring_len) set: how many bits the
+    /// bitstring estimates ran on.
+    #[must_use]
+    pub fn with_bitstring_len(mut self, bitstring_len: usize) -> Self {
+        self.bitstring_len = bitstring_len;
+        self
+    }
+
+    /// With the Most Common Value intermediates on the literal set
+    /// ([`mcv_literal`](Self::mcv_literal)), as [`mcv_detail`] gives them.
+    #[must_use]
+    pub fn with_mcv_literal(mut self, detail: McvDetail) -> Self {
+        self.mcv_literal = Some(detail);
+        self
+    }
+
+    /// With the Most Common Value intermediates on the bitstring
+    /// ([`mcv_bitstring`](Self::mcv_bitstring)), as [`mcv_detail`] gives
+    /// them.
+    #[must_use]
+    pub fn with_mcv_bitstring(mut self, detail: McvDetail) -> Self {
+        self.mcv_bitstring = Some(detail);
+        self
+    }
+
     /// The estimate of `estimator` on `data_set`, if it ran and gave one.
     pub fn get(&self, data_set: DataSet, estimator: Estimator) -> Option<&Estimate> {
         let list = match data_set {
@@ -1015,38 +1261,15 @@ pub fn assess_with_progress(
         ..
     } = collect;
 
-    // A data set on which no selected estimator gave an estimate has no
-    // evidence to offer: it counts in no minimum (rather than award its cap),
-    // and with no estimate anywhere there is no assessment at all.
-    if literal.is_empty() && bitstring.is_empty() {
-        return Err(skipped
-            .first()
-            .map_or(AssessError::NothingToRun, |s| s.reason.clone()));
-    }
-    let bits_f = f64::from(bits);
-    let h_original = (options.literal && !literal.is_empty()).then(|| lowest(&literal, bits_f));
-    let h_bitstring = (run_bitstring && !bitstring.is_empty()).then(|| lowest(&bitstring, 1.0));
-    let mut assessed = bits_f;
-    if let Some(h) = h_bitstring {
-        assessed = assessed.min(bits_f * h);
-    }
-    if let Some(h) = h_original {
-        assessed = assessed.min(h);
-    }
-    Ok(Report {
-        bits,
-        samples: symbols.len(),
-        distinct: k,
-        bitstring_len,
-        literal,
-        bitstring,
-        mcv_literal,
-        mcv_bitstring,
-        skipped,
-        h_original,
-        h_bitstring,
-        assessed,
-    })
+    // Only the selected data sets have estimates (no tasks ran on the
+    // others), so the figures need nothing more than the lists.
+    let mut report = Report::from_estimates(bits, literal, bitstring, skipped)?;
+    report.samples = symbols.len();
+    report.distinct = k;
+    report.bitstring_len = bitstring_len;
+    report.mcv_literal = mcv_literal;
+    report.mcv_bitstring = mcv_bitstring;
+    Ok(report)
 }
 
 /// The lowest min-entropy among `estimates`, at most `cap`. `f64::min`
@@ -1342,14 +1565,63 @@ mod tests {
     /// A NaN estimate must pull the minimum down, not be passed over.
     #[test]
     fn lowest_counts_nan_as_zero() {
-        let e = |h: f64| Estimate {
-            estimator: Estimator::Mcv,
-            p_max: 0.5,
-            min_entropy: h,
-        };
+        let e = |h: f64| Estimate::new(Estimator::Mcv, h, 0.5);
         assert_eq!(lowest(&[e(0.7), e(f64::NAN)], 1.0), 0.0);
         assert_eq!(lowest(&[e(0.7), e(0.9)], 1.0), 0.7);
         assert_eq!(lowest(&[], 8.0), 8.0);
+    }
+
+    /// The combined figures of a hand-made report: caps, the bitstring
+    /// scaled by the width, NaN as 0, and no figure without an estimate.
+    #[test]
+    fn from_estimates_combines_and_refuses() {
+        let e = |h: f64| Estimate::new(Estimator::Mcv, h, 0.5);
+        let r = Report::from_estimates(4, vec![e(5.0)], vec![], vec![]).unwrap();
+        assert_eq!(
+            (r.h_original, r.h_bitstring, r.assessed),
+            (Some(4.0), None, 4.0)
+        );
+        let r = Report::from_estimates(4, vec![], vec![e(2.0), e(0.5)], vec![]).unwrap();
+        assert_eq!(
+            (r.h_original, r.h_bitstring, r.assessed),
+            (None, Some(0.5), 2.0)
+        );
+        let r = Report::from_estimates(8, vec![e(3.0)], vec![e(0.25)], vec![]).unwrap();
+        assert_eq!(r.assessed, 2.0);
+        let r = Report::from_estimates(8, vec![e(7.0), e(f64::NAN)], vec![e(0.9)], vec![]);
+        assert_eq!(r.map(|r| r.assessed), Ok(0.0));
+        for bits in [0, 9] {
+            assert_eq!(
+                Report::from_estimates(bits, vec![e(1.0)], vec![], vec![]),
+                Err(AssessError::BadWidth { bits })
+            );
+        }
+        assert_eq!(
+            Report::from_estimates(8, vec![], vec![], vec![]),
+            Err(AssessError::NothingToRun)
+        );
+        let reason = AssessError::NoEstimate {
+            estimator: Estimator::TTuple,
+            reason: "test",
+        };
+        let skipped = vec![Skipped::new(DataSet::Literal, reason.clone())];
+        assert_eq!(
+            Report::from_estimates(8, vec![], vec![], skipped),
+            Err(reason)
+        );
+    }
+
+    /// The struct literal of `AssessOptions`' `compile_fail` doctest
+    /// compiles here, in the crate: so that doctest fails for
+    /// `#[non_exhaustive]` alone (stable rustdoc does not check the error
+    /// code), not for a typo.
+    #[test]
+    fn the_doctests_struct_literal_compiles_inside_the_crate() {
+        let options = AssessOptions {
+            skip_too_short: true,
+            ..AssessOptions::default()
+        };
+        assert_eq!(options, AssessOptions::default().with_skip_too_short(true));
     }
 
     #[test]

@@ -295,7 +295,11 @@ pub fn transpose(data: &[u8], rows: usize) -> Result<Vec<u8>, RestartError> {
 }
 
 /// What the restart tests found.
+///
+/// Made by [`restart_test`] and [`restart()`]; fields may be
+/// added (the struct is `#[non_exhaustive]`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RestartReport {
     /// Restarts (rows).
     pub rows: usize,
@@ -351,11 +355,10 @@ impl RestartReport {
         self.col_report.as_ref().map(|r| self.min_with_bits(r))
     }
 
+    /// The minimum as `assess_with`'s `H_original` takes it: a NaN
+    /// estimate counts as 0 (`f64::min` would pass over it).
     fn min_with_bits(&self, r: &Report) -> f64 {
-        r.literal
-            .iter()
-            .map(|e| e.min_entropy)
-            .fold(f64::from(self.bits), f64::min)
+        super::lowest(&r.literal, f64::from(self.bits))
     }
 
     /// Whether the validation test passed: the sanity check did, and
@@ -448,11 +451,7 @@ pub fn restart_test(
     if !sanity_passed {
         return Ok(report);
     }
-    let literal_only = AssessOptions {
-        literal: true,
-        bitstring: false,
-        ..options.clone()
-    };
+    let literal_only = options.clone().with_literal(true).with_bitstring(false);
     let rows_report =
         super::assess_with_progress(data, bits, &literal_only, &mut |_, e| progress("rows", e))?;
     let columns = transpose(data, rows)?;
@@ -637,10 +636,7 @@ mod tests {
         let data: Vec<u8> = (0..rows * cols)
             .map(|_| (splitmix(&mut state) & 0x0f) as u8)
             .collect();
-        let options = AssessOptions {
-            estimators: vec![Estimator::Mcv, Estimator::Lag],
-            ..AssessOptions::default()
-        };
+        let options = AssessOptions::default().with_estimators([Estimator::Mcv, Estimator::Lag]);
         let mut calls = Vec::new();
         let report = restart_test(&data, 4, rows, 2.0, &options, &mut |set, e| {
             calls.push((set.to_string(), e))
@@ -714,5 +710,45 @@ mod tests {
             restart(&data, 0, 2, 0.0),
             Err(RestartError::Assess(AssessError::BadWidth { bits: 0 }))
         ));
+    }
+
+    /// A NaN row or column estimate pulls `H_r` / `H_c` down to 0 (and
+    /// fails validation) rather than being passed over.
+    #[test]
+    fn a_nan_estimate_does_not_validate() {
+        let estimates = |h: f64| {
+            Report::from_estimates(
+                4,
+                vec![
+                    crate::assess::Estimate::new(Estimator::Mcv, 3.0, 0.125),
+                    crate::assess::Estimate::new(Estimator::Lag, h, 0.125),
+                ],
+                Vec::new(),
+                Vec::new(),
+            )
+            .ok()
+        };
+        let mut report = RestartReport {
+            rows: 2,
+            cols: 2,
+            bits: 4,
+            distinct: 4,
+            h_initial: 2.0,
+            alpha: 0.01,
+            row_cutoff: 2,
+            col_cutoff: 2,
+            binomial_row_cutoff: 2,
+            row_max: 1,
+            col_max: 1,
+            sanity_passed: true,
+            row_report: estimates(3.5),
+            col_report: estimates(3.5),
+        };
+        assert_eq!(report.h_r(), Some(3.0));
+        assert_eq!(report.validated(), Some(2.0));
+        report.col_report = estimates(f64::NAN);
+        assert_eq!(report.h_c(), Some(0.0));
+        assert!(!report.validation_passed());
+        assert_eq!(report.validated(), None);
     }
 }
