@@ -361,23 +361,35 @@ fn multi_mcw_binary_tally(data: &[u8]) -> Tally {
     let first = MCW_WINDOWS[0];
     let mut tally = Tally::new(data.len() - first);
     let mut ones = MCW_WINDOWS.map(|w| data[..w].iter().map(|&b| u32::from(b & 1)).sum::<u32>());
-    let mut scoreboard = [0u64; 4];
-    let mut winner = 0usize;
-    for i in first..data.len() {
+    let mut board = Scoreboard::<4>::new();
+    // Until the largest window is full: only the full ones score.
+    let all = MCW_WINDOWS[3].min(data.len());
+    for i in first..all {
         let x = data[i] & 1;
         let mut frequent = [0u8; 4];
         for ((f, &c), &w) in frequent.iter_mut().zip(&ones).zip(&MCW_WINDOWS) {
             *f = u8::from(2 * c as usize > w);
         }
-        tally.record(frequent[winner] == x);
+        tally.record(frequent[board.winner] == x);
         for (j, &w) in MCW_WINDOWS.iter().enumerate() {
             if i >= w {
-                let correct = frequent[j] == x;
-                scoreboard[j] += u64::from(correct);
-                let takes_over = correct & (scoreboard[j] >= scoreboard[winner]);
-                winner = if takes_over { j } else { winner };
+                board.score(j, frequent[j] == x);
                 ones[j] = ones[j] + u32::from(x) - u32::from(data[i - w] & 1);
             }
+        }
+    }
+    // Then every window, written out: no checks of which ones are full,
+    // and the comparison with the high score in a register.
+    for i in all..data.len() {
+        let x = data[i] & 1;
+        let mut right = [false; 4];
+        for ((r, &c), &w) in right.iter_mut().zip(&ones).zip(&MCW_WINDOWS) {
+            *r = u8::from(2 * c as usize > w) == x;
+        }
+        tally.record(right[board.winner]);
+        for (j, &w) in MCW_WINDOWS.iter().enumerate() {
+            board.score(j, right[j]);
+            ones[j] = ones[j] + u32::from(x) - u32::from(data[i - w] & 1);
         }
     }
     tally
@@ -1049,22 +1061,54 @@ fn count_follower(
     added
 }
 
+/// The scoreboard of MultiMCW's or MultiMMC's sub-predictors: each one's
+/// score, the winner, and the high score.
+///
+/// The tool moves the winner to a right sub-predictor whose new score
+/// reaches (`>=`) the winner's. That keeps the winner's score the highest
+/// of all (a score grows by one at a time, so one that passes the winner's
+/// first equals it, and takes over), so the comparison can be with `high`,
+/// held in a register, instead of a load of `scores[winner]`, which waits
+/// on the store of the score just counted.
+struct Scoreboard<const N: usize> {
+    scores: [u64; N],
+    high: u64,
+    winner: usize,
+}
+
+impl<const N: usize> Scoreboard<N> {
+    fn new() -> Self {
+        Scoreboard {
+            scores: [0; N],
+            high: 0,
+            winner: 0,
+        }
+    }
+
+    /// Sub-predictor `d` made a prediction, right or wrong. A right one
+    /// whose score reaches the winner's takes over (for the next step).
+    #[inline(always)]
+    fn score(&mut self, d: usize, correct: bool) {
+        let s = self.scores[d] + u64::from(correct);
+        self.scores[d] = s;
+        let takes_over = correct & (s >= self.high);
+        self.winner = if takes_over { d } else { self.winner };
+        self.high = self.high.max(s);
+    }
+}
+
 /// The MultiMMC scoreboard step shared by both data layouts: sub-predictor
-/// `d` made a prediction, right or wrong. A right one whose score reaches the
-/// winner's takes over (for the next step); only the winner of the step's
-/// start counts towards `C` and the run.
+/// `d` made a prediction, right or wrong ([`Scoreboard::score`]); only the
+/// winner of the step's start counts towards `C` and the run.
 #[inline(always)]
 fn mmc_score(
     d: usize,
     correct: bool,
     cur_winner: usize,
-    scoreboard: &mut [u64; MMC_DEPTH],
-    winner: &mut usize,
+    board: &mut Scoreboard<MMC_DEPTH>,
     tally: &mut Tally,
 ) {
-    scoreboard[d] += u64::from(correct);
-    let takes_over = correct & (scoreboard[d] >= scoreboard[*winner]);
-    *winner = if takes_over { d } else { *winner };
+    board.score(d, correct);
     if d == cur_winner {
         tally.record(correct);
     }
@@ -1163,11 +1207,10 @@ fn multi_mmc_tally(data: &[u8], k: usize) -> Tally {
         entries[d] = 1;
     }
 
-    let mut scoreboard = [0u64; MMC_DEPTH];
-    let mut winner = 0usize;
+    let mut board = Scoreboard::<MMC_DEPTH>::new();
     history = u128::from(data[1]);
     for (i, &y) in data.iter().enumerate().skip(2) {
-        let cur_winner = winner;
+        let cur_winner = board.winner;
         // Order d uses the d + 1 symbols data[i-d-1..i]. Once a shorter
         // context was missing, the tool does not look the longer ones up
         // (they cannot be there either).
@@ -1182,14 +1225,7 @@ fn multi_mmc_tally(data: &[u8], k: usize) -> Tally {
             };
             look = outcome.is_some();
             if let Some(correct) = outcome {
-                mmc_score(
-                    d,
-                    correct,
-                    cur_winner,
-                    &mut scoreboard,
-                    &mut winner,
-                    &mut tally,
-                );
+                mmc_score(d, correct, cur_winner, &mut board, &mut tally);
             }
         }
         history = (history << 8) | u128::from(y);
@@ -1250,14 +1286,13 @@ fn multi_mmc_binary_pass(data: &[u8], rider: &mut impl Rider) -> Tally {
     }
 
     let mut board = BitBoard {
-        scores: [0; MMC_DEPTH],
-        winner: 0,
+        scores: Scoreboard::new(),
         tally: Tally::new(n),
     };
     history = usize::from(data[1] & 1);
     for (i, &s) in data.iter().enumerate().skip(2) {
         let y = s & 1;
-        let cur_winner = board.winner;
+        let cur_winner = board.scores.winner;
         let mut step = BitStep {
             history,
             y,
@@ -1289,8 +1324,7 @@ fn multi_mmc_binary_pass(data: &[u8], rider: &mut impl Rider) -> Tally {
 
 /// Binary MultiMMC's scoreboard and counts of right predictions.
 struct BitBoard {
-    scores: [u64; MMC_DEPTH],
-    winner: usize,
+    scores: Scoreboard<MMC_DEPTH>,
     tally: Tally,
 }
 
@@ -1328,7 +1362,6 @@ fn bit_mmc_order(
             step.prediction == y,
             step.cur_winner,
             &mut board.scores,
-            &mut board.winner,
             &mut board.tally,
         );
         if entry[yi] != 0 {
