@@ -219,6 +219,30 @@ impl Tally {
         self.longest_run = self.longest_run.max(self.run);
     }
 
+    /// Counts `len` (1..=64) predictions at once, given as the top `len`
+    /// bits of `right` (the first in bit 63, the rest zero): as many
+    /// [`Tally::record`] calls.
+    fn record_bits(&mut self, right: u64, len: u32) {
+        self.correct += u64::from(right.count_ones());
+        // The run the block starts with continues the one before it.
+        let lead = (!right).leading_zeros();
+        if lead >= len {
+            self.run += u64::from(len);
+            self.longest_run = self.longest_run.max(self.run);
+            return;
+        }
+        self.longest_run = self.longest_run.max(self.run + u64::from(lead));
+        // The longest run inside: each step shortens every run by one.
+        let (mut rest, mut inside) = (right, 0u64);
+        while rest != 0 {
+            rest &= rest << 1;
+            inside += 1;
+        }
+        self.longest_run = self.longest_run.max(inside);
+        // The run the block ends with (it has a wrong prediction).
+        self.run = u64::from((!(right >> (64 - len))).trailing_zeros());
+    }
+
     fn estimate(self, estimator: Estimator, k: usize) -> Estimate {
         predictor_estimate(estimator, self.correct, self.n, self.longest_run, k)
     }
@@ -596,7 +620,14 @@ fn lag_tally(data: &[u8], k: usize) -> Tally {
             lag.scores.read_all(&mut plain);
             in_plain = true;
         }
-        lag.few(data, i, end, near, &mut plain);
+        // Only the winner near the high score (the usual case on real
+        // data): no other lag can reach it in this block, so the winner
+        // stays and its bits are the tally's; every lag is counted below.
+        let alone = near.count_ones() == 1;
+        let stepped = if alone { 0 } else { near };
+        if !alone {
+            lag.few(data, i, end, near, &mut plain);
+        }
         // The other lags' scores over the block: the bits i..end equal to
         // those d places before them.
         let here = bits_at(&words, i);
@@ -604,7 +635,7 @@ fn lag_tally(data: &[u8], k: usize) -> Tally {
         // The bits from i - 64 and i - 128, to shift the lags' windows out of.
         let (front, back) = (bits_at(&words, i - 64), bits_at(&words, i - 128));
         for (half, (later, earlier)) in [(here, front), (front, back)].into_iter().enumerate() {
-            let near = (near >> (64 * half)) as u64;
+            let near = (stepped >> (64 * half)) as u64;
             for (o, same) in same[64 * half..64 * half + 64].iter_mut().enumerate() {
                 // The bits from i - 64 * half - o - 1.
                 let d = o as u32 + 1;
@@ -617,6 +648,11 @@ fn lag_tally(data: &[u8], k: usize) -> Tally {
         }
         for (score, same) in plain.iter_mut().zip(same.iter()) {
             *score += u64::from(same.count_ones());
+        }
+        if alone {
+            lag.tally.record_bits(same[lag.winner], (end - i) as u32);
+            lag.high = plain[lag.winner];
+            lag.at_high = 1 << lag.winner;
         }
     }
     // It holds where each of the last 128 symbols was: wipe the stack copy.
@@ -2100,6 +2136,36 @@ mod tests {
         let mut data = rng.symbols(3000, 4, 0.5);
         data.extend(std::iter::repeat_n([1u8, 2, 3], 2000).flatten());
         assert_eq!(lag_tally(&data, 4), naive_lag(&data));
+    }
+
+    /// A block of predictions counted at once, as one by one: runs that
+    /// start before the block, fill it, or end in it.
+    #[test]
+    fn tally_of_a_block_matches_one_by_one() {
+        let mut rng = Rng::new(31);
+        for case in 0..4000u64 {
+            let len = (case % 64) as u32 + 1;
+            let ones = match case % 4 {
+                0 => u64::MAX,
+                1 => rng.next() | rng.next(),
+                _ => rng.next(),
+            };
+            let right = ones & (u64::MAX << (64 - len));
+            // The longest run so far is never shorter than the current one.
+            let run = case % 5 + (case % 2) * 30;
+            let start = Tally {
+                correct: case,
+                n: 0,
+                longest_run: run + case % 7 + (case % 3) * 20,
+                run,
+            };
+            let (mut at_once, mut one_by_one) = (start, start);
+            at_once.record_bits(right, len);
+            for b in 0..len {
+                one_by_one.record((right >> (63 - b)) & 1 == 1);
+            }
+            assert_eq!(at_once, one_by_one, "{right:#x} len={len}");
+        }
     }
 
     /// Bits whose leading lag changes, with stretches where one lag (or a
