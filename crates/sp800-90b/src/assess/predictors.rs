@@ -219,6 +219,30 @@ impl Tally {
         self.longest_run = self.longest_run.max(self.run);
     }
 
+    /// Counts `len` (1..=64) predictions at once, given as the top `len`
+    /// bits of `right` (the first in bit 63, the rest zero): as many
+    /// [`Tally::record`] calls.
+    fn record_bits(&mut self, right: u64, len: u32) {
+        self.correct += u64::from(right.count_ones());
+        // The run the block starts with continues the one before it.
+        let lead = (!right).leading_zeros();
+        if lead >= len {
+            self.run += u64::from(len);
+            self.longest_run = self.longest_run.max(self.run);
+            return;
+        }
+        self.longest_run = self.longest_run.max(self.run + u64::from(lead));
+        // The longest run inside: each step shortens every run by one.
+        let (mut rest, mut inside) = (right, 0u64);
+        while rest != 0 {
+            rest &= rest << 1;
+            inside += 1;
+        }
+        self.longest_run = self.longest_run.max(inside);
+        // The run the block ends with (it has a wrong prediction).
+        self.run = u64::from((!(right >> (64 - len))).trailing_zeros());
+    }
+
     fn estimate(self, estimator: Estimator, k: usize) -> Estimate {
         predictor_estimate(estimator, self.correct, self.n, self.longest_run, k)
     }
@@ -361,23 +385,35 @@ fn multi_mcw_binary_tally(data: &[u8]) -> Tally {
     let first = MCW_WINDOWS[0];
     let mut tally = Tally::new(data.len() - first);
     let mut ones = MCW_WINDOWS.map(|w| data[..w].iter().map(|&b| u32::from(b & 1)).sum::<u32>());
-    let mut scoreboard = [0u64; 4];
-    let mut winner = 0usize;
-    for i in first..data.len() {
+    let mut board = Scoreboard::<4>::new();
+    // Until the largest window is full: only the full ones score.
+    let all = MCW_WINDOWS[3].min(data.len());
+    for i in first..all {
         let x = data[i] & 1;
         let mut frequent = [0u8; 4];
         for ((f, &c), &w) in frequent.iter_mut().zip(&ones).zip(&MCW_WINDOWS) {
             *f = u8::from(2 * c as usize > w);
         }
-        tally.record(frequent[winner] == x);
+        tally.record(frequent[board.winner] == x);
         for (j, &w) in MCW_WINDOWS.iter().enumerate() {
             if i >= w {
-                let correct = frequent[j] == x;
-                scoreboard[j] += u64::from(correct);
-                let takes_over = correct & (scoreboard[j] >= scoreboard[winner]);
-                winner = if takes_over { j } else { winner };
+                board.score(j, frequent[j] == x);
                 ones[j] = ones[j] + u32::from(x) - u32::from(data[i - w] & 1);
             }
+        }
+    }
+    // Then every window, written out: no checks of which ones are full,
+    // and the comparison with the high score in a register.
+    for i in all..data.len() {
+        let x = data[i] & 1;
+        let mut right = [false; 4];
+        for ((r, &c), &w) in right.iter_mut().zip(&ones).zip(&MCW_WINDOWS) {
+            *r = u8::from(2 * c as usize > w) == x;
+        }
+        tally.record(right[board.winner]);
+        for (j, &w) in MCW_WINDOWS.iter().enumerate() {
+            board.score(j, right[j]);
+            ones[j] = ones[j] + u32::from(x) - u32::from(data[i - w] & 1);
         }
     }
     tally
@@ -584,7 +620,14 @@ fn lag_tally(data: &[u8], k: usize) -> Tally {
             lag.scores.read_all(&mut plain);
             in_plain = true;
         }
-        lag.few(data, i, end, near, &mut plain);
+        // Only the winner near the high score (the usual case on real
+        // data): no other lag can reach it in this block, so the winner
+        // stays and its bits are the tally's; every lag is counted below.
+        let alone = near.count_ones() == 1;
+        let stepped = if alone { 0 } else { near };
+        if !alone {
+            lag.few(data, i, end, near, &mut plain);
+        }
         // The other lags' scores over the block: the bits i..end equal to
         // those d places before them.
         let here = bits_at(&words, i);
@@ -592,7 +635,7 @@ fn lag_tally(data: &[u8], k: usize) -> Tally {
         // The bits from i - 64 and i - 128, to shift the lags' windows out of.
         let (front, back) = (bits_at(&words, i - 64), bits_at(&words, i - 128));
         for (half, (later, earlier)) in [(here, front), (front, back)].into_iter().enumerate() {
-            let near = (near >> (64 * half)) as u64;
+            let near = (stepped >> (64 * half)) as u64;
             for (o, same) in same[64 * half..64 * half + 64].iter_mut().enumerate() {
                 // The bits from i - 64 * half - o - 1.
                 let d = o as u32 + 1;
@@ -605,6 +648,11 @@ fn lag_tally(data: &[u8], k: usize) -> Tally {
         }
         for (score, same) in plain.iter_mut().zip(same.iter()) {
             *score += u64::from(same.count_ones());
+        }
+        if alone {
+            lag.tally.record_bits(same[lag.winner], (end - i) as u32);
+            lag.high = plain[lag.winner];
+            lag.at_high = 1 << lag.winner;
         }
     }
     // It holds where each of the last 128 symbols was: wipe the stack copy.
@@ -1049,22 +1097,54 @@ fn count_follower(
     added
 }
 
+/// The scoreboard of MultiMCW's or MultiMMC's sub-predictors: each one's
+/// score, the winner, and the high score.
+///
+/// The tool moves the winner to a right sub-predictor whose new score
+/// reaches (`>=`) the winner's. That keeps the winner's score the highest
+/// of all (a score grows by one at a time, so one that passes the winner's
+/// first equals it, and takes over), so the comparison can be with `high`,
+/// held in a register, instead of a load of `scores[winner]`, which waits
+/// on the store of the score just counted.
+struct Scoreboard<const N: usize> {
+    scores: [u64; N],
+    high: u64,
+    winner: usize,
+}
+
+impl<const N: usize> Scoreboard<N> {
+    fn new() -> Self {
+        Scoreboard {
+            scores: [0; N],
+            high: 0,
+            winner: 0,
+        }
+    }
+
+    /// Sub-predictor `d` made a prediction, right or wrong. A right one
+    /// whose score reaches the winner's takes over (for the next step).
+    #[inline(always)]
+    fn score(&mut self, d: usize, correct: bool) {
+        let s = self.scores[d] + u64::from(correct);
+        self.scores[d] = s;
+        let takes_over = correct & (s >= self.high);
+        self.winner = if takes_over { d } else { self.winner };
+        self.high = self.high.max(s);
+    }
+}
+
 /// The MultiMMC scoreboard step shared by both data layouts: sub-predictor
-/// `d` made a prediction, right or wrong. A right one whose score reaches the
-/// winner's takes over (for the next step); only the winner of the step's
-/// start counts towards `C` and the run.
+/// `d` made a prediction, right or wrong ([`Scoreboard::score`]); only the
+/// winner of the step's start counts towards `C` and the run.
 #[inline(always)]
 fn mmc_score(
     d: usize,
     correct: bool,
     cur_winner: usize,
-    scoreboard: &mut [u64; MMC_DEPTH],
-    winner: &mut usize,
+    board: &mut Scoreboard<MMC_DEPTH>,
     tally: &mut Tally,
 ) {
-    scoreboard[d] += u64::from(correct);
-    let takes_over = correct & (scoreboard[d] >= scoreboard[*winner]);
-    *winner = if takes_over { d } else { *winner };
+    board.score(d, correct);
     if d == cur_winner {
         tally.record(correct);
     }
@@ -1163,11 +1243,10 @@ fn multi_mmc_tally(data: &[u8], k: usize) -> Tally {
         entries[d] = 1;
     }
 
-    let mut scoreboard = [0u64; MMC_DEPTH];
-    let mut winner = 0usize;
+    let mut board = Scoreboard::<MMC_DEPTH>::new();
     history = u128::from(data[1]);
     for (i, &y) in data.iter().enumerate().skip(2) {
-        let cur_winner = winner;
+        let cur_winner = board.winner;
         // Order d uses the d + 1 symbols data[i-d-1..i]. Once a shorter
         // context was missing, the tool does not look the longer ones up
         // (they cannot be there either).
@@ -1182,14 +1261,7 @@ fn multi_mmc_tally(data: &[u8], k: usize) -> Tally {
             };
             look = outcome.is_some();
             if let Some(correct) = outcome {
-                mmc_score(
-                    d,
-                    correct,
-                    cur_winner,
-                    &mut scoreboard,
-                    &mut winner,
-                    &mut tally,
-                );
+                mmc_score(d, correct, cur_winner, &mut board, &mut tally);
             }
         }
         history = (history << 8) | u128::from(y);
@@ -1250,14 +1322,13 @@ fn multi_mmc_binary_pass(data: &[u8], rider: &mut impl Rider) -> Tally {
     }
 
     let mut board = BitBoard {
-        scores: [0; MMC_DEPTH],
-        winner: 0,
+        scores: Scoreboard::new(),
         tally: Tally::new(n),
     };
     history = usize::from(data[1] & 1);
     for (i, &s) in data.iter().enumerate().skip(2) {
         let y = s & 1;
-        let cur_winner = board.winner;
+        let cur_winner = board.scores.winner;
         let mut step = BitStep {
             history,
             y,
@@ -1289,8 +1360,7 @@ fn multi_mmc_binary_pass(data: &[u8], rider: &mut impl Rider) -> Tally {
 
 /// Binary MultiMMC's scoreboard and counts of right predictions.
 struct BitBoard {
-    scores: [u64; MMC_DEPTH],
-    winner: usize,
+    scores: Scoreboard<MMC_DEPTH>,
     tally: Tally,
 }
 
@@ -1328,7 +1398,6 @@ fn bit_mmc_order(
             step.prediction == y,
             step.cur_winner,
             &mut board.scores,
-            &mut board.winner,
             &mut board.tally,
         );
         if entry[yi] != 0 {
@@ -2067,6 +2136,36 @@ mod tests {
         let mut data = rng.symbols(3000, 4, 0.5);
         data.extend(std::iter::repeat_n([1u8, 2, 3], 2000).flatten());
         assert_eq!(lag_tally(&data, 4), naive_lag(&data));
+    }
+
+    /// A block of predictions counted at once, as one by one: runs that
+    /// start before the block, fill it, or end in it.
+    #[test]
+    fn tally_of_a_block_matches_one_by_one() {
+        let mut rng = Rng::new(31);
+        for case in 0..4000u64 {
+            let len = (case % 64) as u32 + 1;
+            let ones = match case % 4 {
+                0 => u64::MAX,
+                1 => rng.next() | rng.next(),
+                _ => rng.next(),
+            };
+            let right = ones & (u64::MAX << (64 - len));
+            // The longest run so far is never shorter than the current one.
+            let run = case % 5 + (case % 2) * 30;
+            let start = Tally {
+                correct: case,
+                n: 0,
+                longest_run: run + case % 7 + (case % 3) * 20,
+                run,
+            };
+            let (mut at_once, mut one_by_one) = (start, start);
+            at_once.record_bits(right, len);
+            for b in 0..len {
+                one_by_one.record((right >> (63 - b)) & 1 == 1);
+            }
+            assert_eq!(at_once, one_by_one, "{right:#x} len={len}");
+        }
     }
 
     /// Bits whose leading lag changes, with stretches where one lag (or a
