@@ -83,7 +83,7 @@ def row(name, n, h, credit, startup):
     ratio = 2 * max(credit, startup) / h if h else float("inf")
     print(f"| {condition} | {name} | {n} | {h:.3f} | {credit:.4f} | {startup:.4f} | {ratio:.2f} | {rate:.0f} |")
 row("interleaved", d.get("interleaved_samples", 0), d.get("assessed_bits_per_sample", 0),
-    d.get("credit_bits_per_sample", 0), d.get("startup", {}).get("mean_credit_bits_per_sample", 0))
+    d.get("credit_bits_per_sample", 0), d.get("startup_credit_bits_per_sample", 0))
 for p in d.get("paths", []):
     row(p["path"], int(p["samples"]), p.get("assessed_bits_per_sample", 0),
         p["credit_bits_per_sample"], p["startup_credit_bits_per_sample"])

@@ -207,18 +207,18 @@ where
     DB::ErrorType: 'static,
 {
     // One bar per stream: the interleaved one, then each source's own,
-    // with a red tick at twice what its samples were credited (the bar
+    // with a red tick at twice the credit the verdict judges (the bar
     // must reach it).
     let mut streams: Vec<(String, Option<f64>, f64)> = vec![(
         "interleaved".to_string(),
         f.assessment.as_ref().ok().map(|r| r.assessed),
-        f.credit(),
+        f.judged_credit(),
     )];
     for p in &f.paths {
         streams.push((
             p.path.name().to_string(),
             p.assessed.as_ref().ok().copied(),
-            p.mean_credit,
+            p.judged_credit(),
         ));
     }
     let n = streams.len();

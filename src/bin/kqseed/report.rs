@@ -88,6 +88,13 @@ impl PathAssessment {
     pub fn credited(&self) -> bool {
         self.startup.credit > 0.0
     }
+
+    /// The credit the verdict judges: the highest any of these samples
+    /// got, which is the start-up credit (the online check only lowers
+    /// it), or the mean were that ever higher.
+    pub fn judged_credit(&self) -> f64 {
+        self.mean_credit.max(self.startup.credit)
+    }
 }
 
 /// Everything the report says, gathered once.
@@ -112,6 +119,9 @@ pub struct Findings {
     pub interleaved: usize,
     pub assessment: Result<Report, AssessError>,
     pub interleaved_mean_credit: f64,
+    /// The mean credit of those samples had each kept its source's
+    /// start-up credit: what they would have got without the online check.
+    pub interleaved_startup_credit: f64,
     /// Every source start-up saw.
     pub paths: Vec<PathAssessment>,
     pub health_stats: HealthStats,
@@ -127,6 +137,14 @@ impl Findings {
     /// The mean credit per sample of the interleaved stream, bits.
     pub fn credit(&self) -> f64 {
         self.interleaved_mean_credit
+    }
+
+    /// The interleaved stream's credit that the verdict judges: the mean
+    /// its samples would have got at their sources' start-up credits, or
+    /// the run's mean were that higher.
+    pub fn judged_credit(&self) -> f64 {
+        self.interleaved_mean_credit
+            .max(self.interleaved_startup_credit)
     }
 
     /// The clock's effective resolution in nanoseconds, as measured.
@@ -166,20 +184,17 @@ impl Findings {
     /// stream's, and the interleaved mean credit against the interleaved
     /// stream's); `Err(message)` saying which is not.
     ///
-    /// A credit here is the highest any of those samples got: the start-up
-    /// decision, which the online check can only lower, or the mean over
-    /// the run if that were higher. Judging the mean alone would pass a
-    /// source whose first samples were credited over half its figure until
-    /// the online check caught up.
+    /// The credits judged are those before the online check lowered any:
+    /// [`PathAssessment::judged_credit`] and [`Findings::judged_credit`].
+    /// Judging the run's means alone would pass a source whose first
+    /// samples were credited over half its figure until the online check
+    /// caught up.
     pub fn verdict(&self) -> Result<String, String> {
-        let startup = match &self.startup {
-            Ok(startup) => startup,
-            Err(e) => {
-                return Err(format!(
-                    "WARNING: the seeder would refuse to start here ({e}), so nothing is credited"
-                ));
-            }
-        };
+        if let Err(e) = &self.startup {
+            return Err(format!(
+                "WARNING: the seeder would refuse to start here ({e}), so nothing is credited"
+            ));
+        }
         let interleaved = self
             .assessment
             .as_ref()
@@ -189,13 +204,13 @@ impl Findings {
         let mut tightest = (f64::INFINITY, String::new());
         let mut figures = vec![(
             "the interleaved stream".to_string(),
-            self.credit().max(startup.mean_credit()),
+            self.judged_credit(),
             Ok(interleaved),
         )];
         for p in self.paths.iter().filter(|p| p.credited()) {
             figures.push((
                 format!("path {}", p.path.name()),
-                p.mean_credit.max(p.startup.credit),
+                p.judged_credit(),
                 p.assessed.clone(),
             ));
         }
@@ -381,6 +396,8 @@ fn collect(
 struct Credited {
     first_n_millibits: [u64; KernelPath::ALL.len()],
     interleaved_millibits: u64,
+    /// The first `n` samples at their sources' start-up credits.
+    interleaved_startup_millibits: u64,
     stats: Option<kqseed::PerPath<SourceStats>>,
     health: HealthStats,
     first_failure: Option<HealthFailure>,
@@ -396,6 +413,7 @@ fn credit_run(
     let mut out = Credited {
         first_n_millibits: [0; KernelPath::ALL.len()],
         interleaved_millibits: 0,
+        interleaved_startup_millibits: 0,
         stats: None,
         health: HealthStats::default(),
         first_failure: None,
@@ -429,6 +447,8 @@ fn credit_run(
         seen[k] += 1;
         if i < n {
             out.interleaved_millibits += millibits;
+            out.interleaved_startup_millibits +=
+                u64::from(kqseed::conditioner::credit_millibits(report.credit(path)));
         }
     }
     let stats = sources.stats();
@@ -519,6 +539,9 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
         interleaved,
         assessment,
         interleaved_mean_credit: credited.interleaved_millibits as f64
+            / 1000.0
+            / interleaved.max(1) as f64,
+        interleaved_startup_credit: credited.interleaved_startup_millibits as f64
             / 1000.0
             / interleaved.max(1) as f64,
         paths,
@@ -959,6 +982,10 @@ pub fn json(f: &Findings) -> String {
     );
     doc.insert("autocorrelation", Json::Obj(ac));
     doc.insert("credit_bits_per_sample", num(f.credit()));
+    doc.insert(
+        "startup_credit_bits_per_sample",
+        num(f.interleaved_startup_credit),
+    );
     let (ok, message) = match f.verdict() {
         Ok(m) => (true, m),
         Err(m) => (false, m),
@@ -1077,6 +1104,7 @@ mod tests {
             interleaved: 1000,
             assessment: Ok(report),
             interleaved_mean_credit: credit,
+            interleaved_startup_credit: credit,
             paths: vec![PathAssessment {
                 path: KernelPath::FileDrain,
                 startup: decision,
@@ -1120,12 +1148,8 @@ mod tests {
         // The interleaved stream at the start-up's mean credit, though the
         // run's mean is under half its figure.
         let mut f = findings(0.9, 0.4, 4.0, 0.5);
-        let mut startup = StartupReport::new(2048, 10.0, 2.0, Estimator::Lag);
-        let mut decision = f.paths[0].startup;
-        decision.samples = 2048;
-        startup.sources.set(KernelPath::FileDrain, decision);
-        f.startup = Ok(startup);
-        let e = f.verdict().unwrap_err();
+        f.interleaved_startup_credit = 0.5;
+        let e = ok(f).unwrap_err();
         assert!(
             e.contains("the interleaved stream is credited up to 0.5000"),
             "{e}"
