@@ -245,9 +245,12 @@ impl NoiseSources {
             stats.credit = backed;
             source.credit_millibits = credit_millibits(backed);
             if backed == 0.0 {
-                if let Some(h) = source.health.take() {
+                if let Some(h) = &source.health {
                     stats.health = h.stats();
                 }
+                // Dropped where it lies, so its wiped state is wiped there
+                // (`take()` would move it out and leave the bytes behind).
+                source.health = None;
             } else if let Some(h) = source.health.as_mut() {
                 // A lower credit always has cutoffs (it is a whole number of
                 // CREDIT_STEP, which start-up's own credits already are);

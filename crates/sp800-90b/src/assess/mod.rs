@@ -180,14 +180,14 @@ impl fmt::Display for Estimator {
 pub struct Estimate {
     /// Which estimator produced it.
     pub estimator: Estimator,
+    /// The min-entropy per symbol of the data set it ran on (per bit for
+    /// binary data), capped where the standard caps it.
+    pub min_entropy: f64,
     /// The upper bound on the probability of the most likely outcome that the
     /// estimator settled on (`p_u`, `p`, or `max(1/k, P'_global, P_local)`;
     /// for Markov, the probability of the most likely 128-bit sequence, and
     /// for Compression the most likely 6-bit block).
     pub p_max: f64,
-    /// The min-entropy per symbol of the data set it ran on (per bit for
-    /// binary data), capped where the standard caps it.
-    pub min_entropy: f64,
 }
 
 impl Estimate {
@@ -204,8 +204,8 @@ impl Estimate {
     pub const fn new(estimator: Estimator, min_entropy: f64, p_max: f64) -> Estimate {
         Estimate {
             estimator,
-            p_max,
             min_entropy,
+            p_max,
         }
     }
 }
@@ -631,8 +631,10 @@ impl Report {
     /// * [`assessed`](Self::assessed): `min(bits, H_original, bits ×
     ///   H_bitstring)` over those present.
     ///
-    /// A NaN estimate counts as 0 (it must not be passed over and so raise
-    /// a minimum). `skipped` lists the estimators that gave no estimate.
+    /// A NaN or negative estimate counts as 0 (a NaN must not be passed over
+    /// and so raise a minimum). The lists are kept as given: the estimators
+    /// list theirs in SP 800-90B's order, a hand-made report in its own.
+    /// `skipped` lists the estimators that gave no estimate.
     /// The counts ([`samples`](Self::samples), [`distinct`](Self::distinct),
     /// [`bitstring_len`](Self::bitstring_len)) start at 0 and the Most
     /// Common Value details at `None`; set them with the `with_*` methods.
@@ -1278,13 +1280,9 @@ pub fn assess_with_progress(
 fn lowest(estimates: &[Estimate], cap: f64) -> f64 {
     estimates
         .iter()
-        .map(|e| {
-            if e.min_entropy.is_nan() {
-                0.0
-            } else {
-                e.min_entropy
-            }
-        })
+        // `max` passes over a NaN too: a NaN (or a negative figure, which
+        // no estimator gives but a hand-made estimate could) counts as 0.
+        .map(|e| e.min_entropy.max(0.0))
         .fold(cap, f64::min)
 }
 
@@ -1567,6 +1565,7 @@ mod tests {
     fn lowest_counts_nan_as_zero() {
         let e = |h: f64| Estimate::new(Estimator::Mcv, h, 0.5);
         assert_eq!(lowest(&[e(0.7), e(f64::NAN)], 1.0), 0.0);
+        assert_eq!(lowest(&[e(0.7), e(-2.0)], 1.0), 0.0);
         assert_eq!(lowest(&[e(0.7), e(0.9)], 1.0), 0.7);
         assert_eq!(lowest(&[], 8.0), 8.0);
     }
