@@ -167,8 +167,8 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
     (KernelPath::Wait,        [ 0,  2,  2,  3,  3,  3,  5,  6,  7,  7, 10, 10, 10, 10]),
     (KernelPath::SocketDrain, [ 0,  1,  1,  1,  2,  3,  4,  5,  6,  6,  6,  6,  6,  6]),
     (KernelPath::FileDrain,   [ 0,  1,  1,  2,  2,  3,  3,  5,  5,  5,  5,  5,  5,  5]),
-    (KernelPath::SocketPoke,  [ 0,  2,  2,  2,  5,  5,  6,  6,  6,  6,  6,  6,  6,  6]),
-    (KernelPath::FileTouch,   [ 0,  1,  1,  2,  3,  4,  5,  7,  8,  8,  8,  8,  8,  8]),
+    (KernelPath::SocketPoke,  [ 0,  2,  2,  2,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5]),
+    (KernelPath::FileTouch,   [ 0,  1,  1,  2,  3,  4,  5,  6,  6,  8,  8,  8,  8,  8]),
 ];
 
 /// The most a source of `path` may be credited, in bits per sample, when
@@ -182,8 +182,8 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
 /// | wait | 0 | 2 | 2 | 3 | 3 | 3 | 5 | 6 | 7 | 7 | 10 | 10 | 10 |
 /// | socket drain | 0 | 1 | 1 | 1 | 2 | 3 | 4 | 5 | 6 | 6 | 6 | 6 | 6 |
 /// | file drain | 0 | 1 | 1 | 2 | 2 | 3 | 3 | 5 | 5 | 5 | 5 | 5 | 5 |
-/// | socket poke | 0 | 2 | 2 | 2 | 5 | 5 | 6 | 6 | 6 | 6 | 6 | 6 | 6 |
-/// | file touch | 0 | 1 | 1 | 2 | 3 | 4 | 5 | 7 | 8 | 8 | 8 | 8 | 8 |
+/// | socket poke | 0 | 2 | 2 | 2 | 5 | 5 | 5 | 5 | 5 | 5 | 5 | 5 | 5 |
+/// | file touch | 0 | 1 | 1 | 2 | 3 | 4 | 5 | 6 | 6 | 8 | 8 | 8 | 8 |
 ///
 /// (sixteenths of a bit; fewer than 16 steps: 0; the band from 256 steps
 /// is the 192 one's; the short paths get nothing under 20 steps, where
