@@ -3,7 +3,7 @@
 1,000,000-sample assessment as a function of how many clock steps its
 median sample spans, and the ceiling each band of steps can carry.
 
-    scripts/ceiling-grid.py [--factor F] [--point P:S:B ...] [--points FILE] RECORDING...
+    scripts/ceiling-grid.py [--factor F] [--short-factor F] [--point P:S:B ...] [--points FILE] RECORDING...
 
 A RECORDING is a prefix: RECORDING.u64 holds raw deltas in nanoseconds and
 RECORDING.labels each sample's path, as these write them:
@@ -19,8 +19,12 @@ them. `--point` adds a figure measured on a real clock (a row of
 `scripts/assess-conditions.sh`). Needs numpy and a release build of the
 `kqseed` command (`cargo build --release --features cli --bin kqseed`).
 
-A band's ceiling is F (default 0.4, i.e. 0.8 of half) times the lowest
-figure of the path at that many steps or more, in sixteenths of a bit,
+A band's ceiling is F times the lowest figure of the path at that many
+steps or more, in sixteenths of a bit: F is 0.4 (0.8 of half) for the
+timer read, whose figures varied by a few percent between runs (the
+lowest of a dozen matrix runs 0.93-0.98 of their median), and 0.3 (0.6
+of half) for the short paths, whose figures varied far more (lowest 0.59-
+0.93 of the median, and one run came in at 0.77 of the lowest before it);
 counted only up to the steps the path spans on the recording's own clock
 (above that nothing was measured, so wider bands keep the last value); a
 band with no point of its own also takes the nearest point below it.
@@ -101,7 +105,8 @@ def resolution(deltas):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--factor", type=float, default=0.4)
+    ap.add_argument("--factor", type=float, default=0.4, help="the timer read's factor")
+    ap.add_argument("--short-factor", type=float, default=0.3, help="the short paths' factor")
     ap.add_argument("--point", action="append", default=[], metavar="PATH:STEPS:BITS")
     ap.add_argument("--points", metavar="FILE",
                     help="PATH:STEPS:BITS lines ('#' comments), as --point")
@@ -151,7 +156,8 @@ def main():
                     continue
                 nearest = max(s for s, _ in below)
                 seen += [b for s, b in below if s == nearest]
-            sixteenths = math.floor(args.factor * min(seen) * 16)
+            factor = args.factor if path == "timer-read" else args.short_factor
+            sixteenths = math.floor(factor * min(seen) * 16)
             # Short paths: nothing under 20 steps, where figures scatter most.
             if path != "timer-read" and edge < 20:
                 sixteenths = 0
