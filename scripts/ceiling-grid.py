@@ -22,9 +22,11 @@ them. `--point` adds a figure measured on a real clock (a row of
 A band's ceiling is F times the lowest figure of the path at that many
 steps or more, in sixteenths of a bit: F is 0.4 (0.8 of half) for the
 timer read, whose figures varied by a few percent between runs (the
-lowest of a dozen matrix runs 0.93-0.98 of their median), and 0.3 (0.6
-of half) for the short paths, whose figures varied far more (lowest 0.59-
-0.93 of the median, and one run came in at 0.77 of the lowest before it);
+lowest of the ten matrix runs of 2026-12-05 0.92-0.98 of their median),
+and 0.3 (0.6 of half) for the short paths, whose figures varied far more
+(lowest 0.54-0.90 of the median, and one run came in at 0.57 of the
+lowest before it); `kqseed::ceiling` gives a whole pass 3/4 of the timer
+read's row, the short paths' margin;
 counted only up to the steps the path spans on the recording's own clock
 (above that nothing was measured, so wider bands keep the last value); a
 band with no point of its own also takes the nearest point below it.

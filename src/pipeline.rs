@@ -586,11 +586,18 @@ mod tests {
         let (at, f) = failure.expect("the periodic source was never refused");
         assert_eq!(f.test, HealthTest::PredictorRun, "{f}");
         assert_eq!(f.level, FailureLevel::Permanent);
+        let credit = p.stats().startup.expect("started").credit(KernelPath::Pass);
         let stats = p.stats().health;
         assert_eq!((stats.rct_intermittent, stats.apt_intermittent), (0, 0));
         assert!(stats.predictor_intermittent >= 1);
-        // Intermittent at run 13 discarded the pool; permanent at 25.
-        assert!(at < 64, "refused only after {at} periodic samples");
+        // The intermittent cutoff discarded the pool, the permanent one
+        // (after the predictor has learnt the period: about ten samples)
+        // refused the source.
+        let permanent = cutoffs(credit).predictor_run_permanent as u64;
+        assert!(
+            at < permanent + 40,
+            "refused only after {at} periodic samples (credit {credit}, cutoff {permanent})"
+        );
         assert_eq!(released, 0, "a block came out of the periodic stretch");
     }
 
