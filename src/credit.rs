@@ -42,7 +42,9 @@ pub const DEFAULT_WARMUP_SAMPLES: u32 = 256;
 pub const MIN_MEDIAN_STEPS: f64 = 16.0;
 
 /// The least, in clock steps, that a short path's median sample (any path
-/// but the timer read and the whole pass) must span to be credited.
+/// but the timer read and the whole pass) must span to be credited; the
+/// drains need more (see [`ceiling`]: 24 steps for the file drain, 30 for
+/// the socket drain).
 pub const MIN_SHORT_MEDIAN_STEPS: f64 = 20.0;
 
 /// How sources are credited.
@@ -146,6 +148,17 @@ impl CreditPolicy {
 /// short paths, with [`MIN_SHORT_MEDIAN_STEPS`].
 pub(crate) fn is_long_path(path: KernelPath) -> bool {
     matches!(path, KernelPath::TimerRead | KernelPath::Pass)
+}
+
+/// The fewest steps `path`'s median sample must span for any credit: the
+/// lower edge of its first band with a ceiling above 0 (16 for the timer
+/// read and a whole pass, 20 for most short paths, more for the drains).
+pub(crate) fn min_credited_steps(path: KernelPath) -> f64 {
+    BAND_STEPS
+        .iter()
+        .copied()
+        .find(|&edge| ceiling(path, edge, true) > 0.0)
+        .unwrap_or(f64::INFINITY)
 }
 
 /// The lower edges of the bands of [`ceiling`], in clock steps spanned by a

@@ -13,9 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::assess::{AssessOptions, Estimator};
 use crate::collector::KernelPath;
-use crate::credit::{
-    CreditPolicy, MIN_MEDIAN_STEPS, MIN_SHORT_MEDIAN_STEPS, ceiling, is_long_path,
-};
+use crate::credit::{CreditPolicy, MIN_MEDIAN_STEPS, ceiling, min_credited_steps};
 use crate::error::StartupFailure;
 use crate::resolution::{detect_resolution, symbol};
 use crate::sources::PerPath;
@@ -267,10 +265,7 @@ fn refusal(
             .values()
             .max_by(|a, b| a.median_steps.total_cmp(&b.median_steps));
         // What the longest path itself would have needed.
-        let min_median_steps = match longest {
-            Some(s) if !is_long_path(s.path) => MIN_SHORT_MEDIAN_STEPS,
-            _ => MIN_MEDIAN_STEPS,
-        };
+        let min_median_steps = longest.map_or(MIN_MEDIAN_STEPS, |s| min_credited_steps(s.path));
         return StartupFailure::CoarseClock {
             resolution_ticks: resolution,
             median_steps: longest.map_or(0.0, |s| s.median_steps),
@@ -356,6 +351,7 @@ pub fn detect_step(deltas: &[u64]) -> u64 {
 mod tests {
     use super::*;
     use crate::assess::{Estimate, Report};
+    use crate::credit::MIN_SHORT_MEDIAN_STEPS;
     use crate::test_util::SplitMix64;
 
     #[test]
@@ -533,6 +529,26 @@ mod tests {
             }) => {
                 assert_eq!(median_steps, 19.0);
                 assert_eq!(min_median_steps, MIN_SHORT_MEDIAN_STEPS);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A socket drain of 24-28 steps is the longest: past the short
+        // paths' 20, but a drain is credited only from 30.
+        let deltas: Vec<u64> = paths
+            .iter()
+            .map(|&p| {
+                let base = if p == KernelPath::SocketDrain { 24 } else { 5 };
+                (base + rng.next() % 5) * 1000
+            })
+            .collect();
+        match startup_checks(&deltas, &paths, &CreditPolicy::default()) {
+            Err(StartupFailure::CoarseClock {
+                median_steps,
+                min_median_steps,
+                ..
+            }) => {
+                assert!((24.0..=28.0).contains(&median_steps), "{median_steps}");
+                assert_eq!(min_median_steps, 30.0);
             }
             other => panic!("{other:?}"),
         }
