@@ -22,9 +22,10 @@ them. `--point` adds a figure measured on a real clock (a row of
 A band's ceiling is F times the lowest figure of the path at that many
 steps or more, in sixteenths of a bit: F is 0.4 (0.8 of half) for the
 timer read, whose figures varied by a few percent between runs (the
-lowest of the ten matrix runs of 2026-12-05 0.92-0.98 of their median),
-and 0.3 (0.6 of half) for the short paths, whose figures varied far more
-(lowest 0.54-0.90 of the median, and one run came in at 0.57 of the
+lowest of the twelve matrix runs of 2026-12-05 0.93-0.96 of their
+median: `--spread scripts/data/ceiling-points.txt` prints them), and 0.3
+(0.6 of half) for the short paths, whose figures varied far more
+(lowest 0.54-0.88 of the median, and one run came in at 0.57 of the
 lowest before it); `kqseed::ceiling` gives a whole pass 3/4 of the timer
 read's row, the short paths' margin;
 counted only up to the steps the path spans on the recording's own clock
@@ -105,6 +106,39 @@ def resolution(deltas):
     return best
 
 
+def clock_group(path, steps):
+    """Which clock a matrix point was measured on, from the steps its path
+    spans: the 10 ns clock (quiet and loaded), 24 MHz or 19.2 MHz."""
+    if path == "timer-read":
+        return "10 ns" if steps >= 1000 else "24 MHz" if steps >= 340 else "19.2 MHz"
+    if steps >= 90:
+        return "10 ns"
+    # Where each path's 24 MHz spans (wait 48-59 steps, drains 33-44, poke
+    # 25-33, touch 31-40) part from its 19.2 MHz ones (38-39, 26-30, 20-22,
+    # 25) in the day's runs.
+    split = {"wait": 45, "socket-drain": 32, "file-drain": 32, "socket-poke": 24, "file-touch": 28}
+    return "24 MHz" if steps >= split[path] else "19.2 MHz"
+
+
+def spread(points_file):
+    """Prints each path's lowest and median matrix figure per clock: how far
+    the figures move between runs, which sets the factors above."""
+    import statistics
+    groups = {}
+    for line in open(points_file):
+        if line.strip() and not line.startswith("#"):
+            path, steps, bits = line.strip().split(":")
+            groups.setdefault((path, clock_group(path, float(steps))), []).append(float(bits))
+    ratios = {"timer-read": [], "short": []}
+    print(f"{'path':14s}{'clock':>10s}{'runs':>6s}{'lowest':>8s}{'median':>8s}{'ratio':>7s}")
+    for (path, clock), figures in sorted(groups.items()):
+        low, mid = min(figures), statistics.median(figures)
+        ratios["timer-read" if path == "timer-read" else "short"].append(low / mid)
+        print(f"{path:14s}{clock:>10s}{len(figures):>6d}{low:>8.3f}{mid:>8.3f}{low / mid:>7.2f}")
+    for kind, r in ratios.items():
+        print(f"{kind}: lowest / median {min(r):.2f}-{max(r):.2f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--factor", type=float, default=0.4, help="the timer read's factor")
@@ -117,8 +151,13 @@ def main():
                     help="fail unless RUST_FILE's BAND_SIXTEENTHS table is the one printed")
     ap.add_argument("--from-grid", metavar="FILE",
                     help="take the grid from an earlier run's output instead of assessing again")
+    ap.add_argument("--spread", metavar="POINTS_FILE",
+                    help="print each path's lowest and median matrix figure per clock, and stop")
     ap.add_argument("recordings", nargs="*")
     args = ap.parse_args()
+    if args.spread:
+        spread(args.spread)
+        return
     if bool(args.from_grid) == bool(args.recordings):
         ap.error("give recordings, or --from-grid")
     points = {p: [] for p in PATHS}

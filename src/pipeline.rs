@@ -595,7 +595,7 @@ mod tests {
         // refused the source.
         let permanent = cutoffs(credit).predictor_run_permanent as u64;
         assert!(
-            at < permanent + 40,
+            at < permanent + 16,
             "refused only after {at} periodic samples (credit {credit}, cutoff {permanent})"
         );
         assert_eq!(released, 0, "a block came out of the periodic stretch");

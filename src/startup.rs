@@ -521,17 +521,17 @@ mod tests {
                 (base + rng.next() % spread) * 1000
             })
             .collect();
-        match startup_checks(&deltas, &paths, &CreditPolicy::default()) {
-            Err(StartupFailure::CoarseClock {
-                median_steps,
-                min_median_steps,
-                ..
-            }) => {
-                assert_eq!(median_steps, 19.0);
-                assert_eq!(min_median_steps, MIN_SHORT_MEDIAN_STEPS);
-            }
-            other => panic!("{other:?}"),
-        }
+        // The refusal's (median steps, steps needed) for these deltas.
+        let refusal =
+            |deltas: &[u64]| match startup_checks(deltas, &paths, &CreditPolicy::default()) {
+                Err(StartupFailure::CoarseClock {
+                    median_steps,
+                    min_median_steps,
+                    ..
+                }) => (median_steps, min_median_steps),
+                other => panic!("{other:?}"),
+            };
+        assert_eq!(refusal(&deltas), (19.0, MIN_SHORT_MEDIAN_STEPS));
         // A socket drain of 24-28 steps is the longest: past the short
         // paths' 20, but a drain is credited only from 30.
         let deltas: Vec<u64> = paths
@@ -541,17 +541,9 @@ mod tests {
                 (base + rng.next() % 5) * 1000
             })
             .collect();
-        match startup_checks(&deltas, &paths, &CreditPolicy::default()) {
-            Err(StartupFailure::CoarseClock {
-                median_steps,
-                min_median_steps,
-                ..
-            }) => {
-                assert!((24.0..=28.0).contains(&median_steps), "{median_steps}");
-                assert_eq!(min_median_steps, 30.0);
-            }
-            other => panic!("{other:?}"),
-        }
+        let (median_steps, min_median_steps) = refusal(&deltas);
+        assert!((24.0..=28.0).contains(&median_steps), "{median_steps}");
+        assert_eq!(min_median_steps, 30.0);
     }
 
     #[test]

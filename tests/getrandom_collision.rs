@@ -41,6 +41,8 @@ mod collision {
     /// # Safety
     ///
     /// `path` is a NUL-terminated string, as for libc's `mkdir`.
+    // SAFETY: (no_mangle) interposes libc's `mkdir` in this test binary
+    // only, with its signature; the real one is reached by syscall.
     #[unsafe(no_mangle)]
     pub unsafe extern "C" fn mkdir(path: *const c_char, mode: libc::mode_t) -> c_int {
         // SAFETY: the caller passes a NUL-terminated path.
@@ -77,6 +79,8 @@ mod collision {
     /// # Safety
     ///
     /// As for libc's `pthread_create`.
+    // SAFETY: (no_mangle) interposes libc's `pthread_create` in this test
+    // binary only, with its signature; it calls the real one (RTLD_NEXT).
     #[unsafe(no_mangle)]
     pub unsafe extern "C" fn pthread_create(
         thread: *mut libc::pthread_t,

@@ -51,6 +51,9 @@ pub(crate) fn code(e: &Error) -> u16 {
 ///
 /// getrandom calls it with `dest` valid for writes of `len` bytes (possibly
 /// uninitialised), as its custom-backend contract says.
+// SAFETY: (no_mangle) this is the symbol getrandom's custom backend
+// declares and calls; nothing else in a program defines it, and the
+// signature is the one getrandom declares.
 #[unsafe(no_mangle)]
 unsafe extern "Rust" fn __getrandom_v03_custom(
     dest: *mut u8,

@@ -80,6 +80,10 @@ pub(crate) mod ffi {
 /// One kqueue opened before `main` and never closed keeps the thread up,
 /// so it starts once per process, before any test counts fds or spawns
 /// threads.
+// SAFETY: (link_section) the loader calls each `.init_array` entry once,
+// with no arguments, before `main`; the entry is an `extern "C" fn()` that
+// only opens a kqueue and stores to an atomic, which needs nothing
+// initialised by `main`.
 #[used]
 #[unsafe(link_section = ".init_array")]
 static KEEP_MONITOR_THREAD: extern "C" fn() = keep_monitor_thread;

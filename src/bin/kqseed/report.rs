@@ -457,6 +457,11 @@ fn credit_run(
     Ok(out)
 }
 
+/// `millibits` credited over `samples` samples, in bits per sample.
+fn mean_bits(millibits: u64, samples: usize) -> f64 {
+    millibits as f64 / 1000.0 / samples.max(1) as f64
+}
+
 /// The options every assessment here uses: all ten estimators, literal and
 /// bitstring, skipping those the data is too short for.
 fn all_estimators() -> AssessOptions {
@@ -513,9 +518,7 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
                 startup: *decision,
                 samples: own.len(),
                 assessed,
-                mean_credit: credited.first_n_millibits[path.index()] as f64
-                    / 1000.0
-                    / own.len().max(1) as f64,
+                mean_credit: mean_bits(credited.first_n_millibits[path.index()], own.len()),
                 stats,
                 strongest_lag: strongest_lag(&autocorrelation(&own, MAX_LAG)),
             });
@@ -538,12 +541,8 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
         startup,
         interleaved,
         assessment,
-        interleaved_mean_credit: credited.interleaved_millibits as f64
-            / 1000.0
-            / interleaved.max(1) as f64,
-        interleaved_startup_credit: credited.interleaved_startup_millibits as f64
-            / 1000.0
-            / interleaved.max(1) as f64,
+        interleaved_mean_credit: mean_bits(credited.interleaved_millibits, interleaved),
+        interleaved_startup_credit: mean_bits(credited.interleaved_startup_millibits, interleaved),
         paths,
         health_stats: credited.health,
         first_health_failure: credited.first_failure,
