@@ -268,12 +268,15 @@ fn five_stuck_positions_of_fifteen_are_refused_within_their_bound() {
 
 #[test]
 fn a_stuck_position_among_live_ones_loses_its_credit_to_the_online_check() {
-    // Two of the four socket drains stuck, each at its own value: the
-    // socket-drain stream still varies (no RCT run), but half of it is a
-    // period the predictor and the window's histogram see. Within two
-    // predictor windows of socket-drain samples the online check lowers
-    // that source's credit, or a health test stops the seeder.
-    let (deltas, paths) = stuck_after_startup(&[2, 3], |p| 14_000 + 10 * p as u64);
+    // Three of the four socket drains stuck, each at its own value: the
+    // socket-drain stream still varies (no RCT run), but three quarters of
+    // it is a period the predictor and the window's histogram see. Within
+    // two predictor windows of socket-drain samples the online check lowers
+    // that source's credit, or a health test stops the seeder. (Two stuck
+    // of four leave an online estimate of about 0.5 bits, which still backs
+    // the socket drain's 3/16 at 2.5 times: the check guards the margin,
+    // not the figure.)
+    let (deltas, paths) = stuck_after_startup(&[2, 3, 4], |p| 14_000 + 10 * p as u64);
     let mut seeder =
         KqSeeder::from_replay_paths(SeederConfig::default(), deltas, paths).expect("config");
     let window = u64::from(SeederConfig::default().health.predictor_window);
