@@ -93,6 +93,36 @@ PY
   under "$condition" "$seed" >"$out/$condition.seed" 2>&1 || failed+=("$condition: seed example ($(tail -1 "$out/$condition.seed"))")
 done
 echo
+
+# The run's own points (path:median steps:figure, as scripts/data/
+# ceiling-points.txt keeps them), and whether the committed table still
+# rests on them: a run that comes in below the evidence at some band lowers
+# that band's ceiling, and its points belong in the evidence. Only runs of
+# 1,000,000 samples per stream count (the figures the ceilings rest on).
+points=$out/points.txt
+python3 - "$points" "$(date -u '+%H:%M UTC')" "${conditions[@]}" <<'PY'
+import json, sys
+path, when, conditions = sys.argv[1], sys.argv[2], sys.argv[3:]
+with open(path, "w") as f:
+    print(f"# {when} (scripts/assess-conditions.sh): {', '.join(conditions)}.", file=f)
+    for c in conditions:
+        try:
+            d = json.load(open(f"target/assessment/conditions/{c}.json"))
+        except (OSError, ValueError):
+            continue
+        for p in d.get("paths", []):
+            if p.get("median_steps") and p.get("assessed_bits_per_sample"):
+                print(f"{p['path']}:{int(p['median_steps'])}:{p['assessed_bits_per_sample']:.3f}", file=f)
+PY
+if [ "$samples" -ge 1000000 ] && [ -f scripts/data/ceiling-grid-2026-12-05.tsv ]; then
+  mapfile -t new_points < <(grep -v '^#' "$points")
+  if python3 scripts/ceiling-grid.py --from-grid scripts/data/ceiling-grid-2026-12-05.tsv \
+    --points scripts/data/ceiling-points.txt "${new_points[@]/#/--point=}" --check src/credit.rs >"$out/ceilings.txt" 2>&1; then
+    echo "== the ceilings in src/credit.rs still rest on the evidence with this run's points ($points)"
+  else
+    echo "== NOTICE: this run's points lower the ceilings: append $points to scripts/data/ceiling-points.txt and take the table that scripts/ceiling-grid.py prints ($out/ceilings.txt)"
+  fi
+fi
 if [ ${#failed[@]} -gt 0 ]; then
   printf '== FAIL: %s\n' "${failed[@]}" >&2
   exit 1
