@@ -538,6 +538,26 @@ fn report_gives_every_figure_and_a_plot() {
     ] {
         assert!(json.contains(key), "{key} missing:\n{json}");
     }
+    // The credit rate is the sample rate at the start-up credits.
+    let top_level = |key: &str| -> f64 {
+        let tag = format!("\n   \"{key}\" : ");
+        let at = json
+            .find(&tag)
+            .unwrap_or_else(|| panic!("{key} missing:\n{json}"))
+            + tag.len();
+        let end = json[at..].find([',', '\n']).map_or(json.len(), |e| at + e);
+        json[at..end]
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{key}: {e}"))
+    };
+    let rate = top_level("credited_bits_per_second");
+    let expected = top_level("samples_per_second") * top_level("startup_credit_bits_per_sample");
+    assert!(rate > 0.0, "{json}");
+    assert!(
+        (rate - expected).abs() <= 1e-9 * expected,
+        "{rate} against {expected}"
+    );
     // Every source has its own credit beside its own figure.
     let per_path_credits = json.matches("\"startup_credit_bits_per_sample\" :").count();
     assert!(per_path_credits >= 4, "{json}");
