@@ -147,6 +147,9 @@ def main():
     ap.add_argument("--points", metavar="FILE",
                     help="PATH:STEPS:BITS lines ('#' comments), as --point")
     ap.add_argument("--kqseed", default="target/release/kqseed")
+    ap.add_argument("--parts", type=int, default=16, metavar="N",
+                    help="credit steps of 1/N bit (the crate's are 1/16; another N only prints"
+                         " what finer or coarser steps would give, and cannot be --check'ed)")
     ap.add_argument("--check", metavar="RUST_FILE",
                     help="fail unless RUST_FILE's BAND_SIXTEENTHS table is the one printed")
     ap.add_argument("--from-grid", metavar="FILE",
@@ -176,7 +179,9 @@ def main():
     for spec in args.point:
         path, steps, bits = spec.split(":")
         points[path].append((float(steps), float(bits)))
-    print("\nceilings in sixteenths of a bit per sample, by median steps"
+    if args.parts != 16 and args.check:
+        sys.exit("== FAIL: --check compares sixteenths; leave --parts at 16")
+    print(f"\nceilings in 1/{args.parts} bit per sample, by median steps"
           " (band = at least that many):")
     print(f"{'':14s}" + "".join(f"{e:>5d}" for e in EDGES))
     table = {}
@@ -198,7 +203,7 @@ def main():
                 nearest = max(s for s, _ in below)
                 seen += [b for s, b in below if s == nearest]
             factor = args.factor if path == "timer-read" else args.short_factor
-            sixteenths = math.floor(factor * min(seen) * 16)
+            sixteenths = math.floor(factor * min(seen) * args.parts)
             # Short paths: nothing under 20 steps, where figures scatter most.
             if path != "timer-read" and edge < 20:
                 sixteenths = 0
