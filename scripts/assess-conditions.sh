@@ -11,6 +11,8 @@
 #   clk24mhz  CLOCK_MONOTONIC_RAW read as a count of 41.667 ns ticks (a
 #             24 MHz counter: Apple Silicon's mach_absolute_time)
 #   clk19mhz  the same at 52.083 ns ticks (19.2 MHz: many ARM boards)
+#   clk24mhz-loaded  the 24 MHz clock with the loaded condition's busy
+#             loops (a busy Mac; not in the default four)
 #
 # The coarse clocks come from scripts/lib/coarse-clock.c, an LD_PRELOAD
 # library built here. Each condition prints one Markdown row per noise
@@ -50,6 +52,7 @@ under() {
       return "$rc"
       ;;
     clk24mhz) LD_PRELOAD=$shim KQSEED_TICK_NS=41.6667 "$@" ;;
+    clk24mhz-loaded) under loaded env LD_PRELOAD="$shim" KQSEED_TICK_NS=41.6667 "$@" ;;
     clk19mhz) LD_PRELOAD=$shim KQSEED_TICK_NS=52.0833 "$@" ;;
     *)
       echo "unknown condition $condition" >&2
