@@ -29,8 +29,10 @@ conditions=("$@")
 out=target/assessment/conditions
 mkdir -p "$out"
 cargo build --release --quiet --features cli --bin kqseed --example seed
-kqseed=$PWD/target/release/kqseed
-seed=$PWD/target/release/examples/seed
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
+kqseed=$target_dir/release/kqseed
+seed=$target_dir/release/examples/seed
 shim=$PWD/$out/coarse-clock.so
 cc -O2 -shared -fPIC -o "$shim" scripts/lib/coarse-clock.c -ldl
 
@@ -103,27 +105,48 @@ echo
 # that band's ceiling, and its points belong in the evidence. Only runs of
 # 1,000,000 samples per stream count (the figures the ceilings rest on).
 points=$out/points.txt
-python3 - "$points" "$(date -u '+%H:%M UTC')" "${conditions[@]}" <<'PY'
+python3 - "$points" "$(date -u '+%H:%M UTC')" "${conditions[@]}" <<'PY' || failed+=("points: some condition gave no points")
 import json, sys
 path, when, conditions = sys.argv[1], sys.argv[2], sys.argv[3:]
+missing = []
 with open(path, "w") as f:
     print(f"# {when} (scripts/assess-conditions.sh): {', '.join(conditions)}.", file=f)
     for c in conditions:
         try:
             d = json.load(open(f"target/assessment/conditions/{c}.json"))
         except (OSError, ValueError):
+            missing.append(c)
             continue
-        for p in d.get("paths", []):
-            if p.get("median_steps") and p.get("assessed_bits_per_sample"):
-                print(f"{p['path']}:{int(p['median_steps'])}:{p['assessed_bits_per_sample']:.3f}", file=f)
+        paths = [p for p in d.get("paths", [])
+                 if p.get("median_steps") is not None and p.get("assessed_bits_per_sample") is not None]
+        if not paths:
+            missing.append(c)
+        for p in paths:
+            print(f"{p['path']}:{int(p['median_steps'])}:{p['assessed_bits_per_sample']:.3f}", file=f)
+if missing:
+    print(f"== no points from {', '.join(missing)}: the ceilings were not checked against them")
+    sys.exit(1)
 PY
 if [ "$samples" -ge 1000000 ] && [ -f scripts/data/ceiling-grid-2026-12-05.tsv ]; then
   mapfile -t new_points < <(grep -v '^#' "$points")
-  if python3 scripts/ceiling-grid.py --from-grid scripts/data/ceiling-grid-2026-12-05.tsv \
-    --points scripts/data/ceiling-points.txt "${new_points[@]/#/--point=}" --check src/credit.rs >"$out/ceilings.txt" 2>&1; then
-    echo "== the ceilings in src/credit.rs still rest on the evidence with this run's points ($points)"
+  rc=0
+  if [ ${#new_points[@]} -eq 0 ]; then
+    echo "== this run gave no points: the ceilings were not checked against it"
   else
-    echo "== NOTICE: this run's points lower the ceilings: append $points to scripts/data/ceiling-points.txt and take the table that scripts/ceiling-grid.py prints ($out/ceilings.txt)"
+    python3 scripts/ceiling-grid.py --from-grid scripts/data/ceiling-grid-2026-12-05.tsv \
+      --points scripts/data/ceiling-points.txt "${new_points[@]/#/--point=}" --lowers src/credit.rs \
+      >"$out/ceilings.txt" 2>&1 || rc=$?
+    case $rc in
+      0) echo "== the ceilings in src/credit.rs still rest on the evidence with this run's ${#new_points[@]} points ($points)" ;;
+      3)
+        grep '^== the evidence puts' "$out/ceilings.txt" || true
+        echo "== NOTICE: this run's points lower the ceilings above: append $points to scripts/data/ceiling-points.txt and lower those entries of src/credit.rs to the table scripts/ceiling-grid.py prints ($out/ceilings.txt)"
+        ;;
+      *)
+        tail -3 "$out/ceilings.txt"
+        failed+=("ceiling check: scripts/ceiling-grid.py failed (exit $rc, $out/ceilings.txt)")
+        ;;
+    esac
   fi
 fi
 if [ ${#failed[@]} -gt 0 ]; then

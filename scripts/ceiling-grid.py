@@ -150,6 +150,10 @@ def main():
     ap.add_argument("--parts", type=int, default=16, metavar="N",
                     help="credit steps of 1/N bit (the crate's are 1/16; another N only prints"
                          " what finer or coarser steps would give, and cannot be --check'ed)")
+    ap.add_argument("--lowers", metavar="RUST_FILE",
+                    help="exit 3 if the evidence puts any entry of RUST_FILE's table lower"
+                         " (entries it would raise are listed, not failed: a committed entry"
+                         " below the evidence is safe); 0 if none")
     ap.add_argument("--check", metavar="RUST_FILE",
                     help="fail unless RUST_FILE's BAND_SIXTEENTHS table is the one printed")
     ap.add_argument("--from-grid", metavar="FILE",
@@ -179,8 +183,8 @@ def main():
     for spec in args.point:
         path, steps, bits = spec.split(":")
         points[path].append((float(steps), float(bits)))
-    if args.parts != 16 and args.check:
-        sys.exit("== FAIL: --check compares sixteenths; leave --parts at 16")
+    if args.parts != 16 and (args.check or args.lowers):
+        sys.exit("== FAIL: --check and --lowers compare sixteenths; leave --parts at 16")
     print(f"\nceilings in 1/{args.parts} bit per sample, by median steps"
           " (band = at least that many):")
     print(f"{'':14s}" + "".join(f"{e:>5d}" for e in EDGES))
@@ -210,29 +214,55 @@ def main():
             row.append(sixteenths)
         table[path] = row
         print(f"{path:14s}" + "".join(f"{c:>5d}" for c in row))
+    if args.lowers:
+        found = committed_table(args.lowers)
+        lower, higher = [], []
+        for path, row in table.items():
+            for edge, mine, theirs in zip(EDGES, row, found[path]):
+                if mine < theirs:
+                    lower.append(f"{path} from {edge} steps: {theirs} -> {mine}")
+                elif mine > theirs:
+                    higher.append(f"{path} from {edge} steps: {theirs} -> {mine}")
+        for entry in higher:
+            print(f"== the evidence would allow more (not taken): {entry}")
+        for entry in lower:
+            print(f"== the evidence puts this entry lower: {entry}")
+        if lower:
+            sys.exit(3)
+        print(f"== no entry of {args.lowers}'s table is above what the evidence gives")
     if args.check:
-        names = {"TimerRead": "timer-read", "Wait": "wait", "SocketDrain": "socket-drain",
-                 "FileDrain": "file-drain", "SocketPoke": "socket-poke", "FileTouch": "file-touch"}
-        text = open(args.check).read()
-        # Only the two constants' own text: BAND_STEPS up to its `];`, and
-        # BAND_SIXTEENTHS likewise.
-        steps = re.search(r"const BAND_STEPS: [^=]*= \[(.*?)\];", text, re.S)
-        rows = re.search(r"const BAND_SIXTEENTHS: [^=]*= \[(.*?)\n\];", text, re.S)
-        if not steps or not rows:
-            sys.exit(f"== FAIL: no BAND_STEPS or BAND_SIXTEENTHS in {args.check}")
-        consts = {n: float(v) for n, v in re.findall(r"pub const (\w+): f64 = ([\d.]+);", text)}
-        edges = [consts[t] if t in consts else float(t)
-                 for t in (x.strip() for x in steps.group(1).split(",")) if t]
-        if edges != [float(e) for e in EDGES]:
-            sys.exit(f"== FAIL: {args.check}'s BAND_STEPS {edges} are not the bands above {EDGES}")
-        found = {}
-        for name, row in re.findall(r"\(KernelPath::(\w+),\s*\[([\d,\s]+)\]\)", rows.group(1)):
-            if name not in names or names[name] in found:
-                sys.exit(f"== FAIL: {args.check}: unexpected row KernelPath::{name}")
-            found[names[name]] = [int(x) for x in row.split(",")]
+        found = committed_table(args.check)
         if found != table:
             sys.exit(f"== FAIL: {args.check}'s BAND_SIXTEENTHS is not the table above: {found}")
         print(f"== {args.check}'s BAND_STEPS and BAND_SIXTEENTHS are the table above")
+
+
+def committed_table(rust_file):
+    """The table in rust_file's BAND_SIXTEENTHS, by path, after checking that
+    its BAND_STEPS are EDGES; exits with a message when either is missing or
+    malformed."""
+    names = {"TimerRead": "timer-read", "Wait": "wait", "SocketDrain": "socket-drain",
+             "FileDrain": "file-drain", "SocketPoke": "socket-poke", "FileTouch": "file-touch"}
+    text = open(rust_file).read()
+    # Only the two constants' own text: BAND_STEPS up to its `];`, and
+    # BAND_SIXTEENTHS likewise.
+    steps = re.search(r"const BAND_STEPS: [^=]*= \[(.*?)\];", text, re.S)
+    rows = re.search(r"const BAND_SIXTEENTHS: [^=]*= \[(.*?)\n\];", text, re.S)
+    if not steps or not rows:
+        sys.exit(f"== FAIL: no BAND_STEPS or BAND_SIXTEENTHS in {rust_file}")
+    consts = {n: float(v) for n, v in re.findall(r"pub const (\w+): f64 = ([\d.]+);", text)}
+    edges = [consts[t] if t in consts else float(t)
+             for t in (x.strip() for x in steps.group(1).split(",")) if t]
+    if edges != [float(e) for e in EDGES]:
+        sys.exit(f"== FAIL: {rust_file}'s BAND_STEPS {edges} are not the bands above {EDGES}")
+    found = {}
+    for name, row in re.findall(r"\(KernelPath::(\w+),\s*\[([\d,\s]+)\]\)", rows.group(1)):
+        if name not in names or names[name] in found:
+            sys.exit(f"== FAIL: {rust_file}: unexpected row KernelPath::{name}")
+        found[names[name]] = [int(x) for x in row.split(",")]
+    if sorted(found) != sorted(names.values()):
+        sys.exit(f"== FAIL: {rust_file}: BAND_SIXTEENTHS has rows {sorted(found)}")
+    return found
 
 
 if __name__ == "__main__":
