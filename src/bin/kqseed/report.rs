@@ -154,8 +154,10 @@ impl Findings {
 
     /// Bits credited per second at the sources' start-up credits (the
     /// interleaved stream's mean start-up credit times the sample rate):
-    /// how fast a seeder with these start-up decisions fills its 320-bit
-    /// blocks on this machine, before the online check lowers anything.
+    /// about how fast a seeder with these start-up decisions fills its
+    /// 320-bit blocks on this machine, before the online check lowers
+    /// anything. The rate is this run's, whose health tests run after
+    /// collection; a seeder runs them as it goes, a few per cent slower.
     pub fn credited_bits_per_second(&self) -> f64 {
         self.samples_per_second() * self.interleaved_startup_credit
     }
@@ -665,13 +667,20 @@ pub fn text(f: &Findings) -> String {
         f.stats.wakeups,
         f.stats.timeouts
     );
-    let _ = writeln!(
-        out,
-        "Credited:       {:.0} bits per second at the start-up credits ({:.4} bits per sample): a 32-byte block (320 credited bits) every {:.2} ms",
-        f.credited_bits_per_second(),
-        f.interleaved_startup_credit,
-        320e3 / f.credited_bits_per_second().max(1e-9)
-    );
+    let credited = f.credited_bits_per_second();
+    if credited > 0.0 {
+        let _ = writeln!(
+            out,
+            "Credited:       {credited:.0} bits per second at the start-up credits ({:.4} bits per sample): a 32-byte block (320 credited bits) every {:.2} ms",
+            f.interleaved_startup_credit,
+            320e3 / credited
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "Credited:       nothing at the start-up credits: no block would come out"
+        );
+    }
     let e = &f.stats.events;
     let _ = writeln!(
         out,
@@ -1181,5 +1190,28 @@ mod tests {
         // figure does not matter.
         assert!(findings(2.0, 0.4, 1.0, 0.5).verdict().is_err());
         assert!(ok(findings(2.0, 0.4, 0.1, 0.0)).is_ok());
+    }
+
+    #[test]
+    fn the_credit_rate_is_the_sample_rate_at_the_start_up_credits() {
+        // 1000 samples in a second at 0.4 bits: 400 bits a second, a
+        // 320-bit block every 800 ms.
+        let f = findings(2.0, 0.4, 1.0, 0.5);
+        assert_eq!(f.credited_bits_per_second(), 400.0);
+        let report = text(&f);
+        assert!(
+            report.contains("Credited:       400 bits per second at the start-up credits (0.4000 bits per sample): a 32-byte block (320 credited bits) every 800.00 ms"),
+            "{report}"
+        );
+        // Nothing credited: no block, and no absurd time for one.
+        let mut f = findings(2.0, 0.0, 1.0, 0.0);
+        f.interleaved_startup_credit = 0.0;
+        assert_eq!(f.credited_bits_per_second(), 0.0);
+        let report = text(&f);
+        assert!(
+            report.contains("Credited:       nothing at the start-up credits"),
+            "{report}"
+        );
+        assert!(!report.contains("a 32-byte block"), "{report}");
     }
 }
