@@ -40,7 +40,9 @@ if [ "${1:-}" = --calibrate ]; then
 fi
 
 cargo build --release --quiet --features cli --bin kqseed
-kq=target/release/kqseed
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
+kq=$target_dir/release/kqseed
 failed=0
 fail() {
   echo "== FAIL: $*"

@@ -23,7 +23,9 @@ runs=${2:-1}
 out=target/assessment/configs
 mkdir -p "$out"
 cargo build --release --quiet --features cli --bin kqseed --example cold_path
-kqseed=target/release/kqseed
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
+kqseed=$target_dir/release/kqseed
 
 configs=(
   "5 us timer, 4 socket pairs, 4 files, per path|--sampling per-path --timers-us 5 --sockets 4 --files 4"
@@ -84,7 +86,7 @@ for entry in "${configs[@]}"; do
   kbits=$(awk -v r="$rate" -v c="$credit" 'BEGIN { printf "%.0f", r * c / 1000 }')
   # The raw flags, in cold_path's spelling (it takes the same ones).
   # shellcheck disable=SC2086 # the arguments are meant to split
-  if times=$(target/release/examples/cold_path --rounds 20 --credit "$credit" $args 2>&1); then
+  if times=$("$target_dir"/release/examples/cold_path --rounds 20 --credit "$credit" $args 2>&1); then
     cold="$(awk '/^cold key/ {print $5}' <<<"$times") ms"
     warm="$(awk '/^warm key/ {print $3}' <<<"$times") ms"
   else

@@ -11,7 +11,8 @@
 #    `kqseed` command;
 # 3. records SAMPLES deltas (their low bytes) into target/jitterentropy-raw/
 #    and prints `kqseed assess -b 8` on them, then the library's credit (1/3
-#    bit a delta) against half that figure, and the time a delta took.
+#    bit for each delta its stuck test passes) per raw delta against half
+#    that figure, and the time a delta took.
 #
 # --clock TICK_NS, as in scripts/jitterentropy-bench.sh: CLOCK_MONOTONIC_RAW
 # read as a count of TICK_NS-ns ticks (scripts/lib/coarse-clock.c,
@@ -55,7 +56,9 @@ fi
 
 bash scripts/fetch-jitterentropy.sh >/dev/null
 cargo build --release --quiet --features cli --bin kqseed
-kqseed=$top/target/release/kqseed
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ $target_dir == /* ]] || target_dir=$top/$target_dir
+kqseed=$target_dir/release/kqseed
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$top/target}
 out=$CARGO_TARGET_DIR/jitterentropy-raw
 mkdir -p "$out"
@@ -95,9 +98,14 @@ figure=$(awk '/^Assessed min-entropy:/ { print $3 }' "$out/$name.assess")
 [ -n "$figure" ] || die "no assessed figure in $out/$name.assess"
 echo
 echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $load_before before; clock: $clock)"
-awk -v h="$figure" -v n="$samples" -v s="$start" -v e="$end" 'BEGIN {
-  credit = 1 / 3
+stuck=$(sed -n 's/.* \([0-9][0-9]*\) flagged stuck.*/\1/p' "$out/$name.log")
+[ -n "$stuck" ] || die "no stuck count in $out/$name.log"
+# The library counts only deltas its stuck test passes: 1/3 bit for each of
+# those, so less per raw delta.
+awk -v h="$figure" -v n="$samples" -v st="$stuck" -v s="$start" -v e="$end" 'BEGIN {
+  credit = (1 - st / n) / 3
   printf "jitterentropy 3.4.1 raw deltas: %d, assessed %.3f bits a sample (8-bit symbols, all ten estimators)\n", n, h
-  printf "its credit 1/3 bit a delta (oversampling rate 3) is %.2f of half that figure\n", credit / (h / 2)
+  printf "%d (%.1f%%) flagged stuck, which it does not count; 1/3 bit for each other delta (oversampling rate 3)\n", st, 100 * st / n
+  printf "its credit, %.4f bits a raw delta, is %.2f of half that figure\n", credit, credit / (h / 2)
   printf "%.2f us a delta (recording, wall clock)\n", (e - s) * 1e6 / n
 }'

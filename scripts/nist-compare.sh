@@ -41,7 +41,9 @@ fi
 nist=$(bash scripts/nist-tool.sh)
 route=$(cat target/nist-tool/route)
 cargo build --release --quiet --features cli --bin kqseed
-kq=target/release/kqseed
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
+kq=$target_dir/release/kqseed
 
 # `measure NAME CMD...`: runs CMD under /usr/bin/time -v, stdout to
 # $out/NAME.out, and records "NAME wall peak" for the summary (and the
