@@ -13,8 +13,9 @@
 //! the library's own raw-entropy recorder reads the same value). The
 //! collector is made as the bench makes it (`jent_entropy_collector_alloc(0,
 //! 0)`: this build's minimum oversampling rate, 3, so the library credits a
-//! third of a bit per delta), and primed with one discarded measurement, as
-//! `jent_random_data` does.
+//! third of a bit per delta its stuck test passes; the stuck ones are
+//! written too, and counted on standard error), and primed with one
+//! discarded measurement, as `jent_random_data` does.
 
 use std::ffi::c_uint;
 use std::io::{self, Write};
@@ -26,6 +27,9 @@ struct RandData {
     _private: [u8; 0],
 }
 
+// SAFETY: the signatures are those of jitterentropy 3.4.1's jitterentropy.h
+// and src/jitterentropy-noise.h and -timer.c (the version
+// scripts/fetch-jitterentropy.sh fetches and build.rs compiles).
 unsafe extern "C" {
     /// `int jent_entropy_init(void)`: the power-up test; 0 on success.
     fn jent_entropy_init() -> std::ffi::c_int;
@@ -34,6 +38,10 @@ unsafe extern "C" {
     fn jent_entropy_collector_alloc(osr: c_uint, flags: c_uint) -> *mut RandData;
     /// `void jent_entropy_collector_free(struct rand_data *)`.
     fn jent_entropy_collector_free(ec: *mut RandData);
+    /// `int jent_notime_forced(void)`: nonzero once the power-up test has
+    /// put every collector on the internal timer thread (global in
+    /// `jitterentropy-timer.c`, hidden only from dynamic linking).
+    fn jent_notime_forced() -> std::ffi::c_int;
     /// `unsigned int jent_measure_jitter(struct rand_data *ec, uint64_t
     /// loop_cnt, uint64_t *ret_current_delta)`: one noise sample; returns
     /// the stuck test's result. Internal to the library (hidden visibility),
@@ -54,6 +62,13 @@ fn main() -> ExitCode {
     // SAFETY: no preconditions.
     if unsafe { jent_entropy_init() } != 0 {
         eprintln!("raw: jitterentropy's power-up test failed on this clock");
+        return ExitCode::FAILURE;
+    }
+    // SAFETY: no preconditions.
+    if unsafe { jent_notime_forced() } != 0 {
+        // Its deltas would then come from the library's own timer thread,
+        // not from the clock the caller meant to assess.
+        eprintln!("raw: the power-up test put jitterentropy on its internal timer thread");
         return ExitCode::FAILURE;
     }
     // SAFETY: no preconditions; the result is checked for NULL below.
