@@ -18,8 +18,9 @@
 # library built here. Each condition prints one Markdown row per noise
 # source (its credit against half its own assessed figure) and the
 # interleaved stream's; the script fails when any verdict is not "ok" (a
-# credit above half its figure, or a refusal to start) or the seed example
-# fails. Reports go to target/assessment/conditions/.
+# credit above half its figure, or a refusal to start), the seed example
+# fails, a condition gives no points for the ceiling check below, or that
+# check cannot run. Reports go to target/assessment/conditions/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 samples=${1:-1000000}
@@ -140,7 +141,7 @@ if [ "$samples" -ge 1000000 ] && [ -f scripts/data/ceiling-grid-2026-12-05.tsv ]
       0) echo "== the ceilings in src/credit.rs still rest on the evidence with this run's ${#new_points[@]} points ($points)" ;;
       3)
         grep '^== the evidence puts' "$out/ceilings.txt" || true
-        echo "== NOTICE: this run's points lower the ceilings above: append $points to scripts/data/ceiling-points.txt and lower those entries of src/credit.rs to the table scripts/ceiling-grid.py prints ($out/ceilings.txt)"
+        echo "== NOTICE: this run's points lower the ceilings listed above: append $points to scripts/data/ceiling-points.txt and lower those entries of src/credit.rs as listed (the whole table: $out/ceilings.txt)"
         ;;
       *)
         tail -3 "$out/ceilings.txt"

@@ -172,7 +172,9 @@ const BAND_STEPS: [f64; 14] = [
 /// Each path's ceiling per band of [`BAND_STEPS`], in sixteenths of a bit
 /// per sample ([`CREDIT_STEP`]), with a timer driving the pass.
 /// `scripts/ceiling-grid.py` prints the table these were taken from, and
-/// CI checks that it still does (`--check src/credit.rs`).
+/// CI checks that no entry here is above what it prints (`--check
+/// src/credit.rs`): new evidence can lower an entry, never raise one by
+/// itself.
 #[rustfmt::skip]
 const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
     //                         16  20  24  30  40  48  64  80  96 128 192 256 384 1024
