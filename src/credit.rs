@@ -183,7 +183,7 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
     (KernelPath::SocketDrain, [ 0,  0,  0,  1,  1,  1,  3,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::FileDrain,   [ 0,  0,  1,  1,  1,  2,  2,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::SocketPoke,  [ 0,  1,  1,  1,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3]),
-    (KernelPath::FileTouch,   [ 0,  1,  1,  1,  2,  3,  4,  4,  4,  6,  6,  6,  6,  6]),
+    (KernelPath::FileTouch,   [ 0,  1,  1,  1,  2,  3,  4,  4,  4,  5,  5,  5,  5,  5]),
 ];
 
 /// The most a source of `path` may be credited, in bits per sample, when
@@ -198,7 +198,7 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
 /// | socket drain | 0 | 0 | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | file drain | 0 | 0 | 1 | 1 | 1 | 2 | 2 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | socket poke | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
-/// | file touch | 0 | 1 | 1 | 1 | 2 | 3 | 4 | 4 | 4 | 6 | 6 | 6 | 6 |
+/// | file touch | 0 | 1 | 1 | 1 | 2 | 3 | 4 | 4 | 4 | 5 | 5 | 5 | 5 |
 ///
 /// (sixteenths of a bit; fewer than 16 steps: 0; the band from 256 steps
 /// is the 192 one's; the short paths get nothing under 20 steps, where
