@@ -35,6 +35,8 @@ die() {
   exit 1
 }
 
+# shellcheck source=scripts/lib/coarse-clock.sh
+. scripts/lib/coarse-clock.sh
 tick_ns=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -54,9 +56,7 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
-# coarse-clock.c reads it with strtod and ignores 0: refuse what would not
-# coarsen anything.
-if [ -n "$tick_ns" ] && ! { [[ $tick_ns =~ ^[0-9]*\.?[0-9]+$ ]] && awk -v t="$tick_ns" 'BEGIN { exit !(t > 0) }'; }; then
+if [ -n "$tick_ns" ] && ! valid_tick_ns "$tick_ns"; then
   die "--clock $tick_ns: expected a positive tick length in ns, e.g. 41.6667"
 fi
 
@@ -76,7 +76,7 @@ else
   log=$CARGO_TARGET_DIR/jitterentropy-bench.log
   criterion=$CARGO_TARGET_DIR/criterion
   shim=$CARGO_TARGET_DIR/coarse-clock.so
-  cc -O2 -shared -fPIC -o "$shim" scripts/lib/coarse-clock.c -ldl
+  build_coarse_clock "$shim"
   # Human-readable build messages to the terminal, JSON to a file.
   KQSEED_JENT_CLOCK=monotonic-raw cargo bench --manifest-path "$manifest" --bench compare \
     --no-run --message-format=json-render-diagnostics >"$CARGO_TARGET_DIR/build.json"
@@ -99,8 +99,7 @@ PY
     die "needs python3 or jq to find the bench executable in $CARGO_TARGET_DIR/build.json"
   fi
   [ -n "$exe" ] && [ -x "$exe" ] || die "no executable of the compare bench in $CARGO_TARGET_DIR/build.json"
-  mhz=$(awk -v t="$tick_ns" 'BEGIN { printf "%.3g", 1000 / t }')
-  clock="; simulated clock: CLOCK_MONOTONIC_RAW in ${tick_ns}-ns ticks (${mhz} MHz), coarse-clock.c preloaded"
+  clock="; simulated clock: $(describe_tick_ns "$tick_ns"), coarse-clock.c preloaded"
   echo "== running $exe --bench $* under LD_PRELOAD=$shim KQSEED_TICK_NS=$tick_ns"
   # As cargo bench runs it: from the package's directory, with --bench.
   (cd benches/jitterentropy && CRITERION_HOME=$criterion LD_PRELOAD=$shim KQSEED_TICK_NS=$tick_ns \

@@ -29,6 +29,8 @@ die() {
   exit 1
 }
 
+# shellcheck source=scripts/lib/coarse-clock.sh
+. scripts/lib/coarse-clock.sh
 tick_ns=
 samples=1000000
 while [ $# -gt 0 ]; do
@@ -50,7 +52,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ $samples =~ ^[1-9][0-9]*$ ]] || die "SAMPLES must be a positive count, not $samples"
-if [ -n "$tick_ns" ] && ! { [[ $tick_ns =~ ^[0-9]*\.?[0-9]+$ ]] && awk -v t="$tick_ns" 'BEGIN { exit !(t > 0) }'; }; then
+if [ -n "$tick_ns" ] && ! valid_tick_ns "$tick_ns"; then
   die "--clock $tick_ns: expected a positive tick length in ns, e.g. 41.6667"
 fi
 
@@ -74,11 +76,10 @@ else
   KQSEED_JENT_CLOCK=monotonic-raw cargo build --release --quiet --manifest-path "$manifest" --example raw
   exe=$CARGO_TARGET_DIR/release/examples/raw
   shim=$out/coarse-clock.so
-  cc -O2 -shared -fPIC -o "$shim" scripts/lib/coarse-clock.c -ldl
+  build_coarse_clock "$shim"
   preload=(env "LD_PRELOAD=$shim" "KQSEED_TICK_NS=$tick_ns")
   name=raw-$tick_ns.bin
-  mhz=$(awk -v t="$tick_ns" 'BEGIN { printf "%.3g", 1000 / t }')
-  clock="CLOCK_MONOTONIC_RAW in ${tick_ns}-ns ticks (${mhz} MHz), coarse-clock.c preloaded"
+  clock="$(describe_tick_ns "$tick_ns"), coarse-clock.c preloaded"
 fi
 [ -x "$exe" ] || die "no executable $exe"
 

@@ -15,6 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# shellcheck source=scripts/lib/coarse-clock.sh
+. scripts/lib/coarse-clock.sh
 tick_ns=
 samples=20000
 while [ $# -gt 0 ]; do
@@ -31,8 +33,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ $samples =~ ^[1-9][0-9]*$ ]] || { echo "pass-rates: SAMPLES must be a positive count" >&2; exit 2; }
-# coarse-clock.c reads the tick with strtod and ignores 0.
-if [ -n "$tick_ns" ] && ! { [[ $tick_ns =~ ^[0-9]*\.?[0-9]+$ ]] && awk -v t="$tick_ns" 'BEGIN { exit !(t > 0) }'; }; then
+if [ -n "$tick_ns" ] && ! valid_tick_ns "$tick_ns"; then
   echo "pass-rates: --clock $tick_ns: expected a positive tick length in ns, e.g. 41.6667" >&2
   exit 2
 fi
@@ -45,7 +46,7 @@ kqseed=$target_dir/release/kqseed
 preload=()
 if [ -n "$tick_ns" ]; then
   shim=$PWD/$out/coarse-clock.so
-  cc -O2 -shared -fPIC -o "$shim" scripts/lib/coarse-clock.c -ldl
+  build_coarse_clock "$shim"
   preload=(env "LD_PRELOAD=$shim" "KQSEED_TICK_NS=$tick_ns")
 fi
 
