@@ -35,7 +35,9 @@ target_dir=${CARGO_TARGET_DIR:-target}
 kqseed=$target_dir/release/kqseed
 seed=$target_dir/release/examples/seed
 shim=$PWD/$out/coarse-clock.so
-cc -O2 -shared -fPIC -o "$shim" scripts/lib/coarse-clock.c -ldl
+# shellcheck source=scripts/lib/coarse-clock.sh
+. scripts/lib/coarse-clock.sh
+build_coarse_clock "$shim"
 
 # Runs "$@" under condition $1.
 under() {
@@ -135,7 +137,7 @@ if [ "$samples" -ge 1000000 ] && [ -f scripts/data/ceiling-grid-2026-12-05.tsv ]
     echo "== this run gave no points: the ceilings were not checked against it"
   else
     python3 scripts/ceiling-grid.py --from-grid scripts/data/ceiling-grid-2026-12-05.tsv \
-      --points scripts/data/ceiling-points.txt "${new_points[@]/#/--point=}" --lowers src/credit.rs \
+      --points scripts/data/ceiling-points.txt "${new_points[@]/#/--point=}" --check src/credit.rs \
       >"$out/ceilings.txt" 2>&1 || rc=$?
     case $rc in
       0) echo "== the ceilings in src/credit.rs still rest on the evidence with this run's ${#new_points[@]} points ($points)" ;;

@@ -150,13 +150,10 @@ def main():
     ap.add_argument("--parts", type=int, default=16, metavar="N",
                     help="credit steps of 1/N bit (the crate's are 1/16; another N only prints"
                          " what finer or coarser steps would give, and cannot be --check'ed)")
-    ap.add_argument("--lowers", metavar="RUST_FILE",
-                    help="exit 3 if the evidence puts any entry of RUST_FILE's table lower"
-                         " (entries it would raise are listed, not failed: a committed entry"
-                         " below the evidence is safe); 0 if none")
     ap.add_argument("--check", metavar="RUST_FILE",
-                    help="fail (exit 1) if any entry of RUST_FILE's BAND_SIXTEENTHS is above the"
-                         " table printed, or its BAND_STEPS are not these bands")
+                    help="exit 3 if any entry of RUST_FILE's BAND_SIXTEENTHS is above the table"
+                         " printed (entries below it are listed, not failed), 1 if its BAND_STEPS"
+                         " are not these bands or the table cannot be read")
     ap.add_argument("--from-grid", metavar="FILE",
                     help="take the grid from an earlier run's output instead of assessing again")
     ap.add_argument("--spread", metavar="POINTS_FILE",
@@ -184,8 +181,8 @@ def main():
     for spec in args.point:
         path, steps, bits = spec.split(":")
         points[path].append((float(steps), float(bits)))
-    if args.parts != 16 and (args.check or args.lowers):
-        sys.exit("== FAIL: --check and --lowers compare sixteenths; leave --parts at 16")
+    if args.parts != 16 and args.check:
+        sys.exit("== FAIL: --check compares sixteenths; leave --parts at 16")
     print(f"\nceilings in 1/{args.parts} bit per sample, by median steps"
           " (band = at least that many):")
     print(f"{'':14s}" + "".join(f"{e:>5d}" for e in EDGES))
@@ -215,17 +212,14 @@ def main():
             row.append(sixteenths)
         table[path] = row
         print(f"{path:14s}" + "".join(f"{c:>5d}" for c in row))
-    for rust_file, code in ((args.lowers, 3), (args.check, 1)):
-        if not rust_file:
-            continue
-        found = committed_table(rust_file)
+    if args.check:
+        found = committed_table(args.check)
         lower, higher = [], []
         for path, row in table.items():
             for edge, mine, theirs in zip(EDGES, row, found[path]):
-                if mine < theirs:
-                    lower.append(f"{path} from {edge} steps: {theirs} -> {mine}")
-                elif mine > theirs:
-                    higher.append(f"{path} from {edge} steps: {theirs} -> {mine}")
+                if mine != theirs:
+                    (lower if mine < theirs else higher).append(
+                        f"{path} from {edge} steps: {theirs} -> {mine}")
         # An entry below what the evidence gives is safe (less credit), and
         # raising one is a decision, not a consequence of new points: only
         # an entry above the evidence fails.
@@ -234,11 +228,12 @@ def main():
         for entry in lower:
             print(f"== the evidence puts this entry lower: {entry}")
         if lower:
-            sys.exit(code if code != 1 else
-                     f"== FAIL: {rust_file}'s BAND_SIXTEENTHS has entries above the table above")
+            print(f"== FAIL: {args.check}'s BAND_SIXTEENTHS has entries above the table above")
+            sys.exit(3)
         below = f", {len(higher)} below it" if higher else ""
-        print(f"== {rust_file}: BAND_STEPS are the bands above, and no entry of BAND_SIXTEENTHS"
+        print(f"== {args.check}: BAND_STEPS are the bands above, and no entry of BAND_SIXTEENTHS"
               f" is above the table above{below}")
+
 
 def committed_table(rust_file):
     """The table in rust_file's BAND_SIXTEENTHS, by path, after checking that
