@@ -669,11 +669,12 @@ pub fn text(f: &Findings) -> String {
     );
     let credited = f.credited_bits_per_second();
     if credited > 0.0 {
+        let block = kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS;
         let _ = writeln!(
             out,
-            "Credited:       {credited:.0} bits per second at the start-up credits ({:.4} bits per sample): a 32-byte block (320 credited bits) every {:.2} ms",
+            "Credited:       {credited:.0} bits per second at the start-up credits ({:.4} bits per sample): a 32-byte block ({block} credited bits) every {:.2} ms",
             f.interleaved_startup_credit,
-            320e3 / credited
+            f64::from(block) * 1e3 / credited
         );
     } else {
         let _ = writeln!(
