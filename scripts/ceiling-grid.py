@@ -21,8 +21,8 @@ them. `--point` adds a figure measured on a real clock (a row of
 
 A band's ceiling is F times the lowest figure of the path at that many
 steps or more, in sixteenths of a bit: F is 0.4 (0.8 of half) for the
-timer read, whose figures varied by a few percent between runs (the
-lowest of the twenty matrix runs of 2026-12-05 0.93-0.95 of their
+timer read, whose figures varied less between runs (the
+lowest of the twenty-two matrix runs of 2026-12-05 0.85-0.95 of their
 median: `--spread scripts/data/ceiling-points.txt` prints them), and 0.3
 (0.6 of half) for the short paths, whose figures varied far more
 (lowest 0.54-0.89 of the median, and one run came in at 0.57 of the

@@ -208,8 +208,8 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
 /// kept), which moves five edges up on the safe side: 128, 192, 256, 384
 /// and 1024 steps act from 130, 200, 260, 390 and 1100. Each entry is at
 /// most a fraction of half the lowest 1,000,000-sample assessment of that
-/// path at that many steps or more: 0.8 for the timer read, whose figures
-/// moved a few percent between runs, and 0.6 for the short paths, whose
+/// path at that many steps or more: 0.8 for the timer read, whose lowest
+/// figure over a day's runs was 0.85-0.95 of its median, and 0.6 for the short paths, whose
 /// figures moved far more (one run's 19.2 MHz socket drain came in at 0.57
 /// of the lowest figure recorded before it); a whole pass gets 3/4 of the
 /// timer read's row, the short paths' margin. The figures are those on
