@@ -57,6 +57,7 @@ configs=(
   "8 socket pairs, 8 files|--sockets 8 --files 8"
   "4 socket pairs, no files|--files 0"
   "no socket pairs, 4 files|--sockets 0"
+  "the timer alone (no socket pairs, no files)|--sockets 0 --files 0"
   "2 us timer|--timers-us 2"
   "10 us timer|--timers-us 10"
   "20 us timer|--timers-us 20"
