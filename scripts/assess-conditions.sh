@@ -39,6 +39,15 @@ shim=$PWD/$out/coarse-clock.so
 . scripts/lib/coarse-clock.sh
 build_coarse_clock "$shim"
 
+# The simulated clock's tick in ns under condition $1 (nothing: the real
+# clock).
+tick_ns_of() {
+  case $1 in
+    clk24mhz | clk24mhz-loaded) echo 41.6667 ;;
+    clk19mhz) echo 52.0833 ;;
+  esac
+}
+
 # Runs "$@" under condition $1.
 under() {
   local condition=$1
@@ -56,9 +65,8 @@ under() {
       wait "$hog1" "$hog2" 2>/dev/null || true
       return "$rc"
       ;;
-    clk24mhz) LD_PRELOAD=$shim KQSEED_TICK_NS=41.6667 "$@" ;;
-    clk24mhz-loaded) under loaded env LD_PRELOAD="$shim" KQSEED_TICK_NS=41.6667 "$@" ;;
-    clk19mhz) LD_PRELOAD=$shim KQSEED_TICK_NS=52.0833 "$@" ;;
+    clk24mhz | clk19mhz) LD_PRELOAD=$shim KQSEED_TICK_NS=$(tick_ns_of "$condition") "$@" ;;
+    clk24mhz-loaded) under loaded env LD_PRELOAD="$shim" KQSEED_TICK_NS="$(tick_ns_of "$condition")" "$@" ;;
     *)
       echo "unknown condition $condition" >&2
       return 2
@@ -76,13 +84,20 @@ for condition in "${conditions[@]}"; do
   json=$out/$condition.json
   rc=0
   under "$condition" "$kqseed" report -n "$samples" --json >"$json" 2>"$out/$condition.err" || rc=$?
-  python3 - "$json" "$condition" "$rc" <<'PY' || failed+=("$condition: report")
+  python3 - "$json" "$condition" "$rc" "$(tick_ns_of "$condition")" <<'PY' || failed+=("$condition: report")
 import json, sys
-path, condition, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
+path, condition, rc, tick = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 try:
     d = json.load(open(path))
 except ValueError:
     print(f"| {condition} | (no report, exit {rc}) | | | | | | |")
+    sys.exit(1)
+# A library that failed to preload leaves the run on the real clock, and
+# its points would join the evidence under the wrong clock: the clock the
+# seeder measured must be the simulated one.
+seen = d.get("clock", {}).get("effective_resolution_nanos", 0)
+if tick and abs(seen / float(tick) - 1) > 0.02:
+    print(f"| {condition} | (the seeder measured a {seen:.3f} ns clock, not the simulated {tick} ns one) | | | | | | |")
     sys.exit(1)
 rate = d.get("samples_per_second", 0)
 # The verdict judges the highest credit the samples got: the start-up
@@ -102,8 +117,8 @@ PY
 done
 echo
 
-# The run's own points (path:median steps:figure, as scripts/data/
-# ceiling-points.txt keeps them), and whether the committed table still
+# The run's own points (path:median steps:figure:condition, as scripts/
+# data/ceiling-points.txt keeps them), and whether the committed table still
 # rests on them: a run that comes in below the evidence at some band lowers
 # that band's ceiling, and its points belong in the evidence. Only runs of
 # 1,000,000 samples per stream count (the figures the ceilings rest on).
@@ -125,7 +140,7 @@ with open(path, "w") as f:
         if not paths:
             missing.append(c)
         for p in paths:
-            print(f"{p['path']}:{int(p['median_steps'])}:{p['assessed_bits_per_sample']:.3f}", file=f)
+            print(f"{p['path']}:{int(p['median_steps'])}:{p['assessed_bits_per_sample']:.3f}:{c}", file=f)
 if missing:
     print(f"== no points from {', '.join(missing)}: the ceilings were not checked against them")
     sys.exit(1)

@@ -3,7 +3,7 @@
 1,000,000-sample assessment as a function of how many clock steps its
 median sample spans, and the ceiling each band of steps can carry.
 
-    scripts/ceiling-grid.py [--factor F] [--short-factor F] [--point P:S:B ...] [--points FILE] RECORDING...
+    scripts/ceiling-grid.py [--factor F] [--short-factor F] [--point P:S:B[:C] ...] [--points FILE] RECORDING...
 
 A RECORDING is a prefix: RECORDING.u64 holds raw deltas in nanoseconds and
 RECORDING.labels each sample's path, as these write them:
@@ -16,16 +16,18 @@ deltas, floored to the tick and differenced again (a clock that counts in
 that tick), each path's first 1,000,000 samples become symbols (the low
 byte of the steps, as the seeder maps them) and `kqseed assess` assesses
 them. `--point` adds a figure measured on a real clock (a row of
-`scripts/assess-conditions.sh`). Needs numpy and a release build of the
+`scripts/assess-conditions.sh`): PATH:MEDIAN_STEPS:BITS, and optionally
+:CONDITION (that script's name for it: quiet, loaded, clk24mhz,
+clk24mhz-loaded, clk19mhz), which only `--spread` reads. Needs numpy and a release build of the
 `kqseed` command (`cargo build --release --features cli --bin kqseed`).
 
 A band's ceiling is F times the lowest figure of the path at that many
 steps or more, in sixteenths of a bit: F is 0.4 (0.8 of half) for the
 timer read, whose figures varied less between runs (the
-lowest of the twenty-two matrix runs of 2026-12-05 0.85-0.95 of their
+lowest of the twenty-four matrix runs of 2026-12-05 0.92-0.95 of their
 median: `--spread scripts/data/ceiling-points.txt` prints them), and 0.3
 (0.6 of half) for the short paths, whose figures varied far more
-(lowest 0.54-0.89 of the median, and one run came in at 0.57 of the
+(lowest 0.53-0.89 of the median, and one run came in at 0.57 of the
 lowest before it); `kqseed::ceiling` gives a whole pass 3/4 of the timer
 read's row, the short paths' margin;
 counted only up to the steps the path spans on the recording's own clock
@@ -106,18 +108,22 @@ def resolution(deltas):
     return best
 
 
-def clock_group(path, steps):
-    """Which clock a matrix point was measured on, from the steps its path
-    spans: the 10 ns clock (quiet and loaded), 24 MHz or 19.2 MHz."""
-    if path == "timer-read":
-        return "10 ns" if steps >= 1000 else "24 MHz" if steps >= 340 else "19.2 MHz"
-    if steps >= 90:
-        return "10 ns"
-    # Where each path's 24 MHz spans (wait 48-59 steps, drains 33-44, poke
-    # 25-33, touch 31-40) part from its 19.2 MHz ones (38-39, 26-30, 20-22,
-    # 25) in the day's runs.
-    split = {"wait": 45, "socket-drain": 32, "file-drain": 32, "socket-poke": 24, "file-touch": 28}
-    return "24 MHz" if steps >= split[path] else "19.2 MHz"
+# The clock each condition of scripts/assess-conditions.sh runs on. The
+# steps a path spans cannot tell them apart: a 19.2 MHz timer read has
+# spanned 370 steps, as many as a 24 MHz one.
+CLOCKS = {"quiet": "10 ns", "loaded": "10 ns", "clk24mhz": "24 MHz",
+          "clk24mhz-loaded": "24 MHz", "clk19mhz": "19.2 MHz"}
+
+
+def parse_point(spec):
+    """PATH:MEDIAN_STEPS:BITS[:CONDITION] -> (path, steps, bits, condition or None)."""
+    fields = spec.split(":")
+    if len(fields) not in (3, 4) or fields[0] not in PATHS:
+        sys.exit(f"== FAIL: {spec!r} is not PATH:MEDIAN_STEPS:BITS[:CONDITION]")
+    condition = fields[3] if len(fields) == 4 else None
+    if condition is not None and condition not in CLOCKS:
+        sys.exit(f"== FAIL: {spec!r}: unknown condition (one of {', '.join(CLOCKS)})")
+    return fields[0], float(fields[1]), float(fields[2]), condition
 
 
 def spread(points_file):
@@ -127,8 +133,10 @@ def spread(points_file):
     groups = {}
     for line in open(points_file):
         if line.strip() and not line.startswith("#"):
-            path, steps, bits = line.strip().split(":")
-            groups.setdefault((path, clock_group(path, float(steps))), []).append(float(bits))
+            path, _, bits, condition = parse_point(line.strip())
+            if condition is None:
+                sys.exit(f"== FAIL: {line.strip()!r} names no condition, so its clock is unknown")
+            groups.setdefault((path, CLOCKS[condition]), []).append(bits)
     ratios = {"timer-read": [], "short": []}
     print(f"{'path':14s}{'clock':>10s}{'runs':>6s}{'lowest':>8s}{'median':>8s}{'ratio':>7s}")
     for (path, clock), figures in sorted(groups.items()):
@@ -143,9 +151,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--factor", type=float, default=0.4, help="the timer read's factor")
     ap.add_argument("--short-factor", type=float, default=0.3, help="the short paths' factor")
-    ap.add_argument("--point", action="append", default=[], metavar="PATH:STEPS:BITS")
+    ap.add_argument("--point", action="append", default=[], metavar="PATH:STEPS:BITS[:CONDITION]")
     ap.add_argument("--points", metavar="FILE",
-                    help="PATH:STEPS:BITS lines ('#' comments), as --point")
+                    help="PATH:STEPS:BITS[:CONDITION] lines ('#' comments), as --point")
     ap.add_argument("--kqseed", default="target/release/kqseed")
     ap.add_argument("--parts", type=int, default=16, metavar="N",
                     help="credit steps of 1/N bit (the crate's are 1/16; another N only prints"
@@ -179,8 +187,8 @@ def main():
     if args.points:
         args.point += [l.strip() for l in open(args.points) if l.strip() and not l.startswith("#")]
     for spec in args.point:
-        path, steps, bits = spec.split(":")
-        points[path].append((float(steps), float(bits)))
+        path, steps, bits, _ = parse_point(spec)
+        points[path].append((steps, bits))
     if args.parts != 16 and args.check:
         sys.exit("== FAIL: --check compares sixteenths; leave --parts at 16")
     print(f"\nceilings in 1/{args.parts} bit per sample, by median steps"
