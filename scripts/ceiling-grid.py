@@ -169,6 +169,8 @@ def main():
     ap.add_argument("recordings", nargs="*")
     args = ap.parse_args()
     if args.spread:
+        if args.check or args.recordings or args.from_grid:
+            ap.error("--spread prints the spread and stops: give it alone")
         spread(args.spread)
         return
     if bool(args.from_grid) == bool(args.recordings):

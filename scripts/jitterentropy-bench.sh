@@ -104,8 +104,7 @@ PY
   # As cargo bench runs it: from the package's directory, with --bench.
   (cd benches/jitterentropy && CRITERION_HOME=$criterion LD_PRELOAD=$shim KQSEED_TICK_NS=$tick_ns \
     "$exe" --bench "$@") 2>&1 | tee "$log"
-  # ld.so only warns when it cannot preload, and the run goes on unsimulated.
-  if grep -q 'cannot be preloaded' "$log"; then
+  if not_preloaded "$log"; then
     die "$shim was not preloaded: the figures above are not on the simulated clock"
   fi
 fi

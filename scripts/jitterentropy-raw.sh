@@ -90,7 +90,7 @@ start=$(date +%s.%N)
   die "the recording failed"
 }
 end=$(date +%s.%N)
-if grep -q 'cannot be preloaded' "$out/$name.log"; then
+if not_preloaded "$out/$name.log"; then
   die "the clock simulation was not preloaded: the samples are not on the simulated clock"
 fi
 cat "$out/$name.log"

@@ -14,6 +14,12 @@ build_coarse_clock() {
   cc -O2 -shared -fPIC -o "$1" scripts/lib/coarse-clock.c -ldl
 }
 
+# Succeeds when the log $1 shows that the library was not preloaded:
+# ld.so only warns then, and the program runs on unsimulated.
+not_preloaded() {
+  grep -q 'cannot be preloaded' "$1"
+}
+
 # "CLOCK_MONOTONIC_RAW in $1-ns ticks (N MHz)", for summaries.
 describe_tick_ns() {
   awk -v t="$1" 'BEGIN { printf "CLOCK_MONOTONIC_RAW in %s-ns ticks (%.3g MHz)", t, 1000 / t }'
