@@ -63,7 +63,9 @@ fn feed(c: &mut Criterion) {
         .collect();
     let policy = CreditPolicy::default();
     let window = 2048;
-    let startup = startup_checks(&deltas[..window], &paths[..window], &policy).expect("start-up");
+    // The shape has a timer read: timer-driven whatever the flag says.
+    let startup =
+        startup_checks(&deltas[..window], &paths[..window], true, &policy).expect("start-up");
     group.bench_function("sources_feed_65536_symbols_with_online_check", |b| {
         b.iter_batched_ref(
             || NoiseSources::new(&startup, &HealthConfig::default(), &policy).expect("sources"),

@@ -85,8 +85,9 @@ fn cold_first_seed(c: &mut Criterion) {
         .collect();
     let deltas: Vec<u64> = window.iter().map(|s| s.delta).collect();
     let paths: Vec<kqseed::KernelPath> = window.iter().map(|s| s.path).collect();
+    let timer_events = window.iter().any(|s| s.events.timer > 0);
     group.bench_function("startup_checks_window", |b| {
-        b.iter(|| kqseed::startup_checks(&deltas, &paths, &config.credit));
+        b.iter(|| kqseed::startup_checks(&deltas, &paths, timer_events, &config.credit));
     });
     group.finish();
 }

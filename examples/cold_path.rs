@@ -63,13 +63,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t1 = Instant::now();
         let mut deltas = Vec::with_capacity(startup);
         let mut paths = Vec::with_capacity(startup);
-        for _ in 0..startup {
+        let mut timer_events = false;
+        for i in 0..startup {
             let sample = collector.step()?;
             deltas.push(sample.delta);
             paths.push(sample.path);
+            timer_events |= i >= warmup && sample.events.timer > 0;
         }
         let t2 = Instant::now();
-        let verdict = startup_checks(&deltas[warmup..], &paths[warmup..], &config.credit);
+        let verdict =
+            startup_checks(&deltas[warmup..], &paths[warmup..], timer_events, &config.credit);
         if let Ok(report) = &verdict {
             credit += report.mean_credit() / f64::from(rounds);
         }

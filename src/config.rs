@@ -71,8 +71,10 @@ pub enum Sampling {
 /// 8 touches, the return with the reads and notes, 8 drains, the return with
 /// the write edges). Estimates, not measurements (nothing has run on these
 /// kernels yet): one pass per one or two ticks is 1,300 to 2,700 samples a
-/// second at 100 Hz, so the 1,024 start-up samples take 0.4 to 0.8 s and a
-/// 32-byte seed at 1 bit a sample (320 samples) 0.12 to 0.25 s after that.
+/// second at 100 Hz, so the warm-up and the start-up window (256 + 2,048
+/// samples) take about 1 to 2 s, and at most 1/16 bit a short path (no
+/// timer read drives a kqueue pass: see [`ceiling`](crate::ceiling)), about
+/// 1.6 bits a tick's pass, a 32-byte seed every 2 to 4 s after that.
 /// Between the timer's returns no timer interrupt lands in the other paths,
 /// so their deltas are plain syscall timings; whether the credit holds
 /// there is for `kqseed report` on such a kernel to show (the CI workflow

@@ -57,7 +57,7 @@
 //! | `rand_core_0_9` | rand_core 0.9 `TryRngCore` + `TryCryptoRng` for [`KqSeeder`] and [`KqRng`], `RngCore` for [`ThreadRng`]; `KqSeeder::seed_rng_0_9` (rand 0.9, rand_chacha 0.9) |
 //! | `tokio` | `KqSeeder::seed_rng_async`, `key_async`, `fill_bytes_async`: collect between yields, wait on tokio's blocking pool |
 //! | `getrandom-custom` | getrandom 0.3 / 0.4's custom backend, drawing from [`rng()`], for binaries built with `--cfg getrandom_backend="custom"`; `getrandom_backend_calls` |
-//! | `cli` | the `kqseed` command (`raw`, `stream`, `report`, `assess`, `restart`); nothing in the library |
+//! | `cli` | the `kqseed` command (`raw`, `stream`, `report`, `assess`; `assess --restart` runs the restart tests); nothing in the library |
 //!
 //! # Use it as your generator
 //!

@@ -95,6 +95,8 @@ impl SampleSource for crate::Collector {
 struct Held {
     deltas: Zeroizing<Vec<u64>>,
     paths: Vec<KernelPath>,
+    /// Whether some held sample's wakeup brought a timer event.
+    timer_events: bool,
 }
 
 impl Held {
@@ -104,6 +106,7 @@ impl Held {
         let mut held = Held {
             deltas: Zeroizing::new(Vec::new()),
             paths: Vec::new(),
+            timer_events: false,
         };
         held.reserve(n)?;
         Ok(held)
@@ -123,6 +126,7 @@ impl Held {
     fn clear(&mut self) {
         self.deltas.zeroize();
         self.paths.clear();
+        self.timer_events = false;
     }
 }
 
@@ -228,10 +232,12 @@ impl Pipeline {
         }
         self.held.deltas.push(sample.delta);
         self.held.paths.push(sample.path);
+        self.held.timer_events |= sample.events.timer > 0;
         if self.held.deltas.len() < self.startup_samples {
             return Ok(());
         }
-        let decision = startup_checks(&self.held.deltas, &self.held.paths, &self.config.credit)
+        let held = &self.held;
+        let decision = startup_checks(&held.deltas, &held.paths, held.timer_events, &self.config.credit)
             .map_err(Error::Startup)
             .and_then(|report| {
                 let sources = NoiseSources::new(&report, &self.config.health, &self.config.credit)?;
@@ -394,7 +400,8 @@ pub(crate) struct Replay {
 
 #[cfg(any(test, kqseed_replay))]
 impl Replay {
-    /// Deltas of one source, [`KernelPath::Pass`] (per-wakeup sampling).
+    /// Deltas of one source, [`KernelPath::Pass`] (per-wakeup sampling of
+    /// a loop a timer drives: each pass brings a timer event).
     pub(crate) fn new(deltas: Vec<u64>) -> Replay {
         let paths = vec![KernelPath::Pass; deltas.len()];
         Replay::with_paths(deltas, paths)
@@ -414,15 +421,25 @@ impl Replay {
     }
 }
 
+/// One timer event when `pass`: what a pass of a timer-driven loop brings.
+#[cfg(any(test, kqseed_replay))]
+fn timer_event_if(pass: bool) -> crate::EventCounts {
+    crate::EventCounts {
+        timer: u64::from(pass),
+        ..crate::EventCounts::default()
+    }
+}
+
 #[cfg(any(test, kqseed_replay))]
 impl SampleSource for Replay {
     fn next_sample(&mut self) -> Result<Sample> {
         let i = self.next;
         self.next = (self.next + 1) % self.deltas.len().max(1);
+        let path = self.paths.get(i).copied().unwrap_or(KernelPath::Pass);
         Ok(Sample {
             delta: self.deltas.get(i).copied().unwrap_or(0),
-            path: self.paths.get(i).copied().unwrap_or(KernelPath::Pass),
-            events: crate::EventCounts::default(),
+            path,
+            events: timer_event_if(path == KernelPath::Pass),
         })
     }
 
@@ -443,6 +460,7 @@ mod tests {
     use crate::error::StartupFailure;
     use crate::health::{FailureLevel, HealthTest};
     use crate::test_util::SplitMix64;
+    use crate::credit::CREDIT_STEP;
 
     /// Deltas of a fine clock with about 10 bits of spread.
     fn good(rng: &mut SplitMix64) -> u64 {
@@ -466,13 +484,13 @@ mod tests {
         Box::new(Pipeline::new(&config).expect("config"))
     }
 
-    /// Pushes one sample of the `Pass` source and returns the block it
-    /// completed, if any.
+    /// Pushes one sample of the `Pass` source (a pass a timer drove) and
+    /// returns the block it completed, if any.
     fn push(p: &mut Pipeline, delta: u64) -> Result<Option<[u8; BLOCK_LEN]>> {
         p.push(Sample {
             delta,
             path: KernelPath::Pass,
-            events: crate::EventCounts::default(),
+            events: timer_event_if(true),
         })?;
         Ok(p.take_block().map(|b| *b))
     }
@@ -494,6 +512,30 @@ mod tests {
         // the whole window is credited by then, so a block is due at once.
         assert!(push(&mut p, good(&mut rng)).unwrap().is_some());
         assert!(p.stats().startup.is_some());
+    }
+
+    #[test]
+    fn passes_without_a_timer_event_are_credited_at_most_a_sixteenth() {
+        // The same good deltas, as passes of an always-ready loop: no
+        // wakeup brings a timer event, so a whole pass is no timer's.
+        for (timer, most) in [(true, f64::INFINITY), (false, CREDIT_STEP)] {
+            let mut p = pipeline(8.0);
+            let mut rng = SplitMix64(3);
+            for _ in 0..WINDOW {
+                let events = timer_event_if(timer);
+                let sample = Sample {
+                    delta: good(&mut rng),
+                    path: KernelPath::Pass,
+                    events,
+                };
+                p.push(sample).expect("sample");
+            }
+            let credit = p.stats().startup.expect("started").credit(KernelPath::Pass);
+            assert!(credit > 0.0 && credit <= most, "timer {timer}: {credit}");
+            if timer {
+                assert!(credit > CREDIT_STEP, "a timer's pass: {credit}");
+            }
+        }
     }
 
     #[test]

@@ -147,7 +147,14 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 }
 
 /// The start-up checks and decision, over the window's `deltas` and the
-/// kernel `paths` they measured (the same length).
+/// kernel `paths` they measured (the same length); `timer_events` says
+/// whether some wakeup of the window brought a timer event
+/// ([`EventCounts::timer`](crate::EventCounts)). The ceilings were
+/// measured on passes a timer drives (see [`ceiling`]): the short paths
+/// get their rows only beside a [`KernelPath::TimerRead`] (epoll's; a
+/// kqueue pass has none, and its short paths get at most 1/16 bit), and a
+/// whole pass ([`KernelPath::Pass`]) only when `timer_events` is true (an
+/// always-ready loop sampled per wakeup gets at most 1/16 bit).
 ///
 /// Refuses a stuck clock (more than 1% of zero deltas), a clock so coarse
 /// that even the longest path spans fewer than [`MIN_MEDIAN_STEPS`] steps
@@ -159,6 +166,7 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 pub fn startup_checks(
     deltas: &[u64],
     paths: &[KernelPath],
+    timer_events: bool,
     policy: &CreditPolicy,
 ) -> Result<StartupReport, StartupFailure> {
     let samples = deltas.len().min(paths.len());
@@ -173,10 +181,7 @@ pub fn startup_checks(
     let resolution = detect_resolution(deltas);
     let symbols: Zeroizing<Vec<u8>> =
         Zeroizing::new(deltas.iter().map(|&d| symbol(d, resolution)).collect());
-    // The ceilings were measured on passes a timer drives (see `ceiling`).
-    let timer_driven = paths
-        .iter()
-        .any(|&p| matches!(p, KernelPath::TimerRead | KernelPath::Pass));
+    let beside_timer_read = paths.contains(&KernelPath::TimerRead);
     let mut sources = PerPath::default();
     for path in KernelPath::ALL {
         let mut own = Zeroizing::new(Vec::new());
@@ -196,6 +201,10 @@ pub fn startup_checks(
         // exact value is kept in a report that `Debug` prints.
         let median_steps = two_digits(quantile(2));
         let (estimator, estimate) = lowest_over_halves(&own_symbols);
+        let timer_driven = match path {
+            KernelPath::Pass => timer_events,
+            _ => beside_timer_read,
+        };
         let ceiling = ceiling(path, median_steps, timer_driven);
         sources.set(
             path,
@@ -435,7 +444,7 @@ mod tests {
         let mut rng = SplitMix64(11);
         let (deltas, paths) = default_passes(140, &mut rng);
         let policy = CreditPolicy::default();
-        let r = startup_checks(&deltas, &paths, &policy).expect("passes");
+        let r = startup_checks(&deltas, &paths, true, &policy).expect("passes");
         assert_eq!(r.resolution_ticks, 1.0);
         assert_eq!(r.sources.values().count(), 6);
         for s in r.sources.values() {
@@ -457,7 +466,7 @@ mod tests {
             .zip(paths)
             .filter(|&(_, p)| p != KernelPath::TimerRead)
             .unzip();
-        let r = startup_checks(&deltas, &paths, &CreditPolicy::default()).expect("credited");
+        let r = startup_checks(&deltas, &paths, false, &CreditPolicy::default()).expect("credited");
         for s in r.sources.values() {
             assert!(s.credit <= crate::CREDIT_STEP, "{s:?}");
             // Its estimate alone would have backed far more.
@@ -473,14 +482,14 @@ mod tests {
             *d = 0;
         }
         assert!(matches!(
-            startup_checks(&deltas, &paths, &CreditPolicy::default()),
+            startup_checks(&deltas, &paths, true, &CreditPolicy::default()),
             Err(StartupFailure::StuckClock { .. })
         ));
         // The same passes through a clock that ticks every microsecond: even
         // the timer read spans 15-19 ticks.
         let (deltas, paths) = default_passes(140, &mut rng);
         let coarse: Vec<u64> = deltas.iter().map(|d| d / 1000 * 1000).collect();
-        match startup_checks(&coarse, &paths, &CreditPolicy::default()) {
+        match startup_checks(&coarse, &paths, true, &CreditPolicy::default()) {
             Ok(r) => {
                 // Only the timer read may be credited, within its ceiling.
                 for s in r.sources.values() {
@@ -493,7 +502,7 @@ mod tests {
         }
         let ms: Vec<u64> = deltas.iter().map(|d| (d % 5 + 1) * 1_000_000).collect();
         assert!(matches!(
-            startup_checks(&ms, &paths, &CreditPolicy::default()),
+            startup_checks(&ms, &paths, true, &CreditPolicy::default()),
             Err(StartupFailure::CoarseClock { .. })
         ));
     }
@@ -523,7 +532,7 @@ mod tests {
             .collect();
         // The refusal's (median steps, steps needed) for these deltas.
         let refusal =
-            |deltas: &[u64]| match startup_checks(deltas, &paths, &CreditPolicy::default()) {
+            |deltas: &[u64]| match startup_checks(deltas, &paths, true, &CreditPolicy::default()) {
                 Err(StartupFailure::CoarseClock {
                     median_steps,
                     min_median_steps,
@@ -550,7 +559,7 @@ mod tests {
     fn a_periodic_source_is_refused_by_the_estimators() {
         let deltas: Vec<u64> = (0..2048u64).map(|i| 30_000 + (i % 7) * 977).collect();
         let paths = vec![KernelPath::Pass; 2048];
-        match startup_checks(&deltas, &paths, &CreditPolicy::default()) {
+        match startup_checks(&deltas, &paths, true, &CreditPolicy::default()) {
             Err(StartupFailure::LowEntropy {
                 estimate, required, ..
             }) => {

@@ -111,6 +111,8 @@ struct StartupWindow {
     room: usize,
     deltas: Vec<u64>,
     paths: Vec<KernelPath>,
+    /// Whether some kept sample's wakeup brought a timer event.
+    timer_events: bool,
     /// Samples written after the warm-up, per path, in [`KernelPath::ALL`]
     /// order.
     credited: [u64; KernelPath::ALL.len()],
@@ -126,6 +128,7 @@ impl StartupWindow {
             room,
             deltas: Vec::with_capacity(room),
             paths: Vec::with_capacity(room),
+            timer_events: false,
             credited: [0; KernelPath::ALL.len()],
             written: 0,
         }
@@ -144,6 +147,7 @@ impl StartupWindow {
             self.room -= 1;
             self.deltas.push(sample.delta);
             self.paths.push(sample.path);
+            self.timer_events |= sample.events.timer > 0;
         }
     }
 
@@ -157,7 +161,7 @@ impl StartupWindow {
             return None;
         }
         Some(
-            match startup_checks(&self.deltas, &self.paths, &config.credit) {
+            match startup_checks(&self.deltas, &self.paths, self.timer_events, &config.credit) {
                 Ok(report) => {
                     let credited: f64 = KernelPath::ALL
                         .iter()

@@ -344,13 +344,15 @@ fn collect(
     let mut deltas = Vec::with_capacity(window);
     let mut paths = Vec::with_capacity(window);
     let mut ticks = 0u64;
+    let mut timer_events = false;
     for _ in 0..window {
         let s = collector.step()?;
         ticks = ticks.wrapping_add(s.delta);
         deltas.push(s.delta);
         paths.push(s.path);
+        timer_events |= s.events.timer > 0;
     }
-    let startup = startup_checks(&deltas, &paths, &config.credit);
+    let startup = startup_checks(&deltas, &paths, timer_events, &config.credit);
     let targets: Vec<KernelPath> = match &startup {
         Ok(r) => r
             .sources
