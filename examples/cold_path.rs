@@ -71,8 +71,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             timer_events |= i >= warmup && sample.events.timer > 0;
         }
         let t2 = Instant::now();
-        let verdict =
-            startup_checks(&deltas[warmup..], &paths[warmup..], timer_events, &config.credit);
+        let verdict = startup_checks(
+            &deltas[warmup..],
+            &paths[warmup..],
+            timer_events,
+            &config.credit,
+        );
         if let Ok(report) = &verdict {
             credit += report.mean_credit() / f64::from(rounds);
         }

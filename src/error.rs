@@ -68,7 +68,8 @@ pub enum Error {
     /// A health test failed: which one, intermittent or permanent, and the
     /// count that tripped it. No output was produced from the failing samples.
     Health(crate::health::HealthFailure),
-    /// The start-up checks refused the source before any output: what they
+    /// The start-up checks refused the source before any output, or the
+    /// online margin check left no source credited after it: what they
     /// measured is in the [`StartupFailure`]. After
     /// [`MAX_STARTUP_REFUSALS`](crate::MAX_STARTUP_REFUSALS) refusals the
     /// refusal latches: every later call returns it.
@@ -127,6 +128,21 @@ pub enum StartupFailure {
         /// credit.
         required: f64,
     },
+    /// After start-up, the online margin check lowered the last credited
+    /// source to 0: nothing backs a credit any more. The pool is emptied,
+    /// and start-up runs again on the next call (a refusal: it counts
+    /// towards [`MAX_STARTUP_REFUSALS`](crate::MAX_STARTUP_REFUSALS)).
+    NoCreditLeft {
+        /// The source lowered last.
+        path: crate::KernelPath,
+        /// The online estimator that gave its figure.
+        estimator: crate::assess::Estimator,
+        /// Its estimate over the check's window, bits per 8-bit symbol.
+        estimate: f64,
+        /// The least that backs the smallest credit: twice the allowance
+        /// times it.
+        required: f64,
+    },
 }
 
 impl fmt::Display for StartupFailure {
@@ -157,6 +173,17 @@ impl fmt::Display for StartupFailure {
                 "start-up refused: no noise source backs a credit; the best, {}, has a {} estimate of {estimate:.3} bits per symbol, below the {required:.3} required",
                 path.name(),
                 estimator.name()
+            ),
+            StartupFailure::NoCreditLeft {
+                path,
+                estimator,
+                estimate,
+                required,
+            } => write!(
+                f,
+                "no noise source backs a credit any more: the online check's {} estimate of {} fell to {estimate:.3} bits per symbol, below the {required:.3} its last credit needed; start-up runs again",
+                estimator.name(),
+                path.name()
             ),
         }
     }

@@ -42,7 +42,8 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::collector::{KernelPath, Sample};
 use crate::conditioner::{BLOCK_LEN, Conditioner};
 use crate::config::SeederConfig;
-use crate::error::{Error, Result};
+use crate::credit::CREDIT_STEP;
+use crate::error::{Error, Result, StartupFailure};
 use crate::health::{HealthFailure, HealthStats};
 use crate::resolution::symbol;
 use crate::seeder::SeederStats;
@@ -224,7 +225,10 @@ impl Pipeline {
         self.check_latch()?;
         self.samples += 1;
         if self.started.is_some() {
-            return self.test_and_pool(sample.delta, sample.path).map(|_| ());
+            return match self.test_and_pool(sample.delta, sample.path) {
+                Err(e @ Error::Startup(_)) => self.refuse(e),
+                other => other.map(|_| ()),
+            };
         }
         if self.warmup_left > 0 {
             self.warmup_left -= 1;
@@ -237,12 +241,17 @@ impl Pipeline {
             return Ok(());
         }
         let held = &self.held;
-        let decision = startup_checks(&held.deltas, &held.paths, held.timer_events, &self.config.credit)
-            .map_err(Error::Startup)
-            .and_then(|report| {
-                let sources = NoiseSources::new(&report, &self.config.health, &self.config.credit)?;
-                Ok(Started { report, sources })
-            });
+        let decision = startup_checks(
+            &held.deltas,
+            &held.paths,
+            held.timer_events,
+            &self.config.credit,
+        )
+        .map_err(Error::Startup)
+        .and_then(|report| {
+            let sources = NoiseSources::new(&report, &self.config.health, &self.config.credit)?;
+            Ok(Started { report, sources })
+        });
         let started = match decision {
             Ok(started) => started,
             Err(e) => return self.refuse(e),
@@ -299,7 +308,11 @@ impl Pipeline {
 
     /// One sample through its source's health tests and, if it passes, into
     /// the pool with its source's credit. An intermittent failure empties
-    /// the pool and is returned as `Ok(Some)`; a permanent one latches.
+    /// the pool and is returned as `Ok(Some)`; a permanent one latches. A
+    /// credit the online margin check lowered empties the pool too (its
+    /// credit stood on samples the check no longer backs), and when no
+    /// source is credited any more the result is
+    /// [`StartupFailure::NoCreditLeft`], for the caller to refuse.
     fn test_and_pool(&mut self, delta: u64, path: KernelPath) -> Result<Option<HealthFailure>> {
         let Some(started) = self.started.as_mut() else {
             return Ok(None);
@@ -307,7 +320,21 @@ impl Pipeline {
         let s = symbol(delta, started.report.resolution_ticks);
         match started.sources.feed(path, s) {
             Ok(millibits) => {
+                let lowering = started.sources.take_lowering();
+                let none_credited = !started.sources.any_credited();
                 self.absorb(delta, millibits)?;
+                if let Some(lowering) = lowering {
+                    self.pool.discard();
+                    self.discards += 1;
+                    if none_credited {
+                        return Err(Error::Startup(StartupFailure::NoCreditLeft {
+                            path: lowering.path,
+                            estimator: lowering.estimator,
+                            estimate: lowering.estimate,
+                            required: 2.0 * self.config.credit.allowance * CREDIT_STEP,
+                        }));
+                    }
+                }
                 Ok(None)
             }
             Err(failure) => {
@@ -457,10 +484,9 @@ impl SampleSource for Replay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::StartupFailure;
+
     use crate::health::{FailureLevel, HealthTest};
     use crate::test_util::SplitMix64;
-    use crate::credit::CREDIT_STEP;
 
     /// Deltas of a fine clock with about 10 bits of spread.
     fn good(rng: &mut SplitMix64) -> u64 {
@@ -536,6 +562,96 @@ mod tests {
                 assert!(credit > CREDIT_STEP, "a timer's pass: {credit}");
             }
         }
+    }
+
+    #[test]
+    fn an_online_check_that_leaves_no_credit_refuses_instead_of_hanging() {
+        // One source at 1/16 bit, then 93% one value: no health test fires
+        // (no run reaches the RCT's cutoff), but the online check lowers
+        // the credit to 0, and nothing would ever be released.
+        let mut p = pipeline(CREDIT_STEP);
+        let mut rng = SplitMix64(1);
+        for _ in 0..WINDOW {
+            push(&mut p, 30_000 + (rng.next() >> 54)).expect("good samples");
+        }
+        let mut refusal = None;
+        for i in 0..100_000u32 {
+            let d = if rng.next() % 100 < 93 {
+                30_000
+            } else {
+                30_000 + (rng.next() >> 54)
+            };
+            match push(&mut p, d) {
+                Ok(_) => {}
+                Err(e) => {
+                    refusal = Some((i, e));
+                    break;
+                }
+            }
+        }
+        let (at, e) = refusal.expect("never refused: a fill would wait for ever");
+        match e {
+            Error::Startup(StartupFailure::NoCreditLeft {
+                path,
+                estimate,
+                required,
+                ..
+            }) => {
+                assert_eq!(path, KernelPath::Pass);
+                assert!(estimate < required, "{estimate} {required}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Within the online check's first windows (4096 samples each).
+        assert!(at < 3 * 4096, "{at}");
+        // Start-up runs again: nothing is latched after one refusal, and
+        // the next samples are held for a new window.
+        assert!(p.check_latch().is_ok());
+        assert!(p.stats().startup.is_none());
+        push(&mut p, 30_000 + (rng.next() >> 54)).expect("held for a new start-up");
+    }
+
+    #[test]
+    fn an_online_lowering_empties_the_pool() {
+        // Two sources, one of which the online check lowers: the pool's
+        // credit, part of it from that source's unbacked samples, goes.
+        let mut p = pipeline(2.0 * CREDIT_STEP);
+        let mut rng = SplitMix64(5);
+        let sample = |delta, path| Sample {
+            delta,
+            path,
+            events: timer_event_if(path == KernelPath::Wait),
+        };
+        for i in 0..WINDOW {
+            let path = [KernelPath::Wait, KernelPath::TimerRead][i % 2];
+            p.push(sample(30_000 + (rng.next() >> 52), path))
+                .expect("good");
+        }
+        let credit = p.stats().startup.expect("started").credit(KernelPath::Wait);
+        assert_eq!(credit, 2.0 * CREDIT_STEP);
+        let discards = p.stats().discards;
+        // The wait turns 90% one value (too few repeats in a row for its
+        // RCT, too few in a window for its APT); the timer read stays good.
+        for i in 0..40_000u32 {
+            let (delta, path) = if i % 2 == 0 {
+                let d = if rng.next().is_multiple_of(10) {
+                    30_000 + (rng.next() >> 52)
+                } else {
+                    30_000
+                };
+                (d, KernelPath::Wait)
+            } else {
+                (30_000 + (rng.next() >> 52), KernelPath::TimerRead)
+            };
+            p.push(sample(delta, path)).expect("no health test fires");
+            let _ = p.take_block();
+            let wait = p.stats().sources.get(KernelPath::Wait).map(|s| s.credit);
+            if wait < Some(credit) {
+                assert!(p.stats().discards > discards, "lowered at {i}, pool kept");
+                return;
+            }
+        }
+        panic!("the wait's credit was never lowered");
     }
 
     #[test]

@@ -146,6 +146,17 @@ impl Drop for Source {
 pub struct NoiseSources {
     sources: PerPath<Source>,
     policy: CreditPolicy,
+    /// The online margin check's latest lowering, until taken.
+    lowering: Option<Lowering>,
+}
+
+/// A credit the online margin check lowered: which source, and the
+/// estimate that no longer backed it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Lowering {
+    pub(crate) path: KernelPath,
+    pub(crate) estimator: Estimator,
+    pub(crate) estimate: f64,
 }
 
 impl fmt::Debug for NoiseSources {
@@ -188,6 +199,7 @@ impl NoiseSources {
         Ok(NoiseSources {
             sources,
             policy: *policy,
+            lowering: None,
         })
     }
 
@@ -202,23 +214,44 @@ impl NoiseSources {
         let Some(health) = source.health.as_mut() else {
             return Ok(0);
         };
-        health.feed(symbol)?;
+        // Counted before the tests, as the predictor's window counts it: a
+        // failing stretch belongs in the most common value's window too.
         source.counts[usize::from(symbol)] += 1;
-        if let Some((made, hits, longest_run)) = health.take_predictor_window() {
-            Self::online_check(source, &self.policy, made, hits, longest_run);
+        health.feed(symbol)?;
+        if let Some((made, hits, longest_run)) = health.take_predictor_window()
+            && let Some((estimator, estimate)) =
+                Self::online_check(source, &self.policy, made, hits, longest_run)
+        {
+            self.lowering = Some(Lowering {
+                path,
+                estimator,
+                estimate,
+            });
         }
         source.credited_millibits += u64::from(source.credit_millibits);
         Ok(source.credit_millibits)
     }
 
-    /// The online margin check at the close of a predictor window.
+    /// The lowering the online margin check made since the last call, if
+    /// any: the pool's credit no longer stands on it.
+    pub(crate) fn take_lowering(&mut self) -> Option<Lowering> {
+        self.lowering.take()
+    }
+
+    /// Whether any source is still credited.
+    pub(crate) fn any_credited(&self) -> bool {
+        self.sources.values().any(|s| s.credit_millibits > 0)
+    }
+
+    /// The online margin check at the close of a predictor window: the
+    /// estimator and estimate that lowered the credit, if it did.
     fn online_check(
         source: &mut Source,
         policy: &CreditPolicy,
         made: u32,
         hits: u32,
         longest_run: u32,
-    ) {
+    ) -> Option<(Estimator, f64)> {
         let window: u32 = source.counts.iter().sum();
         let mode = source.counts.iter().copied().max().unwrap_or(0);
         source.counts.zeroize();
@@ -231,7 +264,11 @@ impl NoiseSources {
         )
         .min_entropy;
         let mcv = mcv_bits(mode, window);
-        let estimate = lag.min(mcv);
+        let (estimator, estimate) = if lag <= mcv {
+            (Estimator::Lag, lag)
+        } else {
+            (Estimator::Mcv, mcv)
+        };
         let stats = &mut source.stats;
         stats.online_checks += 1;
         stats.lowest_online_estimate = Some(
@@ -240,24 +277,26 @@ impl NoiseSources {
                 .map_or(estimate, |e| e.min(estimate)),
         );
         let backed = policy.credit_for(estimate, stats.credit);
-        if backed < stats.credit {
-            stats.online_lowered += 1;
-            stats.credit = backed;
-            source.credit_millibits = credit_millibits(backed);
-            if backed == 0.0 {
-                if let Some(h) = &source.health {
-                    stats.health = h.stats();
-                }
-                // Dropped where it lies, so its wiped state is wiped there
-                // (`take()` would move it out and leave the bytes behind).
-                source.health = None;
-            } else if let Some(h) = source.health.as_mut() {
-                // A lower credit always has cutoffs (it is a whole number of
-                // CREDIT_STEP, which start-up's own credits already are);
-                // should it not, the stricter old cutoffs stay.
-                let _ = h.set_credit(backed);
-            }
+        if backed >= stats.credit {
+            return None;
         }
+        stats.online_lowered += 1;
+        stats.credit = backed;
+        source.credit_millibits = credit_millibits(backed);
+        if backed == 0.0 {
+            if let Some(h) = &source.health {
+                stats.health = h.stats();
+            }
+            // Dropped where it lies, so its wiped state is wiped there
+            // (`take()` would move it out and leave the bytes behind).
+            source.health = None;
+        } else if let Some(h) = source.health.as_mut() {
+            // A lower credit always has cutoffs (it is a whole number of
+            // CREDIT_STEP, which start-up's own credits already are);
+            // should it not, the stricter old cutoffs stay.
+            let _ = h.set_credit(backed);
+        }
+        Some((estimator, estimate))
     }
 
     /// Tells every credited source's tests that a block was released.
