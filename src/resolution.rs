@@ -22,11 +22,20 @@ const MIN_DELTAS: usize = 16;
 const MAX_GAPS_TRIED: usize = 8;
 
 /// Share of the non-zero deltas, in thousandths, that must sit on the
-/// lattice for it to count: 99%.
-const ON_LATTICE_PER_MILLE: usize = 990;
+/// lattice for it to count: 90%. Not more: a few deltas off a coarse
+/// lattice (a jump, a changed conversion) would reject it, and a half or a
+/// third of it, which holds the same deltas and catches off-lattice ones by
+/// chance, would pass instead: a finer clock, more steps a path, more
+/// credit.
+const ON_LATTICE_PER_MILLE: usize = 900;
+
+/// Clusters of delta values holding at least this many deltas, and at
+/// least the mean, give the first candidates: values off the lattice are
+/// rare and scattered, and the gaps beside them are not the step.
+const POPULOUS_CLUSTER: u32 = 3;
 
 /// The effective resolution of the clock behind `deltas`, in the deltas' own
-/// ticks (at least 1): the largest real step `r` such that at least 99% of
+/// ticks (at least 1): the largest real step `r` such that at least 90% of
 /// the non-zero deltas lie within `0.2 r` ticks of a non-zero whole multiple
 /// of `r`.
 ///
@@ -45,52 +54,78 @@ const ON_LATTICE_PER_MILLE: usize = 990;
 /// assert!((r - 41.6667).abs() < 0.05, "{r}");
 /// ```
 pub fn detect_resolution(deltas: &[u64]) -> f64 {
-    let mut sorted = Zeroizing::new(
-        deltas
-            .iter()
-            .copied()
-            .filter(|&d| d > 0)
-            .collect::<Vec<_>>(),
-    );
+    // Sized first: a vector that grew would free copies of the deltas
+    // unwiped.
+    let moved = deltas.iter().filter(|&&d| d > 0).count();
+    let mut sorted = Zeroizing::new(Vec::with_capacity(moved));
+    sorted.extend(deltas.iter().copied().filter(|&d| d > 0));
     if sorted.len() < MIN_DELTAS {
         return 1.0;
     }
     sorted.sort_unstable();
     // Distinct values one tick apart form one cluster; its centre is the
     // count-weighted mean.
-    let mut centres: Zeroizing<Vec<f64>> = Zeroizing::new(Vec::new());
-    let (mut sum, mut count, mut last) = (0f64, 0f64, sorted[0]);
-    for &d in sorted.iter() {
-        if d > last.saturating_add(1) {
-            centres.push(sum / count);
-            (sum, count) = (0.0, 0.0);
-        }
+    // Each cluster's centre and how many deltas it holds. Sized first: a
+    // vector that grew would free copies of the centres unwiped.
+    let clusters = 1 + sorted
+        .windows(2)
+        .filter(|w| w[1] > w[0].saturating_add(1))
+        .count();
+    let mut centres: Zeroizing<Vec<f64>> = Zeroizing::new(Vec::with_capacity(clusters));
+    let mut populous: Zeroizing<Vec<f64>> = Zeroizing::new(Vec::with_capacity(clusters));
+    let populous_count = POPULOUS_CLUSTER.max((sorted.len() / clusters) as u32);
+    let (mut sum, mut count) = (0f64, 0u32);
+    for (i, &d) in sorted.iter().enumerate() {
         sum += d as f64;
-        count += 1.0;
-        last = d;
+        count += 1;
+        if sorted
+            .get(i + 1)
+            .is_none_or(|&next| next > d.saturating_add(1))
+        {
+            let centre = sum / f64::from(count);
+            centres.push(centre);
+            if count >= populous_count {
+                populous.push(centre);
+            }
+            (sum, count) = (0.0, 0);
+        }
     }
-    centres.push(sum / count);
-    // Candidates: the smallest few gaps between neighbouring clusters (a
-    // rare value between two lattice points makes one gap spurious), and a
-    // half and a third of each (lattice points that never occurred); the
-    // largest that checks out wins.
-    let mut gaps: Vec<f64> = centres.windows(2).map(|w| w[1] - w[0]).collect();
-    gaps.sort_unstable_by(f64::total_cmp);
-    gaps.dedup_by(|a, b| (*a - *b).abs() < 0.5);
-    let mut candidates: Vec<f64> = gaps
+    // Candidates: the smallest few gaps between neighbouring clusters, the
+    // populous ones' first (a rare value between two lattice points makes
+    // a gap spurious), and a half and a third of each (lattice points that
+    // never occurred); the largest that checks out wins.
+    let mut candidates: Vec<f64> = [&populous[..], &centres[..]]
         .iter()
-        .take(MAX_GAPS_TRIED)
-        .flat_map(|&g| [g, g / 2.0, g / 3.0])
+        .flat_map(|c| smallest_gaps(c))
+        .flat_map(|g| [g, g / 2.0, g / 3.0])
         .filter(|&c| c >= 1.5)
         .collect();
     candidates.sort_unstable_by(|a, b| b.total_cmp(a));
+    candidates.dedup_by(|a, b| (*a - *b).abs() < 0.01);
+    // Sharpened along the populous clusters too: an off-lattice cluster
+    // near the first would pull the estimate to its own distance.
+    let along = if populous.len() >= 2 {
+        &populous
+    } else {
+        &centres
+    };
     for candidate in candidates {
-        let r = refine(&sorted, along_centres(&centres, candidate));
+        let r = refine(&sorted, along_centres(along, candidate));
         if r >= 1.5 && on_lattice(&sorted, r) {
             return r;
         }
     }
     1.0
+}
+
+/// The [`MAX_GAPS_TRIED`] smallest distinct gaps between neighbouring
+/// `centres` (sorted).
+fn smallest_gaps(centres: &[f64]) -> Vec<f64> {
+    let mut gaps: Vec<f64> = centres.windows(2).map(|w| w[1] - w[0]).collect();
+    gaps.sort_unstable_by(f64::total_cmp);
+    gaps.dedup_by(|a, b| (*a - *b).abs() < 0.5);
+    gaps.truncate(MAX_GAPS_TRIED);
+    gaps
 }
 
 /// Sharpens a step `r0` known to a few percent (a gap between neighbouring
@@ -133,7 +168,7 @@ fn refine(deltas: &[u64], r0: f64) -> f64 {
     r
 }
 
-/// Whether at least 99% of `deltas` lie within `0.2 r` of a non-zero
+/// Whether at least 90% of `deltas` lie within `0.2 r` of a non-zero
 /// multiple of `r` (a delta that moved at all spans at least one step).
 /// (A clock of whole ticks read with a tick of rounding is not told apart
 /// from a 1-tick clock below 5 ticks a step; it counts as 1 there.)
@@ -208,6 +243,28 @@ mod tests {
             *d &= !1;
         }
         assert_eq!(detect_resolution(&mostly_even), 1.0);
+    }
+
+    #[test]
+    fn a_few_deltas_off_a_coarse_lattice_keep_it() {
+        // A 24 MHz clock in ns (41.67 ns steps) where some deltas sit off
+        // the lattice (a jump, a changed conversion): a finer lattice that
+        // the true one is part of must not win, nor one tick.
+        for per_cent in [0u64, 1, 2, 5, 8] {
+            let mut rng = SplitMix64(9 + per_cent);
+            let deltas: Vec<u64> = (0..2048)
+                .map(|_| {
+                    let d = ((30 + rng.next() % 12) as f64 * 41.6667).round() as u64;
+                    if rng.next() % 100 < per_cent {
+                        d + 10 + rng.next() % 20
+                    } else {
+                        d
+                    }
+                })
+                .collect();
+            let r = detect_resolution(&deltas);
+            assert!((r - 41.6667).abs() < 0.1, "{per_cent}% off: {r}");
+        }
     }
 
     #[test]
