@@ -1,9 +1,10 @@
 //! The low-level collector: one event queue, many event types, raw clock
 //! deltas between consecutive returns of the wait call.
 
-use std::collections::VecDeque;
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
+
+use zeroize::Zeroize;
 
 use crate::config::{KqueueEventsConfig, Sampling};
 use crate::error::{Error, Result};
@@ -98,10 +99,78 @@ pub struct Collector {
     // The last clock reading a delta can start from: the last return (per
     // wakeup) or the last path's end (per path).
     last_mark: Option<u64>,
-    /// The samples of the last pass not handed out yet (per-path sampling);
-    /// never more than `MAX_MARKS`, the room it is made with.
-    pending: VecDeque<Sample>,
+    /// The samples of the last pass not handed out yet (per-path sampling).
+    pending: Pending,
     stats: CollectorStats,
+}
+
+/// The samples of one pass waiting to be handed out, at most
+/// [`MAX_MARKS`]: fixed slots, each delta wiped once handed out, the rest
+/// when the pass is dropped or the collector is.
+struct Pending {
+    slots: [Sample; MAX_MARKS],
+    next: usize,
+    len: usize,
+}
+
+impl Pending {
+    const EMPTY: Sample = Sample {
+        delta: 0,
+        path: KernelPath::Pass,
+        events: EventCounts {
+            timer: 0,
+            timer_expirations: 0,
+            socket_read: 0,
+            socket_write: 0,
+            file: 0,
+        },
+    };
+
+    fn new() -> Pending {
+        Pending {
+            slots: [Self::EMPTY; MAX_MARKS],
+            next: 0,
+            len: 0,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.next == self.len
+    }
+
+    /// Wipes every slot and holds `samples` (the first `MAX_MARKS`: a pass
+    /// keeps no more marks than that).
+    fn replace(&mut self, samples: impl Iterator<Item = Sample>) {
+        self.clear();
+        for (slot, sample) in self.slots.iter_mut().zip(samples) {
+            *slot = sample;
+            self.len += 1;
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Sample> {
+        if self.is_empty() {
+            return None;
+        }
+        let slot = &mut self.slots[self.next];
+        let sample = *slot;
+        slot.delta.zeroize();
+        self.next += 1;
+        Some(sample)
+    }
+
+    fn clear(&mut self) {
+        for slot in &mut self.slots[..self.len] {
+            slot.delta.zeroize();
+        }
+        (self.next, self.len) = (0, 0);
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.clear();
+    }
 }
 
 /// The writes that make the socket pairs and watched files fire: at each
@@ -147,7 +216,7 @@ impl Collector {
             queue: None,
             clock,
             last_mark: None,
-            pending: VecDeque::with_capacity(MAX_MARKS),
+            pending: Pending::new(),
             stats: CollectorStats::default(),
         };
         collector.queue()?;
@@ -248,8 +317,7 @@ impl Collector {
                         events,
                     })
                 });
-                self.pending.clear();
-                self.pending.extend(samples);
+                self.pending.replace(samples);
                 self.last_mark = previous;
                 self.next_pending()
             }
@@ -466,6 +534,31 @@ mod tests {
         let rest = drain(&mut c, None);
         assert_eq!(rest.len(), 4);
         assert_eq!(c.stats().samples, 9);
+    }
+
+    #[test]
+    fn pending_samples_are_wiped_once_handed_out_and_when_replaced() {
+        let sample = |delta| Sample {
+            delta,
+            ..Pending::EMPTY
+        };
+        let mut pending = Pending::new();
+        pending.replace([7, 8, 9].into_iter().map(sample));
+        assert_eq!(pending.pop_front().map(|s| s.delta), Some(7));
+        assert_eq!(pending.slots[0].delta, 0, "handed out, wiped");
+        assert_eq!(pending.slots[1].delta, 8);
+        pending.replace([5].into_iter().map(sample));
+        assert_eq!(pending.slots[1].delta, 0, "replaced, wiped");
+        assert_eq!(pending.slots[2].delta, 0, "replaced, wiped");
+        assert_eq!(pending.pop_front().map(|s| s.delta), Some(5));
+        assert!(pending.pop_front().is_none());
+        pending.replace((0..2 * MAX_MARKS as u64).map(sample));
+        assert_eq!(
+            pending.len, MAX_MARKS,
+            "a pass keeps no more than MAX_MARKS"
+        );
+        pending.clear();
+        assert!(pending.slots.iter().all(|s| s.delta == 0));
     }
 
     #[test]

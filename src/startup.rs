@@ -184,8 +184,11 @@ pub fn startup_checks(
     let beside_timer_read = paths.contains(&KernelPath::TimerRead);
     let mut sources = PerPath::default();
     for path in KernelPath::ALL {
-        let mut own = Zeroizing::new(Vec::new());
-        let mut own_symbols = Zeroizing::new(Vec::new());
+        // Sized first: a vector that grew would free copies of the samples
+        // unwiped.
+        let n = paths.iter().filter(|&&p| p == path).count();
+        let mut own = Zeroizing::new(Vec::with_capacity(n));
+        let mut own_symbols = Zeroizing::new(Vec::with_capacity(n));
         for ((&d, &s), &p) in deltas.iter().zip(symbols.iter()).zip(paths) {
             if p == path {
                 own.push(d);
