@@ -520,6 +520,10 @@ impl Service {
                 self.refill.notify_one();
                 return Ok(seed);
             }
+            if stock.shutdown {
+                drop(stock);
+                return self.collect_at_exit();
+            }
             if let Some(e) = &stock.broken {
                 return Err(e.clone());
             }
@@ -601,6 +605,15 @@ impl Service {
     /// Collects one seed with the parked seeder and stocks it (or records
     /// the failure), waking takers. Does nothing if another thread holds
     /// the seeder (it will wake the takers) or the service is broken.
+    /// A seed for a taker after the service shut down at exit (an `atexit`
+    /// handler registered before the service's own hook, a late
+    /// destructor): its seeder is gone, so the call collects with a seeder
+    /// of its own, dropped, with its directory, before it returns.
+    fn collect_at_exit(&self) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        let _collecting = InService::enter();
+        KqSeeder::with_config(self.config.clone())?.key::<KEY_LEN>()
+    }
+
     fn collect_one(&self) {
         let _collecting = InService::enter();
         let (mut seeder, era) = {
@@ -853,8 +866,9 @@ impl Core {
                 Take::Failed(e) => Err(e),
             }
         };
-        match seed {
-            Ok(seed) => self.rekey(Some(&seed)),
+        // A seed the OS hedge then fails to join is a failed reseed too.
+        match seed.and_then(|seed| self.rekey(Some(&seed))) {
+            Ok(()) => Ok(()),
             Err(e) => {
                 self.stats.failed_reseeds += 1;
                 if face == Face::Infallible && !hard {
@@ -973,19 +987,38 @@ impl Core {
     // placement by up to 15% on the reference VM.
     #[inline]
     fn fill(&mut self, dst: &mut [u8], face: Face) -> Result<()> {
-        // One key never serves more than one byte budget, even within a
-        // single large request: the budgets (and the hard limit) are
-        // checked again for every budget's worth.
-        let budget = usize::try_from(self.config.reseed_after_bytes).unwrap_or(usize::MAX);
-        for chunk in dst.chunks_mut(budget.max(1)) {
+        // A key serves at most what is left of its byte budget before the
+        // budget (and the hard limit) are checked again, even within a
+        // single large request, and across requests.
+        let mut rest = dst;
+        while !rest.is_empty() {
             self.prepare(face, true)?;
+            let n = rest.len().min(self.room());
+            let (chunk, tail) = rest.split_at_mut(n);
             let Some(chacha) = self.chacha.as_mut() else {
                 return Ok(()); // unreachable: prepare made the key
             };
             chacha.0.fill_bytes(chunk);
-            self.count(chunk.len());
+            self.count(n);
+            rest = tail;
         }
         self.rekey(None)
+    }
+
+    /// Bytes the key may serve before the budgets are checked again: the
+    /// rest of the byte budget, or past it (a reseed deferred for want of
+    /// a seed) one more budget's worth, up to the hard limit; at least 1
+    /// (`prepare` has just reseeded a key at its hard limit, or failed).
+    fn room(&self) -> usize {
+        let c = &self.config;
+        let budget = c.reseed_after_bytes;
+        let room = if self.since_reseed < budget {
+            budget - self.since_reseed
+        } else {
+            let hard = budget.saturating_mul(u64::from(c.hard_limit_factor));
+            budget.min(hard.saturating_sub(self.since_reseed))
+        };
+        usize::try_from(room).unwrap_or(usize::MAX).max(1)
     }
 
     fn next_word<T>(&mut self, face: Face, draw: impl FnOnce(&mut ChaCha20Rng) -> T) -> Result<T> {
@@ -1559,6 +1592,24 @@ mod tests {
     }
 
     #[test]
+    fn a_take_after_the_exit_hook_collects_its_own_seed() {
+        // What an atexit handler that runs after the service's hook sees:
+        // a shut-down service. It must get a seed, not the shutdown (a
+        // panic in an atexit handler aborts the process).
+        // A configuration of its own: its service is shut down for good.
+        let config = SeederConfig::default().with_credit(crate::CreditPolicy::capped(7.9375));
+        let service = service_for(&config).unwrap();
+        service.shut_down(Instant::now() + Duration::from_millis(200));
+        let a = service.take().expect("a seed at exit");
+        let b = service.take().expect("another");
+        assert_ne!(*a, *b);
+        assert!(
+            matches!(service.try_take(), Take::Failed(_)),
+            "no stock at exit"
+        );
+    }
+
+    #[test]
     fn word_draws_rekey_once_per_block() {
         let mut core = Core::new(GeneratorConfig::default(), shared_supply).unwrap();
         core.epochs = &NO_REQUESTS;
@@ -1597,6 +1648,22 @@ mod tests {
             assert_ne!(w, bare.next_u64(), "no rekey after 256 bytes");
         }
         assert_eq!(core.words_since_rekey, 6);
+    }
+
+    #[test]
+    fn requests_in_a_row_never_run_a_key_past_its_budget() {
+        // Budget 1 KiB, hard limit the same: 1023 bytes, then 1024, must
+        // reseed after the first byte of the second request.
+        let config = GeneratorConfig {
+            hard_limit_factor: 1,
+            ..small_budget()
+        };
+        let (mut core, script) = scripted_core!(config, [Some(Ok([1; 32])), Some(Ok([2; 32]))]);
+        core.fill(&mut [0u8; 1023], Face::Fallible).expect("first");
+        core.fill(&mut [0u8; 1024], Face::Fallible).expect("second");
+        assert_eq!(core.stats.reseeds, 2, "{:?}", core.stats);
+        assert_eq!(script.takes.load(Ordering::Relaxed), 2);
+        assert_eq!(core.since_reseed, 1023);
     }
 
     #[test]
