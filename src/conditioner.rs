@@ -52,7 +52,11 @@
 //! The 64 extra bits also cover what the health tests cannot catch at once:
 //! a stuck source passes `C - 1` samples before the RCT fails, and those are
 //! credited `(C - 1) * H = H * ceil(30 / H) < 30 + H` bits at the default
-//! intermittent `alpha = 2^-30`: 30 bits at the default `H = 1`.
+//! intermittent `alpha = 2^-30`: 30 bits at the default `H = 1`. A fault
+//! common to every source (a stopped or scripted clock) is caught by the
+//! pass repetition test ([`PassRepetition`](crate::health::PassRepetition))
+//! after fewer than `30 + 2 H_pass` credited bits, `H_pass` a pass's credit
+//! (under 7 bits at the default's ceilings).
 //!
 //! Each new pool starts from a chaining value derived from the previous one.
 //! Whatever entropy the credit underestimated is carried on, but nothing is

@@ -44,7 +44,7 @@ use crate::conditioner::{BLOCK_LEN, Conditioner};
 use crate::config::SeederConfig;
 use crate::credit::CREDIT_STEP;
 use crate::error::{Error, Result, StartupFailure};
-use crate::health::{HealthFailure, HealthStats};
+use crate::health::{HealthFailure, HealthStats, PassRepetition};
 use crate::resolution::symbol;
 use crate::seeder::SeederStats;
 use crate::sources::NoiseSources;
@@ -131,10 +131,12 @@ impl Held {
     }
 }
 
-/// The decided state of a started source: its report and its sources.
+/// The decided state of a started source: its report, its sources, and
+/// the test over all of them at once.
 struct Started {
     report: StartupReport,
     sources: NoiseSources,
+    passes: PassRepetition,
 }
 
 /// The release policy's state. Keep it boxed: it holds the pool.
@@ -250,7 +252,11 @@ impl Pipeline {
         .map_err(Error::Startup)
         .and_then(|report| {
             let sources = NoiseSources::new(&report, &self.config.health, &self.config.credit)?;
-            Ok(Started { report, sources })
+            Ok(Started {
+                report,
+                sources,
+                passes: PassRepetition::new(),
+            })
         });
         let started = match decision {
             Ok(started) => started,
@@ -314,11 +320,15 @@ impl Pipeline {
     /// source is credited any more the result is
     /// [`StartupFailure::NoCreditLeft`], for the caller to refuse.
     fn test_and_pool(&mut self, delta: u64, path: KernelPath) -> Result<Option<HealthFailure>> {
+        let health = &self.config.health;
+        let alphas = (health.alpha_intermittent_log2, health.alpha_permanent_log2);
         let Some(started) = self.started.as_mut() else {
             return Ok(None);
         };
         let s = symbol(delta, started.report.resolution_ticks);
-        match started.sources.feed(path, s) {
+        let own = started.sources.feed(path, s);
+        let fed = started.passes.feed(path, s, own, alphas);
+        match fed {
             Ok(millibits) => {
                 let lowering = started.sources.take_lowering();
                 let none_credited = !started.sources.any_credited();
@@ -397,7 +407,9 @@ impl Pipeline {
             .as_ref()
             .map(|s| s.sources.stats())
             .unwrap_or_default();
-        let mut health = HealthStats::sum(sources.values().map(|s| &s.health));
+        let passes = self.started.as_ref().map(|s| *s.passes.stats());
+        let mut health =
+            HealthStats::sum(sources.values().map(|s| &s.health).chain(passes.as_ref()));
         health.started = self.started.is_some() && self.latched.is_none();
         SeederStats {
             samples: self.samples,
@@ -609,6 +621,55 @@ mod tests {
         assert!(p.check_latch().is_ok());
         assert!(p.stats().startup.is_none());
         push(&mut p, 30_000 + (rng.next() >> 54)).expect("held for a new start-up");
+    }
+
+    #[test]
+    fn a_clock_wide_fault_is_refused_by_the_pass_test_first() {
+        // Per-path passes of four sources, then a clock that advances the
+        // same for every syscall: every source repeats at once. Each
+        // source's RCT would let C - 1 of its samples through; the pass
+        // test stops the credit at fewer than 30 + 2 H_pass bits.
+        let shape = [
+            KernelPath::Wait,
+            KernelPath::TimerRead,
+            KernelPath::SocketDrain,
+            KernelPath::FileTouch,
+        ];
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(11);
+        let sample = |delta, path| Sample {
+            delta,
+            path,
+            events: timer_event_if(path == KernelPath::Wait),
+        };
+        for i in 0..WINDOW {
+            let path = shape[i % 4];
+            p.push(sample(30_000 + (rng.next() >> 52), path))
+                .expect("good");
+        }
+        let report = p.stats().startup.expect("started");
+        let per_pass: f64 = shape.iter().map(|&path| report.credit(path)).sum();
+        assert!(per_pass > 1.0, "{per_pass}");
+        let before = p.stats();
+        for i in 0..10_000 {
+            let path = shape[i % 4];
+            p.push(sample(40_000 + 1000 * (i % 4) as u64, path))
+                .expect("an intermittent failure first");
+            let health = p.stats().health;
+            if health.pass_repetition_intermittent > 0 {
+                // The pass test came first, and discarded the pool.
+                assert_eq!(health.rct_intermittent, before.health.rct_intermittent);
+                assert_eq!(health.apt_intermittent, before.health.apt_intermittent);
+                assert!(p.stats().discards > before.discards);
+                let stuck = p.stats().credited_bits - before.credited_bits;
+                assert!(
+                    stuck < 30.0 + 2.0 * per_pass,
+                    "{stuck} bits credited to stuck passes"
+                );
+                return;
+            }
+        }
+        panic!("the stuck passes were never refused");
     }
 
     #[test]

@@ -82,10 +82,12 @@ use core::fmt;
 
 mod apt;
 mod levels;
+mod pass;
 mod predictor;
 mod rct;
 
 pub use levels::HealthCutoffs;
+pub use pass::PassRepetition;
 pub use predictor::PREDICTOR_LAGS;
 
 // The SP 800-90B arithmetic lives in the `sp800-90b` crate; re-exported
@@ -312,6 +314,9 @@ pub enum HealthTest {
     /// The lag predictor's correct predictions in a window (kqseed's own
     /// test).
     PredictorCount,
+    /// Whole passes repeating the previous one, every source at once: a
+    /// clock-wide fault (kqseed's own test).
+    PassRepetition,
 }
 
 impl fmt::Display for HealthTest {
@@ -321,6 +326,7 @@ impl fmt::Display for HealthTest {
             HealthTest::Apt => "adaptive proportion test",
             HealthTest::PredictorRun => "predictor run test",
             HealthTest::PredictorCount => "predictor count test",
+            HealthTest::PassRepetition => "pass repetition test",
         })
     }
 }
@@ -374,6 +380,7 @@ impl fmt::Display for HealthFailure {
             HealthTest::Apt => "copies of one symbol in a window",
             HealthTest::PredictorRun => "correct predictions in a row",
             HealthTest::PredictorCount => "correct predictions in a window",
+            HealthTest::PassRepetition => "identical passes in a row",
         };
         write!(
             f,
@@ -419,6 +426,11 @@ pub struct HealthStats {
     pub predictor_intermittent: u64,
     /// Predictor permanent failures (0 or 1: it latches).
     pub predictor_permanent: u64,
+    /// Pass repetition test intermittent failures (each failing run counts
+    /// once): every source repeating its last pass at once.
+    pub pass_repetition_intermittent: u64,
+    /// Pass repetition test permanent failures (0 or 1: it latches).
+    pub pass_repetition_permanent: u64,
     /// Permanent failures escalated from repeated intermittent ones (0 or 1).
     pub escalations: u64,
     /// Intermittent failures since the last output.
@@ -454,6 +466,8 @@ impl HealthStats {
         self.apt_permanent += other.apt_permanent;
         self.predictor_intermittent += other.predictor_intermittent;
         self.predictor_permanent += other.predictor_permanent;
+        self.pass_repetition_intermittent += other.pass_repetition_intermittent;
+        self.pass_repetition_permanent += other.pass_repetition_permanent;
         self.escalations += other.escalations;
         self.intermittent_since_output = self
             .intermittent_since_output
@@ -542,6 +556,10 @@ fn count_event(s: &mut HealthStats, test: HealthTest, level: FailureLevel) {
         (HealthTest::PredictorRun | HealthTest::PredictorCount, FailureLevel::Permanent) => {
             s.predictor_permanent += 1
         }
+        (HealthTest::PassRepetition, FailureLevel::Intermittent) => {
+            s.pass_repetition_intermittent += 1
+        }
+        (HealthTest::PassRepetition, FailureLevel::Permanent) => s.pass_repetition_permanent += 1,
     }
     if level == FailureLevel::Intermittent {
         s.intermittent_since_output = s.intermittent_since_output.saturating_add(1);

@@ -24,7 +24,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kqseed::assess::{
     AssessError, AssessOptions, DataSet, Estimator, Report, assess_with_progress,
 };
-use kqseed::health::{HealthFailure, HealthStats};
+use kqseed::health::{HealthFailure, HealthStats, PassRepetition};
 use kqseed::{
     ClockInfo, Collector, CollectorStats, KernelPath, MAX_COLLECT_SAMPLES, NoiseSources,
     SeederConfig, SourceStartup, SourceStats, StartupFailure, StartupReport, detect_resolution,
@@ -440,11 +440,18 @@ fn credit_run(
     };
     let mut sources =
         NoiseSources::new(report, &config.health, &config.credit).map_err(kqseed::Error::from)?;
+    // As the seeder runs it, over all sources at once.
+    let mut passes = PassRepetition::new();
+    let alphas = (
+        config.health.alpha_intermittent_log2,
+        config.health.alpha_permanent_log2,
+    );
     let mut seen = [0usize; KernelPath::ALL.len()];
     let mut pool = 0u64;
     let block = u64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS) * 1000;
     for (i, (&path, &s)) in run.paths.iter().zip(symbols).enumerate() {
-        let millibits = match sources.feed(path, s) {
+        let fed = passes.feed(path, s, sources.feed(path, s), alphas);
+        let millibits = match fed {
             Ok(m) => u64::from(m),
             Err(f) => {
                 out.first_failure.get_or_insert(f);
@@ -469,7 +476,7 @@ fn credit_run(
         }
     }
     let stats = sources.stats();
-    out.health = HealthStats::sum(stats.values().map(|s| &s.health));
+    out.health = HealthStats::sum(stats.values().map(|s| &s.health).chain([passes.stats()]));
     out.stats = Some(stats);
     Ok(out)
 }
@@ -584,6 +591,14 @@ fn health_fields(s: &HealthStats) -> Vec<(&'static str, u64)> {
         ("apt_permanent_failures", s.apt_permanent),
         ("predictor_intermittent_failures", s.predictor_intermittent),
         ("predictor_permanent_failures", s.predictor_permanent),
+        (
+            "pass_repetition_intermittent_failures",
+            s.pass_repetition_intermittent,
+        ),
+        (
+            "pass_repetition_permanent_failures",
+            s.pass_repetition_permanent,
+        ),
         ("escalations", s.escalations),
         ("max_rct_run", s.max_rct_run.into()),
         ("max_apt_count", s.max_apt_count.into()),

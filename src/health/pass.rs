@@ -1,0 +1,249 @@
+//! A repetition count test on whole passes (kqseed's own): a pass whose
+//! samples repeat the previous pass's, symbol for symbol and path for path,
+//! extends a run; the run fails at cutoffs derived from the pass's credit as
+//! the RCT's are from a sample's.
+//!
+//! Each source's own tests see one source. A fault common to all of them (a
+//! clock that stopped, or a virtual clock that advances by the same amount
+//! for every syscall) makes every source repeat at once, and each source's
+//! RCT would let `C_s - 1` of its samples through, credited together far
+//! more than one source's `30 + H` bits (a review measured 100.8 bits at the
+//! default's fine-clock credits before the first source's test fired). A
+//! pass carries the sum of its samples' credits, so this test fires when
+//! the `1 + ceil(30 / H_pass)`-th identical pass closes: those passes were
+//! credited fewer than `30 + 2 H_pass` bits (a pass is judged when the next
+//! one starts), and the failure discards them with the pool.
+
+use zeroize::Zeroizing;
+
+use super::levels::level_of;
+use super::{HealthFailure, HealthStats, HealthTest, reached};
+use crate::collector::KernelPath;
+use crate::sys::MAX_MARKS;
+
+/// The pass repetition test: whole passes compared with the one before,
+/// each as its samples' paths and symbols (at most 32 of them, as many as a
+/// pass keeps marks). The seeder runs one over all its sources; feed it
+/// every sample, in order, after the sample's own source's tests.
+///
+/// ```
+/// use kqseed::KernelPath;
+/// use kqseed::health::{FailureLevel, PassRepetition};
+///
+/// let mut passes = PassRepetition::new();
+/// let mut failure = None;
+/// // A stuck clock: every pass the same, 2 bits credited a pass (each
+/// // sample's own tests passed it at 1 bit). The intermittent cutoff
+/// // (alpha = 2^-30) is 1 + 30 / 2 = 16 passes.
+/// for _ in 0..17 {
+///     for path in [KernelPath::Wait, KernelPath::TimerRead] {
+///         if let Err(f) = passes.feed(path, 0, Ok(1000), (30, 60)) {
+///             failure.get_or_insert(f);
+///         }
+///     }
+/// }
+/// let failure = failure.expect("refused");
+/// assert_eq!((failure.level, failure.observed), (FailureLevel::Intermittent, 16));
+/// ```
+pub struct PassRepetition {
+    previous: Zeroizing<[u16; MAX_MARKS]>,
+    previous_len: usize,
+    current: Zeroizing<[u16; MAX_MARKS]>,
+    current_len: usize,
+    /// Credit of the current pass's samples, millibits.
+    current_millibits: u64,
+    /// Identical passes in a row, the latest included.
+    run: u32,
+    failed: Option<HealthFailure>,
+    stats: HealthStats,
+}
+
+impl Default for PassRepetition {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl core::fmt::Debug for PassRepetition {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // No symbols: they are the samples' low bytes.
+        f.debug_struct("PassRepetition")
+            .field("run", &self.run)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PassRepetition {
+    /// A test that has seen no pass.
+    pub fn new() -> PassRepetition {
+        PassRepetition {
+            previous: Zeroizing::new([0; MAX_MARKS]),
+            previous_len: 0,
+            current: Zeroizing::new([0; MAX_MARKS]),
+            current_len: 0,
+            current_millibits: 0,
+            run: 0,
+            failed: None,
+            stats: HealthStats::default(),
+        }
+    }
+
+    /// One sample of `path` with its `symbol` and `own`, the verdict of its
+    /// own source's tests (the millibits it may be credited, or its
+    /// failure); returns the sample's verdict with this test's: a permanent
+    /// failure of either, else the source's failure, else this test's, else
+    /// the credit. Every sample counts towards its pass, failing or not. A
+    /// wait (or a whole pass) starts a new pass and closes the last one,
+    /// which is compared with the one before. `alpha_log2`: the
+    /// intermittent and permanent `-log2(alpha)` of the health
+    /// configuration.
+    pub fn feed(
+        &mut self,
+        path: KernelPath,
+        symbol: u8,
+        own: Result<u32, HealthFailure>,
+        alpha_log2: (u32, u32),
+    ) -> Result<u32, HealthFailure> {
+        let millibits = *own.as_ref().unwrap_or(&0);
+        match (own, self.see(path, symbol, millibits, alpha_log2)) {
+            (_, Some(mine)) if mine.is_permanent() => Err(mine),
+            (Err(theirs), _) | (Ok(_), Some(theirs)) => Err(theirs),
+            (Ok(m), None) => Ok(m),
+        }
+    }
+
+    /// Counts one sample into its pass; this test's failure, if any.
+    fn see(
+        &mut self,
+        path: KernelPath,
+        symbol: u8,
+        millibits: u32,
+        alpha_log2: (u32, u32),
+    ) -> Option<HealthFailure> {
+        let mut failure = None;
+        if matches!(path, KernelPath::Wait | KernelPath::Pass) && self.current_len > 0 {
+            failure = self.close(alpha_log2);
+        }
+        if let Some(slot) = self.current.get_mut(self.current_len) {
+            *slot = (path.index() as u16) << 8 | u16::from(symbol);
+            self.current_len += 1;
+        }
+        self.current_millibits += u64::from(millibits);
+        failure
+    }
+
+    /// Its failures so far (the pass repetition counts only).
+    pub fn stats(&self) -> &HealthStats {
+        &self.stats
+    }
+
+    /// Closes the current pass: compares it with the previous one and
+    /// judges the run.
+    fn close(&mut self, (intermittent, permanent): (u32, u32)) -> Option<HealthFailure> {
+        let same = self.current_len == self.previous_len
+            && self.current[..self.current_len] == self.previous[..self.previous_len];
+        if same {
+            self.run = self.run.saturating_add(1);
+        } else {
+            self.run = 1;
+            self.failed = None;
+        }
+        let bits = self.current_millibits as f64 / 1000.0;
+        core::mem::swap(&mut self.previous, &mut self.current);
+        self.previous_len = self.current_len;
+        self.current.fill(0);
+        (self.current_len, self.current_millibits) = (0, 0);
+        if bits <= 0.0 {
+            // Nothing credited rides on these passes.
+            return None;
+        }
+        let cutoff = |alpha_log2: u32| 1 + (f64::from(alpha_log2) / bits).ceil().min(1e6) as u32;
+        let (level, cutoff) = level_of(self.run, cutoff(intermittent), cutoff(permanent))?;
+        // As the RCT does: every further pass of the run fails too, so none
+        // of them is credited.
+        reached(
+            &mut self.failed,
+            &mut self.stats,
+            HealthTest::PassRepetition,
+            level,
+            self.run,
+            cutoff,
+            false,
+            0,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::FailureLevel;
+
+    const ALPHAS: (u32, u32) = (30, 60);
+
+    /// Feeds one pass of `symbols` (a wait, then socket drains), each
+    /// credited `millibits`; the failure it brought, if any.
+    fn pass(t: &mut PassRepetition, symbols: &[u8], millibits: u32) -> Option<HealthFailure> {
+        let mut failure = None;
+        for (i, &s) in symbols.iter().enumerate() {
+            let path = if i == 0 {
+                KernelPath::Wait
+            } else {
+                KernelPath::SocketDrain
+            };
+            failure = failure.or(t.see(path, s, millibits, ALPHAS));
+        }
+        failure
+    }
+
+    #[test]
+    fn identical_passes_fail_after_the_cutoff_of_their_credit() {
+        // 5 samples at 0.5 bit: 2.5 bits a pass, cutoffs 1 + ceil(30 / 2.5)
+        // = 13 and 1 + ceil(60 / 2.5) = 25 passes.
+        let mut t = PassRepetition::new();
+        let stuck = [0u8, 0, 0, 0, 0];
+        let mut first = None;
+        for i in 1..=40u32 {
+            // A pass is judged when the next one starts.
+            if let Some(f) = pass(&mut t, &stuck, 500) {
+                first.get_or_insert((i, f));
+                if f.level == FailureLevel::Permanent {
+                    assert_eq!((f.observed, f.cutoff), (25, 25));
+                    assert_eq!(i, 26);
+                    let (at, intermittent) = first.expect("intermittent first");
+                    assert_eq!(intermittent.level, FailureLevel::Intermittent);
+                    assert_eq!((intermittent.observed, at), (13, 14));
+                    assert_eq!(intermittent.test, HealthTest::PassRepetition);
+                    return;
+                }
+            }
+        }
+        panic!("never permanent: {first:?}");
+    }
+
+    #[test]
+    fn passes_that_differ_anywhere_or_credit_nothing_never_fail() {
+        let mut t = PassRepetition::new();
+        for i in 0..10_000u32 {
+            // The last sample of each pass moves.
+            let symbols = [3u8, 1, 4, 1, (i % 251) as u8];
+            assert!(pass(&mut t, &symbols, 500).is_none(), "pass {i}");
+        }
+        let mut t = PassRepetition::new();
+        for i in 0..10_000u32 {
+            assert!(pass(&mut t, &[0, 0, 0], 0).is_none(), "pass {i}");
+        }
+        // The same symbols on other paths are another pass.
+        let mut t = PassRepetition::new();
+        for i in 0..100u32 {
+            let path = if i % 2 == 0 {
+                KernelPath::SocketDrain
+            } else {
+                KernelPath::FileDrain
+            };
+            assert!(t.see(KernelPath::Wait, 0, 500, ALPHAS).is_none());
+            assert!(t.see(path, 0, 500, ALPHAS).is_none(), "pass {i}");
+        }
+    }
+}
