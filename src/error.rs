@@ -8,7 +8,10 @@ use std::time::Duration;
 /// A configuration field that failed validation, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// The field of [`KqueueEventsConfig`](crate::KqueueEventsConfig) at fault.
+    /// The field at fault, as the configuration names it (of
+    /// [`KqueueEventsConfig`](crate::KqueueEventsConfig),
+    /// [`CreditPolicy`](crate::CreditPolicy), [`HealthConfig`](crate::health::HealthConfig)
+    /// or [`GeneratorConfig`](crate::GeneratorConfig)).
     pub field: &'static str,
     /// What is wrong with it, in words.
     pub reason: String,
