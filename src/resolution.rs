@@ -29,6 +29,17 @@ const MAX_GAPS_TRIED: usize = 8;
 /// credit.
 const ON_LATTICE_PER_MILLE: usize = 900;
 
+/// The farthest, in ticks, a delta may sit from a multiple of the step and
+/// still count as on it: a reading rounded to the clock's unit at both ends
+/// is off by less than 2. Wider, a narrow spread of deltas (one path, or
+/// whole passes, within 20% of their median) would fit a "step" as long as
+/// the delta itself.
+const MAX_OFF_TICKS: f64 = 2.0;
+
+/// The fewest distinct multiples of a step the deltas must fall on (each
+/// with two deltas at least) for it to be the clock's.
+const MIN_MULTIPLES: usize = 3;
+
 /// Clusters of delta values holding at least this many deltas, and at
 /// least the mean, give the first candidates: values off the lattice are
 /// rare and scattered, and the gaps beside them are not the step.
@@ -102,17 +113,21 @@ pub fn detect_resolution(deltas: &[u64]) -> f64 {
         .collect();
     candidates.sort_unstable_by(|a, b| b.total_cmp(a));
     candidates.dedup_by(|a, b| (*a - *b).abs() < 0.01);
-    // Sharpened along the populous clusters too: an off-lattice cluster
-    // near the first would pull the estimate to its own distance.
-    let along = if populous.len() >= 2 {
-        &populous
+    // Sharpened along the populous clusters first (an off-lattice cluster
+    // near the first would pull the estimate to its own distance), then
+    // along all of them (populous clusters hundreds of steps apart can
+    // miscount the steps between them).
+    let alongs: &[&[f64]] = if populous.len() >= 2 {
+        &[&populous[..], &centres[..]]
     } else {
-        &centres
+        &[&centres[..]]
     };
     for candidate in candidates {
-        let r = refine(&sorted, along_centres(along, candidate));
-        if r >= 1.5 && on_lattice(&sorted, r) {
-            return r;
+        for along in alongs {
+            let r = refine(&sorted, along_centres(along, candidate));
+            if r >= 1.5 && on_lattice(&sorted, r) {
+                return r;
+            }
         }
     }
     1.0
@@ -168,24 +183,38 @@ fn refine(deltas: &[u64], r0: f64) -> f64 {
     r
 }
 
-/// Whether at least 90% of `deltas` lie within `0.2 r` of a non-zero
-/// multiple of `r` (a delta that moved at all spans at least one step).
-/// (A clock of whole ticks read with a tick of rounding is not told apart
-/// from a 1-tick clock below 5 ticks a step; it counts as 1 there.)
+/// Whether at least 90% of `deltas` (sorted) lie within `0.2 r`, and at
+/// most [`MAX_OFF_TICKS`], of a non-zero multiple of `r` (a delta that moved
+/// at all spans at least one step), on at least [`MIN_MULTIPLES`] distinct
+/// multiples of at least two deltas each: a "step" that every delta spans
+/// once or twice explains nothing about their spread. (A clock of whole
+/// ticks read with a tick of rounding is not told apart from a 1-tick clock
+/// below 5 ticks a step; it counts as 1 there.)
 fn on_lattice(deltas: &[u64], r: f64) -> bool {
     if !r.is_finite() {
         return false;
     }
-    let tolerance = 0.2 * r;
-    let near = deltas
-        .iter()
-        .filter(|&&d| {
-            let x = d as f64;
-            let n = (x / r).round();
-            n >= 1.0 && (x - n * r).abs() <= tolerance
-        })
-        .count();
-    near * 1000 >= deltas.len() * ON_LATTICE_PER_MILLE
+    let tolerance = (0.2 * r).min(MAX_OFF_TICKS);
+    let (mut near, mut multiples) = (0usize, 0usize);
+    let (mut last, mut run) = (0f64, 0usize);
+    for &d in deltas {
+        let x = d as f64;
+        let n = (x / r).round();
+        if n < 1.0 || (x - n * r).abs() > tolerance {
+            continue;
+        }
+        near += 1;
+        // Sorted deltas give each multiple's deltas in one run.
+        if n == last {
+            run += 1;
+        } else {
+            (last, run) = (n, 1);
+        }
+        if run == 2 {
+            multiples += 1;
+        }
+    }
+    near * 1000 >= deltas.len() * ON_LATTICE_PER_MILLE && multiples >= MIN_MULTIPLES
 }
 
 /// The 8-bit symbol of a delta: the low byte of the number of clock steps
@@ -264,6 +293,40 @@ mod tests {
                 .collect();
             let r = detect_resolution(&deltas);
             assert!((r - 41.6667).abs() < 0.1, "{per_cent}% off: {r}");
+        }
+    }
+
+    #[test]
+    fn a_narrow_spread_of_long_deltas_is_not_one_step() {
+        // Whole passes of about 35 us, within 10% of it (per-wakeup
+        // sampling), and 2% that missed a timer and took twice as long, on
+        // clocks of 500 ns read in ns and of whole 1 us and 2 us ticks: the
+        // step is the clock's, never the gap from the passes to the double
+        // ones (about a pass: 90% of the deltas lie within 20% of it).
+        let mut rng = SplitMix64(4);
+        let mut passes = |n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|_| {
+                    let base = if rng.next().is_multiple_of(50) {
+                        70_000.0
+                    } else {
+                        35_000.0
+                    };
+                    base * (0.9 + (rng.next() % 2000) as f64 / 10_000.0)
+                })
+                .collect()
+        };
+        let on_500: Vec<f64> = passes(2048);
+        let mut jitter = SplitMix64(5);
+        let in_ns: Vec<u64> = on_500
+            .iter()
+            .map(|&t| ((t / 500.0).round() * 500.0) as u64 + jitter.next() % 2)
+            .collect();
+        let r = detect_resolution(&in_ns);
+        assert!((r - 500.0).abs() < 1.0, "{r}");
+        for tick in [1000.0, 2000.0] {
+            let ticks: Vec<u64> = passes(2048).iter().map(|&t| (t / tick) as u64).collect();
+            assert_eq!(detect_resolution(&ticks), 1.0, "{tick} ns ticks");
         }
     }
 
