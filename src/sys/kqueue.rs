@@ -373,9 +373,8 @@ impl EventQueue {
             // `nevents` is 1..=MAX_EVENTS_PER_WAIT. After EINTR the changes
             // go in again: the kernel applied them before it slept, and
             // adding a live timer again only restarts it.
-            // SAFETY: `changes` is null or the live buffer of `nchanges`
-            // entries, `events` a live buffer of `nevents` entries, and `ts`
-            // lives across the call.
+            // SAFETY: `changes` is null or live for `nchanges` entries,
+            // `events` live for `nevents`, and `ts` lives across the call.
             unsafe { ffi::kevent(kq, changes, nchanges, events.as_mut_ptr(), nevents, &ts) }
         });
         let at = now_ticks();
