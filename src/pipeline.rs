@@ -623,6 +623,15 @@ mod tests {
         push(&mut p, 30_000 + (rng.next() >> 54)).expect("held for a new start-up");
     }
 
+    /// A per-path sample: its wait brings the pass's timer event.
+    fn per_path_sample(delta: u64, path: KernelPath) -> Sample {
+        Sample {
+            delta,
+            path,
+            events: timer_event_if(path == KernelPath::Wait),
+        }
+    }
+
     #[test]
     fn a_clock_wide_fault_is_refused_by_the_pass_test_first() {
         // Per-path passes of four sources, then a clock that advances the
@@ -637,14 +646,9 @@ mod tests {
         ];
         let mut p = pipeline(8.0);
         let mut rng = SplitMix64(11);
-        let sample = |delta, path| Sample {
-            delta,
-            path,
-            events: timer_event_if(path == KernelPath::Wait),
-        };
         for i in 0..WINDOW {
             let path = shape[i % 4];
-            p.push(sample(30_000 + (rng.next() >> 52), path))
+            p.push(per_path_sample(30_000 + (rng.next() >> 52), path))
                 .expect("good");
         }
         let report = p.stats().startup.expect("started");
@@ -653,7 +657,7 @@ mod tests {
         let before = p.stats();
         for i in 0..10_000 {
             let path = shape[i % 4];
-            p.push(sample(40_000 + 1000 * (i % 4) as u64, path))
+            p.push(per_path_sample(40_000 + 1000 * (i % 4) as u64, path))
                 .expect("an intermittent failure first");
             let health = p.stats().health;
             if health.pass_repetition_intermittent > 0 {
@@ -678,14 +682,9 @@ mod tests {
         // credit, part of it from that source's unbacked samples, goes.
         let mut p = pipeline(2.0 * CREDIT_STEP);
         let mut rng = SplitMix64(5);
-        let sample = |delta, path| Sample {
-            delta,
-            path,
-            events: timer_event_if(path == KernelPath::Wait),
-        };
         for i in 0..WINDOW {
             let path = [KernelPath::Wait, KernelPath::TimerRead][i % 2];
-            p.push(sample(30_000 + (rng.next() >> 52), path))
+            p.push(per_path_sample(30_000 + (rng.next() >> 52), path))
                 .expect("good");
         }
         let credit = p.stats().startup.expect("started").credit(KernelPath::Wait);
@@ -704,7 +703,8 @@ mod tests {
             } else {
                 (30_000 + (rng.next() >> 52), KernelPath::TimerRead)
             };
-            p.push(sample(delta, path)).expect("no health test fires");
+            p.push(per_path_sample(delta, path))
+                .expect("no health test fires");
             let _ = p.take_block();
             let wait = p.stats().sources.get(KernelPath::Wait).map(|s| s.credit);
             if wait < Some(credit) {
