@@ -66,12 +66,12 @@ fn feed(c: &mut Criterion) {
     // The shape has a timer read: timer-driven whatever the flag says.
     let startup =
         startup_checks(&deltas[..window], &paths[..window], true, &policy).expect("start-up");
-    group.bench_function("sources_feed_65536_symbols_with_online_check", |b| {
+    group.bench_function("sources_feed_65536_samples_with_online_check", |b| {
         b.iter_batched_ref(
             || NoiseSources::new(&startup, &HealthConfig::default(), &policy).expect("sources"),
             |sources| {
-                for (&p, &s) in paths.iter().zip(&symbols) {
-                    let _ = std::hint::black_box(sources.feed(p, s));
+                for (&p, &d) in paths.iter().zip(&deltas) {
+                    let _ = std::hint::black_box(sources.feed(p, d));
                 }
             },
             criterion::BatchSize::LargeInput,

@@ -21,6 +21,8 @@
 //! A source that cannot back [`CREDIT_STEP`] is still absorbed by the
 //! conditioner, credited 0.
 
+use zeroize::Zeroize;
+
 use crate::collector::KernelPath;
 use crate::error::ConfigError;
 
@@ -189,6 +191,77 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
     (KernelPath::FileTouch,   [ 0,  1,  1,  1,  2,  3,  4,  4,  4,  5,  5,  5,  5,  5]),
 ];
 
+/// A source's samples of one online window counted by the band of
+/// [`ceiling`] each falls in, so that the online check can find the band
+/// of the window's median sample, and so its ceiling, without keeping the
+/// samples.
+///
+/// A sample is counted in the band that start-up's rounding would put it
+/// in (its steps rounded down to two significant digits): the band of the
+/// window's median is then exactly the band start-up would have found for
+/// it.
+#[derive(Clone)]
+pub(crate) struct StepBands {
+    /// Each band's least sample, in clock ticks.
+    thresholds_ticks: [f64; BAND_STEPS.len()],
+    /// Samples per band; index 0 holds those under the first band.
+    counts: [u32; BAND_STEPS.len() + 1],
+}
+
+impl StepBands {
+    /// Bands on a clock whose effective resolution is `resolution_ticks`.
+    pub(crate) fn new(resolution_ticks: f64) -> StepBands {
+        StepBands {
+            thresholds_ticks: BAND_STEPS.map(|edge| two_digits_up(edge) * resolution_ticks),
+            counts: [0; BAND_STEPS.len() + 1],
+        }
+    }
+
+    /// Counts a sample of `delta` clock ticks.
+    pub(crate) fn count(&mut self, delta: u64) {
+        let d = delta as f64;
+        let band = self.thresholds_ticks.partition_point(|&t| t <= d);
+        self.counts[band] += 1;
+    }
+
+    /// The lower edge, in steps, of the band that the window's median
+    /// sample fell in (0 under the first band), or `None` for an empty
+    /// window; the window starts again.
+    pub(crate) fn take_median_band(&mut self) -> Option<f64> {
+        let n: u64 = self.counts.iter().map(|&c| u64::from(c)).sum();
+        // The median as start-up takes it: the sorted window's element
+        // (n - 1) / 2.
+        let position = n.checked_sub(1)? / 2;
+        let mut below = 0u64;
+        let mut median_band = self.counts.len() - 1;
+        for (band, &c) in self.counts.iter().enumerate() {
+            below += u64::from(c);
+            if below > position {
+                median_band = band;
+                break;
+            }
+        }
+        self.counts.zeroize();
+        Some(match median_band {
+            0 => 0.0,
+            band => BAND_STEPS[band - 1],
+        })
+    }
+}
+
+impl Drop for StepBands {
+    fn drop(&mut self) {
+        self.counts.zeroize();
+    }
+}
+
+/// The least `x` whose value rounded down to two significant digits is at
+/// least `edge`: `edge` rounded up to two significant digits.
+fn two_digits_up(edge: f64) -> f64 {
+    let unit = 10f64.powi(edge.log10().floor() as i32 - 1);
+    (edge / unit).ceil() * unit
+}
+
 /// The most a source of `path` may be credited, in bits per sample, when
 /// its median sample spans `median_steps` steps of the clock's effective
 /// resolution, and `timer_driven` says whether a timer's interrupts drive
@@ -332,6 +405,56 @@ mod tests {
         }
         // No timer: the short paths get the least credit at most.
         assert_eq!(ceiling(KernelPath::Wait, 200.0, false), 0.0625);
+    }
+
+    #[test]
+    fn a_window_median_falls_in_the_band_start_up_would_give_it() {
+        use crate::startup::two_digits;
+        let band_of = |steps: f64| {
+            BAND_STEPS
+                .iter()
+                .rposition(|&edge| two_digits(steps) >= edge)
+                .map_or(0.0, |b| BAND_STEPS[b])
+        };
+        for resolution in [1.0, 10.015, 41.6667, 1000.0] {
+            // Every sample alone: its band is the one start-up's rounded
+            // median would fall in, at each edge and on either side of it.
+            let mut steps: Vec<f64> = (0..4000).map(|i| f64::from(i) * 0.37).collect();
+            for edge in BAND_STEPS {
+                let up = two_digits_up(edge);
+                steps.extend([edge - 0.5, edge, up - 0.5, up, up + 0.5]);
+            }
+            for &s in &steps {
+                let delta = (s * resolution).ceil() as u64;
+                let mut bands = StepBands::new(resolution);
+                bands.count(delta);
+                let expected = band_of(delta as f64 / resolution);
+                assert_eq!(
+                    bands.take_median_band(),
+                    Some(expected),
+                    "{s} x {resolution}"
+                );
+            }
+        }
+        // A window's median: the sorted window's element (n - 1) / 2, as
+        // start-up takes it. Three samples at 100 steps and two at 20:
+        // the 96 band; two and two: the lower middle one, the 20 band.
+        let mut bands = StepBands::new(10.0);
+        for d in [1000, 200, 1000, 1000, 200] {
+            bands.count(d);
+        }
+        assert_eq!(bands.take_median_band(), Some(96.0));
+        for d in [1000, 200, 1000, 200] {
+            bands.count(d);
+        }
+        assert_eq!(bands.take_median_band(), Some(20.0));
+        // Taken windows start again; an empty one has no median.
+        assert_eq!(bands.take_median_band(), None);
+        bands.count(5);
+        assert_eq!(bands.take_median_band(), Some(0.0));
+        // Past the last edge (1024, counted from 1100 steps).
+        bands.count(11_000);
+        assert_eq!(bands.take_median_band(), Some(1024.0));
     }
 
     #[test]

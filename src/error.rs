@@ -146,6 +146,35 @@ pub enum StartupFailure {
         /// times it.
         required: f64,
     },
+    /// After start-up, the online margin check found the median sample of
+    /// the last credited source spanning fewer clock steps than any credit
+    /// of its path needs (the path got shorter, or the clock coarser):
+    /// nothing backs a credit any more. The pool is emptied, and start-up
+    /// runs again on the next call (a refusal, as for
+    /// [`NoCreditLeft`](StartupFailure::NoCreditLeft)).
+    TooFewSteps {
+        /// The source lowered last.
+        path: crate::KernelPath,
+        /// The lower edge of the band of [`ceiling`](crate::credit::ceiling)
+        /// its window's median fell in, in steps (0: under the first band).
+        median_band_steps: f64,
+        /// The least its median must span for any credit, in steps.
+        min_median_steps: f64,
+    },
+    /// After start-up, two re-measurements of the clock's effective
+    /// resolution in a row (every 65,536 samples, over the last start-up
+    /// window's worth) found it at least 1.5 times coarser than start-up
+    /// did: a VM moved to another host's counter, a clocksource that fell
+    /// back. The ceilings of the finer clock no longer hold; the pool is
+    /// emptied and start-up runs again on the next call, measuring the
+    /// clock afresh (a refusal, as for
+    /// [`NoCreditLeft`](StartupFailure::NoCreditLeft)).
+    ClockCoarsened {
+        /// The resolution start-up measured, in clock ticks.
+        startup_resolution_ticks: f64,
+        /// The resolution measured now, in clock ticks.
+        resolution_ticks: f64,
+    },
 }
 
 impl fmt::Display for StartupFailure {
@@ -187,6 +216,22 @@ impl fmt::Display for StartupFailure {
                 "no noise source backs a credit any more: the online check's {} estimate of {} fell to {estimate:.3} bits per symbol, below the {required:.3} its last credit needed; start-up runs again",
                 estimator.name(),
                 path.name()
+            ),
+            StartupFailure::TooFewSteps {
+                path,
+                median_band_steps,
+                min_median_steps,
+            } => write!(
+                f,
+                "no noise source backs a credit any more: over the online check's window the median sample of {} fell in the band from {median_band_steps} clock steps, under the {min_median_steps} its credit needs; start-up runs again",
+                path.name()
+            ),
+            StartupFailure::ClockCoarsened {
+                startup_resolution_ticks,
+                resolution_ticks,
+            } => write!(
+                f,
+                "the clock turned coarser after start-up: it steps by {resolution_ticks:.3} ticks where start-up measured {startup_resolution_ticks:.3}; start-up runs again"
             ),
         }
     }

@@ -42,12 +42,12 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::collector::{KernelPath, Sample};
 use crate::conditioner::{BLOCK_LEN, Conditioner};
 use crate::config::SeederConfig;
-use crate::credit::CREDIT_STEP;
+use crate::credit::{CREDIT_STEP, min_credited_steps};
 use crate::error::{Error, Result, StartupFailure};
 use crate::health::{HealthFailure, HealthStats, PassRepetition};
-use crate::resolution::symbol;
+use crate::resolution::ResolutionWatch;
 use crate::seeder::SeederStats;
-use crate::sources::NoiseSources;
+use crate::sources::{LoweredBy, NoiseSources};
 use crate::startup::{StartupReport, startup_checks};
 use crate::sys::fork;
 
@@ -137,6 +137,7 @@ struct Started {
     report: StartupReport,
     sources: NoiseSources,
     passes: PassRepetition,
+    clock: ResolutionWatch,
 }
 
 /// The release policy's state. Keep it boxed: it holds the pool.
@@ -252,10 +253,17 @@ impl Pipeline {
         .map_err(Error::Startup)
         .and_then(|report| {
             let sources = NoiseSources::new(&report, &self.config.health, &self.config.credit)?;
+            let clock = ResolutionWatch::new(report.resolution_ticks, self.startup_samples)
+                .map_err(|_| Error::TooLarge {
+                    what: "start-up samples",
+                    requested: self.startup_samples,
+                    max: crate::health::MAX_STARTUP_SAMPLES as usize,
+                })?;
             Ok(Started {
                 report,
                 sources,
                 passes: PassRepetition::new(),
+                clock,
             })
         });
         let started = match decision {
@@ -325,8 +333,14 @@ impl Pipeline {
         let Some(started) = self.started.as_mut() else {
             return Ok(None);
         };
-        let s = symbol(delta, started.report.resolution_ticks);
-        let own = started.sources.feed(path, s);
+        if let Some(resolution_ticks) = started.clock.record(delta) {
+            return Err(Error::Startup(StartupFailure::ClockCoarsened {
+                startup_resolution_ticks: started.report.resolution_ticks,
+                resolution_ticks,
+            }));
+        }
+        let s = started.sources.symbol(delta);
+        let own = started.sources.feed(path, delta);
         let fed = started.passes.feed(path, s, own, alphas);
         match fed {
             Ok(millibits) => {
@@ -337,11 +351,22 @@ impl Pipeline {
                     self.pool.discard();
                     self.discards += 1;
                     if none_credited {
-                        return Err(Error::Startup(StartupFailure::NoCreditLeft {
-                            path: lowering.path,
-                            estimator: lowering.estimator,
-                            estimate: lowering.estimate,
-                            required: 2.0 * self.config.credit.allowance * CREDIT_STEP,
+                        let path = lowering.path;
+                        return Err(Error::Startup(match lowering.cause {
+                            LoweredBy::Estimate {
+                                estimator,
+                                estimate,
+                            } => StartupFailure::NoCreditLeft {
+                                path,
+                                estimator,
+                                estimate,
+                                required: 2.0 * self.config.credit.allowance * CREDIT_STEP,
+                            },
+                            LoweredBy::Steps { band } => StartupFailure::TooFewSteps {
+                                path,
+                                median_band_steps: band,
+                                min_median_steps: min_credited_steps(path),
+                            },
                         }));
                     }
                 }
@@ -621,6 +646,111 @@ mod tests {
         assert!(p.check_latch().is_ok());
         assert!(p.stats().startup.is_none());
         push(&mut p, 30_000 + (rng.next() >> 54)).expect("held for a new start-up");
+    }
+
+    #[test]
+    fn a_path_that_gets_shorter_loses_the_credit_its_steps_no_longer_carry() {
+        // Passes of 2000-3023 ns on a 1 ns clock: the band from 1024 steps,
+        // a ceiling of 18/16 (3/4 of the timer read's 25), which the cap
+        // does not lower. Then passes of 90-121 ns: 32 symbols, enough for
+        // the estimators to back the credit, but every window's median in
+        // the band from 96 steps, whose ceiling for a pass is 10/16.
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(21);
+        for _ in 0..WINDOW {
+            push(&mut p, 2000 + (rng.next() >> 54)).expect("good");
+        }
+        let startup = p.stats().startup.expect("started");
+        assert_eq!(startup.credit(KernelPath::Pass), 18.0 * CREDIT_STEP);
+        let discards = p.stats().discards;
+        for i in 0..3 * 4096 {
+            push(&mut p, 90 + (rng.next() >> 59)).expect("no refusal");
+            let stats = p.stats();
+            let pass = stats.sources.get(KernelPath::Pass).expect("source");
+            if pass.credit < 18.0 * CREDIT_STEP {
+                assert_eq!(pass.credit, 10.0 * CREDIT_STEP, "at {i}");
+                assert_eq!(pass.lowest_online_median_band, Some(96.0));
+                assert!(stats.discards > discards, "lowered at {i}, pool kept");
+                // The estimators alone would have kept it.
+                assert!(pass.lowest_online_estimate.expect("checked") > 2.5 * 18.0 * CREDIT_STEP);
+                // Within the first windows all of whose median is short.
+                assert!(i < 2 * 4096, "{i}");
+                return;
+            }
+        }
+        panic!("the shorter passes kept their credit");
+    }
+
+    #[test]
+    fn paths_too_short_for_any_credit_refuse_and_start_again() {
+        // As above, then passes of 5-12 ns: under the first band (16
+        // steps), so nothing can be credited.
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(22);
+        for _ in 0..WINDOW {
+            push(&mut p, 2000 + (rng.next() >> 54)).expect("good");
+        }
+        for i in 0..3 * 4096 {
+            match push(&mut p, 5 + (rng.next() >> 61)) {
+                Ok(_) => {}
+                Err(Error::Startup(StartupFailure::TooFewSteps {
+                    path,
+                    median_band_steps,
+                    min_median_steps,
+                })) => {
+                    assert_eq!(path, KernelPath::Pass);
+                    assert_eq!(median_band_steps, 0.0);
+                    assert_eq!(min_median_steps, crate::MIN_MEDIAN_STEPS);
+                    assert!(i < 2 * 4096, "{i}");
+                    assert!(p.stats().startup.is_none(), "start-up runs again");
+                    return;
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        panic!("passes too short for any credit were still credited");
+    }
+
+    #[test]
+    fn a_clock_that_turns_coarser_runs_start_up_again() {
+        // Started on a 1 ns clock; then a 24 MHz counter read in ns, whose
+        // passes span as many ns (and as many of start-up's 1 ns steps).
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(23);
+        for _ in 0..WINDOW {
+            push(&mut p, 2000 + (rng.next() >> 54)).expect("good");
+        }
+        let fine = p.stats().startup.expect("started").resolution_ticks;
+        assert_eq!(fine, 1.0);
+        let mut refusal = None;
+        for i in 0..3 * crate::resolution::RECHECK_SAMPLES {
+            let steps = 50 + (rng.next() >> 57);
+            let delta = (steps as f64 * 41.6667).round() as u64;
+            if let Err(e) = push(&mut p, delta) {
+                refusal = Some((i, e));
+                break;
+            }
+        }
+        match refusal.expect("the coarser clock kept its credit") {
+            (
+                at,
+                Error::Startup(StartupFailure::ClockCoarsened {
+                    startup_resolution_ticks,
+                    resolution_ticks,
+                }),
+            ) => {
+                assert_eq!(startup_resolution_ticks, fine);
+                assert!(
+                    (resolution_ticks - 41.6667).abs() < 0.1,
+                    "{resolution_ticks}"
+                );
+                // The second re-measurement over the coarse clock (the
+                // first came 2048 samples after start-up began).
+                assert!(at < 2 * crate::resolution::RECHECK_SAMPLES, "{at}");
+                assert!(p.stats().startup.is_none(), "start-up runs again");
+            }
+            (_, other) => panic!("{other:?}"),
+        }
     }
 
     /// A per-path sample: its wait brings the pass's timer event.

@@ -217,6 +217,82 @@ fn on_lattice(deltas: &[u64], r: f64) -> bool {
     near * 1000 >= deltas.len() * ON_LATTICE_PER_MILLE && multiples >= MIN_MULTIPLES
 }
 
+/// Samples between two re-measurements of a started seeder's clock: 16
+/// online windows of the default, about 0.16 s of collection on the AMD
+/// EPYC guest. One re-measurement (up to a few hundred microseconds on a
+/// window of 2048) costs well under 1% of that.
+pub(crate) const RECHECK_SAMPLES: u64 = 65_536;
+
+/// The most samples a re-measurement looks at (a larger start-up window is
+/// cut to this): windows stay disjoint, and cheap.
+pub(crate) const MAX_RECHECK_WINDOW: usize = 8192;
+
+/// How much coarser than start-up's a re-measured resolution must be to
+/// count as a change: 1.5 times (a clock that coarsens does so by whole
+/// multiples: a 10 ns TSC scaled to a 41.67 ns counter, a clocksource
+/// falling back from the TSC to a 100 ns one).
+pub(crate) const COARSER: f64 = 1.5;
+
+/// Re-measures the clock's effective resolution as a started seeder runs,
+/// over its last samples (wiped when dropped): a clock that turned coarser
+/// after start-up (a VM migrated to a host with another counter, a
+/// clocksource that fell back) would otherwise keep the ceilings of the
+/// finer one, counting rounding as steps.
+///
+/// A change counts only when two re-measurements in a row, over disjoint
+/// windows, find the clock at least [`COARSER`] times coarser: the caller
+/// runs start-up again on it (a refusal), so one odd window must not.
+pub(crate) struct ResolutionWatch {
+    startup_ticks: f64,
+    recent: Zeroizing<Vec<u64>>,
+    seen: u64,
+    coarser_in_a_row: u32,
+}
+
+impl ResolutionWatch {
+    /// A watch over windows of `window` samples (start-up's, up to
+    /// [`MAX_RECHECK_WINDOW`]), for a clock that start-up measured at
+    /// `startup_ticks`.
+    pub(crate) fn new(
+        startup_ticks: f64,
+        window: usize,
+    ) -> Result<ResolutionWatch, std::collections::TryReserveError> {
+        let window = window.min(MAX_RECHECK_WINDOW);
+        let mut recent = Zeroizing::new(Vec::new());
+        recent.try_reserve_exact(window)?;
+        recent.resize(window, 0);
+        Ok(ResolutionWatch {
+            startup_ticks,
+            recent,
+            seen: 0,
+            coarser_in_a_row: 0,
+        })
+    }
+
+    /// Records a sample of `delta` ticks; every [`RECHECK_SAMPLES`] samples
+    /// re-measures the resolution over the last window. Returns the new
+    /// resolution, in ticks, when this and the last re-measurement both
+    /// found the clock [`COARSER`] than at start-up.
+    pub(crate) fn record(&mut self, delta: u64) -> Option<f64> {
+        let window = self.recent.len();
+        if window == 0 {
+            return None;
+        }
+        self.recent[(self.seen % window as u64) as usize] = delta;
+        self.seen += 1;
+        if !self.seen.is_multiple_of(RECHECK_SAMPLES) || self.seen < window as u64 {
+            return None;
+        }
+        let now = detect_resolution(&self.recent);
+        if now < COARSER * self.startup_ticks {
+            self.coarser_in_a_row = 0;
+            return None;
+        }
+        self.coarser_in_a_row += 1;
+        (self.coarser_in_a_row >= 2).then_some(now)
+    }
+}
+
 /// The 8-bit symbol of a delta: the low byte of the number of clock steps
 /// it spans, `round(delta / resolution)`.
 ///
@@ -340,5 +416,60 @@ mod tests {
         assert_eq!(detect_resolution(&zeros), 1.0);
         assert_eq!(symbol(77, 0.0), 77);
         assert_eq!(symbol(77, f64::NAN), 77);
+    }
+
+    /// Deltas of a clock stepping by `step` ns, read to the nearest ns from
+    /// a random phase, spanning 100-227 steps.
+    fn lattice(rng: &mut SplitMix64, step: f64) -> u64 {
+        let t0 = (rng.next() % 10_000) as f64 * step + 3.3;
+        let n = 100 + rng.next() % 128;
+        ((t0 + n as f64 * step).round() - t0.round()) as u64
+    }
+
+    #[test]
+    fn a_clock_that_turns_coarser_is_found_on_the_second_recheck() {
+        let mut rng = SplitMix64(41);
+        let mut watch = ResolutionWatch::new(10.015, 2048).expect("window");
+        // The fine clock: never a change.
+        for _ in 0..4 * RECHECK_SAMPLES {
+            assert_eq!(watch.record(lattice(&mut rng, 10.015)), None);
+        }
+        // A 24 MHz counter from here: the first re-measurement over it
+        // counts once, the second reports.
+        let mut found = None;
+        for i in 0..3 * RECHECK_SAMPLES {
+            if let Some(r) = watch.record(lattice(&mut rng, 41.6667)) {
+                found = Some((i, r));
+                break;
+            }
+        }
+        let (at, r) = found.expect("the coarser clock was never found");
+        assert!((r - 41.6667).abs() < 0.1, "{r}");
+        assert_eq!(at, 2 * RECHECK_SAMPLES - 1);
+    }
+
+    #[test]
+    fn one_coarse_window_is_not_a_change() {
+        let mut rng = SplitMix64(42);
+        let mut watch = ResolutionWatch::new(10.015, 2048).expect("window");
+        for round in 0..6 {
+            // Every other re-measurement's window is of a coarser clock.
+            let step = if round % 2 == 0 { 10.015 } else { 41.6667 };
+            for i in 0..RECHECK_SAMPLES {
+                // The last window's worth before the re-measurement.
+                let step = if i >= RECHECK_SAMPLES - 2048 {
+                    step
+                } else {
+                    10.015
+                };
+                assert_eq!(watch.record(lattice(&mut rng, step)), None, "round {round}");
+            }
+        }
+        // A finer clock is no change either (its symbols only count
+        // coarser steps than it has).
+        let mut watch = ResolutionWatch::new(41.6667, 2048).expect("window");
+        for _ in 0..3 * RECHECK_SAMPLES {
+            assert_eq!(watch.record(lattice(&mut rng, 10.015)), None);
+        }
     }
 }

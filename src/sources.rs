@@ -1,7 +1,7 @@
 //! The noise sources of one collector: one per kernel path, each with its
 //! own credit, its own health tests and its own online margin check.
 //!
-//! Pure code: [`NoiseSources::feed`] takes a sample's path and symbol and
+//! Pure code: [`NoiseSources::feed`] takes a sample's path and delta and
 //! says how much it may be credited. The seeder's pipeline and `kqseed
 //! report` run the same code.
 
@@ -12,9 +12,10 @@ use zeroize::Zeroize;
 use crate::assess::{Estimator, predictor_estimate};
 use crate::collector::KernelPath;
 use crate::conditioner::credit_millibits;
-use crate::credit::CreditPolicy;
+use crate::credit::{CreditPolicy, StepBands, ceiling};
 use crate::error::ConfigError;
 use crate::health::{HealthConfig, HealthFailure, HealthStats, HealthTests};
+use crate::resolution::symbol;
 use crate::startup::StartupReport;
 
 /// How many kinds of kernel path there are: [`KernelPath::ALL`]'s length.
@@ -94,6 +95,12 @@ pub struct SourceStats {
     /// The lowest online estimate so far, bits per sample (`None` before
     /// the first window closes).
     pub lowest_online_estimate: Option<f64>,
+    /// The lowest band of [`ceiling`] that a window's median sample fell
+    /// in so far, as the band's lower edge in clock steps (0: fewer than
+    /// the first band's; `None` before the first window closes). Start-up's
+    /// [`median_steps`](crate::SourceStartup::median_steps) falls in the
+    /// band its credit came from.
+    pub lowest_online_median_band: Option<f64>,
     /// The health tests' counters (zero while the source is uncredited).
     pub health: HealthStats,
 }
@@ -118,6 +125,10 @@ struct Source {
     /// Symbol counts of the current online window (low bytes of pooled
     /// samples: wiped when dropped).
     counts: Box<[u32; 256]>,
+    /// The current online window's samples by band of clock steps.
+    bands: StepBands,
+    /// Whether [`ceiling`] takes it as timer-driven (start-up's decision).
+    timer_driven: bool,
     credited_millibits: u64,
     stats: SourceStats,
 }
@@ -141,11 +152,24 @@ impl Drop for Source {
 /// Value (section 6.3.1, the window's own histogram) and the lag predictor
 /// (section 6.3.8 in the manner of the health test, with its global and
 /// local bounds). When the lower is below `2 * allowance` times the credit,
-/// the credit drops to what it backs ([`CreditPolicy::credit_for`]); it
-/// never rises again. A source that drops to 0 is absorbed uncredited.
+/// the credit drops to what it backs ([`CreditPolicy::credit_for`]).
+///
+/// The same close measures the steps again: the window's median sample,
+/// in steps of the clock's effective resolution, falls in a band of
+/// [`ceiling`], counted per sample as start-up counts its median. When that
+/// band's ceiling is below the credit (the path got shorter: a faster CPU
+/// state, a quieter machine, a clock that coarsened), the credit drops to
+/// it. The ceilings carry the claim's rule where a window's estimate
+/// cannot (see [`ceiling`]), so they hold for every window, not only
+/// start-up's.
+///
+/// A credit never rises again. A source that drops to 0 is absorbed
+/// uncredited.
 pub struct NoiseSources {
     sources: PerPath<Source>,
     policy: CreditPolicy,
+    /// The clock's effective resolution, in ticks (start-up's).
+    resolution_ticks: f64,
     /// The online margin check's latest lowering, until taken.
     lowering: Option<Lowering>,
 }
@@ -155,8 +179,17 @@ pub struct NoiseSources {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Lowering {
     pub(crate) path: KernelPath,
-    pub(crate) estimator: Estimator,
-    pub(crate) estimate: f64,
+    pub(crate) cause: LoweredBy,
+}
+
+/// What lowered a credit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum LoweredBy {
+    /// An estimator's figure over the window no longer backed it.
+    Estimate { estimator: Estimator, estimate: f64 },
+    /// The window's median sample fell in a band of [`ceiling`] below it;
+    /// `band` is that band's lower edge in steps (0: under the first).
+    Steps { band: f64 },
 }
 
 impl fmt::Debug for NoiseSources {
@@ -174,6 +207,7 @@ impl NoiseSources {
         config: &HealthConfig,
         policy: &CreditPolicy,
     ) -> Result<NoiseSources, ConfigError> {
+        let bands = StepBands::new(startup.resolution_ticks);
         let mut sources = PerPath::default();
         for (path, decision) in startup.sources.iter() {
             let health = if decision.credit > 0.0 {
@@ -187,6 +221,8 @@ impl NoiseSources {
                     credit_millibits: credit_millibits(decision.credit),
                     health,
                     counts: Box::new([0; 256]),
+                    bands: bands.clone(),
+                    timer_driven: decision.timer_driven,
                     credited_millibits: 0,
                     stats: SourceStats {
                         startup_credit: decision.credit,
@@ -199,14 +235,23 @@ impl NoiseSources {
         Ok(NoiseSources {
             sources,
             policy: *policy,
+            resolution_ticks: startup.resolution_ticks,
             lowering: None,
         })
     }
 
-    /// One sample of `path` with its `symbol`: the millibits it may be
-    /// credited (0 for an uncredited source, or a path start-up never saw),
-    /// or the health failure of its source.
-    pub fn feed(&mut self, path: KernelPath, symbol: u8) -> Result<u32, HealthFailure> {
+    /// The symbol the health tests see for a sample of `delta` clock ticks:
+    /// its steps of the clock's effective resolution, modulo 256
+    /// ([`symbol`](crate::resolution::symbol)).
+    pub fn symbol(&self, delta: u64) -> u8 {
+        symbol(delta, self.resolution_ticks)
+    }
+
+    /// One sample of `path`, `delta` clock ticks long: the millibits it may
+    /// be credited (0 for an uncredited source, or a path start-up never
+    /// saw), or the health failure of its source.
+    pub fn feed(&mut self, path: KernelPath, delta: u64) -> Result<u32, HealthFailure> {
+        let symbol = self.symbol(delta);
         let Some(source) = self.sources.get_mut(path) else {
             return Ok(0);
         };
@@ -217,16 +262,13 @@ impl NoiseSources {
         // Counted before the tests, as the predictor's window counts it: a
         // failing stretch belongs in the most common value's window too.
         source.counts[usize::from(symbol)] += 1;
+        source.bands.count(delta);
         health.feed(symbol)?;
         if let Some((made, hits, longest_run)) = health.take_predictor_window()
-            && let Some((estimator, estimate)) =
-                Self::online_check(source, &self.policy, made, hits, longest_run)
+            && let Some(cause) =
+                Self::online_check(path, source, &self.policy, made, hits, longest_run)
         {
-            self.lowering = Some(Lowering {
-                path,
-                estimator,
-                estimate,
-            });
+            self.lowering = Some(Lowering { path, cause });
         }
         source.credited_millibits += u64::from(source.credit_millibits);
         Ok(source.credit_millibits)
@@ -243,15 +285,16 @@ impl NoiseSources {
         self.sources.values().any(|s| s.credit_millibits > 0)
     }
 
-    /// The online margin check at the close of a predictor window: the
-    /// estimator and estimate that lowered the credit, if it did.
+    /// The online margin check at the close of a predictor window: what
+    /// lowered the credit, if anything did.
     fn online_check(
+        path: KernelPath,
         source: &mut Source,
         policy: &CreditPolicy,
         made: u32,
         hits: u32,
         longest_run: u32,
-    ) -> Option<(Estimator, f64)> {
+    ) -> Option<LoweredBy> {
         let window: u32 = source.counts.iter().sum();
         let mode = source.counts.iter().copied().max().unwrap_or(0);
         source.counts.zeroize();
@@ -269,6 +312,7 @@ impl NoiseSources {
         } else {
             (Estimator::Mcv, mcv)
         };
+        let band = source.bands.take_median_band().unwrap_or(0.0);
         let stats = &mut source.stats;
         stats.online_checks += 1;
         stats.lowest_online_estimate = Some(
@@ -276,10 +320,28 @@ impl NoiseSources {
                 .lowest_online_estimate
                 .map_or(estimate, |e| e.min(estimate)),
         );
-        let backed = policy.credit_for(estimate, stats.credit);
+        stats.lowest_online_median_band = Some(
+            stats
+                .lowest_online_median_band
+                .map_or(band, |b| b.min(band)),
+        );
+        let by_estimate = policy.credit_for(estimate, stats.credit);
+        let by_steps = policy.credit_for(
+            f64::INFINITY,
+            stats.credit.min(ceiling(path, band, source.timer_driven)),
+        );
+        let backed = by_estimate.min(by_steps);
         if backed >= stats.credit {
             return None;
         }
+        let cause = if by_steps < by_estimate {
+            LoweredBy::Steps { band }
+        } else {
+            LoweredBy::Estimate {
+                estimator,
+                estimate,
+            }
+        };
         stats.online_lowered += 1;
         stats.credit = backed;
         source.credit_millibits = credit_millibits(backed);
@@ -296,7 +358,7 @@ impl NoiseSources {
             // should it not, the stricter old cutoffs stay.
             let _ = h.set_credit(backed);
         }
-        Some((estimator, estimate))
+        Some(cause)
     }
 
     /// Tells every credited source's tests that a block was released.

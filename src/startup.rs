@@ -64,6 +64,10 @@ pub struct SourceStartup {
     pub estimate: f64,
     /// The estimator that gave it.
     pub estimator: Estimator,
+    /// Whether a timer's interrupts drove its samples, as [`ceiling`]
+    /// takes it: for a short path, a timer read beside it in the window;
+    /// for a whole pass, timer events among its wakeups.
+    pub timer_driven: bool,
     /// Its ceiling for that median ([`ceiling`]).
     pub ceiling: f64,
     /// The credit decided, bits per sample (0: absorbed uncredited).
@@ -101,6 +105,7 @@ impl SourceStartup {
             spread_steps: 0.0,
             estimate: 0.0,
             estimator,
+            timer_driven: false,
             ceiling: 0.0,
             credit: 0.0,
         }
@@ -218,6 +223,7 @@ pub fn startup_checks(
                 spread_steps: two_digits(quantile(3) - quantile(1)),
                 estimate,
                 estimator,
+                timer_driven,
                 ceiling,
                 credit: policy.credit_for(estimate, ceiling),
             },
@@ -250,7 +256,7 @@ pub fn startup_checks(
 }
 
 /// `x` rounded down to two significant digits.
-fn two_digits(x: f64) -> f64 {
+pub(crate) fn two_digits(x: f64) -> f64 {
     if x.is_nan() || x <= 0.0 || x.is_infinite() {
         return 0.0;
     }

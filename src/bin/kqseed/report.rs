@@ -449,8 +449,8 @@ fn credit_run(
     let mut seen = [0usize; KernelPath::ALL.len()];
     let mut pool = 0u64;
     let block = u64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS) * 1000;
-    for (i, (&path, &s)) in run.paths.iter().zip(symbols).enumerate() {
-        let fed = passes.feed(path, s, sources.feed(path, s), alphas);
+    for (i, ((&path, &s), &delta)) in run.paths.iter().zip(symbols).zip(&run.deltas).enumerate() {
+        let fed = passes.feed(path, s, sources.feed(path, delta), alphas);
         let millibits = match fed {
             Ok(m) => u64::from(m),
             Err(f) => {
@@ -982,6 +982,9 @@ pub fn json(f: &Findings) -> String {
             x.insert("spread_steps", num(p.startup.spread_steps));
             x.insert("online_checks", Json::Int(p.stats.online_checks as i64));
             x.insert("online_lowered", Json::Int(p.stats.online_lowered as i64));
+            if let Some(b) = p.stats.lowest_online_median_band {
+                x.insert("lowest_online_median_band", num(b));
+            }
             if let Some(e) = p.stats.lowest_online_estimate {
                 x.insert("lowest_online_estimate", num(e));
             }
