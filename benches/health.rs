@@ -1,7 +1,8 @@
 //! The health tests' cost per sample: RCT, APT and the lag predictor
 //! together, fed uniform symbols (the common case: nothing fails); and the
 //! same through `NoiseSources`, which adds each source's online margin check
-//! (a histogram count per sample, an estimate per predictor window). Set
+//! (a histogram count per sample, an estimate per predictor window), and
+//! the clock's re-measurement it runs every 65,536 samples. Set
 //! them against the time one sample takes to collect (about 2.4 us with the
 //! default, `cargo bench --bench collector`).
 //!
@@ -80,5 +81,30 @@ fn feed(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, feed);
+/// What the online check's re-measurement of the clock costs: one
+/// `detect_resolution` over the last 2048 samples every 65,536 samples.
+/// The deltas are those of the AMD EPYC guest's clock (10.015 ns steps,
+/// read to the nearest ns), spanning 20-1043 steps.
+fn resolution(c: &mut Criterion) {
+    let mut state = 0x000c_10c4_u64;
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let deltas: Vec<u64> = (0..2048)
+        .map(|_| {
+            let t0 = (next() % 10_000) as f64 * 10.015 + 3.3;
+            let steps = 20 + next() % 1024;
+            ((t0 + steps as f64 * 10.015).round() - t0.round()) as u64
+        })
+        .collect();
+    c.bench_function("detect_resolution_2048", |b| {
+        b.iter(|| kqseed::detect_resolution(std::hint::black_box(&deltas)))
+    });
+}
+
+criterion_group!(benches, feed, resolution);
 criterion_main!(benches);
