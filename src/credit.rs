@@ -287,7 +287,7 @@ fn two_digits_up(edge: f64) -> f64 {
 /// and 1024 steps act from 130, 200, 260, 390 and 1100. Each entry is at
 /// most a fraction of half the lowest 1,000,000-sample assessment of that
 /// path at that many steps or more: 0.8 for the timer read, whose lowest
-/// figure over a day's runs was 0.91-0.95 of its median at the same clock,
+/// figure over a day's runs was 0.90-0.95 of its median at the same clock,
 /// and 0.6 for the short paths, whose figures moved far more (one run's
 /// 19.2 MHz socket drain came in at 0.57 of the lowest figure recorded
 /// before it); a whole pass gets 3/4 of the
