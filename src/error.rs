@@ -71,9 +71,9 @@ pub enum Error {
     /// A health test failed: which one, intermittent or permanent, and the
     /// count that tripped it. No output was produced from the failing samples.
     Health(crate::health::HealthFailure),
-    /// The start-up checks refused the source before any output, or the
-    /// online margin check left no source credited after it: what they
-    /// measured is in the [`StartupFailure`]. After
+    /// The start-up checks refused the source before any output, or after
+    /// it the online margin check left no source credited or found the
+    /// clock coarser: what they measured is in the [`StartupFailure`]. After
     /// [`MAX_STARTUP_REFUSALS`](crate::MAX_STARTUP_REFUSALS) refusals the
     /// refusal latches: every later call returns it.
     Startup(StartupFailure),

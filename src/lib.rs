@@ -171,6 +171,24 @@ pub fn fork_detection() -> Result<&'static str> {
 /// The backend takes effect in a binary built with
 /// `RUSTFLAGS='--cfg getrandom_backend="custom"'` that names this crate
 /// (`use kqseed as _;`), or the linker drops it.
+///
+/// # Errors getrandom's callers see
+///
+/// The backend draws from [`rng()`]'s fallible path, so a kqseed failure
+/// reaches getrandom's caller as an error, never a panic: a
+/// `getrandom::Error` whose code is getrandom's `Error::CUSTOM_START` plus
+/// (getrandom has no public way to carry an errno from a custom backend)
+///
+/// | offset | kqseed error |
+/// |---|---|
+/// | 1 | [`Error::Config`] |
+/// | 2 | [`Error::Os`] (an OS call failed) |
+/// | 3 | [`Error::TempDir`] |
+/// | 4 | [`Error::Event`] |
+/// | 5 | [`Error::WaitTimedOut`] |
+/// | 6 | [`Error::Health`] (a health test failed) |
+/// | 7 | [`Error::Startup`] (start-up refused the source) |
+/// | 8 | [`Error::TooLarge`] and anything else |
 #[cfg(feature = "getrandom-custom")]
 #[cfg_attr(docsrs, doc(cfg(feature = "getrandom-custom")))]
 pub fn getrandom_backend_calls() -> u64 {

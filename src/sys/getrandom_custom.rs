@@ -6,19 +6,8 @@
 //!
 //! Both getrandom versions declare the same symbol with their own `Error`,
 //! each a `NonZero` raw OS error code of the same layout, so one definition
-//! serves both. kqseed's errors become getrandom custom codes (getrandom has
-//! no public way to carry an errno from a custom backend):
-//!
-//! | code | kqseed error |
-//! |---|---|
-//! | `CUSTOM_START + 1` | [`Error::Config`] |
-//! | `CUSTOM_START + 2` | [`Error::Os`] (an OS call failed) |
-//! | `CUSTOM_START + 3` | [`Error::TempDir`] |
-//! | `CUSTOM_START + 4` | [`Error::Event`] |
-//! | `CUSTOM_START + 5` | [`Error::WaitTimedOut`] |
-//! | `CUSTOM_START + 6` | [`Error::Health`] (a health test failed) |
-//! | `CUSTOM_START + 7` | [`Error::Startup`] (start-up refused the source) |
-//! | `CUSTOM_START + 8` | [`Error::TooLarge`] and anything else |
+//! serves both. kqseed's errors become getrandom custom codes, as
+//! [`getrandom_backend_calls`](crate::getrandom_backend_calls) documents.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,7 +20,8 @@ pub(crate) fn calls() -> u64 {
     CALLS.load(Ordering::Relaxed)
 }
 
-/// The getrandom custom code for a kqseed error (see the module docs).
+/// The getrandom custom code for a kqseed error, as an offset from
+/// `CUSTOM_START` (the table is in [`getrandom_backend_calls`](crate::getrandom_backend_calls)'s docs).
 pub(crate) fn code(e: &Error) -> u16 {
     match e {
         Error::Config(_) => 1,
@@ -71,4 +61,55 @@ unsafe extern "Rust" fn __getrandom_v03_custom(
     // else refers to it during this call.
     let buf = unsafe { std::slice::from_raw_parts_mut(dest, len) };
     crate::generator::fill_for_getrandom(buf).map_err(|e| getrandom::Error::new_custom(code(&e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ConfigError, StartupFailure};
+
+    #[test]
+    fn each_error_has_the_documented_code() {
+        let config = Error::Config(ConfigError {
+            field: "cap",
+            reason: "not a number".into(),
+        });
+        let os = Error::Os {
+            syscall: "kevent",
+            errno: 4,
+        };
+        let temp_dir = Error::TempDir {
+            path: "/nowhere".into(),
+            kind: std::io::ErrorKind::NotFound,
+        };
+        let event = Error::Event {
+            event: "timer",
+            errno: 0,
+        };
+        let timed_out = Error::WaitTimedOut {
+            timeout: std::time::Duration::from_secs(1),
+        };
+        let health = Error::Health(crate::health::HealthFailure {
+            test: crate::health::HealthTest::Rct,
+            level: crate::health::FailureLevel::Permanent,
+            observed: 61,
+            cutoff: 61,
+            during_startup: false,
+            escalated_after: 0,
+        });
+        let startup = Error::Startup(StartupFailure::StuckClock {
+            zero_deltas: 30,
+            samples: 2048,
+        });
+        let too_large = Error::TooLarge {
+            what: "samples",
+            requested: 1 << 40,
+            max: 1 << 26,
+        };
+        let errors = [
+            config, os, temp_dir, event, timed_out, health, startup, too_large,
+        ];
+        let codes: Vec<u16> = errors.iter().map(code).collect();
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8]);
+    }
 }
