@@ -207,6 +207,25 @@ fn help_gives_the_librarys_defaults() {
     }
 }
 
+#[test]
+fn raw_help_names_every_path_it_accepts() {
+    // The list is the library's names, every path but the whole pass: the
+    // help once named no value at all.
+    use kqseed::KernelPath;
+    let names: Vec<&str> = KernelPath::ALL
+        .into_iter()
+        .filter(|&p| p != KernelPath::Pass)
+        .map(KernelPath::name)
+        .collect();
+    let want = format!("[possible values: {}]", names.join(", "));
+    for help in ["--help", "-h"] {
+        let out = kqseed(&["raw", help]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(&want), "raw {help} lacks {want:?}:\n{text}");
+    }
+}
+
 /// Starts `kqseed ARGS` with stdout a pipe, reads `read` bytes, closes the
 /// pipe, and returns the exit status and stderr.
 fn close_early(args: &[&str], read: usize) -> (Option<i32>, String) {

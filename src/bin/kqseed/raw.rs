@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args as ClapArgs, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use kqseed::{
@@ -53,7 +54,7 @@ pub struct Args {
     /// Keep only the samples of one kernel path (with `--sampling
     /// per-path`): that path's own stream, taken from the same loop as the
     /// interleaved one.
-    #[arg(long, value_name = "PATH", value_parser = parse_path)]
+    #[arg(long, value_name = "PATH", value_parser = path_parser())]
     path: Option<KernelPath>,
     /// Also write, one byte per sample and in the same order, the index of
     /// the kernel path it measured (0 wait, 1 timer-read, 2 socket-drain,
@@ -76,6 +77,14 @@ fn sample_paths() -> impl Iterator<Item = KernelPath> {
     KernelPath::ALL
         .into_iter()
         .filter(|&p| p != KernelPath::Pass)
+}
+
+/// `--path`'s parser: the names of [`sample_paths`], as
+/// [`KernelPath::name`] spells them, are its possible values, so that the
+/// help and the error for any other value list them all.
+fn path_parser() -> impl TypedValueParser<Value = KernelPath> {
+    PossibleValuesParser::new(sample_paths().map(|p| PossibleValue::new(p.name())))
+        .try_map(|name| parse_path(&name))
 }
 
 /// Parses a kernel path's name, as [`KernelPath::name`] spells it.
