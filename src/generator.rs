@@ -724,7 +724,12 @@ impl Stock {
 /// private directory is removed. Waits at most 200 ms in all for seeds
 /// being collected.
 extern "C" fn shut_down_at_exit() {
-    let deadline = Instant::now() + Duration::from_millis(200);
+    shut_down_services(Instant::now() + Duration::from_millis(200));
+}
+
+/// Stops the worker of every service made in this process and drops its
+/// seeder, waiting until `deadline` for seeds being collected.
+fn shut_down_services(deadline: Instant) {
     // Only what was made in this process.
     if let Some(service) = SERVICE.get() {
         service.shut_down(deadline);
@@ -1743,6 +1748,10 @@ mod tests {
         if pid == 0 {
             let bytes = draw();
             let code = i32::from(child_end.write_all(&bytes).is_err());
+            // `_exit` skips the exit hook: drop the child's own seeder, and
+            // so remove its directory, as the hook would (with time to
+            // spare for a seed being collected).
+            shut_down_services(Instant::now() + Duration::from_secs(10));
             exit_child(code);
         }
         let mine = draw();

@@ -316,6 +316,16 @@ fn set_nofile(limit: u64) {
     }
 }
 
+/// In a forked child that has rebuilt its queue: drops `collector` and
+/// tells whether that removed the child's own private directory. A child
+/// ends by `_exit`, which runs no destructor, so one that keeps its
+/// collector leaves a `kqseed-*` directory behind for good.
+fn drops_its_own_dir(collector: Collector) -> bool {
+    let own = collector.watch_dir().map(std::path::Path::to_path_buf);
+    drop(collector);
+    own.is_some_and(|d| !d.exists())
+}
+
 #[test]
 fn forked_child_rebuilds_its_queue_and_parent_goes_on() {
     if !in_child("forked_child_rebuilds_its_queue_and_parent_goes_on") {
@@ -429,6 +439,7 @@ fn a_raw_clone_child_rebuilds_without_atfork_handlers() {
             && collector.collect(200).is_ok()
             && collector.stats().rebuilds == 1
             && collector.watch_dir().is_some_and(|d| d != dir);
+        let ok = ok && drops_its_own_dir(collector);
         // SAFETY: ends the child without running the parent's destructors.
         unsafe { libc::_exit(i32::from(!ok)) };
     }
@@ -561,6 +572,7 @@ fn a_forked_child_never_hands_out_the_parents_pending_paths() {
         // The child's first sample must come from its own rebuilt queue,
         // not from the parent's pass, which the parent hands out too.
         let ok = collector.step().is_ok() && collector.stats().rebuilds == 1;
+        let ok = ok && drops_its_own_dir(collector);
         // SAFETY: ends the child without running the parent's destructors.
         unsafe { libc::_exit(i32::from(!ok)) };
     }

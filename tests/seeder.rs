@@ -96,7 +96,12 @@ fn parent_and_child_never_share_output_after_fork() {
         let _serial = serial();
         return run_in_child(NAME);
     }
-    let mut seeder = KqSeeder::new();
+    // The private directories in a parent of their own, so that what the
+    // child leaves can be counted.
+    let parent = scratch_parent("fork");
+    let config = SeederConfig::default()
+        .with_events(KqueueEventsConfig::default().with_temp_dir(parent.clone()));
+    let mut seeder = KqSeeder::with_config(config).expect("config");
     seeder.key::<32>().expect("warm up");
     // Live samples differ on both sides anyway; what this shows is that the
     // child owns nothing of the parent's (it rebuilds its queue and runs
@@ -117,6 +122,9 @@ fn parent_and_child_never_share_output_after_fork() {
             Ok(_) => 3,
             Err(_) => 1,
         };
+        // `_exit` runs no destructor: the drop removes the directory the
+        // child's rebuilt queue made, which would otherwise outlive it.
+        drop(seeder);
         // SAFETY: ends the child without running the parent's destructors.
         unsafe { libc::_exit(code) };
     }
@@ -132,6 +140,10 @@ fn parent_and_child_never_share_output_after_fork() {
         "parent and child released the same block"
     );
     assert_eq!(seeder.stats().forks, 0);
+    assert_eq!(entries(&parent), 1, "the child left its directory behind");
+    drop(seeder);
+    assert_eq!(entries(&parent), 0, "the parent left its directory behind");
+    std::fs::remove_dir_all(&parent).expect("cleanup");
     println!("child {NAME} ok");
 }
 
