@@ -198,8 +198,9 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
 ///
 /// A sample is counted in the band that start-up's rounding would put it
 /// in (its steps rounded down to two significant digits): the band of the
-/// window's median is then exactly the band start-up would have found for
-/// it.
+/// window's median is then the band start-up would have found for it (but
+/// for a delta on an edge's exact multiple of the resolution, which float
+/// rounding may put one band either side).
 #[derive(Clone)]
 pub(crate) struct StepBands {
     /// Each band's least sample, in clock ticks.
@@ -215,6 +216,12 @@ impl StepBands {
             thresholds_ticks: BAND_STEPS.map(|edge| two_digits_up(edge) * resolution_ticks),
             counts: [0; BAND_STEPS.len() + 1],
         }
+    }
+
+    /// Counts steps of a coarser resolution from now on (the window's
+    /// counts so far stay in the bands they fell in).
+    pub(crate) fn set_resolution(&mut self, resolution_ticks: f64) {
+        self.thresholds_ticks = BAND_STEPS.map(|edge| two_digits_up(edge) * resolution_ticks);
     }
 
     /// Counts a sample of `delta` clock ticks.

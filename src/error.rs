@@ -72,8 +72,8 @@ pub enum Error {
     /// count that tripped it. No output was produced from the failing samples.
     Health(crate::health::HealthFailure),
     /// The start-up checks refused the source before any output, or after
-    /// it the online margin check left no source credited or found the
-    /// clock coarser: what they measured is in the [`StartupFailure`]. After
+    /// it the online margin check left no source credited: what they
+    /// measured is in the [`StartupFailure`]. After
     /// [`MAX_STARTUP_REFUSALS`](crate::MAX_STARTUP_REFUSALS) refusals the
     /// refusal latches: every later call returns it.
     Startup(StartupFailure),
@@ -148,7 +148,8 @@ pub enum StartupFailure {
     },
     /// After start-up, the online margin check found the median sample of
     /// the last credited source spanning fewer clock steps than any credit
-    /// of its path needs (the path got shorter, or the clock coarser):
+    /// of its path needs (the path got shorter, or a re-measurement found
+    /// the clock coarser than start-up had it):
     /// nothing backs a credit any more. The pool is emptied, and start-up
     /// runs again on the next call (a refusal, as for
     /// [`NoCreditLeft`](StartupFailure::NoCreditLeft)).
@@ -160,20 +161,6 @@ pub enum StartupFailure {
         median_band_steps: f64,
         /// The least its median must span for any credit, in steps.
         min_median_steps: f64,
-    },
-    /// After start-up, two re-measurements of the clock's effective
-    /// resolution in a row (every 65,536 samples, over the last start-up
-    /// window's worth) found it at least 1.5 times coarser than start-up
-    /// did: a VM moved to another host's counter, a clocksource that fell
-    /// back. The ceilings of the finer clock no longer hold; the pool is
-    /// emptied and start-up runs again on the next call, measuring the
-    /// clock afresh (a refusal, as for
-    /// [`NoCreditLeft`](StartupFailure::NoCreditLeft)).
-    ClockCoarsened {
-        /// The resolution start-up measured, in clock ticks.
-        startup_resolution_ticks: f64,
-        /// The resolution measured now, in clock ticks.
-        resolution_ticks: f64,
     },
 }
 
@@ -225,13 +212,6 @@ impl fmt::Display for StartupFailure {
                 f,
                 "no noise source backs a credit any more: over the online check's window the median sample of {} fell in the band from {median_band_steps} clock steps, under the {min_median_steps} its credit needs; start-up runs again",
                 path.name()
-            ),
-            StartupFailure::ClockCoarsened {
-                startup_resolution_ticks,
-                resolution_ticks,
-            } => write!(
-                f,
-                "the clock turned coarser after start-up: it steps by {resolution_ticks:.3} ticks where start-up measured {startup_resolution_ticks:.3}; start-up runs again"
             ),
         }
     }

@@ -45,7 +45,6 @@ use crate::config::SeederConfig;
 use crate::credit::{CREDIT_STEP, min_credited_steps};
 use crate::error::{Error, Result, StartupFailure};
 use crate::health::{HealthFailure, HealthStats, PassRepetition};
-use crate::resolution::ResolutionWatch;
 use crate::seeder::SeederStats;
 use crate::sources::{LoweredBy, NoiseSources};
 use crate::startup::{StartupReport, startup_checks};
@@ -137,7 +136,6 @@ struct Started {
     report: StartupReport,
     sources: NoiseSources,
     passes: PassRepetition,
-    clock: ResolutionWatch,
 }
 
 /// The release policy's state. Keep it boxed: it holds the pool.
@@ -253,17 +251,10 @@ impl Pipeline {
         .map_err(Error::Startup)
         .and_then(|report| {
             let sources = NoiseSources::new(&report, &self.config.health, &self.config.credit)?;
-            let clock = ResolutionWatch::new(report.resolution_ticks, self.startup_samples)
-                .map_err(|_| Error::TooLarge {
-                    what: "start-up samples",
-                    requested: self.startup_samples,
-                    max: crate::health::MAX_STARTUP_SAMPLES as usize,
-                })?;
             Ok(Started {
                 report,
                 sources,
                 passes: PassRepetition::new(),
-                clock,
             })
         });
         let started = match decision {
@@ -333,12 +324,6 @@ impl Pipeline {
         let Some(started) = self.started.as_mut() else {
             return Ok(None);
         };
-        if let Some(resolution_ticks) = started.clock.record(delta) {
-            return Err(Error::Startup(StartupFailure::ClockCoarsened {
-                startup_resolution_ticks: started.report.resolution_ticks,
-                resolution_ticks,
-            }));
-        }
         let s = started.sources.symbol(delta);
         let own = started.sources.feed(path, delta);
         let fed = started.passes.feed(path, s, own, alphas);
@@ -447,6 +432,10 @@ impl Pipeline {
             health,
             conditioner: self.pool.stats(),
             startup: self.started.as_ref().map(|s| s.report),
+            step_resolution_ticks: self
+                .started
+                .as_ref()
+                .map(|s| s.sources.step_resolution_ticks()),
             sources,
         }
     }
@@ -712,9 +701,14 @@ mod tests {
     }
 
     #[test]
-    fn a_clock_that_turns_coarser_runs_start_up_again() {
-        // Started on a 1 ns clock; then a 24 MHz counter read in ns, whose
-        // passes span as many ns (and as many of start-up's 1 ns steps).
+    fn a_clock_found_coarser_lowers_credits_to_its_steps() {
+        // Started on a 1 ns clock, passes of 2000-3023 ns: the band from
+        // 1024 steps, 18/16. Then a 24 MHz counter read in ns: passes of
+        // 50-177 of its steps, 2083-7375 ns, still the top band in 1 ns
+        // steps; once two re-measurements in a row find the 41.67 ns
+        // step, the steps counted are its, the median falls in the band
+        // from 96 steps, and the credit drops to that band's 10/16. No
+        // refusal: the samples go on being credited.
         let mut p = pipeline(8.0);
         let mut rng = SplitMix64(23);
         for _ in 0..WINDOW {
@@ -722,35 +716,30 @@ mod tests {
         }
         let fine = p.stats().startup.expect("started").resolution_ticks;
         assert_eq!(fine, 1.0);
-        let mut refusal = None;
-        for i in 0..3 * crate::resolution::RECHECK_SAMPLES {
+        assert_eq!(p.stats().step_resolution_ticks, Some(fine));
+        let recheck = crate::resolution::RECHECK_SAMPLES as usize;
+        for i in 0..3 * recheck {
             let steps = 50 + (rng.next() >> 57);
             let delta = (steps as f64 * 41.6667).round() as u64;
-            if let Err(e) = push(&mut p, delta) {
-                refusal = Some((i, e));
-                break;
+            push(&mut p, delta).expect("no refusal");
+            let stats = p.stats();
+            let pass = stats.sources.get(KernelPath::Pass).expect("source");
+            if pass.credit < 18.0 * CREDIT_STEP {
+                assert_eq!(pass.credit, 10.0 * CREDIT_STEP, "at {i}");
+                assert_eq!(pass.lowest_online_median_band, Some(96.0));
+                let coarser = stats.step_resolution_ticks.expect("started");
+                assert!((coarser - 41.6667).abs() < 0.1, "{coarser}");
+                // The second re-measurement over the coarse clock comes at
+                // 2 x 65,536 samples, the held window's 2048 among them;
+                // the first window (4096 samples) wholly after it lowers.
+                assert!(i >= 2 * recheck - WINDOW, "{i}");
+                assert!(i < 2 * recheck - WINDOW + 2 * 4096, "{i}");
+                // Symbols still count start-up's steps.
+                assert_eq!(stats.startup.expect("started").resolution_ticks, fine);
+                return;
             }
         }
-        match refusal.expect("the coarser clock kept its credit") {
-            (
-                at,
-                Error::Startup(StartupFailure::ClockCoarsened {
-                    startup_resolution_ticks,
-                    resolution_ticks,
-                }),
-            ) => {
-                assert_eq!(startup_resolution_ticks, fine);
-                assert!(
-                    (resolution_ticks - 41.6667).abs() < 0.1,
-                    "{resolution_ticks}"
-                );
-                // The second re-measurement over the coarse clock (the
-                // first came 2048 samples after start-up began).
-                assert!(at < 2 * crate::resolution::RECHECK_SAMPLES, "{at}");
-                assert!(p.stats().startup.is_none(), "start-up runs again");
-            }
-            (_, other) => panic!("{other:?}"),
-        }
+        panic!("the coarser clock kept its credit");
     }
 
     /// A per-path sample: its wait brings the pass's timer event.

@@ -105,12 +105,17 @@ pub fn detect_resolution(deltas: &[u64]) -> f64 {
     // populous ones' first (a rare value between two lattice points makes
     // a gap spurious), and a half and a third of each (lattice points that
     // never occurred); the largest that checks out wins.
-    let mut candidates: Vec<f64> = [&populous[..], &centres[..]]
-        .iter()
-        .flat_map(|c| smallest_gaps(c))
-        .flat_map(|g| [g, g / 2.0, g / 3.0])
-        .filter(|&c| c >= 1.5)
-        .collect();
+    // Sized first, and wiped: the gaps are distances between deltas.
+    let mut candidates: Zeroizing<Vec<f64>> =
+        Zeroizing::new(Vec::with_capacity(2 * 3 * MAX_GAPS_TRIED));
+    for c in [&populous[..], &centres[..]] {
+        let gaps = smallest_gaps(c);
+        candidates.extend(
+            gaps.iter()
+                .flat_map(|&g| [g, g / 2.0, g / 3.0])
+                .filter(|&c| c >= 1.5),
+        );
+    }
     candidates.sort_unstable_by(|a, b| b.total_cmp(a));
     candidates.dedup_by(|a, b| (*a - *b).abs() < 0.01);
     // Sharpened along the populous clusters first (an off-lattice cluster
@@ -122,7 +127,7 @@ pub fn detect_resolution(deltas: &[u64]) -> f64 {
     } else {
         &[&centres[..]]
     };
-    for candidate in candidates {
+    for &candidate in candidates.iter() {
         for along in alongs {
             let r = refine(&sorted, along_centres(along, candidate));
             if r >= 1.5 && on_lattice(&sorted, r) {
@@ -135,8 +140,10 @@ pub fn detect_resolution(deltas: &[u64]) -> f64 {
 
 /// The [`MAX_GAPS_TRIED`] smallest distinct gaps between neighbouring
 /// `centres` (sorted).
-fn smallest_gaps(centres: &[f64]) -> Vec<f64> {
-    let mut gaps: Vec<f64> = centres.windows(2).map(|w| w[1] - w[0]).collect();
+fn smallest_gaps(centres: &[f64]) -> Zeroizing<Vec<f64>> {
+    // Collected from an exact-size iterator: one allocation, wiped.
+    let mut gaps: Zeroizing<Vec<f64>> =
+        Zeroizing::new(centres.windows(2).map(|w| w[1] - w[0]).collect());
     gaps.sort_unstable_by(f64::total_cmp);
     gaps.dedup_by(|a, b| (*a - *b).abs() < 0.5);
     gaps.truncate(MAX_GAPS_TRIED);
@@ -234,16 +241,22 @@ pub(crate) const MAX_RECHECK_WINDOW: usize = 8192;
 pub(crate) const COARSER: f64 = 1.5;
 
 /// Re-measures the clock's effective resolution as a started seeder runs,
-/// over its last samples (wiped when dropped): a clock that turned coarser
-/// after start-up (a VM migrated to a host with another counter, a
-/// clocksource that fell back) would otherwise keep the ceilings of the
-/// finer one, counting rounding as steps.
+/// over its last samples (raw deltas, wiped when dropped): a clock that
+/// turned coarser after start-up (a VM migrated to a host with another
+/// counter, a clocksource that fell back), or one that start-up
+/// under-measured (a window of 2048 can miss the lattice: a review saw 1
+/// tick in 5 of 488 per-wakeup windows of the 10.015 ns clock), would
+/// otherwise keep ceilings for more steps than its samples span.
 ///
-/// A change counts only when two re-measurements in a row, over disjoint
-/// windows, find the clock at least [`COARSER`] times coarser: the caller
-/// runs start-up again on it (a refusal), so one odd window must not.
+/// A coarser resolution counts only when two re-measurements in a row,
+/// over disjoint windows, find it at least [`COARSER`] times the one in
+/// use: one odd window must not lower credits for good. The caller then
+/// counts steps of the coarser one for the ceilings (which only lowers
+/// credits); it does not run start-up again, since a clock that start-up
+/// under-measured has not changed, and a refusal per re-measurement would
+/// spend the seeder's refusals.
 pub(crate) struct ResolutionWatch {
-    startup_ticks: f64,
+    in_use_ticks: f64,
     recent: Zeroizing<Vec<u64>>,
     seen: u64,
     coarser_in_a_row: u32,
@@ -253,26 +266,20 @@ impl ResolutionWatch {
     /// A watch over windows of `window` samples (start-up's, up to
     /// [`MAX_RECHECK_WINDOW`]), for a clock that start-up measured at
     /// `startup_ticks`.
-    pub(crate) fn new(
-        startup_ticks: f64,
-        window: usize,
-    ) -> Result<ResolutionWatch, std::collections::TryReserveError> {
+    pub(crate) fn new(startup_ticks: f64, window: usize) -> ResolutionWatch {
         let window = window.min(MAX_RECHECK_WINDOW);
-        let mut recent = Zeroizing::new(Vec::new());
-        recent.try_reserve_exact(window)?;
-        recent.resize(window, 0);
-        Ok(ResolutionWatch {
-            startup_ticks,
-            recent,
+        ResolutionWatch {
+            in_use_ticks: startup_ticks,
+            recent: Zeroizing::new(vec![0; window]),
             seen: 0,
             coarser_in_a_row: 0,
-        })
+        }
     }
 
     /// Records a sample of `delta` ticks; every [`RECHECK_SAMPLES`] samples
     /// re-measures the resolution over the last window. Returns the new
     /// resolution, in ticks, when this and the last re-measurement both
-    /// found the clock [`COARSER`] than at start-up.
+    /// found the clock [`COARSER`] than the one in use, which it then is.
     pub(crate) fn record(&mut self, delta: u64) -> Option<f64> {
         let window = self.recent.len();
         if window == 0 {
@@ -284,12 +291,17 @@ impl ResolutionWatch {
             return None;
         }
         let now = detect_resolution(&self.recent);
-        if now < COARSER * self.startup_ticks {
+        if now < COARSER * self.in_use_ticks {
             self.coarser_in_a_row = 0;
             return None;
         }
         self.coarser_in_a_row += 1;
-        (self.coarser_in_a_row >= 2).then_some(now)
+        if self.coarser_in_a_row < 2 {
+            return None;
+        }
+        self.coarser_in_a_row = 0;
+        self.in_use_ticks = now;
+        Some(now)
     }
 }
 
@@ -429,7 +441,7 @@ mod tests {
     #[test]
     fn a_clock_that_turns_coarser_is_found_on_the_second_recheck() {
         let mut rng = SplitMix64(41);
-        let mut watch = ResolutionWatch::new(10.015, 2048).expect("window");
+        let mut watch = ResolutionWatch::new(10.015, 2048);
         // The fine clock: never a change.
         for _ in 0..4 * RECHECK_SAMPLES {
             assert_eq!(watch.record(lattice(&mut rng, 10.015)), None);
@@ -446,12 +458,16 @@ mod tests {
         let (at, r) = found.expect("the coarser clock was never found");
         assert!((r - 41.6667).abs() < 0.1, "{r}");
         assert_eq!(at, 2 * RECHECK_SAMPLES - 1);
+        // That is the clock in use now: no change while it stays.
+        for _ in 0..4 * RECHECK_SAMPLES {
+            assert_eq!(watch.record(lattice(&mut rng, 41.6667)), None);
+        }
     }
 
     #[test]
     fn one_coarse_window_is_not_a_change() {
         let mut rng = SplitMix64(42);
-        let mut watch = ResolutionWatch::new(10.015, 2048).expect("window");
+        let mut watch = ResolutionWatch::new(10.015, 2048);
         for round in 0..6 {
             // Every other re-measurement's window is of a coarser clock.
             let step = if round % 2 == 0 { 10.015 } else { 41.6667 };
@@ -467,7 +483,7 @@ mod tests {
         }
         // A finer clock is no change either (its symbols only count
         // coarser steps than it has).
-        let mut watch = ResolutionWatch::new(41.6667, 2048).expect("window");
+        let mut watch = ResolutionWatch::new(41.6667, 2048);
         for _ in 0..3 * RECHECK_SAMPLES {
             assert_eq!(watch.record(lattice(&mut rng, 10.015)), None);
         }

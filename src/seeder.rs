@@ -47,6 +47,11 @@ pub struct SeederStats {
     /// The start-up report, once start-up has passed: the clock's
     /// effective resolution and every source's decided credit.
     pub startup: Option<StartupReport>,
+    /// The clock's effective resolution, in ticks, whose steps the online
+    /// check counts for the ceilings: start-up's, or a coarser one it
+    /// measured since ([`NoiseSources::step_resolution_ticks`](crate::NoiseSources::step_resolution_ticks));
+    /// `None` before start-up.
+    pub step_resolution_ticks: Option<f64>,
     /// Each noise source's counters and credit now (the paths start-up
     /// saw).
     pub sources: PerPath<SourceStats>,
@@ -65,7 +70,7 @@ struct Core {
 /// * [`new`](KqSeeder::new) is cheap and cannot fail: the queue opens on first
 ///   use. [`with_config`](KqSeeder::with_config) validates a configuration.
 /// * Before the first output byte, the start-up test runs on
-///   `health.startup_samples` (1024) consecutive samples, and the start-up
+///   `health.startup_samples` (2048) consecutive samples, and the start-up
 ///   checks ([`StartupFailure`](crate::StartupFailure)) look at the clock and
 ///   run the fast section 6.3 estimators on them. After
 ///   [`MAX_STARTUP_REFUSALS`](crate::MAX_STARTUP_REFUSALS) refusals the

@@ -15,7 +15,7 @@ use crate::conditioner::credit_millibits;
 use crate::credit::{CreditPolicy, StepBands, ceiling};
 use crate::error::ConfigError;
 use crate::health::{HealthConfig, HealthFailure, HealthStats, HealthTests};
-use crate::resolution::symbol;
+use crate::resolution::{ResolutionWatch, symbol};
 use crate::startup::StartupReport;
 
 /// How many kinds of kernel path there are: [`KernelPath::ALL`]'s length.
@@ -158,18 +158,31 @@ impl Drop for Source {
 /// in steps of the clock's effective resolution, falls in a band of
 /// [`ceiling`], counted per sample as start-up counts its median. When that
 /// band's ceiling is below the credit (the path got shorter: a faster CPU
-/// state, a quieter machine, a clock that coarsened), the credit drops to
-/// it. The ceilings carry the claim's rule where a window's estimate
+/// state, a quieter machine), the credit drops to it. The ceilings carry the claim's rule where a window's estimate
 /// cannot (see [`ceiling`]), so they hold for every window, not only
 /// start-up's.
+///
+/// The steps are those of the clock's effective resolution as start-up
+/// measured it, until a re-measurement finds it coarser
+/// ([`step_resolution_ticks`](NoiseSources::step_resolution_ticks)): a
+/// clock that turned coarser (a VM moved to another host's counter), or
+/// one that start-up's window under-measured, spans fewer real steps than
+/// start-up counted, and from the next window close each credit drops to
+/// its ceiling at those.
 ///
 /// A credit never rises again. A source that drops to 0 is absorbed
 /// uncredited.
 pub struct NoiseSources {
     sources: PerPath<Source>,
     policy: CreditPolicy,
-    /// The clock's effective resolution, in ticks (start-up's).
+    /// The clock's effective resolution that symbols count, in ticks
+    /// (start-up's).
     resolution_ticks: f64,
+    /// Re-measures it; the step bands count a coarser one it confirms.
+    clock: ResolutionWatch,
+    /// The resolution the step bands count, in ticks: start-up's, or a
+    /// coarser one measured since.
+    step_resolution_ticks: f64,
     /// The online margin check's latest lowering, until taken.
     lowering: Option<Lowering>,
 }
@@ -236,6 +249,8 @@ impl NoiseSources {
             sources,
             policy: *policy,
             resolution_ticks: startup.resolution_ticks,
+            clock: ResolutionWatch::new(startup.resolution_ticks, startup.samples),
+            step_resolution_ticks: startup.resolution_ticks,
             lowering: None,
         })
     }
@@ -252,6 +267,12 @@ impl NoiseSources {
     /// saw), or the health failure of its source.
     pub fn feed(&mut self, path: KernelPath, delta: u64) -> Result<u32, HealthFailure> {
         let symbol = self.symbol(delta);
+        if let Some(coarser) = self.clock.record(delta) {
+            self.step_resolution_ticks = coarser;
+            for source in self.sources.0.iter_mut().flatten() {
+                source.bands.set_resolution(coarser);
+            }
+        }
         let Some(source) = self.sources.get_mut(path) else {
             return Ok(0);
         };
@@ -272,6 +293,16 @@ impl NoiseSources {
         }
         source.credited_millibits += u64::from(source.credit_millibits);
         Ok(source.credit_millibits)
+    }
+
+    /// The clock's effective resolution, in ticks, whose steps the online
+    /// check counts for the ceilings: start-up's, or a coarser one it
+    /// measured since (every 65,536 samples it measures the resolution
+    /// again over the last start-up window's samples, up to 8192, and two
+    /// measurements in a row at 1.5 times the one in use or more replace
+    /// it). Symbols keep start-up's.
+    pub fn step_resolution_ticks(&self) -> f64 {
+        self.step_resolution_ticks
     }
 
     /// The lowering the online margin check made since the last call, if

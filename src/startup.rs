@@ -66,7 +66,10 @@ pub struct SourceStartup {
     pub estimator: Estimator,
     /// Whether a timer's interrupts drove its samples, as [`ceiling`]
     /// takes it: for a short path, a timer read beside it in the window;
-    /// for a whole pass, timer events among its wakeups.
+    /// for a whole pass, timer events among its wakeups. The online check
+    /// takes it too: [`SourceStartup::new`] sets `false`, under which a
+    /// short path's ceiling is 1/16 bit, so a replayed report of a
+    /// timer-driven loop must set it.
     pub timer_driven: bool,
     /// Its ceiling for that median ([`ceiling`]).
     pub ceiling: f64,

@@ -109,6 +109,10 @@ pub struct Findings {
     pub measured_nanos_per_tick: f64,
     /// The clock's effective resolution, in its ticks.
     pub resolution_ticks: f64,
+    /// The resolution, in its ticks, whose steps the online check counted
+    /// for the ceilings by the end of the run: start-up's, or a coarser one
+    /// it measured since (`None` when start-up refused).
+    pub step_resolution_ticks: Option<f64>,
     /// Samples collected after the warm-up, and how long they took.
     pub samples: usize,
     pub elapsed: Duration,
@@ -416,6 +420,8 @@ struct Credited {
     /// The first `n` samples at their sources' start-up credits.
     interleaved_startup_millibits: u64,
     stats: Option<kqseed::PerPath<SourceStats>>,
+    /// The resolution the online check counted steps of at the end.
+    step_resolution_ticks: Option<f64>,
     health: HealthStats,
     first_failure: Option<HealthFailure>,
 }
@@ -432,6 +438,7 @@ fn credit_run(
         interleaved_millibits: 0,
         interleaved_startup_millibits: 0,
         stats: None,
+        step_resolution_ticks: None,
         health: HealthStats::default(),
         first_failure: None,
     };
@@ -478,6 +485,7 @@ fn credit_run(
     let stats = sources.stats();
     out.health = HealthStats::sum(stats.values().map(|s| &s.health).chain([passes.stats()]));
     out.stats = Some(stats);
+    out.step_resolution_ticks = Some(sources.step_resolution_ticks());
     Ok(out)
 }
 
@@ -559,6 +567,7 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
         clock: run.clock,
         measured_nanos_per_tick: run.measured_nanos_per_tick,
         resolution_ticks: resolution,
+        step_resolution_ticks: credited.step_resolution_ticks,
         samples: run.deltas.len(),
         elapsed: run.elapsed,
         stats: run.stats,
@@ -673,6 +682,12 @@ pub fn text(f: &Findings) -> String {
         f.resolution_ticks,
         f.effective_resolution_nanos()
     );
+    if let Some(r) = f.step_resolution_ticks.filter(|&r| r != f.resolution_ticks) {
+        let _ = writeln!(
+            out,
+            "                the online check found it coarser and counted steps of {r:.3} ticks for the ceilings"
+        );
+    }
     let _ = writeln!(out, "Configuration:  {}", describe(&f.config));
     let secs = f.elapsed.as_secs_f64();
     let _ = writeln!(
@@ -888,6 +903,9 @@ pub fn json(f: &Findings) -> String {
         "effective_resolution_nanos",
         num(f.effective_resolution_nanos()),
     );
+    if let Some(r) = f.step_resolution_ticks {
+        clock.insert("step_resolution_ticks", num(r));
+    }
     doc.insert("clock", Json::Obj(clock));
     let ev = &f.config.events;
     let mut config = BTreeMap::new();
@@ -1144,6 +1162,7 @@ mod tests {
             clock: ClockInfo::new("test", 1.0, 1.0),
             measured_nanos_per_tick: 1.0,
             resolution_ticks: 10.0,
+            step_resolution_ticks: Some(10.0),
             samples: 1000,
             elapsed: Duration::from_secs(1),
             stats: CollectorStats::default(),
