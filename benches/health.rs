@@ -104,6 +104,12 @@ fn resolution(c: &mut Criterion) {
     c.bench_function("detect_resolution_2048", |b| {
         b.iter(|| kqseed::detect_resolution(std::hint::black_box(&deltas)))
     });
+    // A clock whose every tick is a step (a 24 MHz counter read in its own
+    // ticks): no coarser step fits, so every candidate is tried.
+    let ticks: Vec<u64> = (0..2048).map(|_| 20 + next() % 380).collect();
+    c.bench_function("detect_resolution_2048_whole_ticks", |b| {
+        b.iter(|| kqseed::detect_resolution(std::hint::black_box(&ticks)))
+    });
 }
 
 criterion_group!(benches, feed, resolution);

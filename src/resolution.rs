@@ -127,15 +127,52 @@ pub fn detect_resolution(deltas: &[u64]) -> f64 {
     } else {
         &[&centres[..]]
     };
+    // Each distinct value once, with its count: the same sums in a
+    // fraction of the work where values repeat (a coarse clock read in its
+    // own ticks repeats each a few times in 2048). Sized first, and wiped.
+    let distinct = 1 + sorted.windows(2).filter(|w| w[1] != w[0]).count();
+    let mut values: Zeroizing<Vec<u64>> = Zeroizing::new(Vec::with_capacity(distinct));
+    let mut counts: Zeroizing<Vec<u32>> = Zeroizing::new(Vec::with_capacity(distinct));
+    for &d in sorted.iter() {
+        match (values.last(), counts.last_mut()) {
+            (Some(&v), Some(c)) if v == d => *c += 1,
+            _ => {
+                values.push(d);
+                counts.push(1);
+            }
+        }
+    }
+    let histogram = Histogram {
+        values: &values,
+        counts: &counts,
+        total: sorted.len(),
+    };
     for &candidate in candidates.iter() {
         for along in alongs {
-            let r = refine(&sorted, along_centres(along, candidate));
-            if r >= 1.5 && on_lattice(&sorted, r) {
+            let r = refine(&histogram, along_centres(along, candidate));
+            if r >= 1.5 && on_lattice(&histogram, r) {
                 return r;
             }
         }
     }
     1.0
+}
+
+/// The sorted non-zero deltas as distinct values and how many of each.
+struct Histogram<'a> {
+    values: &'a [u64],
+    counts: &'a [u32],
+    /// The deltas in all: the counts' sum.
+    total: usize,
+}
+
+impl Histogram<'_> {
+    fn iter(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.values
+            .iter()
+            .zip(self.counts)
+            .map(|(&v, &c)| (v as f64, f64::from(c)))
+    }
 }
 
 /// The [`MAX_GAPS_TRIED`] smallest distinct gaps between neighbouring
@@ -173,14 +210,14 @@ fn along_centres(centres: &[f64], r0: f64) -> f64 {
 
 /// The least-squares step through the origin for the multiples that `r0`
 /// assigns: `sum(n d) / sum(n^2)`, `n = round(d / r0)`, twice.
-fn refine(deltas: &[u64], r0: f64) -> f64 {
+fn refine(deltas: &Histogram<'_>, r0: f64) -> f64 {
     let mut r = r0;
     for _ in 0..2 {
         let (mut nd, mut nn) = (0f64, 0f64);
-        for &d in deltas {
-            let n = (d as f64 / r).round();
-            nd += n * d as f64;
-            nn += n * n;
+        for (d, count) in deltas.iter() {
+            let n = (d / r).round();
+            nd += count * n * d;
+            nn += count * n * n;
         }
         if nn <= 0.0 || nn.is_nan() {
             return r0;
@@ -197,31 +234,33 @@ fn refine(deltas: &[u64], r0: f64) -> f64 {
 /// once or twice explains nothing about their spread. (A clock of whole
 /// ticks read with a tick of rounding is not told apart from a 1-tick clock
 /// below 5 ticks a step; it counts as 1 there.)
-fn on_lattice(deltas: &[u64], r: f64) -> bool {
+fn on_lattice(deltas: &Histogram<'_>, r: f64) -> bool {
     if !r.is_finite() {
         return false;
     }
     let tolerance = (0.2 * r).min(MAX_OFF_TICKS);
-    let (mut near, mut multiples) = (0usize, 0usize);
-    let (mut last, mut run) = (0f64, 0usize);
-    for &d in deltas {
+    // More off the lattice than this and it fails, whatever the rest.
+    let most_off = deltas.total * (1000 - ON_LATTICE_PER_MILLE) / 1000;
+    let (mut off, mut multiples) = (0usize, 0usize);
+    let (mut last, mut run) = (0f64, 0u32);
+    for (&d, &count) in deltas.values.iter().zip(deltas.counts) {
         let x = d as f64;
         let n = (x / r).round();
         if n < 1.0 || (x - n * r).abs() > tolerance {
+            off += count as usize;
+            if off > most_off {
+                return false;
+            }
             continue;
         }
-        near += 1;
         // Sorted deltas give each multiple's deltas in one run.
-        if n == last {
-            run += 1;
-        } else {
-            (last, run) = (n, 1);
-        }
-        if run == 2 {
+        let before = if n == last { run } else { 0 };
+        (last, run) = (n, before.saturating_add(count));
+        if before < 2 && run >= 2 {
             multiples += 1;
         }
     }
-    near * 1000 >= deltas.len() * ON_LATTICE_PER_MILLE && multiples >= MIN_MULTIPLES
+    multiples >= MIN_MULTIPLES
 }
 
 /// Samples between two re-measurements of a started seeder's clock: 16
