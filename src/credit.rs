@@ -218,10 +218,16 @@ impl StepBands {
         }
     }
 
-    /// Counts steps of a coarser resolution from now on (the window's
-    /// counts so far stay in the bands they fell in).
-    pub(crate) fn set_resolution(&mut self, resolution_ticks: f64) {
+    /// Counts steps of another resolution from now on, in a new window:
+    /// the counts so far, in steps of the old one, are dropped.
+    pub(crate) fn restart(&mut self, resolution_ticks: f64) {
         self.thresholds_ticks = BAND_STEPS.map(|edge| two_digits_up(edge) * resolution_ticks);
+        self.counts.zeroize();
+    }
+
+    /// Samples counted in the current window.
+    pub(crate) fn counted(&self) -> u64 {
+        self.counts.iter().map(|&c| u64::from(c)).sum()
     }
 
     /// Counts a sample of `delta` clock ticks.

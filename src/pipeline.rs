@@ -329,6 +329,12 @@ impl Pipeline {
         let fed = started.passes.feed(path, s, own, alphas);
         match fed {
             Ok(millibits) => {
+                if started.sources.take_clock_change() {
+                    // The pool's credit stood on ceilings for more steps
+                    // than its samples span.
+                    self.pool.discard();
+                    self.discards += 1;
+                }
                 let lowering = started.sources.take_lowering();
                 let none_credited = !started.sources.any_credited();
                 self.absorb(delta, millibits)?;
@@ -718,13 +724,28 @@ mod tests {
         assert_eq!(fine, 1.0);
         assert_eq!(p.stats().step_resolution_ticks, Some(fine));
         let recheck = crate::resolution::RECHECK_SAMPLES as usize;
+        let mut found = None;
         for i in 0..3 * recheck {
             let steps = 50 + (rng.next() >> 57);
             let delta = (steps as f64 * 41.6667).round() as u64;
+            let before = p.stats();
             push(&mut p, delta).expect("no refusal");
             let stats = p.stats();
+            if found.is_none() && stats.step_resolution_ticks != Some(fine) {
+                // The change empties the pool.
+                assert!(stats.discards > before.discards, "pool kept at {i}");
+                found = Some(i);
+            }
+            if found.is_some() {
+                // Nothing is credited until the new steps' window decides.
+                let pass = stats.sources.get(KernelPath::Pass).expect("source");
+                if pass.credit == 18.0 * CREDIT_STEP {
+                    assert_eq!(stats.credited_bits, before.credited_bits, "credited at {i}");
+                }
+            }
             let pass = stats.sources.get(KernelPath::Pass).expect("source");
             if pass.credit < 18.0 * CREDIT_STEP {
+                assert!(found.is_some(), "lowered at {i} before the change");
                 assert_eq!(pass.credit, 10.0 * CREDIT_STEP, "at {i}");
                 assert_eq!(pass.lowest_online_median_band, Some(96.0));
                 let coarser = stats.step_resolution_ticks.expect("started");

@@ -273,7 +273,7 @@ pub(crate) const RECHECK_SAMPLES: u64 = 65_536;
 /// cut to this): windows stay disjoint, and cheap.
 pub(crate) const MAX_RECHECK_WINDOW: usize = 8192;
 
-/// How much coarser than start-up's a re-measured resolution must be to
+/// How much coarser than the resolution in use a re-measured one must be to
 /// count as a change: 1.5 times (a clock that coarsens does so by whole
 /// multiples: a 10 ns TSC scaled to a 41.67 ns counter, a clocksource
 /// falling back from the TSC to a 100 ns one).

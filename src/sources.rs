@@ -129,6 +129,10 @@ struct Source {
     bands: StepBands,
     /// Whether [`ceiling`] takes it as timer-driven (start-up's decision).
     timer_driven: bool,
+    /// Whether the step resolution changed since its last window close:
+    /// its ceiling is unknown until a window of the new steps closes, and
+    /// its samples are credited nothing meanwhile.
+    steps_pending: bool,
     credited_millibits: u64,
     stats: SourceStats,
 }
@@ -138,6 +142,11 @@ impl Drop for Source {
         self.counts.zeroize();
     }
 }
+
+/// The fewest samples of new steps a window must hold to decide a
+/// source's ceiling after the step resolution changed: a quarter of the
+/// default predictor window.
+const MIN_STEP_WINDOW: u64 = 1024;
 
 /// Every noise source of a collector, credited as start-up decided, tested
 /// and re-checked online.
@@ -154,21 +163,23 @@ impl Drop for Source {
 /// local bounds). When the lower is below `2 * allowance` times the credit,
 /// the credit drops to what it backs ([`CreditPolicy::credit_for`]).
 ///
-/// The same close measures the steps again: the window's median sample,
-/// in steps of the clock's effective resolution, falls in a band of
+/// The same close measures the steps again: the window's median sample, in
+/// steps of the clock's effective resolution, falls in a band of
 /// [`ceiling`], counted per sample as start-up counts its median. When that
 /// band's ceiling is below the credit (the path got shorter: a faster CPU
-/// state, a quieter machine), the credit drops to it. The ceilings carry the claim's rule where a window's estimate
-/// cannot (see [`ceiling`]), so they hold for every window, not only
-/// start-up's.
+/// state, a quieter machine), the credit drops to it. The ceilings carry
+/// the claim's rule where a window's estimate cannot (see [`ceiling`]), so
+/// they hold for every window, not only start-up's.
 ///
 /// The steps are those of the clock's effective resolution as start-up
 /// measured it, until a re-measurement finds it coarser
 /// ([`step_resolution_ticks`](NoiseSources::step_resolution_ticks)): a
 /// clock that turned coarser (a VM moved to another host's counter), or
 /// one that start-up's window under-measured, spans fewer real steps than
-/// start-up counted, and from the next window close each credit drops to
-/// its ceiling at those.
+/// start-up counted. From that change each source's samples are credited
+/// nothing until a window holding at least 1024 of its samples in the new
+/// steps closes, and its credit is then at most its ceiling there (the
+/// pipeline empties the pool at the change).
 ///
 /// A credit never rises again. A source that drops to 0 is absorbed
 /// uncredited.
@@ -183,6 +194,8 @@ pub struct NoiseSources {
     /// The resolution the step bands count, in ticks: start-up's, or a
     /// coarser one measured since.
     step_resolution_ticks: f64,
+    /// Whether it changed since the caller last asked.
+    clock_changed: bool,
     /// The online margin check's latest lowering, until taken.
     lowering: Option<Lowering>,
 }
@@ -214,7 +227,9 @@ impl fmt::Debug for NoiseSources {
 }
 
 impl NoiseSources {
-    /// The sources start-up decided, each credited as it said.
+    /// The sources start-up decided, each credited as it said. The clock's
+    /// re-measurements look at the last `startup.samples` deltas, at most
+    /// 8192 (fewer than 16 never find a coarser clock).
     pub fn new(
         startup: &StartupReport,
         config: &HealthConfig,
@@ -236,6 +251,7 @@ impl NoiseSources {
                     counts: Box::new([0; 256]),
                     bands: bands.clone(),
                     timer_driven: decision.timer_driven,
+                    steps_pending: false,
                     credited_millibits: 0,
                     stats: SourceStats {
                         startup_credit: decision.credit,
@@ -251,6 +267,7 @@ impl NoiseSources {
             resolution_ticks: startup.resolution_ticks,
             clock: ResolutionWatch::new(startup.resolution_ticks, startup.samples),
             step_resolution_ticks: startup.resolution_ticks,
+            clock_changed: false,
             lowering: None,
         })
     }
@@ -269,8 +286,10 @@ impl NoiseSources {
         let symbol = self.symbol(delta);
         if let Some(coarser) = self.clock.record(delta) {
             self.step_resolution_ticks = coarser;
+            self.clock_changed = true;
             for source in self.sources.0.iter_mut().flatten() {
-                source.bands.set_resolution(coarser);
+                source.bands.restart(coarser);
+                source.steps_pending = true;
             }
         }
         let Some(source) = self.sources.get_mut(path) else {
@@ -291,8 +310,18 @@ impl NoiseSources {
         {
             self.lowering = Some(Lowering { path, cause });
         }
+        if source.steps_pending {
+            return Ok(0);
+        }
         source.credited_millibits += u64::from(source.credit_millibits);
         Ok(source.credit_millibits)
+    }
+
+    /// Whether the step resolution changed since the last call: the
+    /// pool's credit stood on ceilings for more steps than the samples
+    /// span.
+    pub(crate) fn take_clock_change(&mut self) -> bool {
+        core::mem::take(&mut self.clock_changed)
     }
 
     /// The clock's effective resolution, in ticks, whose steps the online
@@ -343,7 +372,15 @@ impl NoiseSources {
         } else {
             (Estimator::Mcv, mcv)
         };
-        let band = source.bands.take_median_band().unwrap_or(0.0);
+        // After a change of step resolution, the first window with enough
+        // samples of the new steps decides (a window that had only begun
+        // would judge the median on a handful).
+        let band = if source.steps_pending && source.bands.counted() < MIN_STEP_WINDOW {
+            None
+        } else {
+            source.steps_pending = false;
+            Some(source.bands.take_median_band().unwrap_or(0.0))
+        };
         let stats = &mut source.stats;
         stats.online_checks += 1;
         stats.lowest_online_estimate = Some(
@@ -351,21 +388,25 @@ impl NoiseSources {
                 .lowest_online_estimate
                 .map_or(estimate, |e| e.min(estimate)),
         );
-        stats.lowest_online_median_band = Some(
-            stats
-                .lowest_online_median_band
-                .map_or(band, |b| b.min(band)),
-        );
+        if let Some(band) = band {
+            stats.lowest_online_median_band = Some(
+                stats
+                    .lowest_online_median_band
+                    .map_or(band, |b| b.min(band)),
+            );
+        }
         let by_estimate = policy.credit_for(estimate, stats.credit);
-        let by_steps = policy.credit_for(
-            f64::INFINITY,
-            stats.credit.min(ceiling(path, band, source.timer_driven)),
-        );
+        let by_steps = band.map_or(stats.credit, |band| {
+            policy.credit_for(
+                f64::INFINITY,
+                stats.credit.min(ceiling(path, band, source.timer_driven)),
+            )
+        });
         let backed = by_estimate.min(by_steps);
         if backed >= stats.credit {
             return None;
         }
-        let cause = if by_steps < by_estimate {
+        let cause = if let Some(band) = band.filter(|_| by_steps < by_estimate) {
             LoweredBy::Steps { band }
         } else {
             LoweredBy::Estimate {
