@@ -643,6 +643,18 @@ mod tests {
         push(&mut p, 30_000 + (rng.next() >> 54)).expect("held for a new start-up");
     }
 
+    /// A pipeline started on passes of 2000-3023 ns of a 1 ns clock (the
+    /// band from 1024 steps: a pass's ceiling of 18/16, which the cap does
+    /// not lower), and the generator that made them.
+    fn started_on_long_passes(seed: u64) -> (Box<Pipeline>, SplitMix64) {
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(seed);
+        for _ in 0..WINDOW {
+            push(&mut p, 2000 + (rng.next() >> 54)).expect("good");
+        }
+        (p, rng)
+    }
+
     #[test]
     fn a_path_that_gets_shorter_loses_the_credit_its_steps_no_longer_carry() {
         // Passes of 2000-3023 ns on a 1 ns clock: the band from 1024 steps,
@@ -650,11 +662,7 @@ mod tests {
         // does not lower. Then passes of 90-121 ns: 32 symbols, enough for
         // the estimators to back the credit, but every window's median in
         // the band from 96 steps, whose ceiling for a pass is 10/16.
-        let mut p = pipeline(8.0);
-        let mut rng = SplitMix64(21);
-        for _ in 0..WINDOW {
-            push(&mut p, 2000 + (rng.next() >> 54)).expect("good");
-        }
+        let (mut p, mut rng) = started_on_long_passes(21);
         let startup = p.stats().startup.expect("started");
         assert_eq!(startup.credit(KernelPath::Pass), 18.0 * CREDIT_STEP);
         let discards = p.stats().discards;
@@ -680,11 +688,7 @@ mod tests {
     fn paths_too_short_for_any_credit_refuse_and_start_again() {
         // As above, then passes of 5-12 ns: under the first band (16
         // steps), so nothing can be credited.
-        let mut p = pipeline(8.0);
-        let mut rng = SplitMix64(22);
-        for _ in 0..WINDOW {
-            push(&mut p, 2000 + (rng.next() >> 54)).expect("good");
-        }
+        let (mut p, mut rng) = started_on_long_passes(22);
         for i in 0..3 * 4096 {
             match push(&mut p, 5 + (rng.next() >> 61)) {
                 Ok(_) => {}
@@ -715,11 +719,7 @@ mod tests {
         // step, the steps counted are its, the median falls in the band
         // from 96 steps, and the credit drops to that band's 10/16. No
         // refusal: the samples go on being credited.
-        let mut p = pipeline(8.0);
-        let mut rng = SplitMix64(23);
-        for _ in 0..WINDOW {
-            push(&mut p, 2000 + (rng.next() >> 54)).expect("good");
-        }
+        let (mut p, mut rng) = started_on_long_passes(23);
         let fine = p.stats().startup.expect("started").resolution_ticks;
         assert_eq!(fine, 1.0);
         assert_eq!(p.stats().step_resolution_ticks, Some(fine));
