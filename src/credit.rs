@@ -213,15 +213,20 @@ impl StepBands {
     /// Bands on a clock whose effective resolution is `resolution_ticks`.
     pub(crate) fn new(resolution_ticks: f64) -> StepBands {
         StepBands {
-            thresholds_ticks: BAND_STEPS.map(|edge| two_digits_up(edge) * resolution_ticks),
+            thresholds_ticks: Self::thresholds(resolution_ticks),
             counts: [0; BAND_STEPS.len() + 1],
         }
+    }
+
+    /// Each band's least sample on a clock of `resolution_ticks`.
+    fn thresholds(resolution_ticks: f64) -> [f64; BAND_STEPS.len()] {
+        BAND_STEPS.map(|edge| two_digits_up(edge) * resolution_ticks)
     }
 
     /// Counts steps of another resolution from now on, in a new window:
     /// the counts so far, in steps of the old one, are dropped.
     pub(crate) fn restart(&mut self, resolution_ticks: f64) {
-        self.thresholds_ticks = BAND_STEPS.map(|edge| two_digits_up(edge) * resolution_ticks);
+        self.thresholds_ticks = Self::thresholds(resolution_ticks);
         self.counts.zeroize();
     }
 
@@ -241,10 +246,9 @@ impl StepBands {
     /// sample fell in (0 under the first band), or `None` for an empty
     /// window; the window starts again.
     pub(crate) fn take_median_band(&mut self) -> Option<f64> {
-        let n: u64 = self.counts.iter().map(|&c| u64::from(c)).sum();
         // The median as start-up takes it: the sorted window's element
         // (n - 1) / 2.
-        let position = n.checked_sub(1)? / 2;
+        let position = self.counted().checked_sub(1)? / 2;
         let mut below = 0u64;
         let mut median_band = self.counts.len() - 1;
         for (band, &c) in self.counts.iter().enumerate() {
