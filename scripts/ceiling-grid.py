@@ -24,7 +24,7 @@ clk24mhz-loaded, clk19mhz), which only `--spread` reads. Needs numpy and a relea
 A band's ceiling is F times the lowest figure of the path at that many
 steps or more, in sixteenths of a bit: F is 0.4 (0.8 of half) for the
 timer read, whose figures varied less between runs (the
-lowest of the thirty matrix runs of 2026-12-05 and 06 0.90-0.95 of their
+lowest of the thirty-one matrix runs of 2026-12-05 and 06 0.90-0.95 of their
 median: `--spread scripts/data/ceiling-points.txt` prints them), and 0.3
 (0.6 of half) for the short paths, whose figures varied far more
 (lowest 0.54-0.87 of the median, and one run came in at 0.57 of the

@@ -45,8 +45,7 @@ pub const MIN_MEDIAN_STEPS: f64 = 16.0;
 
 /// The least, in clock steps, that a short path's median sample (any path
 /// but the timer read and the whole pass) must span to be credited; the
-/// drains need more (see [`ceiling`]: 24 steps for the file drain, 30 for
-/// the socket drain).
+/// drains need more (see [`ceiling`]: 30 steps for either).
 pub const MIN_SHORT_MEDIAN_STEPS: f64 = 20.0;
 
 /// How sources are credited.
@@ -186,7 +185,7 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
     (KernelPath::TimerRead,   [ 4,  4,  4,  4,  4,  4, 10, 11, 14, 14, 15, 15, 17, 25]),
     (KernelPath::Wait,        [ 0,  1,  1,  2,  2,  2,  3,  4,  5,  5,  7,  7,  7,  7]),
     (KernelPath::SocketDrain, [ 0,  0,  0,  1,  1,  1,  3,  3,  3,  3,  3,  3,  3,  3]),
-    (KernelPath::FileDrain,   [ 0,  0,  1,  1,  1,  2,  2,  3,  3,  3,  3,  3,  3,  3]),
+    (KernelPath::FileDrain,   [ 0,  0,  0,  1,  1,  1,  2,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::SocketPoke,  [ 0,  1,  1,  1,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::FileTouch,   [ 0,  1,  1,  1,  2,  3,  4,  4,  4,  5,  5,  5,  5,  5]),
 ];
@@ -291,14 +290,13 @@ fn two_digits_up(edge: f64) -> f64 {
 /// | timer read (a whole pass: 3/4 of it) | 4 | 4 | 4 | 4 | 4 | 4 | 10 | 11 | 14 | 14 | 15 | 17 | 25 |
 /// | wait | 0 | 1 | 1 | 2 | 2 | 2 | 3 | 4 | 5 | 5 | 7 | 7 | 7 |
 /// | socket drain | 0 | 0 | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
-/// | file drain | 0 | 0 | 1 | 1 | 1 | 2 | 2 | 3 | 3 | 3 | 3 | 3 | 3 |
+/// | file drain | 0 | 0 | 0 | 1 | 1 | 1 | 2 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | socket poke | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | file touch | 0 | 1 | 1 | 1 | 2 | 3 | 4 | 4 | 4 | 5 | 5 | 5 | 5 |
 ///
 /// (sixteenths of a bit; fewer than 16 steps: 0; the band from 256 steps
 /// is the 192 one's; the short paths get nothing under 20 steps, where
-/// the grid's figures scatter most, the file drain nothing under 24 and
-/// the socket drain nothing under 30.) Start-up passes each median rounded
+/// the grid's figures scatter most, and the drains nothing under 30.) Start-up passes each median rounded
 /// down to two significant digits (so that no exact sample statistic is
 /// kept), which moves five edges up on the safe side: 128, 192, 256, 384
 /// and 1024 steps act from 130, 200, 260, 390 and 1100. Each entry is at
@@ -408,13 +406,12 @@ mod tests {
         assert_eq!(ceiling(KernelPath::Wait, 1e9, true), 0.4375);
         assert_eq!(ceiling(KernelPath::TimerRead, 15.9, true), 0.0);
         assert!(ceiling(KernelPath::TimerRead, MIN_MEDIAN_STEPS, true) > 0.0);
-        // Short paths are credited from MIN_SHORT_MEDIAN_STEPS (the file
-        // drain from 24, the socket drain from 30), never below.
+        // Short paths are credited from MIN_SHORT_MEDIAN_STEPS (the drains
+        // from 30), never below.
         let short = |p: KernelPath| !matches!(p, KernelPath::TimerRead | KernelPath::Pass);
         for path in KernelPath::ALL.into_iter().filter(|&p| short(p)) {
             let from = match path {
-                KernelPath::FileDrain => 24.0,
-                KernelPath::SocketDrain => 30.0,
+                KernelPath::FileDrain | KernelPath::SocketDrain => 30.0,
                 _ => MIN_SHORT_MEDIAN_STEPS,
             };
             assert!(ceiling(path, from, true) > 0.0, "{path:?}");
