@@ -117,7 +117,7 @@ PY
 done
 echo
 
-# The run's own points (path:median steps:figure:condition, as scripts/
+# The run's own points (path:median steps:figure:condition:machine, as scripts/
 # data/ceiling-points.txt keeps them), and whether the committed table still
 # rests on them: a run that comes in below the evidence at some band lowers
 # that band's ceiling, and its points belong in the evidence. Only runs of
@@ -127,8 +127,16 @@ python3 - "$points" "$(date -u '+%H:%M UTC')" "${conditions[@]}" <<'PY' || faile
 import json, sys
 path, when, conditions = sys.argv[1], sys.argv[2], sys.argv[3:]
 missing = []
+# The kind of machine, for --spread: the same steps assess differently on
+# the AMD EPYC and Intel Xeon guests.
+try:
+    model = next(l for l in open("/proc/cpuinfo") if l.startswith("model name"))
+except (OSError, StopIteration):
+    model = ""
+machine = "intel" if "Intel" in model else "amd" if "AMD" in model else "other"
 with open(path, "w") as f:
-    print(f"# {when} (scripts/assess-conditions.sh): {', '.join(conditions)}.", file=f)
+    print(f"# {when} (scripts/assess-conditions.sh, {model.split(':', 1)[-1].strip() or 'unknown CPU'}):"
+          f" {', '.join(conditions)}.", file=f)
     for c in conditions:
         try:
             d = json.load(open(f"target/assessment/conditions/{c}.json"))
@@ -140,18 +148,19 @@ with open(path, "w") as f:
         if not paths:
             missing.append(c)
         for p in paths:
-            print(f"{p['path']}:{int(p['median_steps'])}:{p['assessed_bits_per_sample']:.3f}:{c}", file=f)
+            print(f"{p['path']}:{int(p['median_steps'])}:{p['assessed_bits_per_sample']:.3f}:{c}:{machine}",
+                  file=f)
 if missing:
     print(f"== no points from {', '.join(missing)}: the ceilings were not checked against them")
     sys.exit(1)
 PY
-if [ "$samples" -ge 1000000 ] && [ -f scripts/data/ceiling-grid-2026-12-05.tsv ]; then
+if [ "$samples" -ge 1000000 ] && [ -f scripts/data/ceiling-grid.tsv ]; then
   mapfile -t new_points < <(grep -v '^#' "$points")
   rc=0
   if [ ${#new_points[@]} -eq 0 ]; then
     echo "== this run gave no points: the ceilings were not checked against it"
   else
-    python3 scripts/ceiling-grid.py --from-grid scripts/data/ceiling-grid-2026-12-05.tsv \
+    python3 scripts/ceiling-grid.py --from-grid scripts/data/ceiling-grid.tsv \
       --points scripts/data/ceiling-points.txt "${new_points[@]/#/--point=}" --check src/credit.rs \
       >"$out/ceilings.txt" 2>&1 || rc=$?
     case $rc in

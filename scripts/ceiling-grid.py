@@ -18,29 +18,35 @@ byte of the steps, as the seeder maps them) and `kqseed assess` assesses
 them. `--point` adds a figure measured on a real clock (a row of
 `scripts/assess-conditions.sh`): PATH:MEDIAN_STEPS:BITS, and optionally
 :CONDITION (that script's name for it: quiet, loaded, clk24mhz,
-clk24mhz-loaded, clk19mhz), which only `--spread` reads. Needs numpy and a release build of the
-`kqseed` command (`cargo build --release --features cli --bin kqseed`).
+clk24mhz-loaded, clk19mhz) and :MACHINE (amd, intel or other), which only
+`--spread` reads. Needs numpy and a release build of the `kqseed` command
+(`cargo build --release --features cli --bin kqseed`).
 
 A band's ceiling is F times the lowest figure of the path at that many
 steps or more, in sixteenths of a bit: F is 0.4 (0.8 of half) for the
-timer read, whose figures varied less between runs (the
-lowest of the thirty-one matrix runs of 2026-12-05 and 06 0.90-0.95 of their
-median: `--spread scripts/data/ceiling-points.txt` prints them), and 0.3
+timer read, whose figures varied less between runs on one machine and
+clock (the lowest 0.87-0.95 of their median:
+`--spread scripts/data/ceiling-points.txt` prints them), and 0.3
 (0.6 of half) for the short paths, whose figures varied far more
-(lowest 0.54-0.87 of the median, and one run came in at 0.57 of the
+(lowest 0.54-0.98 of the median, and one run came in at 0.57 of the
 lowest before it); `kqseed::ceiling` gives a whole pass 3/4 of the timer
-read's row, the short paths' margin;
-counted only up to the steps the path spans on the recording's own clock
-(above that nothing was measured, so wider bands keep the last value); a
-band with no point of its own also takes the nearest point below it.
-`--from-grid FILE` recomputes the table from an earlier run's output. The
-table in `src/credit.rs` is
+read's row, the short paths' margin. A real run's timer read (a --point)
+also counts for the bands up to R times its steps (--timer-reach, 2): on
+the Intel Xeon guest's coarse clocks its median moved between runs by a
+factor of three or more while its figure stayed at 0.7-2.0 bits, its
+lowest at its most steps, so more steps are no promise of more bits.
+Grid figures are counted only up to the steps the path spans on the
+recording's own clock (above that nothing was measured, so wider bands
+keep the last value); a band with no point of its own also takes the
+nearest point below it. `--from-grid FILE` recomputes the table from an
+earlier run's output. The table in `src/credit.rs` is
 
-    scripts/ceiling-grid.py --from-grid scripts/data/ceiling-grid-2026-12-05.tsv \
+    scripts/ceiling-grid.py --from-grid scripts/data/ceiling-grid.tsv \
         --points scripts/data/ceiling-points.txt
 
-(the grid of two AMD EPYC recordings of 2026-12-05, quiet and loaded, and
-the matrix runs of that day), with the short paths at 0 under 20 steps.
+(the grid of two AMD EPYC recordings of 2026-12-05 and two Intel Xeon ones
+of 2026-12-06, each quiet and under two busy loops, and the matrix runs
+since), with the short paths at 0 under 20 steps.
 """
 
 import argparse
@@ -108,22 +114,30 @@ def resolution(deltas):
     return best
 
 
-# The clock each condition of scripts/assess-conditions.sh runs on. The
+# The clock each condition of scripts/assess-conditions.sh runs on ("own":
+# the machine's, 10.015 ns steps on the AMD guest, 1 ns on the Intel one). The
 # steps a path spans cannot tell them apart: a 19.2 MHz timer read has
 # spanned 370 steps, as many as a 24 MHz one.
-CLOCKS = {"quiet": "10 ns", "loaded": "10 ns", "clk24mhz": "24 MHz",
+CLOCKS = {"quiet": "own", "loaded": "own", "clk24mhz": "24 MHz",
           "clk24mhz-loaded": "24 MHz", "clk19mhz": "19.2 MHz"}
 
 
+MACHINES = ("amd", "intel", "other")
+
+
 def parse_point(spec):
-    """PATH:MEDIAN_STEPS:BITS[:CONDITION] -> (path, steps, bits, condition or None)."""
+    """PATH:MEDIAN_STEPS:BITS[:CONDITION[:MACHINE]] -> (path, steps, bits,
+    condition or None, machine or None)."""
     fields = spec.split(":")
-    if len(fields) not in (3, 4) or fields[0] not in PATHS:
-        sys.exit(f"== FAIL: {spec!r} is not PATH:MEDIAN_STEPS:BITS[:CONDITION]")
-    condition = fields[3] if len(fields) == 4 else None
+    if len(fields) not in (3, 4, 5) or fields[0] not in PATHS:
+        sys.exit(f"== FAIL: {spec!r} is not PATH:MEDIAN_STEPS:BITS[:CONDITION[:MACHINE]]")
+    condition = fields[3] if len(fields) >= 4 else None
     if condition is not None and condition not in CLOCKS:
         sys.exit(f"== FAIL: {spec!r}: unknown condition (one of {', '.join(CLOCKS)})")
-    return fields[0], float(fields[1]), float(fields[2]), condition
+    machine = fields[4] if len(fields) == 5 else None
+    if machine is not None and machine not in MACHINES:
+        sys.exit(f"== FAIL: {spec!r}: unknown machine (one of {', '.join(MACHINES)})")
+    return fields[0], float(fields[1]), float(fields[2]), condition, machine
 
 
 def spread(points_file):
@@ -133,16 +147,18 @@ def spread(points_file):
     groups = {}
     for line in open(points_file):
         if line.strip() and not line.startswith("#"):
-            path, _, bits, condition = parse_point(line.strip())
-            if condition is None:
-                sys.exit(f"== FAIL: {line.strip()!r} names no condition, so its clock is unknown")
-            groups.setdefault((path, CLOCKS[condition]), []).append(bits)
+            path, _, bits, condition, machine = parse_point(line.strip())
+            if condition is None or machine is None:
+                sys.exit(f"== FAIL: {line.strip()!r} names no condition or machine")
+            groups.setdefault((path, CLOCKS[condition], machine), []).append(bits)
     ratios = {"timer-read": [], "short": []}
-    print(f"{'path':14s}{'clock':>10s}{'runs':>6s}{'lowest':>8s}{'median':>8s}{'ratio':>7s}")
-    for (path, clock), figures in sorted(groups.items()):
+    print(f"{'path':14s}{'clock':>10s}{'machine':>8s}{'runs':>6s}{'lowest':>8s}{'median':>8s}"
+          f"{'ratio':>7s}")
+    for (path, clock, machine), figures in sorted(groups.items()):
         low, mid = min(figures), statistics.median(figures)
         ratios["timer-read" if path == "timer-read" else "short"].append(low / mid)
-        print(f"{path:14s}{clock:>10s}{len(figures):>6d}{low:>8.3f}{mid:>8.3f}{low / mid:>7.2f}")
+        print(f"{path:14s}{clock:>10s}{machine:>8s}{len(figures):>6d}{low:>8.3f}{mid:>8.3f}"
+              f"{low / mid:>7.2f}")
     for kind, r in ratios.items():
         print(f"{kind}: lowest / median {min(r):.2f}-{max(r):.2f}")
 
@@ -151,6 +167,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--factor", type=float, default=0.4, help="the timer read's factor")
     ap.add_argument("--short-factor", type=float, default=0.3, help="the short paths' factor")
+    ap.add_argument("--timer-reach", type=float, default=2.0, metavar="R",
+                    help="a real run's timer-read figure also bounds the bands up to R times"
+                         " its steps")
     ap.add_argument("--point", action="append", default=[], metavar="PATH:STEPS:BITS[:CONDITION]")
     ap.add_argument("--points", metavar="FILE",
                     help="PATH:STEPS:BITS[:CONDITION] lines ('#' comments), as --point")
@@ -183,14 +202,14 @@ def main():
     else:
         measured = (m for prefix in args.recordings for m in grid(prefix, args.kqseed))
     for path, median, bits, is_own in measured:
-        points[path].append((median, bits))
+        points[path].append((median, bits, False))
         if is_own:
             own[path] = min(own[path], median)
     if args.points:
         args.point += [l.strip() for l in open(args.points) if l.strip() and not l.startswith("#")]
     for spec in args.point:
-        path, steps, bits, _ = parse_point(spec)
-        points[path].append((steps, bits))
+        path, steps, bits, _, _ = parse_point(spec)
+        points[path].append((steps, bits, True))
     if args.parts != 16 and args.check:
         sys.exit("== FAIL: --check compares sixteenths; leave --parts at 16")
     print(f"\nceilings in 1/{args.parts} bit per sample, by median steps"
@@ -203,12 +222,15 @@ def main():
         for i, edge in enumerate(EDGES):
             at = min(edge, top)
             upper = EDGES[i + 1] if i + 1 < len(EDGES) and edge < top else math.inf
-            seen = [b for s, b in points[path] if s >= at]
+            # A real run's timer read answers for more steps than its own:
+            # between runs its median moved where its figure did not.
+            seen = [b for s, b, real in points[path]
+                    if s * (args.timer_reach if real and path == "timer-read" else 1.0) >= at]
             # A band without a point of its own gets the nearest point below
             # it too: fewer steps carry fewer bits, so that bounds the band
             # from below, where the points above it do not.
-            if not any(at <= s < upper for s, _ in points[path]):
-                below = [(s, b) for s, b in points[path] if s < at]
+            if not any(at <= s < upper for s, _, _ in points[path]):
+                below = [(s, b) for s, b, _ in points[path] if s < at]
                 if not below:
                     row.append(0)
                     continue

@@ -644,8 +644,8 @@ mod tests {
     }
 
     /// A pipeline started on passes of 2000-3023 ns of a 1 ns clock (the
-    /// band from 1024 steps: a pass's ceiling of 18/16, which the cap does
-    /// not lower), and the generator that made them.
+    /// band from 1024 steps: a pass's ceiling, [`top_pass_credit`], which
+    /// the cap does not lower), and the generator that made them.
     fn started_on_long_passes(seed: u64) -> (Box<Pipeline>, SplitMix64) {
         let mut p = pipeline(8.0);
         let mut rng = SplitMix64(seed);
@@ -655,27 +655,40 @@ mod tests {
         (p, rng)
     }
 
+    /// A whole pass's ceiling in the band from 1024 steps (3/4 of the timer
+    /// read's).
+    fn top_pass_credit() -> f64 {
+        crate::ceiling(KernelPath::Pass, 1024.0, true)
+    }
+
+    /// A whole pass's ceiling in the band from 96 steps, below the top's.
+    fn short_pass_credit() -> f64 {
+        let short = crate::ceiling(KernelPath::Pass, 96.0, true);
+        assert!(short > 0.0 && short < top_pass_credit());
+        short
+    }
+
     #[test]
     fn a_path_that_gets_shorter_loses_the_credit_its_steps_no_longer_carry() {
         // Passes of 2000-3023 ns on a 1 ns clock: the band from 1024 steps,
-        // a ceiling of 18/16 (3/4 of the timer read's 25), which the cap
-        // does not lower. Then passes of 90-121 ns: 32 symbols, enough for
-        // the estimators to back the credit, but every window's median in
-        // the band from 96 steps, whose ceiling for a pass is 10/16.
+        // whose ceiling the cap does not lower. Then passes of 90-121 ns:
+        // 32 symbols, enough for the estimators to back the credit, but
+        // every window's median in the band from 96 steps, whose ceiling
+        // for a pass is lower.
         let (mut p, mut rng) = started_on_long_passes(21);
         let startup = p.stats().startup.expect("started");
-        assert_eq!(startup.credit(KernelPath::Pass), 18.0 * CREDIT_STEP);
+        assert_eq!(startup.credit(KernelPath::Pass), top_pass_credit());
         let discards = p.stats().discards;
         for i in 0..3 * 4096 {
             push(&mut p, 90 + (rng.next() >> 59)).expect("no refusal");
             let stats = p.stats();
             let pass = stats.sources.get(KernelPath::Pass).expect("source");
-            if pass.credit < 18.0 * CREDIT_STEP {
-                assert_eq!(pass.credit, 10.0 * CREDIT_STEP, "at {i}");
+            if pass.credit < top_pass_credit() {
+                assert_eq!(pass.credit, short_pass_credit(), "at {i}");
                 assert_eq!(pass.lowest_online_median_band, Some(96.0));
                 assert!(stats.discards > discards, "lowered at {i}, pool kept");
                 // The estimators alone would have kept it.
-                assert!(pass.lowest_online_estimate.expect("checked") > 2.5 * 18.0 * CREDIT_STEP);
+                assert!(pass.lowest_online_estimate.expect("checked") > 2.5 * top_pass_credit());
                 // Within the first windows all of whose median is short.
                 assert!(i < 2 * 4096, "{i}");
                 return;
@@ -713,12 +726,12 @@ mod tests {
     #[test]
     fn a_clock_found_coarser_lowers_credits_to_its_steps() {
         // Started on a 1 ns clock, passes of 2000-3023 ns: the band from
-        // 1024 steps, 18/16. Then a 24 MHz counter read in ns: passes of
-        // 50-177 of its steps, 2083-7375 ns, still the top band in 1 ns
-        // steps; once two re-measurements in a row find the 41.67 ns
-        // step, the steps counted are its, the median falls in the band
-        // from 96 steps, and the credit drops to that band's 10/16. No
-        // refusal: the samples go on being credited.
+        // 1024 steps. Then a 24 MHz counter read in ns: passes of 50-177
+        // of its steps, 2083-7375 ns, still the top band in 1 ns steps;
+        // once two re-measurements in a row find the 41.67 ns step, the
+        // steps counted are its, the median falls in the band from 96
+        // steps, and the credit drops to that band's. No refusal: the
+        // samples go on being credited.
         let (mut p, mut rng) = started_on_long_passes(23);
         let fine = p.stats().startup.expect("started").resolution_ticks;
         assert_eq!(fine, 1.0);
@@ -739,14 +752,14 @@ mod tests {
             if found.is_some() {
                 // Nothing is credited until the new steps' window decides.
                 let pass = stats.sources.get(KernelPath::Pass).expect("source");
-                if pass.credit == 18.0 * CREDIT_STEP {
+                if pass.credit == top_pass_credit() {
                     assert_eq!(stats.credited_bits, before.credited_bits, "credited at {i}");
                 }
             }
             let pass = stats.sources.get(KernelPath::Pass).expect("source");
-            if pass.credit < 18.0 * CREDIT_STEP {
+            if pass.credit < top_pass_credit() {
                 assert!(found.is_some(), "lowered at {i} before the change");
-                assert_eq!(pass.credit, 10.0 * CREDIT_STEP, "at {i}");
+                assert_eq!(pass.credit, short_pass_credit(), "at {i}");
                 assert_eq!(pass.lowest_online_median_band, Some(96.0));
                 let coarser = stats.step_resolution_ticks.expect("started");
                 assert!((coarser - 41.6667).abs() < 0.1, "{coarser}");
@@ -857,7 +870,7 @@ mod tests {
 
     #[test]
     fn a_failure_stops_output_and_latches() {
-        let mut p = pipeline(1.0);
+        let mut p = pipeline(0.5);
         let mut rng = SplitMix64(0x5eed);
         let mut blocks = 0;
         for _ in 0..5000 {
@@ -866,12 +879,12 @@ mod tests {
             }
         }
         // One block at the end of the window (it takes the whole pool), then
-        // one per 320 samples at 1 bit.
-        assert!(blocks > (5000 - WINDOW) / 320, "{blocks}");
+        // one per 640 samples at 1/2 bit.
+        assert!(blocks > (5000 - WINDOW) / 640, "{blocks}");
         // A stuck source: the same delta over and over.
-        let cutoffs = cutoffs(1.0);
+        let cutoffs = cutoffs(0.5);
         let mut first_failure = None;
-        for n in 1..=100u32 {
+        for n in 1..=cutoffs.rct_permanent {
             match push(&mut p, 0x1234_5678_9abc_de42) {
                 Ok(Some(_)) => panic!("block from a stuck run at {n}"),
                 Ok(None) => assert!(n < cutoffs.rct_permanent, "passed at {n}"),
@@ -899,22 +912,23 @@ mod tests {
 
     #[test]
     fn an_intermittent_failure_discards_the_pool() {
-        // H = 1: a block per 320 credited samples after start-up.
-        let mut p = pipeline(1.0);
+        // H = 1/2: a block per 640 credited samples after start-up.
+        let mut p = pipeline(0.5);
         let mut rng = SplitMix64(7);
         while push(&mut p, good(&mut rng)).unwrap().is_none() {}
         for _ in 0..250 {
             assert_eq!(push(&mut p, good(&mut rng)).unwrap(), None);
         }
         // A short stuck run: its first c - 1 samples pass and are credited,
-        // as SP 800-90B allows; 250 + 30 stays below 320.
-        let c = cutoffs(1.0).rct_intermittent;
+        // as SP 800-90B allows; 250 + c stays below 640.
+        let c = cutoffs(0.5).rct_intermittent;
+        assert!(250 + c < 640, "{c}");
         for _ in 0..c {
             assert_eq!(push(&mut p, 0x4242).unwrap(), None);
         }
         assert_eq!(p.stats().health.rct_intermittent, 1);
-        // Everything before the failure was dropped: 320 fresh samples again.
-        for i in 1..320 {
+        // Everything before the failure was dropped: 640 fresh samples again.
+        for i in 1..640 {
             assert_eq!(push(&mut p, good(&mut rng)).unwrap(), None, "sample {i}");
         }
         assert!(push(&mut p, good(&mut rng)).unwrap().is_some());

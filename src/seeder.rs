@@ -374,7 +374,8 @@ mod tests {
         }
     }
 
-    const CREDIT: f64 = 1.0;
+    /// Below the ceiling of the recording's passes, so the cap decides.
+    const CREDIT: f64 = 0.5;
 
     /// Samples before the first credited one: the warm-up and the window.
     fn before_output() -> usize {
@@ -493,25 +494,27 @@ mod tests {
 
     #[test]
     fn biased_source_fails_the_apt() {
-        // One symbol in about 72% of the samples, at random places and
-        // never more than 20 in a row: no run for the RCT (cutoff 31) and no
-        // period for the predictor, but far more copies per 512-window
-        // (about 369) than the APT allows (325 at the default H = 1).
+        // One symbol in a share of the samples 8 points above what the APT
+        // allows in a window at the credit, at random places and in runs
+        // shorter than the RCT's: no run for the RCT and no period for the
+        // predictor, but more copies per window than the APT allows.
+        let cutoffs = HealthConfig::default().cutoffs(CREDIT).expect("default");
+        let share = u64::from(cutoffs.apt_intermittent) * 100 / u64::from(cutoffs.apt_window) + 8;
+        let longest = cutoffs.rct_intermittent / 2;
         let good = recorded();
         let mut rng = crate::test_util::SplitMix64(72);
         let mut deltas = good[..3000].to_vec();
         let mut run = 0;
         for &d in &good[3000..13000] {
-            let biased = run < 20 && rng.next() % 100 < 72;
+            let biased = run < longest && rng.next() % 100 < share;
             run = if biased { run + 1 } else { 0 };
             deltas.push(if biased { 40_000 } else { d });
         }
         let mut seeder = replay(deltas);
-        let err = loop {
-            if let Err(e) = seeder.try_next_u32() {
-                break e;
-            }
-        };
+        // The replay starts over at its end: bound the draws.
+        let err = (0..1_000_000)
+            .find_map(|_| seeder.try_next_u32().err())
+            .expect("the biased samples must fail");
         match err {
             Error::Health(f) => assert_eq!(f.test, HealthTest::Apt, "{f}"),
             other => panic!("expected an APT failure, got {other:?}"),

@@ -57,7 +57,7 @@ fn recorded_deltas_pass_and_a_stuck_tail_stops_output_for_good() {
     // 6000 good samples: the warm-up and start-up window (2304), then about
     // 3700 credited samples, over ten blocks' worth at any credit the
     // recording backs (its one source, whole passes, is credited up to
-    // 1.125 bits: 3/4 of the timer read's 1.5625).
+    // 0.9375 bits: 3/4 of the timer read's 1.3125).
     assert!(blocks > 10, "{blocks}");
     assert!(matches!(err, Error::Health(f) if f.is_permanent()), "{err}");
     // The replay starts over with good data; the seeder stays failed.
@@ -94,7 +94,8 @@ fn a_periodic_source_after_a_good_start_is_refused() {
         other => panic!("expected a predictor failure, got {other:?}"),
     }
     // One block from the start-up pool, and at most one from the 96 good
-    // samples after it (168 bits at the most a source is credited).
+    // samples after it (90 bits at the most a whole pass is credited,
+    // 0.9375 bits each).
     assert!(released <= 2, "{released} blocks released");
     let health = seeder.stats().health;
     assert_eq!((health.rct_intermittent, health.apt_intermittent), (0, 0));
