@@ -408,18 +408,62 @@ impl<T: Send + Sync + 'static> PerProcess<T> {
 /// Process control for the crate's own fork tests (FFI stays in `sys`).
 #[cfg(test)]
 pub(crate) mod test_support {
+    use std::sync::{RwLock, RwLockWriteGuard};
+
+    /// Every test fork holds this shared; a test that counts forks holds it
+    /// alone ([`alone`]), so that no other test's fork lands in its count
+    /// (tests run on several threads of one process).
+    static FORKING: RwLock<()> = RwLock::new(());
+
     /// `fork()`: `Some(0)` in the child, `Some(pid)` in the parent.
     pub(crate) fn fork() -> Option<libc::pid_t> {
-        // SAFETY: the tests that call this only compute, write to a socket
-        // and leave through `exit_child` in the child.
-        let pid = unsafe { libc::fork() };
-        (pid >= 0).then_some(pid)
+        let _shared = FORKING.read().unwrap_or_else(|e| e.into_inner());
+        fork_now()
     }
 
     /// A child made by the raw `clone` syscall without `CLONE_VM`: a fork
     /// that runs no atfork handler (as glibc's `_Fork` does). Linux only.
     #[cfg(target_os = "linux")]
     pub(crate) fn raw_clone() -> Option<libc::pid_t> {
+        let _shared = FORKING.read().unwrap_or_else(|e| e.into_inner());
+        raw_clone_now()
+    }
+
+    /// No other test forks while this is held.
+    pub(crate) struct Alone {
+        _others_wait: RwLockWriteGuard<'static, ()>,
+    }
+
+    /// Waits until no other test is forking, and keeps it so until the
+    /// returned value is dropped.
+    pub(crate) fn alone() -> Alone {
+        Alone {
+            _others_wait: FORKING.write().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+
+    impl Alone {
+        /// [`fork`] while alone.
+        pub(crate) fn fork(&self) -> Option<libc::pid_t> {
+            fork_now()
+        }
+
+        /// [`raw_clone`] while alone.
+        #[cfg(target_os = "linux")]
+        pub(crate) fn raw_clone(&self) -> Option<libc::pid_t> {
+            raw_clone_now()
+        }
+    }
+
+    fn fork_now() -> Option<libc::pid_t> {
+        // SAFETY: the tests that call this only compute, write to a socket
+        // and leave through `exit_child` in the child.
+        let pid = unsafe { libc::fork() };
+        (pid >= 0).then_some(pid)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn raw_clone_now() -> Option<libc::pid_t> {
         // SAFETY: with SIGCHLD and null stack/tid pointers clone behaves like
         // fork (a copy of the address space); the child leaves by exit_child.
         let pid = unsafe {
@@ -477,8 +521,9 @@ mod tests {
     #[test]
     fn a_raw_clone_child_is_seen_without_atfork_handlers() {
         let owner = Owner::current().expect("fork detection");
+        let alone = super::test_support::alone();
         let before = fork_record().unwrap().forks;
-        let pid = super::test_support::raw_clone().expect("clone");
+        let pid = alone.raw_clone().expect("clone");
         if pid == 0 {
             // No prepare handler ran: the record's fork count is unchanged,
             // yet the stamp must be stale.
@@ -492,8 +537,9 @@ mod tests {
 
     #[test]
     fn the_prepare_handler_counts_forks() {
+        let alone = super::test_support::alone();
         let before = fork_record().unwrap();
-        let pid = fork().expect("fork");
+        let pid = alone.fork().expect("fork");
         if pid == 0 {
             let r = fork_record().unwrap();
             let ok = r.forks == before.forks + 1 && r.generation != before.generation;
