@@ -3,7 +3,7 @@
 1,000,000-sample assessment as a function of how many clock steps its
 median sample spans, and the ceiling each band of steps can carry.
 
-    scripts/ceiling-grid.py [--factor F] [--short-factor F] [--point P:S:B[:C] ...] [--points FILE] RECORDING...
+    scripts/ceiling-grid.py [--factor F] [--short-factor F] [--timer-reach R] [--point P:S:B[:C[:M]] ...] [--points FILE] RECORDING...
 
 A RECORDING is a prefix: RECORDING.u64 holds raw deltas in nanoseconds and
 RECORDING.labels each sample's path, as these write them:
@@ -25,16 +25,22 @@ clk24mhz-loaded, clk19mhz) and :MACHINE (amd, intel or other), which only
 A band's ceiling is F times the lowest figure of the path at that many
 steps or more, in sixteenths of a bit: F is 0.4 (0.8 of half) for the
 timer read, whose figures varied less between runs on one machine and
-clock (the lowest 0.87-0.95 of their median:
+clock (the lowest 0.82-0.95 of their median:
 `--spread scripts/data/ceiling-points.txt` prints them), and 0.3
 (0.6 of half) for the short paths, whose figures varied far more
-(lowest 0.54-0.98 of the median, and one run came in at 0.57 of the
+(lowest 0.54-0.90 of the median, and one run came in at 0.57 of the
 lowest before it); `kqseed::ceiling` gives a whole pass 3/4 of the timer
 read's row, the short paths' margin. A real run's timer read (a --point)
 also counts for the bands up to R times its steps (--timer-reach, 2): on
-the Intel Xeon guest's coarse clocks its median moved between runs by a
-factor of three or more while its figure stayed at 0.7-2.0 bits, its
-lowest at its most steps, so more steps are no promise of more bits.
+the Intel Xeon guest's coarse clocks its figure stayed at 0.69-2.02 bits
+while its median ranged over 30-120 steps, as low at 100-120 steps as at
+30, so more steps are no promise of more bits. Twice the steps
+of those lowest runs (0.69-0.80 bits over 100-120 steps) covers the
+longest timer read that guest showed (1.4-5.4 us at 1 ns: at most 130
+steps of 24 MHz, 104 of 19.2 MHz); a guest whose timer read is longer
+still, at as low a figure, needs its own run (R = 3 would also take the
+band from 256 steps to 4/16, the AMD guest's coarse-clock timer reads
+among them, on no evidence of such a guest).
 Grid figures are counted only up to the steps the path spans on the
 recording's own clock (above that nothing was measured, so wider bands
 keep the last value); a band with no point of its own also takes the
@@ -170,9 +176,9 @@ def main():
     ap.add_argument("--timer-reach", type=float, default=2.0, metavar="R",
                     help="a real run's timer-read figure also bounds the bands up to R times"
                          " its steps")
-    ap.add_argument("--point", action="append", default=[], metavar="PATH:STEPS:BITS[:CONDITION]")
+    ap.add_argument("--point", action="append", default=[], metavar="PATH:STEPS:BITS[:CONDITION[:MACHINE]]")
     ap.add_argument("--points", metavar="FILE",
-                    help="PATH:STEPS:BITS[:CONDITION] lines ('#' comments), as --point")
+                    help="PATH:STEPS:BITS[:CONDITION[:MACHINE]] lines ('#' comments), as --point")
     ap.add_argument("--kqseed", default="target/release/kqseed")
     ap.add_argument("--parts", type=int, default=16, metavar="N",
                     help="credit steps of 1/N bit (the crate's are 1/16; another N only prints"

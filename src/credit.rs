@@ -170,13 +170,15 @@ const BAND_STEPS: [f64; 14] = [
 /// src/credit.rs`): new evidence can lower an entry, never raise one by
 /// itself. The steps a path spans do not fix its figure across machines
 /// and runs: on the Intel Xeon guest, a timer read on the simulated 24 MHz
-/// and 19.2 MHz clocks assessed 0.72-2.02 bits over medians of 30-110
-/// steps, its lowest figure at its most steps (every third read long, the
+/// and 19.2 MHz clocks assessed 0.69-2.02 bits over medians of 30-120
+/// steps, as low at 100-120 as at 30 (every third read long, the
 /// timer's 5 us beating with the pass), where the AMD EPYC guest's
 /// re-quantised recordings give 2-3 bits there. So a real run's timer read
-/// also bounds the bands up to twice its steps (its median moved between
-/// runs on one clock by a factor of three or more without its figure
-/// following), and the timer read stays at 4/16 or less up to 255 steps.
+/// also bounds the bands up to twice its steps, which from its lowest runs
+/// (100-120 steps) covers the longest timer read that guest showed (at
+/// most 130 steps of 24 MHz), and the timer read stays at 4/16 or less up
+/// to 255 steps. The same rule on the AMD guest's own coarse-clock points
+/// takes the bands from 384 and 1024 steps to 16/16 and 21/16.
 /// The Intel guest's recordings, re-quantised, lower more: under two busy
 /// loops its timer read at 15 ns ticks assessed 1.639 bits over 294 steps,
 /// so the band from 256 steps (the AMD guest's 19.2 MHz and 24 MHz timer
@@ -304,7 +306,7 @@ fn two_digits_up(edge: f64) -> f64 {
 /// most a fraction of half the lowest 1,000,000-sample assessment of that
 /// path at that many steps or more (for the timer read, also of a real
 /// run's at half as many: see `BAND_SIXTEENTHS`): 0.8 for the timer read,
-/// whose lowest figure over the runs on one machine and clock was 0.87-0.95
+/// whose lowest figure over the runs on one machine and clock was 0.82-0.95
 /// of their median, and 0.6 for the short paths, whose figures moved far
 /// more (one run's 19.2 MHz socket drain came in at 0.57 of the lowest
 /// figure recorded before it); a whole pass gets 3/4 of the timer read's
@@ -396,8 +398,8 @@ mod tests {
         assert_eq!(ceiling(KernelPath::TimerRead, 1500.0, true), 1.3125);
         // 21 sixteenths x 3/4, rounded down.
         assert_eq!(ceiling(KernelPath::Pass, 1500.0, true), 0.9375);
-        // The Intel guest's coarse-clock timer reads: 0.72-2.02 bits at
-        // 30-110 steps, and a run's figure answers for twice its steps.
+        // The Intel guest's coarse-clock timer reads: 0.69-2.02 bits at
+        // 30-120 steps, and a run's figure answers for twice its steps.
         assert_eq!(ceiling(KernelPath::TimerRead, 110.0, true), 0.25);
         assert_eq!(ceiling(KernelPath::TimerRead, 255.0, true), 0.25);
         // The Intel guest's recording under load, re-quantised to 15 ns
