@@ -3,7 +3,8 @@
 1,000,000-sample assessment as a function of how many clock steps its
 median sample spans, and the ceiling each band of steps can carry.
 
-    scripts/ceiling-grid.py [--factor F] [--short-factor F] [--timer-reach R] [--point P:S:B[:C[:M]] ...] [--points FILE] RECORDING...
+    scripts/ceiling-grid.py [--factor F] [--short-factor F] [--timer-reach R]
+        [--point P:S:B[:C[:M]] ...] [--points FILE] RECORDING...
 
 A RECORDING is a prefix: RECORDING.u64 holds raw deltas in nanoseconds and
 RECORDING.labels each sample's path, as these write them:
@@ -176,7 +177,8 @@ def main():
     ap.add_argument("--timer-reach", type=float, default=2.0, metavar="R",
                     help="a real run's timer-read figure also bounds the bands up to R times"
                          " its steps")
-    ap.add_argument("--point", action="append", default=[], metavar="PATH:STEPS:BITS[:CONDITION[:MACHINE]]")
+    ap.add_argument("--point", action="append", default=[],
+                    metavar="PATH:STEPS:BITS[:CONDITION[:MACHINE]]")
     ap.add_argument("--points", metavar="FILE",
                     help="PATH:STEPS:BITS[:CONDITION[:MACHINE]] lines ('#' comments), as --point")
     ap.add_argument("--kqseed", default="target/release/kqseed")

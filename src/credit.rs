@@ -298,9 +298,10 @@ fn two_digits_up(edge: f64) -> f64 {
 /// | socket poke | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | file touch | 0 | 1 | 1 | 1 | 2 | 3 | 4 | 4 | 4 | 5 | 5 | 5 | 5 | 5 |
 ///
-/// (sixteenths of a bit; fewer than 16 steps: 0; the short paths get nothing under 20 steps, where
-/// the grid's figures scatter most, and the drains nothing under 30.) Start-up passes each median rounded
-/// down to two significant digits (so that no exact sample statistic is
+/// (sixteenths of a bit; fewer than 16 steps: 0; the short paths get
+/// nothing under 20 steps, where the grid's figures scatter most, and the
+/// drains nothing under 30.) Start-up passes each median rounded down to
+/// two significant digits (so that no exact sample statistic is
 /// kept), which moves five edges up on the safe side: 128, 192, 256, 384
 /// and 1024 steps act from 130, 200, 260, 390 and 1100. Each entry is at
 /// most a fraction of half the lowest 1,000,000-sample assessment of that
@@ -369,6 +370,37 @@ mod tests {
         assert_eq!(policy.credit_for(0.1, 0.5), 0.0);
         assert_eq!(policy.credit_for(f64::NAN, 0.5), 0.0);
         assert_eq!(CreditPolicy::capped(0.25).credit_for(8.0, 1.75), 0.25);
+    }
+
+    #[test]
+    fn the_documented_table_is_the_one_in_force() {
+        // `ceiling`'s doc table is the users' copy of BAND_SIXTEENTHS (a
+        // private constant): every row of it must match.
+        let names = [
+            (KernelPath::TimerRead, "timer read"),
+            (KernelPath::Wait, "wait"),
+            (KernelPath::SocketDrain, "socket drain"),
+            (KernelPath::FileDrain, "file drain"),
+            (KernelPath::SocketPoke, "socket poke"),
+            (KernelPath::FileTouch, "file touch"),
+        ];
+        let source = include_str!("credit.rs");
+        for (path, name) in names {
+            let row = source
+                .lines()
+                .find(|l| l.starts_with(&format!("/// | {name} ")))
+                .unwrap_or_else(|| panic!("no doc row for {name}"));
+            let documented: Vec<u8> = row
+                .split('|')
+                .skip(2)
+                .filter_map(|c| c.trim().parse().ok())
+                .collect();
+            let (_, bands) = BAND_SIXTEENTHS
+                .iter()
+                .find(|(p, _)| *p == path)
+                .expect("row");
+            assert_eq!(documented, bands.to_vec(), "{name}");
+        }
     }
 
     #[test]
