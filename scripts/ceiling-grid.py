@@ -26,22 +26,20 @@ clk24mhz-loaded, clk19mhz) and :MACHINE (amd, intel or other), which only
 A band's ceiling is F times the lowest figure of the path at that many
 steps or more, in sixteenths of a bit: F is 0.4 (0.8 of half) for the
 timer read, whose figures varied less between runs on one machine and
-clock (the lowest 0.79-0.95 of their median:
+clock (the lowest 0.83-0.95 of their median:
 `--spread scripts/data/ceiling-points.txt` prints them), and 0.3
 (0.6 of half) for the short paths, whose figures varied far more
-(lowest 0.54-0.89 of the median, and one run came in at 0.57 of the
+(lowest 0.54-0.88 of the median, and one run came in at 0.57 of the
 lowest before it); `kqseed::ceiling` gives a whole pass 3/4 of the timer
 read's row, the short paths' margin. A real run's timer read (a --point)
 also counts for the bands up to R times its steps (--timer-reach, 2): on
 the Intel Xeon guest's coarse clocks its figure stayed at 0.69-2.02 bits
-while its median ranged over 30-120 steps, as low at 100-120 steps as at
-30, so more steps are no promise of more bits. Twice the steps
-of those lowest runs (0.69-0.80 bits over 100-120 steps) covers the
-longest timer read that guest showed (1.4-5.4 us at 1 ns: at most 130
-steps of 24 MHz, 104 of 19.2 MHz); a guest whose timer read is longer
-still, at as low a figure, needs its own run (R = 3 would also take the
-band from 256 steps to 4/16, the AMD guest's coarse-clock timer reads
-among them, on no evidence of such a guest).
+while its median ranged over 30-130 steps, as low at 100-130 steps as at
+30, so more steps are no promise of more bits. Twice the steps of those
+lowest runs (0.69-0.80 bits over 100-130 steps) covers the longest timer
+read that guest showed (1.4-5.4 us at 1 ns: at most 130 steps of 24 MHz,
+104 of 19.2 MHz); a guest whose timer read is longer still, at as low a
+figure, needs its own run.
 Grid figures are counted only up to the steps the path spans on the
 recording's own clock (above that nothing was measured, so wider bands
 keep the last value); a band with no point of its own also takes the
