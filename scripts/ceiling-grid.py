@@ -26,7 +26,7 @@ clk24mhz-loaded, clk19mhz) and :MACHINE (amd, intel or other), which only
 A band's ceiling is F times the lowest figure of the path at that many
 steps or more, in sixteenths of a bit: F is 0.4 (0.8 of half) for the
 timer read, whose figures varied less between runs on one machine and
-clock (the lowest 0.83-0.95 of their median:
+clock (the lowest 0.84-0.95 of their median:
 `--spread scripts/data/ceiling-points.txt` prints them), and 0.3
 (0.6 of half) for the short paths, whose figures varied far more
 (lowest 0.54-0.88 of the median, and one run came in at 0.57 of the

@@ -304,7 +304,7 @@ fn two_digits_up(edge: f64) -> f64 {
 /// most a fraction of half the lowest 1,000,000-sample assessment of that
 /// path at that many steps or more (for the timer read, also of a real
 /// run's at half as many: see `BAND_SIXTEENTHS`): 0.8 for the timer read,
-/// whose lowest figure over the runs on one machine and clock was 0.83-0.95
+/// whose lowest figure over the runs on one machine and clock was 0.84-0.95
 /// of their median, and 0.6 for the short paths, whose figures moved far
 /// more (one run's 19.2 MHz socket drain came in at 0.57 of the lowest
 /// figure recorded before it); a whole pass gets 3/4 of the timer read's
