@@ -10,7 +10,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kqseed::health::{HealthConfig, HealthTests};
-use kqseed::{CreditPolicy, KernelPath, NoiseSources, startup_checks};
+use kqseed::{CreditPolicy, EventCounts, KernelPath, NoiseSources, startup_checks};
 
 fn feed(c: &mut Criterion) {
     // SplitMix64's top bytes: reproducible uniform symbols.
@@ -64,9 +64,13 @@ fn feed(c: &mut Criterion) {
         .collect();
     let policy = CreditPolicy::default();
     let window = 2048;
-    // The shape has a timer read: timer-driven whatever the flag says.
+    // A timer read in every pass, run ahead of a timer that expired three
+    // times a pass: the ceilings' kind of pass.
+    let mut events = EventCounts::default();
+    events.timer = 1;
+    events.timer_expirations = 3;
     let startup =
-        startup_checks(&deltas[..window], &paths[..window], true, &policy).expect("start-up");
+        startup_checks(&deltas[..window], &paths[..window], &events, &policy).expect("start-up");
     group.bench_function("sources_feed_65536_samples_with_online_check", |b| {
         b.iter_batched_ref(
             || NoiseSources::new(&startup, &HealthConfig::default(), &policy).expect("sources"),

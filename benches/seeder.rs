@@ -85,9 +85,12 @@ fn cold_first_seed(c: &mut Criterion) {
         .collect();
     let deltas: Vec<u64> = window.iter().map(|s| s.delta).collect();
     let paths: Vec<kqseed::KernelPath> = window.iter().map(|s| s.path).collect();
-    let timer_events = window.iter().any(|s| s.events.timer > 0);
+    let mut events = kqseed::EventCounts::default();
+    for s in &window {
+        events.add(&s.events);
+    }
     group.bench_function("startup_checks_window", |b| {
-        b.iter(|| kqseed::startup_checks(&deltas, &paths, timer_events, &config.credit));
+        b.iter(|| kqseed::startup_checks(&deltas, &paths, &events, &config.credit));
     });
     group.finish();
 }

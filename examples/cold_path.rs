@@ -16,7 +16,9 @@
 
 use std::time::{Duration, Instant};
 
-use kqseed::{Collector, CreditPolicy, KqSeeder, Sampling, SeederConfig, startup_checks};
+use kqseed::{
+    Collector, CreditPolicy, EventCounts, KqSeeder, Sampling, SeederConfig, startup_checks,
+};
 
 fn parse_args() -> Result<(u32, SeederConfig), String> {
     let mut config = SeederConfig::default();
@@ -63,20 +65,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t1 = Instant::now();
         let mut deltas = Vec::with_capacity(startup);
         let mut paths = Vec::with_capacity(startup);
-        let mut timer_events = false;
+        let mut events = EventCounts::default();
         for i in 0..startup {
             let sample = collector.step()?;
             deltas.push(sample.delta);
             paths.push(sample.path);
-            timer_events |= i >= warmup && sample.events.timer > 0;
+            if i >= warmup {
+                events.add(&sample.events);
+            }
         }
         let t2 = Instant::now();
-        let verdict = startup_checks(
-            &deltas[warmup..],
-            &paths[warmup..],
-            timer_events,
-            &config.credit,
-        );
+        let verdict = startup_checks(&deltas[warmup..], &paths[warmup..], &events, &config.credit);
         if let Ok(report) = &verdict {
             credit += report.mean_credit() / f64::from(rounds);
         }

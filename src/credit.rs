@@ -48,6 +48,37 @@ pub const MIN_MEDIAN_STEPS: f64 = 16.0;
 /// drains need more (see [`ceiling`]: 30 steps for either).
 pub const MIN_SHORT_MEDIAN_STEPS: f64 = 20.0;
 
+/// Timer expirations per timer event below which the passes are not of
+/// the kind the ceilings rest on (start-up asks a little more of its
+/// window: [`MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT`]). Every pass they were measured on
+/// outran its timer: the default's pass takes several intervals of its
+/// 5 us timer on these guests (2.6-16 expirations a timer event in the
+/// Intel Xeon guest's matrix runs of 2026-12-06), so the timer has expired
+/// again before each wait begins and the wait returns at once. A pass
+/// shorter than the interval waits for the timer instead, and that wait
+/// measures the timer's period less the rest of the pass: the timer alone
+/// (no socket pairs, no files) ran at 1.1-1.5 expirations a timer event on
+/// the simulated 24 MHz and 19.2 MHz clocks, and its wait over 110-180
+/// steps assessed 0.20-0.28 bits a sample on 1,000,000, where the wait's
+/// row credits up to 5/16 (docs/entropy-claim.md, "A pass that waits for
+/// its timer"). Between one and two intervals a pass need not wait, but
+/// nothing measured covers it. In such a window no source is timer-driven
+/// for [`ceiling`] (1/16 bit at most, nothing under
+/// [`MIN_SHORT_MEDIAN_STEPS`]) and [`startup_checks`](crate::startup_checks)
+/// gives the wait nothing; after start-up the online check watches the
+/// pace ([`NoiseSources::note_wakeup`](crate::NoiseSources::note_wakeup)).
+pub const MIN_EXPIRATIONS_PER_TIMER_EVENT: f64 = 2.0;
+
+/// Timer expirations per timer event that start-up requires of its window
+/// before it takes the passes as outrunning their timer: above
+/// [`MIN_EXPIRATIONS_PER_TIMER_EVENT`], which the online check holds the
+/// running passes to, because a new queue's first passes run longer than
+/// its later ones. The timer alone's start-up windows showed 1.5-1.9
+/// where its whole runs showed 1.4-1.5; the default's windows, 2.6 and
+/// more (Intel Xeon guest, 2026-12-06, `scripts/assess-timer-paced.sh`
+/// and `scripts/assess-conditions.sh`). 2.25 sits between the two.
+pub const MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT: f64 = 2.25;
+
 /// How sources are credited.
 ///
 /// Every kernel path of a pass is a noise source of its own (see
@@ -145,13 +176,14 @@ impl CreditPolicy {
 }
 
 /// The fewest steps `path`'s median sample must span for any credit: the
-/// lower edge of its first band with a ceiling above 0 (16 for the timer
-/// read and a whole pass, 20 for most short paths, more for the drains).
-pub(crate) fn min_credited_steps(path: KernelPath) -> f64 {
+/// lower edge of its first band with a ceiling above 0 (with
+/// `timer_driven`, 16 for the timer read and a whole pass, 20 for most
+/// short paths, more for the drains; without, 20 for all but the drains).
+pub(crate) fn min_credited_steps(path: KernelPath, timer_driven: bool) -> f64 {
     BAND_STEPS
         .iter()
         .copied()
-        .find(|&edge| ceiling(path, edge, true) > 0.0)
+        .find(|&edge| ceiling(path, edge, timer_driven) > 0.0)
         .unwrap_or(f64::INFINITY)
 }
 
@@ -281,10 +313,15 @@ fn two_digits_up(edge: f64) -> f64 {
 
 /// The most a source of `path` may be credited, in bits per sample, when
 /// its median sample spans `median_steps` steps of the clock's effective
-/// resolution, and `timer_driven` says whether a timer's interrupts drive
-/// the pass: for a short path, a timer read beside it in the start-up
-/// window; for a whole pass, timer events among its wakeups (the timer
-/// read needs no flag).
+/// resolution, and `timer_driven` says whether the pass is of the kind the
+/// ceilings were measured on: a timer's interrupts drive it, and it runs
+/// ahead of the timer ([`MIN_EXPIRATIONS_PER_TIMER_EVENT`]); for the timer
+/// read and the short paths, a timer read beside them in the start-up
+/// window; for a whole pass, timer events among its wakeups. Otherwise
+/// every path gets 1/16 bit at most, and nothing under
+/// [`MIN_SHORT_MEDIAN_STEPS`] (the short paths' own rows start there; in
+/// passes that waited for their timer a timer read over 17 steps of the
+/// 19.2 MHz clock assessed 0.124 bits, under twice 1/16).
 ///
 /// | path \ median steps at least | 16 | 20 | 24 | 30 | 40 | 48 | 64 | 80 | 96 | 128 | 192 | 256 | 384 | 1024 |
 /// |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
@@ -345,8 +382,10 @@ pub fn ceiling(path: KernelPath, median_steps: f64, timer_driven: bool) -> f64 {
     } else {
         sixteenths
     };
-    let most = if path == KernelPath::TimerRead || timer_driven {
+    let most = if timer_driven {
         sixteenths
+    } else if median_steps < MIN_SHORT_MEDIAN_STEPS {
+        0
     } else {
         sixteenths.min(1)
     };
@@ -356,6 +395,24 @@ pub fn ceiling(path: KernelPath, median_steps: f64, timer_driven: bool) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passes_not_of_the_ceilings_kind_get_a_sixteenth_from_twenty_steps() {
+        for path in [KernelPath::TimerRead, KernelPath::Wait, KernelPath::Pass] {
+            assert_eq!(ceiling(path, 17.0, false), 0.0, "{path:?}");
+            assert!(ceiling(path, 17.0, true) > 0.0 || path == KernelPath::Wait);
+            assert_eq!(ceiling(path, 1100.0, false), CREDIT_STEP, "{path:?}");
+        }
+        assert_eq!(ceiling(KernelPath::TimerRead, 30.0, false), CREDIT_STEP);
+        assert_eq!(
+            min_credited_steps(KernelPath::TimerRead, false),
+            MIN_SHORT_MEDIAN_STEPS
+        );
+        assert_eq!(
+            min_credited_steps(KernelPath::TimerRead, true),
+            MIN_MEDIAN_STEPS
+        );
+    }
 
     #[test]
     fn a_credit_is_the_least_of_ceiling_cap_and_estimate_in_sixteenths() {

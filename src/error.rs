@@ -131,6 +131,20 @@ pub enum StartupFailure {
         /// credit.
         required: f64,
     },
+    /// The passes did not outrun their timer (fewer than
+    /// [`MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT)
+    /// expirations a timer event at start-up, or
+    /// [`MIN_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_EXPIRATIONS_PER_TIMER_EVENT)
+    /// over two windows after it), which no ceiling was measured on, and
+    /// none of their paths but the wait (which then measures the timer)
+    /// spans the steps that 1/16 bit needs there: at start-up, or after
+    /// it, when the online check found the pace lost and no credit left.
+    /// A shorter timer interval, or more sockets and files, makes a pass
+    /// outlast its timer.
+    WaitsForTimer {
+        /// The window's timer expirations per timer event.
+        expirations_per_timer_event: f64,
+    },
     /// After start-up, the online margin check lowered the last credited
     /// source to 0: nothing backs a credit any more. The pool is emptied,
     /// and start-up runs again on the next call (a refusal: it counts
@@ -181,6 +195,13 @@ impl fmt::Display for StartupFailure {
             } => write!(
                 f,
                 "start-up refused: the clock steps by {resolution_ticks:.3} ticks and the longest kernel path spans only {median_steps:.1} steps (at least {min_median_steps} needed): the clock is too coarse for these paths"
+            ),
+            StartupFailure::WaitsForTimer {
+                expirations_per_timer_event,
+            } => write!(
+                f,
+                "start-up refused: the passes did not outrun their timer ({expirations_per_timer_event:.2} expirations a timer event, where the credits were measured on passes of more than two) and none of their paths spans the {} steps a credit then needs: use a shorter timer interval or more sources, so that a pass outlasts its timer",
+                crate::MIN_SHORT_MEDIAN_STEPS
             ),
             StartupFailure::LowEntropy {
                 path,

@@ -127,8 +127,9 @@ pub use config::{
     MIN_TIMER_INTERVAL, Sampling, SeederConfig,
 };
 pub use credit::{
-    CREDIT_STEP, CreditPolicy, DEFAULT_ALLOWANCE, DEFAULT_WARMUP_SAMPLES, MIN_MEDIAN_STEPS,
-    MIN_SHORT_MEDIAN_STEPS, ceiling,
+    CREDIT_STEP, CreditPolicy, DEFAULT_ALLOWANCE, DEFAULT_WARMUP_SAMPLES,
+    MIN_EXPIRATIONS_PER_TIMER_EVENT, MIN_MEDIAN_STEPS, MIN_SHORT_MEDIAN_STEPS,
+    MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT, ceiling,
 };
 pub use error::{ConfigError, Error, Result, StartupFailure};
 pub use generator::{
@@ -139,7 +140,7 @@ pub use health::{HealthConfig, HealthFailure};
 pub use pipeline::MAX_STARTUP_REFUSALS;
 pub use resolution::{detect_resolution, symbol};
 pub use seeder::{KqSeeder, RawSamples, SeederStats};
-pub use sources::{NoiseSources, PerPath, SourceStats};
+pub use sources::{NoiseSources, PACE_WINDOW_TIMER_EVENTS, PerPath, SourceStats};
 pub use startup::{
     INTERLEAVED_ESTIMATORS, MAX_ZERO_DELTAS_PERCENT, MIN_HALF_SAMPLES, STARTUP_ESTIMATORS,
     SourceStartup, StartupReport, detect_step, startup_checks,

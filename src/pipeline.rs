@@ -48,7 +48,7 @@ use crate::health::{HealthFailure, HealthStats, PassRepetition};
 use crate::seeder::SeederStats;
 use crate::sources::{LoweredBy, NoiseSources};
 use crate::startup::{StartupReport, startup_checks};
-use crate::sys::fork;
+use crate::sys::{EventCounts, fork};
 
 /// Start-up refusals of one source instance before the refusal latches.
 ///
@@ -95,8 +95,8 @@ impl SampleSource for crate::Collector {
 struct Held {
     deltas: Zeroizing<Vec<u64>>,
     paths: Vec<KernelPath>,
-    /// Whether some held sample's wakeup brought a timer event.
-    timer_events: bool,
+    /// The held samples' wakeups' event counts, summed.
+    events: EventCounts,
 }
 
 impl Held {
@@ -106,7 +106,7 @@ impl Held {
         let mut held = Held {
             deltas: Zeroizing::new(Vec::new()),
             paths: Vec::new(),
-            timer_events: false,
+            events: EventCounts::default(),
         };
         held.reserve(n)?;
         Ok(held)
@@ -126,7 +126,7 @@ impl Held {
     fn clear(&mut self) {
         self.deltas.zeroize();
         self.paths.clear();
-        self.timer_events = false;
+        self.events = EventCounts::default();
     }
 }
 
@@ -225,7 +225,8 @@ impl Pipeline {
     pub(crate) fn push(&mut self, sample: Sample) -> Result<()> {
         self.check_latch()?;
         self.samples += 1;
-        if self.started.is_some() {
+        if let Some(started) = self.started.as_mut() {
+            started.sources.note_wakeup(&sample.events);
             return match self.test_and_pool(sample.delta, sample.path) {
                 Err(e @ Error::Startup(_)) => self.refuse(e),
                 other => other.map(|_| ()),
@@ -237,26 +238,21 @@ impl Pipeline {
         }
         self.held.deltas.push(sample.delta);
         self.held.paths.push(sample.path);
-        self.held.timer_events |= sample.events.timer > 0;
+        self.held.events.add(&sample.events);
         if self.held.deltas.len() < self.startup_samples {
             return Ok(());
         }
         let held = &self.held;
-        let decision = startup_checks(
-            &held.deltas,
-            &held.paths,
-            held.timer_events,
-            &self.config.credit,
-        )
-        .map_err(Error::Startup)
-        .and_then(|report| {
-            let sources = NoiseSources::new(&report, &self.config.health, &self.config.credit)?;
-            Ok(Started {
-                report,
-                sources,
-                passes: PassRepetition::new(),
-            })
-        });
+        let decision = startup_checks(&held.deltas, &held.paths, &held.events, &self.config.credit)
+            .map_err(Error::Startup)
+            .and_then(|report| {
+                let sources = NoiseSources::new(&report, &self.config.health, &self.config.credit)?;
+                Ok(Started {
+                    report,
+                    sources,
+                    passes: PassRepetition::new(),
+                })
+            });
         let started = match decision {
             Ok(started) => started,
             Err(e) => return self.refuse(e),
@@ -337,6 +333,13 @@ impl Pipeline {
                 }
                 let lowering = started.sources.take_lowering();
                 let none_credited = !started.sources.any_credited();
+                let timer_driven = lowering.is_some_and(|l| {
+                    started
+                        .report
+                        .sources
+                        .get(l.path)
+                        .is_some_and(|s| s.timer_driven)
+                });
                 self.absorb(delta, millibits)?;
                 if let Some(lowering) = lowering {
                     self.pool.discard();
@@ -353,10 +356,15 @@ impl Pipeline {
                                 estimate,
                                 required: 2.0 * self.config.credit.allowance * CREDIT_STEP,
                             },
+                            LoweredBy::Pace {
+                                expirations_per_timer_event,
+                            } => StartupFailure::WaitsForTimer {
+                                expirations_per_timer_event,
+                            },
                             LoweredBy::Steps { band } => StartupFailure::TooFewSteps {
                                 path,
                                 median_band_steps: band,
-                                min_median_steps: min_credited_steps(path),
+                                min_median_steps: min_credited_steps(path, timer_driven),
                             },
                         }));
                     }
@@ -442,6 +450,7 @@ impl Pipeline {
                 .started
                 .as_ref()
                 .map(|s| s.sources.step_resolution_ticks()),
+            pace_lost: self.started.as_ref().and_then(|s| s.sources.pace_lost()),
             sources,
         }
     }
@@ -480,11 +489,15 @@ impl Replay {
     }
 }
 
-/// One timer event when `pass`: what a pass of a timer-driven loop brings.
+/// When `pass`, what the wakeup of a timer-driven pass brings: one timer
+/// event, three expirations (a pass as long as the default's on these
+/// guests, 3.3-3.8 timer intervals, the kind the ceilings rest on; see
+/// [`MIN_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_EXPIRATIONS_PER_TIMER_EVENT)).
 #[cfg(any(test, kqseed_replay))]
 fn timer_event_if(pass: bool) -> crate::EventCounts {
     crate::EventCounts {
         timer: u64::from(pass),
+        timer_expirations: 3 * u64::from(pass),
         ..crate::EventCounts::default()
     }
 }
@@ -498,7 +511,8 @@ impl SampleSource for Replay {
         Ok(Sample {
             delta: self.deltas.get(i).copied().unwrap_or(0),
             path,
-            events: timer_event_if(path == KernelPath::Pass),
+            // The wakeup's sample: the wait's (per path) or the pass's.
+            events: timer_event_if(matches!(path, KernelPath::Pass | KernelPath::Wait)),
         })
     }
 
@@ -866,6 +880,55 @@ mod tests {
             }
         }
         panic!("the wait's credit was never lowered");
+    }
+
+    #[test]
+    fn passes_that_fall_behind_their_timer_lose_their_credits() {
+        // Started on passes of three timer intervals (the replayed pace);
+        // then every wakeup finds the timer expired once: the passes now
+        // wait for it.
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(9);
+        for i in 0..WINDOW {
+            let path = [KernelPath::Wait, KernelPath::TimerRead][i % 2];
+            p.push(per_path_sample(30_000 + (rng.next() >> 52), path))
+                .expect("good");
+        }
+        let startup = p.stats().startup.expect("started");
+        assert_eq!(startup.expirations_per_timer_event, 3.0);
+        assert!(startup.credit(KernelPath::Wait) > 0.0);
+        assert!(startup.credit(KernelPath::TimerRead) > CREDIT_STEP);
+        let discards = p.stats().discards;
+        let waited = EventCounts {
+            timer: 1,
+            timer_expirations: 1,
+            ..EventCounts::default()
+        };
+        // One window of slow passes is not enough; the second is.
+        let window = 2 * crate::sources::PACE_WINDOW_TIMER_EVENTS as usize;
+        for i in 0..2 * window {
+            let path = [KernelPath::Wait, KernelPath::TimerRead][i % 2];
+            let mut sample = per_path_sample(30_000 + (rng.next() >> 52), path);
+            if path == KernelPath::Wait {
+                sample.events = waited;
+            }
+            p.push(sample).expect("still credited");
+            let _ = p.take_block();
+            let stats = p.stats();
+            let credit = |path| stats.sources.get(path).map_or(0.0, |s| s.credit);
+            // The second window closes at its last wait, two samples before its end.
+            if i < 2 * window - 2 {
+                assert!(
+                    credit(KernelPath::TimerRead) > CREDIT_STEP,
+                    "lowered early, at {i}"
+                );
+            } else {
+                assert_eq!(credit(KernelPath::Wait), 0.0);
+                assert_eq!(credit(KernelPath::TimerRead), CREDIT_STEP);
+                assert_eq!(stats.pace_lost, Some(1.0));
+                assert!(stats.discards > discards, "lowered, pool kept");
+            }
+        }
     }
 
     #[test]

@@ -52,6 +52,11 @@ pub struct SeederStats {
     /// measured since ([`NoiseSources::step_resolution_ticks`](crate::NoiseSources::step_resolution_ticks));
     /// `None` before start-up.
     pub step_resolution_ticks: Option<f64>,
+    /// The expirations per timer event of the window in which the passes
+    /// stopped running ahead of their timer, which lowered every credit
+    /// ([`NoiseSources::note_wakeup`](crate::NoiseSources::note_wakeup));
+    /// `None` while they run ahead, or before start-up.
+    pub pace_lost: Option<f64>,
     /// Each noise source's counters and credit now (the paths start-up
     /// saw).
     pub sources: PerPath<SourceStats>,

@@ -17,6 +17,7 @@ use crate::error::ConfigError;
 use crate::health::{HealthConfig, HealthFailure, HealthStats, HealthTests};
 use crate::resolution::{ResolutionWatch, symbol};
 use crate::startup::StartupReport;
+use crate::sys::EventCounts;
 
 /// How many kinds of kernel path there are: [`KernelPath::ALL`]'s length.
 pub(crate) const PATHS: usize = KernelPath::ALL.len();
@@ -198,6 +199,65 @@ pub struct NoiseSources {
     clock_changed: bool,
     /// The online margin check's latest lowering, until taken.
     lowering: Option<Lowering>,
+    /// Whether the passes still run ahead of their timer.
+    pace: PaceWatch,
+}
+
+/// Timer events per window of the online pace check.
+pub const PACE_WINDOW_TIMER_EVENTS: u64 = 1024;
+
+/// Watches whether the passes still run ahead of their timer after a
+/// start-up that found them doing so: every [`PACE_WINDOW_TIMER_EVENTS`]
+/// timer events, the window's expirations per timer event. Two windows in
+/// a row under [`MIN_EXPIRATIONS_PER_TIMER_EVENT`] (one odd window must
+/// not lower the credits for good) report it, once.
+///
+/// [`MIN_EXPIRATIONS_PER_TIMER_EVENT`]: crate::MIN_EXPIRATIONS_PER_TIMER_EVENT
+struct PaceWatch {
+    window: EventCounts,
+    /// The window's pace when it was lost.
+    lost: Option<f64>,
+    slow_in_a_row: u32,
+    /// Nothing left to watch: start-up found no timer ahead, or the pace
+    /// was lost already.
+    done: bool,
+}
+
+impl PaceWatch {
+    fn new(startup: &StartupReport) -> PaceWatch {
+        PaceWatch {
+            window: EventCounts::default(),
+            lost: None,
+            slow_in_a_row: 0,
+            done: startup.expirations_per_timer_event
+                < crate::credit::MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT,
+        }
+    }
+
+    /// Counts a sample's wakeup events; the window's expirations per
+    /// timer event when the pace is lost (reported once).
+    fn record(&mut self, events: &EventCounts) -> Option<f64> {
+        if self.done || events.timer == 0 {
+            return None;
+        }
+        self.window.add(events);
+        if self.window.timer < PACE_WINDOW_TIMER_EVENTS {
+            return None;
+        }
+        let pace = self.window.expirations_per_timer_event();
+        self.window = EventCounts::default();
+        if pace >= crate::credit::MIN_EXPIRATIONS_PER_TIMER_EVENT {
+            self.slow_in_a_row = 0;
+            return None;
+        }
+        self.slow_in_a_row += 1;
+        if self.slow_in_a_row < 2 {
+            return None;
+        }
+        self.done = true;
+        self.lost = Some(pace);
+        Some(pace)
+    }
 }
 
 /// A credit the online margin check lowered: which source, and the
@@ -216,12 +276,16 @@ pub(crate) enum LoweredBy {
     /// The window's median sample fell in a band of [`ceiling`] below it;
     /// `band` is that band's lower edge in steps (0: under the first).
     Steps { band: f64 },
+    /// The passes stopped running ahead of their timer
+    /// ([`MIN_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_EXPIRATIONS_PER_TIMER_EVENT)).
+    Pace { expirations_per_timer_event: f64 },
 }
 
 impl fmt::Debug for NoiseSources {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NoiseSources")
             .field("stats", &self.stats())
+            .field("pace_lost", &self.pace.lost)
             .finish_non_exhaustive()
     }
 }
@@ -269,6 +333,7 @@ impl NoiseSources {
             step_resolution_ticks: startup.resolution_ticks,
             clock_changed: false,
             lowering: None,
+            pace: PaceWatch::new(startup),
         })
     }
 
@@ -315,6 +380,57 @@ impl NoiseSources {
         }
         source.credited_millibits += u64::from(source.credit_millibits);
         Ok(source.credit_millibits)
+    }
+
+    /// The event counts of a wakeup (a sample's [`Sample::events`]: the
+    /// wait's or the pass's sample has them, the others none), for the
+    /// online pace check: when start-up found the passes running ahead of
+    /// their timer, every [`PACE_WINDOW_TIMER_EVENTS`] timer events it
+    /// takes their expirations per timer event, and two windows in a row
+    /// under [`MIN_EXPIRATIONS_PER_TIMER_EVENT`] lower the credits as
+    /// start-up would have decided on such passes (the wait to nothing,
+    /// the others to 1/16 bit at most), for good.
+    ///
+    /// [`Sample::events`]: crate::Sample::events
+    /// [`MIN_EXPIRATIONS_PER_TIMER_EVENT`]: crate::MIN_EXPIRATIONS_PER_TIMER_EVENT
+    pub fn note_wakeup(&mut self, events: &EventCounts) {
+        if let Some(pace) = self.pace.record(events) {
+            self.lose_pace(pace);
+        }
+    }
+
+    /// The expirations per timer event of the window that lost the pace
+    /// ([`note_wakeup`](Self::note_wakeup)), if it was lost.
+    pub fn pace_lost(&self) -> Option<f64> {
+        self.pace.lost
+    }
+
+    /// The passes no longer run ahead of their timer (the caller watched
+    /// `expirations_per_timer_event`): from now on no source is taken as
+    /// timer-driven, the wait is credited nothing and every other source
+    /// 1/16 bit at most (and nothing under 20 steps, from its next window
+    /// on), as start-up would have decided on such passes. Only lowers.
+    fn lose_pace(&mut self, expirations_per_timer_event: f64) {
+        for (path, slot) in KernelPath::ALL.into_iter().zip(self.sources.0.iter_mut()) {
+            let Some(source) = slot.as_mut() else {
+                continue;
+            };
+            source.timer_driven = false;
+            let cap = if path == KernelPath::Wait {
+                0.0
+            } else {
+                crate::credit::CREDIT_STEP
+            };
+            if source.stats.credit > cap {
+                Self::lower(source, cap);
+                self.lowering = Some(Lowering {
+                    path,
+                    cause: LoweredBy::Pace {
+                        expirations_per_timer_event,
+                    },
+                });
+            }
+        }
     }
 
     /// Whether the step resolution changed since the last call: the
@@ -414,6 +530,14 @@ impl NoiseSources {
                 estimate,
             }
         };
+        Self::lower(source, backed);
+        Some(cause)
+    }
+
+    /// Lowers `source`'s credit to `backed` (a whole number of
+    /// [`CREDIT_STEP`](crate::CREDIT_STEP)s), its tests with it.
+    fn lower(source: &mut Source, backed: f64) {
+        let stats = &mut source.stats;
         stats.online_lowered += 1;
         stats.credit = backed;
         source.credit_millibits = credit_millibits(backed);
@@ -430,7 +554,6 @@ impl NoiseSources {
             // should it not, the stricter old cutoffs stay.
             let _ = h.set_credit(backed);
         }
-        Some(cause)
     }
 
     /// Tells every credited source's tests that a block was released.

@@ -13,10 +13,14 @@ use zeroize::Zeroizing;
 
 use crate::assess::{AssessOptions, Estimator};
 use crate::collector::KernelPath;
-use crate::credit::{CreditPolicy, MIN_MEDIAN_STEPS, ceiling, min_credited_steps};
+use crate::credit::{
+    CreditPolicy, MIN_MEDIAN_STEPS, MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT, ceiling,
+    min_credited_steps,
+};
 use crate::error::StartupFailure;
 use crate::resolution::{detect_resolution, symbol};
 use crate::sources::PerPath;
+use crate::sys::EventCounts;
 
 /// The estimators run on each source's start-up samples: the fast ones of
 /// SP 800-90B section 6.3 that run on a few hundred literal symbols.
@@ -64,12 +68,14 @@ pub struct SourceStartup {
     pub estimate: f64,
     /// The estimator that gave it.
     pub estimator: Estimator,
-    /// Whether a timer's interrupts drove its samples, as [`ceiling`]
-    /// takes it: for a short path, a timer read beside it in the window;
-    /// for a whole pass, timer events among its wakeups. The online check
-    /// takes it too: [`SourceStartup::new`] sets `false`, under which a
-    /// short path's ceiling is 1/16 bit, so a replayed report of a
-    /// timer-driven loop must set it.
+    /// Whether its passes were of the kind the ceilings were measured on,
+    /// as [`ceiling`] takes it: run ahead of their timer
+    /// ([`MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT`]) and, for the timer read and
+    /// the short paths, a timer read in the window; for a whole pass,
+    /// timer events among its wakeups. The online check takes it too:
+    /// [`SourceStartup::new`] sets `false`, under which every ceiling is
+    /// 1/16 bit at most, so a replayed report of a timer-driven loop must
+    /// set it.
     pub timer_driven: bool,
     /// Its ceiling for that median ([`ceiling`]).
     pub ceiling: f64,
@@ -91,6 +97,9 @@ pub struct StartupReport {
     pub interleaved_estimate: f64,
     /// The estimator that gave it.
     pub interleaved_estimator: Estimator,
+    /// The window's timer expirations per timer event
+    /// ([`EventCounts::expirations_per_timer_event`]; 0 without a timer).
+    pub expirations_per_timer_event: f64,
     /// Each path's figures and credit, for the paths that occurred.
     pub sources: PerPath<SourceStartup>,
 }
@@ -132,6 +141,7 @@ impl StartupReport {
             resolution_ticks,
             interleaved_estimate,
             interleaved_estimator: estimator,
+            expirations_per_timer_event: 0.0,
             sources: PerPath::default(),
         }
     }
@@ -155,14 +165,18 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 }
 
 /// The start-up checks and decision, over the window's `deltas` and the
-/// kernel `paths` they measured (the same length); `timer_events` says
-/// whether some wakeup of the window brought a timer event
-/// ([`EventCounts::timer`](crate::EventCounts)). The ceilings were
-/// measured on passes a timer drives (see [`ceiling`]): the short paths
-/// get their rows only beside a [`KernelPath::TimerRead`] (epoll's; a
-/// kqueue pass has none, and its short paths get at most 1/16 bit), and a
-/// whole pass ([`KernelPath::Pass`]) only when `timer_events` is true (an
-/// always-ready loop sampled per wakeup gets at most 1/16 bit).
+/// kernel `paths` they measured (the same length); `events` are the
+/// window's wakeups' event counts, summed ([`EventCounts::add`]). The
+/// ceilings were measured on passes a timer drives and that run ahead of
+/// it (see [`ceiling`]): the timer read and the short paths get their rows
+/// only beside a [`KernelPath::TimerRead`] (epoll's; a kqueue pass has
+/// none, and its paths get at most 1/16 bit), a whole pass
+/// ([`KernelPath::Pass`]) only among timer events (an always-ready loop
+/// sampled per wakeup gets at most 1/16 bit), and either only when the
+/// window's passes ran ahead of their timer (at least
+/// [`MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT`] expirations a timer event; in
+/// passes that did not, the wait gets nothing and every other path at
+/// most 1/16 bit, and nothing under 20 steps).
 ///
 /// Refuses a stuck clock (more than 1% of zero deltas), a clock so coarse
 /// that even the longest path spans fewer than [`MIN_MEDIAN_STEPS`] steps
@@ -174,7 +188,7 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 pub fn startup_checks(
     deltas: &[u64],
     paths: &[KernelPath],
-    timer_events: bool,
+    events: &EventCounts,
     policy: &CreditPolicy,
 ) -> Result<StartupReport, StartupFailure> {
     let samples = deltas.len().min(paths.len());
@@ -189,7 +203,12 @@ pub fn startup_checks(
     let resolution = detect_resolution(deltas);
     let symbols: Zeroizing<Vec<u8>> =
         Zeroizing::new(deltas.iter().map(|&d| symbol(d, resolution)).collect());
-    let beside_timer_read = paths.contains(&KernelPath::TimerRead);
+    let expirations_per_timer_event = events.expirations_per_timer_event();
+    let ran_ahead = expirations_per_timer_event >= MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT;
+    // A wait that waited for the timer measured the timer's period less
+    // the rest of its pass, whose samples are credited on their own.
+    let waits_for_timer = events.timer > 0 && !ran_ahead;
+    let beside_timer_read = ran_ahead && paths.contains(&KernelPath::TimerRead);
     let mut sources = PerPath::default();
     for path in KernelPath::ALL {
         // Sized first: a vector that grew would free copies of the samples
@@ -213,10 +232,14 @@ pub fn startup_checks(
         let median_steps = two_digits(quantile(2));
         let (estimator, estimate) = lowest_over_halves(&own_symbols);
         let timer_driven = match path {
-            KernelPath::Pass => timer_events,
+            KernelPath::Pass => ran_ahead,
             _ => beside_timer_read,
         };
-        let ceiling = ceiling(path, median_steps, timer_driven);
+        let ceiling = if path == KernelPath::Wait && waits_for_timer {
+            0.0
+        } else {
+            ceiling(path, median_steps, timer_driven)
+        };
         sources.set(
             path,
             SourceStartup {
@@ -247,13 +270,19 @@ pub fn startup_checks(
         }
     }
     if sources.values().all(|s| s.credit == 0.0) {
-        return Err(refusal(&sources, resolution, policy));
+        return Err(refusal(
+            &sources,
+            resolution,
+            waits_for_timer.then_some(expirations_per_timer_event),
+            policy,
+        ));
     }
     Ok(StartupReport {
         samples,
         resolution_ticks: resolution,
         interleaved_estimate,
         interleaved_estimator,
+        expirations_per_timer_event,
         sources,
     })
 }
@@ -279,14 +308,24 @@ pub(crate) fn two_digits(x: f64) -> f64 {
 fn refusal(
     sources: &PerPath<SourceStartup>,
     resolution: f64,
+    waited_for_timer: Option<f64>,
     policy: &CreditPolicy,
 ) -> StartupFailure {
+    if let Some(expirations_per_timer_event) =
+        waited_for_timer.filter(|_| sources.values().all(|s| s.ceiling == 0.0))
+    {
+        return StartupFailure::WaitsForTimer {
+            expirations_per_timer_event,
+        };
+    }
     if sources.values().all(|s| s.ceiling == 0.0) {
         let longest = sources
             .values()
             .max_by(|a, b| a.median_steps.total_cmp(&b.median_steps));
         // What the longest path itself would have needed.
-        let min_median_steps = longest.map_or(MIN_MEDIAN_STEPS, |s| min_credited_steps(s.path));
+        let min_median_steps = longest.map_or(MIN_MEDIAN_STEPS, |s| {
+            min_credited_steps(s.path, s.timer_driven)
+        });
         return StartupFailure::CoarseClock {
             resolution_ticks: resolution,
             median_steps: longest.map_or(0.0, |s| s.median_steps),
@@ -451,12 +490,27 @@ mod tests {
         (deltas, paths)
     }
 
+    /// The event counts of passes that ran `per_event` timer intervals
+    /// each.
+    fn timer_paced(per_event: f64) -> EventCounts {
+        EventCounts {
+            timer: 1000,
+            timer_expirations: (1000.0 * per_event) as u64,
+            ..EventCounts::default()
+        }
+    }
+
+    /// Passes as long as the default's on these guests: 3.5 intervals.
+    fn ran_ahead() -> EventCounts {
+        timer_paced(3.5)
+    }
+
     #[test]
     fn every_source_is_credited_within_its_ceiling_and_estimate() {
         let mut rng = SplitMix64(11);
         let (deltas, paths) = default_passes(140, &mut rng);
         let policy = CreditPolicy::default();
-        let r = startup_checks(&deltas, &paths, true, &policy).expect("passes");
+        let r = startup_checks(&deltas, &paths, &ran_ahead(), &policy).expect("passes");
         assert_eq!(r.resolution_ticks, 1.0);
         assert_eq!(r.sources.values().count(), 6);
         for s in r.sources.values() {
@@ -469,6 +523,32 @@ mod tests {
     }
 
     #[test]
+    fn passes_that_wait_for_their_timer_get_a_sixteenth_at_most() {
+        let mut rng = SplitMix64(11);
+        let (deltas, paths) = default_passes(140, &mut rng);
+        let policy = CreditPolicy::default();
+        let waited = startup_checks(&deltas, &paths, &timer_paced(1.4), &policy).expect("credited");
+        assert_eq!(waited.expirations_per_timer_event, 1.4);
+        for s in waited.sources.values() {
+            assert!(!s.timer_driven, "{s:?}");
+            assert!(s.credit <= crate::CREDIT_STEP, "{s:?}");
+        }
+        assert_eq!(waited.credit(KernelPath::Wait), 0.0);
+        assert!(waited.credit(KernelPath::TimerRead) > 0.0);
+        // Just under start-up's line (the online check's is 2): still
+        // capped. Just over it: the rows.
+        let below = startup_checks(&deltas, &paths, &timer_paced(2.2), &policy).expect("credited");
+        assert!(below.credit(KernelPath::TimerRead) <= crate::CREDIT_STEP);
+        let ahead = startup_checks(&deltas, &paths, &timer_paced(2.25), &policy).expect("credited");
+        let timer_read = ahead
+            .sources
+            .get(KernelPath::TimerRead)
+            .expect("timer read");
+        assert!(timer_read.timer_driven);
+        assert!(timer_read.credit > crate::CREDIT_STEP, "{timer_read:?}");
+    }
+
+    #[test]
     fn a_loop_without_a_timer_is_credited_at_most_a_sixteenth_per_path() {
         // The same passes without their timer read: an always-ready loop.
         let mut rng = SplitMix64(21);
@@ -478,7 +558,13 @@ mod tests {
             .zip(paths)
             .filter(|&(_, p)| p != KernelPath::TimerRead)
             .unzip();
-        let r = startup_checks(&deltas, &paths, false, &CreditPolicy::default()).expect("credited");
+        let r = startup_checks(
+            &deltas,
+            &paths,
+            &EventCounts::default(),
+            &CreditPolicy::default(),
+        )
+        .expect("credited");
         for s in r.sources.values() {
             assert!(s.credit <= crate::CREDIT_STEP, "{s:?}");
             // Its estimate alone would have backed far more.
@@ -494,14 +580,14 @@ mod tests {
             *d = 0;
         }
         assert!(matches!(
-            startup_checks(&deltas, &paths, true, &CreditPolicy::default()),
+            startup_checks(&deltas, &paths, &ran_ahead(), &CreditPolicy::default()),
             Err(StartupFailure::StuckClock { .. })
         ));
         // The same passes through a clock that ticks every microsecond: even
         // the timer read spans 15-19 ticks.
         let (deltas, paths) = default_passes(140, &mut rng);
         let coarse: Vec<u64> = deltas.iter().map(|d| d / 1000 * 1000).collect();
-        match startup_checks(&coarse, &paths, true, &CreditPolicy::default()) {
+        match startup_checks(&coarse, &paths, &ran_ahead(), &CreditPolicy::default()) {
             Ok(r) => {
                 // Only the timer read may be credited, within its ceiling.
                 for s in r.sources.values() {
@@ -514,9 +600,48 @@ mod tests {
         }
         let ms: Vec<u64> = deltas.iter().map(|d| (d % 5 + 1) * 1_000_000).collect();
         assert!(matches!(
-            startup_checks(&ms, &paths, true, &CreditPolicy::default()),
+            startup_checks(&ms, &paths, &ran_ahead(), &CreditPolicy::default()),
             Err(StartupFailure::CoarseClock { .. })
         ));
+    }
+
+    #[test]
+    fn passes_that_wait_for_their_timer_need_twenty_steps_or_are_refused() {
+        // The timer alone on a coarse clock: a wait of 80-90 steps (the
+        // timer's period less the read) and a read of 15-19.
+        let mut rng = SplitMix64(5);
+        let paths: Vec<KernelPath> = (0..2048)
+            .map(|i| [KernelPath::Wait, KernelPath::TimerRead][i % 2])
+            .collect();
+        let mut window = |read_steps: u64| -> Vec<u64> {
+            paths
+                .iter()
+                .map(|&p| match p {
+                    KernelPath::Wait => (80 + rng.next() % 11) * 1000,
+                    _ => (read_steps + rng.next() % 5) * 1000,
+                })
+                .collect()
+        };
+        let short = window(15);
+        match startup_checks(&short, &paths, &timer_paced(1.1), &CreditPolicy::default()) {
+            Err(StartupFailure::WaitsForTimer {
+                expirations_per_timer_event,
+            }) => assert_eq!(expirations_per_timer_event, 1.1),
+            other => panic!("{other:?}"),
+        }
+        // Reads of 30-34 steps: 1/16 bit for the read, nothing for the wait.
+        let long = window(30);
+        let r = startup_checks(&long, &paths, &timer_paced(1.1), &CreditPolicy::default())
+            .expect("credited");
+        assert_eq!(r.credit(KernelPath::TimerRead), crate::CREDIT_STEP);
+        assert_eq!(r.credit(KernelPath::Wait), 0.0);
+        // Run ahead of the timer, the same reads get the row's 3/16.
+        let r = startup_checks(&long, &paths, &ran_ahead(), &CreditPolicy::default())
+            .expect("credited");
+        assert!(
+            r.credit(KernelPath::TimerRead) > crate::CREDIT_STEP,
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -543,15 +668,19 @@ mod tests {
             })
             .collect();
         // The refusal's (median steps, steps needed) for these deltas.
-        let refusal =
-            |deltas: &[u64]| match startup_checks(deltas, &paths, true, &CreditPolicy::default()) {
-                Err(StartupFailure::CoarseClock {
-                    median_steps,
-                    min_median_steps,
-                    ..
-                }) => (median_steps, min_median_steps),
-                other => panic!("{other:?}"),
-            };
+        let refusal = |deltas: &[u64]| match startup_checks(
+            deltas,
+            &paths,
+            &ran_ahead(),
+            &CreditPolicy::default(),
+        ) {
+            Err(StartupFailure::CoarseClock {
+                median_steps,
+                min_median_steps,
+                ..
+            }) => (median_steps, min_median_steps),
+            other => panic!("{other:?}"),
+        };
         assert_eq!(refusal(&deltas), (19.0, MIN_SHORT_MEDIAN_STEPS));
         // A socket drain of 24-28 steps is the longest: past the short
         // paths' 20, but a drain is credited only from 30.
@@ -571,7 +700,7 @@ mod tests {
     fn a_periodic_source_is_refused_by_the_estimators() {
         let deltas: Vec<u64> = (0..2048u64).map(|i| 30_000 + (i % 7) * 977).collect();
         let paths = vec![KernelPath::Pass; 2048];
-        match startup_checks(&deltas, &paths, true, &CreditPolicy::default()) {
+        match startup_checks(&deltas, &paths, &ran_ahead(), &CreditPolicy::default()) {
             Err(StartupFailure::LowEntropy {
                 estimate, required, ..
             }) => {

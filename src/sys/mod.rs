@@ -138,7 +138,9 @@ pub struct EventCounts {
 }
 
 impl EventCounts {
-    pub(crate) fn add(&mut self, other: &EventCounts) {
+    /// Adds `other`'s counts to these, type by type (a window's or a run's
+    /// totals from its wakeups').
+    pub fn add(&mut self, other: &EventCounts) {
         self.timer += other.timer;
         self.timer_expirations += other.timer_expirations;
         self.socket_read += other.socket_read;
@@ -149,6 +151,18 @@ impl EventCounts {
     /// All events, of every type.
     pub fn total(&self) -> u64 {
         self.timer + self.socket_read + self.socket_write + self.file
+    }
+
+    /// Timer expirations per timer event (0 without timer events): how
+    /// many timer intervals a pass took, about, or 1 where each wait
+    /// waited for the timer (see
+    /// [`MIN_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_EXPIRATIONS_PER_TIMER_EVENT)).
+    pub fn expirations_per_timer_event(&self) -> f64 {
+        if self.timer == 0 {
+            0.0
+        } else {
+            self.timer_expirations as f64 / self.timer as f64
+        }
     }
 }
 

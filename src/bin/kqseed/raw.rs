@@ -120,8 +120,8 @@ struct StartupWindow {
     room: usize,
     deltas: Vec<u64>,
     paths: Vec<KernelPath>,
-    /// Whether some kept sample's wakeup brought a timer event.
-    timer_events: bool,
+    /// The kept samples' wakeups' event counts, summed.
+    events: EventCounts,
     /// Samples written after the warm-up, per path, in [`KernelPath::ALL`]
     /// order.
     credited: [u64; KernelPath::ALL.len()],
@@ -137,7 +137,7 @@ impl StartupWindow {
             room,
             deltas: Vec::with_capacity(room),
             paths: Vec::with_capacity(room),
-            timer_events: false,
+            events: EventCounts::default(),
             credited: [0; KernelPath::ALL.len()],
             written: 0,
         }
@@ -156,7 +156,7 @@ impl StartupWindow {
             self.room -= 1;
             self.deltas.push(sample.delta);
             self.paths.push(sample.path);
-            self.timer_events |= sample.events.timer > 0;
+            self.events.add(&sample.events);
         }
     }
 
@@ -170,7 +170,7 @@ impl StartupWindow {
             return None;
         }
         Some(
-            match startup_checks(&self.deltas, &self.paths, self.timer_events, &config.credit) {
+            match startup_checks(&self.deltas, &self.paths, &self.events, &config.credit) {
                 Ok(report) => {
                     let credited: f64 = KernelPath::ALL
                         .iter()

@@ -26,9 +26,9 @@ use kqseed::assess::{
 };
 use kqseed::health::{HealthFailure, HealthStats, PassRepetition};
 use kqseed::{
-    ClockInfo, Collector, CollectorStats, KernelPath, MAX_COLLECT_SAMPLES, NoiseSources,
-    SeederConfig, SourceStartup, SourceStats, StartupFailure, StartupReport, detect_resolution,
-    startup_checks, symbol,
+    ClockInfo, Collector, CollectorStats, EventCounts, KernelPath, MAX_COLLECT_SAMPLES,
+    NoiseSources, SeederConfig, SourceStartup, SourceStats, StartupFailure, StartupReport,
+    detect_resolution, startup_checks, symbol,
 };
 
 use crate::config::{SourceArgs, describe};
@@ -113,6 +113,10 @@ pub struct Findings {
     /// for the ceilings by the end of the run: start-up's, or a coarser one
     /// it measured since (`None` when start-up refused).
     pub step_resolution_ticks: Option<f64>,
+    /// The expirations per timer event of the window in which the passes
+    /// stopped running ahead of their timer, lowering every credit
+    /// (`None`: they did not, or start-up refused).
+    pub pace_lost: Option<f64>,
     /// Samples collected after the warm-up, and how long they took.
     pub samples: usize,
     pub elapsed: Duration,
@@ -298,10 +302,32 @@ pub fn autocorrelation(symbols: &[u8], max_lag: usize) -> Vec<f64> {
 struct Run {
     deltas: Vec<u64>,
     paths: Vec<KernelPath>,
+    /// The samples that brought timer events (the wakeups'), in order:
+    /// their index and their timer events and expirations, for the online
+    /// pace check.
+    timer_wakeups: Vec<TimerWakeup>,
     stats: CollectorStats,
     clock: ClockInfo,
     elapsed: Duration,
     measured_nanos_per_tick: f64,
+}
+
+/// A sample that brought timer events: its index in [`Run::deltas`], and
+/// its wakeup's timer events and expirations.
+#[derive(Clone, Copy)]
+struct TimerWakeup {
+    index: usize,
+    timer: u64,
+    expirations: u64,
+}
+
+impl TimerWakeup {
+    fn events(&self) -> EventCounts {
+        let mut events = EventCounts::default();
+        events.timer = self.timer;
+        events.timer_expirations = self.expirations;
+        events
+    }
 }
 
 /// A progress bar on standard error when it is a terminal.
@@ -348,15 +374,26 @@ fn collect(
     let mut deltas = Vec::with_capacity(window);
     let mut paths = Vec::with_capacity(window);
     let mut ticks = 0u64;
-    let mut timer_events = false;
-    for _ in 0..window {
+    let mut events = EventCounts::default();
+    let mut timer_wakeups = Vec::new();
+    let mut note = |index: usize, s: &kqseed::Sample| {
+        if s.events.timer > 0 {
+            timer_wakeups.push(TimerWakeup {
+                index,
+                timer: s.events.timer,
+                expirations: s.events.timer_expirations,
+            });
+        }
+    };
+    for i in 0..window {
         let s = collector.step()?;
         ticks = ticks.wrapping_add(s.delta);
         deltas.push(s.delta);
         paths.push(s.path);
-        timer_events |= s.events.timer > 0;
+        events.add(&s.events);
+        note(i, &s);
     }
-    let startup = startup_checks(&deltas, &paths, timer_events, &config.credit);
+    let startup = startup_checks(&deltas, &paths, &events, &config.credit);
     let targets: Vec<KernelPath> = match &startup {
         Ok(r) => r
             .sources
@@ -388,6 +425,7 @@ fn collect(
         let s = collector.step()?;
         ticks = ticks.wrapping_add(s.delta);
         counts[s.path.index()] += 1;
+        note(deltas.len(), &s);
         deltas.push(s.delta);
         paths.push(s.path);
         if let Some(bar) = bar.as_ref().filter(|_| deltas.len() % (1 << 14) == 0) {
@@ -401,6 +439,7 @@ fn collect(
     let run = Run {
         deltas,
         paths,
+        timer_wakeups,
         stats: *collector.stats(),
         clock: collector.clock(),
         elapsed,
@@ -422,6 +461,7 @@ struct Credited {
     stats: Option<kqseed::PerPath<SourceStats>>,
     /// The resolution the online check counted steps of at the end.
     step_resolution_ticks: Option<f64>,
+    pace_lost: Option<f64>,
     health: HealthStats,
     first_failure: Option<HealthFailure>,
 }
@@ -439,6 +479,7 @@ fn credit_run(
         interleaved_startup_millibits: 0,
         stats: None,
         step_resolution_ticks: None,
+        pace_lost: None,
         health: HealthStats::default(),
         first_failure: None,
     };
@@ -454,9 +495,17 @@ fn credit_run(
         config.health.alpha_permanent_log2,
     );
     let mut seen = [0usize; KernelPath::ALL.len()];
+    let mut wakeups = run.timer_wakeups.iter().peekable();
     let mut pool = 0u64;
     let block = u64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS) * 1000;
     for (i, ((&path, &s), &delta)) in run.paths.iter().zip(symbols).zip(&run.deltas).enumerate() {
+        // The seeder watches the pace from the first sample after the
+        // window, whose own pace start-up judged.
+        if let Some(w) = wakeups.next_if(|w| w.index == i)
+            && i >= report.samples
+        {
+            sources.note_wakeup(&w.events());
+        }
         let fed = passes.feed(path, s, sources.feed(path, delta), alphas);
         let millibits = match fed {
             Ok(m) => u64::from(m),
@@ -486,6 +535,7 @@ fn credit_run(
     out.health = HealthStats::sum(stats.values().map(|s| &s.health).chain([passes.stats()]));
     out.stats = Some(stats);
     out.step_resolution_ticks = Some(sources.step_resolution_ticks());
+    out.pace_lost = sources.pace_lost();
     Ok(out)
 }
 
@@ -568,6 +618,7 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
         measured_nanos_per_tick: run.measured_nanos_per_tick,
         resolution_ticks: resolution,
         step_resolution_ticks: credited.step_resolution_ticks,
+        pace_lost: credited.pace_lost,
         samples: run.deltas.len(),
         elapsed: run.elapsed,
         stats: run.stats,
@@ -720,6 +771,13 @@ pub fn text(f: &Findings) -> String {
         "Events:         timer {} (expirations {}), socket read {}, socket write {}, file {}",
         e.timer, e.timer_expirations, e.socket_read, e.socket_write, e.file
     );
+    if let Some(pace) = f.pace_lost {
+        let _ = writeln!(
+            out,
+            "                the passes stopped outrunning their timer ({pace:.2} expirations a timer event over {} timer events, twice in a row): the online check lowered the wait to nothing and every other source to 1/16 bit at most",
+            kqseed::PACE_WINDOW_TIMER_EVENTS
+        );
+    }
     out.push('\n');
     match &f.startup {
         Ok(r) => {
@@ -730,6 +788,16 @@ pub fn text(f: &Findings) -> String {
                 r.interleaved_estimate,
                 r.interleaved_estimator.name()
             );
+            if r.expirations_per_timer_event > 0.0
+                && r.expirations_per_timer_event < kqseed::MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT
+            {
+                let _ = writeln!(
+                    out,
+                    "  (the passes did not outrun their timer: {:.2} expirations a timer event, under the {} of the passes the ceilings were measured on, so the wait gets nothing and no other source more than 1/16 bit)",
+                    r.expirations_per_timer_event,
+                    kqseed::MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT
+                );
+            }
             let _ = writeln!(
                 out,
                 "  {:<14} {:>8} {:>13} {:>13} {:>9} {:>8} {:>8}",
@@ -1031,6 +1099,13 @@ pub fn json(f: &Findings) -> String {
             startup.insert("samples", Json::Int(s.samples as i64));
             startup.insert("interleaved_estimate", num(s.interleaved_estimate));
             startup.insert("mean_credit_bits_per_sample", num(s.mean_credit()));
+            startup.insert(
+                "expirations_per_timer_event",
+                num(s.expirations_per_timer_event),
+            );
+            if let Some(pace) = f.pace_lost {
+                startup.insert("pace_lost_expirations_per_timer_event", num(pace));
+            }
         }
         Err(e) => {
             startup.insert("passed", Json::Bool(false));
@@ -1163,6 +1238,7 @@ mod tests {
             measured_nanos_per_tick: 1.0,
             resolution_ticks: 10.0,
             step_resolution_ticks: Some(10.0),
+            pace_lost: None,
             samples: 1000,
             elapsed: Duration::from_secs(1),
             stats: CollectorStats::default(),
