@@ -215,7 +215,7 @@ const BAND_STEPS: [f64; 14] = [
 #[rustfmt::skip]
 const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 6] = [
     //                         16  20  24  30  40  48  64  80  96 128 192 256 384 1024
-    (KernelPath::TimerRead,   [ 3,  3,  3,  3,  3,  3,  4,  4,  4,  4,  4,  4, 16, 21]),
+    (KernelPath::TimerRead,   [ 3,  3,  3,  3,  3,  3,  3,  4,  4,  4,  4,  4, 16, 21]),
     (KernelPath::Wait,        [ 0,  1,  1,  2,  2,  2,  3,  4,  5,  5,  7,  7,  7,  7]),
     (KernelPath::SocketDrain, [ 0,  0,  0,  1,  1,  1,  3,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::FileDrain,   [ 0,  0,  0,  1,  1,  1,  2,  3,  3,  3,  3,  3,  3,  3]),
@@ -325,7 +325,7 @@ fn two_digits_up(edge: f64) -> f64 {
 ///
 /// | path \ median steps at least | 16 | 20 | 24 | 30 | 40 | 48 | 64 | 80 | 96 | 128 | 192 | 256 | 384 | 1024 |
 /// |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
-/// | timer read (a whole pass: 3/4 of it) | 3 | 3 | 3 | 3 | 3 | 3 | 4 | 4 | 4 | 4 | 4 | 4 | 16 | 21 |
+/// | timer read (a whole pass: 3/4 of it) | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 4 | 4 | 4 | 4 | 4 | 16 | 21 |
 /// | wait | 0 | 1 | 1 | 2 | 2 | 2 | 3 | 4 | 5 | 5 | 7 | 7 | 7 | 7 |
 /// | socket drain | 0 | 0 | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | file drain | 0 | 0 | 0 | 1 | 1 | 1 | 2 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
