@@ -47,18 +47,27 @@ fn recorded_deltas_pass_and_a_stuck_tail_stops_output_for_good() {
     deltas.truncate(6000);
     deltas.extend(std::iter::repeat_n(35_000u64, 100));
     let mut seeder = KqSeeder::from_replay(SeederConfig::default(), deltas).expect("config");
-    let mut blocks = 0;
+    let mut draws = 0u64;
     let err = loop {
         match seeder.try_next_u64() {
-            Ok(_) => blocks += 1,
+            Ok(_) => draws += 1,
             Err(e) => break e,
         }
     };
-    // 6000 good samples: the warm-up and start-up window (2304), then about
-    // 3700 credited samples, over ten blocks' worth at any credit the
-    // recording backs (its one source, whole passes, is credited up to
-    // 0.9375 bits: 3/4 of the timer read's 1.3125).
-    assert!(blocks > 10, "{blocks}");
+    // 6000 good samples: the warm-up and start-up window (2304), then at
+    // least 3696 credited at start-up's credit for the recording's one
+    // source (whole passes): every block of 320 credited bits they fill
+    // comes out before the stuck tail's failure empties the pool.
+    let stats = seeder.stats();
+    let credit = stats.startup.expect("started").credit(KernelPath::Pass);
+    let at_least = (3696.0 * credit / 320.0).floor() as u64;
+    assert!(at_least >= 1, "credit {credit}");
+    assert!(
+        stats.blocks >= at_least,
+        "{} blocks, credit {credit}",
+        stats.blocks
+    );
+    assert!(draws >= 1, "no output before the failure");
     assert!(matches!(err, Error::Health(f) if f.is_permanent()), "{err}");
     // The replay starts over with good data; the seeder stays failed.
     for _ in 0..10 {
