@@ -27,10 +27,11 @@ A band's ceiling is F times the lowest figure of the path at that many
 steps or more, in sixteenths of a bit: F is 0.3 (0.6 of half) for every
 path, since the figures vary between runs on one machine and clock
 (`--spread scripts/data/ceiling-points.txt` prints each path's lowest
-against its median: the short paths' down to 0.54, and one run came in
-at 0.57 of the lowest before it; the timer read's down to 0.66 since the
-Intel Xeon guest's 19.2 MHz run of 2026-12-06 07:09 UTC, where it had
-been 0.84-0.95 and the timer read had been credited 0.4, 0.8 of half);
+against its median; one short path's run came in at 0.57 of the lowest
+figure recorded before it, and the Intel Xeon guest's 19.2 MHz timer
+read of 2026-12-06 07:09 UTC at 0.76 of its lowest before, where the
+timer read had been credited 0.4, 0.8 of half, while its lowest stayed
+within 0.84-0.95 of its median);
 `kqseed::ceiling` gives a whole pass 3/4 of the timer read's row. A real run's timer read (a --point)
 also counts for the bands up to R times its steps (--timer-reach, 2): on
 the Intel Xeon guest's coarse clocks its figure stayed at 0.69-2.02 bits
