@@ -87,7 +87,7 @@ fn cold_first_seed(c: &mut Criterion) {
     let paths: Vec<kqseed::KernelPath> = window.iter().map(|s| s.path).collect();
     let mut events = kqseed::EventCounts::default();
     for s in &window {
-        events.add(&s.events);
+        events.add_paced(&s.events);
     }
     group.bench_function("startup_checks_window", |b| {
         b.iter(|| kqseed::startup_checks(&deltas, &paths, &events, &config.credit));

@@ -71,7 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             deltas.push(sample.delta);
             paths.push(sample.path);
             if i >= warmup {
-                events.add(&sample.events);
+                events.add_paced(&sample.events);
             }
         }
         let t2 = Instant::now();

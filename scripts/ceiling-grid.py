@@ -31,10 +31,10 @@ against its median; one short path's run came in at 0.57 of the lowest
 figure recorded before it, and the Intel Xeon guest's 19.2 MHz timer
 read of 2026-12-06 07:09 UTC at 0.76 of its lowest before, where the
 timer read had been credited 0.4, 0.8 of half, while its lowest stayed
-within 0.84-0.95 of its median);
+near its median, 0.79-0.95 of it);
 `kqseed::ceiling` gives a whole pass 3/4 of the timer read's row. A real run's timer read (a --point)
 also counts for the bands up to R times its steps (--timer-reach, 2): on
-the Intel Xeon guest's coarse clocks its figure stayed at 0.69-2.02 bits
+the Intel Xeon guest's coarse clocks its figure stayed at 0.43-2.02 bits
 while its median ranged over 30-130 steps, as low at 100-130 steps as at
 30, so more steps are no promise of more bits. Twice the steps of those
 lowest runs (0.69-0.80 bits over 100-130 steps) covers the longest timer

@@ -73,8 +73,11 @@ pub enum Sampling {
 /// kernels yet): one pass per one or two ticks is 1,300 to 2,700 samples a
 /// second at 100 Hz, so the warm-up and the start-up window (256 + 2,048
 /// samples) take about 1 to 2 s, and at most 1/16 bit a short path (no
-/// timer read drives a kqueue pass: see [`ceiling`](crate::ceiling)), about
-/// 1.6 bits a tick's pass, a 32-byte seed every 2 to 4 s after that.
+/// timer read drives a kqueue pass: see [`ceiling`](crate::ceiling)) and
+/// none for the wait, which always waits for the one-shot timer (see
+/// [`MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT)),
+/// about 1.5 bits a tick's pass if every short path spans 20 steps, a
+/// 32-byte seed every 2 to 4 s after that.
 /// Between the timer's returns no timer interrupt lands in the other paths,
 /// so their deltas are plain syscall timings; whether the credit holds
 /// there is for `kqseed report` on such a kernel to show (the CI workflow

@@ -136,11 +136,12 @@ pub enum StartupFailure {
     /// expirations a timer event at start-up, or
     /// [`MIN_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_EXPIRATIONS_PER_TIMER_EVENT)
     /// over two windows after it), which no ceiling was measured on, and
-    /// none of their paths but the wait (which then measures the timer)
-    /// spans the steps that 1/16 bit needs there: at start-up, or after
-    /// it, when the online check found the pace lost and no credit left.
-    /// A shorter timer interval, or more sockets and files, makes a pass
-    /// outlast its timer.
+    /// no source is credited on such passes (the wait and a whole pass
+    /// never are, the others only from 20 steps, as their estimates allow):
+    /// at start-up, or after it, when the online check found the pace lost
+    /// and no credit left. A shorter timer interval, or more sockets and
+    /// files, makes a pass outlast its timer; on the BSDs' one-shot kqueue
+    /// timers, re-added by each wait, every wait waits for its timer.
     WaitsForTimer {
         /// The window's timer expirations per timer event.
         expirations_per_timer_event: f64,
@@ -200,8 +201,7 @@ impl fmt::Display for StartupFailure {
                 expirations_per_timer_event,
             } => write!(
                 f,
-                "start-up refused: the passes did not outrun their timer ({expirations_per_timer_event:.2} expirations a timer event, where the credits were measured on passes of more than two) and none of their paths spans the {} steps a credit then needs: use a shorter timer interval or more sources, so that a pass outlasts its timer",
-                crate::MIN_SHORT_MEDIAN_STEPS
+                "start-up refused: the passes did not outrun their timer ({expirations_per_timer_event:.2} expirations a timer event, where the credits were measured on passes of more than two), and no source is credited on such passes: use a shorter timer interval or more sources, so that a pass outlasts its timer (a kqueue timer re-added by each wait, as on the BSDs, never does)"
             ),
             StartupFailure::LowEntropy {
                 path,

@@ -238,7 +238,7 @@ impl Pipeline {
         }
         self.held.deltas.push(sample.delta);
         self.held.paths.push(sample.path);
-        self.held.events.add(&sample.events);
+        self.held.events.add_paced(&sample.events);
         if self.held.deltas.len() < self.startup_samples {
             return Ok(());
         }
@@ -333,13 +333,7 @@ impl Pipeline {
                 }
                 let lowering = started.sources.take_lowering();
                 let none_credited = !started.sources.any_credited();
-                let timer_driven = lowering.is_some_and(|l| {
-                    started
-                        .report
-                        .sources
-                        .get(l.path)
-                        .is_some_and(|s| s.timer_driven)
-                });
+                let timer_driven = lowering.is_some_and(|l| started.sources.timer_driven(l.path));
                 self.absorb(delta, millibits)?;
                 if let Some(lowering) = lowering {
                     self.pool.discard();
@@ -929,6 +923,51 @@ mod tests {
                 assert!(stats.discards > discards, "lowered, pool kept");
             }
         }
+    }
+
+    /// A pipeline started on per-path passes of three timer intervals,
+    /// then fed `windows` pace windows of waits whose timer events carry
+    /// the expirations `per_window(w)` gives for window `w` (one entry per
+    /// timer event); the pace it lost, if it did.
+    fn pace_after(per_window: impl Fn(usize) -> Vec<u64>, windows: usize) -> Option<f64> {
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(9);
+        for i in 0..WINDOW {
+            let path = [KernelPath::Wait, KernelPath::TimerRead][i % 2];
+            p.push(per_path_sample(30_000 + (rng.next() >> 52), path))
+                .expect("good");
+        }
+        for w in 0..windows {
+            for expirations in per_window(w) {
+                for path in [KernelPath::Wait, KernelPath::TimerRead] {
+                    let mut sample = per_path_sample(30_000 + (rng.next() >> 52), path);
+                    if path == KernelPath::Wait {
+                        sample.events.timer_expirations = expirations;
+                    }
+                    p.push(sample).expect("still credited");
+                    let _ = p.take_block();
+                }
+            }
+        }
+        p.stats().pace_lost
+    }
+
+    #[test]
+    fn one_stall_a_window_does_not_carry_passes_that_wait() {
+        let events = crate::sources::PACE_WINDOW_TIMER_EVENTS as usize;
+        // A preempted pass that saw 2000 expirations in each window: summed
+        // as they come, each window would average 2.95 and pass.
+        let stalled = |_| {
+            let mut window = vec![1; events];
+            window[events / 2] = 2000;
+            window
+        };
+        let lost = pace_after(stalled, 2).expect("lost");
+        assert!(lost < 1.01, "{lost}");
+        // A window that outruns the timer in between resets the count.
+        let alternating = |w: usize| vec![if w % 2 == 1 { 3 } else { 1 }; events];
+        assert_eq!(pace_after(alternating, 3), None);
+        assert_eq!(pace_after(|_| vec![1; events], 2), Some(1.0));
     }
 
     #[test]

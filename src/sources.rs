@@ -128,8 +128,12 @@ struct Source {
     counts: Box<[u32; 256]>,
     /// The current online window's samples by band of clock steps.
     bands: StepBands,
-    /// Whether [`ceiling`] takes it as timer-driven (start-up's decision).
+    /// Whether [`ceiling`] takes it as timer-driven (start-up's decision,
+    /// until the pace is lost).
     timer_driven: bool,
+    /// Start-up's median, in steps: the pace check's ceiling until the
+    /// next window's median replaces it.
+    startup_median_steps: f64,
     /// Whether the step resolution changed since its last window close:
     /// its ceiling is unknown until a window of the new steps closes, and
     /// its samples are credited nothing meanwhile.
@@ -229,8 +233,9 @@ impl PaceWatch {
             window: EventCounts::default(),
             lost: None,
             slow_in_a_row: 0,
-            done: startup.expirations_per_timer_event
-                < crate::credit::MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT,
+            // Armed whenever a source was taken as timer-driven: that is
+            // what the pace would take away.
+            done: !startup.sources.values().any(|s| s.timer_driven),
         }
     }
 
@@ -240,7 +245,7 @@ impl PaceWatch {
         if self.done || events.timer == 0 {
             return None;
         }
-        self.window.add(events);
+        self.window.add_paced(events);
         if self.window.timer < PACE_WINDOW_TIMER_EVENTS {
             return None;
         }
@@ -315,6 +320,7 @@ impl NoiseSources {
                     counts: Box::new([0; 256]),
                     bands: bands.clone(),
                     timer_driven: decision.timer_driven,
+                    startup_median_steps: decision.median_steps,
                     steps_pending: false,
                     credited_millibits: 0,
                     stats: SourceStats {
@@ -405,21 +411,29 @@ impl NoiseSources {
         self.pace.lost
     }
 
+    /// Whether `path`'s source is taken as timer-driven now (start-up's
+    /// decision, until the pace is lost).
+    pub(crate) fn timer_driven(&self, path: KernelPath) -> bool {
+        self.sources.get(path).is_some_and(|s| s.timer_driven)
+    }
+
     /// The passes no longer run ahead of their timer (the caller watched
     /// `expirations_per_timer_event`): from now on no source is taken as
-    /// timer-driven, the wait is credited nothing and every other source
-    /// 1/16 bit at most (and nothing under 20 steps, from its next window
-    /// on), as start-up would have decided on such passes. Only lowers.
+    /// timer-driven, the wait and a whole pass are credited nothing and
+    /// every other source 1/16 bit at most, nothing under 20 steps (by
+    /// start-up's median now, by each window's from then on), as start-up
+    /// would have decided on such passes. Only lowers. A later refusal or
+    /// fork runs start-up again, which judges the pace afresh.
     fn lose_pace(&mut self, expirations_per_timer_event: f64) {
         for (path, slot) in KernelPath::ALL.into_iter().zip(self.sources.0.iter_mut()) {
             let Some(source) = slot.as_mut() else {
                 continue;
             };
             source.timer_driven = false;
-            let cap = if path == KernelPath::Wait {
+            let cap = if matches!(path, KernelPath::Wait | KernelPath::Pass) {
                 0.0
             } else {
-                crate::credit::CREDIT_STEP
+                ceiling(path, source.startup_median_steps, false)
             };
             if source.stats.credit > cap {
                 Self::lower(source, cap);

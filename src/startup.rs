@@ -166,7 +166,8 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 
 /// The start-up checks and decision, over the window's `deltas` and the
 /// kernel `paths` they measured (the same length); `events` are the
-/// window's wakeups' event counts, summed ([`EventCounts::add`]). The
+/// window's wakeups' event counts, summed as the pace checks count them
+/// ([`EventCounts::add_paced`]). The
 /// ceilings were measured on passes a timer drives and that run ahead of
 /// it (see [`ceiling`]): the timer read and the short paths get their rows
 /// only beside a [`KernelPath::TimerRead`] (epoll's; a kqueue pass has
@@ -175,8 +176,8 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// sampled per wakeup gets at most 1/16 bit), and either only when the
 /// window's passes ran ahead of their timer (at least
 /// [`MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT`] expirations a timer event; in
-/// passes that did not, the wait gets nothing and every other path at
-/// most 1/16 bit, and nothing under 20 steps).
+/// passes that did not, the wait and a whole pass get nothing and every
+/// other path at most 1/16 bit, and nothing under 20 steps).
 ///
 /// Refuses a stuck clock (more than 1% of zero deltas), a clock so coarse
 /// that even the longest path spans fewer than [`MIN_MEDIAN_STEPS`] steps
@@ -206,7 +207,8 @@ pub fn startup_checks(
     let expirations_per_timer_event = events.expirations_per_timer_event();
     let ran_ahead = expirations_per_timer_event >= MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT;
     // A wait that waited for the timer measured the timer's period less
-    // the rest of its pass, whose samples are credited on their own.
+    // the rest of its pass, whose samples are credited on their own; a
+    // whole pass (per-wakeup sampling) spans that wait too.
     let waits_for_timer = events.timer > 0 && !ran_ahead;
     let beside_timer_read = ran_ahead && paths.contains(&KernelPath::TimerRead);
     let mut sources = PerPath::default();
@@ -235,7 +237,7 @@ pub fn startup_checks(
             KernelPath::Pass => ran_ahead,
             _ => beside_timer_read,
         };
-        let ceiling = if path == KernelPath::Wait && waits_for_timer {
+        let ceiling = if matches!(path, KernelPath::Wait | KernelPath::Pass) && waits_for_timer {
             0.0
         } else {
             ceiling(path, median_steps, timer_driven)
@@ -546,6 +548,21 @@ mod tests {
             .expect("timer read");
         assert!(timer_read.timer_driven);
         assert!(timer_read.credit > crate::CREDIT_STEP, "{timer_read:?}");
+    }
+
+    #[test]
+    fn a_whole_pass_that_waits_for_its_timer_is_not_credited() {
+        // Per-wakeup samples: each spans the wait, which waited.
+        let mut rng = SplitMix64(13);
+        let deltas: Vec<u64> = (0..2048).map(|_| 120_000 + rng.next() % 40_000).collect();
+        let paths = vec![KernelPath::Pass; deltas.len()];
+        let policy = CreditPolicy::default();
+        let ahead = startup_checks(&deltas, &paths, &ran_ahead(), &policy).expect("credited");
+        assert!(ahead.credit(KernelPath::Pass) > 0.0);
+        match startup_checks(&deltas, &paths, &timer_paced(1.2), &policy) {
+            Err(StartupFailure::WaitsForTimer { .. }) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

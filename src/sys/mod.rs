@@ -153,6 +153,24 @@ impl EventCounts {
         self.timer + self.socket_read + self.socket_write + self.file
     }
 
+    /// Adds `other`'s counts as the pace checks count them: as
+    /// [`add`](Self::add), but each timer event's expirations counted up
+    /// to [`MAX_EXPIRATIONS_COUNTED_PER_TIMER_EVENT`], so that one stall (a
+    /// preempted pass, its timer expiring hundreds of times meanwhile)
+    /// cannot carry a window of passes that wait for their timer past the
+    /// line.
+    ///
+    /// [`MAX_EXPIRATIONS_COUNTED_PER_TIMER_EVENT`]: crate::MAX_EXPIRATIONS_COUNTED_PER_TIMER_EVENT
+    pub fn add_paced(&mut self, other: &EventCounts) {
+        let mut counted = *other;
+        counted.timer_expirations = other.timer_expirations.min(
+            other
+                .timer
+                .saturating_mul(crate::credit::MAX_EXPIRATIONS_COUNTED_PER_TIMER_EVENT),
+        );
+        self.add(&counted);
+    }
+
     /// Timer expirations per timer event (0 without timer events): how
     /// many timer intervals a pass took, about, or 1 where each wait
     /// waited for the timer (see
@@ -393,6 +411,31 @@ mod tests {
     use super::EventQueue;
     use crate::config::KqueueEventsConfig;
     use crate::error::Error;
+
+    #[test]
+    fn a_stall_counts_four_expirations_towards_the_pace() {
+        use super::EventCounts;
+        let stall = EventCounts {
+            timer: 1,
+            timer_expirations: 800,
+            ..EventCounts::default()
+        };
+        let (mut raw, mut paced) = (EventCounts::default(), EventCounts::default());
+        raw.add(&stall);
+        paced.add_paced(&stall);
+        assert_eq!(raw.timer_expirations, 800);
+        assert_eq!(paced.timer_expirations, 4);
+        assert_eq!(paced.timer, 1);
+        // Two timers in one wakeup: up to four each.
+        let two = EventCounts {
+            timer: 2,
+            timer_expirations: 5,
+            ..EventCounts::default()
+        };
+        paced.add_paced(&two);
+        assert_eq!(paced.timer_expirations, 9);
+        assert_eq!(paced.expirations_per_timer_event(), 3.0);
+    }
 
     #[test]
     fn a_hung_up_socket_is_a_typed_event_error() {

@@ -156,7 +156,7 @@ impl StartupWindow {
             self.room -= 1;
             self.deltas.push(sample.delta);
             self.paths.push(sample.path);
-            self.events.add(&sample.events);
+            self.events.add_paced(&sample.events);
         }
     }
 

@@ -390,7 +390,7 @@ fn collect(
         ticks = ticks.wrapping_add(s.delta);
         deltas.push(s.delta);
         paths.push(s.path);
-        events.add(&s.events);
+        events.add_paced(&s.events);
         note(i, &s);
     }
     let startup = startup_checks(&deltas, &paths, &events, &config.credit);
