@@ -876,11 +876,10 @@ mod tests {
         panic!("the wait's credit was never lowered");
     }
 
-    #[test]
-    fn passes_that_fall_behind_their_timer_lose_their_credits() {
-        // Started on passes of three timer intervals (the replayed pace);
-        // then every wakeup finds the timer expired once: the passes now
-        // wait for it.
+    /// A pipeline started on per-path passes of a wait and a timer read,
+    /// each wakeup three timer intervals after the last (the replayed
+    /// pace), and its generator.
+    fn started_on_waits_and_reads() -> (Box<Pipeline>, SplitMix64) {
         let mut p = pipeline(8.0);
         let mut rng = SplitMix64(9);
         for i in 0..WINDOW {
@@ -888,6 +887,15 @@ mod tests {
             p.push(per_path_sample(30_000 + (rng.next() >> 52), path))
                 .expect("good");
         }
+        (p, rng)
+    }
+
+    #[test]
+    fn passes_that_fall_behind_their_timer_lose_their_credits() {
+        // Started on passes of three timer intervals (the replayed pace);
+        // then every wakeup finds the timer expired once: the passes now
+        // wait for it.
+        let (mut p, mut rng) = started_on_waits_and_reads();
         let startup = p.stats().startup.expect("started");
         assert_eq!(startup.expirations_per_timer_event, 3.0);
         assert!(startup.credit(KernelPath::Wait) > 0.0);
@@ -925,18 +933,11 @@ mod tests {
         }
     }
 
-    /// A pipeline started on per-path passes of three timer intervals,
-    /// then fed `windows` pace windows of waits whose timer events carry
+    /// A pipeline started as above, then fed `windows` pace windows of waits whose timer events carry
     /// the expirations `per_window(w)` gives for window `w` (one entry per
     /// timer event); the pace it lost, if it did.
     fn pace_after(per_window: impl Fn(usize) -> Vec<u64>, windows: usize) -> Option<f64> {
-        let mut p = pipeline(8.0);
-        let mut rng = SplitMix64(9);
-        for i in 0..WINDOW {
-            let path = [KernelPath::Wait, KernelPath::TimerRead][i % 2];
-            p.push(per_path_sample(30_000 + (rng.next() >> 52), path))
-                .expect("good");
-        }
+        let (mut p, mut rng) = started_on_waits_and_reads();
         for w in 0..windows {
             for expirations in per_window(w) {
                 for path in [KernelPath::Wait, KernelPath::TimerRead] {
