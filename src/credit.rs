@@ -404,6 +404,20 @@ pub fn ceiling(path: KernelPath, median_steps: f64, timer_driven: bool) -> f64 {
     f64::from(most) * CREDIT_STEP
 }
 
+/// The ceiling of a source whose passes did not outrun their timer
+/// ([`MIN_EXPIRATIONS_PER_TIMER_EVENT`]): nothing for the wait, which
+/// waited for the timer, nor for a whole pass, which spans that wait; the
+/// others as [`ceiling`] has them without a timer driving the pass. What
+/// start-up decides on such a window, and what the online check lowers to
+/// when the pace is lost.
+pub(crate) fn timer_paced_ceiling(path: KernelPath, median_steps: f64) -> f64 {
+    if matches!(path, KernelPath::Wait | KernelPath::Pass) {
+        0.0
+    } else {
+        ceiling(path, median_steps, false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -430,11 +430,7 @@ impl NoiseSources {
                 continue;
             };
             source.timer_driven = false;
-            let cap = if matches!(path, KernelPath::Wait | KernelPath::Pass) {
-                0.0
-            } else {
-                ceiling(path, source.startup_median_steps, false)
-            };
+            let cap = crate::credit::timer_paced_ceiling(path, source.startup_median_steps);
             if source.stats.credit > cap {
                 Self::lower(source, cap);
                 self.lowering = Some(Lowering {

@@ -15,7 +15,7 @@ use crate::assess::{AssessOptions, Estimator};
 use crate::collector::KernelPath;
 use crate::credit::{
     CreditPolicy, MIN_MEDIAN_STEPS, MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT, ceiling,
-    min_credited_steps,
+    min_credited_steps, timer_paced_ceiling,
 };
 use crate::error::StartupFailure;
 use crate::resolution::{detect_resolution, symbol};
@@ -237,8 +237,8 @@ pub fn startup_checks(
             KernelPath::Pass => ran_ahead,
             _ => beside_timer_read,
         };
-        let ceiling = if matches!(path, KernelPath::Wait | KernelPath::Pass) && waits_for_timer {
-            0.0
+        let ceiling = if waits_for_timer {
+            timer_paced_ceiling(path, median_steps)
         } else {
             ceiling(path, median_steps, timer_driven)
         };
