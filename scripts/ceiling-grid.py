@@ -19,7 +19,7 @@ byte of the steps, as the seeder maps them) and `kqseed assess` assesses
 them. `--point` adds a figure measured on a real clock (a row of
 `scripts/assess-conditions.sh`): PATH:MEDIAN_STEPS:BITS, and optionally
 :CONDITION (that script's name for it: quiet, loaded, clk24mhz,
-clk24mhz-loaded, clk19mhz) and :MACHINE (amd, intel or other), which only
+clk24mhz-loaded, clk19mhz, clk19mhz-loaded) and :MACHINE (amd, intel or other), which only
 `--spread` reads. Needs numpy and a release build of the `kqseed` command
 (`cargo build --release --features cli --bin kqseed`).
 
@@ -32,7 +32,10 @@ figure recorded before it, and the Intel Xeon guest's 19.2 MHz timer
 read of 2026-12-06 07:09 UTC at 0.76 of its lowest before, where the
 timer read had been credited 0.4, 0.8 of half, while its lowest stayed
 near its median, 0.79-0.95 of it);
-`kqseed::ceiling` gives a whole pass 3/4 of the timer read's row. A real run's timer read (a --point)
+A whole pass ("pass", per-wakeup sampling) is a path too: its stream is
+rebuilt from the recording's wait returns, and its real runs reach as far
+as the timer read's (a 24 MHz pass of 600 steps assessed no more than one
+of 340). A real run's timer read (a --point)
 also counts for the bands up to R times its steps (--timer-reach, 2): on
 the Intel Xeon guest's coarse clocks its figure stayed at 0.43-2.02 bits
 while its median ranged over 30-130 steps, as low at 100-130 steps as at
@@ -51,8 +54,9 @@ earlier run's output. The table in `src/credit.rs` is
         --points scripts/data/ceiling-points.txt
 
 (the grid of two AMD EPYC recordings of 2026-12-05 and two Intel Xeon ones
-of 2026-12-06, each quiet and under two busy loops, and the matrix runs
-since), with the short paths at 0 under 20 steps.
+of 2026-12-06, each quiet and under two busy loops, two more Intel ones
+for the whole pass, and the matrix runs since), with every path but the
+timer read at 0 under 20 steps.
 """
 
 import argparse
@@ -64,8 +68,13 @@ import sys
 import tempfile
 
 
-PATHS = ["wait", "timer-read", "socket-drain", "file-drain", "socket-poke", "file-touch"]
+PATHS = ["wait", "timer-read", "socket-drain", "file-drain", "socket-poke", "file-touch", "pass"]
 TICKS_NS = [0, 12, 15, 20, 25, 30, 35, 40, 50, 60, 70, 85, 100, 125, 240, 1000]
+# Paths whose real runs' figures also bound the bands up to --timer-reach
+# times their steps: on coarse clocks their figures did not grow with their
+# steps (a whole pass of 600 steps of 24 MHz, loaded, assessed 2.63 bits,
+# as one of 340 steps did quiet).
+REACHING = ("timer-read", "pass")
 EDGES = [16, 20, 24, 30, 40, 48, 64, 80, 96, 128, 192, 256, 384, 1024]
 SAMPLES = 1_000_000
 
@@ -78,7 +87,7 @@ def assess(kqseed, symbols):
     return float(next(l.split()[2] for l in out.splitlines() if l.startswith("Assessed")))
 
 
-def grid(prefix, kqseed):
+def grid(prefix, kqseed, paths):
     import numpy as np  # only for re-quantising recordings
 
     deltas = np.fromfile(prefix + ".u64", dtype="<u8")
@@ -96,7 +105,12 @@ def grid(prefix, kqseed):
             ticks = np.floor(time / tick).astype(np.int64)
             steps_all, lab = np.diff(ticks), labels[1:]
         for index, path in enumerate(PATHS):
-            steps = steps_all[lab == index][:SAMPLES]
+            if path not in paths:
+                continue
+            if path == "pass":
+                steps = pass_steps(time, labels, tick, unit if tick == 0 else None)[:SAMPLES]
+            else:
+                steps = steps_all[lab == index][:SAMPLES]
             if len(steps) < SAMPLES:
                 continue
             median = float(np.median(steps))
@@ -104,6 +118,19 @@ def grid(prefix, kqseed):
             print(f"{os.path.basename(prefix)}\t{tick or 'own'}\t{path}\t{median:.0f}\t{bits:.3f}",
                   flush=True)
             yield path, median, bits, tick == 0
+
+
+def pass_steps(time, labels, tick, unit):
+    """The whole passes of a per-path recording, as `Sampling::PerWakeup`
+    samples them: the clock at each wait's return (the end of a wait
+    sample), differenced. With `unit` (the recording's own clock) the
+    differences are rounded to its steps, else floored to `tick`."""
+    import numpy as np
+
+    wakeups = time[labels == PATHS.index("wait")]
+    if unit is not None:
+        return np.round(np.diff(wakeups) / unit).astype(np.int64)
+    return np.diff(np.floor(wakeups / tick).astype(np.int64))
 
 
 def resolution(deltas):
@@ -125,7 +152,7 @@ def resolution(deltas):
 # steps a path spans cannot tell them apart: a 19.2 MHz timer read has
 # spanned 370 steps, as many as a 24 MHz one.
 CLOCKS = {"quiet": "own", "loaded": "own", "clk24mhz": "24 MHz",
-          "clk24mhz-loaded": "24 MHz", "clk19mhz": "19.2 MHz"}
+          "clk24mhz-loaded": "24 MHz", "clk19mhz": "19.2 MHz", "clk19mhz-loaded": "19.2 MHz"}
 
 
 MACHINES = ("amd", "intel", "other")
@@ -174,8 +201,8 @@ def main():
     ap.add_argument("--factor", type=float, default=0.3, help="the timer read's factor")
     ap.add_argument("--short-factor", type=float, default=0.3, help="the short paths' factor")
     ap.add_argument("--timer-reach", type=float, default=2.0, metavar="R",
-                    help="a real run's timer-read figure also bounds the bands up to R times"
-                         " its steps")
+                    help="a real run's timer-read (or whole pass) figure also bounds the bands"
+                         " up to R times its steps")
     ap.add_argument("--point", action="append", default=[],
                     metavar="PATH:STEPS:BITS[:CONDITION[:MACHINE]]")
     ap.add_argument("--points", metavar="FILE",
@@ -192,6 +219,9 @@ def main():
                     help="take the grid from an earlier run's output instead of assessing again")
     ap.add_argument("--spread", metavar="POINTS_FILE",
                     help="print each path's lowest and median matrix figure per clock, and stop")
+    ap.add_argument("--paths", default=",".join(PATHS), metavar="PATH,...",
+                    help="assess only these paths' streams of the recordings (pass: whole"
+                         " passes, from the wait's returns)")
     ap.add_argument("recordings", nargs="*")
     args = ap.parse_args()
     if args.spread:
@@ -207,7 +237,10 @@ def main():
         rows = (line.rstrip("\n").split("\t") for line in open(args.from_grid))
         measured = ((r[2], float(r[3]), float(r[4]), r[1] == "own") for r in rows if len(r) == 5)
     else:
-        measured = (m for prefix in args.recordings for m in grid(prefix, args.kqseed))
+        wanted = args.paths.split(",")
+        if not set(wanted) <= set(PATHS):
+            ap.error(f"--paths: not paths: {sorted(set(wanted) - set(PATHS))}")
+        measured = (m for prefix in args.recordings for m in grid(prefix, args.kqseed, wanted))
     for path, median, bits, is_own in measured:
         points[path].append((median, bits, False))
         if is_own:
@@ -229,10 +262,11 @@ def main():
         for i, edge in enumerate(EDGES):
             at = min(edge, top)
             upper = EDGES[i + 1] if i + 1 < len(EDGES) and edge < top else math.inf
-            # A real run's timer read answers for more steps than its own:
-            # between runs its median moved where its figure did not.
+            # A real run's timer read (and whole pass) answers for more
+            # steps than its own: between runs its median moved where its
+            # figure did not.
             seen = [b for s, b, real in points[path]
-                    if s * (args.timer_reach if real and path == "timer-read" else 1.0) >= at]
+                    if s * (args.timer_reach if real and path in REACHING else 1.0) >= at]
             # A band without a point of its own gets the nearest point below
             # it too: fewer steps carry fewer bits, so that bounds the band
             # from below, where the points above it do not.
@@ -279,7 +313,8 @@ def committed_table(rust_file):
     its BAND_STEPS are EDGES; exits with a message when either is missing or
     malformed."""
     names = {"TimerRead": "timer-read", "Wait": "wait", "SocketDrain": "socket-drain",
-             "FileDrain": "file-drain", "SocketPoke": "socket-poke", "FileTouch": "file-touch"}
+             "FileDrain": "file-drain", "SocketPoke": "socket-poke", "FileTouch": "file-touch",
+             "Pass": "pass"}
     text = open(rust_file).read()
     # Only the two constants' own text: BAND_STEPS up to its `];`, and
     # BAND_SIXTEENTHS likewise.

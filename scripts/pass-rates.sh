@@ -62,6 +62,7 @@ configs=(
   "10 us timer|--timers-us 10"
   "20 us timer|--timers-us 20"
   "timers 3 and 7 us|--timers-us 3,7"
+  "the default's sources sampled per wakeup|--sampling per-wakeup"
 )
 
 echo "$(uname -srm), $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ), clock ${tick_ns:-native} ns ticks, -n $samples"

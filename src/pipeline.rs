@@ -663,8 +663,7 @@ mod tests {
         (p, rng)
     }
 
-    /// A whole pass's ceiling in the band from 1024 steps (3/4 of the timer
-    /// read's).
+    /// A whole pass's ceiling in the band from 1024 steps.
     fn top_pass_credit() -> f64 {
         crate::ceiling(KernelPath::Pass, 1024.0, true)
     }
@@ -708,7 +707,8 @@ mod tests {
     #[test]
     fn paths_too_short_for_any_credit_refuse_and_start_again() {
         // As above, then passes of 5-12 ns: under the first band (16
-        // steps), so nothing can be credited.
+        // steps; a whole pass's row starts at 20), so nothing can be
+        // credited.
         let (mut p, mut rng) = started_on_long_passes(22);
         for i in 0..3 * 4096 {
             match push(&mut p, 5 + (rng.next() >> 61)) {
@@ -720,7 +720,7 @@ mod tests {
                 })) => {
                     assert_eq!(path, KernelPath::Pass);
                     assert_eq!(median_band_steps, 0.0);
-                    assert_eq!(min_median_steps, crate::MIN_MEDIAN_STEPS);
+                    assert_eq!(min_median_steps, crate::MIN_SHORT_MEDIAN_STEPS);
                     assert!(i < 2 * 4096, "{i}");
                     assert!(p.stats().startup.is_none(), "start-up runs again");
                     return;
