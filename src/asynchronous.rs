@@ -89,7 +89,7 @@ async fn fill(
 ) -> Result<()> {
     pipeline.check_latch()?;
     pipeline.check_fork()?;
-    source.restart_pair();
+    pipeline.restart_pair(source);
     for chunk in dst.chunks_mut(BLOCK_LEN) {
         let block = loop {
             if let Some(block) = pipeline.take_block() {
@@ -103,7 +103,7 @@ async fn fill(
                 // start the next delta afresh, so none measures the yield.
                 tokio::task::yield_now().await;
                 pipeline.check_fork()?;
-                source.restart_pair();
+                pipeline.restart_pair(source);
             }
         };
         chunk.copy_from_slice(&block[..chunk.len()]);

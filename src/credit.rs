@@ -122,6 +122,11 @@ pub struct CreditPolicy {
     /// Samples of a new queue absorbed uncredited before the start-up
     /// window. Default [`DEFAULT_WARMUP_SAMPLES`].
     pub warmup_samples: u32,
+    /// Whether start-up may take each pass of a per-path window as one
+    /// sample, [`KernelPath::Pass`], when that credits more a pass than
+    /// the paths do ([`startup_checks`](crate::startup_checks)): on coarse
+    /// clocks it does. Default true; false keeps every path a source.
+    pub whole_passes: bool,
 }
 
 impl Default for CreditPolicy {
@@ -130,11 +135,18 @@ impl Default for CreditPolicy {
             cap: 8.0,
             allowance: DEFAULT_ALLOWANCE,
             warmup_samples: DEFAULT_WARMUP_SAMPLES,
+            whole_passes: true,
         }
     }
 }
 
 impl CreditPolicy {
+    /// This policy with [`whole_passes`](CreditPolicy::whole_passes) set.
+    pub fn with_whole_passes(mut self, whole_passes: bool) -> CreditPolicy {
+        self.whole_passes = whole_passes;
+        self
+    }
+
     /// The default policy with every source capped at `cap` bits per
     /// sample (the `kqseed` command's `--credit`).
     pub fn capped(cap: f64) -> CreditPolicy {

@@ -47,7 +47,7 @@ use crate::error::{Error, Result, StartupFailure};
 use crate::health::{HealthFailure, HealthStats, PassRepetition};
 use crate::seeder::SeederStats;
 use crate::sources::{LoweredBy, NoiseSources};
-use crate::startup::{StartupReport, startup_checks};
+use crate::startup::{PassSums, STARTUP_TEST_WHOLE_PASSES, StartupReport, startup_checks};
 use crate::sys::{EventCounts, fork};
 
 /// Start-up refusals of one source instance before the refusal latches.
@@ -136,6 +136,26 @@ struct Started {
     report: StartupReport,
     sources: NoiseSources,
     passes: PassRepetition,
+    /// When start-up took whole passes: the pass under way, and how many
+    /// more must pass their tests before anything is released.
+    whole: Option<WholePasses>,
+}
+
+/// Whole passes summed from the collector's per-path samples
+/// ([`StartupReport::whole_passes`]).
+struct WholePasses {
+    sums: PassSums,
+    /// Passes still to pass the pass source's tests before the start-up
+    /// test is over ([`STARTUP_TEST_WHOLE_PASSES`]).
+    untested: u32,
+}
+
+impl Started {
+    /// Whether the start-up test is still running: the window's samples
+    /// are in, but not yet [`STARTUP_TEST_WHOLE_PASSES`] whole passes.
+    fn testing(&self) -> bool {
+        self.whole.as_ref().is_some_and(|w| w.untested > 0)
+    }
 }
 
 /// The release policy's state. Keep it boxed: it holds the pool.
@@ -199,7 +219,7 @@ impl Pipeline {
         self.check_fork()?;
         // The source may have been idle since the last call (a service's
         // worker waits on a condvar between refills): no delta spans that.
-        source.restart_pair();
+        self.restart_pair(source);
         for chunk in dst.chunks_mut(BLOCK_LEN) {
             let block = loop {
                 if let Some(block) = self.take_block() {
@@ -210,6 +230,17 @@ impl Pipeline {
             chunk.copy_from_slice(&block[..chunk.len()]);
         }
         Ok(())
+    }
+
+    /// Restarts `source`'s pairing ([`SampleSource::restart_pair`]) at the
+    /// start of a request, and drops a whole pass under way: a pass that
+    /// lost a sample to the pause (or to an error that ended the last
+    /// request) would span two.
+    pub(crate) fn restart_pair(&mut self, source: &mut dyn SampleSource) {
+        source.restart_pair();
+        if let Some(whole) = self.started.as_mut().and_then(|s| s.whole.as_mut()) {
+            whole.sums.restart();
+        }
     }
 
     /// The latched failure, if any.
@@ -227,8 +258,12 @@ impl Pipeline {
         self.samples += 1;
         if let Some(started) = self.started.as_mut() {
             started.sources.note_wakeup(&sample.events);
+            let testing = started.testing();
             return match self.test_and_pool(sample.delta, sample.path) {
                 Err(e @ Error::Startup(_)) => self.refuse(e),
+                // Whole passes still in their start-up test: every one must
+                // pass.
+                Ok(Some(intermittent)) if testing => self.refuse(Error::Health(intermittent)),
                 other => other.map(|_| ()),
             };
         }
@@ -251,6 +286,10 @@ impl Pipeline {
                     report,
                     sources,
                     passes: PassRepetition::new(),
+                    whole: report.whole_passes.then(|| WholePasses {
+                        sums: PassSums::default(),
+                        untested: STARTUP_TEST_WHOLE_PASSES,
+                    }),
                 })
             });
         let started = match decision {
@@ -291,7 +330,9 @@ impl Pipeline {
     /// Whether [`take_block`](Pipeline::take_block) would release a block.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn block_ready(&self) -> bool {
-        self.latched.is_none() && self.started.is_some() && self.pool.is_ready()
+        self.latched.is_none()
+            && self.started.as_ref().is_some_and(|s| !s.testing())
+            && self.pool.is_ready()
     }
 
     /// The next block, once start-up passed and the pool holds enough
@@ -300,7 +341,7 @@ impl Pipeline {
         if self.latched.is_some() {
             return None;
         }
-        let started = self.started.as_mut()?;
+        let started = self.started.as_mut().filter(|s| !s.testing())?;
         let block = self.pool.try_take_block()?;
         started.sources.note_output();
         self.blocks += 1;
@@ -320,9 +361,46 @@ impl Pipeline {
         let Some(started) = self.started.as_mut() else {
             return Ok(None);
         };
-        let s = started.sources.symbol(delta);
-        let own = started.sources.feed(path, delta);
-        let fed = started.passes.feed(path, s, own, alphas);
+        let Some(whole) = started.whole.as_mut() else {
+            let s = started.sources.symbol(delta);
+            let own = started.sources.feed(path, delta);
+            let fed = started.passes.feed(path, s, own, alphas);
+            return self.settle(delta, fed);
+        };
+        // Whole passes: each sample goes into the pool uncredited (the pass
+        // it belongs to carries it), and the pass it completes, if any,
+        // through the tests as a per-wakeup sample would.
+        let completed = whole.sums.add(delta, path);
+        self.absorb(delta, 0)?;
+        let Some(pass) = completed else {
+            return Ok(None);
+        };
+        let Some(started) = self.started.as_mut() else {
+            return Ok(None);
+        };
+        let s = started.sources.symbol(pass);
+        let own = started.sources.feed(KernelPath::Pass, pass);
+        let fed = started.passes.feed(KernelPath::Pass, s, own, alphas);
+        let passed = fed.is_ok();
+        let outcome = self.settle(pass, fed)?;
+        if let Some(whole) = self.started.as_mut().and_then(|s| s.whole.as_mut())
+            && passed
+        {
+            whole.untested = whole.untested.saturating_sub(1);
+        }
+        Ok(outcome)
+    }
+
+    /// A tested sample's outcome: into the pool with its credit, or a
+    /// failure handled (see [`test_and_pool`](Pipeline::test_and_pool)).
+    fn settle(
+        &mut self,
+        delta: u64,
+        fed: core::result::Result<u32, HealthFailure>,
+    ) -> Result<Option<HealthFailure>> {
+        let Some(started) = self.started.as_mut() else {
+            return Ok(None);
+        };
         match fed {
             Ok(millibits) => {
                 if started.sources.take_clock_change() {
@@ -791,6 +869,103 @@ mod tests {
             path,
             events: timer_event_if(path == KernelPath::Wait),
         }
+    }
+
+    /// A pass on a coarse clock, sampled per path: a wait of 10-17 ticks
+    /// and twelve socket drains of 10-25, each under its row's least steps
+    /// (20 and 30), summed 130-317 ticks.
+    fn coarse_pass(rng: &mut SplitMix64) -> Vec<(u64, KernelPath)> {
+        let mut pass = vec![(10 + rng.next() % 8, KernelPath::Wait)];
+        pass.extend((0..12).map(|_| (10 + rng.next() % 16, KernelPath::SocketDrain)));
+        pass
+    }
+
+    #[test]
+    fn whole_passes_are_credited_where_no_path_is_and_only_after_their_start_up_test() {
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(31);
+        let mut pushed = 0;
+        while p.stats().startup.is_none() {
+            for (delta, path) in coarse_pass(&mut rng) {
+                p.push(per_path_sample(delta, path)).expect("no refusal");
+                pushed += 1;
+            }
+        }
+        let report = p.stats().startup.expect("started");
+        assert!(report.whole_passes, "{report:?}");
+        assert_eq!(report.other_bits_per_pass, Some(0.0));
+        let pass = report.sources.get(KernelPath::Pass).expect("pass source");
+        assert!(pass.credit > 0.0 && pass.credit <= pass.ceiling, "{pass:?}");
+        assert_eq!(report.sources.iter().count(), 1);
+        assert_eq!(report.samples, (WINDOW - 1) / 13);
+        // The window's passes are credited already, but nothing comes out
+        // before STARTUP_TEST_WHOLE_PASSES of them passed their tests.
+        let mut passes = report.samples;
+        let released = loop {
+            for (delta, path) in coarse_pass(&mut rng) {
+                p.push(per_path_sample(delta, path)).expect("no failure");
+                pushed += 1;
+            }
+            passes += 1;
+            if p.block_ready() {
+                break p.take_block().is_some();
+            }
+            assert!(p.take_block().is_none(), "released after {passes} passes");
+        };
+        assert!(released);
+        assert!(passes >= STARTUP_TEST_WHOLE_PASSES as usize, "{passes}");
+        assert!(passes <= STARTUP_TEST_WHOLE_PASSES as usize + 2, "{passes}");
+        let stats = p.stats();
+        assert_eq!(stats.samples, pushed as u64);
+        // Every pass credited at the pass source's credit (in whole
+        // millibits), and nothing else.
+        let pass_stats = stats.sources.get(KernelPath::Pass).expect("pass");
+        assert_eq!(stats.credited_bits, pass_stats.credited_bits);
+        let n = pass_stats.samples as f64;
+        assert!(
+            (n * pass.credit - stats.credited_bits).abs() <= n * 1e-3,
+            "{stats:?}"
+        );
+        assert!(stats.health.started);
+    }
+
+    #[test]
+    fn a_restart_drops_the_whole_pass_under_way() {
+        let mut sums = PassSums::default();
+        assert_eq!(sums.add(5, KernelPath::Wait), None);
+        assert_eq!(sums.add(7, KernelPath::SocketDrain), None);
+        sums.restart();
+        // The wait that would have closed the pass only opens the next.
+        assert_eq!(sums.add(11, KernelPath::SocketDrain), None);
+        assert_eq!(sums.add(13, KernelPath::Wait), None);
+        assert_eq!(sums.add(17, KernelPath::SocketDrain), None);
+        assert_eq!(sums.add(19, KernelPath::Wait), Some(36));
+        // Through the pipeline: a request's restart reaches the sums.
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(32);
+        while p.stats().startup.is_none() {
+            for (delta, path) in coarse_pass(&mut rng) {
+                p.push(per_path_sample(delta, path)).expect("no refusal");
+            }
+        }
+        let tested = |p: &Pipeline| {
+            p.stats()
+                .sources
+                .get(KernelPath::Pass)
+                .expect("pass")
+                .samples
+        };
+        let before = tested(&p);
+        p.push(per_path_sample(50, KernelPath::SocketDrain))
+            .expect("good");
+        p.restart_pair(&mut Replay::new(vec![1]));
+        p.push(per_path_sample(12, KernelPath::Wait)).expect("good");
+        assert_eq!(tested(&p), before, "a pass across the restart was tested");
+        for (delta, path) in coarse_pass(&mut rng).into_iter().skip(1) {
+            p.push(per_path_sample(delta, path)).expect("good");
+        }
+        p.push(per_path_sample(12, KernelPath::Wait)).expect("good");
+        assert_eq!(tested(&p), before + 1);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! window's samples here lives in [`Zeroizing`] scratch, wiped before it is
 //! freed. (The estimators wipe their own tables; see [`crate::assess`].)
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::assess::{AssessOptions, Estimator};
 use crate::collector::KernelPath;
@@ -100,6 +100,18 @@ pub struct StartupReport {
     /// The window's timer expirations per timer event
     /// ([`EventCounts::expirations_per_timer_event`]; 0 without a timer).
     pub expirations_per_timer_event: f64,
+    /// Whether start-up took each pass of the per-path window as one
+    /// sample ([`KernelPath::Pass`], as per-wakeup sampling takes it)
+    /// because that credits more a pass than its paths do (on coarse
+    /// clocks; see [`CreditPolicy::whole_passes`]). Then
+    /// [`samples`](Self::samples) and [`sources`](Self::sources) are the
+    /// window's passes, and the seeder sums each pass's samples into one.
+    pub whole_passes: bool,
+    /// The credit a pass would have had the other way, bits per pass: its
+    /// paths' credits summed when [`whole_passes`](Self::whole_passes),
+    /// else the whole pass's; `None` when only one way was weighed (a
+    /// window sampled per wakeup, or whole passes not allowed).
+    pub other_bits_per_pass: Option<f64>,
     /// Each path's figures and credit, for the paths that occurred.
     pub sources: PerPath<SourceStartup>,
 }
@@ -142,6 +154,8 @@ impl StartupReport {
             interleaved_estimate,
             interleaved_estimator: estimator,
             expirations_per_timer_event: 0.0,
+            whole_passes: false,
+            other_bits_per_pass: None,
             sources: PerPath::default(),
         }
     }
@@ -156,6 +170,84 @@ impl StartupReport {
     /// source's credit weighted by its share of the window.
     pub fn mean_credit(&self) -> f64 {
         mean_credit(&self.sources, self.samples)
+    }
+
+    /// The credit of one pass, bits: the whole pass's, or its paths'
+    /// summed (the window's credit over its passes, one a wait's return).
+    pub fn bits_per_pass(&self) -> f64 {
+        if let Some(pass) = self.sources.get(KernelPath::Pass) {
+            return pass.credit;
+        }
+        let passes = self.sources.get(KernelPath::Wait).map_or(0, |s| s.samples);
+        self.mean_credit() * self.samples as f64 / passes.max(1) as f64
+    }
+}
+
+/// Fewest whole passes in a per-path window for start-up to weigh crediting
+/// them instead of their paths: the default's 2048-sample window holds
+/// about 136.
+pub const MIN_WHOLE_PASSES: usize = 64;
+
+/// Whole passes that must pass the pass source's health tests before a
+/// seeder that took whole passes releases anything: SP 800-90B's start-up
+/// test runs over at least 1024 consecutive samples (section 4.3), and a
+/// per-path window holds far fewer passes.
+pub const STARTUP_TEST_WHOLE_PASSES: u32 = 1024;
+
+/// Sums a per-path stream's samples into whole passes, as per-wakeup
+/// sampling measures them and as a seeder that took whole passes
+/// ([`StartupReport::whole_passes`]) credits them: a pass runs from the
+/// sample after one wait's return through the next wait's return.
+///
+/// ```
+/// use kqseed::{KernelPath, PassSums};
+///
+/// let mut sums = PassSums::default();
+/// // The samples before the first wait's return are no whole pass.
+/// assert_eq!(sums.add(7, KernelPath::SocketDrain), None);
+/// assert_eq!(sums.add(5, KernelPath::Wait), None);
+/// assert_eq!(sums.add(300, KernelPath::TimerRead), None);
+/// assert_eq!(sums.add(40, KernelPath::SocketDrain), None);
+/// assert_eq!(sums.add(90, KernelPath::Wait), Some(430));
+/// ```
+#[derive(Default)]
+pub struct PassSums {
+    sum: u64,
+    /// Whether a wait's return has been seen, so that `sum` spans a whole
+    /// pass.
+    open: bool,
+}
+
+impl PassSums {
+    /// Adds one sample of `path`; the pass it completes, if any.
+    pub fn add(&mut self, delta: u64, path: KernelPath) -> Option<u64> {
+        self.sum = self.sum.wrapping_add(delta);
+        if path != KernelPath::Wait {
+            return None;
+        }
+        let pass = core::mem::take(&mut self.sum);
+        core::mem::replace(&mut self.open, true).then_some(pass)
+    }
+
+    /// Forgets the pass under way: the next delta does not follow the last.
+    pub fn restart(&mut self) {
+        self.sum.zeroize();
+        self.open = false;
+    }
+}
+
+impl core::fmt::Debug for PassSums {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Not the sum: it is made of samples.
+        f.debug_struct("PassSums")
+            .field("open", &self.open)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PassSums {
+    fn drop(&mut self) {
+        self.sum.zeroize();
     }
 }
 
@@ -186,6 +278,15 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// as [`CreditPolicy::credit_for`] allows for its estimate and its
 /// [`ceiling`], then lowers them together, if need be, until the mean
 /// credit per sample is backed by the interleaved stream's estimate too.
+///
+/// A window sampled per path is weighed a second way when the policy allows
+/// ([`CreditPolicy::whole_passes`]): each pass summed into one sample, a
+/// [`KernelPath::Pass`] decided as above. Start-up takes whichever credits
+/// more a pass ([`StartupReport::whole_passes`]); on a coarse clock the
+/// short paths span too few steps to be credited much, and the whole pass
+/// is (a 24 MHz pass of the Intel Xeon guest: 9/16 bit, its paths about
+/// 5/16 together), and where only the whole pass can be credited it is
+/// taken rather than refused.
 pub fn startup_checks(
     deltas: &[u64],
     paths: &[KernelPath],
@@ -202,6 +303,67 @@ pub fn startup_checks(
         });
     }
     let resolution = detect_resolution(deltas);
+    let by_paths = decide(deltas, paths, events, policy, resolution);
+    let sampled_per_path = paths.contains(&KernelPath::Wait)
+        && !paths.contains(&KernelPath::Pass)
+        && paths.iter().any(|&p| p != KernelPath::Wait);
+    if !policy.whole_passes || !sampled_per_path {
+        return by_paths;
+    }
+    let waits = paths.iter().filter(|&&p| p == KernelPath::Wait).count();
+    // Sized first: a vector that grew would free copies unwiped.
+    let mut passes = Zeroizing::new(Vec::with_capacity(waits));
+    let mut sums = PassSums::default();
+    for (&d, &p) in deltas.iter().zip(paths) {
+        if let Some(pass) = sums.add(d, p) {
+            passes.push(pass);
+        }
+    }
+    if passes.len() < MIN_WHOLE_PASSES {
+        return by_paths;
+    }
+    let whole = decide(
+        &passes,
+        &vec![KernelPath::Pass; passes.len()],
+        events,
+        policy,
+        resolution,
+    );
+    match (by_paths, whole) {
+        (Ok(mut by_paths), Ok(mut whole)) => {
+            let (path_bits, pass_bits) = (by_paths.bits_per_pass(), whole.bits_per_pass());
+            if pass_bits > path_bits {
+                whole.whole_passes = true;
+                whole.other_bits_per_pass = Some(path_bits);
+                Ok(whole)
+            } else {
+                by_paths.other_bits_per_pass = Some(pass_bits);
+                Ok(by_paths)
+            }
+        }
+        (Err(_), Ok(mut whole)) => {
+            whole.whole_passes = true;
+            whole.other_bits_per_pass = Some(0.0);
+            Ok(whole)
+        }
+        (Ok(mut by_paths), Err(_)) => {
+            by_paths.other_bits_per_pass = Some(0.0);
+            Ok(by_paths)
+        }
+        (Err(refused), Err(_)) => Err(refused),
+    }
+}
+
+/// The decision on one way of taking the window: `deltas` of `paths` on a
+/// clock of effective resolution `resolution` ticks.
+fn decide(
+    deltas: &[u64],
+    paths: &[KernelPath],
+    events: &EventCounts,
+    policy: &CreditPolicy,
+    resolution: f64,
+) -> Result<StartupReport, StartupFailure> {
+    let samples = deltas.len();
     let symbols: Zeroizing<Vec<u8>> =
         Zeroizing::new(deltas.iter().map(|&d| symbol(d, resolution)).collect());
     let expirations_per_timer_event = events.expirations_per_timer_event();
@@ -285,6 +447,8 @@ pub fn startup_checks(
         interleaved_estimate,
         interleaved_estimator,
         expirations_per_timer_event,
+        whole_passes: false,
+        other_bits_per_pass: None,
         sources,
     })
 }
@@ -616,10 +780,19 @@ mod tests {
             Err(e) => panic!("{e}"),
         }
         let ms: Vec<u64> = deltas.iter().map(|d| (d % 5 + 1) * 1_000_000).collect();
+        let per_path = CreditPolicy::default().with_whole_passes(false);
         assert!(matches!(
-            startup_checks(&ms, &paths, &ran_ahead(), &CreditPolicy::default()),
+            startup_checks(&ms, &paths, &ran_ahead(), &per_path),
             Err(StartupFailure::CoarseClock { .. })
         ));
+        // Summed, a pass of fifteen 1-5 step samples spans 15-75 steps:
+        // enough for a whole pass to be credited, where no path is.
+        let r = startup_checks(&ms, &paths, &ran_ahead(), &CreditPolicy::default())
+            .expect("whole passes");
+        assert!(r.whole_passes);
+        assert_eq!(r.other_bits_per_pass, Some(0.0));
+        assert!(r.credit(KernelPath::Pass) > 0.0);
+        assert_eq!(r.sources.iter().count(), 1);
     }
 
     #[test]
@@ -662,6 +835,46 @@ mod tests {
     }
 
     #[test]
+    fn a_fine_clock_keeps_its_paths_and_a_coarse_one_takes_whole_passes() {
+        let mut rng = SplitMix64(41);
+        let (deltas, paths) = default_passes(140, &mut rng);
+        let policy = CreditPolicy::default();
+        // On a 1 ns clock the paths together credit far more than a pass.
+        let fine = startup_checks(&deltas, &paths, &ran_ahead(), &policy).expect("credited");
+        assert!(!fine.whole_passes);
+        let whole_pass = fine.other_bits_per_pass.expect("weighed");
+        assert!(
+            whole_pass > 0.0 && whole_pass < fine.bits_per_pass(),
+            "{fine:?}"
+        );
+        assert!(fine.sources.get(KernelPath::Pass).is_none());
+        // The same passes counted in 80 ns ticks: the short paths span
+        // 12-31 ticks, the timer read 187-238, a pass about 420.
+        let coarse: Vec<u64> = deltas.iter().map(|d| d / 80).collect();
+        let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
+        assert!(r.whole_passes, "{r:?}");
+        assert!(r.bits_per_pass() > r.other_bits_per_pass.expect("weighed"));
+        assert_eq!(r.samples, 139);
+        // Not allowed to, start-up keeps the paths and weighs nothing else.
+        let kept = startup_checks(
+            &coarse,
+            &paths,
+            &ran_ahead(),
+            &policy.with_whole_passes(false),
+        )
+        .expect("credited");
+        assert!(!kept.whole_passes);
+        assert_eq!(kept.other_bits_per_pass, None);
+        assert!(kept.bits_per_pass() < r.bits_per_pass());
+        // A window sampled per wakeup has nothing to weigh.
+        let pass_paths = vec![KernelPath::Pass; 2048];
+        let per_wakeup: Vec<u64> = (0..2048).map(|_| 20_000 + rng.next() % 4096).collect();
+        let r = startup_checks(&per_wakeup, &pass_paths, &ran_ahead(), &policy).expect("credited");
+        assert!(!r.whole_passes);
+        assert_eq!(r.other_bits_per_pass, None);
+    }
+
+    #[test]
     fn a_coarse_clock_names_what_the_longest_path_needed() {
         // Short paths only (a kqueue pass has no timer read), the longest
         // spanning 17-21 steps of 1000 ticks, 19 in the median: below the
@@ -684,13 +897,12 @@ mod tests {
                 (base + rng.next() % spread) * 1000
             })
             .collect();
-        // The refusal's (median steps, steps needed) for these deltas.
-        let refusal = |deltas: &[u64]| match startup_checks(
-            deltas,
-            &paths,
-            &ran_ahead(),
-            &CreditPolicy::default(),
-        ) {
+        // The refusal's (median steps, steps needed) for these deltas, each
+        // path on its own (whole passes of them span 27-43 steps, and are
+        // credited: below).
+        let per_path = CreditPolicy::default().with_whole_passes(false);
+        let refusal = |deltas: &[u64]| match startup_checks(deltas, &paths, &ran_ahead(), &per_path)
+        {
             Err(StartupFailure::CoarseClock {
                 median_steps,
                 min_median_steps,
@@ -699,6 +911,10 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(refusal(&deltas), (19.0, MIN_SHORT_MEDIAN_STEPS));
+        let whole = startup_checks(&deltas, &paths, &ran_ahead(), &CreditPolicy::default())
+            .expect("whole passes");
+        assert!(whole.whole_passes, "{whole:?}");
+        assert_eq!(whole.credit(KernelPath::Pass), crate::CREDIT_STEP);
         // A socket drain of 24-28 steps is the longest: past the short
         // paths' 20, but a drain is credited only from 30.
         let deltas: Vec<u64> = paths

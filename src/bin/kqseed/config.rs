@@ -104,6 +104,11 @@ pub struct SourceArgs {
     #[arg(long, value_name = "BITS", value_parser = parse_credit, allow_hyphen_values = true,
           help = defaults::credit())]
     pub credit: Option<f64>,
+    /// Keep every kernel path a noise source: start-up may not take whole
+    /// passes instead, even where they would be credited more a pass (the
+    /// library's `CreditPolicy::whole_passes`, on by default).
+    #[arg(long)]
+    pub no_whole_passes: bool,
 }
 
 /// The help texts of [`SourceArgs`], each with the library's default.
@@ -209,6 +214,9 @@ impl SourceArgs {
         if let Some(h) = self.credit {
             config.credit = CreditPolicy::capped(h);
         }
+        if self.no_whole_passes {
+            config.credit.whole_passes = false;
+        }
         config.validate().map_err(Failure::from)?;
         Ok(config)
     }
@@ -258,13 +266,18 @@ pub fn describe(config: &SeederConfig) -> String {
             .collect();
         format!("timers {} us", list.join(","))
     };
+    let whole = if config.credit.whole_passes && e.sampling == Sampling::PerPath {
+        " (or per whole pass, where that credits more)"
+    } else {
+        ""
+    };
     let credit = if config.credit.cap < 8.0 {
         format!(
-            "credit per path decided at start-up, at most {}",
+            "credit per path{whole} decided at start-up, at most {}",
             bits(config.credit.cap)
         )
     } else {
-        "credit per path decided at start-up".to_string()
+        format!("credit per path{whole} decided at start-up")
     };
     format!(
         "{timers}, {} socket pair(s), {} watched file(s), sampling {}, timeout {} ms, max {} events per wait, {credit}",
@@ -370,6 +383,7 @@ mod tests {
                 temp_dir: None,
                 sampling: Some(if per_path { SamplingArg::PerPath } else { SamplingArg::PerWakeup }),
                 credit: Some(credit),
+                no_whole_passes: false,
             };
             match args.seeder_config() {
                 Ok(c) => {

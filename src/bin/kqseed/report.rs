@@ -27,8 +27,8 @@ use kqseed::assess::{
 use kqseed::health::{HealthFailure, HealthStats, PassRepetition};
 use kqseed::{
     ClockInfo, Collector, CollectorStats, EventCounts, KernelPath, MAX_COLLECT_SAMPLES,
-    NoiseSources, SeederConfig, SourceStartup, SourceStats, StartupFailure, StartupReport,
-    detect_resolution, startup_checks, symbol,
+    NoiseSources, PassSums, SeederConfig, SourceStartup, SourceStats, StartupFailure,
+    StartupReport, detect_resolution, startup_checks, symbol,
 };
 
 use crate::config::{SourceArgs, describe};
@@ -394,6 +394,15 @@ fn collect(
         note(i, &s);
     }
     let startup = startup_checks(&deltas, &paths, &events, &config.credit);
+    // A seeder that took whole passes credits one at each wait's return.
+    let whole = matches!(&startup, Ok(r) if r.whole_passes);
+    let counted = |p: KernelPath| {
+        if whole && p == KernelPath::Wait {
+            KernelPath::Pass
+        } else {
+            p
+        }
+    };
     let targets: Vec<KernelPath> = match &startup {
         Ok(r) => r
             .sources
@@ -405,9 +414,10 @@ fn collect(
         // is assessed, for the record.
         Err(_) => Vec::new(),
     };
-    let total = samples_needed(&paths, &targets, n).max(window);
+    let counted_paths: Vec<KernelPath> = paths.iter().map(|&p| counted(p)).collect();
+    let total = samples_needed(&counted_paths, &targets, n).max(window);
     let mut counts = [0usize; KernelPath::ALL.len()];
-    for &p in &paths {
+    for &p in &counted_paths {
         counts[p.index()] += 1;
     }
     deltas
@@ -419,12 +429,14 @@ fn collect(
         })?;
     paths.reserve_exact(total - window);
     let bar = progress(total as u64);
-    let done =
-        |counts: &[usize], len: usize| len >= n && targets.iter().all(|t| counts[t.index()] >= n);
+    // With whole passes the interleaved stream is the passes, a target.
+    let done = |counts: &[usize], len: usize| {
+        (whole || len >= n) && targets.iter().all(|t| counts[t.index()] >= n)
+    };
     while !done(&counts, deltas.len()) && deltas.len() < MAX_COLLECT_SAMPLES {
         let s = collector.step()?;
         ticks = ticks.wrapping_add(s.delta);
-        counts[s.path.index()] += 1;
+        counts[counted(s.path).index()] += 1;
         note(deltas.len(), &s);
         deltas.push(s.delta);
         paths.push(s.path);
@@ -445,7 +457,43 @@ fn collect(
         elapsed,
         measured_nanos_per_tick: elapsed.as_nanos() as f64 / (ticks.max(1) as f64),
     };
-    Ok((run, startup))
+    Ok((if whole { run.into_whole_passes() } else { run }, startup))
+}
+
+impl Run {
+    /// The run as a seeder that took whole passes sees it: each pass's
+    /// samples summed ([`PassSums`], from the window's first wait's return
+    /// on, so the window's passes come first), and each timer wakeup moved
+    /// to the pass its wait's return completed.
+    fn into_whole_passes(self) -> Run {
+        let waits = self
+            .paths
+            .iter()
+            .filter(|&&p| p == KernelPath::Wait)
+            .count();
+        let mut deltas = Vec::with_capacity(waits);
+        let mut timer_wakeups = Vec::new();
+        let mut wakeups = self.timer_wakeups.iter().peekable();
+        let mut sums = PassSums::default();
+        for (i, (&delta, &path)) in self.deltas.iter().zip(&self.paths).enumerate() {
+            let wakeup = wakeups.next_if(|w| w.index == i);
+            if let Some(pass) = sums.add(delta, path) {
+                if let Some(w) = wakeup {
+                    timer_wakeups.push(TimerWakeup {
+                        index: deltas.len(),
+                        ..*w
+                    });
+                }
+                deltas.push(pass);
+            }
+        }
+        Run {
+            paths: vec![KernelPath::Pass; deltas.len()],
+            deltas,
+            timer_wakeups,
+            ..self
+        }
+    }
 }
 
 /// What the sources credited, fed every sample from the window on as the
@@ -516,7 +564,9 @@ fn credit_run(
             }
         };
         pool += millibits;
-        if pool >= block {
+        // Whole passes release nothing before their start-up test is over.
+        let testing = report.whole_passes && i < kqseed::STARTUP_TEST_WHOLE_PASSES as usize;
+        if pool >= block && !testing {
             sources.note_output();
             pool = 0;
         }
@@ -788,6 +838,25 @@ pub fn text(f: &Findings) -> String {
                 r.interleaved_estimate,
                 r.interleaved_estimator.name()
             );
+            match r.other_bits_per_pass {
+                Some(other) if r.whole_passes => {
+                    let _ = writeln!(
+                        out,
+                        "  (whole passes: each pass's samples summed into one, credited {} bits a pass where its paths would have been {:.4} together)",
+                        r.bits_per_pass(),
+                        other
+                    );
+                }
+                Some(other) => {
+                    let _ = writeln!(
+                        out,
+                        "  (each path a source: {:.4} bits a pass together, where a whole pass would have been credited {})",
+                        r.bits_per_pass(),
+                        other
+                    );
+                }
+                None => {}
+            }
             if r.expirations_per_timer_event > 0.0
                 && r.expirations_per_timer_event < kqseed::MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT
             {
@@ -1106,6 +1175,11 @@ pub fn json(f: &Findings) -> String {
             if let Some(pace) = f.pace_lost {
                 startup.insert("pace_lost_expirations_per_timer_event", num(pace));
             }
+            startup.insert("whole_passes", Json::Bool(s.whole_passes));
+            startup.insert("bits_per_pass", num(s.bits_per_pass()));
+            if let Some(other) = s.other_bits_per_pass {
+                startup.insert("other_bits_per_pass", num(other));
+            }
         }
         Err(e) => {
             startup.insert("passed", Json::Bool(false));
@@ -1167,6 +1241,47 @@ pub fn run(args: &Args) -> CliResult {
 mod tests {
     use super::*;
     use kqseed::assess::Estimate;
+
+    #[test]
+    fn whole_passes_sum_each_pass_and_keep_its_wakeup() {
+        use KernelPath::{SocketDrain, TimerRead, Wait};
+        // Half a pass before the first wait's return, then two passes.
+        let samples = [
+            (3, SocketDrain),
+            (10, Wait),
+            (200, TimerRead),
+            (30, SocketDrain),
+            (11, Wait),
+            (210, TimerRead),
+            (31, SocketDrain),
+            (12, Wait),
+            (99, TimerRead),
+        ];
+        let wakeup = |index, expirations| TimerWakeup {
+            index,
+            timer: 1,
+            expirations,
+        };
+        let run = Run {
+            deltas: samples.iter().map(|s| s.0).collect(),
+            paths: samples.iter().map(|s| s.1).collect(),
+            timer_wakeups: vec![wakeup(1, 2), wakeup(4, 3), wakeup(7, 4)],
+            stats: CollectorStats::default(),
+            clock: ClockInfo::new("test", 1.0, 1.0),
+            elapsed: Duration::from_millis(1),
+            measured_nanos_per_tick: 1.0,
+        }
+        .into_whole_passes();
+        assert_eq!(run.deltas, [241, 253]);
+        assert_eq!(run.paths, [KernelPath::Pass; 2]);
+        // The first wait's return completed no pass: its wakeup goes.
+        let kept: Vec<(usize, u64)> = run
+            .timer_wakeups
+            .iter()
+            .map(|w| (w.index, w.expirations))
+            .collect();
+        assert_eq!(kept, [(0, 3), (1, 4)]);
+    }
 
     #[test]
     fn autocorrelation_sees_a_period_and_not_noise() {
