@@ -628,6 +628,21 @@ mod tests {
         Box::new(Pipeline::new(&config).expect("config"))
     }
 
+    /// As [`pipeline`] uncapped, but start-up keeps every path a source
+    /// ([`CreditPolicy::whole_passes`](crate::CreditPolicy::whole_passes)
+    /// off): for the per-path checks on windows whose whole passes would
+    /// be credited more.
+    fn per_path_pipeline() -> Box<Pipeline> {
+        let config = SeederConfig {
+            credit: crate::CreditPolicy {
+                warmup_samples: 0,
+                ..crate::CreditPolicy::default().with_whole_passes(false)
+            },
+            ..SeederConfig::default()
+        };
+        Box::new(Pipeline::new(&config).expect("config"))
+    }
+
     /// Pushes one sample of the `Pass` source (a pass a timer drove) and
     /// returns the block it completed, if any.
     fn push(p: &mut Pipeline, delta: u64) -> Result<Option<[u8; BLOCK_LEN]>> {
@@ -1055,7 +1070,7 @@ mod tests {
     /// each wakeup three timer intervals after the last (the replayed
     /// pace), and its generator.
     fn started_on_waits_and_reads() -> (Box<Pipeline>, SplitMix64) {
-        let mut p = pipeline(8.0);
+        let mut p = per_path_pipeline();
         let mut rng = SplitMix64(9);
         for i in 0..WINDOW {
             let path = [KernelPath::Wait, KernelPath::TimerRead][i % 2];

@@ -183,6 +183,18 @@ impl StartupReport {
     }
 }
 
+/// How many times a whole pass's credit the paths of a pass must be
+/// credited together for start-up to keep them when it could take whole
+/// passes. A path's credit holds only while its median stays in its band,
+/// and on coarse clocks the short paths sit at their bands' lower edges
+/// (20-30 steps), where the online check lowers them often: on the Intel
+/// Xeon guest's 24 MHz clock, paths credited 0.56-0.82 bits a pass at
+/// start-up (against 0.5625 for a whole pass, 350-460 steps, mid-band)
+/// lost a sixteenth or two within 50 seeds in three instances of six, and
+/// the pool went in both instances credited 0.88 (2026-12-06). On its own
+/// clock the paths are credited about six times a whole pass's.
+pub const MIN_PATHS_GAIN_OVER_WHOLE_PASSES: f64 = 2.0;
+
 /// Fewest whole passes in a per-path window for start-up to weigh crediting
 /// them instead of their paths: the default's 2048-sample window holds
 /// about 136.
@@ -281,12 +293,13 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 ///
 /// A window sampled per path is weighed a second way when the policy allows
 /// ([`CreditPolicy::whole_passes`]): each pass summed into one sample, a
-/// [`KernelPath::Pass`] decided as above. Start-up takes whichever credits
-/// more a pass ([`StartupReport::whole_passes`]); on a coarse clock the
-/// short paths span too few steps to be credited much, and the whole pass
-/// is (a 24 MHz pass of the Intel Xeon guest: 9/16 bit, its paths about
-/// 5/16 together), and where only the whole pass can be credited it is
-/// taken rather than refused.
+/// [`KernelPath::Pass`] decided as above. Start-up takes the whole passes
+/// ([`StartupReport::whole_passes`]) unless the paths are credited at least
+/// [`MIN_PATHS_GAIN_OVER_WHOLE_PASSES`] times as much a pass together; on a
+/// coarse clock the short paths span too few steps to be credited much,
+/// and the whole pass is (a 24 MHz pass of the Intel Xeon guest: 9/16 bit,
+/// its paths 4/16-13/16 together), and where only the whole pass can be
+/// credited it is taken rather than refused.
 pub fn startup_checks(
     deltas: &[u64],
     paths: &[KernelPath],
@@ -332,7 +345,7 @@ pub fn startup_checks(
     match (by_paths, whole) {
         (Ok(mut by_paths), Ok(mut whole)) => {
             let (path_bits, pass_bits) = (by_paths.bits_per_pass(), whole.bits_per_pass());
-            if pass_bits > path_bits {
+            if path_bits < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * pass_bits {
                 whole.whole_passes = true;
                 whole.other_bits_per_pass = Some(path_bits);
                 Ok(whole)
@@ -825,9 +838,10 @@ mod tests {
             .expect("credited");
         assert_eq!(r.credit(KernelPath::TimerRead), crate::CREDIT_STEP);
         assert_eq!(r.credit(KernelPath::Wait), 0.0);
-        // Run ahead of the timer, the same reads get the row's 3/16.
-        let r = startup_checks(&long, &paths, &ran_ahead(), &CreditPolicy::default())
-            .expect("credited");
+        // Run ahead of the timer, the same reads get the row's 3/16 (as
+        // paths: whole passes of them would be credited more).
+        let per_path = CreditPolicy::default().with_whole_passes(false);
+        let r = startup_checks(&long, &paths, &ran_ahead(), &per_path).expect("credited");
         assert!(
             r.credit(KernelPath::TimerRead) > crate::CREDIT_STEP,
             "{r:?}"

@@ -4,7 +4,7 @@
 //! test-only cfg that lets a seeder play back deltas instead of collecting.
 #![cfg(kqseed_replay)]
 
-use kqseed::{Error, KernelPath, KqSeeder, SeederConfig, StartupFailure};
+use kqseed::{CreditPolicy, Error, KernelPath, KqSeeder, SeederConfig, StartupFailure};
 use rand_core::TryRng;
 
 /// 20,000 deltas of the default configuration recorded on the reference VM
@@ -156,6 +156,13 @@ fn clock_24mhz() -> (Vec<u64>, Vec<KernelPath>) {
     recorded_paths(include_bytes!("data/recorded/clock24mhz-amd-epoll.samples"))
 }
 
+/// The Intel Xeon guest's default collector through a 24 MHz clock.
+fn clock_24mhz_intel() -> (Vec<u64>, Vec<KernelPath>) {
+    recorded_paths(include_bytes!(
+        "data/recorded/clock24mhz-intel-epoll.samples"
+    ))
+}
+
 /// Samples before the first credited one: the warm-up and the window.
 fn before_output(config: &SeederConfig) -> usize {
     (config.credit.warmup_samples + config.health.startup_samples) as usize
@@ -209,6 +216,51 @@ fn a_24_mhz_clock_credits_what_its_short_paths_allow() {
             assert!(s.credit <= 0.1875, "{s:?}");
         }
     }
+}
+
+#[test]
+fn an_intel_24_mhz_run_takes_whole_passes_and_credits_them_only() {
+    // On this guest's 24 MHz clock the short paths' medians are 20-33
+    // ticks, the wait's 56 and the timer read's 122: credited together less
+    // than twice a whole pass of 470-590 ticks.
+    let (deltas, paths) = clock_24mhz_intel();
+    let mut seeder =
+        KqSeeder::from_replay_paths(SeederConfig::default(), deltas.clone(), paths.clone())
+            .expect("config");
+    for _ in 0..5 {
+        seeder.key::<32>().expect("a key from whole passes");
+    }
+    let stats = seeder.stats();
+    let startup = stats.startup.expect("start-up passed");
+    assert!(startup.whole_passes, "{startup:?}");
+    let pass = startup
+        .sources
+        .get(KernelPath::Pass)
+        .expect("the pass source");
+    assert!(pass.credit > 0.0 && pass.credit <= pass.ceiling, "{pass:?}");
+    assert_eq!(
+        pass.ceiling,
+        kqseed::ceiling(KernelPath::Pass, pass.median_steps, true)
+    );
+    let paths_bits = startup.other_bits_per_pass.expect("both ways weighed");
+    assert!(
+        paths_bits < kqseed::MIN_PATHS_GAIN_OVER_WHOLE_PASSES * pass.credit,
+        "{startup:?}"
+    );
+    // Only passes were credited, each at most the pass's credit, and none
+    // before the start-up test's passes.
+    let credited = stats.sources.get(KernelPath::Pass).expect("pass stats");
+    assert_eq!(stats.sources.iter().count(), 1);
+    assert!(credited.samples >= u64::from(kqseed::STARTUP_TEST_WHOLE_PASSES));
+    assert!(stats.credited_bits <= credited.samples as f64 * pass.credit + 1e-9);
+    // Kept per path, the same run is credited what its paths allow.
+    let config =
+        SeederConfig::default().with_credit(CreditPolicy::default().with_whole_passes(false));
+    let mut kept = KqSeeder::from_replay_paths(config, deltas, paths).expect("config");
+    kept.key::<32>().expect("a key from the paths");
+    let kept = kept.stats().startup.expect("started");
+    assert!(!kept.whole_passes);
+    assert!(kept.sources.get(KernelPath::TimerRead).is_some());
 }
 
 /// The loaded run with the positions `stuck` of every pass after the

@@ -171,6 +171,13 @@ impl StartupWindow {
         }
         Some(
             match startup_checks(&self.deltas, &self.paths, &self.events, &config.credit) {
+                Ok(report) if report.whole_passes => {
+                    // A pass credited at each wait's return (the first one
+                    // written closes none: a pass at most is over-counted).
+                    let passes = self.credited[KernelPath::Wait.index()];
+                    let credited = passes as f64 * report.credit(KernelPath::Pass);
+                    Ok(credited / self.written.max(1) as f64)
+                }
                 Ok(report) => {
                     let credited: f64 = KernelPath::ALL
                         .iter()
@@ -478,7 +485,7 @@ pub fn run(args: &Args) -> CliResult {
         };
         let credit = match credit {
             Some(Ok(bits)) => format!(
-                "; start-up credit {bits:.4} bits per sample (each path's, weighted by its share of the samples; the warm-up's at 0)"
+                "; start-up credit {bits:.4} bits per sample (each path's, weighted by its share of the samples, or each whole pass's over its samples where start-up takes whole passes; the warm-up's at 0)"
             ),
             Some(Err(refusal)) => format!("; start-up would refuse them: {refusal}"),
             None => String::new(),

@@ -429,9 +429,11 @@ fn collect(
         })?;
     paths.reserve_exact(total - window);
     let bar = progress(total as u64);
-    // With whole passes the interleaved stream is the passes, a target.
+    // With whole passes the interleaved stream is the passes, a target;
+    // the first wait's return counted completes no pass.
+    let wanted = n + usize::from(whole);
     let done = |counts: &[usize], len: usize| {
-        (whole || len >= n) && targets.iter().all(|t| counts[t.index()] >= n)
+        (whole || len >= n) && targets.iter().all(|t| counts[t.index()] >= wanted)
     };
     while !done(&counts, deltas.len()) && deltas.len() < MAX_COLLECT_SAMPLES {
         let s = collector.step()?;
