@@ -35,7 +35,10 @@ pub enum Sampling {
     /// per second of [`PerWakeup`](Sampling::PerWakeup), each path a noise
     /// source with a credit of its own (the measurements behind the choice:
     /// docs/measurements.md, "Choosing the default", 2026-12-02; the
-    /// credits: README, "The entropy claim").
+    /// credits: README, "The entropy claim"). Where the paths span too few
+    /// clock steps to be credited much (coarse clocks), start-up may credit
+    /// each pass's samples summed instead, as `PerWakeup` would
+    /// ([`CreditPolicy::whole_passes`](crate::CreditPolicy::whole_passes)).
     #[default]
     PerPath,
 }

@@ -19,7 +19,11 @@
 //!   throws the held samples away and is returned; after
 //!   [`MAX_STARTUP_REFUSALS`] refusals of one source instance the refusal
 //!   latches, so that a caller's retry loop cannot turn the check into
-//!   "pass once by chance".
+//!   "pass once by chance". When start-up takes whole passes
+//!   ([`StartupReport::whole_passes`]), every sample goes into the pool
+//!   uncredited, each pass's samples summed are tested and credited as one
+//!   sample, and nothing is released before [`STARTUP_TEST_WHOLE_PASSES`]
+//!   passes have passed their tests.
 //! * **Health.** Every later sample passes its own source's RCT, APT and
 //!   predictor test (cut for that source's credit) before it is credited,
 //!   and the online margin check ([`NoiseSources`]) may lower a source's
