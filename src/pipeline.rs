@@ -51,7 +51,7 @@ use crate::error::{Error, Result, StartupFailure};
 use crate::health::{HealthFailure, HealthStats, PassRepetition};
 use crate::seeder::SeederStats;
 use crate::sources::{LoweredBy, NoiseSources};
-use crate::startup::{PassSums, STARTUP_TEST_WHOLE_PASSES, StartupReport, startup_checks};
+use crate::startup::{PassSums, STARTUP_TEST_WHOLE_PASSES, StartupReport, startup_checks_cut};
 use crate::sys::{EventCounts, fork};
 
 /// Start-up refusals of one source instance before the refusal latches.
@@ -101,6 +101,11 @@ struct Held {
     paths: Vec<KernelPath>,
     /// The held samples' wakeups' event counts, summed.
     events: EventCounts,
+    /// Where the source restarted its pairing while the window was held:
+    /// the index of the first sample after each restart. A whole pass is
+    /// never summed across one (the pass that lost its wait's return would
+    /// span two).
+    restarts: Vec<usize>,
 }
 
 impl Held {
@@ -111,6 +116,7 @@ impl Held {
             deltas: Zeroizing::new(Vec::new()),
             paths: Vec::new(),
             events: EventCounts::default(),
+            restarts: Vec::new(),
         };
         held.reserve(n)?;
         Ok(held)
@@ -131,6 +137,7 @@ impl Held {
         self.deltas.zeroize();
         self.paths.clear();
         self.events = EventCounts::default();
+        self.restarts.clear();
     }
 }
 
@@ -242,8 +249,20 @@ impl Pipeline {
     /// request) would span two.
     pub(crate) fn restart_pair(&mut self, source: &mut dyn SampleSource) {
         source.restart_pair();
-        if let Some(whole) = self.started.as_mut().and_then(|s| s.whole.as_mut()) {
-            whole.sums.restart();
+        match self.started.as_mut() {
+            Some(started) => {
+                if let Some(whole) = started.whole.as_mut() {
+                    whole.sums.restart();
+                }
+            }
+            // Holding the window: start-up cuts its passes there.
+            None if !self.held.deltas.is_empty() => {
+                let at = self.held.deltas.len();
+                if self.held.restarts.last() != Some(&at) {
+                    self.held.restarts.push(at);
+                }
+            }
+            None => {}
         }
     }
 
@@ -282,20 +301,26 @@ impl Pipeline {
             return Ok(());
         }
         let held = &self.held;
-        let decision = startup_checks(&held.deltas, &held.paths, &held.events, &self.config.credit)
-            .map_err(Error::Startup)
-            .and_then(|report| {
-                let sources = NoiseSources::new(&report, &self.config.health, &self.config.credit)?;
-                Ok(Started {
-                    report,
-                    sources,
-                    passes: PassRepetition::new(),
-                    whole: report.whole_passes.then(|| WholePasses {
-                        sums: PassSums::default(),
-                        untested: STARTUP_TEST_WHOLE_PASSES,
-                    }),
-                })
-            });
+        let decision = startup_checks_cut(
+            &held.deltas,
+            &held.paths,
+            &held.restarts,
+            &held.events,
+            &self.config.credit,
+        )
+        .map_err(Error::Startup)
+        .and_then(|report| {
+            let sources = NoiseSources::new(&report, &self.config.health, &self.config.credit)?;
+            Ok(Started {
+                report,
+                sources,
+                passes: PassRepetition::new(),
+                whole: report.whole_passes.then(|| WholePasses {
+                    sums: PassSums::default(),
+                    untested: STARTUP_TEST_WHOLE_PASSES,
+                }),
+            })
+        });
         let started = match decision {
             Ok(started) => started,
             Err(e) => return self.refuse(e),
@@ -305,7 +330,13 @@ impl Pipeline {
         // pass its source's tests.
         let deltas = Zeroizing::new(core::mem::take(&mut *self.held.deltas));
         let paths = core::mem::take(&mut self.held.paths);
-        for (&delta, &path) in deltas.iter().zip(&paths) {
+        let restarts = core::mem::take(&mut self.held.restarts);
+        for (i, (&delta, &path)) in deltas.iter().zip(&paths).enumerate() {
+            if restarts.contains(&i)
+                && let Some(whole) = self.started.as_mut().and_then(|s| s.whole.as_mut())
+            {
+                whole.sums.restart();
+            }
             match self.test_and_pool(delta, path) {
                 Ok(None) => {}
                 Ok(Some(intermittent)) => return self.refuse(Error::Health(intermittent)),
@@ -510,7 +541,9 @@ impl Pipeline {
         let passes = self.started.as_ref().map(|s| *s.passes.stats());
         let mut health =
             HealthStats::sum(sources.values().map(|s| &s.health).chain(passes.as_ref()));
-        health.started = self.started.is_some() && self.latched.is_none();
+        // Whole passes still in their start-up test have not started yet.
+        health.started =
+            self.started.as_ref().is_some_and(|s| !s.testing()) && self.latched.is_none();
         SeederStats {
             samples: self.samples,
             credited_bits: self.credited_millibits as f64 / 1000.0,
@@ -917,6 +950,7 @@ mod tests {
         assert!(pass.credit > 0.0 && pass.credit <= pass.ceiling, "{pass:?}");
         assert_eq!(report.sources.iter().count(), 1);
         assert_eq!(report.samples, (WINDOW - 1) / 13);
+        assert!(!p.stats().health.started, "started before the passes' test");
         // The window's passes are credited already, but nothing comes out
         // before STARTUP_TEST_WHOLE_PASSES of them passed their tests.
         let mut passes = report.samples;
@@ -946,6 +980,45 @@ mod tests {
             "{stats:?}"
         );
         assert!(stats.health.started);
+    }
+
+    #[test]
+    fn a_restart_while_the_window_is_held_cuts_its_passes_too() {
+        // Twenty passes into the window the source restarts, and the next
+        // pass comes without its wait's return, as the collector gives it
+        // after a pause: the wait after it must open a pass, not close one
+        // that spans two.
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(33);
+        let (mut waits, mut passes) = (0, 0);
+        while p.stats().startup.is_none() {
+            let mut pass = coarse_pass(&mut rng);
+            passes += 1;
+            if passes == 20 {
+                p.restart_pair(&mut Replay::new(vec![1]));
+                pass.remove(0);
+            }
+            for (delta, path) in pass {
+                if p.stats().startup.is_some() {
+                    break;
+                }
+                waits += usize::from(path == KernelPath::Wait);
+                p.push(per_path_sample(delta, path)).expect("no refusal");
+            }
+        }
+        let report = p.stats().startup.expect("started");
+        assert!(report.whole_passes);
+        // The first wait's return closes no pass, nor does the one after
+        // the restart.
+        assert_eq!(report.samples, waits - 2);
+        // The passes credited at start-up are the same ones.
+        let tested = p
+            .stats()
+            .sources
+            .get(KernelPath::Pass)
+            .expect("pass")
+            .samples;
+        assert_eq!(tested, report.samples as u64);
     }
 
     #[test]

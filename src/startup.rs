@@ -298,11 +298,24 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// [`MIN_PATHS_GAIN_OVER_WHOLE_PASSES`] times as much a pass together; on a
 /// coarse clock the short paths span too few steps to be credited much,
 /// and the whole pass is (a 24 MHz pass of the Intel Xeon guest: 9/16 bit,
-/// its paths 4/16-13/16 together), and where only the whole pass can be
+/// its paths 0.25-0.88 bits together), and where only the whole pass can be
 /// credited it is taken rather than refused.
 pub fn startup_checks(
     deltas: &[u64],
     paths: &[KernelPath],
+    events: &EventCounts,
+    policy: &CreditPolicy,
+) -> Result<StartupReport, StartupFailure> {
+    startup_checks_cut(deltas, paths, &[], events, policy)
+}
+
+/// [`startup_checks`] on a window whose source restarted its pairing
+/// before each sample index in `restarts` (a pause: the pass there lost
+/// its wait's return), so that no whole pass is summed across one.
+pub(crate) fn startup_checks_cut(
+    deltas: &[u64],
+    paths: &[KernelPath],
+    restarts: &[usize],
     events: &EventCounts,
     policy: &CreditPolicy,
 ) -> Result<StartupReport, StartupFailure> {
@@ -327,7 +340,10 @@ pub fn startup_checks(
     // Sized first: a vector that grew would free copies unwiped.
     let mut passes = Zeroizing::new(Vec::with_capacity(waits));
     let mut sums = PassSums::default();
-    for (&d, &p) in deltas.iter().zip(paths) {
+    for (i, (&d, &p)) in deltas.iter().zip(paths).enumerate() {
+        if restarts.contains(&i) {
+            sums.restart();
+        }
         if let Some(pass) = sums.add(d, p) {
             passes.push(pass);
         }

@@ -293,7 +293,9 @@ impl Wakeup {
 /// the clock after the wait's return and after every syscall of the pass, so
 /// each sample measures one of these paths (and the interrupts that landed
 /// in it). With [`Sampling::PerWakeup`](crate::Sampling::PerWakeup) a sample
-/// spans the whole pass: [`KernelPath::Pass`].
+/// spans the whole pass: [`KernelPath::Pass`], as does each pass's samples
+/// summed where start-up takes whole passes
+/// ([`StartupReport::whole_passes`](crate::StartupReport::whole_passes)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum KernelPath {

@@ -172,9 +172,9 @@ impl StartupWindow {
         Some(
             match startup_checks(&self.deltas, &self.paths, &self.events, &config.credit) {
                 Ok(report) if report.whole_passes => {
-                    // A pass credited at each wait's return (the first one
-                    // written closes none: a pass at most is over-counted).
-                    let passes = self.credited[KernelPath::Wait.index()];
+                    // A pass credited at each wait's return but the first,
+                    // which closes none.
+                    let passes = self.credited[KernelPath::Wait.index()].saturating_sub(1);
                     let credited = passes as f64 * report.credit(KernelPath::Pass);
                     Ok(credited / self.written.max(1) as f64)
                 }

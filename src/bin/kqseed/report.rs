@@ -567,7 +567,8 @@ fn credit_run(
         };
         pool += millibits;
         // Whole passes release nothing before their start-up test is over.
-        let testing = report.whole_passes && i < kqseed::STARTUP_TEST_WHOLE_PASSES as usize;
+        // (From the window's first pass, the 1024th may release.)
+        let testing = report.whole_passes && i + 1 < kqseed::STARTUP_TEST_WHOLE_PASSES as usize;
         if pool >= block && !testing {
             sources.note_output();
             pool = 0;
@@ -793,9 +794,15 @@ pub fn text(f: &Findings) -> String {
     }
     let _ = writeln!(out, "Configuration:  {}", describe(&f.config));
     let secs = f.elapsed.as_secs_f64();
+    // With whole passes every figure below counts passes.
+    let unit = if matches!(&f.startup, Ok(r) if r.whole_passes) {
+        " whole passes"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "Samples:        {} after a warm-up of {}, in {secs:.2} s ({:.0} per second); {} wakeups, {} timeouts",
+        "Samples:        {}{unit} after a warm-up of {} samples, in {secs:.2} s ({:.0} per second); {} wakeups, {} timeouts",
         f.samples,
         f.config.credit.warmup_samples,
         f.samples_per_second(),
@@ -833,10 +840,17 @@ pub fn text(f: &Findings) -> String {
     out.push('\n');
     match &f.startup {
         Ok(r) => {
+            let window = if r.whole_passes {
+                format!(
+                    "{} whole passes (a window of {} samples)",
+                    r.samples, f.config.health.startup_samples
+                )
+            } else {
+                format!("{} samples", r.samples)
+            };
             let _ = writeln!(
                 out,
-                "Start-up on {} samples after the warm-up: passed; interleaved estimate {:.3} ({}); each source:",
-                r.samples,
+                "Start-up on {window} after the warm-up: passed; interleaved estimate {:.3} ({}); each source:",
                 r.interleaved_estimate,
                 r.interleaved_estimator.name()
             );
