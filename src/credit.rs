@@ -356,9 +356,10 @@ fn two_digits_up(edge: f64) -> f64 {
 /// | file touch | 0 | 1 | 1 | 1 | 2 | 3 | 4 | 4 | 4 | 5 | 5 | 5 | 5 | 5 |
 /// | whole pass | 0 | 1 | 1 | 1 | 1 | 5 | 5 | 5 | 6 | 7 | 9 | 9 | 9 | 11 |
 ///
-/// (sixteenths of a bit; fewer than 16 steps: 0; the short paths and a whole pass get
-/// nothing under 20 steps, where the grid's figures scatter most, and the
-/// drains nothing under 30.) Start-up passes each median rounded down to
+/// (sixteenths of a bit; fewer than 16 steps: 0; the short paths and a
+/// whole pass get nothing under 20 steps, where the grid's figures scatter
+/// most, and the drains nothing under 30.) Start-up passes each median
+/// rounded down to
 /// two significant digits (so that no exact sample statistic is
 /// kept), which moves five edges up on the safe side: 128, 192, 256, 384
 /// and 1024 steps act from 130, 200, 260, 390 and 1100. Each entry is at
@@ -379,8 +380,9 @@ fn two_digits_up(edge: f64) -> f64 {
 /// recordings and the real runs of `scripts/assess-conditions.sh
 /// --per-wakeup` (on the 24 MHz clock a pass of 340 steps assessed 2.64
 /// bits, one of 520 2.49, and one of 600 under two busy loops 2.63; on the
-/// 19.2 MHz one 2.18-2.29 over 380, and 2.01 over 290 loaded), a run's figure answering for twice its steps as the
-/// timer read's does. Bands wider
+/// 19.2 MHz one 2.18-2.29 over 380, and 2.01 over 290 loaded), a run's
+/// figure answering for twice its steps as the timer read's does. Bands
+/// wider
 /// than the path spans on a recording's own clock keep the widest measured
 /// value. A band's figure is its lowest-edge one: a path that spans 64
 /// steps assesses about half of what it does at 128. Without a timer (an

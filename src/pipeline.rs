@@ -396,46 +396,30 @@ impl Pipeline {
         let Some(started) = self.started.as_mut() else {
             return Ok(None);
         };
-        let Some(whole) = started.whole.as_mut() else {
-            let s = started.sources.symbol(delta);
-            let own = started.sources.feed(path, delta);
-            let fed = started.passes.feed(path, s, own, alphas);
-            return self.settle(delta, fed);
-        };
         // Whole passes: each sample goes into the pool uncredited (the pass
-        // it belongs to carries it), and the pass it completes, if any,
-        // through the tests as a per-wakeup sample would.
-        let completed = whole.sums.add(delta, path);
-        self.absorb(delta, 0)?;
-        let Some(pass) = completed else {
-            return Ok(None);
+        // it belongs to carries it), and the pass it completes, if any, is
+        // what is tested and credited, as a per-wakeup sample would be.
+        let (delta, path) = match started.whole.as_mut().map(|w| w.sums.add(delta, path)) {
+            None => (delta, path),
+            Some(completed) => {
+                self.absorb(delta, 0)?;
+                match completed {
+                    Some(pass) => (pass, KernelPath::Pass),
+                    None => return Ok(None),
+                }
+            }
         };
         let Some(started) = self.started.as_mut() else {
             return Ok(None);
         };
-        let s = started.sources.symbol(pass);
-        let own = started.sources.feed(KernelPath::Pass, pass);
-        let fed = started.passes.feed(KernelPath::Pass, s, own, alphas);
-        let passed = fed.is_ok();
-        let outcome = self.settle(pass, fed)?;
-        if let Some(whole) = self.started.as_mut().and_then(|s| s.whole.as_mut())
-            && passed
+        let s = started.sources.symbol(delta);
+        let own = started.sources.feed(path, delta);
+        let fed = started.passes.feed(path, s, own, alphas);
+        if fed.is_ok()
+            && let Some(whole) = started.whole.as_mut()
         {
             whole.untested = whole.untested.saturating_sub(1);
         }
-        Ok(outcome)
-    }
-
-    /// A tested sample's outcome: into the pool with its credit, or a
-    /// failure handled (see [`test_and_pool`](Pipeline::test_and_pool)).
-    fn settle(
-        &mut self,
-        delta: u64,
-        fed: core::result::Result<u32, HealthFailure>,
-    ) -> Result<Option<HealthFailure>> {
-        let Some(started) = self.started.as_mut() else {
-            return Ok(None);
-        };
         match fed {
             Ok(millibits) => {
                 if started.sources.take_clock_change() {

@@ -191,7 +191,9 @@ impl StartupReport {
 /// Xeon guest's 24 MHz clock, paths credited 0.56-0.82 bits a pass at
 /// start-up (against 0.5625 for a whole pass, 350-460 steps, mid-band)
 /// lost a sixteenth or two within 50 seeds in three instances of six, and
-/// the pool went in both instances credited 0.88 (2026-12-06). On its own
+/// the pool went in both instances credited 0.88 (2026-12-06 10:55-10:57
+/// UTC, the probe that is now `examples/warm_seeds.rs`, on 9de81ed, which
+/// took whichever way credited more). On its own
 /// clock the paths are credited about six times a whole pass's.
 pub const MIN_PATHS_GAIN_OVER_WHOLE_PASSES: f64 = 2.0;
 
@@ -358,28 +360,18 @@ pub(crate) fn startup_checks_cut(
         policy,
         resolution,
     );
-    match (by_paths, whole) {
-        (Ok(mut by_paths), Ok(mut whole)) => {
-            let (path_bits, pass_bits) = (by_paths.bits_per_pass(), whole.bits_per_pass());
-            if path_bits < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * pass_bits {
-                whole.whole_passes = true;
-                whole.other_bits_per_pass = Some(path_bits);
-                Ok(whole)
-            } else {
-                by_paths.other_bits_per_pass = Some(pass_bits);
-                Ok(by_paths)
-            }
-        }
-        (Err(_), Ok(mut whole)) => {
+    // A refused way credits nothing a pass (a decided one credits some).
+    let path_bits = by_paths.as_ref().map_or(0.0, StartupReport::bits_per_pass);
+    match whole {
+        Ok(mut whole) if path_bits < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole.bits_per_pass() => {
             whole.whole_passes = true;
-            whole.other_bits_per_pass = Some(0.0);
+            whole.other_bits_per_pass = Some(path_bits);
             Ok(whole)
         }
-        (Ok(mut by_paths), Err(_)) => {
-            by_paths.other_bits_per_pass = Some(0.0);
-            Ok(by_paths)
-        }
-        (Err(refused), Err(_)) => Err(refused),
+        whole => by_paths.map(|mut by_paths| {
+            by_paths.other_bits_per_pass = Some(whole.map_or(0.0, |w| w.bits_per_pass()));
+            by_paths
+        }),
     }
 }
 
