@@ -20,7 +20,10 @@ them. `--point` adds a figure measured on a real clock (a row of
 `scripts/assess-conditions.sh`): PATH:MEDIAN_STEPS:BITS, and optionally
 :CONDITION (that script's name for it: quiet, loaded, clk24mhz,
 clk24mhz-loaded, clk19mhz, clk19mhz-loaded) and :MACHINE (amd, intel or other), which only
-`--spread` reads. Needs numpy and a release build of the `kqseed` command
+`--spread` reads. A whole pass of fewer kernel paths than the default's 15
+is PATH `pass@K` (K kernel paths a pass): the seeder credits it the
+pass's row scaled by K/15 (`kqseed::pass_ceiling`), so its figure bounds
+the row as 15/K times itself. Needs numpy and a release build of the `kqseed` command
 (`cargo build --release --features cli --bin kqseed`).
 
 A band's ceiling is F times the lowest figure of the path at that many
@@ -158,11 +161,25 @@ CLOCKS = {"quiet": "own", "loaded": "own", "clk24mhz": "24 MHz",
 MACHINES = ("amd", "intel", "other")
 
 
+# The kernel paths of the passes the whole pass's row is for (the
+# default's; kqseed::PASS_ROW_KERNEL_PATHS).
+PASS_ROW_KERNEL_PATHS = 15
+
+
+def row_bits(path, bits):
+    """A point's figure as it bounds its path's row: a pass@K's scaled up
+    by 15/K, since the seeder scales the row by K/15 for it."""
+    if path.startswith("pass@"):
+        return bits * PASS_ROW_KERNEL_PATHS / min(int(path[5:]), PASS_ROW_KERNEL_PATHS)
+    return bits
+
+
 def parse_point(spec):
     """PATH:MEDIAN_STEPS:BITS[:CONDITION[:MACHINE]] -> (path, steps, bits,
-    condition or None, machine or None)."""
+    condition or None, machine or None); PATH may be pass@K."""
     fields = spec.split(":")
-    if len(fields) not in (3, 4, 5) or fields[0] not in PATHS:
+    shaped = re.fullmatch(r"pass@([1-9][0-9]*)", fields[0])
+    if len(fields) not in (3, 4, 5) or (fields[0] not in PATHS and not shaped):
         sys.exit(f"== FAIL: {spec!r} is not PATH:MEDIAN_STEPS:BITS[:CONDITION[:MACHINE]]")
     condition = fields[3] if len(fields) >= 4 else None
     if condition is not None and condition not in CLOCKS:
@@ -249,7 +266,7 @@ def main():
         args.point += [l.strip() for l in open(args.points) if l.strip() and not l.startswith("#")]
     for spec in args.point:
         path, steps, bits, _, _ = parse_point(spec)
-        points[path].append((steps, bits, True))
+        points[path.split("@")[0]].append((steps, row_bits(path, bits), True))
     if args.parts != 16 and args.check:
         sys.exit("== FAIL: --check compares sixteenths; leave --parts at 16")
     print(f"\nceilings in 1/{args.parts} bit per sample, by median steps"

@@ -123,6 +123,7 @@ impl Pending {
             socket_read: 0,
             socket_write: 0,
             file: 0,
+            kernel_paths: 0,
         },
     };
 
@@ -261,6 +262,9 @@ impl Collector {
                 self.queue.as_mut().and_then(sys::Queue::get),
             ) {
                 stimulate(&self.config, queue, &mut wakeup.marks)?;
+            }
+            if wakeup.events.timer > 0 {
+                wakeup.events.kernel_paths = wakeup.marks.len() as u64;
             }
             Ok(wakeup)
         });

@@ -381,7 +381,9 @@ fn two_digits_up(edge: f64) -> f64 {
 /// --per-wakeup` (on the 24 MHz clock a pass of 340 steps assessed 2.64
 /// bits, one of 520 2.49, and one of 600 under two busy loops 2.63; on the
 /// 19.2 MHz one 2.18-2.29 over 380, and 2.01 over 290 loaded), a run's
-/// figure answering for twice its steps as the timer read's does. Bands
+/// figure answering for twice its steps as the timer read's does; that
+/// row is for passes of the default's [`PASS_ROW_KERNEL_PATHS`] kernel
+/// paths, and [`pass_ceiling`] scales it for passes of fewer. Bands
 /// wider
 /// than the path spans on a recording's own clock keep the widest measured
 /// value. A band's figure is its lowest-edge one: a path that spans 64
@@ -409,6 +411,41 @@ pub fn ceiling(path: KernelPath, median_steps: f64, timer_driven: bool) -> f64 {
         sixteenths.min(1)
     };
     f64::from(most) * CREDIT_STEP
+}
+
+/// The kernel paths of the passes that the whole pass's row of
+/// [`ceiling`] was measured on: the default configuration's on epoll (the
+/// wait's return, the timer read, four socket drains, the inotify drain,
+/// four socket pokes and four file touches).
+pub const PASS_ROW_KERNEL_PATHS: f64 = 15.0;
+
+/// A whole pass's ceiling ([`ceiling`] of [`KernelPath::Pass`]) when its
+/// passes span `kernel_paths` kernel paths on average
+/// ([`EventCounts::kernel_paths_per_timer_event`]): the row's, scaled by the
+/// share of [`PASS_ROW_KERNEL_PATHS`] they span (never above the row),
+/// rounded down to a [`CREDIT_STEP`]. The row's figures are the default
+/// pass's; a pass of fewer kernel paths assesses less over the same steps.
+/// On the Intel Xeon guest's simulated 24 MHz and 19.2 MHz clocks
+/// (2026-12-06, `kqseed report -n 1000000 --sampling per-wakeup` with
+/// fewer socket pairs and files and a shorter timer), passes of 9 kernel
+/// paths assessed 1.33-1.61 bits over 230-310 steps, of 5-6 paths
+/// 1.22-1.26 over 140-160, where the default's 15 assessed 2.0-2.8 over
+/// 260-600: the row alone credited the 9-path pass 9/16 bit, 0.85 of half
+/// its figure; scaled, 5/16. Without a timer driving the pass the row's
+/// 1/16 bit at most holds as it is (measured on a pass of one socket pair).
+///
+/// [`EventCounts::kernel_paths_per_timer_event`]: crate::EventCounts::kernel_paths_per_timer_event
+pub fn pass_ceiling(median_steps: f64, timer_driven: bool, kernel_paths: f64) -> f64 {
+    let row = ceiling(KernelPath::Pass, median_steps, timer_driven);
+    if !timer_driven {
+        return row;
+    }
+    let share = if kernel_paths.is_nan() {
+        0.0
+    } else {
+        (kernel_paths / PASS_ROW_KERNEL_PATHS).clamp(0.0, 1.0)
+    };
+    (row * share / CREDIT_STEP).floor() * CREDIT_STEP
 }
 
 /// The ceiling of a source whose passes did not outrun their timer
@@ -494,6 +531,21 @@ mod tests {
                 .expect("row");
             assert_eq!(documented, bands.to_vec(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_whole_pass_is_credited_its_share_of_the_default_passes_kernel_paths() {
+        let row = ceiling(KernelPath::Pass, 340.0, true);
+        assert_eq!(row, 0.5625);
+        assert_eq!(pass_ceiling(340.0, true, PASS_ROW_KERNEL_PATHS), row);
+        assert_eq!(pass_ceiling(340.0, true, 40.0), row, "never above the row");
+        // 9/16 * 9/15 = 5.4/16, rounded down; 9/16 * 6/15 = 3.6/16.
+        assert_eq!(pass_ceiling(340.0, true, 9.0), 0.3125);
+        assert_eq!(pass_ceiling(340.0, true, 6.0), 0.1875);
+        assert_eq!(pass_ceiling(340.0, true, 0.0), 0.0);
+        assert_eq!(pass_ceiling(340.0, true, f64::NAN), 0.0);
+        // Without a timer the row's sixteenth stands (its own evidence).
+        assert_eq!(pass_ceiling(340.0, false, 0.0), CREDIT_STEP);
     }
 
     #[test]

@@ -585,12 +585,14 @@ impl Replay {
 /// When `pass`, what the wakeup of a timer-driven pass brings: one timer
 /// event, three expirations (a pass as long as the default's on these
 /// guests, 3.3-3.8 timer intervals, the kind the ceilings rest on; see
-/// [`MIN_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_EXPIRATIONS_PER_TIMER_EVENT)).
+/// [`MIN_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_EXPIRATIONS_PER_TIMER_EVENT))
+/// and the default's kernel paths (the recordings are of the default).
 #[cfg(any(test, kqseed_replay))]
 fn timer_event_if(pass: bool) -> crate::EventCounts {
     crate::EventCounts {
         timer: u64::from(pass),
         timer_expirations: 3 * u64::from(pass),
+        kernel_paths: crate::PASS_ROW_KERNEL_PATHS as u64 * u64::from(pass),
         ..crate::EventCounts::default()
     }
 }

@@ -131,6 +131,9 @@ struct Source {
     /// Whether [`ceiling`] takes it as timer-driven (start-up's decision,
     /// until the pace is lost).
     timer_driven: bool,
+    /// For a whole pass, the kernel paths its start-up window's passes
+    /// spanned ([`pass_ceiling`](crate::pass_ceiling)).
+    kernel_paths_per_pass: Option<f64>,
     /// Start-up's median, in steps: the pace check's ceiling until the
     /// next window's median replaces it.
     startup_median_steps: f64,
@@ -140,6 +143,18 @@ struct Source {
     steps_pending: bool,
     credited_millibits: u64,
     stats: SourceStats,
+}
+
+impl Source {
+    /// Its ceiling for a window whose median fell in `band` (steps).
+    fn ceiling(&self, path: KernelPath, band: f64) -> f64 {
+        match self.kernel_paths_per_pass {
+            Some(kernel_paths) if path == KernelPath::Pass => {
+                crate::pass_ceiling(band, self.timer_driven, kernel_paths)
+            }
+            _ => ceiling(path, band, self.timer_driven),
+        }
+    }
 }
 
 impl Drop for Source {
@@ -320,6 +335,7 @@ impl NoiseSources {
                     counts: Box::new([0; 256]),
                     bands: bands.clone(),
                     timer_driven: decision.timer_driven,
+                    kernel_paths_per_pass: decision.kernel_paths_per_pass,
                     startup_median_steps: decision.median_steps,
                     steps_pending: false,
                     credited_millibits: 0,
@@ -507,6 +523,7 @@ impl NoiseSources {
             source.steps_pending = false;
             Some(source.bands.take_median_band().unwrap_or(0.0))
         };
+        let band_ceiling = band.map(|band| source.ceiling(path, band));
         let stats = &mut source.stats;
         stats.online_checks += 1;
         stats.lowest_online_estimate = Some(
@@ -522,11 +539,8 @@ impl NoiseSources {
             );
         }
         let by_estimate = policy.credit_for(estimate, stats.credit);
-        let by_steps = band.map_or(stats.credit, |band| {
-            policy.credit_for(
-                f64::INFINITY,
-                stats.credit.min(ceiling(path, band, source.timer_driven)),
-            )
+        let by_steps = band_ceiling.map_or(stats.credit, |ceiling| {
+            policy.credit_for(f64::INFINITY, stats.credit.min(ceiling))
         });
         let backed = by_estimate.min(by_steps);
         if backed >= stats.credit {
@@ -606,4 +620,49 @@ fn mcv_bits(mode: u32, n: u32) -> f64 {
     let p = mode / n;
     let p_u = (p + crate::assess::Z_99 * (p * (1.0 - p) / (n - 1.0)).sqrt()).min(1.0);
     -p_u.log2()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::assess::Estimator;
+    use crate::startup::{SourceStartup, StartupReport};
+    use crate::test_util::SplitMix64;
+
+    /// Sources as a fabricated start-up left them: a timer-driven whole
+    /// pass of 340-step samples credited 9/16 bit (the row's, unscaled),
+    /// its passes spanning `kernel_paths`.
+    fn pass_credited(kernel_paths: Option<f64>) -> NoiseSources {
+        let mut report = StartupReport::new(2048, 1.0, 6.0, Estimator::Lag);
+        let mut pass = SourceStartup::new(KernelPath::Pass, Estimator::Lag);
+        pass.samples = 2048;
+        pass.median_steps = 340.0;
+        pass.estimate = 6.0;
+        pass.timer_driven = true;
+        pass.kernel_paths_per_pass = kernel_paths;
+        pass.ceiling = 0.5625;
+        pass.credit = 0.5625;
+        report.sources.set(KernelPath::Pass, pass);
+        NoiseSources::new(&report, &HealthConfig::default(), &CreditPolicy::default())
+            .expect("sources")
+    }
+
+    #[test]
+    fn the_online_check_scales_a_whole_pass_by_its_kernel_paths() {
+        // 9/16 scaled by 9/15 is 5.4/16: 5/16 (0.3125).
+        for (kernel_paths, credit) in [(Some(9.0), 0.3125), (Some(15.0), 0.5625), (None, 0.5625)] {
+            let mut sources = pass_credited(kernel_paths);
+            let mut rng = SplitMix64(5);
+            for _ in 0..20_000 {
+                sources
+                    .feed(KernelPath::Pass, 300 + rng.next() % 80)
+                    .expect("healthy");
+            }
+            let stats = sources.stats();
+            let pass = stats.get(KernelPath::Pass).expect("pass");
+            assert!(pass.online_checks > 0, "{pass:?}");
+            assert_eq!(pass.credit, credit, "{kernel_paths:?}: {pass:?}");
+        }
+    }
 }

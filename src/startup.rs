@@ -15,7 +15,7 @@ use crate::assess::{AssessOptions, Estimator};
 use crate::collector::KernelPath;
 use crate::credit::{
     CreditPolicy, MIN_MEDIAN_STEPS, MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT, ceiling,
-    min_credited_steps, timer_paced_ceiling,
+    min_credited_steps, pass_ceiling, timer_paced_ceiling,
 };
 use crate::error::StartupFailure;
 use crate::resolution::{detect_resolution, symbol};
@@ -77,7 +77,13 @@ pub struct SourceStartup {
     /// 1/16 bit at most, so a replayed report of a timer-driven loop must
     /// set it.
     pub timer_driven: bool,
-    /// Its ceiling for that median ([`ceiling`]).
+    /// For a whole pass, the kernel paths its passes spanned on average
+    /// ([`EventCounts::kernel_paths_per_timer_event`]), which scale its
+    /// ceiling ([`pass_ceiling`]); `None` for the other sources, and where
+    /// not measured (a fabricated report, whose online check then takes
+    /// the row as [`PASS_ROW_KERNEL_PATHS`](crate::PASS_ROW_KERNEL_PATHS) paths').
+    pub kernel_paths_per_pass: Option<f64>,
+    /// Its ceiling for that median ([`ceiling`], or [`pass_ceiling`]).
     pub ceiling: f64,
     /// The credit decided, bits per sample (0: absorbed uncredited).
     pub credit: f64,
@@ -130,6 +136,7 @@ impl SourceStartup {
             estimate: 0.0,
             estimator,
             timer_driven: false,
+            kernel_paths_per_pass: None,
             ceiling: 0.0,
             credit: 0.0,
         }
@@ -420,10 +427,12 @@ fn decide(
             KernelPath::Pass => ran_ahead,
             _ => beside_timer_read,
         };
-        let ceiling = if waits_for_timer {
-            timer_paced_ceiling(path, median_steps)
-        } else {
-            ceiling(path, median_steps, timer_driven)
+        let kernel_paths_per_pass =
+            (path == KernelPath::Pass).then(|| events.kernel_paths_per_timer_event());
+        let ceiling = match kernel_paths_per_pass {
+            _ if waits_for_timer => timer_paced_ceiling(path, median_steps),
+            Some(kernel_paths) => pass_ceiling(median_steps, timer_driven, kernel_paths),
+            None => ceiling(path, median_steps, timer_driven),
         };
         sources.set(
             path,
@@ -435,6 +444,7 @@ fn decide(
                 estimate,
                 estimator,
                 timer_driven,
+                kernel_paths_per_pass,
                 ceiling,
                 credit: policy.credit_for(estimate, ceiling),
             },
@@ -683,6 +693,7 @@ mod tests {
         EventCounts {
             timer: 1000,
             timer_expirations: (1000.0 * per_event) as u64,
+            kernel_paths: 1000 * crate::PASS_ROW_KERNEL_PATHS as u64,
             ..EventCounts::default()
         }
     }
@@ -748,6 +759,37 @@ mod tests {
             Err(StartupFailure::WaitsForTimer { .. }) => {}
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_whole_pass_of_fewer_kernel_paths_gets_its_share_of_the_row() {
+        // Per-wakeup samples spanning far more than 1024 steps: the row's
+        // 11/16, scaled by the kernel paths a pass spans.
+        let mut rng = SplitMix64(17);
+        let deltas: Vec<u64> = (0..2048).map(|_| 120_000 + rng.next() % 40_000).collect();
+        let paths = vec![KernelPath::Pass; deltas.len()];
+        let policy = CreditPolicy::default();
+        let with_paths = |kernel_paths: u64| {
+            let mut events = ran_ahead();
+            events.kernel_paths = events.timer * kernel_paths;
+            let r = startup_checks(&deltas, &paths, &events, &policy).expect("credited");
+            let pass = *r.sources.get(KernelPath::Pass).expect("pass");
+            assert_eq!(pass.kernel_paths_per_pass, Some(kernel_paths as f64));
+            pass.credit
+        };
+        assert_eq!(with_paths(15), 0.6875);
+        assert_eq!(with_paths(30), 0.6875, "never above the row");
+        // 11/16 * 9/15 = 6.6/16; 11/16 * 5/15 = 3.67/16.
+        assert_eq!(with_paths(9), 0.375);
+        assert_eq!(with_paths(5), 0.1875);
+        // A per-path window's sources are not passes.
+        let (deltas, paths) = default_passes(140, &mut rng);
+        let r = startup_checks(&deltas, &paths, &ran_ahead(), &policy).expect("passes");
+        assert!(
+            r.sources
+                .values()
+                .all(|s| s.kernel_paths_per_pass.is_none())
+        );
     }
 
     #[test]

@@ -135,6 +135,12 @@ pub struct EventCounts {
     pub socket_write: u64,
     /// File-watch events (inotify records / vnode notes).
     pub file: u64,
+    /// On the returns that brought a timer event: the kernel paths the
+    /// collector timed in the pass each began (the wait's return, each
+    /// event's syscall and each stimulus write; see
+    /// [`KernelPath`](crate::KernelPath)). A whole pass is credited by how
+    /// many it spans ([`PASS_ROW_KERNEL_PATHS`](crate::PASS_ROW_KERNEL_PATHS)).
+    pub kernel_paths: u64,
 }
 
 impl EventCounts {
@@ -146,9 +152,11 @@ impl EventCounts {
         self.socket_read += other.socket_read;
         self.socket_write += other.socket_write;
         self.file += other.file;
+        self.kernel_paths += other.kernel_paths;
     }
 
-    /// All events, of every type.
+    /// All events, of every type ([`kernel_paths`](Self::kernel_paths)
+    /// counts no event).
     pub fn total(&self) -> u64 {
         self.timer + self.socket_read + self.socket_write + self.file
     }
@@ -180,6 +188,16 @@ impl EventCounts {
             0.0
         } else {
             self.timer_expirations as f64 / self.timer as f64
+        }
+    }
+
+    /// Kernel paths per timer event (0 without timer events): how many
+    /// kernel paths a pass that a timer began spanned, on average.
+    pub fn kernel_paths_per_timer_event(&self) -> f64 {
+        if self.timer == 0 {
+            0.0
+        } else {
+            self.kernel_paths as f64 / self.timer as f64
         }
     }
 }
@@ -394,6 +412,11 @@ impl Marks {
         if self.len < MAX_MARKS {
             self.push(path, unix::now_ticks());
         }
+    }
+
+    /// How many readings were taken.
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 
     /// The readings in the order they were taken.

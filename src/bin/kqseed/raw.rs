@@ -357,14 +357,6 @@ fn pump(
     Ok(())
 }
 
-fn add(total: &mut EventCounts, e: &EventCounts) {
-    total.timer += e.timer;
-    total.timer_expirations += e.timer_expirations;
-    total.socket_read += e.socket_read;
-    total.socket_write += e.socket_write;
-    total.file += e.file;
-}
-
 /// The clock's effective resolution for the symbols, detected over the
 /// first `n` deltas as the seeder does at start-up; the samples are
 /// returned to be written.
@@ -439,7 +431,7 @@ pub fn run(args: &Args) -> CliResult {
                 bar.finish_and_clear();
             }
             result?;
-            add(&mut events, &source.collector.stats().events);
+            events.add(&source.collector.stats().events);
             // One path's stream is not what start-up credits.
             if args.path.is_none() {
                 credit = source.window.mean_credit(&config);
@@ -469,7 +461,7 @@ pub fn run(args: &Args) -> CliResult {
                     }
                     return result;
                 }
-                add(&mut events, &source.collector.stats().events);
+                events.add(&source.collector.stats().events);
             }
             if let Some(bar) = &bar {
                 bar.finish_and_clear();

@@ -900,6 +900,13 @@ pub fn text(f: &Findings) -> String {
                     s.ceiling,
                     s.credit
                 );
+                if let Some(k) = s.kernel_paths_per_pass.filter(|_| s.timer_driven) {
+                    let _ = writeln!(
+                        out,
+                        "  (a pass spanned {k:.1} kernel paths; its ceiling is the whole pass's row scaled by {k:.1}/{}, at most 1)",
+                        kqseed::PASS_ROW_KERNEL_PATHS
+                    );
+                }
             }
         }
         Err(e) => {
@@ -1149,6 +1156,9 @@ pub fn json(f: &Findings) -> String {
                 Json::Str(p.startup.estimator.key().to_string()),
             );
             x.insert("ceiling_bits_per_sample", num(p.startup.ceiling));
+            if let Some(k) = p.startup.kernel_paths_per_pass {
+                x.insert("kernel_paths_per_pass", num(k));
+            }
             x.insert("median_steps", num(p.startup.median_steps));
             x.insert("spread_steps", num(p.startup.spread_steps));
             x.insert("online_checks", Json::Int(p.stats.online_checks as i64));
