@@ -69,6 +69,9 @@ fn feed(c: &mut Criterion) {
     let mut events = EventCounts::default();
     events.timer = 1;
     events.timer_expirations = 3;
+    // The default's fifteen kernel paths a pass (`kqseed::pass_ceiling`).
+    events.wakeups = 1;
+    events.kernel_paths = u64::from(kqseed::PASS_ROW_KERNEL_PATHS);
     let startup =
         startup_checks(&deltas[..window], &paths[..window], &events, &policy).expect("start-up");
     group.bench_function("sources_feed_65536_samples_with_online_check", |b| {

@@ -123,6 +123,7 @@ impl Pending {
             socket_read: 0,
             socket_write: 0,
             file: 0,
+            wakeups: 0,
             kernel_paths: 0,
         },
     };
@@ -263,9 +264,8 @@ impl Collector {
             ) {
                 stimulate(&self.config, queue, &mut wakeup.marks)?;
             }
-            if wakeup.events.timer > 0 {
-                wakeup.events.kernel_paths = wakeup.marks.len() as u64;
-            }
+            wakeup.events.wakeups = 1;
+            wakeup.events.kernel_paths = wakeup.marks.len() as u64;
             Ok(wakeup)
         });
         match result {

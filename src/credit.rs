@@ -417,11 +417,11 @@ pub fn ceiling(path: KernelPath, median_steps: f64, timer_driven: bool) -> f64 {
 /// [`ceiling`] was measured on: the default configuration's on epoll (the
 /// wait's return, the timer read, four socket drains, the inotify drain,
 /// four socket pokes and four file touches).
-pub const PASS_ROW_KERNEL_PATHS: f64 = 15.0;
+pub const PASS_ROW_KERNEL_PATHS: u32 = 15;
 
 /// A whole pass's ceiling ([`ceiling`] of [`KernelPath::Pass`]) when its
 /// passes span `kernel_paths` kernel paths on average
-/// ([`EventCounts::kernel_paths_per_timer_event`]): the row's, scaled by the
+/// ([`EventCounts::kernel_paths_per_wakeup`]): the row's, scaled by the
 /// share of [`PASS_ROW_KERNEL_PATHS`] they span (never above the row),
 /// rounded down to a [`CREDIT_STEP`]. The row's figures are the default
 /// pass's; a pass of fewer kernel paths assesses less over the same steps.
@@ -429,12 +429,12 @@ pub const PASS_ROW_KERNEL_PATHS: f64 = 15.0;
 /// (2026-12-06, `kqseed report -n 1000000 --sampling per-wakeup` with
 /// fewer socket pairs and files and a shorter timer), passes of 9 kernel
 /// paths assessed 1.33-1.61 bits over 230-310 steps, of 5-6 paths
-/// 1.22-1.26 over 140-160, where the default's 15 assessed 2.0-2.8 over
+/// 1.22-1.26 over 140-160, where the default's 15 assessed 2.0-3.3 over
 /// 260-600: the row alone credited the 9-path pass 9/16 bit, 0.85 of half
 /// its figure; scaled, 5/16. Without a timer driving the pass the row's
 /// 1/16 bit at most holds as it is (measured on a pass of one socket pair).
 ///
-/// [`EventCounts::kernel_paths_per_timer_event`]: crate::EventCounts::kernel_paths_per_timer_event
+/// [`EventCounts::kernel_paths_per_wakeup`]: crate::EventCounts::kernel_paths_per_wakeup
 pub fn pass_ceiling(median_steps: f64, timer_driven: bool, kernel_paths: f64) -> f64 {
     let row = ceiling(KernelPath::Pass, median_steps, timer_driven);
     if !timer_driven {
@@ -443,7 +443,7 @@ pub fn pass_ceiling(median_steps: f64, timer_driven: bool, kernel_paths: f64) ->
     let share = if kernel_paths.is_nan() {
         0.0
     } else {
-        (kernel_paths / PASS_ROW_KERNEL_PATHS).clamp(0.0, 1.0)
+        (kernel_paths / f64::from(PASS_ROW_KERNEL_PATHS)).clamp(0.0, 1.0)
     };
     (row * share / CREDIT_STEP).floor() * CREDIT_STEP
 }
@@ -537,7 +537,7 @@ mod tests {
     fn a_whole_pass_is_credited_its_share_of_the_default_passes_kernel_paths() {
         let row = ceiling(KernelPath::Pass, 340.0, true);
         assert_eq!(row, 0.5625);
-        assert_eq!(pass_ceiling(340.0, true, PASS_ROW_KERNEL_PATHS), row);
+        assert_eq!(pass_ceiling(340.0, true, 15.0), row);
         assert_eq!(pass_ceiling(340.0, true, 40.0), row, "never above the row");
         // 9/16 * 9/15 = 5.4/16, rounded down; 9/16 * 6/15 = 3.6/16.
         assert_eq!(pass_ceiling(340.0, true, 9.0), 0.3125);

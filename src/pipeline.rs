@@ -592,7 +592,8 @@ fn timer_event_if(pass: bool) -> crate::EventCounts {
     crate::EventCounts {
         timer: u64::from(pass),
         timer_expirations: 3 * u64::from(pass),
-        kernel_paths: crate::PASS_ROW_KERNEL_PATHS as u64 * u64::from(pass),
+        wakeups: u64::from(pass),
+        kernel_paths: u64::from(crate::PASS_ROW_KERNEL_PATHS) * u64::from(pass),
         ..crate::EventCounts::default()
     }
 }

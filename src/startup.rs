@@ -75,10 +75,10 @@ pub struct SourceStartup {
     /// timer events among its wakeups. The online check takes it too:
     /// [`SourceStartup::new`] sets `false`, under which every ceiling is
     /// 1/16 bit at most, so a replayed report of a timer-driven loop must
-    /// set it.
+    /// set it (and, for a whole pass, [`kernel_paths_per_pass`](Self::kernel_paths_per_pass)).
     pub timer_driven: bool,
     /// For a whole pass, the kernel paths its passes spanned on average
-    /// ([`EventCounts::kernel_paths_per_timer_event`]), which scale its
+    /// ([`EventCounts::kernel_paths_per_wakeup`]), which scale its
     /// ceiling ([`pass_ceiling`]); `None` for the other sources, and where
     /// not measured (a fabricated report, whose online check then takes
     /// the row as [`PASS_ROW_KERNEL_PATHS`](crate::PASS_ROW_KERNEL_PATHS) paths').
@@ -108,7 +108,8 @@ pub struct StartupReport {
     pub expirations_per_timer_event: f64,
     /// Whether start-up took each pass of the per-path window as one
     /// sample ([`KernelPath::Pass`], as per-wakeup sampling takes it)
-    /// because that credits more a pass than its paths do (on coarse
+    /// because its paths were not credited at least
+    /// [`MIN_PATHS_GAIN_OVER_WHOLE_PASSES`] times as much a pass (on coarse
     /// clocks; see [`CreditPolicy::whole_passes`]). Then
     /// [`samples`](Self::samples) and [`sources`](Self::sources) are the
     /// window's passes, and the seeder sums each pass's samples into one.
@@ -428,7 +429,7 @@ fn decide(
             _ => beside_timer_read,
         };
         let kernel_paths_per_pass =
-            (path == KernelPath::Pass).then(|| events.kernel_paths_per_timer_event());
+            (path == KernelPath::Pass).then(|| events.kernel_paths_per_wakeup());
         let ceiling = match kernel_paths_per_pass {
             _ if waits_for_timer => timer_paced_ceiling(path, median_steps),
             Some(kernel_paths) => pass_ceiling(median_steps, timer_driven, kernel_paths),
@@ -693,7 +694,8 @@ mod tests {
         EventCounts {
             timer: 1000,
             timer_expirations: (1000.0 * per_event) as u64,
-            kernel_paths: 1000 * crate::PASS_ROW_KERNEL_PATHS as u64,
+            wakeups: 1000,
+            kernel_paths: 1000 * u64::from(crate::PASS_ROW_KERNEL_PATHS),
             ..EventCounts::default()
         }
     }
@@ -771,7 +773,7 @@ mod tests {
         let policy = CreditPolicy::default();
         let with_paths = |kernel_paths: u64| {
             let mut events = ran_ahead();
-            events.kernel_paths = events.timer * kernel_paths;
+            events.kernel_paths = events.wakeups * kernel_paths;
             let r = startup_checks(&deltas, &paths, &events, &policy).expect("credited");
             let pass = *r.sources.get(KernelPath::Pass).expect("pass");
             assert_eq!(pass.kernel_paths_per_pass, Some(kernel_paths as f64));
@@ -784,7 +786,8 @@ mod tests {
         assert_eq!(with_paths(5), 0.1875);
         // A per-path window's sources are not passes.
         let (deltas, paths) = default_passes(140, &mut rng);
-        let r = startup_checks(&deltas, &paths, &ran_ahead(), &policy).expect("passes");
+        let paths_only = policy.with_whole_passes(false);
+        let r = startup_checks(&deltas, &paths, &ran_ahead(), &paths_only).expect("passes");
         assert!(
             r.sources
                 .values()

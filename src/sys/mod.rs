@@ -135,11 +135,14 @@ pub struct EventCounts {
     pub socket_write: u64,
     /// File-watch events (inotify records / vnode notes).
     pub file: u64,
-    /// On the returns that brought a timer event: the kernel paths the
-    /// collector timed in the pass each began (the wait's return, each
-    /// event's syscall and each stimulus write; see
-    /// [`KernelPath`](crate::KernelPath)). A whole pass is credited by how
-    /// many it spans ([`PASS_ROW_KERNEL_PATHS`](crate::PASS_ROW_KERNEL_PATHS)).
+    /// Returns of the wait call that the collector counted (one per
+    /// return; the queue itself leaves it 0).
+    pub wakeups: u64,
+    /// The kernel paths the collector timed in the passes these returns
+    /// began (the wait's return, each event's syscall and each stimulus
+    /// write; see [`KernelPath`](crate::KernelPath)). A whole pass is
+    /// credited by how many it spans
+    /// ([`PASS_ROW_KERNEL_PATHS`](crate::PASS_ROW_KERNEL_PATHS)).
     pub kernel_paths: u64,
 }
 
@@ -152,11 +155,12 @@ impl EventCounts {
         self.socket_read += other.socket_read;
         self.socket_write += other.socket_write;
         self.file += other.file;
+        self.wakeups += other.wakeups;
         self.kernel_paths += other.kernel_paths;
     }
 
-    /// All events, of every type ([`kernel_paths`](Self::kernel_paths)
-    /// counts no event).
+    /// All events, of every type ([`wakeups`](Self::wakeups) and
+    /// [`kernel_paths`](Self::kernel_paths) count none).
     pub fn total(&self) -> u64 {
         self.timer + self.socket_read + self.socket_write + self.file
     }
@@ -191,13 +195,13 @@ impl EventCounts {
         }
     }
 
-    /// Kernel paths per timer event (0 without timer events): how many
-    /// kernel paths a pass that a timer began spanned, on average.
-    pub fn kernel_paths_per_timer_event(&self) -> f64 {
-        if self.timer == 0 {
+    /// Kernel paths per counted return of the wait call (0 without one):
+    /// how many kernel paths a pass spanned, on average.
+    pub fn kernel_paths_per_wakeup(&self) -> f64 {
+        if self.wakeups == 0 {
             0.0
         } else {
-            self.kernel_paths as f64 / self.timer as f64
+            self.kernel_paths as f64 / self.wakeups as f64
         }
     }
 }

@@ -483,13 +483,14 @@ pub fn run(args: &Args) -> CliResult {
             None => String::new(),
         };
         out::note(format_args!(
-            "{total} samples in {elapsed:.2?} ({:.0}/s), resolution {resolution}, events: timer {} (expirations {}) socket_read {} socket_write {} file {}; {} backend, {}{}{credit}",
+            "{total} samples in {elapsed:.2?} ({:.0}/s), resolution {resolution}, events: timer {} (expirations {}) socket_read {} socket_write {} file {}, {:.1} kernel paths a pass; {} backend, {}{}{credit}",
             total as f64 / elapsed.as_secs_f64().max(1e-9),
             events.timer,
             events.timer_expirations,
             events.socket_read,
             events.socket_write,
             events.file,
+            events.kernel_paths_per_wakeup(),
             Collector::backend(),
             crate::config::describe(&config),
             args.path

@@ -827,8 +827,13 @@ pub fn text(f: &Findings) -> String {
     let e = &f.stats.events;
     let _ = writeln!(
         out,
-        "Events:         timer {} (expirations {}), socket read {}, socket write {}, file {}",
-        e.timer, e.timer_expirations, e.socket_read, e.socket_write, e.file
+        "Events:         timer {} (expirations {}), socket read {}, socket write {}, file {}; {:.1} kernel paths a pass",
+        e.timer,
+        e.timer_expirations,
+        e.socket_read,
+        e.socket_write,
+        e.file,
+        e.kernel_paths_per_wakeup()
     );
     if let Some(pace) = f.pace_lost {
         let _ = writeln!(
@@ -1106,6 +1111,7 @@ pub fn json(f: &Findings) -> String {
     events.insert("socket_read", Json::Int(e.socket_read as i64));
     events.insert("socket_write", Json::Int(e.socket_write as i64));
     events.insert("file", Json::Int(e.file as i64));
+    events.insert("kernel_paths", Json::Int(e.kernel_paths as i64));
     doc.insert("events", Json::Obj(events));
     match &f.assessment {
         Ok(r) => {
