@@ -118,6 +118,15 @@ pub enum StartupFailure {
         /// The least a path must span to be credited, in steps.
         min_median_steps: f64,
     },
+    /// Only a whole pass could have been credited over these steps, and it
+    /// spans too few kernel paths for even the smallest credit
+    /// ([`pass_ceiling`](crate::pass_ceiling)).
+    TooFewKernelPaths {
+        /// The kernel paths a pass spanned, on average.
+        kernel_paths_per_pass: f64,
+        /// The fewest that pass's steps would have been credited with.
+        min_kernel_paths: f64,
+    },
     /// No source's estimate backs even the smallest credit: the best one
     /// (among those the clock allows to be credited) is named.
     LowEntropy {
@@ -196,6 +205,14 @@ impl fmt::Display for StartupFailure {
             } => write!(
                 f,
                 "start-up refused: the clock steps by {resolution_ticks:.3} ticks and the longest kernel path spans only {median_steps:.1} steps (at least {min_median_steps} needed): the clock is too coarse for these paths"
+            ),
+            StartupFailure::TooFewKernelPaths {
+                kernel_paths_per_pass,
+                min_kernel_paths,
+            } => write!(
+                f,
+                "start-up refused: a whole pass spans {kernel_paths_per_pass:.1} kernel paths, and over its steps at least {min_kernel_paths} are needed for any credit (the pass's ceilings were measured on passes of {}): use more socket pairs or watched files",
+                crate::PASS_ROW_KERNEL_PATHS
             ),
             StartupFailure::WaitsForTimer {
                 expirations_per_timer_event,

@@ -132,7 +132,10 @@ struct Source {
     /// until the pace is lost).
     timer_driven: bool,
     /// For a whole pass, the kernel paths its start-up window's passes
-    /// spanned ([`pass_ceiling`](crate::pass_ceiling)).
+    /// spanned ([`pass_ceiling`](crate::pass_ceiling)): start-up's figure,
+    /// which the online check scales by and does not measure again (on
+    /// epoll the shape of a pass cannot change while it outruns its timer,
+    /// which the pace check watches).
     kernel_paths_per_pass: Option<f64>,
     /// Start-up's median, in steps: the pace check's ceiling until the
     /// next window's median replaces it.

@@ -517,6 +517,21 @@ fn refusal(
         };
     }
     if sources.values().all(|s| s.ceiling == 0.0) {
+        // A whole pass whose steps its row would credit, but whose share of
+        // the row's kernel paths is too small.
+        let pass_row =
+            |s: &SourceStartup| ceiling(KernelPath::Pass, s.median_steps, s.timer_driven);
+        if let Some((s, kernel_paths_per_pass)) = sources
+            .get(KernelPath::Pass)
+            .and_then(|s| s.kernel_paths_per_pass.map(|k| (s, k)))
+            .filter(|(s, _)| s.timer_driven && pass_row(s) > 0.0)
+        {
+            let row_steps = pass_row(s) / crate::CREDIT_STEP;
+            return StartupFailure::TooFewKernelPaths {
+                kernel_paths_per_pass,
+                min_kernel_paths: (f64::from(crate::PASS_ROW_KERNEL_PATHS) / row_steps).ceil(),
+            };
+        }
         let longest = sources
             .values()
             .max_by(|a, b| a.median_steps.total_cmp(&b.median_steps));
@@ -784,6 +799,18 @@ mod tests {
         // 11/16 * 9/15 = 6.6/16; 11/16 * 5/15 = 3.67/16.
         assert_eq!(with_paths(9), 0.375);
         assert_eq!(with_paths(5), 0.1875);
+        // Where the row gives the pass's steps 1/16 bit, nine kernel paths
+        // get nothing, and the refusal says why.
+        let short: Vec<u64> = (0..2048).map(|_| 30 + rng.next() % 10).collect();
+        let mut events = ran_ahead();
+        events.kernel_paths = events.wakeups * 9;
+        match startup_checks(&short, &paths, &events, &policy) {
+            Err(StartupFailure::TooFewKernelPaths {
+                kernel_paths_per_pass,
+                min_kernel_paths,
+            }) => assert_eq!((kernel_paths_per_pass, min_kernel_paths), (9.0, 15.0)),
+            other => panic!("{other:?}"),
+        }
         // A per-path window's sources are not passes.
         let (deltas, paths) = default_passes(140, &mut rng);
         let paths_only = policy.with_whole_passes(false);

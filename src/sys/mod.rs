@@ -140,8 +140,8 @@ pub struct EventCounts {
     pub wakeups: u64,
     /// The kernel paths the collector timed in the passes these returns
     /// began (the wait's return, each event's syscall and each stimulus
-    /// write; see [`KernelPath`](crate::KernelPath)). A whole pass is
-    /// credited by how many it spans
+    /// write; see [`KernelPath`](crate::KernelPath)), counting one timer
+    /// read a pass at most. A whole pass is credited by how many it spans
     /// ([`PASS_ROW_KERNEL_PATHS`](crate::PASS_ROW_KERNEL_PATHS)).
     pub kernel_paths: u64,
 }
