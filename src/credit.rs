@@ -448,6 +448,22 @@ pub fn pass_ceiling(median_steps: f64, timer_driven: bool, kernel_paths: f64) ->
     (row * share / CREDIT_STEP).floor() * CREDIT_STEP
 }
 
+/// A source's ceiling: [`pass_ceiling`] for a whole pass whose kernel
+/// paths were counted, [`ceiling`] otherwise.
+pub(crate) fn source_ceiling(
+    path: KernelPath,
+    median_steps: f64,
+    timer_driven: bool,
+    kernel_paths_per_pass: Option<f64>,
+) -> f64 {
+    match kernel_paths_per_pass {
+        Some(kernel_paths) if path == KernelPath::Pass => {
+            pass_ceiling(median_steps, timer_driven, kernel_paths)
+        }
+        _ => ceiling(path, median_steps, timer_driven),
+    }
+}
+
 /// The ceiling of a source whose passes did not outrun their timer
 /// ([`MIN_EXPIRATIONS_PER_TIMER_EVENT`]): nothing for the wait, which
 /// waited for the timer, nor for a whole pass, which spans that wait; the

@@ -12,7 +12,7 @@ use zeroize::Zeroize;
 use crate::assess::{Estimator, predictor_estimate};
 use crate::collector::KernelPath;
 use crate::conditioner::credit_millibits;
-use crate::credit::{CreditPolicy, StepBands, ceiling};
+use crate::credit::{CreditPolicy, StepBands, source_ceiling};
 use crate::error::ConfigError;
 use crate::health::{HealthConfig, HealthFailure, HealthStats, HealthTests};
 use crate::resolution::{ResolutionWatch, symbol};
@@ -96,7 +96,7 @@ pub struct SourceStats {
     /// The lowest online estimate so far, bits per sample (`None` before
     /// the first window closes).
     pub lowest_online_estimate: Option<f64>,
-    /// The lowest band of [`ceiling`] that a window's median sample fell
+    /// The lowest band of [`ceiling`](crate::ceiling) that a window's median sample fell
     /// in so far, as the band's lower edge in clock steps (0: fewer than
     /// the first band's; `None` before the first window closes). Start-up's
     /// [`median_steps`](crate::SourceStartup::median_steps) falls in the
@@ -128,7 +128,7 @@ struct Source {
     counts: Box<[u32; 256]>,
     /// The current online window's samples by band of clock steps.
     bands: StepBands,
-    /// Whether [`ceiling`] takes it as timer-driven (start-up's decision,
+    /// Whether [`ceiling`](crate::ceiling) takes it as timer-driven (start-up's decision,
     /// until the pace is lost).
     timer_driven: bool,
     /// For a whole pass, the kernel paths its start-up window's passes
@@ -146,18 +146,6 @@ struct Source {
     steps_pending: bool,
     credited_millibits: u64,
     stats: SourceStats,
-}
-
-impl Source {
-    /// Its ceiling for a window whose median fell in `band` (steps).
-    fn ceiling(&self, path: KernelPath, band: f64) -> f64 {
-        match self.kernel_paths_per_pass {
-            Some(kernel_paths) if path == KernelPath::Pass => {
-                crate::pass_ceiling(band, self.timer_driven, kernel_paths)
-            }
-            _ => ceiling(path, band, self.timer_driven),
-        }
-    }
 }
 
 impl Drop for Source {
@@ -188,10 +176,10 @@ const MIN_STEP_WINDOW: u64 = 1024;
 ///
 /// The same close measures the steps again: the window's median sample, in
 /// steps of the clock's effective resolution, falls in a band of
-/// [`ceiling`], counted per sample as start-up counts its median. When that
+/// [`ceiling`](crate::ceiling), counted per sample as start-up counts its median. When that
 /// band's ceiling is below the credit (the path got shorter: a faster CPU
 /// state, a quieter machine), the credit drops to it. The ceilings carry
-/// the claim's rule where a window's estimate cannot (see [`ceiling`]), so
+/// the claim's rule where a window's estimate cannot (see [`ceiling`](crate::ceiling)), so
 /// they hold for every window, not only start-up's.
 ///
 /// The steps are those of the clock's effective resolution as start-up
@@ -296,7 +284,7 @@ pub(crate) struct Lowering {
 pub(crate) enum LoweredBy {
     /// An estimator's figure over the window no longer backed it.
     Estimate { estimator: Estimator, estimate: f64 },
-    /// The window's median sample fell in a band of [`ceiling`] below it;
+    /// The window's median sample fell in a band of [`ceiling`](crate::ceiling) below it;
     /// `band` is that band's lower edge in steps (0: under the first).
     Steps { band: f64 },
     /// The passes stopped running ahead of their timer
@@ -526,7 +514,14 @@ impl NoiseSources {
             source.steps_pending = false;
             Some(source.bands.take_median_band().unwrap_or(0.0))
         };
-        let band_ceiling = band.map(|band| source.ceiling(path, band));
+        let band_ceiling = band.map(|band| {
+            source_ceiling(
+                path,
+                band,
+                source.timer_driven,
+                source.kernel_paths_per_pass,
+            )
+        });
         let stats = &mut source.stats;
         stats.online_checks += 1;
         stats.lowest_online_estimate = Some(

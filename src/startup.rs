@@ -15,7 +15,7 @@ use crate::assess::{AssessOptions, Estimator};
 use crate::collector::KernelPath;
 use crate::credit::{
     CreditPolicy, MIN_MEDIAN_STEPS, MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT, ceiling,
-    min_credited_steps, pass_ceiling, timer_paced_ceiling,
+    min_credited_steps, source_ceiling, timer_paced_ceiling,
 };
 use crate::error::StartupFailure;
 use crate::resolution::{detect_resolution, symbol};
@@ -79,11 +79,11 @@ pub struct SourceStartup {
     pub timer_driven: bool,
     /// For a whole pass, the kernel paths its passes spanned on average
     /// ([`EventCounts::kernel_paths_per_wakeup`]), which scale its
-    /// ceiling ([`pass_ceiling`]); `None` for the other sources, and where
+    /// ceiling ([`pass_ceiling`](crate::pass_ceiling)); `None` for the other sources, and where
     /// not measured (a fabricated report, whose online check then takes
     /// the row as [`PASS_ROW_KERNEL_PATHS`](crate::PASS_ROW_KERNEL_PATHS) paths').
     pub kernel_paths_per_pass: Option<f64>,
-    /// Its ceiling for that median ([`ceiling`], or [`pass_ceiling`]).
+    /// Its ceiling for that median ([`ceiling`], or [`pass_ceiling`](crate::pass_ceiling)).
     pub ceiling: f64,
     /// The credit decided, bits per sample (0: absorbed uncredited).
     pub credit: f64,
@@ -430,10 +430,10 @@ fn decide(
         };
         let kernel_paths_per_pass =
             (path == KernelPath::Pass).then(|| events.kernel_paths_per_wakeup());
-        let ceiling = match kernel_paths_per_pass {
-            _ if waits_for_timer => timer_paced_ceiling(path, median_steps),
-            Some(kernel_paths) => pass_ceiling(median_steps, timer_driven, kernel_paths),
-            None => ceiling(path, median_steps, timer_driven),
+        let ceiling = if waits_for_timer {
+            timer_paced_ceiling(path, median_steps)
+        } else {
+            source_ceiling(path, median_steps, timer_driven, kernel_paths_per_pass)
         };
         sources.set(
             path,
