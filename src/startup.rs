@@ -763,12 +763,17 @@ mod tests {
         assert!(timer_read.credit > crate::CREDIT_STEP, "{timer_read:?}");
     }
 
+    /// A per-wakeup window of passes far longer than 1024 steps.
+    fn long_passes(rng: &mut SplitMix64) -> (Vec<u64>, Vec<KernelPath>) {
+        let deltas: Vec<u64> = (0..2048).map(|_| 120_000 + rng.next() % 40_000).collect();
+        let paths = vec![KernelPath::Pass; deltas.len()];
+        (deltas, paths)
+    }
+
     #[test]
     fn a_whole_pass_that_waits_for_its_timer_is_not_credited() {
         // Per-wakeup samples: each spans the wait, which waited.
-        let mut rng = SplitMix64(13);
-        let deltas: Vec<u64> = (0..2048).map(|_| 120_000 + rng.next() % 40_000).collect();
-        let paths = vec![KernelPath::Pass; deltas.len()];
+        let (deltas, paths) = long_passes(&mut SplitMix64(13));
         let policy = CreditPolicy::default();
         let ahead = startup_checks(&deltas, &paths, &ran_ahead(), &policy).expect("credited");
         assert!(ahead.credit(KernelPath::Pass) > 0.0);
@@ -783,8 +788,7 @@ mod tests {
         // Per-wakeup samples spanning far more than 1024 steps: the row's
         // 11/16, scaled by the kernel paths a pass spans.
         let mut rng = SplitMix64(17);
-        let deltas: Vec<u64> = (0..2048).map(|_| 120_000 + rng.next() % 40_000).collect();
-        let paths = vec![KernelPath::Pass; deltas.len()];
+        let (deltas, paths) = long_passes(&mut rng);
         let policy = CreditPolicy::default();
         let with_paths = |kernel_paths: u64| {
             let mut events = ran_ahead();
