@@ -199,13 +199,19 @@ impl CreditPolicy {
 
 /// The fewest steps `path`'s median sample must span for any credit: the
 /// lower edge of its first band with a ceiling above 0 (with
-/// `timer_driven`, 16 for the timer read and a whole pass, 20 for most
-/// short paths, more for the drains; without, 20 for all but the drains).
-pub(crate) fn min_credited_steps(path: KernelPath, timer_driven: bool) -> f64 {
+/// `timer_driven`, 16 for the timer read and a whole pass of the row's
+/// kernel paths, 20 for most short paths, more for the drains; without, 20
+/// for all but the drains). A whole pass of fewer kernel paths needs more
+/// ([`pass_ceiling`] scales its row down).
+pub(crate) fn min_credited_steps(
+    path: KernelPath,
+    timer_driven: bool,
+    kernel_paths_per_pass: Option<f64>,
+) -> f64 {
     BAND_STEPS
         .iter()
         .copied()
-        .find(|&edge| ceiling(path, edge, timer_driven) > 0.0)
+        .find(|&edge| source_ceiling(path, edge, timer_driven, kernel_paths_per_pass) > 0.0)
         .unwrap_or(f64::INFINITY)
 }
 
@@ -496,11 +502,11 @@ mod tests {
         }
         assert_eq!(ceiling(KernelPath::TimerRead, 30.0, false), CREDIT_STEP);
         assert_eq!(
-            min_credited_steps(KernelPath::TimerRead, false),
+            min_credited_steps(KernelPath::TimerRead, false, None),
             MIN_SHORT_MEDIAN_STEPS
         );
         assert_eq!(
-            min_credited_steps(KernelPath::TimerRead, true),
+            min_credited_steps(KernelPath::TimerRead, true, None),
             MIN_MEDIAN_STEPS
         );
     }

@@ -46,7 +46,7 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::collector::{KernelPath, Sample};
 use crate::conditioner::{BLOCK_LEN, Conditioner};
 use crate::config::SeederConfig;
-use crate::credit::{CREDIT_STEP, min_credited_steps};
+use crate::credit::CREDIT_STEP;
 use crate::error::{Error, Result, StartupFailure};
 use crate::health::{HealthFailure, HealthStats, PassRepetition};
 use crate::seeder::SeederStats;
@@ -430,7 +430,7 @@ impl Pipeline {
                 }
                 let lowering = started.sources.take_lowering();
                 let none_credited = !started.sources.any_credited();
-                let timer_driven = lowering.is_some_and(|l| started.sources.timer_driven(l.path));
+                let min_steps = lowering.map(|l| started.sources.min_credited_steps(l.path));
                 self.absorb(delta, millibits)?;
                 if let Some(lowering) = lowering {
                     self.pool.discard();
@@ -455,7 +455,7 @@ impl Pipeline {
                             LoweredBy::Steps { band } => StartupFailure::TooFewSteps {
                                 path,
                                 median_band_steps: band,
-                                min_median_steps: min_credited_steps(path, timer_driven),
+                                min_median_steps: min_steps.unwrap_or(f64::INFINITY),
                             },
                         }));
                     }
@@ -846,6 +846,58 @@ mod tests {
             }
         }
         panic!("passes too short for any credit were still credited");
+    }
+
+    #[test]
+    fn a_pass_of_fewer_kernel_paths_too_short_for_credit_names_its_own_least_steps() {
+        // Passes of six kernel paths (a pass of the row's fifteen scaled to
+        // 6/15), 2000-3023 ns on a 1 ns clock; then passes long enough for
+        // the row's credit (from 20 steps) but not for the scaled one: the
+        // refusal names the steps the scaled pass needs, not the row's.
+        let six_paths = crate::EventCounts {
+            kernel_paths: 6,
+            ..timer_event_if(true)
+        };
+        let least = crate::credit::min_credited_steps(KernelPath::Pass, true, Some(6.0));
+        assert!(
+            least > crate::MIN_SHORT_MEDIAN_STEPS && least.is_finite(),
+            "{least}"
+        );
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(24);
+        let push_six = |p: &mut Pipeline, delta| {
+            p.push(Sample {
+                delta,
+                path: KernelPath::Pass,
+                events: six_paths,
+            })
+        };
+        for _ in 0..WINDOW {
+            push_six(&mut p, 2000 + (rng.next() >> 54)).expect("good");
+        }
+        let startup = p.stats().startup.expect("started");
+        let credit = startup.credit(KernelPath::Pass);
+        assert_eq!(credit, crate::pass_ceiling(1024.0, true, 6.0));
+        assert!(credit > 0.0);
+        // Medians from 20 steps up to under the scaled pass's least.
+        let span = (least as u64 - 20).min(64);
+        for i in 0..3 * 4096 {
+            match push_six(&mut p, 20 + rng.next() % span) {
+                Ok(()) => {}
+                Err(Error::Startup(StartupFailure::TooFewSteps {
+                    path,
+                    min_median_steps,
+                    ..
+                })) => {
+                    assert_eq!(path, KernelPath::Pass);
+                    assert_eq!(min_median_steps, least);
+                    assert!(i < 2 * 4096, "{i}");
+                    return;
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        panic!("passes too short for the scaled credit were still credited");
     }
 
     #[test]

@@ -418,10 +418,13 @@ impl NoiseSources {
         self.pace.lost
     }
 
-    /// Whether `path`'s source is taken as timer-driven now (start-up's
-    /// decision, until the pace is lost).
-    pub(crate) fn timer_driven(&self, path: KernelPath) -> bool {
-        self.sources.get(path).is_some_and(|s| s.timer_driven)
+    /// The fewest steps `path`'s median sample must span for any credit
+    /// now: its row as start-up took it (timer-driven until the pace is
+    /// lost; a whole pass scaled by its kernel paths).
+    pub(crate) fn min_credited_steps(&self, path: KernelPath) -> f64 {
+        self.sources.get(path).map_or(f64::INFINITY, |s| {
+            crate::credit::min_credited_steps(path, s.timer_driven, s.kernel_paths_per_pass)
+        })
     }
 
     /// The passes no longer run ahead of their timer (the caller watched

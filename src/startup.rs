@@ -537,7 +537,7 @@ fn refusal(
             .max_by(|a, b| a.median_steps.total_cmp(&b.median_steps));
         // What the longest path itself would have needed.
         let min_median_steps = longest.map_or(MIN_MEDIAN_STEPS, |s| {
-            min_credited_steps(s.path, s.timer_driven)
+            min_credited_steps(s.path, s.timer_driven, s.kernel_paths_per_pass)
         });
         return StartupFailure::CoarseClock {
             resolution_ticks: resolution,
