@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# A study, not a check: what a whole pass would be worth cut into
+# segments of consecutive kernel paths, each segment one sample, on the
+# simulated coarse clocks where start-up takes whole passes. A lead for a
+# faster warm seed there (README, "Speed"): the seeder credits nothing
+# this way yet.
+#
+#   scripts/assess-segments.sh [PASSES] [CONDITION...]
+#
+# PASSES (default 1,000,000) whole passes of the default, sampled per path
+# (`kqseed raw --format u64le --path-labels`), are cut by
+# scripts/split-passes.py into halves (8 + 7 kernel paths), the drains and
+# the stimuli (6 + 9: the timer read, socket and inotify drains; the socket
+# pokes, file touches and the wait), thirds (5 + 5 + 5) and fifths (3 x 5),
+# and every segment's own stream and the
+# interleaved one go through all ten estimators (`kqseed assess`).
+# CONDITION is any of 24mhz, 24mhz-loaded, 19mhz, 19mhz-loaded (default:
+# all four; loaded = two busy loops and the collector on CPU 0, as
+# scripts/assess-conditions.sh). Prints, per condition and scheme, each
+# segment's median steps and figure, their sum a pass, the interleaved
+# figure times the segments a pass, and the bits a pass xz finds the
+# segments share (split-passes.py), against the whole pass's figure.
+# Files go to target/assessment/segments/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# shellcheck source=scripts/lib/coarse-clock.sh
+. scripts/lib/coarse-clock.sh
+passes=${1:-1000000}
+[[ $passes =~ ^[1-9][0-9]*$ ]] || { echo "assess-segments: PASSES must be a positive count" >&2; exit 2; }
+shift || true
+conditions=("$@")
+[ ${#conditions[@]} -gt 0 ] || conditions=(24mhz 24mhz-loaded 19mhz 19mhz-loaded)
+out=target/assessment/segments
+mkdir -p "$out"
+cargo build --release --quiet --features cli --bin kqseed
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
+kqseed=$target_dir/release/kqseed
+shim=$PWD/$out/coarse-clock.so
+build_coarse_clock "$shim"
+
+echo "$(uname -srm), $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ), $passes passes per condition"
+for condition in "${conditions[@]}"; do
+  case $condition in
+    24mhz | 24mhz-loaded) tick=41.6667 ;;
+    19mhz | 19mhz-loaded) tick=52.0833 ;;
+    *) echo "assess-segments: unknown condition $condition" >&2; exit 2 ;;
+  esac
+  dir=$out/$condition
+  mkdir -p "$dir"
+  # The warm-up's samples and a margin for the run's first partial pass.
+  cmd=(env "LD_PRELOAD=$shim" "KQSEED_TICK_NS=$tick" "$kqseed" raw -n $((passes * 15 + 4096))
+    --format u64le --path-labels "$dir/labels" -o "$dir/deltas" -v)
+  hogs=()
+  if [[ $condition == *-loaded ]]; then
+    cmd=(taskset -c 0 "${cmd[@]}")
+    for _ in 1 2; do
+      taskset -c 0 sh -c 'while :; do :; done' &
+      hogs+=($!)
+    done
+  fi
+  rc=0
+  "${cmd[@]}" 2>"$dir/raw.err" || rc=$?
+  if [ ${#hogs[@]} -gt 0 ]; then
+    kill "${hogs[@]}"
+    wait "${hogs[@]}" 2>/dev/null || true
+  fi
+  [ "$rc" -eq 0 ] || { cat "$dir/raw.err" >&2; exit 1; }
+  if not_preloaded "$dir/raw.err"; then
+    echo "assess-segments: $shim was not preloaded" >&2
+    exit 1
+  fi
+  python3 scripts/split-passes.py "$dir/deltas" "$dir/labels" "$dir" "$passes" >"$dir/segments.txt"
+  rm -f "$dir/deltas" "$dir/labels"
+  echo
+  echo "$condition: $(describe_tick_ns "$tick")$([[ $condition == *-loaded ]] && echo ', two busy loops and the collector on CPU 0')"
+  echo
+  echo "| scheme | segments: kernel paths, median steps, assessed | sum a pass | interleaved x segments | shared (xz) | sum / whole |"
+  echo "|---|---|---|---|---|---|"
+  whole=
+  for scheme in whole halves drains-stimuli thirds fifths; do
+    figures=() cells=() sum=0
+    while read -r _ k first last median; do
+      h=$("$kqseed" assess -b 8 "$dir/$scheme-$k.u8" | awk '/^Assessed/ {print $3}')
+      figures+=("$h")
+      cells+=("$((last - first + 1)), $median, $h")
+      sum=$(awk -v a="$sum" -v b="$h" 'BEGIN { printf "%.3f", a + b }')
+    done < <(awk -v s="$scheme" '$1 == s && $2 != "align"' "$dir/segments.txt")
+    inter=$("$kqseed" assess -b 8 "$dir/$scheme-inter.u8" | awk '/^Assessed/ {print $3}')
+    inter_pass=$(awk -v h="$inter" -v k="${#figures[@]}" 'BEGIN { printf "%.3f", h * k }')
+    shared=$(awk -v s="$scheme" '$1 == s && $2 == "align" {print $3}' "$dir/segments.txt")
+    [ -n "$whole" ] || whole=$sum
+    ratio=$(awk -v a="$sum" -v w="$whole" 'BEGIN { printf "%.2f", a / w }')
+    cell=$(printf '%s; ' "${cells[@]}")
+    echo "| $scheme | ${cell%; } | $sum | $inter_pass | ${shared:--} | $ratio |"
+  done
+done
