@@ -38,7 +38,12 @@ near its median, 0.79-0.95 of it);
 A whole pass ("pass", per-wakeup sampling) is a path too: its stream is
 rebuilt from the recording's wait returns, and its real runs reach as far
 as the timer read's (a 24 MHz pass of 600 steps assessed no more than one
-of 340). A real run's timer read (a --point)
+of 340). A pass's thirds ("pass-first-third", "pass-middle-third",
+"pass-last-third": each third of the default's pass summed, as a seeder
+that cut its passes in thirds credits them) have no grid: their rows come
+from real runs alone (--point, scripts/assess-segments.sh and the
+matrix), reach as a whole pass's do, and stop growing at the most steps
+a run showed them at. A real run's timer read (a --point)
 also counts for the bands up to R times its steps (--timer-reach, 2): on
 the Intel Xeon guest's coarse clocks its figure stayed at 0.43-2.02 bits
 while its median ranged over 30-130 steps, as low at 100-130 steps as at
@@ -71,13 +76,17 @@ import sys
 import tempfile
 
 
-PATHS = ["wait", "timer-read", "socket-drain", "file-drain", "socket-poke", "file-touch", "pass"]
+PATHS = ["wait", "timer-read", "socket-drain", "file-drain", "socket-poke", "file-touch", "pass",
+         "pass-first-third", "pass-middle-third", "pass-last-third"]
+# A pass's thirds have no grid (no recording is re-quantised into them):
+# their rows come from real runs alone.
+THIRDS = ("pass-first-third", "pass-middle-third", "pass-last-third")
 TICKS_NS = [0, 12, 15, 20, 25, 30, 35, 40, 50, 60, 70, 85, 100, 125, 240, 1000]
 # Paths whose real runs' figures also bound the bands up to --timer-reach
 # times their steps: on coarse clocks their figures did not grow with their
 # steps (a whole pass of 600 steps of 24 MHz, loaded, assessed 2.63 bits,
 # as one of 340 steps did quiet).
-REACHING = ("timer-read", "pass")
+REACHING = ("timer-read", "pass") + THIRDS
 EDGES = [16, 20, 24, 30, 40, 48, 64, 80, 96, 128, 192, 256, 384, 1024]
 SAMPLES = 1_000_000
 
@@ -107,7 +116,7 @@ def grid(prefix, kqseed, paths):
         else:
             ticks = np.floor(time / tick).astype(np.int64)
             steps_all, lab = np.diff(ticks), labels[1:]
-        for index, path in enumerate(PATHS):
+        for index, path in enumerate(p for p in PATHS if p not in THIRDS):
             if path not in paths:
                 continue
             if path == "pass":
@@ -267,6 +276,11 @@ def main():
     for spec in args.point:
         path, steps, bits, _, _ = parse_point(spec)
         points[path.split("@")[0]].append((steps, row_bits(path, bits), True))
+    # A third's row stops growing at its longest real run: no recording
+    # says what it carries beyond (as a recording's own clock caps a path's).
+    for path in THIRDS:
+        if points[path]:
+            own[path] = max(s for s, _, _ in points[path])
     if args.parts != 16 and args.check:
         sys.exit("== FAIL: --check compares sixteenths; leave --parts at 16")
     print(f"\nceilings in 1/{args.parts} bit per sample, by median steps"
@@ -331,7 +345,8 @@ def committed_table(rust_file):
     malformed."""
     names = {"TimerRead": "timer-read", "Wait": "wait", "SocketDrain": "socket-drain",
              "FileDrain": "file-drain", "SocketPoke": "socket-poke", "FileTouch": "file-touch",
-             "Pass": "pass"}
+             "Pass": "pass", "PassFirstThird": "pass-first-third",
+             "PassMiddleThird": "pass-middle-third", "PassLastThird": "pass-last-third"}
     text = open(rust_file).read()
     # Only the two constants' own text: BAND_STEPS up to its `];`, and
     # BAND_SIXTEENTHS likewise.

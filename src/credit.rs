@@ -123,8 +123,9 @@ pub struct CreditPolicy {
     /// window. Default [`DEFAULT_WARMUP_SAMPLES`].
     pub warmup_samples: u32,
     /// Whether start-up may take each pass of a per-path window as one
-    /// sample, [`KernelPath::Pass`], when that credits more a pass than
-    /// the paths do ([`startup_checks`](crate::startup_checks)): on coarse
+    /// sample, [`KernelPath::Pass`], or as three, its thirds
+    /// ([`KernelPath::THIRDS`]), when that credits more a pass than the
+    /// paths do ([`startup_checks`](crate::startup_checks)): on coarse
     /// clocks it does. Default true; false keeps every path a source.
     pub whole_passes: bool,
 }
@@ -241,7 +242,7 @@ const BAND_STEPS: [f64; 14] = [
 /// in that band). The same rule on the AMD guest's own coarse-clock points
 /// takes the bands from 384 and 1024 steps to 12/16 and 16/16.
 #[rustfmt::skip]
-const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 7] = [
+const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 10] = [
     //                         16  20  24  30  40  48  64  80  96 128 192 256 384 1024
     (KernelPath::TimerRead,   [ 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  3,  3, 12, 16]),
     (KernelPath::Wait,        [ 0,  1,  1,  2,  2,  2,  3,  4,  5,  5,  7,  7,  7,  7]),
@@ -250,6 +251,12 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 7] = [
     (KernelPath::SocketPoke,  [ 0,  1,  1,  1,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::FileTouch,   [ 0,  1,  1,  1,  2,  3,  4,  4,  4,  5,  5,  5,  5,  5]),
     (KernelPath::Pass,        [ 0,  1,  1,  1,  1,  5,  5,  5,  6,  7,  9,  9,  9, 11]),
+    // A pass's thirds: real runs alone (no recording is re-quantised into
+    // them), nothing below the fewest steps a run showed, and no more above
+    // the most than there.
+    (KernelPath::PassFirstThird,  [ 0,  0,  0,  0,  0,  0,  0,  0,  0,  7,  7,  7,  7,  7]),
+    (KernelPath::PassMiddleThird, [ 0,  0,  0,  0,  0,  3,  3,  3,  3,  3,  3,  3,  3,  3]),
+    (KernelPath::PassLastThird,   [ 0,  0,  0,  0,  0,  0,  3,  3,  3,  3,  3,  3,  3,  3]),
 ];
 
 /// A source's samples of one online window counted by the band of
@@ -472,12 +479,13 @@ pub(crate) fn source_ceiling(
 
 /// The ceiling of a source whose passes did not outrun their timer
 /// ([`MIN_EXPIRATIONS_PER_TIMER_EVENT`]): nothing for the wait, which
-/// waited for the timer, nor for a whole pass, which spans that wait; the
+/// waited for the timer, nor for a whole pass or its thirds, which were
+/// measured only on passes that outran it; the
 /// others as [`ceiling`] has them without a timer driving the pass. What
 /// start-up decides on such a window, and what the online check lowers to
 /// when the pace is lost.
 pub(crate) fn timer_paced_ceiling(path: KernelPath, median_steps: f64) -> f64 {
-    if matches!(path, KernelPath::Wait | KernelPath::Pass) {
+    if matches!(path, KernelPath::Wait) || path.is_pass_sum() {
         0.0
     } else {
         ceiling(path, median_steps, false)
@@ -627,7 +635,7 @@ mod tests {
         assert!(ceiling(KernelPath::TimerRead, MIN_MEDIAN_STEPS, true) > 0.0);
         // Short paths are credited from MIN_SHORT_MEDIAN_STEPS (the drains
         // from 30), never below.
-        let short = |p: KernelPath| !matches!(p, KernelPath::TimerRead | KernelPath::Pass);
+        let short = |p: KernelPath| p != KernelPath::TimerRead && !p.is_pass_sum();
         for path in KernelPath::ALL.into_iter().filter(|&p| short(p)) {
             let from = match path {
                 KernelPath::FileDrain | KernelPath::SocketDrain => 30.0,
@@ -638,6 +646,18 @@ mod tests {
         }
         // No timer: the short paths get the least credit at most.
         assert_eq!(ceiling(KernelPath::Wait, 200.0, false), 0.0625);
+        // A pass's thirds: nothing below the fewest steps a run showed them
+        // at, and no more above the most.
+        for (third, from, most) in [
+            (KernelPath::PassFirstThird, 128.0, 0.4375),
+            (KernelPath::PassMiddleThird, 48.0, 0.1875),
+            (KernelPath::PassLastThird, 64.0, 0.1875),
+        ] {
+            assert_eq!(ceiling(third, from - 0.1, true), 0.0, "{third:?}");
+            assert_eq!(ceiling(third, from, true), most, "{third:?}");
+            assert_eq!(ceiling(third, 1e9, true), most, "{third:?}");
+            assert_eq!(timer_paced_ceiling(third, 1e9), 0.0, "{third:?}");
+        }
     }
 
     #[test]

@@ -144,8 +144,9 @@ pub use seeder::{KqSeeder, RawSamples, SeederStats};
 pub use sources::{NoiseSources, PACE_WINDOW_TIMER_EVENTS, PerPath, SourceStats};
 pub use startup::{
     INTERLEAVED_ESTIMATORS, MAX_ZERO_DELTAS_PERCENT, MIN_HALF_SAMPLES,
-    MIN_PATHS_GAIN_OVER_WHOLE_PASSES, MIN_WHOLE_PASSES, PassSums, STARTUP_ESTIMATORS,
-    STARTUP_TEST_WHOLE_PASSES, SourceStartup, StartupReport, detect_step, startup_checks,
+    MIN_PATHS_GAIN_OVER_WHOLE_PASSES, MIN_THIRDS_KERNEL_PATHS, MIN_WHOLE_PASSES, PassSums,
+    STARTUP_ESTIMATORS, STARTUP_TEST_WHOLE_PASSES, SourceStartup, StartupReport, ThirdSums,
+    detect_step, startup_checks,
 };
 
 // What callers move between threads is `Send + Sync` on every backend; the

@@ -22,8 +22,9 @@
 //!   "pass once by chance". When start-up takes whole passes
 //!   ([`StartupReport::whole_passes`]), every sample goes into the pool
 //!   uncredited, each pass's samples summed are tested and credited as one
-//!   sample, and nothing is released before [`STARTUP_TEST_WHOLE_PASSES`]
-//!   passes have passed their tests.
+//!   sample (or, cut in thirds, as three: [`StartupReport::thirds`]), and
+//!   nothing is released before [`STARTUP_TEST_WHOLE_PASSES`] such samples
+//!   have passed their tests.
 //! * **Health.** Every later sample passes its own source's RCT, APT and
 //!   predictor test (cut for that source's credit) before it is credited,
 //!   and the online margin check ([`NoiseSources`]) may lower a source's
@@ -51,7 +52,9 @@ use crate::error::{Error, Result, StartupFailure};
 use crate::health::{HealthFailure, HealthStats, PassRepetition};
 use crate::seeder::SeederStats;
 use crate::sources::{LoweredBy, NoiseSources};
-use crate::startup::{PassSums, STARTUP_TEST_WHOLE_PASSES, StartupReport, startup_checks_cut};
+use crate::startup::{
+    PassSums, STARTUP_TEST_WHOLE_PASSES, StartupReport, ThirdSums, startup_checks_cut,
+};
 use crate::sys::{EventCounts, fork};
 
 /// Start-up refusals of one source instance before the refusal latches.
@@ -153,12 +156,45 @@ struct Started {
 }
 
 /// Whole passes summed from the collector's per-path samples
-/// ([`StartupReport::whole_passes`]).
+/// ([`StartupReport::whole_passes`]), whole or in thirds.
 struct WholePasses {
-    sums: PassSums,
+    sums: Sums,
     /// Passes still to pass the pass source's tests before the start-up
     /// test is over ([`STARTUP_TEST_WHOLE_PASSES`]).
     untested: u32,
+}
+
+/// A pass under way, summed whole or in thirds.
+enum Sums {
+    Whole(PassSums),
+    Thirds(ThirdSums),
+}
+
+impl Sums {
+    /// Adds one per-path sample; the samples of the pass it completes, if
+    /// any: one whole pass, or up to three thirds.
+    fn add(&mut self, delta: u64, path: KernelPath) -> [Option<(u64, KernelPath)>; 3] {
+        match self {
+            Sums::Whole(sums) => [
+                sums.add(delta, path).map(|pass| (pass, KernelPath::Pass)),
+                None,
+                None,
+            ],
+            Sums::Thirds(sums) => match sums.add(delta, path) {
+                Some(thirds) => {
+                    core::array::from_fn(|i| thirds[i].map(|sum| (sum, KernelPath::THIRDS[i])))
+                }
+                None => [None; 3],
+            },
+        }
+    }
+
+    fn restart(&mut self) {
+        match self {
+            Sums::Whole(sums) => sums.restart(),
+            Sums::Thirds(sums) => sums.restart(),
+        }
+    }
 }
 
 impl Started {
@@ -316,7 +352,11 @@ impl Pipeline {
                 sources,
                 passes: PassRepetition::new(),
                 whole: report.whole_passes.then(|| WholePasses {
-                    sums: PassSums::default(),
+                    sums: if report.thirds {
+                        Sums::Thirds(ThirdSums::default())
+                    } else {
+                        Sums::Whole(PassSums::default())
+                    },
                     untested: STARTUP_TEST_WHOLE_PASSES,
                 }),
             })
@@ -391,24 +431,32 @@ impl Pipeline {
     /// source is credited any more the result is
     /// [`StartupFailure::NoCreditLeft`], for the caller to refuse.
     fn test_and_pool(&mut self, delta: u64, path: KernelPath) -> Result<Option<HealthFailure>> {
-        let health = &self.config.health;
-        let alphas = (health.alpha_intermittent_log2, health.alpha_permanent_log2);
         let Some(started) = self.started.as_mut() else {
             return Ok(None);
         };
         // Whole passes: each sample goes into the pool uncredited (the pass
         // it belongs to carries it), and the pass it completes, if any, is
-        // what is tested and credited, as a per-wakeup sample would be.
-        let (delta, path) = match started.whole.as_mut().map(|w| w.sums.add(delta, path)) {
-            None => (delta, path),
-            Some(completed) => {
-                self.absorb(delta, 0)?;
-                match completed {
-                    Some(pass) => (pass, KernelPath::Pass),
-                    None => return Ok(None),
-                }
-            }
+        // what is tested and credited, as a per-wakeup sample would be;
+        // cut in thirds, each third of it in turn. A failure leaves the
+        // pass's other thirds untested: the pool they would go to is gone.
+        let Some(whole) = started.whole.as_mut() else {
+            return self.test_and_pool_one(delta, path);
         };
+        let completed = whole.sums.add(delta, path);
+        self.absorb(delta, 0)?;
+        for (sum, path) in completed.into_iter().flatten() {
+            if let Some(failure) = self.test_and_pool_one(sum, path)? {
+                return Ok(Some(failure));
+            }
+        }
+        Ok(None)
+    }
+
+    /// [`test_and_pool`](Self::test_and_pool) for a sample of a source
+    /// start-up decided (a whole pass or third where it took them).
+    fn test_and_pool_one(&mut self, delta: u64, path: KernelPath) -> Result<Option<HealthFailure>> {
+        let health = &self.config.health;
+        let alphas = (health.alpha_intermittent_log2, health.alpha_permanent_log2);
         let Some(started) = self.started.as_mut() else {
             return Ok(None);
         };
@@ -1018,6 +1066,76 @@ mod tests {
             (n * pass.credit - stats.credited_bits).abs() <= n * 1e-3,
             "{stats:?}"
         );
+        assert!(stats.health.started);
+    }
+
+    /// A default pass on a coarse clock, sampled per path: a timer read
+    /// of 200-263 ticks, every other path 10-25, so that its thirds span
+    /// about 270, 85 and 80 steps.
+    fn coarse_default_pass(rng: &mut SplitMix64) -> Vec<(u64, KernelPath)> {
+        use KernelPath::*;
+        let mut pass = vec![
+            (10 + rng.next() % 8, Wait),
+            (200 + rng.next() % 64, TimerRead),
+        ];
+        for path in [
+            SocketDrain,
+            SocketDrain,
+            SocketDrain,
+            SocketDrain,
+            FileDrain,
+        ]
+        .into_iter()
+        .chain([SocketPoke; 4])
+        .chain([FileTouch; 4])
+        {
+            pass.push((10 + rng.next() % 16, path));
+        }
+        pass
+    }
+
+    #[test]
+    fn thirds_of_passes_are_credited_each_and_released_after_their_start_up_test() {
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(35);
+        while p.stats().startup.is_none() {
+            for (delta, path) in coarse_default_pass(&mut rng) {
+                p.push(per_path_sample(delta, path)).expect("no refusal");
+            }
+        }
+        let report = p.stats().startup.expect("started");
+        assert!(report.whole_passes && report.thirds, "{report:?}");
+        assert_eq!(report.sources.iter().count(), 3);
+        let per_pass = report.bits_per_pass();
+        assert!(
+            per_pass > crate::ceiling(KernelPath::Pass, 400.0, true),
+            "{report:?}"
+        );
+        // Released once 1024 thirds passed their tests and 320 bits are
+        // credited, whichever comes last, counting from the window's first
+        // pass (the first wait's return closes none).
+        let mut passes = report.samples / 3;
+        let due = (STARTUP_TEST_WHOLE_PASSES as usize)
+            .div_ceil(3)
+            .max((320.0 / per_pass).ceil() as usize);
+        loop {
+            for (delta, path) in coarse_default_pass(&mut rng) {
+                p.push(per_path_sample(delta, path)).expect("no failure");
+            }
+            passes += 1;
+            if p.block_ready() {
+                assert!(p.take_block().is_some());
+                break;
+            }
+            assert!(passes <= due + 2, "nothing released after {passes} passes");
+        }
+        assert!(passes >= due, "released after {passes} passes, due {due}");
+        let stats = p.stats();
+        let thirds: f64 = KernelPath::THIRDS
+            .iter()
+            .map(|&t| stats.sources.get(t).expect("third").credited_bits)
+            .sum();
+        assert!((stats.credited_bits - thirds).abs() < 1e-9, "{stats:?}");
         assert!(stats.health.started);
     }
 

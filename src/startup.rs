@@ -114,10 +114,17 @@ pub struct StartupReport {
     /// [`samples`](Self::samples) and [`sources`](Self::sources) are the
     /// window's passes, and the seeder sums each pass's samples into one.
     pub whole_passes: bool,
+    /// With [`whole_passes`](Self::whole_passes): whether each pass is cut
+    /// in thirds ([`ThirdSums`], [`KernelPath::THIRDS`]), three samples a
+    /// pass, because that credited a pass more than summing it whole
+    /// ([`MIN_THIRDS_KERNEL_PATHS`] each). Then [`samples`](Self::samples)
+    /// and [`sources`](Self::sources) are the window's thirds.
+    pub thirds: bool,
     /// The credit a pass would have had the other way, bits per pass: its
     /// paths' credits summed when [`whole_passes`](Self::whole_passes),
-    /// else the whole pass's; `None` when only one way was weighed (a
-    /// window sampled per wakeup, or whole passes not allowed).
+    /// else the best of a whole pass and its thirds; `None` when only one
+    /// way was weighed (a window sampled per wakeup, or whole passes not
+    /// allowed).
     pub other_bits_per_pass: Option<f64>,
     /// Each path's figures and credit, for the paths that occurred.
     pub sources: PerPath<SourceStartup>,
@@ -163,6 +170,7 @@ impl StartupReport {
             interleaved_estimator: estimator,
             expirations_per_timer_event: 0.0,
             whole_passes: false,
+            thirds: false,
             other_bits_per_pass: None,
             sources: PerPath::default(),
         }
@@ -180,11 +188,15 @@ impl StartupReport {
         mean_credit(&self.sources, self.samples)
     }
 
-    /// The credit of one pass, bits: the whole pass's, or its paths'
-    /// summed (the window's credit over its passes, one a wait's return).
+    /// The credit of one pass, bits: the whole pass's, its thirds' summed,
+    /// or its paths' summed (the window's credit over its passes, one a
+    /// wait's return).
     pub fn bits_per_pass(&self) -> f64 {
         if let Some(pass) = self.sources.get(KernelPath::Pass) {
             return pass.credit;
+        }
+        if self.thirds {
+            return KernelPath::THIRDS.iter().map(|&p| self.credit(p)).sum();
         }
         let passes = self.sources.get(KernelPath::Wait).map_or(0, |s| s.samples);
         self.mean_credit() * self.samples as f64 / passes.max(1) as f64
@@ -205,6 +217,15 @@ impl StartupReport {
 /// clock the paths are credited about six times a whole pass's.
 pub const MIN_PATHS_GAIN_OVER_WHOLE_PASSES: f64 = 2.0;
 
+/// Fewest kernel paths each third of a pass must span, on average over
+/// the start-up window, for start-up to weigh cutting the passes in thirds
+/// ([`StartupReport::thirds`]): the default's five (a timer read and four
+/// socket drains; the inotify drain and four socket pokes; four file
+/// touches and the wait's return), the passes the thirds' ceilings were
+/// measured on (on epoll, the Intel Xeon guest's simulated 24 MHz and
+/// 19.2 MHz clocks, `scripts/assess-segments.sh`).
+pub const MIN_THIRDS_KERNEL_PATHS: u32 = 5;
+
 /// Fewest whole passes in a per-path window for start-up to weigh crediting
 /// them instead of their paths: the default's 2048-sample window holds
 /// about 136.
@@ -213,7 +234,10 @@ pub const MIN_WHOLE_PASSES: usize = 64;
 /// Whole passes that must pass the pass source's health tests before a
 /// seeder that took whole passes releases anything: SP 800-90B's start-up
 /// test runs over at least 1024 consecutive samples (section 4.3), and a
-/// per-path window holds far fewer passes.
+/// per-path window holds far fewer passes. Cut in thirds
+/// ([`StartupReport::thirds`]), each third is a sample and counts one: 1024
+/// consecutive thirds (342 passes), as a per-path seeder's start-up test
+/// is its window's 2048 consecutive samples of all its sources.
 pub const STARTUP_TEST_WHOLE_PASSES: u32 = 1024;
 
 /// Sums a per-path stream's samples into whole passes, as per-wakeup
@@ -273,6 +297,83 @@ impl Drop for PassSums {
     }
 }
 
+/// Sums a per-path stream's samples into the thirds of each pass, as a
+/// seeder that cut its passes in thirds ([`StartupReport::thirds`])
+/// credits them: each sample's time counts towards its path's third
+/// ([`KernelPath::third`]: the timer reads and socket drains; the inotify
+/// drain and socket pokes; the file touches and the wait's return), and a
+/// wait's return completes its pass, as for [`PassSums`]. For the
+/// default's pass, whose paths run in that order, each third is five
+/// consecutive kernel paths.
+///
+/// ```
+/// use kqseed::{KernelPath, ThirdSums};
+///
+/// let mut thirds = ThirdSums::default();
+/// // The samples before the first wait's return are no whole pass.
+/// assert_eq!(thirds.add(7, KernelPath::SocketPoke), None);
+/// assert_eq!(thirds.add(5, KernelPath::Wait), None);
+/// for (delta, path) in [
+///     (300, KernelPath::TimerRead),
+///     (40, KernelPath::SocketDrain),
+///     (20, KernelPath::FileDrain),
+///     (30, KernelPath::SocketPoke),
+///     (60, KernelPath::FileTouch),
+/// ] {
+///     assert_eq!(thirds.add(delta, path), None);
+/// }
+/// assert_eq!(thirds.add(90, KernelPath::Wait), Some([Some(340), Some(50), Some(150)]));
+/// ```
+#[derive(Default)]
+pub struct ThirdSums {
+    sums: [u64; 3],
+    /// Which thirds had a sample in the pass under way.
+    seen: [bool; 3],
+    /// Whether a wait's return has been seen, so that `sums` span a whole
+    /// pass.
+    open: bool,
+}
+
+impl ThirdSums {
+    /// Adds one sample of `path`; when it completes a pass, that pass's
+    /// thirds, in [`KernelPath::THIRDS`]' order (`None` for a third none of
+    /// whose paths ran in it). A sum's own samples are ignored.
+    pub fn add(&mut self, delta: u64, path: KernelPath) -> Option<[Option<u64>; 3]> {
+        let third = path.third()?;
+        self.sums[third] = self.sums[third].wrapping_add(delta);
+        self.seen[third] = true;
+        if path != KernelPath::Wait {
+            return None;
+        }
+        let sums = core::mem::take(&mut self.sums);
+        let seen = core::mem::take(&mut self.seen);
+        let thirds = core::array::from_fn(|i| seen[i].then_some(sums[i]));
+        core::mem::replace(&mut self.open, true).then_some(thirds)
+    }
+
+    /// Forgets the pass under way: the next delta does not follow the last.
+    pub fn restart(&mut self) {
+        self.sums.zeroize();
+        self.seen = [false; 3];
+        self.open = false;
+    }
+}
+
+impl core::fmt::Debug for ThirdSums {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Not the sums: they are made of samples.
+        f.debug_struct("ThirdSums")
+            .field("open", &self.open)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for ThirdSums {
+    fn drop(&mut self) {
+        self.sums.zeroize();
+    }
+}
+
 fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
     let credited: f64 = sources.values().map(|s| s.credit * s.samples as f64).sum();
     credited / samples.max(1) as f64
@@ -309,7 +410,13 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// coarse clock the short paths span too few steps to be credited much,
 /// and the whole pass is (a 24 MHz pass of the Intel Xeon guest: 9/16 bit,
 /// its paths 0.25-0.88 bits together), and where only the whole pass can be
-/// credited it is taken rather than refused.
+/// credited it is taken rather than refused. Where each third of the
+/// window's passes spans at least [`MIN_THIRDS_KERNEL_PATHS`] kernel paths
+/// and the passes ran ahead of their timer, the passes cut in thirds
+/// ([`ThirdSums`]) are weighed as well, three sources decided as above,
+/// and taken instead of whole passes where they credit a pass more
+/// ([`StartupReport::thirds`]; on the Intel Xeon guest's simulated coarse
+/// clocks, 13/16 bit a pass against 9/16).
 pub fn startup_checks(
     deltas: &[u64],
     paths: &[KernelPath],
@@ -368,6 +475,19 @@ pub(crate) fn startup_checks_cut(
         policy,
         resolution,
     );
+    // Thirds where they credit a pass more than it whole.
+    let whole = match thirds_of(deltas, paths, restarts, waits, events, policy, resolution) {
+        Some(Ok(mut thirds)) => {
+            thirds.thirds = true;
+            let whole_bits = whole.as_ref().map_or(0.0, StartupReport::bits_per_pass);
+            if thirds.bits_per_pass() > whole_bits {
+                Ok(thirds)
+            } else {
+                whole
+            }
+        }
+        _ => whole,
+    };
     // A refused way credits nothing a pass (a decided one credits some).
     let path_bits = by_paths.as_ref().map_or(0.0, StartupReport::bits_per_pass);
     match whole {
@@ -381,6 +501,63 @@ pub(crate) fn startup_checks_cut(
             by_paths
         }),
     }
+}
+
+/// The decision on the window's passes cut in thirds ([`ThirdSums`]), if
+/// they are of the kind the thirds' ceilings were measured on: every third
+/// of at least [`MIN_THIRDS_KERNEL_PATHS`] kernel paths a pass (one timer
+/// read a pass at most), over `waits` passes that ran ahead of their timer.
+fn thirds_of(
+    deltas: &[u64],
+    paths: &[KernelPath],
+    restarts: &[usize],
+    waits: usize,
+    events: &EventCounts,
+    policy: &CreditPolicy,
+    resolution: f64,
+) -> Option<Result<StartupReport, StartupFailure>> {
+    // The whole passes: from the sample after the first wait's return
+    // through the last (the window starts and ends within a pass).
+    let first = paths.iter().position(|&p| p == KernelPath::Wait)?;
+    let last = paths.iter().rposition(|&p| p == KernelPath::Wait)?;
+    let whole = &paths[first + 1..=last];
+    let passes = waits.saturating_sub(1);
+    let count = |path| whole.iter().filter(|&&p| p == path).count();
+    let per_third = [
+        count(KernelPath::TimerRead).min(passes) + count(KernelPath::SocketDrain),
+        count(KernelPath::FileDrain) + count(KernelPath::SocketPoke),
+        count(KernelPath::FileTouch) + passes,
+    ];
+    let min_paths = MIN_THIRDS_KERNEL_PATHS as usize * passes.max(1);
+    let ran_ahead = events.expirations_per_timer_event() >= MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT;
+    if !ran_ahead || per_third.iter().any(|&n| n < min_paths) {
+        return None;
+    }
+    // Sized first: a vector that grew would free copies unwiped.
+    let mut third_deltas = Zeroizing::new(Vec::with_capacity(3 * waits));
+    let mut third_paths = Vec::with_capacity(3 * waits);
+    let mut sums = ThirdSums::default();
+    for (i, (&d, &p)) in deltas.iter().zip(paths).enumerate() {
+        if restarts.contains(&i) {
+            sums.restart();
+        }
+        for (sum, path) in sums.add(d, p).into_iter().flatten().zip(KernelPath::THIRDS) {
+            if let Some(sum) = sum {
+                third_deltas.push(sum);
+                third_paths.push(path);
+            }
+        }
+    }
+    if third_deltas.len() < 3 * MIN_WHOLE_PASSES {
+        return None;
+    }
+    Some(decide(
+        &third_deltas,
+        &third_paths,
+        events,
+        policy,
+        resolution,
+    ))
 }
 
 /// The decision on one way of taking the window: `deltas` of `paths` on a
@@ -424,9 +601,10 @@ fn decide(
         // exact value is kept in a report that `Debug` prints.
         let median_steps = two_digits(quantile(2));
         let (estimator, estimate) = lowest_over_halves(&own_symbols);
-        let timer_driven = match path {
-            KernelPath::Pass => ran_ahead,
-            _ => beside_timer_read,
+        let timer_driven = if path.is_pass_sum() {
+            ran_ahead
+        } else {
+            beside_timer_read
         };
         let kernel_paths_per_pass =
             (path == KernelPath::Pass).then(|| events.kernel_paths_per_wakeup());
@@ -480,6 +658,7 @@ fn decide(
         interleaved_estimator,
         expirations_per_timer_event,
         whole_passes: false,
+        thirds: false,
         other_bits_per_pass: None,
         sources,
     })
@@ -952,7 +1131,9 @@ mod tests {
         let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
         assert!(r.whole_passes, "{r:?}");
         assert!(r.bits_per_pass() > r.other_bits_per_pass.expect("weighed"));
-        assert_eq!(r.samples, 139);
+        // Cut in thirds: three samples a pass.
+        assert!(r.thirds, "{r:?}");
+        assert_eq!(r.samples, 3 * 139);
         // Not allowed to, start-up keeps the paths and weighs nothing else.
         let kept = startup_checks(
             &coarse,
@@ -970,6 +1151,60 @@ mod tests {
         let r = startup_checks(&per_wakeup, &pass_paths, &ran_ahead(), &policy).expect("credited");
         assert!(!r.whole_passes);
         assert_eq!(r.other_bits_per_pass, None);
+    }
+
+    #[test]
+    fn a_coarse_pass_of_the_default_shape_is_cut_in_thirds_where_they_credit_more() {
+        let mut rng = SplitMix64(43);
+        let (deltas, paths) = default_passes(140, &mut rng);
+        // 80 ns ticks: thirds of about 290, 100 and 100 steps, a pass of
+        // about 420.
+        let coarse: Vec<u64> = deltas.iter().map(|d| d / 80).collect();
+        let policy = CreditPolicy::default();
+        let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
+        assert!(r.whole_passes && r.thirds, "{r:?}");
+        assert!(r.sources.get(KernelPath::Pass).is_none());
+        let thirds: f64 = KernelPath::THIRDS.iter().map(|&p| r.credit(p)).sum();
+        assert_eq!(r.bits_per_pass(), thirds);
+        for third in KernelPath::THIRDS {
+            let s = r.sources.get(third).expect("each third a source");
+            assert_eq!(s.samples, 139);
+            assert!(s.timer_driven && s.credit > 0.0, "{s:?}");
+        }
+        // More than the pass whole could have had at its steps.
+        assert!(
+            thirds > crate::ceiling(KernelPath::Pass, 420.0, true),
+            "{r:?}"
+        );
+
+        // Two socket pairs: thirds of three kernel paths, fewer than the
+        // thirds were measured on: the pass is taken whole.
+        let two_pairs: Vec<bool> = paths
+            .iter()
+            .scan(0usize, |i, _| {
+                *i += 1;
+                // Drop the third and fourth socket drain and poke of each
+                // pass (positions 4, 5, 9 and 10 of the fifteen).
+                Some(!matches!((*i - 1) % 15, 4 | 5 | 9 | 10))
+            })
+            .collect();
+        fn keep<T: Copy>(v: &[T], mask: &[bool]) -> Vec<T> {
+            v.iter()
+                .zip(mask)
+                .filter(|(_, k)| **k)
+                .map(|(x, _)| *x)
+                .collect()
+        }
+        let (thin, thin_paths) = (keep(&coarse, &two_pairs), keep(&paths, &two_pairs));
+        let events = EventCounts {
+            kernel_paths: 1000 * 11,
+            ..ran_ahead()
+        };
+        let r = startup_checks(&thin, &thin_paths, &events, &policy).expect("credited");
+        assert!(r.whole_passes && !r.thirds, "{r:?}");
+        // Passes that waited for their timer: never cut in thirds.
+        let r = startup_checks(&coarse, &paths, &timer_paced(1.1), &policy);
+        assert!(r.map_or(true, |r| !r.thirds));
     }
 
     #[test]

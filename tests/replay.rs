@@ -195,9 +195,12 @@ fn a_loaded_run_seeds_with_every_path_credited_within_its_ceiling() {
 
 #[test]
 fn a_24_mhz_clock_credits_what_its_short_paths_allow() {
+    // Kept per path (the default sums its passes on this clock: see the
+    // thirds' test below).
     let (deltas, paths) = clock_24mhz();
-    let mut seeder =
-        KqSeeder::from_replay_paths(SeederConfig::default(), deltas, paths).expect("config");
+    let config =
+        SeederConfig::default().with_credit(CreditPolicy::default().with_whole_passes(false));
+    let mut seeder = KqSeeder::from_replay_paths(config, deltas, paths).expect("config");
     for _ in 0..10 {
         seeder.key::<32>().expect("a key through a 24 MHz clock");
     }
@@ -218,41 +221,59 @@ fn a_24_mhz_clock_credits_what_its_short_paths_allow() {
     }
 }
 
-#[test]
-fn an_intel_24_mhz_run_takes_whole_passes_and_credits_them_only() {
-    // On this guest's 24 MHz clock the short paths' medians are 20-33
-    // ticks, the wait's 56 and the timer read's 122: credited together less
-    // than twice a whole pass of 470-590 ticks.
-    let (deltas, paths) = clock_24mhz_intel();
+/// A seeder over a 24 MHz run cuts its passes in thirds, credits them
+/// only, each within its ceiling, and releases nothing before the thirds'
+/// start-up test.
+fn assert_thirds_credited_only(deltas: Vec<u64>, paths: Vec<KernelPath>) {
     let mut seeder =
-        KqSeeder::from_replay_paths(SeederConfig::default(), deltas.clone(), paths.clone())
-            .expect("config");
+        KqSeeder::from_replay_paths(SeederConfig::default(), deltas, paths).expect("config");
     for _ in 0..5 {
-        seeder.key::<32>().expect("a key from whole passes");
+        seeder.key::<32>().expect("a key from thirds of passes");
     }
     let stats = seeder.stats();
     let startup = stats.startup.expect("start-up passed");
-    assert!(startup.whole_passes, "{startup:?}");
-    let pass = startup
-        .sources
-        .get(KernelPath::Pass)
-        .expect("the pass source");
-    assert!(pass.credit > 0.0 && pass.credit <= pass.ceiling, "{pass:?}");
-    assert_eq!(
-        pass.ceiling,
-        kqseed::ceiling(KernelPath::Pass, pass.median_steps, true)
+    assert!(startup.whole_passes && startup.thirds, "{startup:?}");
+    assert_eq!(startup.sources.iter().count(), 3);
+    for third in KernelPath::THIRDS {
+        let s = startup.sources.get(third).expect("each third");
+        assert!(s.credit > 0.0 && s.credit <= s.ceiling, "{s:?}");
+        assert_eq!(s.ceiling, kqseed::ceiling(third, s.median_steps, true));
+        let credited = stats.sources.get(third).expect("its stats");
+        assert!(credited.credited_bits <= credited.samples as f64 * s.credit + 1e-9);
+    }
+    // More a pass than the pass whole could carry at its steps (470-590
+    // ticks on these runs).
+    assert!(
+        startup.bits_per_pass() > kqseed::ceiling(KernelPath::Pass, 590.0, true),
+        "{startup:?}"
     );
     let paths_bits = startup.other_bits_per_pass.expect("both ways weighed");
     assert!(
-        paths_bits < kqseed::MIN_PATHS_GAIN_OVER_WHOLE_PASSES * pass.credit,
+        paths_bits < kqseed::MIN_PATHS_GAIN_OVER_WHOLE_PASSES * startup.bits_per_pass(),
         "{startup:?}"
     );
-    // Only passes were credited, each at most the pass's credit, and none
-    // before the start-up test's passes.
-    let credited = stats.sources.get(KernelPath::Pass).expect("pass stats");
-    assert_eq!(stats.sources.iter().count(), 1);
-    assert!(credited.samples >= u64::from(kqseed::STARTUP_TEST_WHOLE_PASSES));
-    assert!(stats.credited_bits <= credited.samples as f64 * pass.credit + 1e-9);
+    // Only thirds were credited, none released before their start-up test.
+    assert_eq!(stats.sources.iter().count(), 3);
+    let thirds: u64 = KernelPath::THIRDS
+        .iter()
+        .map(|&t| stats.sources.get(t).expect("third").samples)
+        .sum();
+    assert!(thirds >= u64::from(kqseed::STARTUP_TEST_WHOLE_PASSES));
+}
+
+#[test]
+fn an_amd_24_mhz_run_cuts_its_passes_in_thirds() {
+    let (deltas, paths) = clock_24mhz();
+    assert_thirds_credited_only(deltas, paths);
+}
+
+#[test]
+fn an_intel_24_mhz_run_cuts_its_passes_in_thirds_and_credits_them_only() {
+    // On this guest's 24 MHz clock the short paths' medians are 20-33
+    // ticks, the wait's 56 and the timer read's 122: credited together less
+    // than twice a pass, whose thirds credit more than it whole.
+    let (deltas, paths) = clock_24mhz_intel();
+    assert_thirds_credited_only(deltas.clone(), paths.clone());
     // Kept per path, the same run is credited what its paths allow.
     let config =
         SeederConfig::default().with_credit(CreditPolicy::default().with_whole_passes(false));

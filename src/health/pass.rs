@@ -94,7 +94,7 @@ impl PassRepetition {
     /// failure); returns the sample's verdict with this test's: a permanent
     /// failure of either, else the source's failure, else this test's, else
     /// the credit. Every sample counts towards its pass, failing or not. A
-    /// wait (or a whole pass) starts a new pass and closes the last one,
+    /// wait (or a whole pass, or a pass's first third) starts a new pass and closes the last one,
     /// which is compared with the one before. `alpha_log2`: the
     /// intermittent and permanent `-log2(alpha)` of the health
     /// configuration.
@@ -122,7 +122,11 @@ impl PassRepetition {
         alpha_log2: (u32, u32),
     ) -> Option<HealthFailure> {
         let mut failure = None;
-        if matches!(path, KernelPath::Wait | KernelPath::Pass) && self.current_len > 0 {
+        let opens_a_pass = matches!(
+            path,
+            KernelPath::Wait | KernelPath::Pass | KernelPath::PassFirstThird
+        );
+        if opens_a_pass && self.current_len > 0 {
             failure = self.close(alpha_log2);
         }
         if let Some(slot) = self.current.get_mut(self.current_len) {

@@ -317,7 +317,9 @@ impl Wakeup {
 /// in it). With [`Sampling::PerWakeup`](crate::Sampling::PerWakeup) a sample
 /// spans the whole pass: [`KernelPath::Pass`], as does each pass's samples
 /// summed where start-up takes whole passes
-/// ([`StartupReport::whole_passes`](crate::StartupReport::whole_passes)).
+/// ([`StartupReport::whole_passes`](crate::StartupReport::whole_passes)),
+/// and each third of it summed where start-up cuts them in thirds
+/// ([`KernelPath::THIRDS`]; the collector never gives these four).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum KernelPath {
@@ -337,11 +339,19 @@ pub enum KernelPath {
     FileTouch,
     /// A whole pass: wait-call return to wait-call return.
     Pass,
+    /// A pass's timer reads and socket drains, summed: the first third of
+    /// a default pass, where start-up cuts whole passes in thirds
+    /// ([`StartupReport::thirds`](crate::StartupReport::thirds)).
+    PassFirstThird,
+    /// A pass's inotify drain and socket pokes, summed: its middle third.
+    PassMiddleThird,
+    /// A pass's file touches and its wait's return, summed: its last third.
+    PassLastThird,
 }
 
 impl KernelPath {
     /// Every path, in the order a pass runs them.
-    pub const ALL: [KernelPath; 7] = [
+    pub const ALL: [KernelPath; 10] = [
         KernelPath::Wait,
         KernelPath::TimerRead,
         KernelPath::SocketDrain,
@@ -349,7 +359,34 @@ impl KernelPath {
         KernelPath::SocketPoke,
         KernelPath::FileTouch,
         KernelPath::Pass,
+        KernelPath::PassFirstThird,
+        KernelPath::PassMiddleThird,
+        KernelPath::PassLastThird,
     ];
+
+    /// A pass's thirds, in the order a seeder that cut its passes in
+    /// thirds credits them.
+    pub const THIRDS: [KernelPath; 3] = [
+        KernelPath::PassFirstThird,
+        KernelPath::PassMiddleThird,
+        KernelPath::PassLastThird,
+    ];
+
+    /// Which third of a pass this path's time counts towards (0, 1 or 2),
+    /// for a kernel path of the collector's; `None` for a sum.
+    pub fn third(self) -> Option<usize> {
+        match self {
+            KernelPath::TimerRead | KernelPath::SocketDrain => Some(0),
+            KernelPath::FileDrain | KernelPath::SocketPoke => Some(1),
+            KernelPath::FileTouch | KernelPath::Wait => Some(2),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a sum of a pass's samples (a whole pass or a third).
+    pub fn is_pass_sum(self) -> bool {
+        self.third().is_none()
+    }
 
     /// Its position in [`KernelPath::ALL`]: an index for per-path tables.
     pub fn index(self) -> usize {
@@ -361,6 +398,9 @@ impl KernelPath {
             KernelPath::SocketPoke => 4,
             KernelPath::FileTouch => 5,
             KernelPath::Pass => 6,
+            KernelPath::PassFirstThird => 7,
+            KernelPath::PassMiddleThird => 8,
+            KernelPath::PassLastThird => 9,
         }
     }
 
@@ -374,6 +414,9 @@ impl KernelPath {
             KernelPath::SocketPoke => "socket-poke",
             KernelPath::FileTouch => "file-touch",
             KernelPath::Pass => "pass",
+            KernelPath::PassFirstThird => "pass-first-third",
+            KernelPath::PassMiddleThird => "pass-middle-third",
+            KernelPath::PassLastThird => "pass-last-third",
         }
     }
 }

@@ -172,10 +172,10 @@ impl StartupWindow {
         Some(
             match startup_checks(&self.deltas, &self.paths, &self.events, &config.credit) {
                 Ok(report) if report.whole_passes => {
-                    // A pass credited at each wait's return but the first,
-                    // which closes none.
+                    // A pass (whole or its thirds) credited at each wait's
+                    // return but the first, which closes none.
                     let passes = self.credited[KernelPath::Wait.index()].saturating_sub(1);
-                    let credited = passes as f64 * report.credit(KernelPath::Pass);
+                    let credited = passes as f64 * report.bits_per_pass();
                     Ok(credited / self.written.max(1) as f64)
                 }
                 Ok(report) => {

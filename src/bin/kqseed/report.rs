@@ -28,7 +28,7 @@ use kqseed::health::{HealthFailure, HealthStats, PassRepetition};
 use kqseed::{
     ClockInfo, Collector, CollectorStats, EventCounts, KernelPath, MAX_COLLECT_SAMPLES,
     NoiseSources, PassSums, SeederConfig, SourceStartup, SourceStats, StartupFailure,
-    StartupReport, detect_resolution, startup_checks, symbol,
+    StartupReport, ThirdSums, detect_resolution, startup_checks, symbol,
 };
 
 use crate::config::{SourceArgs, describe};
@@ -394,13 +394,22 @@ fn collect(
         note(i, &s);
     }
     let startup = startup_checks(&deltas, &paths, &events, &config.credit);
-    // A seeder that took whole passes credits one at each wait's return.
+    // A seeder that took whole passes credits one at each wait's return
+    // (or, cut in thirds, its three thirds).
     let whole = matches!(&startup, Ok(r) if r.whole_passes);
-    let counted = |p: KernelPath| {
+    let thirds = matches!(&startup, Ok(r) if r.thirds);
+    let count = |counts: &mut [usize; KernelPath::ALL.len()], p: KernelPath| {
         if whole && p == KernelPath::Wait {
-            KernelPath::Pass
+            let completed: &[KernelPath] = if thirds {
+                &KernelPath::THIRDS
+            } else {
+                &[KernelPath::Pass]
+            };
+            for c in completed {
+                counts[c.index()] += 1;
+            }
         } else {
-            p
+            counts[p.index()] += 1;
         }
     };
     let targets: Vec<KernelPath> = match &startup {
@@ -414,12 +423,26 @@ fn collect(
         // is assessed, for the record.
         Err(_) => Vec::new(),
     };
-    let counted_paths: Vec<KernelPath> = paths.iter().map(|&p| counted(p)).collect();
-    let total = samples_needed(&counted_paths, &targets, n).max(window);
     let mut counts = [0usize; KernelPath::ALL.len()];
-    for &p in &counted_paths {
-        counts[p.index()] += 1;
+    for &p in &paths {
+        count(&mut counts, p);
     }
+    // How many to reserve: each summed target has one sample a wait's
+    // return, so the waits' share stands for all of them.
+    let (counted_paths, share_targets): (Vec<KernelPath>, &[KernelPath]) = if whole {
+        let sum = if thirds {
+            KernelPath::PassFirstThird
+        } else {
+            KernelPath::Pass
+        };
+        let mapped = paths
+            .iter()
+            .map(|&p| if p == KernelPath::Wait { sum } else { p });
+        (mapped.collect(), &[sum][..])
+    } else {
+        (paths.clone(), &targets[..])
+    };
+    let total = samples_needed(&counted_paths, share_targets, n).max(window);
     deltas
         .try_reserve_exact(total - window)
         .map_err(|_| kqseed::Error::TooLarge {
@@ -438,7 +461,7 @@ fn collect(
     while !done(&counts, deltas.len()) && deltas.len() < MAX_COLLECT_SAMPLES {
         let s = collector.step()?;
         ticks = ticks.wrapping_add(s.delta);
-        counts[counted(s.path).index()] += 1;
+        count(&mut counts, s.path);
         note(deltas.len(), &s);
         deltas.push(s.delta);
         paths.push(s.path);
@@ -459,7 +482,12 @@ fn collect(
         elapsed,
         measured_nanos_per_tick: elapsed.as_nanos() as f64 / (ticks.max(1) as f64),
     };
-    Ok((if whole { run.into_whole_passes() } else { run }, startup))
+    let run = match (whole, thirds) {
+        (true, true) => run.into_thirds(),
+        (true, false) => run.into_whole_passes(),
+        _ => run,
+    };
+    Ok((run, startup))
 }
 
 impl Run {
@@ -491,6 +519,48 @@ impl Run {
         }
         Run {
             paths: vec![KernelPath::Pass; deltas.len()],
+            deltas,
+            timer_wakeups,
+            ..self
+        }
+    }
+}
+
+impl Run {
+    /// The run as a seeder that cut its passes in thirds sees it: each
+    /// pass's thirds ([`ThirdSums`], from the window's first wait's return
+    /// on), and each timer wakeup moved to the first third of the pass its
+    /// wait's return completed.
+    fn into_thirds(self) -> Run {
+        let waits = self
+            .paths
+            .iter()
+            .filter(|&&p| p == KernelPath::Wait)
+            .count();
+        let mut deltas = Vec::with_capacity(3 * waits);
+        let mut paths = Vec::with_capacity(3 * waits);
+        let mut timer_wakeups = Vec::new();
+        let mut wakeups = self.timer_wakeups.iter().peekable();
+        let mut sums = ThirdSums::default();
+        for (i, (&delta, &path)) in self.deltas.iter().zip(&self.paths).enumerate() {
+            let wakeup = wakeups.next_if(|w| w.index == i);
+            if let Some(thirds) = sums.add(delta, path) {
+                if let Some(w) = wakeup {
+                    timer_wakeups.push(TimerWakeup {
+                        index: deltas.len(),
+                        ..*w
+                    });
+                }
+                for (sum, third) in thirds.into_iter().zip(KernelPath::THIRDS) {
+                    if let Some(sum) = sum {
+                        deltas.push(sum);
+                        paths.push(third);
+                    }
+                }
+            }
+        }
+        Run {
+            paths,
             deltas,
             timer_wakeups,
             ..self
@@ -795,10 +865,10 @@ pub fn text(f: &Findings) -> String {
     let _ = writeln!(out, "Configuration:  {}", describe(&f.config));
     let secs = f.elapsed.as_secs_f64();
     // With whole passes every figure below counts passes.
-    let unit = if matches!(&f.startup, Ok(r) if r.whole_passes) {
-        " whole passes"
-    } else {
-        ""
+    let unit = match &f.startup {
+        Ok(r) if r.thirds => " thirds of passes",
+        Ok(r) if r.whole_passes => " whole passes",
+        _ => "",
     };
     let _ = writeln!(
         out,
@@ -847,8 +917,14 @@ pub fn text(f: &Findings) -> String {
         Ok(r) => {
             let window = if r.whole_passes {
                 format!(
-                    "{} whole passes (a window of {} samples)",
-                    r.samples, f.config.health.startup_samples
+                    "{} {} (a window of {} samples)",
+                    r.samples,
+                    if r.thirds {
+                        "thirds of passes"
+                    } else {
+                        "whole passes"
+                    },
+                    f.config.health.startup_samples
                 )
             } else {
                 format!("{} samples", r.samples)
@@ -860,6 +936,14 @@ pub fn text(f: &Findings) -> String {
                 r.interleaved_estimator.name()
             );
             match r.other_bits_per_pass {
+                Some(other) if r.thirds => {
+                    let _ = writeln!(
+                        out,
+                        "  (thirds of passes: each pass's samples summed into its thirds, credited {} bits a pass together, more than the pass whole, where its paths would have been {:.4} together)",
+                        r.bits_per_pass(),
+                        other
+                    );
+                }
                 Some(other) if r.whole_passes => {
                     let _ = writeln!(
                         out,
@@ -890,13 +974,13 @@ pub fn text(f: &Findings) -> String {
             }
             let _ = writeln!(
                 out,
-                "  {:<14} {:>8} {:>13} {:>13} {:>9} {:>8} {:>8}",
+                "  {:<17} {:>8} {:>13} {:>13} {:>9} {:>8} {:>8}",
                 "path", "samples", "median steps", "spread steps", "estimate", "ceiling", "credit"
             );
             for s in r.sources.values() {
                 let _ = writeln!(
                     out,
-                    "  {:<14} {:>8} {:>13} {:>13} {:>9.3} {:>8} {:>8}",
+                    "  {:<17} {:>8} {:>13} {:>13} {:>9.3} {:>8} {:>8}",
                     s.path.name(),
                     s.samples,
                     s.median_steps,
@@ -983,7 +1067,7 @@ pub fn text(f: &Findings) -> String {
         );
         let _ = writeln!(
             out,
-            "  {:<14} {:>9} {:>10} {:>9} {:>10} {:>8} {:>7}  largest |r|",
+            "  {:<17} {:>9} {:>10} {:>9} {:>10} {:>8} {:>7}  largest |r|",
             "path", "samples", "assessed", "credit", "(start-up", "final)", "checks"
         );
         for p in &f.paths {
@@ -994,7 +1078,7 @@ pub fn text(f: &Findings) -> String {
             let (lag, r) = p.strongest_lag;
             let _ = writeln!(
                 out,
-                "  {:<14} {:>9} {:>10} {:>9.4} {:>10} {:>8} {:>7}  lag {lag}: {r:.3}",
+                "  {:<17} {:>9} {:>10} {:>9.4} {:>10} {:>8} {:>7}  lag {lag}: {r:.3}",
                 p.path.name(),
                 p.samples,
                 figure,
@@ -1208,6 +1292,7 @@ pub fn json(f: &Findings) -> String {
                 startup.insert("pace_lost_expirations_per_timer_event", num(pace));
             }
             startup.insert("whole_passes", Json::Bool(s.whole_passes));
+            startup.insert("thirds", Json::Bool(s.thirds));
             startup.insert("bits_per_pass", num(s.bits_per_pass()));
             if let Some(other) = s.other_bits_per_pass {
                 startup.insert("other_bits_per_pass", num(other));
