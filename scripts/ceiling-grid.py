@@ -164,7 +164,9 @@ def resolution(deltas):
 # steps a path spans cannot tell them apart: a 19.2 MHz timer read has
 # spanned 370 steps, as many as a 24 MHz one.
 CLOCKS = {"quiet": "own", "loaded": "own", "clk24mhz": "24 MHz",
-          "clk24mhz-loaded": "24 MHz", "clk19mhz": "19.2 MHz", "clk19mhz-loaded": "19.2 MHz"}
+          "clk24mhz-loaded": "24 MHz", "clk19mhz": "19.2 MHz", "clk19mhz-loaded": "19.2 MHz",
+          # scripts/assess-segments.sh's coarser clocks, for the thirds.
+          "clk16mhz": "16 MHz", "clk12mhz": "12 MHz"}
 
 
 MACHINES = ("amd", "intel", "other")

@@ -254,9 +254,9 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 10] = [
     // A pass's thirds: real runs alone (no recording is re-quantised into
     // them), nothing below the fewest steps a run showed, and no more above
     // the most than there.
-    (KernelPath::PassFirstThird,  [ 0,  0,  0,  0,  0,  0,  0,  0,  0,  7,  7,  7,  7,  7]),
-    (KernelPath::PassMiddleThird, [ 0,  0,  0,  0,  0,  3,  3,  3,  3,  3,  3,  3,  3,  3]),
-    (KernelPath::PassLastThird,   [ 0,  0,  0,  0,  0,  0,  3,  3,  3,  3,  3,  3,  3,  3]),
+    (KernelPath::PassFirstThird,  [ 0,  0,  0,  0,  0,  0,  0,  7,  7,  7,  7,  7,  7,  7]),
+    (KernelPath::PassMiddleThird, [ 0,  0,  0,  2,  2,  2,  2,  3,  3,  3,  3,  3,  3,  3]),
+    (KernelPath::PassLastThird,   [ 0,  0,  0,  0,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3]),
 ];
 
 /// A source's samples of one online window counted by the band of
@@ -648,13 +648,13 @@ mod tests {
         assert_eq!(ceiling(KernelPath::Wait, 200.0, false), 0.0625);
         // A pass's thirds: nothing below the fewest steps a run showed them
         // at, and no more above the most.
-        for (third, from, most) in [
-            (KernelPath::PassFirstThird, 128.0, 0.4375),
-            (KernelPath::PassMiddleThird, 48.0, 0.1875),
-            (KernelPath::PassLastThird, 64.0, 0.1875),
+        for (third, from, least, most) in [
+            (KernelPath::PassFirstThird, 80.0, 0.4375, 0.4375),
+            (KernelPath::PassMiddleThird, 30.0, 0.125, 0.1875),
+            (KernelPath::PassLastThird, 40.0, 0.1875, 0.1875),
         ] {
             assert_eq!(ceiling(third, from - 0.1, true), 0.0, "{third:?}");
-            assert_eq!(ceiling(third, from, true), most, "{third:?}");
+            assert_eq!(ceiling(third, from, true), least, "{third:?}");
             assert_eq!(ceiling(third, 1e9, true), most, "{third:?}");
             assert_eq!(timer_paced_ceiling(third, 1e9), 0.0, "{third:?}");
         }
