@@ -287,7 +287,7 @@ def main():
         sys.exit("== FAIL: --check compares sixteenths; leave --parts at 16")
     print(f"\nceilings in 1/{args.parts} bit per sample, by median steps"
           " (band = at least that many):")
-    print(f"{'':14s}" + "".join(f"{e:>5d}" for e in EDGES))
+    print(f"{'':18s}" + "".join(f"{e:>5d}" for e in EDGES))
     table = {}
     for path in PATHS:
         top = max(e for e in EDGES if e <= own[path]) if own[path] < math.inf else EDGES[-1]
@@ -317,7 +317,7 @@ def main():
                 sixteenths = 0
             row.append(sixteenths)
         table[path] = row
-        print(f"{path:14s}" + "".join(f"{c:>5d}" for c in row))
+        print(f"{path:18s}" + "".join(f"{c:>5d}" for c in row))
     if args.check:
         found = committed_table(args.check)
         lower, higher = [], []

@@ -368,10 +368,15 @@ fn two_digits_up(edge: f64) -> f64 {
 /// | socket poke | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | file touch | 0 | 1 | 1 | 1 | 2 | 3 | 4 | 4 | 4 | 5 | 5 | 5 | 5 | 5 |
 /// | whole pass | 0 | 1 | 1 | 1 | 1 | 5 | 5 | 5 | 6 | 7 | 9 | 9 | 9 | 11 |
+/// | pass, first third | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 7 | 7 | 7 | 7 | 7 | 7 | 7 |
+/// | pass, middle third | 0 | 0 | 0 | 2 | 2 | 2 | 2 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
+/// | pass, last third | 0 | 0 | 0 | 0 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 ///
 /// (sixteenths of a bit; fewer than 16 steps: 0; the short paths and a
 /// whole pass get nothing under 20 steps, where the grid's figures scatter
-/// most, and the drains nothing under 30.) Start-up passes each median
+/// most, and the drains nothing under 30; a pass's thirds, from real runs
+/// alone, nothing below the fewest steps a run showed them at and no more
+/// above the most than there.) Start-up passes each median
 /// rounded down to
 /// two significant digits (so that no exact sample statistic is
 /// kept), which moves five edges up on the safe side: 128, 192, 256, 384

@@ -475,23 +475,21 @@ pub(crate) fn startup_checks_cut(
         policy,
         resolution,
     );
-    // Thirds where they credit a pass more than it whole.
-    let whole = match thirds_of(deltas, paths, restarts, waits, events, policy, resolution) {
-        Some(Ok(mut thirds)) => {
-            thirds.thirds = true;
-            let whole_bits = whole.as_ref().map_or(0.0, StartupReport::bits_per_pass);
-            if thirds.bits_per_pass() > whole_bits {
-                Ok(thirds)
-            } else {
-                whole
-            }
-        }
-        _ => whole,
-    };
     // A refused way credits nothing a pass (a decided one credits some).
     let path_bits = by_paths.as_ref().map_or(0.0, StartupReport::bits_per_pass);
     match whole {
         Ok(mut whole) if path_bits < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole.bits_per_pass() => {
+            // Where whole passes win over the paths: cut in thirds if they
+            // credit a pass more still.
+            let whole_bits = whole.bits_per_pass();
+            if let Some(Ok(mut thirds)) =
+                thirds_of(deltas, paths, restarts, waits, events, policy, resolution)
+            {
+                thirds.thirds = true;
+                if thirds.bits_per_pass() > whole_bits {
+                    whole = thirds;
+                }
+            }
             whole.whole_passes = true;
             whole.other_bits_per_pass = Some(path_bits);
             Ok(whole)
@@ -504,9 +502,10 @@ pub(crate) fn startup_checks_cut(
 }
 
 /// The decision on the window's passes cut in thirds ([`ThirdSums`]), if
-/// they are of the kind the thirds' ceilings were measured on: every third
-/// of at least [`MIN_THIRDS_KERNEL_PATHS`] kernel paths a pass (one timer
-/// read a pass at most), over `waits` passes that ran ahead of their timer.
+/// they are of the kind the thirds' ceilings were measured on: a timer
+/// read and an inotify drain every pass, every third of at least
+/// [`MIN_THIRDS_KERNEL_PATHS`] kernel paths a pass (one timer read a pass
+/// at most), over `waits` passes that ran ahead of their timer.
 fn thirds_of(
     deltas: &[u64],
     paths: &[KernelPath],
@@ -529,8 +528,12 @@ fn thirds_of(
         count(KernelPath::FileTouch) + passes,
     ];
     let min_paths = MIN_THIRDS_KERNEL_PATHS as usize * passes.max(1);
+    // The measured shape has a timer read and an inotify drain every pass
+    // (epoll's; a kqueue pass has neither syscall).
+    let measured_shape =
+        count(KernelPath::TimerRead) >= passes && count(KernelPath::FileDrain) >= passes;
     let ran_ahead = events.expirations_per_timer_event() >= MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT;
-    if !ran_ahead || per_third.iter().any(|&n| n < min_paths) {
+    if !ran_ahead || !measured_shape || per_third.iter().any(|&n| n < min_paths) {
         return None;
     }
     // Sized first: a vector that grew would free copies unwiped.
@@ -1157,8 +1160,8 @@ mod tests {
     fn a_coarse_pass_of_the_default_shape_is_cut_in_thirds_where_they_credit_more() {
         let mut rng = SplitMix64(43);
         let (deltas, paths) = default_passes(140, &mut rng);
-        // 80 ns ticks: thirds of about 290, 100 and 100 steps, a pass of
-        // about 420.
+        // 80 ns ticks: thirds of about 294, 85 and 105 steps, a pass of
+        // about 483.
         let coarse: Vec<u64> = deltas.iter().map(|d| d / 80).collect();
         let policy = CreditPolicy::default();
         let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
@@ -1205,6 +1208,42 @@ mod tests {
         // Passes that waited for their timer: never cut in thirds.
         let r = startup_checks(&coarse, &paths, &timer_paced(1.1), &policy);
         assert!(r.map_or(true, |r| !r.thirds));
+    }
+
+    #[test]
+    fn passes_without_a_timer_read_or_inotify_drain_are_not_cut_in_thirds() {
+        // A kqueue pass with five socket pairs and five files: five kernel
+        // paths a third, but no timer read or inotify drain, so not the
+        // shape the thirds were measured on.
+        use KernelPath::*;
+        let mut rng = SplitMix64(47);
+        let (mut deltas, mut paths) = (Vec::new(), Vec::new());
+        while deltas.len() < 2048 {
+            let shape = [Wait]
+                .into_iter()
+                .chain([SocketDrain; 5])
+                .chain([SocketPoke; 5])
+                .chain([FileTouch; 5]);
+            for path in shape {
+                let base = if path == Wait { 40 } else { 25 };
+                deltas.push(base + rng.next() % 16);
+                paths.push(path);
+            }
+        }
+        let policy = CreditPolicy::default();
+        let r = startup_checks(&deltas[..2048], &paths[..2048], &ran_ahead(), &policy);
+        assert!(r.map_or(true, |r| !r.thirds));
+    }
+
+    #[test]
+    fn thirds_replace_whole_passes_only_where_those_beat_the_paths() {
+        // A fine clock: the paths are credited far more than twice a whole
+        // pass, so neither whole passes nor thirds are taken.
+        let mut rng = SplitMix64(49);
+        let (deltas, paths) = default_passes(140, &mut rng);
+        let r = startup_checks(&deltas, &paths, &ran_ahead(), &CreditPolicy::default())
+            .expect("credited");
+        assert!(!r.whole_passes && !r.thirds, "{r:?}");
     }
 
     #[test]

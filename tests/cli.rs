@@ -209,12 +209,12 @@ fn help_gives_the_librarys_defaults() {
 
 #[test]
 fn raw_help_names_every_path_it_accepts() {
-    // The list is the library's names, every path but the whole pass: the
-    // help once named no value at all.
+    // The list is the library's names, every path but the sums of a pass
+    // (the whole pass, its thirds): the help once named no value at all.
     use kqseed::KernelPath;
     let names: Vec<&str> = KernelPath::ALL
         .into_iter()
-        .filter(|&p| p != KernelPath::Pass)
+        .filter(|&p| !p.is_pass_sum())
         .map(KernelPath::name)
         .collect();
     let want = format!("[possible values: {}]", names.join(", "));

@@ -195,16 +195,17 @@ fn a_loaded_run_seeds_with_every_path_credited_within_its_ceiling() {
 
 #[test]
 fn a_24_mhz_clock_credits_what_its_short_paths_allow() {
-    // Kept per path (the default sums its passes on this clock: see the
-    // thirds' test below).
     let (deltas, paths) = clock_24mhz();
-    let config =
-        SeederConfig::default().with_credit(CreditPolicy::default().with_whole_passes(false));
-    let mut seeder = KqSeeder::from_replay_paths(config, deltas, paths).expect("config");
+    let mut seeder =
+        KqSeeder::from_replay_paths(SeederConfig::default(), deltas, paths).expect("config");
     for _ in 0..10 {
         seeder.key::<32>().expect("a key through a 24 MHz clock");
     }
     let startup = seeder.stats().startup.expect("start-up passed");
+    // On this guest's 24 MHz clock the paths together are credited more
+    // than twice a whole pass: kept, and so not cut in thirds either
+    // (whose rows rest on the Intel guest's runs alone).
+    assert!(!startup.whole_passes && !startup.thirds, "{startup:?}");
     // Whole ticks: the shim's counter reads 1 per 41.67 ns.
     assert_eq!(startup.resolution_ticks, 1.0);
     let timer = startup.sources.get(KernelPath::TimerRead).expect("timer");
@@ -259,12 +260,6 @@ fn assert_thirds_credited_only(deltas: Vec<u64>, paths: Vec<KernelPath>) {
         .map(|&t| stats.sources.get(t).expect("third").samples)
         .sum();
     assert!(thirds >= u64::from(kqseed::STARTUP_TEST_WHOLE_PASSES));
-}
-
-#[test]
-fn an_amd_24_mhz_run_cuts_its_passes_in_thirds() {
-    let (deltas, paths) = clock_24mhz();
-    assert_thirds_credited_only(deltas, paths);
 }
 
 #[test]

@@ -379,13 +379,22 @@ impl KernelPath {
             KernelPath::TimerRead | KernelPath::SocketDrain => Some(0),
             KernelPath::FileDrain | KernelPath::SocketPoke => Some(1),
             KernelPath::FileTouch | KernelPath::Wait => Some(2),
-            _ => None,
+            KernelPath::Pass
+            | KernelPath::PassFirstThird
+            | KernelPath::PassMiddleThird
+            | KernelPath::PassLastThird => None,
         }
     }
 
     /// Whether this is a sum of a pass's samples (a whole pass or a third).
     pub fn is_pass_sum(self) -> bool {
-        self.third().is_none()
+        matches!(
+            self,
+            KernelPath::Pass
+                | KernelPath::PassFirstThird
+                | KernelPath::PassMiddleThird
+                | KernelPath::PassLastThird
+        )
     }
 
     /// Its position in [`KernelPath::ALL`]: an index for per-path tables.

@@ -72,11 +72,10 @@ pub struct Args {
     config: SourceArgs,
 }
 
-/// The paths a per-path sample can measure: all but the whole pass.
+/// The paths a per-path sample can measure: all but the sums of a pass
+/// (a whole pass, its thirds).
 fn sample_paths() -> impl Iterator<Item = KernelPath> {
-    KernelPath::ALL
-        .into_iter()
-        .filter(|&p| p != KernelPath::Pass)
+    KernelPath::ALL.into_iter().filter(|&p| !p.is_pass_sum())
 }
 
 /// `--path`'s parser: the names of [`sample_paths`], as

@@ -398,16 +398,17 @@ fn collect(
     // (or, cut in thirds, its three thirds).
     let whole = matches!(&startup, Ok(r) if r.whole_passes);
     let thirds = matches!(&startup, Ok(r) if r.thirds);
-    let count = |counts: &mut [usize; KernelPath::ALL.len()], p: KernelPath| {
-        if whole && p == KernelPath::Wait {
-            let completed: &[KernelPath] = if thirds {
-                &KernelPath::THIRDS
-            } else {
-                &[KernelPath::Pass]
-            };
-            for c in completed {
-                counts[c.index()] += 1;
+    // Thirds counted as the seeder sums them: a pass missing one gives
+    // none of it, and the first wait's return completes no pass.
+    let mut third_sums = ThirdSums::default();
+    let mut count = |counts: &mut [usize; KernelPath::ALL.len()], delta: u64, p: KernelPath| {
+        if thirds {
+            let completed = third_sums.add(delta, p).unwrap_or_default();
+            for (sum, third) in completed.into_iter().zip(KernelPath::THIRDS) {
+                counts[third.index()] += usize::from(sum.is_some());
             }
+        } else if whole && p == KernelPath::Wait {
+            counts[KernelPath::Pass.index()] += 1;
         } else {
             counts[p.index()] += 1;
         }
@@ -424,8 +425,8 @@ fn collect(
         Err(_) => Vec::new(),
     };
     let mut counts = [0usize; KernelPath::ALL.len()];
-    for &p in &paths {
-        count(&mut counts, p);
+    for (&d, &p) in deltas.iter().zip(&paths) {
+        count(&mut counts, d, p);
     }
     // How many to reserve: each summed target has one sample a wait's
     // return, so the waits' share stands for all of them.
@@ -453,15 +454,16 @@ fn collect(
     paths.reserve_exact(total - window);
     let bar = progress(total as u64);
     // With whole passes the interleaved stream is the passes, a target;
-    // the first wait's return counted completes no pass.
-    let wanted = n + usize::from(whole);
+    // the first wait's return counted completes no pass (thirds are
+    // counted only as passes complete them).
+    let wanted = n + usize::from(whole && !thirds);
     let done = |counts: &[usize], len: usize| {
         (whole || len >= n) && targets.iter().all(|t| counts[t.index()] >= wanted)
     };
     while !done(&counts, deltas.len()) && deltas.len() < MAX_COLLECT_SAMPLES {
         let s = collector.step()?;
         ticks = ticks.wrapping_add(s.delta);
-        count(&mut counts, s.path);
+        count(&mut counts, s.delta, s.path);
         note(deltas.len(), &s);
         deltas.push(s.delta);
         paths.push(s.path);
