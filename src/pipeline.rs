@@ -199,7 +199,8 @@ impl Sums {
 
 impl Started {
     /// Whether the start-up test is still running: the window's samples
-    /// are in, but not yet [`STARTUP_TEST_WHOLE_PASSES`] whole passes.
+    /// are in, but not yet [`STARTUP_TEST_WHOLE_PASSES`] credited whole
+    /// passes (or thirds) have passed their tests.
     fn testing(&self) -> bool {
         self.whole.as_ref().is_some_and(|w| w.untested > 0)
     }

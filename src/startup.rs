@@ -122,9 +122,9 @@ pub struct StartupReport {
     pub thirds: bool,
     /// The credit a pass would have had the other way, bits per pass: its
     /// paths' credits summed when [`whole_passes`](Self::whole_passes),
-    /// else the best of a whole pass and its thirds; `None` when only one
-    /// way was weighed (a window sampled per wakeup, or whole passes not
-    /// allowed).
+    /// else the whole pass's (thirds are weighed only where whole passes
+    /// win); `None` when only one way was weighed (a window sampled per
+    /// wakeup, or whole passes not allowed).
     pub other_bits_per_pass: Option<f64>,
     /// Each path's figures and credit, for the paths that occurred.
     pub sources: PerPath<SourceStartup>,
@@ -222,8 +222,10 @@ pub const MIN_PATHS_GAIN_OVER_WHOLE_PASSES: f64 = 2.0;
 /// ([`StartupReport::thirds`]): the default's five (a timer read and four
 /// socket drains; the inotify drain and four socket pokes; four file
 /// touches and the wait's return), the passes the thirds' ceilings were
-/// measured on (on epoll, the Intel Xeon guest's simulated 24 MHz and
-/// 19.2 MHz clocks, `scripts/assess-segments.sh`).
+/// measured on (on epoll, the Intel Xeon guest's simulated 24, 19.2, 16
+/// and 12 MHz clocks, `scripts/assess-segments.sh`). Counted over the
+/// start-up window's whole passes, with a timer read and an inotify drain
+/// for every pass, not pass by pass.
 pub const MIN_THIRDS_KERNEL_PATHS: u32 = 5;
 
 /// Fewest whole passes in a per-path window for start-up to weigh crediting
@@ -236,8 +238,10 @@ pub const MIN_WHOLE_PASSES: usize = 64;
 /// test runs over at least 1024 consecutive samples (section 4.3), and a
 /// per-path window holds far fewer passes. Cut in thirds
 /// ([`StartupReport::thirds`]), each third is a sample and counts one: 1024
-/// consecutive thirds (342 passes), as a per-path seeder's start-up test
-/// is its window's 2048 consecutive samples of all its sources.
+/// consecutive credited thirds (342 passes where all three are credited;
+/// a source credited nothing runs no tests), as a per-path seeder's
+/// start-up test is its window's 2048 consecutive samples of all its
+/// sources.
 pub const STARTUP_TEST_WHOLE_PASSES: u32 = 1024;
 
 /// Sums a per-path stream's samples into whole passes, as per-wakeup
@@ -416,7 +420,7 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// ([`ThirdSums`]) are weighed as well, three sources decided as above,
 /// and taken instead of whole passes where they credit a pass more
 /// ([`StartupReport::thirds`]; on the Intel Xeon guest's simulated coarse
-/// clocks, 13/16 bit a pass against 9/16).
+/// clocks, 13/16 or 12/16 bit a pass against 9/16).
 pub fn startup_checks(
     deltas: &[u64],
     paths: &[KernelPath],

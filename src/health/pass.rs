@@ -94,7 +94,8 @@ impl PassRepetition {
     /// failure); returns the sample's verdict with this test's: a permanent
     /// failure of either, else the source's failure, else this test's, else
     /// the credit. Every sample counts towards its pass, failing or not. A
-    /// wait (or a whole pass, or a pass's first third) starts a new pass and closes the last one,
+    /// wait (or a whole pass, or a pass's first third) starts a new pass
+    /// and closes the last one,
     /// which is compared with the one before. `alpha_log2`: the
     /// intermittent and permanent `-log2(alpha)` of the health
     /// configuration.

@@ -619,6 +619,7 @@ fn credit_run(
     let mut seen = [0usize; KernelPath::ALL.len()];
     let mut wakeups = run.timer_wakeups.iter().peekable();
     let mut pool = 0u64;
+    let mut tested = 0usize;
     let block = u64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS) * 1000;
     for (i, ((&path, &s), &delta)) in run.paths.iter().zip(symbols).zip(&run.deltas).enumerate() {
         // The seeder watches the pace from the first sample after the
@@ -638,9 +639,12 @@ fn credit_run(
             }
         };
         pool += millibits;
-        // Whole passes release nothing before their start-up test is over.
-        // (From the window's first pass, the 1024th may release.)
-        let testing = report.whole_passes && i + 1 < kqseed::STARTUP_TEST_WHOLE_PASSES as usize;
+        // Whole passes (or thirds) release nothing before their start-up
+        // test is over: from the window's first pass, the 1024th credited
+        // one may release (a source credited nothing runs no tests, and
+        // the seeder does not count it).
+        tested += usize::from(millibits > 0);
+        let testing = report.whole_passes && tested < kqseed::STARTUP_TEST_WHOLE_PASSES as usize;
         if pool >= block && !testing {
             sources.note_output();
             pool = 0;
