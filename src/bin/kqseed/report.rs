@@ -484,81 +484,51 @@ fn collect(
         elapsed,
         measured_nanos_per_tick: elapsed.as_nanos() as f64 / (ticks.max(1) as f64),
     };
-    let run = match (whole, thirds) {
-        (true, true) => run.into_thirds(),
-        (true, false) => run.into_whole_passes(),
-        _ => run,
-    };
+    let run = if whole { run.into_summed(thirds) } else { run };
     Ok((run, startup))
 }
 
 impl Run {
-    /// The run as a seeder that took whole passes sees it: each pass's
-    /// samples summed ([`PassSums`], from the window's first wait's return
-    /// on, so the window's passes come first), and each timer wakeup moved
-    /// to the pass its wait's return completed.
-    fn into_whole_passes(self) -> Run {
+    /// The run as a seeder that took whole passes (or, with `thirds`, cut
+    /// them in thirds) sees it: each pass's samples summed ([`PassSums`],
+    /// [`ThirdSums`], from the window's first wait's return on, so the
+    /// window's passes come first), and each timer wakeup moved to the
+    /// first sample of the pass its wait's return completed.
+    fn into_summed(self, thirds: bool) -> Run {
         let waits = self
             .paths
             .iter()
             .filter(|&&p| p == KernelPath::Wait)
             .count();
-        let mut deltas = Vec::with_capacity(waits);
+        let per_pass = if thirds { 3 } else { 1 };
+        let mut deltas = Vec::with_capacity(per_pass * waits);
+        let mut paths = Vec::with_capacity(per_pass * waits);
         let mut timer_wakeups = Vec::new();
         let mut wakeups = self.timer_wakeups.iter().peekable();
-        let mut sums = PassSums::default();
+        let (mut whole_sums, mut third_sums) = (PassSums::default(), ThirdSums::default());
         for (i, (&delta, &path)) in self.deltas.iter().zip(&self.paths).enumerate() {
             let wakeup = wakeups.next_if(|w| w.index == i);
-            if let Some(pass) = sums.add(delta, path) {
-                if let Some(w) = wakeup {
-                    timer_wakeups.push(TimerWakeup {
-                        index: deltas.len(),
-                        ..*w
-                    });
-                }
-                deltas.push(pass);
+            let completed: Option<[Option<(u64, KernelPath)>; 3]> = if thirds {
+                third_sums.add(delta, path).map(|sums| {
+                    core::array::from_fn(|k| sums[k].map(|sum| (sum, KernelPath::THIRDS[k])))
+                })
+            } else {
+                whole_sums
+                    .add(delta, path)
+                    .map(|pass| [Some((pass, KernelPath::Pass)), None, None])
+            };
+            let Some(samples) = completed else {
+                continue;
+            };
+            if let Some(w) = wakeup {
+                timer_wakeups.push(TimerWakeup {
+                    index: deltas.len(),
+                    ..*w
+                });
             }
-        }
-        Run {
-            paths: vec![KernelPath::Pass; deltas.len()],
-            deltas,
-            timer_wakeups,
-            ..self
-        }
-    }
-}
-
-impl Run {
-    /// The run as a seeder that cut its passes in thirds sees it: each
-    /// pass's thirds ([`ThirdSums`], from the window's first wait's return
-    /// on), and each timer wakeup moved to the first third of the pass its
-    /// wait's return completed.
-    fn into_thirds(self) -> Run {
-        let waits = self
-            .paths
-            .iter()
-            .filter(|&&p| p == KernelPath::Wait)
-            .count();
-        let mut deltas = Vec::with_capacity(3 * waits);
-        let mut paths = Vec::with_capacity(3 * waits);
-        let mut timer_wakeups = Vec::new();
-        let mut wakeups = self.timer_wakeups.iter().peekable();
-        let mut sums = ThirdSums::default();
-        for (i, (&delta, &path)) in self.deltas.iter().zip(&self.paths).enumerate() {
-            let wakeup = wakeups.next_if(|w| w.index == i);
-            if let Some(thirds) = sums.add(delta, path) {
-                if let Some(w) = wakeup {
-                    timer_wakeups.push(TimerWakeup {
-                        index: deltas.len(),
-                        ..*w
-                    });
-                }
-                for (sum, third) in thirds.into_iter().zip(KernelPath::THIRDS) {
-                    if let Some(sum) = sum {
-                        deltas.push(sum);
-                        paths.push(third);
-                    }
-                }
+            for (sum, summed) in samples.into_iter().flatten() {
+                deltas.push(sum);
+                paths.push(summed);
             }
         }
         Run {
@@ -1394,7 +1364,7 @@ mod tests {
             elapsed: Duration::from_millis(1),
             measured_nanos_per_tick: 1.0,
         }
-        .into_whole_passes();
+        .into_summed(false);
         assert_eq!(run.deltas, [241, 253]);
         assert_eq!(run.paths, [KernelPath::Pass; 2]);
         // The first wait's return completed no pass: its wakeup goes.
@@ -1404,6 +1374,50 @@ mod tests {
             .map(|w| (w.index, w.expirations))
             .collect();
         assert_eq!(kept, [(0, 3), (1, 4)]);
+    }
+
+    #[test]
+    fn thirds_sum_each_pass_by_kind_and_keep_its_wakeup_on_the_first() {
+        use KernelPath::{PassFirstThird, PassLastThird, SocketDrain, TimerRead, Wait};
+        // As above; these passes have no middle third (no inotify drain,
+        // no socket poke), so each gives two samples.
+        let samples = [
+            (3, SocketDrain),
+            (10, Wait),
+            (200, TimerRead),
+            (30, SocketDrain),
+            (11, Wait),
+            (210, TimerRead),
+            (31, SocketDrain),
+            (12, Wait),
+            (99, TimerRead),
+        ];
+        let wakeup = |index, expirations| TimerWakeup {
+            index,
+            timer: 1,
+            expirations,
+        };
+        let run = Run {
+            deltas: samples.iter().map(|s| s.0).collect(),
+            paths: samples.iter().map(|s| s.1).collect(),
+            timer_wakeups: vec![wakeup(1, 2), wakeup(4, 3), wakeup(7, 4)],
+            stats: CollectorStats::default(),
+            clock: ClockInfo::new("test", 1.0, 1.0),
+            elapsed: Duration::from_millis(1),
+            measured_nanos_per_tick: 1.0,
+        }
+        .into_summed(true);
+        assert_eq!(run.deltas, [230, 11, 241, 12]);
+        assert_eq!(
+            run.paths,
+            [PassFirstThird, PassLastThird, PassFirstThird, PassLastThird]
+        );
+        let kept: Vec<(usize, u64)> = run
+            .timer_wakeups
+            .iter()
+            .map(|w| (w.index, w.expirations))
+            .collect();
+        assert_eq!(kept, [(0, 3), (2, 4)]);
     }
 
     #[test]
