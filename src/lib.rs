@@ -144,7 +144,7 @@ pub use seeder::{KqSeeder, RawSamples, SeederStats};
 pub use sources::{NoiseSources, PACE_WINDOW_TIMER_EVENTS, PerPath, SourceStats};
 pub use startup::{
     INTERLEAVED_ESTIMATORS, MAX_ZERO_DELTAS_PERCENT, MIN_HALF_SAMPLES,
-    MIN_PATHS_GAIN_OVER_WHOLE_PASSES, MIN_THIRDS_KERNEL_PATHS, MIN_WHOLE_PASSES, PassSums,
+    MIN_PATHS_GAIN_OVER_WHOLE_PASSES, MIN_THIRDS_KERNEL_PATHS, MIN_WHOLE_PASSES, PassCut, PassSums,
     STARTUP_ESTIMATORS, STARTUP_TEST_WHOLE_PASSES, SourceStartup, StartupReport, ThirdSums,
     detect_step, startup_checks,
 };

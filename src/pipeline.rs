@@ -52,9 +52,7 @@ use crate::error::{Error, Result, StartupFailure};
 use crate::health::{HealthFailure, HealthStats, PassRepetition};
 use crate::seeder::SeederStats;
 use crate::sources::{LoweredBy, NoiseSources};
-use crate::startup::{
-    PassSums, STARTUP_TEST_WHOLE_PASSES, StartupReport, ThirdSums, startup_checks_cut,
-};
+use crate::startup::{PassCut, STARTUP_TEST_WHOLE_PASSES, StartupReport, startup_checks_cut};
 use crate::sys::{EventCounts, fork};
 
 /// Start-up refusals of one source instance before the refusal latches.
@@ -158,43 +156,10 @@ struct Started {
 /// Whole passes summed from the collector's per-path samples
 /// ([`StartupReport::whole_passes`]), whole or in thirds.
 struct WholePasses {
-    sums: Sums,
+    sums: PassCut,
     /// Passes still to pass the pass source's tests before the start-up
     /// test is over ([`STARTUP_TEST_WHOLE_PASSES`]).
     untested: u32,
-}
-
-/// A pass under way, summed whole or in thirds.
-enum Sums {
-    Whole(PassSums),
-    Thirds(ThirdSums),
-}
-
-impl Sums {
-    /// Adds one per-path sample; the samples of the pass it completes, if
-    /// any: one whole pass, or up to three thirds.
-    fn add(&mut self, delta: u64, path: KernelPath) -> [Option<(u64, KernelPath)>; 3] {
-        match self {
-            Sums::Whole(sums) => [
-                sums.add(delta, path).map(|pass| (pass, KernelPath::Pass)),
-                None,
-                None,
-            ],
-            Sums::Thirds(sums) => match sums.add(delta, path) {
-                Some(thirds) => {
-                    core::array::from_fn(|i| thirds[i].map(|sum| (sum, KernelPath::THIRDS[i])))
-                }
-                None => [None; 3],
-            },
-        }
-    }
-
-    fn restart(&mut self) {
-        match self {
-            Sums::Whole(sums) => sums.restart(),
-            Sums::Thirds(sums) => sums.restart(),
-        }
-    }
 }
 
 impl Started {
@@ -353,11 +318,7 @@ impl Pipeline {
                 sources,
                 passes: PassRepetition::new(),
                 whole: report.whole_passes.then(|| WholePasses {
-                    sums: if report.thirds {
-                        Sums::Thirds(ThirdSums::default())
-                    } else {
-                        Sums::Whole(PassSums::default())
-                    },
+                    sums: PassCut::new(report.thirds),
                     untested: STARTUP_TEST_WHOLE_PASSES,
                 }),
             })
@@ -445,7 +406,7 @@ impl Pipeline {
         };
         let completed = whole.sums.add(delta, path);
         self.absorb(delta, 0)?;
-        for (sum, path) in completed.into_iter().flatten() {
+        for (sum, path) in completed.into_iter().flatten().flatten() {
             if let Some(failure) = self.test_and_pool_one(sum, path)? {
                 return Ok(Some(failure));
             }
@@ -1183,7 +1144,7 @@ mod tests {
 
     #[test]
     fn a_restart_drops_the_whole_pass_under_way() {
-        let mut sums = PassSums::default();
+        let mut sums = crate::PassSums::default();
         assert_eq!(sums.add(5, KernelPath::Wait), None);
         assert_eq!(sums.add(7, KernelPath::SocketDrain), None);
         sums.restart();

@@ -378,6 +378,50 @@ impl Drop for ThirdSums {
     }
 }
 
+/// A pass under way, summed as a seeder that took whole passes credits
+/// it: whole ([`PassSums`]) or in thirds ([`ThirdSums`]).
+#[derive(Debug)]
+pub struct PassCut(Cut);
+
+#[derive(Debug)]
+enum Cut {
+    Whole(PassSums),
+    Thirds(ThirdSums),
+}
+
+impl PassCut {
+    /// Sums each pass whole, or with `thirds` in thirds.
+    pub fn new(thirds: bool) -> PassCut {
+        PassCut(if thirds {
+            Cut::Thirds(ThirdSums::default())
+        } else {
+            Cut::Whole(PassSums::default())
+        })
+    }
+
+    /// Adds one per-path sample; the samples of the pass it completes, in
+    /// order, if any: one whole pass ([`KernelPath::Pass`]), or up to three
+    /// thirds ([`KernelPath::THIRDS`]).
+    pub fn add(&mut self, delta: u64, path: KernelPath) -> Option<[Option<(u64, KernelPath)>; 3]> {
+        match &mut self.0 {
+            Cut::Whole(sums) => sums
+                .add(delta, path)
+                .map(|pass| [Some((pass, KernelPath::Pass)), None, None]),
+            Cut::Thirds(sums) => sums.add(delta, path).map(|thirds| {
+                core::array::from_fn(|i| thirds[i].map(|sum| (sum, KernelPath::THIRDS[i])))
+            }),
+        }
+    }
+
+    /// Forgets the pass under way: the next delta does not follow the last.
+    pub fn restart(&mut self) {
+        match &mut self.0 {
+            Cut::Whole(sums) => sums.restart(),
+            Cut::Thirds(sums) => sums.restart(),
+        }
+    }
+}
+
 fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
     let credited: f64 = sources.values().map(|s| s.credit * s.samples as f64).sum();
     credited / samples.max(1) as f64

@@ -27,8 +27,8 @@ use kqseed::assess::{
 use kqseed::health::{HealthFailure, HealthStats, PassRepetition};
 use kqseed::{
     ClockInfo, Collector, CollectorStats, EventCounts, KernelPath, MAX_COLLECT_SAMPLES,
-    NoiseSources, PassSums, SeederConfig, SourceStartup, SourceStats, StartupFailure,
-    StartupReport, ThirdSums, detect_resolution, startup_checks, symbol,
+    NoiseSources, PassCut, SeederConfig, SourceStartup, SourceStats, StartupFailure, StartupReport,
+    ThirdSums, detect_resolution, startup_checks, symbol,
 };
 
 use crate::config::{SourceArgs, describe};
@@ -490,8 +490,7 @@ fn collect(
 
 impl Run {
     /// The run as a seeder that took whole passes (or, with `thirds`, cut
-    /// them in thirds) sees it: each pass's samples summed ([`PassSums`],
-    /// [`ThirdSums`], from the window's first wait's return on, so the
+    /// them in thirds) sees it: each pass's samples summed ([`PassCut`], from the window's first wait's return on, so the
     /// window's passes come first), and each timer wakeup moved to the
     /// first sample of the pass its wait's return completed.
     fn into_summed(self, thirds: bool) -> Run {
@@ -505,18 +504,10 @@ impl Run {
         let mut paths = Vec::with_capacity(per_pass * waits);
         let mut timer_wakeups = Vec::new();
         let mut wakeups = self.timer_wakeups.iter().peekable();
-        let (mut whole_sums, mut third_sums) = (PassSums::default(), ThirdSums::default());
+        let mut cut = PassCut::new(thirds);
         for (i, (&delta, &path)) in self.deltas.iter().zip(&self.paths).enumerate() {
             let wakeup = wakeups.next_if(|w| w.index == i);
-            let completed: Option<[Option<(u64, KernelPath)>; 3]> = if thirds {
-                third_sums.add(delta, path).map(|sums| {
-                    core::array::from_fn(|k| sums[k].map(|sum| (sum, KernelPath::THIRDS[k])))
-                })
-            } else {
-                whole_sums
-                    .add(delta, path)
-                    .map(|pass| [Some((pass, KernelPath::Pass)), None, None])
-            };
+            let completed = cut.add(delta, path);
             let Some(samples) = completed else {
                 continue;
             };
@@ -1335,10 +1326,10 @@ mod tests {
     use super::*;
     use kqseed::assess::Estimate;
 
-    #[test]
-    fn whole_passes_sum_each_pass_and_keep_its_wakeup() {
+    /// Half a pass before the first wait's return, then two passes, each
+    /// wait's return with a timer wakeup.
+    fn two_passes_and_a_half() -> Run {
         use KernelPath::{SocketDrain, TimerRead, Wait};
-        // Half a pass before the first wait's return, then two passes.
         let samples = [
             (3, SocketDrain),
             (10, Wait),
@@ -1355,7 +1346,7 @@ mod tests {
             timer: 1,
             expirations,
         };
-        let run = Run {
+        Run {
             deltas: samples.iter().map(|s| s.0).collect(),
             paths: samples.iter().map(|s| s.1).collect(),
             timer_wakeups: vec![wakeup(1, 2), wakeup(4, 3), wakeup(7, 4)],
@@ -1364,7 +1355,11 @@ mod tests {
             elapsed: Duration::from_millis(1),
             measured_nanos_per_tick: 1.0,
         }
-        .into_summed(false);
+    }
+
+    #[test]
+    fn whole_passes_sum_each_pass_and_keep_its_wakeup() {
+        let run = two_passes_and_a_half().into_summed(false);
         assert_eq!(run.deltas, [241, 253]);
         assert_eq!(run.paths, [KernelPath::Pass; 2]);
         // The first wait's return completed no pass: its wakeup goes.
@@ -1378,35 +1373,10 @@ mod tests {
 
     #[test]
     fn thirds_sum_each_pass_by_kind_and_keep_its_wakeup_on_the_first() {
-        use KernelPath::{PassFirstThird, PassLastThird, SocketDrain, TimerRead, Wait};
+        use KernelPath::{PassFirstThird, PassLastThird};
         // As above; these passes have no middle third (no inotify drain,
         // no socket poke), so each gives two samples.
-        let samples = [
-            (3, SocketDrain),
-            (10, Wait),
-            (200, TimerRead),
-            (30, SocketDrain),
-            (11, Wait),
-            (210, TimerRead),
-            (31, SocketDrain),
-            (12, Wait),
-            (99, TimerRead),
-        ];
-        let wakeup = |index, expirations| TimerWakeup {
-            index,
-            timer: 1,
-            expirations,
-        };
-        let run = Run {
-            deltas: samples.iter().map(|s| s.0).collect(),
-            paths: samples.iter().map(|s| s.1).collect(),
-            timer_wakeups: vec![wakeup(1, 2), wakeup(4, 3), wakeup(7, 4)],
-            stats: CollectorStats::default(),
-            clock: ClockInfo::new("test", 1.0, 1.0),
-            elapsed: Duration::from_millis(1),
-            measured_nanos_per_tick: 1.0,
-        }
-        .into_summed(true);
+        let run = two_passes_and_a_half().into_summed(true);
         assert_eq!(run.deltas, [230, 11, 241, 12]);
         assert_eq!(
             run.paths,
