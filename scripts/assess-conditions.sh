@@ -42,10 +42,9 @@ conditions=("$@")
 [ ${#conditions[@]} -gt 0 ] || conditions=(quiet loaded clk24mhz clk19mhz)
 out=target/assessment/conditions
 mkdir -p "$out"
-cargo build --release --quiet --features cli --bin kqseed --example seed
-target_dir=${CARGO_TARGET_DIR:-target}
-[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
-kqseed=$target_dir/release/kqseed
+# shellcheck source=scripts/lib/build.sh
+. scripts/lib/build.sh
+build_kqseed --example seed
 seed=$target_dir/release/examples/seed
 shim=$PWD/$out/coarse-clock.so
 # shellcheck source=scripts/lib/coarse-clock.sh

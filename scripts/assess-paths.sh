@@ -21,10 +21,9 @@ runs=${2:-5}
 shift $(($# < 2 ? $# : 2))
 out=target/assessment/paths
 mkdir -p "$out"
-cargo build --release --quiet --features cli --bin kqseed
-target_dir=${CARGO_TARGET_DIR:-target}
-[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
-kqseed=$target_dir/release/kqseed
+# shellcheck source=scripts/lib/build.sh
+. scripts/lib/build.sh
+build_kqseed
 
 # shellcheck source=scripts/lib/paths.sh
 . scripts/lib/paths.sh

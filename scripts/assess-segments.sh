@@ -34,10 +34,9 @@ conditions=("$@")
 [ ${#conditions[@]} -gt 0 ] || conditions=(24mhz 24mhz-loaded 19mhz 19mhz-loaded)
 out=target/assessment/segments
 mkdir -p "$out"
-cargo build --release --quiet --features cli --bin kqseed
-target_dir=${CARGO_TARGET_DIR:-target}
-[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
-kqseed=$target_dir/release/kqseed
+# shellcheck source=scripts/lib/build.sh
+. scripts/lib/build.sh
+build_kqseed
 shim=$PWD/$out/coarse-clock.so
 build_coarse_clock "$shim"
 

@@ -31,10 +31,9 @@ samples=${1:-1000000}
 [[ $samples =~ ^[1-9][0-9]*$ ]] || { echo "assess-timer-paced: SAMPLES must be a positive count" >&2; exit 2; }
 out=target/assessment/timer-paced
 mkdir -p "$out"
-cargo build --release --quiet --features cli --bin kqseed
-target_dir=${CARGO_TARGET_DIR:-target}
-[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
-kqseed=$target_dir/release/kqseed
+# shellcheck source=scripts/lib/build.sh
+. scripts/lib/build.sh
+build_kqseed
 shim=$PWD/$out/coarse-clock.so
 build_coarse_clock "$shim"
 

@@ -39,10 +39,10 @@ if [ "${1:-}" = --calibrate ]; then
   exit 0
 fi
 
-cargo build --release --quiet --features cli --bin kqseed
-target_dir=${CARGO_TARGET_DIR:-target}
-[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
-kq=$target_dir/release/kqseed
+# shellcheck source=scripts/lib/build.sh
+. scripts/lib/build.sh
+build_kqseed
+kq=$kqseed
 failed=0
 fail() {
   echo "== FAIL: $*"

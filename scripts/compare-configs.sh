@@ -22,10 +22,9 @@ samples=${1:-1000000}
 runs=${2:-1}
 out=target/assessment/configs
 mkdir -p "$out"
-cargo build --release --quiet --features cli --bin kqseed --example cold_path
-target_dir=${CARGO_TARGET_DIR:-target}
-[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
-kqseed=$target_dir/release/kqseed
+# shellcheck source=scripts/lib/build.sh
+. scripts/lib/build.sh
+build_kqseed --example cold_path
 
 configs=(
   "5 us timer, 4 socket pairs, 4 files, per path|--sampling per-path --timers-us 5 --sockets 4 --files 4"

@@ -57,10 +57,9 @@ if [ -n "$tick_ns" ] && ! valid_tick_ns "$tick_ns"; then
 fi
 
 bash scripts/fetch-jitterentropy.sh >/dev/null
-cargo build --release --quiet --features cli --bin kqseed
-target_dir=${CARGO_TARGET_DIR:-target}
-[[ $target_dir == /* ]] || target_dir=$top/$target_dir
-kqseed=$target_dir/release/kqseed
+# shellcheck source=scripts/lib/build.sh
+. scripts/lib/build.sh
+build_kqseed
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$top/target}
 out=$CARGO_TARGET_DIR/jitterentropy-raw
 mkdir -p "$out"

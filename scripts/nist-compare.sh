@@ -40,10 +40,10 @@ if [ ! -x /usr/bin/time ]; then
 fi
 nist=$(bash scripts/nist-tool.sh)
 route=$(cat target/nist-tool/route)
-cargo build --release --quiet --features cli --bin kqseed
-target_dir=${CARGO_TARGET_DIR:-target}
-[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
-kq=$target_dir/release/kqseed
+# shellcheck source=scripts/lib/build.sh
+. scripts/lib/build.sh
+build_kqseed
+kq=$kqseed
 
 # `measure NAME CMD...`: runs CMD under /usr/bin/time -v, stdout to
 # $out/NAME.out, and records "NAME wall peak" for the summary (and the

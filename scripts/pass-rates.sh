@@ -39,10 +39,9 @@ if [ -n "$tick_ns" ] && ! valid_tick_ns "$tick_ns"; then
 fi
 out=target/assessment/pass-rates
 mkdir -p "$out"
-cargo build --release --quiet --features cli --bin kqseed
-target_dir=${CARGO_TARGET_DIR:-target}
-[[ $target_dir == /* ]] || target_dir=$PWD/$target_dir
-kqseed=$target_dir/release/kqseed
+# shellcheck source=scripts/lib/build.sh
+. scripts/lib/build.sh
+build_kqseed
 preload=()
 if [ -n "$tick_ns" ]; then
   shim=$PWD/$out/coarse-clock.so
