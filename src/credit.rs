@@ -124,9 +124,10 @@ pub struct CreditPolicy {
     pub warmup_samples: u32,
     /// Whether start-up may take each pass of a per-path window as one
     /// sample, [`KernelPath::Pass`], or as three, its thirds
-    /// ([`KernelPath::THIRDS`]), when that credits more a pass than the
-    /// paths do ([`startup_checks`](crate::startup_checks)): on coarse
-    /// clocks it does. Default true; false keeps every path a source.
+    /// ([`KernelPath::THIRDS`]), unless the paths are credited at least
+    /// [`MIN_PATHS_GAIN_OVER_WHOLE_PASSES`](crate::MIN_PATHS_GAIN_OVER_WHOLE_PASSES)
+    /// times what a pass would be ([`startup_checks`](crate::startup_checks)):
+    /// on coarse clocks they are not. Default true; false keeps every path a source.
     pub whole_passes: bool,
 }
 

@@ -49,7 +49,7 @@ use crate::conditioner::{BLOCK_LEN, Conditioner};
 use crate::config::SeederConfig;
 use crate::credit::CREDIT_STEP;
 use crate::error::{Error, Result, StartupFailure};
-use crate::health::{HealthFailure, HealthStats, PassRepetition};
+use crate::health::{HealthFailure, HealthStats, PassRepetition, PositionRepetition};
 use crate::seeder::SeederStats;
 use crate::sources::{LoweredBy, NoiseSources};
 use crate::startup::{PassCut, STARTUP_TEST_WHOLE_PASSES, StartupReport, startup_checks_cut};
@@ -157,6 +157,8 @@ struct Started {
 /// ([`StartupReport::whole_passes`]), whole or in thirds.
 struct WholePasses {
     sums: PassCut,
+    /// The per-path samples' own stuck test: no source sees them alone.
+    positions: PositionRepetition,
     /// Passes still to pass the pass source's tests before the start-up
     /// test is over ([`STARTUP_TEST_WHOLE_PASSES`]).
     untested: u32,
@@ -255,6 +257,7 @@ impl Pipeline {
             Some(started) => {
                 if let Some(whole) = started.whole.as_mut() {
                     whole.sums.restart();
+                    whole.positions.restart();
                 }
             }
             // Holding the window: start-up cuts its passes there.
@@ -319,6 +322,7 @@ impl Pipeline {
                 passes: PassRepetition::new(),
                 whole: report.whole_passes.then(|| WholePasses {
                     sums: PassCut::new(report.thirds),
+                    positions: PositionRepetition::new(),
                     untested: STARTUP_TEST_WHOLE_PASSES,
                 }),
             })
@@ -338,6 +342,7 @@ impl Pipeline {
                 && let Some(whole) = self.started.as_mut().and_then(|s| s.whole.as_mut())
             {
                 whole.sums.restart();
+                whole.positions.restart();
             }
             match self.test_and_pool(delta, path) {
                 Ok(None) => {}
@@ -401,10 +406,22 @@ impl Pipeline {
         // what is tested and credited, as a per-wakeup sample would be;
         // cut in thirds, each third of it in turn. A failure leaves the
         // pass's other thirds untested: the pool they would go to is gone.
+        // The sample itself takes the position repetition test first: a
+        // stuck path would only shift its sum.
         let Some(whole) = started.whole.as_mut() else {
             return self.test_and_pool_one(delta, path);
         };
         let completed = whole.sums.add(delta, path);
+        let alphas = (
+            self.config.health.alpha_intermittent_log2,
+            self.config.health.alpha_permanent_log2,
+        );
+        if let Some(failure) = whole
+            .positions
+            .feed(path, started.sources.symbol(delta), alphas)
+        {
+            return self.fail_sample(failure);
+        }
         self.absorb(delta, 0)?;
         for (sum, path) in completed.into_iter().flatten().flatten() {
             if let Some(failure) = self.test_and_pool_one(sum, path)? {
@@ -474,17 +491,21 @@ impl Pipeline {
                 }
                 Ok(None)
             }
-            Err(failure) => {
-                self.pool.discard();
-                self.discards += 1;
-                if failure.is_permanent() {
-                    let e = Error::Health(failure);
-                    self.latched = Some(e.clone());
-                    Err(e)
-                } else {
-                    Ok(Some(failure))
-                }
-            }
+            Err(failure) => self.fail_sample(failure),
+        }
+    }
+
+    /// A sample failed a health test: the pool goes with it; a permanent
+    /// failure latches and is returned, an intermittent one is handed back.
+    fn fail_sample(&mut self, failure: HealthFailure) -> Result<Option<HealthFailure>> {
+        self.pool.discard();
+        self.discards += 1;
+        if failure.is_permanent() {
+            let e = Error::Health(failure);
+            self.latched = Some(e.clone());
+            Err(e)
+        } else {
+            Ok(Some(failure))
         }
     }
 
@@ -535,8 +556,18 @@ impl Pipeline {
             .map(|s| s.sources.stats())
             .unwrap_or_default();
         let passes = self.started.as_ref().map(|s| *s.passes.stats());
-        let mut health =
-            HealthStats::sum(sources.values().map(|s| &s.health).chain(passes.as_ref()));
+        let positions = self
+            .started
+            .as_ref()
+            .and_then(|s| s.whole.as_ref())
+            .map(|w| *w.positions.stats());
+        let mut health = HealthStats::sum(
+            sources
+                .values()
+                .map(|s| &s.health)
+                .chain(passes.as_ref())
+                .chain(positions.as_ref()),
+        );
         // Whole passes still in their start-up test have not started yet.
         health.started =
             self.started.as_ref().is_some_and(|s| !s.testing()) && self.latched.is_none();

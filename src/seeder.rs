@@ -28,7 +28,8 @@ pub struct SeederStats {
     /// 32-byte blocks released.
     pub blocks: u64,
     /// Times the pool was emptied: once per sample that failed a health
-    /// test, and once per fork seen.
+    /// test, once per fork seen, once per credit the online check lowered,
+    /// and once per change of the clock's step resolution it measured.
     pub discards: u64,
     /// Forks seen: each made this (child) process discard its copy of the
     /// pool and run start-up again.

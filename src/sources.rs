@@ -401,8 +401,8 @@ impl NoiseSources {
     /// their timer, every [`PACE_WINDOW_TIMER_EVENTS`] timer events it
     /// takes their expirations per timer event, and two windows in a row
     /// under [`MIN_EXPIRATIONS_PER_TIMER_EVENT`] lower the credits as
-    /// start-up would have decided on such passes (the wait to nothing,
-    /// the others to 1/16 bit at most), for good.
+    /// start-up would have decided on such passes (the wait, a whole pass
+    /// and its thirds to nothing, the others to 1/16 bit at most), for good.
     ///
     /// [`Sample::events`]: crate::Sample::events
     /// [`MIN_EXPIRATIONS_PER_TIMER_EVENT`]: crate::MIN_EXPIRATIONS_PER_TIMER_EVENT
@@ -429,8 +429,8 @@ impl NoiseSources {
 
     /// The passes no longer run ahead of their timer (the caller watched
     /// `expirations_per_timer_event`): from now on no source is taken as
-    /// timer-driven, the wait and a whole pass are credited nothing and
-    /// every other source 1/16 bit at most, nothing under 20 steps (by
+    /// timer-driven, the wait, a whole pass and its thirds are credited
+    /// nothing and every other source 1/16 bit at most, nothing under 20 steps (by
     /// start-up's median now, by each window's from then on), as start-up
     /// would have decided on such passes. Only lowers. A later refusal or
     /// fork runs start-up again, which judges the pace afresh.

@@ -4,6 +4,7 @@
 //! test-only cfg that lets a seeder play back deltas instead of collecting.
 #![cfg(kqseed_replay)]
 
+use kqseed::health::HealthTest;
 use kqseed::{CreditPolicy, Error, KernelPath, KqSeeder, SeederConfig, StartupFailure};
 use rand_core::TryRng;
 
@@ -341,6 +342,59 @@ fn five_stuck_positions_of_fifteen_are_refused_within_their_bound() {
             Error::Health(f) => assert!(f.is_permanent(), "{f}"),
             other => panic!("expected a permanent health failure, got {other}"),
         }
+    }
+}
+
+#[test]
+fn five_stuck_positions_of_a_pass_cut_in_thirds_are_refused_within_their_bound() {
+    // The same five positions (the socket drains and the inotify drain) in
+    // the Intel guest's 24 MHz run, whose passes start-up cuts in thirds:
+    // no path is a source there, and the first and middle thirds keep
+    // varying with their timer read and socket pokes, so the thirds' own
+    // tests pass them. The position repetition test fails each stuck
+    // position's run at the RCT's cutoffs for 1/16 bit: intermittent at
+    // the 481st pass (no block from then on), permanent at the 961st.
+    for same_value in [true, false] {
+        let (mut deltas, paths) = clock_24mhz_intel();
+        let config = SeederConfig::default();
+        let from = before_output(&config) + 300;
+        let mut position = 0;
+        for i in 0..deltas.len() {
+            if paths[i] == KernelPath::Wait {
+                position = 0;
+            }
+            if i >= from && [2, 3, 4, 5, 6].contains(&position) {
+                deltas[i] = if same_value { 20 } else { 20 + position as u64 };
+            }
+            position += 1;
+        }
+        let mut seeder = KqSeeder::from_replay_paths(config, deltas, paths).expect("config");
+        let mut blocks_after_intermittent = 0;
+        let err = loop {
+            let intermittent_before = seeder.stats().health.position_repetition_intermittent > 0;
+            match seeder.key::<32>() {
+                Ok(_) => blocks_after_intermittent += u32::from(intermittent_before),
+                Err(e) => break e,
+            }
+            assert!(seeder.stats().samples < 59_000, "never refused");
+        };
+        let stats = seeder.stats();
+        let startup = stats.startup.expect("start-up passed");
+        assert!(startup.thirds, "{startup:?}");
+        match err {
+            Error::Health(f) => {
+                assert!(f.is_permanent(), "{f}");
+                assert_eq!(f.test, HealthTest::PositionRepetition, "{f}");
+                assert_eq!(f.observed, 961, "{f}");
+            }
+            other => panic!("expected a permanent health failure, got {other}"),
+        }
+        // Each stuck position's run failed once, at the same pass.
+        assert_eq!(stats.health.position_repetition_intermittent, 5);
+        assert_eq!(blocks_after_intermittent, 0);
+        // The bound: 961 passes of 15 samples from the first stuck one.
+        let took = stats.samples - from as u64;
+        assert!(took <= 961 * 15, "refused after {took} samples");
     }
 }
 

@@ -83,11 +83,13 @@ use core::fmt;
 mod apt;
 mod levels;
 mod pass;
+mod position;
 mod predictor;
 mod rct;
 
 pub use levels::HealthCutoffs;
 pub use pass::PassRepetition;
+pub use position::PositionRepetition;
 pub use predictor::PREDICTOR_LAGS;
 
 // The SP 800-90B arithmetic lives in the `sp800-90b` crate; re-exported
@@ -317,6 +319,10 @@ pub enum HealthTest {
     /// Whole passes repeating the previous one, every source at once: a
     /// clock-wide fault (kqseed's own test).
     PassRepetition,
+    /// One position of a pass repeating itself pass after pass, where whole
+    /// passes or thirds are credited: a stuck path inside a summed sample
+    /// (kqseed's own test, [`PositionRepetition`]).
+    PositionRepetition,
 }
 
 impl fmt::Display for HealthTest {
@@ -327,6 +333,7 @@ impl fmt::Display for HealthTest {
             HealthTest::PredictorRun => "predictor run test",
             HealthTest::PredictorCount => "predictor count test",
             HealthTest::PassRepetition => "pass repetition test",
+            HealthTest::PositionRepetition => "position repetition test",
         })
     }
 }
@@ -381,6 +388,7 @@ impl fmt::Display for HealthFailure {
             HealthTest::PredictorRun => "correct predictions in a row",
             HealthTest::PredictorCount => "correct predictions in a window",
             HealthTest::PassRepetition => "identical passes in a row",
+            HealthTest::PositionRepetition => "passes in a row repeating one position",
         };
         write!(
             f,
@@ -431,6 +439,11 @@ pub struct HealthStats {
     pub pass_repetition_intermittent: u64,
     /// Pass repetition test permanent failures (0 or 1: it latches).
     pub pass_repetition_permanent: u64,
+    /// Position repetition test intermittent failures (each failing run
+    /// counts once): one position of a summed pass stuck.
+    pub position_repetition_intermittent: u64,
+    /// Position repetition test permanent failures.
+    pub position_repetition_permanent: u64,
     /// Permanent failures escalated from repeated intermittent ones (0 or 1).
     pub escalations: u64,
     /// Intermittent failures since the last output.
@@ -468,6 +481,8 @@ impl HealthStats {
         self.predictor_permanent += other.predictor_permanent;
         self.pass_repetition_intermittent += other.pass_repetition_intermittent;
         self.pass_repetition_permanent += other.pass_repetition_permanent;
+        self.position_repetition_intermittent += other.position_repetition_intermittent;
+        self.position_repetition_permanent += other.position_repetition_permanent;
         self.escalations += other.escalations;
         self.intermittent_since_output = self
             .intermittent_since_output
@@ -560,6 +575,12 @@ fn count_event(s: &mut HealthStats, test: HealthTest, level: FailureLevel) {
             s.pass_repetition_intermittent += 1
         }
         (HealthTest::PassRepetition, FailureLevel::Permanent) => s.pass_repetition_permanent += 1,
+        (HealthTest::PositionRepetition, FailureLevel::Intermittent) => {
+            s.position_repetition_intermittent += 1
+        }
+        (HealthTest::PositionRepetition, FailureLevel::Permanent) => {
+            s.position_repetition_permanent += 1
+        }
     }
     if level == FailureLevel::Intermittent {
         s.intermittent_since_output = s.intermittent_since_output.saturating_add(1);

@@ -267,7 +267,7 @@ pub fn describe(config: &SeederConfig) -> String {
         format!("timers {} us", list.join(","))
     };
     let whole = if config.credit.whole_passes && e.sampling == Sampling::PerPath {
-        " (or per whole pass or its thirds, where that credits more)"
+        " (or per whole pass or its thirds, unless the paths credit twice as much)"
     } else {
         ""
     };

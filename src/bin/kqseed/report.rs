@@ -24,7 +24,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kqseed::assess::{
     AssessError, AssessOptions, DataSet, Estimator, Report, assess_with_progress,
 };
-use kqseed::health::{HealthFailure, HealthStats, PassRepetition};
+use kqseed::health::{HealthFailure, HealthStats, PassRepetition, PositionRepetition};
 use kqseed::{
     ClockInfo, Collector, CollectorStats, EventCounts, KernelPath, MAX_COLLECT_SAMPLES,
     NoiseSources, PassCut, SeederConfig, SourceStartup, SourceStats, StartupFailure, StartupReport,
@@ -306,6 +306,11 @@ struct Run {
     /// their index and their timer events and expirations, for the online
     /// pace check.
     timer_wakeups: Vec<TimerWakeup>,
+    /// Summed runs only: the position repetition test's failures over the
+    /// per-path samples, each at the index of the first sum after it, and
+    /// its counts.
+    position_failures: Vec<(usize, HealthFailure)>,
+    positions: HealthStats,
     stats: CollectorStats,
     clock: ClockInfo,
     elapsed: Duration,
@@ -479,12 +484,23 @@ fn collect(
         deltas,
         paths,
         timer_wakeups,
+        position_failures: Vec::new(),
+        positions: HealthStats::default(),
         stats: *collector.stats(),
         clock: collector.clock(),
         elapsed,
         measured_nanos_per_tick: elapsed.as_nanos() as f64 / (ticks.max(1) as f64),
     };
-    let run = if whole { run.into_summed(thirds) } else { run };
+    let run = match &startup {
+        Ok(r) if whole => {
+            let alphas = (
+                config.health.alpha_intermittent_log2,
+                config.health.alpha_permanent_log2,
+            );
+            run.into_summed(thirds, r.resolution_ticks, alphas)
+        }
+        _ => run,
+    };
     Ok((run, startup))
 }
 
@@ -492,8 +508,11 @@ impl Run {
     /// The run as a seeder that took whole passes (or, with `thirds`, cut
     /// them in thirds) sees it: each pass's samples summed ([`PassCut`], from the window's first wait's return on, so the
     /// window's passes come first), and each timer wakeup moved to the
-    /// first sample of the pass its wait's return completed.
-    fn into_summed(self, thirds: bool) -> Run {
+    /// first sample of the pass its wait's return completed. The per-path
+    /// samples take the position repetition test on the way, in symbols
+    /// of `resolution` ticks, as the seeder's do; a pass completed by a
+    /// failing sample gives no sums, as in the seeder.
+    fn into_summed(self, thirds: bool, resolution: f64, alphas: (u32, u32)) -> Run {
         let waits = self
             .paths
             .iter()
@@ -505,9 +524,15 @@ impl Run {
         let mut timer_wakeups = Vec::new();
         let mut wakeups = self.timer_wakeups.iter().peekable();
         let mut cut = PassCut::new(thirds);
+        let mut positions = PositionRepetition::new();
+        let mut position_failures = Vec::new();
         for (i, (&delta, &path)) in self.deltas.iter().zip(&self.paths).enumerate() {
             let wakeup = wakeups.next_if(|w| w.index == i);
             let completed = cut.add(delta, path);
+            let failed = positions.feed(path, symbol(delta, resolution), alphas);
+            if let Some(failure) = failed {
+                position_failures.push((deltas.len(), failure));
+            }
             let Some(samples) = completed else {
                 continue;
             };
@@ -516,6 +541,9 @@ impl Run {
                     index: deltas.len(),
                     ..*w
                 });
+            }
+            if failed.is_some() {
+                continue;
             }
             for (sum, summed) in samples.into_iter().flatten() {
                 deltas.push(sum);
@@ -526,6 +554,8 @@ impl Run {
             paths,
             deltas,
             timer_wakeups,
+            position_failures,
+            positions: *positions.stats(),
             ..self
         }
     }
@@ -579,6 +609,9 @@ fn credit_run(
     );
     let mut seen = [0usize; KernelPath::ALL.len()];
     let mut wakeups = run.timer_wakeups.iter().peekable();
+    let mut position_failures = run.position_failures.iter().peekable();
+    // A permanent position failure stops the seeder: nothing after it.
+    let mut stopped = false;
     let mut pool = 0u64;
     let mut tested = 0usize;
     let block = u64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS) * 1000;
@@ -590,8 +623,14 @@ fn credit_run(
         {
             sources.note_wakeup(&w.events());
         }
+        while let Some(&(_, f)) = position_failures.next_if(|(at, _)| *at <= i) {
+            out.first_failure.get_or_insert(f);
+            stopped |= f.is_permanent();
+            pool = 0;
+        }
         let fed = passes.feed(path, s, sources.feed(path, delta), alphas);
         let millibits = match fed {
+            Ok(_) if stopped => 0,
             Ok(m) => u64::from(m),
             Err(f) => {
                 out.first_failure.get_or_insert(f);
@@ -622,7 +661,12 @@ fn credit_run(
         }
     }
     let stats = sources.stats();
-    out.health = HealthStats::sum(stats.values().map(|s| &s.health).chain([passes.stats()]));
+    out.health = HealthStats::sum(
+        stats
+            .values()
+            .map(|s| &s.health)
+            .chain([passes.stats(), &run.positions]),
+    );
     out.stats = Some(stats);
     out.step_resolution_ticks = Some(sources.step_resolution_ticks());
     out.pace_lost = sources.pace_lost();
@@ -748,6 +792,14 @@ fn health_fields(s: &HealthStats) -> Vec<(&'static str, u64)> {
         (
             "pass_repetition_permanent_failures",
             s.pass_repetition_permanent,
+        ),
+        (
+            "position_repetition_intermittent_failures",
+            s.position_repetition_intermittent,
+        ),
+        (
+            "position_repetition_permanent_failures",
+            s.position_repetition_permanent,
         ),
         ("escalations", s.escalations),
         ("max_rct_run", s.max_rct_run.into()),
@@ -875,7 +927,7 @@ pub fn text(f: &Findings) -> String {
     if let Some(pace) = f.pace_lost {
         let _ = writeln!(
             out,
-            "                the passes stopped outrunning their timer ({pace:.2} expirations a timer event over {} timer events, twice in a row): the online check lowered the wait to nothing and every other source to 1/16 bit at most",
+            "                the passes stopped outrunning their timer ({pace:.2} expirations a timer event over {} timer events, twice in a row): the online check lowered the wait, a whole pass and its thirds to nothing and every other source to 1/16 bit at most; a seeder left with no source credited refuses (WaitsForTimer) and runs start-up again",
             kqseed::PACE_WINDOW_TIMER_EVENTS
         );
     }
@@ -1350,6 +1402,8 @@ mod tests {
             deltas: samples.iter().map(|s| s.0).collect(),
             paths: samples.iter().map(|s| s.1).collect(),
             timer_wakeups: vec![wakeup(1, 2), wakeup(4, 3), wakeup(7, 4)],
+            position_failures: Vec::new(),
+            positions: HealthStats::default(),
             stats: CollectorStats::default(),
             clock: ClockInfo::new("test", 1.0, 1.0),
             elapsed: Duration::from_millis(1),
@@ -1358,8 +1412,51 @@ mod tests {
     }
 
     #[test]
+    fn a_stuck_position_of_summed_passes_fails_as_in_the_seeder() {
+        use KernelPath::{SocketDrain, TimerRead, Wait};
+        // 1000 passes whose socket drain is stuck (the same 30 ticks) while
+        // the timer read and the wait vary.
+        let mut run = two_passes_and_a_half();
+        run.timer_wakeups.clear();
+        (run.deltas, run.paths) = (0..1000u64)
+            .flat_map(|k| {
+                [
+                    (200 + k % 7, TimerRead),
+                    (30, SocketDrain),
+                    (10 + k % 5, Wait),
+                ]
+            })
+            .unzip();
+        let run = run.into_summed(false, 1.0, (30, 60));
+        let failures: Vec<_> = run.position_failures.iter().map(|(_, f)| *f).collect();
+        assert_eq!(
+            failures[0].test,
+            kqseed::health::HealthTest::PositionRepetition
+        );
+        assert_eq!(
+            (failures[0].observed, failures[0].is_permanent()),
+            (481, false)
+        );
+        assert!(
+            failures
+                .iter()
+                .any(|f| f.is_permanent() && f.observed == 961)
+        );
+        // The drain fails in every pass from its 481st: 520 passes.
+        assert_eq!(failures.len(), 520);
+        assert_eq!(run.positions.position_repetition_intermittent, 1);
+        assert_eq!(run.positions.position_repetition_permanent, 1);
+        // Each failure is placed before the sum of its own pass (the wait
+        // after it completes that pass; the first completes none).
+        assert_eq!(run.position_failures[0].0, 479);
+        // The drain is not the sample that completes a pass: every pass
+        // still gives its sum.
+        assert_eq!(run.deltas.len(), 999);
+    }
+
+    #[test]
     fn whole_passes_sum_each_pass_and_keep_its_wakeup() {
-        let run = two_passes_and_a_half().into_summed(false);
+        let run = two_passes_and_a_half().into_summed(false, 1.0, (30, 60));
         assert_eq!(run.deltas, [241, 253]);
         assert_eq!(run.paths, [KernelPath::Pass; 2]);
         // The first wait's return completed no pass: its wakeup goes.
@@ -1376,7 +1473,7 @@ mod tests {
         use KernelPath::{PassFirstThird, PassLastThird};
         // As above; these passes have no middle third (no inotify drain,
         // no socket poke), so each gives two samples.
-        let run = two_passes_and_a_half().into_summed(true);
+        let run = two_passes_and_a_half().into_summed(true, 1.0, (30, 60));
         assert_eq!(run.deltas, [230, 11, 241, 12]);
         assert_eq!(
             run.paths,
