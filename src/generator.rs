@@ -723,7 +723,7 @@ impl Stock {
 /// At exit: stop every service's worker and drop its seeder, so that its
 /// private directory is removed. Waits at most 200 ms in all for seeds
 /// being collected.
-extern "C" fn shut_down_at_exit() {
+fn shut_down_at_exit() {
     shut_down_services(Instant::now() + Duration::from_millis(200));
 }
 

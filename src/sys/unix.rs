@@ -666,16 +666,45 @@ pub(crate) fn service_reentered() -> Error {
     }
 }
 
+/// The hook [`at_exit`] registered, as a pointer (null: none). An atomic,
+/// not a `OnceLock`: a fork while another thread set it must not leave the
+/// child waiting.
+static EXIT_HOOK: std::sync::atomic::AtomicPtr<()> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+/// What `atexit` calls: the registered hook, with a panic caught there (it
+/// would otherwise unwind into libc, which aborts).
+extern "C" fn run_exit_hook() {
+    let hook = EXIT_HOOK.load(std::sync::atomic::Ordering::Acquire);
+    if hook.is_null() {
+        return;
+    }
+    // SAFETY: the only non-null value ever stored is a `fn()` cast to a
+    // pointer by `at_exit`; function pointers and data pointers have the
+    // same size on every target this crate builds for.
+    let hook = unsafe { std::mem::transmute::<*mut (), fn()>(hook) };
+    let _ = std::panic::catch_unwind(hook);
+}
+
 /// Runs `hook` when the process exits normally (`exit()`, or returning from
-/// `main`), as `atexit` does.
-pub(crate) fn at_exit(hook: extern "C" fn()) -> Result<()> {
-    // SAFETY: `hook` is a plain `extern "C" fn` with no arguments.
-    match unsafe { libc::atexit(hook) } {
+/// `main`), as `atexit` does. One hook a process: a later call replaces the
+/// hook and registers nothing more.
+pub(crate) fn at_exit(hook: fn()) -> Result<()> {
+    let before = EXIT_HOOK.swap(hook as *mut (), std::sync::atomic::Ordering::AcqRel);
+    if !before.is_null() {
+        return Ok(());
+    }
+    // SAFETY: `run_exit_hook` is a plain `extern "C" fn` with no arguments.
+    match unsafe { libc::atexit(run_exit_hook) } {
         0 => Ok(()),
-        _ => Err(Error::Os {
-            syscall: "atexit",
-            errno: libc::ENOMEM,
-        }),
+        _ => {
+            // Not registered: a later call may try again.
+            EXIT_HOOK.store(std::ptr::null_mut(), std::sync::atomic::Ordering::Release);
+            Err(Error::Os {
+                syscall: "atexit",
+                errno: libc::ENOMEM,
+            })
+        }
     }
 }
 
