@@ -322,7 +322,7 @@ impl Pipeline {
                 passes: PassRepetition::new(),
                 whole: report.whole_passes.then(|| WholePasses {
                     sums: PassCut::new(report.thirds),
-                    positions: PositionRepetition::new(),
+                    positions: PositionRepetition::new(&self.config.health),
                     untested: STARTUP_TEST_WHOLE_PASSES,
                 }),
             })
@@ -386,6 +386,9 @@ impl Pipeline {
         let started = self.started.as_mut().filter(|s| !s.testing())?;
         let block = self.pool.try_take_block()?;
         started.sources.note_output();
+        if let Some(whole) = started.whole.as_mut() {
+            whole.positions.note_output();
+        }
         self.blocks += 1;
         Some(block)
     }
@@ -412,14 +415,8 @@ impl Pipeline {
             return self.test_and_pool_one(delta, path);
         };
         let completed = whole.sums.add(delta, path);
-        let alphas = (
-            self.config.health.alpha_intermittent_log2,
-            self.config.health.alpha_permanent_log2,
-        );
-        if let Some(failure) = whole
-            .positions
-            .feed(path, started.sources.symbol(delta), alphas)
-        {
+        if let Err(mut failure) = whole.positions.feed(path, started.sources.symbol(delta)) {
+            failure.during_startup = whole.untested > 0;
             return self.fail_sample(failure);
         }
         self.absorb(delta, 0)?;

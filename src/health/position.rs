@@ -19,7 +19,7 @@
 use zeroize::Zeroizing;
 
 use super::levels::level_of;
-use super::{HealthFailure, HealthStats, HealthTest, reached};
+use super::{FailureLevel, HealthConfig, HealthFailure, HealthStats, HealthTest, reached};
 use crate::collector::KernelPath;
 use crate::credit::CREDIT_STEP;
 use crate::sys::MAX_MARKS;
@@ -28,27 +28,33 @@ use crate::sys::MAX_MARKS;
 /// same position of the passes before, as its path and symbol (the first 32
 /// positions, as many as a pass keeps marks). A seeder that credits whole
 /// passes or thirds runs one over the per-path samples they are summed
-/// from; feed it every such sample, in order.
+/// from; feed it every such sample, in order, and tell it of each output
+/// ([`note_output`](Self::note_output)) and restart
+/// ([`restart`](Self::restart)).
+///
+/// Positions count from the first wait's return it sees: the samples
+/// before it, of a pass begun elsewhere, are not tested.
 ///
 /// ```
+/// use kqseed::health::{FailureLevel, HealthConfig, PositionRepetition};
 /// use kqseed::KernelPath;
-/// use kqseed::health::{FailureLevel, PositionRepetition};
 ///
-/// let mut positions = PositionRepetition::new();
+/// let mut positions = PositionRepetition::new(&HealthConfig::default());
 /// let mut failure = None;
 /// // Passes of a timer read, a socket drain and the wait, the drain stuck
 /// // at symbol 7 while the others vary. At the default alphas (2^-30 and
-/// // 2^-60) the cutoffs are 1 + 30 x 16 = 481 and 1 + 60 x 16 = 961 passes.
-/// for pass in 0..961u32 {
+/// // 2^-60) the cutoffs are 1 + 30 x 16 = 481 and 1 + 60 x 16 = 961 passes;
+/// // the first pass, before any wait, is not counted.
+/// for pass in 0..962u32 {
 ///     for (path, symbol) in [
 ///         (KernelPath::TimerRead, pass as u8),
 ///         (KernelPath::SocketDrain, 7),
 ///         (KernelPath::Wait, (pass * 3) as u8),
 ///     ] {
-///         if let Some(f) = positions.feed(path, symbol, (30, 60)) {
+///         if let Err(f) = positions.feed(path, symbol) {
 ///             failure.get_or_insert(f);
 ///             if f.is_permanent() {
-///                 assert_eq!((pass, f.observed), (960, 961));
+///                 assert_eq!((pass, f.observed), (961, 961));
 ///             }
 ///         }
 ///     }
@@ -63,21 +69,23 @@ pub struct PositionRepetition {
     runs: [u32; MAX_MARKS],
     /// Each position's failure of its current run.
     failed: [Option<HealthFailure>; MAX_MARKS],
-    /// The position of the next sample in its pass.
-    position: usize,
+    /// The position of the next sample in its pass; `None` until a wait's
+    /// return (at the start, and after a restart) says where passes begin.
+    position: Option<usize>,
+    /// The run cutoffs, intermittent and permanent, in passes.
+    cutoffs: (u32, u32),
+    /// Intermittent failures without an output in between allowed before
+    /// the next one is permanent.
+    max_intermittent_retries: u32,
+    latched: Option<HealthFailure>,
     stats: HealthStats,
-}
-
-impl Default for PositionRepetition {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 impl core::fmt::Debug for PositionRepetition {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         // No symbols: they are the samples' low bytes.
         f.debug_struct("PositionRepetition")
+            .field("cutoffs", &self.cutoffs)
             .field("longest_run", &self.runs.iter().max())
             .field("stats", &self.stats)
             .finish_non_exhaustive()
@@ -85,37 +93,50 @@ impl core::fmt::Debug for PositionRepetition {
 }
 
 impl PositionRepetition {
-    /// A test that has seen no pass.
-    pub fn new() -> PositionRepetition {
+    /// A test that has seen no pass, with the alphas and the escalation of
+    /// `config`: runs fail at `1 + ceil(-log2(alpha) / (1/16))` passes.
+    pub fn new(config: &HealthConfig) -> PositionRepetition {
+        // Clamped as the pass repetition test's: a run never reaches more.
+        let cutoff =
+            |alpha_log2: u32| 1 + (f64::from(alpha_log2) / CREDIT_STEP).ceil().min(1e6) as u32;
         PositionRepetition {
             last: Zeroizing::new([0; MAX_MARKS]),
             runs: [0; MAX_MARKS],
             failed: [None; MAX_MARKS],
-            position: 0,
+            position: None,
+            cutoffs: (
+                cutoff(config.alpha_intermittent_log2),
+                cutoff(config.alpha_permanent_log2),
+            ),
+            max_intermittent_retries: config.max_intermittent_retries,
+            latched: None,
             stats: HealthStats::default(),
         }
     }
 
     /// One per-path sample of `path` with its `symbol`: this test's failure,
     /// if its position's run reached a cutoff (reported again for every
-    /// further pass of the same run). A wait closes the pass: the next
-    /// sample is position 0. `alpha_log2`: the intermittent and permanent
-    /// `-log2(alpha)` of the health configuration.
-    pub fn feed(
-        &mut self,
-        path: KernelPath,
-        symbol: u8,
-        (intermittent, permanent): (u32, u32),
-    ) -> Option<HealthFailure> {
-        let position = self.position;
-        self.position = if path == KernelPath::Wait {
+    /// further pass of the same run), or if a permanent one latched. A
+    /// wait's return closes the pass: the next sample is position 0. An
+    /// intermittent failure after more than `max_intermittent_retries`
+    /// without an output in between is permanent, as the other tests'.
+    pub fn feed(&mut self, path: KernelPath, symbol: u8) -> Result<(), HealthFailure> {
+        if let Some(latched) = self.latched {
+            return Err(latched);
+        }
+        let Some(position) = self.position else {
+            if path == KernelPath::Wait {
+                self.position = Some(0);
+            }
+            return Ok(());
+        };
+        self.position = Some(if path == KernelPath::Wait {
             0
         } else {
             position.saturating_add(1)
-        };
-        let slot = position < MAX_MARKS;
-        if !slot {
-            return None;
+        });
+        if position >= MAX_MARKS {
+            return Ok(());
         }
         let mark = (path.index() as u16) << 8 | u16::from(symbol);
         if self.runs[position] > 0 && self.last[position] == mark {
@@ -125,10 +146,12 @@ impl PositionRepetition {
             self.runs[position] = 1;
             self.failed[position] = None;
         }
-        let cutoff = |alpha_log2: u32| 1 + (f64::from(alpha_log2) / CREDIT_STEP).ceil() as u32;
         let run = self.runs[position];
-        let (level, cutoff) = level_of(run, cutoff(intermittent), cutoff(permanent))?;
-        reached(
+        let Some((level, cutoff)) = level_of(run, self.cutoffs.0, self.cutoffs.1) else {
+            return Ok(());
+        };
+        let new_event = self.failed[position].is_none_or(|f| f.level != level);
+        let Some(mut failure) = reached(
             &mut self.failed[position],
             &mut self.stats,
             HealthTest::PositionRepetition,
@@ -137,18 +160,40 @@ impl PositionRepetition {
             cutoff,
             false,
             0,
-        )
+        ) else {
+            return Ok(());
+        };
+        if new_event
+            && failure.level == FailureLevel::Intermittent
+            && self.stats.intermittent_since_output > self.max_intermittent_retries
+        {
+            failure.level = FailureLevel::Permanent;
+            failure.escalated_after = self.stats.intermittent_since_output;
+            self.stats.escalations += 1;
+        }
+        if failure.is_permanent() {
+            self.latched = Some(failure);
+        }
+        Err(failure)
     }
 
-    /// The next sample opens a pass at position 0 (the collector restarted
-    /// its pairs of marks, as [`PassCut::restart`](crate::PassCut::restart)).
-    /// The runs go on: a stuck path stays stuck across a pause.
+    /// The next samples are of a pass begun before a pause (the collector
+    /// restarted its pairs of marks): positions are counted again from the
+    /// next wait's return, as [`PassCut::restart`](crate::PassCut::restart)
+    /// sums. The runs go on: a stuck path stays stuck across a pause.
     pub fn restart(&mut self) {
-        self.position = 0;
+        self.position = None;
     }
 
-    /// Its failures so far (the position repetition counts only: the
-    /// samples are counted by the sources their sums go to).
+    /// A block was released: intermittent failures before it no longer
+    /// count towards escalation.
+    pub fn note_output(&mut self) {
+        self.stats.intermittent_since_output = 0;
+    }
+
+    /// Its failures so far (the position repetition counts and
+    /// escalations only: the samples are counted by the sources their sums
+    /// go to).
     pub fn stats(&self) -> &HealthStats {
         &self.stats
     }
@@ -159,7 +204,6 @@ mod tests {
     use super::*;
     use crate::health::FailureLevel;
 
-    const ALPHAS: (u32, u32) = (30, 60);
     const SHAPE: [KernelPath; 4] = [
         KernelPath::TimerRead,
         KernelPath::SocketDrain,
@@ -167,8 +211,12 @@ mod tests {
         KernelPath::Wait,
     ];
 
+    fn test() -> PositionRepetition {
+        PositionRepetition::new(&HealthConfig::default())
+    }
+
     /// Feeds `passes` passes of SHAPE, position `stuck` at one symbol and
-    /// the others varying; every failure.
+    /// the others varying; every failure, with its pass.
     fn run(t: &mut PositionRepetition, passes: u32, stuck: usize) -> Vec<(u32, HealthFailure)> {
         let mut failures = Vec::new();
         for pass in 0..passes {
@@ -178,7 +226,7 @@ mod tests {
                 } else {
                     (pass.wrapping_mul(7) + i as u32) as u8
                 };
-                if let Some(f) = t.feed(path, symbol, ALPHAS) {
+                if let Err(f) = t.feed(path, symbol) {
                     failures.push((pass, f));
                 }
             }
@@ -189,18 +237,22 @@ mod tests {
     #[test]
     fn a_stuck_position_fails_at_the_cutoffs_of_a_sixteenth_of_a_bit() {
         for stuck in 0..SHAPE.len() {
-            let mut t = PositionRepetition::new();
+            let mut t = test();
             let failures = run(&mut t, 1000, stuck);
-            let (first_pass, first) = failures[0];
-            assert_eq!(first_pass, 480, "position {stuck}");
+            // The first pass comes before any wait: its positions are not
+            // known, and its wait only says where the next pass begins.
+            let first_pass = 481;
+            let (pass, first) = failures[0];
+            assert_eq!(pass, first_pass, "position {stuck}");
             assert_eq!(first.level, FailureLevel::Intermittent);
             assert_eq!((first.observed, first.cutoff), (481, 481));
             assert_eq!(first.test, HealthTest::PositionRepetition);
-            // Every further pass of the run fails too, until it is
-            // permanent at 961.
-            assert_eq!(failures.len(), 1000 - 480);
-            let permanent: Vec<_> = failures.iter().filter(|(_, f)| f.is_permanent()).collect();
-            assert_eq!(permanent[0].0, 960);
+            // Every further pass of the run fails too, permanent at 961,
+            // and then every sample: it latched.
+            let permanent = failures.iter().position(|(_, f)| f.is_permanent());
+            let (pass, f) = failures[permanent.expect("permanent")];
+            assert_eq!((pass, f.observed), (first_pass + 480, 961));
+            assert_eq!(t.feed(KernelPath::Wait, 1), Err(f));
             assert_eq!(t.stats().position_repetition_intermittent, 1);
             assert_eq!(t.stats().position_repetition_permanent, 1);
         }
@@ -208,38 +260,88 @@ mod tests {
 
     #[test]
     fn varying_positions_and_a_changing_path_never_fail() {
-        let mut t = PositionRepetition::new();
+        let mut t = test();
         assert!(run(&mut t, 2000, usize::MAX).is_empty());
         // One symbol at a position, but the path there alternates (a pass
         // whose events came in another order): not a run.
-        let mut t = PositionRepetition::new();
+        let mut t = test();
         for pass in 0..2000u32 {
             let path = if pass % 2 == 0 {
                 KernelPath::SocketDrain
             } else {
                 KernelPath::FileDrain
             };
-            assert_eq!(t.feed(path, 9, ALPHAS), None);
-            assert_eq!(t.feed(KernelPath::Wait, pass as u8, ALPHAS), None);
+            assert_eq!(t.feed(path, 9), Ok(()));
+            assert_eq!(t.feed(KernelPath::Wait, pass as u8), Ok(()));
         }
     }
 
     #[test]
-    fn a_broken_run_starts_again_and_clears_its_failure() {
-        let mut t = PositionRepetition::new();
-        assert_eq!(run(&mut t, 500, 1).len(), 500 - 480);
-        // One pass with the stuck position changed: its run restarts.
-        for (i, &path) in SHAPE.iter().enumerate() {
-            assert_eq!(t.feed(path, 200 + i as u8, ALPHAS), None);
+    fn broken_runs_start_again_and_escalate_without_output() {
+        let mut t = test();
+        let retries = HealthConfig::default().max_intermittent_retries;
+        for round in 1..=retries + 1 {
+            let failures = run(&mut t, 490, 1);
+            let last = failures.last().expect("failed").1;
+            if round <= retries {
+                assert_eq!(last.level, FailureLevel::Intermittent, "round {round}");
+            } else {
+                // Past the retries without output: permanent, latched.
+                assert!(last.is_permanent() && last.escalated_after > retries);
+                assert_eq!(t.feed(KernelPath::TimerRead, 200), Err(last));
+                break;
+            }
+            // One pass with the stuck position changed breaks the run.
+            for (i, &path) in SHAPE.iter().enumerate() {
+                assert_eq!(t.feed(path, 200 + i as u8), Ok(()));
+            }
         }
-        let again = run(&mut t, 500, 1);
-        assert_eq!(again[0].0, 480);
-        assert_eq!(t.stats().position_repetition_intermittent, 2);
+        assert_eq!(t.stats().escalations, 1);
+        // With an output between the runs, no escalation.
+        let mut t = test();
+        for _ in 0..retries + 3 {
+            let failures = run(&mut t, 490, 1);
+            assert!(failures.iter().all(|(_, f)| !f.is_permanent()));
+            t.note_output();
+            for (i, &path) in SHAPE.iter().enumerate() {
+                assert_eq!(t.feed(path, 200 + i as u8), Ok(()));
+            }
+        }
+    }
+
+    #[test]
+    fn a_restart_waits_for_the_next_wait_and_keeps_the_runs() {
+        let mut t = test();
+        let mut failures = 0;
+        for pass in 0..600u32 {
+            if pass % 14 == 5 {
+                // A pause mid-pass: the rest of this pass, then a pass that
+                // lost its wait's return, as the collector gives them.
+                t.restart();
+                for &path in &SHAPE[2..3] {
+                    assert_eq!(t.feed(path, 42), Ok(()));
+                }
+                assert_eq!(t.feed(KernelPath::TimerRead, 1), Ok(()));
+                assert_eq!(t.feed(KernelPath::SocketDrain, 42), Ok(()));
+                assert_eq!(t.feed(KernelPath::SocketDrain, 2), Ok(()));
+            }
+            for (i, &path) in SHAPE.iter().enumerate() {
+                let symbol = if i == 1 {
+                    42
+                } else {
+                    (pass * 7 + i as u32) as u8
+                };
+                failures += usize::from(t.feed(path, symbol).is_err());
+            }
+        }
+        // The stuck drain's run went on through every pause.
+        assert!(failures > 0);
+        assert_eq!(t.stats().position_repetition_intermittent, 1);
     }
 
     #[test]
     fn positions_past_the_marks_a_pass_keeps_are_not_tested() {
-        let mut t = PositionRepetition::new();
+        let mut t = test();
         for pass in 0..1000u32 {
             // The first MAX_MARKS positions vary, the eight after them and
             // the wait are stuck: only the first MAX_MARKS count.
@@ -249,10 +351,21 @@ mod tests {
                 } else {
                     1
                 };
-                assert_eq!(t.feed(KernelPath::SocketPoke, symbol, ALPHAS), None);
+                assert_eq!(t.feed(KernelPath::SocketPoke, symbol), Ok(()));
             }
-            assert_eq!(t.feed(KernelPath::Wait, 3, ALPHAS), None);
+            assert_eq!(t.feed(KernelPath::Wait, 3), Ok(()));
         }
         assert_eq!(t.stats().position_repetition_intermittent, 0);
+    }
+
+    #[test]
+    fn extreme_alphas_clamp_the_cutoffs() {
+        let config = HealthConfig {
+            alpha_intermittent_log2: u32::MAX,
+            alpha_permanent_log2: u32::MAX,
+            ..HealthConfig::default()
+        };
+        let t = PositionRepetition::new(&config);
+        assert_eq!(t.cutoffs, (1_000_001, 1_000_001));
     }
 }

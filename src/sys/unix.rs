@@ -698,8 +698,14 @@ pub(crate) fn at_exit(hook: fn()) -> Result<()> {
     match unsafe { libc::atexit(run_exit_hook) } {
         0 => Ok(()),
         _ => {
-            // Not registered: a later call may try again.
-            EXIT_HOOK.store(std::ptr::null_mut(), std::sync::atomic::Ordering::Release);
+            // Not registered: a later call may try again (unless another
+            // caller's hook replaced this one meanwhile).
+            let _ = EXIT_HOOK.compare_exchange(
+                hook as *mut (),
+                std::ptr::null_mut(),
+                std::sync::atomic::Ordering::AcqRel,
+                std::sync::atomic::Ordering::Acquire,
+            );
             Err(Error::Os {
                 syscall: "atexit",
                 errno: libc::ENOMEM,

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
+use kqseed::HealthConfig;
 use kqseed::assess::{
     AssessError, AssessOptions, DataSet, Estimator, Report, assess_with_progress,
 };
@@ -492,13 +493,7 @@ fn collect(
         measured_nanos_per_tick: elapsed.as_nanos() as f64 / (ticks.max(1) as f64),
     };
     let run = match &startup {
-        Ok(r) if whole => {
-            let alphas = (
-                config.health.alpha_intermittent_log2,
-                config.health.alpha_permanent_log2,
-            );
-            run.into_summed(thirds, r.resolution_ticks, alphas)
-        }
+        Ok(r) if whole => run.into_summed(thirds, r.resolution_ticks, &config.health),
         _ => run,
     };
     Ok((run, startup))
@@ -511,8 +506,10 @@ impl Run {
     /// first sample of the pass its wait's return completed. The per-path
     /// samples take the position repetition test on the way, in symbols
     /// of `resolution` ticks, as the seeder's do; a pass completed by a
-    /// failing sample gives no sums, as in the seeder.
-    fn into_summed(self, thirds: bool, resolution: f64, alphas: (u32, u32)) -> Run {
+    /// failing sample gives no sums, as in the seeder. (Its escalation of
+    /// repeated intermittent failures counts outputs, which come later, in
+    /// [`credit_run`]: not modelled here.)
+    fn into_summed(self, thirds: bool, resolution: f64, health: &HealthConfig) -> Run {
         let waits = self
             .paths
             .iter()
@@ -524,12 +521,12 @@ impl Run {
         let mut timer_wakeups = Vec::new();
         let mut wakeups = self.timer_wakeups.iter().peekable();
         let mut cut = PassCut::new(thirds);
-        let mut positions = PositionRepetition::new();
+        let mut positions = PositionRepetition::new(health);
         let mut position_failures = Vec::new();
         for (i, (&delta, &path)) in self.deltas.iter().zip(&self.paths).enumerate() {
             let wakeup = wakeups.next_if(|w| w.index == i);
             let completed = cut.add(delta, path);
-            let failed = positions.feed(path, symbol(delta, resolution), alphas);
+            let failed = positions.feed(path, symbol(delta, resolution)).err();
             if let Some(failure) = failed {
                 position_failures.push((deltas.len(), failure));
             }
@@ -618,10 +615,12 @@ fn credit_run(
     for (i, ((&path, &s), &delta)) in run.paths.iter().zip(symbols).zip(&run.deltas).enumerate() {
         // The seeder watches the pace from the first sample after the
         // window, whose own pace start-up judged.
-        if let Some(w) = wakeups.next_if(|w| w.index == i)
-            && i >= report.samples
-        {
-            sources.note_wakeup(&w.events());
+        // Several wakeups may share a sample: those of passes a failing
+        // sample left without sums.
+        while let Some(w) = wakeups.next_if(|w| w.index == i) {
+            if i >= report.samples {
+                sources.note_wakeup(&w.events());
+            }
         }
         while let Some(&(_, f)) = position_failures.next_if(|(at, _)| *at <= i) {
             out.first_failure.get_or_insert(f);
@@ -634,6 +633,7 @@ fn credit_run(
             Ok(m) => u64::from(m),
             Err(f) => {
                 out.first_failure.get_or_insert(f);
+                stopped |= f.is_permanent();
                 pool = 0;
                 0
             }
@@ -1427,7 +1427,7 @@ mod tests {
                 ]
             })
             .unzip();
-        let run = run.into_summed(false, 1.0, (30, 60));
+        let run = run.into_summed(false, 1.0, &HealthConfig::default());
         let failures: Vec<_> = run.position_failures.iter().map(|(_, f)| *f).collect();
         assert_eq!(
             failures[0].test,
@@ -1442,21 +1442,25 @@ mod tests {
                 .iter()
                 .any(|f| f.is_permanent() && f.observed == 961)
         );
-        // The drain fails in every pass from its 481st: 520 passes.
-        assert_eq!(failures.len(), 520);
+        // Positions count from the first wait's return: the drain's run
+        // starts in the second pass and fails in every pass from its 481st,
+        // permanent in its 961st, after which every sample fails (latched).
+        assert_eq!(failures.iter().position(|f| f.is_permanent()), Some(480));
+        assert_eq!(failures.len(), 480 + 3 * (999 - 961) + 2);
         assert_eq!(run.positions.position_repetition_intermittent, 1);
         assert_eq!(run.positions.position_repetition_permanent, 1);
         // Each failure is placed before the sum of its own pass (the wait
         // after it completes that pass; the first completes none).
-        assert_eq!(run.position_failures[0].0, 479);
+        assert_eq!(run.position_failures[0].0, 480);
         // The drain is not the sample that completes a pass: every pass
-        // still gives its sum.
-        assert_eq!(run.deltas.len(), 999);
+        // gives its sum until the latch, after which every wait fails and
+        // the passes it would complete give none.
+        assert_eq!(run.deltas.len(), 960);
     }
 
     #[test]
     fn whole_passes_sum_each_pass_and_keep_its_wakeup() {
-        let run = two_passes_and_a_half().into_summed(false, 1.0, (30, 60));
+        let run = two_passes_and_a_half().into_summed(false, 1.0, &HealthConfig::default());
         assert_eq!(run.deltas, [241, 253]);
         assert_eq!(run.paths, [KernelPath::Pass; 2]);
         // The first wait's return completed no pass: its wakeup goes.
@@ -1473,7 +1477,7 @@ mod tests {
         use KernelPath::{PassFirstThird, PassLastThird};
         // As above; these passes have no middle third (no inotify drain,
         // no socket poke), so each gives two samples.
-        let run = two_passes_and_a_half().into_summed(true, 1.0, (30, 60));
+        let run = two_passes_and_a_half().into_summed(true, 1.0, &HealthConfig::default());
         assert_eq!(run.deltas, [230, 11, 241, 12]);
         assert_eq!(
             run.paths,
