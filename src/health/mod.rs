@@ -708,17 +708,33 @@ impl HealthTests {
         if during_startup {
             self.startup_passed = 0;
         }
-        if failure.level == FailureLevel::Intermittent
-            && self.stats.intermittent_since_output > self.config.max_intermittent_retries
-        {
-            failure.level = FailureLevel::Permanent;
-            failure.escalated_after = self.stats.intermittent_since_output;
-            self.stats.escalations += 1;
-        }
-        if failure.is_permanent() {
-            self.latched = Some(failure);
-        }
+        escalate_or_latch(
+            &mut failure,
+            &mut self.stats,
+            self.config.max_intermittent_retries,
+            &mut self.latched,
+        );
         Err(failure)
+    }
+}
+
+/// An intermittent `failure` after more than `max_retries` of them without
+/// an output in between (counted in `stats`) becomes permanent; a permanent
+/// one is latched.
+fn escalate_or_latch(
+    failure: &mut HealthFailure,
+    stats: &mut HealthStats,
+    max_retries: u32,
+    latched: &mut Option<HealthFailure>,
+) {
+    if failure.level == FailureLevel::Intermittent && stats.intermittent_since_output > max_retries
+    {
+        failure.level = FailureLevel::Permanent;
+        failure.escalated_after = stats.intermittent_since_output;
+        stats.escalations += 1;
+    }
+    if failure.is_permanent() {
+        *latched = Some(*failure);
     }
 }
 

@@ -19,7 +19,7 @@
 use zeroize::Zeroizing;
 
 use super::levels::level_of;
-use super::{FailureLevel, HealthConfig, HealthFailure, HealthStats, HealthTest, reached};
+use super::{HealthConfig, HealthFailure, HealthStats, HealthTest, escalate_or_latch, reached};
 use crate::collector::KernelPath;
 use crate::credit::CREDIT_STEP;
 use crate::sys::MAX_MARKS;
@@ -163,17 +163,14 @@ impl PositionRepetition {
         ) else {
             return Ok(());
         };
-        if new_event
-            && failure.level == FailureLevel::Intermittent
-            && self.stats.intermittent_since_output > self.max_intermittent_retries
-        {
-            failure.level = FailureLevel::Permanent;
-            failure.escalated_after = self.stats.intermittent_since_output;
-            self.stats.escalations += 1;
-        }
-        if failure.is_permanent() {
-            self.latched = Some(failure);
-        }
+        // Only a new failing run counts towards escalation, not every
+        // further pass of one.
+        let retries = if new_event {
+            self.max_intermittent_retries
+        } else {
+            u32::MAX
+        };
+        escalate_or_latch(&mut failure, &mut self.stats, retries, &mut self.latched);
         Err(failure)
     }
 
