@@ -679,9 +679,8 @@ extern "C" fn run_exit_hook() {
     if hook.is_null() {
         return;
     }
-    // SAFETY: the only non-null value ever stored is a `fn()` cast to a
-    // pointer by `at_exit`; function pointers and data pointers have the
-    // same size on every target this crate builds for.
+    // SAFETY: the only non-null value stored is a `fn()` cast by `at_exit`
+    // (function and data pointers have one size on the unix targets).
     let hook = unsafe { std::mem::transmute::<*mut (), fn()>(hook) };
     let _ = std::panic::catch_unwind(hook);
 }
