@@ -607,7 +607,7 @@ fn credit_run(
     let mut seen = [0usize; KernelPath::ALL.len()];
     let mut wakeups = run.timer_wakeups.iter().peekable();
     let mut position_failures = run.position_failures.iter().peekable();
-    // A permanent position failure stops the seeder: nothing after it.
+    // A permanent failure stops the seeder: nothing is credited after it.
     let mut stopped = false;
     let mut pool = 0u64;
     let mut tested = 0usize;
