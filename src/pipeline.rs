@@ -164,6 +164,15 @@ struct WholePasses {
     untested: u32,
 }
 
+impl WholePasses {
+    /// The collector restarted its pairs of marks: the pass under way is
+    /// dropped, and positions count again from the next wait's return.
+    fn restart(&mut self) {
+        self.sums.restart();
+        self.positions.restart();
+    }
+}
+
 impl Started {
     /// Whether the start-up test is still running: the window's samples
     /// are in, but not yet [`STARTUP_TEST_WHOLE_PASSES`] credited whole
@@ -256,8 +265,7 @@ impl Pipeline {
         match self.started.as_mut() {
             Some(started) => {
                 if let Some(whole) = started.whole.as_mut() {
-                    whole.sums.restart();
-                    whole.positions.restart();
+                    whole.restart();
                 }
             }
             // Holding the window: start-up cuts its passes there.
@@ -341,8 +349,7 @@ impl Pipeline {
             if restarts.contains(&i)
                 && let Some(whole) = self.started.as_mut().and_then(|s| s.whole.as_mut())
             {
-                whole.sums.restart();
-                whole.positions.restart();
+                whole.restart();
             }
             match self.test_and_pool(delta, path) {
                 Ok(None) => {}
