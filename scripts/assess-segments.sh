@@ -5,7 +5,7 @@
 # faster warm seed there (README, "Speed"): the seeder credits nothing
 # this way yet.
 #
-#   scripts/assess-segments.sh [PASSES] [CONDITION...]
+#   scripts/assess-segments.sh [--schemes "SCHEME..."] [PASSES] [CONDITION...]
 #
 # PASSES (default 1,000,000) whole passes of the default, sampled per path
 # (`kqseed raw --format u64le --path-labels`), are cut by
@@ -27,6 +27,18 @@ cd "$(dirname "$0")/.."
 
 # shellcheck source=scripts/lib/coarse-clock.sh
 . scripts/lib/coarse-clock.sh
+schemes=(whole halves drains-stimuli thirds fifths)
+if [ "${1:-}" = --schemes ]; then
+  read -r -a schemes <<<"${2:-}"
+  [ ${#schemes[@]} -gt 0 ] || { echo "assess-segments: --schemes needs a list" >&2; exit 2; }
+  for scheme in "${schemes[@]}"; do
+    case $scheme in
+      whole | halves | drains-stimuli | thirds | fifths) ;;
+      *) echo "assess-segments: unknown scheme $scheme" >&2; exit 2 ;;
+    esac
+  done
+  shift 2
+fi
 passes=${1:-1000000}
 [[ $passes =~ ^[1-9][0-9]*$ ]] || { echo "assess-segments: PASSES must be a positive count" >&2; exit 2; }
 shift || true
@@ -76,6 +88,7 @@ for condition in "${conditions[@]}"; do
     exit 1
   fi
   python3 scripts/split-passes.py "$dir/deltas" "$dir/labels" "$dir" "$passes" >"$dir/segments.txt"
+  python3 scripts/position-runs.py "$dir/deltas" "$dir/labels" >"$dir/position-runs.txt"
   rm -f "$dir/deltas" "$dir/labels"
   echo
   echo "$condition: $(describe_tick_ns "$tick")$([[ $condition == *-loaded ]] && echo ', two busy loops and the collector on CPU 0')"
@@ -83,7 +96,7 @@ for condition in "${conditions[@]}"; do
   echo "| scheme | segments: kernel paths, median steps, assessed | sum a pass | interleaved x segments | shared (xz) | sum / whole |"
   echo "|---|---|---|---|---|---|"
   whole=
-  for scheme in whole halves drains-stimuli thirds fifths; do
+  for scheme in "${schemes[@]}"; do
     figures=() cells=() sum=0
     while read -r _ k first last median; do
       h=$("$kqseed" assess -b 8 "$dir/$scheme-$k.u8" | awk '/^Assessed/ {print $3}')
@@ -99,4 +112,6 @@ for condition in "${conditions[@]}"; do
     cell=$(printf '%s; ' "${cells[@]}")
     echo "| $scheme | ${cell%; } | $sum | $inter_pass | ${shared:--} | $ratio |"
   done
+  echo
+  echo "$condition: $(tail -n 1 "$dir/position-runs.txt")"
 done
