@@ -241,12 +241,14 @@ const BAND_STEPS: [f64; 14] = [
 /// timer read at 3/16 up to 383 steps, where the AMD guest alone gave
 /// 15/16 from 256 (its 19.2 MHz and 24 MHz timer reads, 280-370 steps, are
 /// in that band). The same rule on the AMD guest's own coarse-clock points
-/// takes the bands from 384 and 1024 steps to 12/16 and 16/16.
+/// takes the bands from 384 and 1024 steps to 12/16 and 16/16, and an AMD
+/// 24 MHz timer read of 3.286 bits over 840 steps (the acceptance client's
+/// run of 2026-12-07 01:26 UTC) the band from 1024 to 15/16.
 #[rustfmt::skip]
 const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 10] = [
     //                         16  20  24  30  40  48  64  80  96 128 192 256 384 1024
-    (KernelPath::TimerRead,   [ 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  3,  3, 12, 16]),
-    (KernelPath::Wait,        [ 0,  1,  1,  2,  2,  2,  3,  4,  5,  5,  7,  7,  7,  7]),
+    (KernelPath::TimerRead,   [ 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  3,  3, 12, 15]),
+    (KernelPath::Wait,        [ 0,  1,  1,  2,  2,  2,  3,  4,  4,  5,  7,  7,  7,  7]),
     (KernelPath::SocketDrain, [ 0,  0,  0,  1,  1,  1,  3,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::FileDrain,   [ 0,  0,  0,  1,  1,  1,  2,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::SocketPoke,  [ 0,  1,  1,  1,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3]),
@@ -362,8 +364,8 @@ fn two_digits_up(edge: f64) -> f64 {
 ///
 /// | path \ median steps at least | 16 | 20 | 24 | 30 | 40 | 48 | 64 | 80 | 96 | 128 | 192 | 256 | 384 | 1024 |
 /// |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
-/// | timer read | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 3 | 3 | 12 | 16 |
-/// | wait | 0 | 1 | 1 | 2 | 2 | 2 | 3 | 4 | 5 | 5 | 7 | 7 | 7 | 7 |
+/// | timer read | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 3 | 3 | 12 | 15 |
+/// | wait | 0 | 1 | 1 | 2 | 2 | 2 | 3 | 4 | 4 | 5 | 7 | 7 | 7 | 7 |
 /// | socket drain | 0 | 0 | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | file drain | 0 | 0 | 0 | 1 | 1 | 1 | 2 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | socket poke | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
@@ -608,7 +610,10 @@ mod tests {
             }
             assert_eq!(ceiling(path, 10.0, true), 0.0);
         }
-        assert_eq!(ceiling(KernelPath::TimerRead, 1500.0, true), 1.0);
+        // An AMD 24 MHz timer read of 3.286 bits over 840 steps (the
+        // acceptance run of 2026-12-07 01:26 UTC) answers for the band
+        // from 1024 steps: 0.3 x 3.286 is 15/16.
+        assert_eq!(ceiling(KernelPath::TimerRead, 1500.0, true), 0.9375);
         // A whole pass on the Intel guest's own 1 ns clock (14,000-22,000
         // steps) assessed 6.64-7.07 bits, but a 24 MHz one of 520 steps
         // 2.49 (CI's run of 2026-12-06 11:31 UTC), and a real run's figure
@@ -636,6 +641,10 @@ mod tests {
         assert_eq!(ceiling(KernelPath::Wait, 64.0, true), 0.1875);
         assert_eq!(ceiling(KernelPath::Wait, 63.9, true), 0.125);
         assert_eq!(ceiling(KernelPath::Wait, 202.0, true), 0.4375);
+        // An AMD 24 MHz wait of 1.011 bits over 99 steps (the same run;
+        // start-up had credited it 5/16, 0.62 of half).
+        assert_eq!(ceiling(KernelPath::Wait, 99.0, true), 0.25);
+        assert_eq!(ceiling(KernelPath::Wait, 130.0, true), 0.3125);
         assert_eq!(ceiling(KernelPath::Wait, 1e9, true), 0.4375);
         assert_eq!(ceiling(KernelPath::TimerRead, 15.9, true), 0.0);
         assert!(ceiling(KernelPath::TimerRead, MIN_MEDIAN_STEPS, true) > 0.0);
