@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# A study, not a check: what a whole pass would be worth cut into
-# segments of consecutive kernel paths, each segment one sample, on the
-# simulated coarse clocks where start-up takes whole passes. A lead for a
-# faster warm seed there (README, "Speed"): the seeder credits nothing
-# this way yet.
+# A study, not a check: what a whole pass is worth cut into segments of
+# consecutive kernel paths, each segment one sample, on the simulated
+# coarse clocks where start-up may take whole passes. The seeder credits
+# whole passes and thirds (`StartupReport::thirds`), whose ceilings rest
+# on this script's runs; the other cuts are leads.
 #
 #   scripts/assess-segments.sh [--schemes "SCHEME..."] [PASSES] [CONDITION...]
 #
@@ -20,7 +20,15 @@
 # segments over fewer steps). Prints, per condition and scheme, each
 # segment's median steps and figure, their sum a pass, the interleaved
 # figure times the segments a pass, and the bits a pass xz finds the
-# segments share (split-passes.py), against the whole pass's figure.
+# segments share (split-passes.py), against the whole pass's figure
+# ("-" when whole is not assessed before the scheme). --schemes, first
+# of the arguments, assesses only those of whole, halves,
+# drains-stimuli, thirds and fifths; "whole thirds" is what the seeder
+# can credit on a coarse clock, in about a third of the time. Each
+# recording also goes through scripts/position-runs.py before it is
+# deleted: the longest run of any position of a pass repeating its path
+# and symbol, against the position repetition test's cutoffs
+# (src/health/position.rs), printed after each condition's table.
 # Files go to target/assessment/segments/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,7 +74,9 @@ for condition in "${conditions[@]}"; do
   dir=$out/$condition
   mkdir -p "$dir"
   # The warm-up's samples and a margin for the run's first partial pass.
-  cmd=(env "LD_PRELOAD=$shim" "KQSEED_TICK_NS=$tick" "$kqseed" raw -n $((passes * 15 + 4096))
+  # Room too for the passes of another shape split-passes.py may skip
+  # (up to one in a thousand, a few dozen samples each).
+  cmd=(env "LD_PRELOAD=$shim" "KQSEED_TICK_NS=$tick" "$kqseed" raw -n $((passes * 15 + passes / 1000 * 32 + 4096))
     --format u64le --path-labels "$dir/labels" -o "$dir/deltas" -v)
   hogs=()
   if [[ $condition == *-loaded ]]; then
@@ -88,7 +98,8 @@ for condition in "${conditions[@]}"; do
     exit 1
   fi
   python3 scripts/split-passes.py "$dir/deltas" "$dir/labels" "$dir" "$passes" >"$dir/segments.txt"
-  python3 scripts/position-runs.py "$dir/deltas" "$dir/labels" >"$dir/position-runs.txt"
+  python3 scripts/position-runs.py "$dir/deltas" "$dir/labels" >"$dir/position-runs.txt" ||
+    echo "position-runs.py failed on this recording" >>"$dir/position-runs.txt"
   rm -f "$dir/deltas" "$dir/labels"
   echo
   echo "$condition: $(describe_tick_ns "$tick")$([[ $condition == *-loaded ]] && echo ', two busy loops and the collector on CPU 0')"
@@ -107,8 +118,9 @@ for condition in "${conditions[@]}"; do
     inter=$("$kqseed" assess -b 8 "$dir/$scheme-inter.u8" | awk '/^Assessed/ {print $3}')
     inter_pass=$(awk -v h="$inter" -v k="${#figures[@]}" 'BEGIN { printf "%.3f", h * k }')
     shared=$(awk -v s="$scheme" '$1 == s && $2 == "align" {print $3}' "$dir/segments.txt")
-    [ -n "$whole" ] || whole=$sum
-    ratio=$(awk -v a="$sum" -v w="$whole" 'BEGIN { printf "%.2f", a / w }')
+    [ "$scheme" != whole ] || whole=$sum
+    ratio=-
+    [ -z "$whole" ] || ratio=$(awk -v a="$sum" -v w="$whole" 'BEGIN { printf "%.2f", a / w }')
     cell=$(printf '%s; ' "${cells[@]}")
     echo "| $scheme | ${cell%; } | $sum | $inter_pass | ${shared:--} | $ratio |"
   done

@@ -7,7 +7,9 @@ scripts/assess-segments.sh.
 DELTAS is `kqseed raw --format u64le` output (deltas in clock ticks), LABELS
 its `--path-labels` file, from the default's shape (one pass: timer read,
 four socket drains, file drain, four socket pokes, four file touches,
-wait). Each scheme cuts every pass into consecutive segments of kernel
+wait; a pass of another shape, which the seeder would sum and credit
+as usual, is skipped and counted on stderr, up to one in a thousand).
+Each scheme cuts every pass into consecutive segments of kernel
 paths and sums each segment's ticks: one sample a segment, as a whole pass
 sums all fifteen. For every scheme it writes, as `kqseed assess` reads them
 (the low byte of the steps, as the seeder's symbol):
@@ -63,9 +65,8 @@ def main():
     i = start
     while i + 15 <= n and len(rows) < passes:
         if labels[i : i + 15] != shape:
-            # A pass of another shape (a timer that had not expired, a
-            # wakeup without the inotify event): skipped, from the
-            # sample after the next wait's return, and counted.
+            # A pass of another shape: skipped, from the sample after the
+            # next wait's return, and counted.
             end = labels.find(bytes([WAIT]), i)
             if end < 0:
                 break

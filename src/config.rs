@@ -53,9 +53,10 @@ pub enum Sampling {
 /// count timers in ticks" below). Each timer wakeup writes into every
 /// socket pair and every file, so every
 /// return of the wait call carries all four event types, and their kernel
-/// paths interfere with the timer's interrupts. On the AMD EPYC guest
-/// (2026-12-05) a pass took about 36 us and gave fifteen samples, about
-/// 420,000 a second; what each path's own stream assessed and is credited
+/// paths interfere with the timer's interrupts. On the AMD EPYC guest a
+/// pass took about 48 us and gave fifteen samples, about 317,000 a second
+/// (2026-12-07; 36 us on 2026-12-05), on the Intel Xeon guest about 15 us;
+/// what each path's own stream assessed and is credited
 /// is in README, "The entropy claim". (Figures from before 2026-12-05
 /// counted nanoseconds, not the clock's real steps, and were higher.)
 /// Several timers at distinct intervals are supported (they drift against

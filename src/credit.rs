@@ -243,7 +243,9 @@ const BAND_STEPS: [f64; 14] = [
 /// in that band). The same rule on the AMD guest's own coarse-clock points
 /// takes the bands from 384 and 1024 steps to 12/16 and 16/16, and an AMD
 /// 24 MHz timer read of 3.286 bits over 840 steps (the acceptance client's
-/// run of 2026-12-07 01:26 UTC) the band from 1024 to 15/16.
+/// run of 2026-12-07 01:28 UTC) the band from 1024 to 15/16; the same
+/// run's 24 MHz wait (1.011 bits over 99 steps) took the wait's band from
+/// 96 steps to 4/16.
 #[rustfmt::skip]
 const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 10] = [
     //                         16  20  24  30  40  48  64  80  96 128 192 256 384 1024
@@ -397,9 +399,9 @@ fn two_digits_up(edge: f64) -> f64 {
 /// and Intel Xeon guests' recordings re-quantised to clocks of 12-1000 ns
 /// ticks, quiet and under two busy loops, and of the real runs of the
 /// condition matrix on both (README, "The entropy claim"); a whole pass's
-/// (per-wakeup sampling) are the Intel Xeon guest's only, from two
-/// recordings and the real runs of `scripts/assess-conditions.sh
-/// --per-wakeup` (on the 24 MHz clock a pass of 340 steps assessed 2.64
+/// (per-wakeup sampling) are the Intel Xeon guest's two recordings and
+/// both guests' real runs of `scripts/assess-conditions.sh --per-wakeup`
+/// (the AMD EPYC guest's since 2026-12-07, 3.2-4.5 bits; on the 24 MHz clock a pass of 340 steps assessed 2.64
 /// bits, one of 520 2.49, and one of 600 under two busy loops 2.63; on the
 /// 19.2 MHz one 2.18-2.29 over 380, and 2.01 over 290 loaded), a run's
 /// figure answering for twice its steps as the timer read's does; that
@@ -611,8 +613,8 @@ mod tests {
             assert_eq!(ceiling(path, 10.0, true), 0.0);
         }
         // An AMD 24 MHz timer read of 3.286 bits over 840 steps (the
-        // acceptance run of 2026-12-07 01:26 UTC) answers for the band
-        // from 1024 steps: 0.3 x 3.286 is 15/16.
+        // acceptance run of 2026-12-07 01:28 UTC) answers for the band
+        // from 1024 steps: 0.3 x 3.286 = 0.986, rounded down to 15/16.
         assert_eq!(ceiling(KernelPath::TimerRead, 1500.0, true), 0.9375);
         // A whole pass on the Intel guest's own 1 ns clock (14,000-22,000
         // steps) assessed 6.64-7.07 bits, but a 24 MHz one of 520 steps

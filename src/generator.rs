@@ -9,11 +9,11 @@
 //!   it is down to two. A
 //!   generator takes a seed without waiting when one is in stock; only the
 //!   very first seed of a process (with the warm-up and the start-up checks:
-//!   about 8 ms cold in the README's Speed table), a generator past its hard
+//!   about 11.5 ms cold on the AMD EPYC guest in the README's Speed table), a generator past its hard
 //!   limit, and a reseed on request wait for one. Under contention the
 //!   threads queue on one mutex for a pop, which takes nanoseconds; the
-//!   supply is one seed per 320 credited bits (about 1,100 samples, 2.5 ms
-//!   warm, at the credits of the AMD EPYC guest: same table), shared.
+//!   supply is one seed per 320 credited bits (about 1,100 samples, 3.6 ms
+//!   warm on the AMD EPYC guest: same table), shared.
 //! * **Per-generator state.** ChaCha20 (the `chacha20` crate's
 //!   `ChaCha20Rng`, which wipes its key and buffer on drop and is not
 //!   `Clone`; `rand_chacha`'s is `Clone` and wipes nothing), held 64-byte
@@ -80,7 +80,7 @@ use crate::sys;
 /// Default byte budget: 64 MiB between reseeds.
 ///
 /// rand's `ThreadRng` reseeds from the OS every 64 KiB, which costs it half
-/// a microsecond. A kqseed seed costs 320 credited bits, about 2.5 ms of
+/// a microsecond. A kqseed seed costs 320 credited bits, about 3.6 ms of
 /// one core on the AMD EPYC guest (README, Speed): a 64 KiB budget would
 /// ask a thread drawing 1 GiB/s for 16,000 seeds a second, far more than a
 /// source can give. 64 MiB asks it for 16, and

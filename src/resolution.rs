@@ -264,7 +264,7 @@ fn on_lattice(deltas: &Histogram<'_>, r: f64) -> bool {
 }
 
 /// Samples between two re-measurements of a started seeder's clock: 16
-/// online windows of the default, about 0.16 s of collection on the AMD
+/// online windows of the default, about 0.21 s of collection on the AMD
 /// EPYC guest. One re-measurement (up to a few hundred microseconds on a
 /// window of 2048) costs well under 1% of that.
 pub(crate) const RECHECK_SAMPLES: u64 = 65_536;

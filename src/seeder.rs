@@ -96,7 +96,7 @@ struct Core {
 /// seed. `KqSeeder` is `Send + Sync` on every backend.
 ///
 /// Every request takes whole 32-byte blocks: `try_next_u32` and
-/// `try_next_u64` each cost a whole block (320 credited bits, about 2.5 ms
+/// `try_next_u64` each cost a whole block (320 credited bits, about 3.6 ms
 /// warm on the AMD EPYC guest: README, Speed), and so
 /// does every call through [`rand_core::UnwrapErr`]. Draw a seed, or use
 /// [`KqRng`](crate::KqRng), for many small values.
