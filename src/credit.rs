@@ -401,9 +401,11 @@ fn two_digits_up(edge: f64) -> f64 {
 /// condition matrix on both (README, "The entropy claim"); a whole pass's
 /// (per-wakeup sampling) are the Intel Xeon guest's two recordings and
 /// both guests' real runs of `scripts/assess-conditions.sh --per-wakeup`
-/// (the AMD EPYC guest's since 2026-12-07, 3.2-4.5 bits; on the 24 MHz clock a pass of 340 steps assessed 2.64
-/// bits, one of 520 2.49, and one of 600 under two busy loops 2.63; on the
-/// 19.2 MHz one 2.18-2.29 over 380, and 2.01 over 290 loaded), a run's
+/// (the AMD EPYC guest's, since 2026-12-07, 3.2-4.7 bits over 820-5,700
+/// steps; the Intel guest's lowest: on the 24 MHz clock a pass of 340
+/// steps assessed 2.64 bits, one of 520 2.49, and one of 600 under two
+/// busy loops 2.63; on the 19.2 MHz one 2.18-2.29 over 380, and 2.01 over
+/// 290 loaded), a run's
 /// figure answering for twice its steps as the timer read's does; that
 /// row is for passes of the default's [`PASS_ROW_KERNEL_PATHS`] kernel
 /// paths, and [`pass_ceiling`] scales it for passes of fewer. Bands

@@ -9,8 +9,8 @@
 //!   it is down to two. A
 //!   generator takes a seed without waiting when one is in stock; only the
 //!   very first seed of a process (with the warm-up and the start-up checks:
-//!   about 11.5 ms cold on the AMD EPYC guest in the README's Speed table), a generator past its hard
-//!   limit, and a reseed on request wait for one. Under contention the
+//!   about 11.5 ms cold on the AMD EPYC guest in the README's Speed table),
+//!   a generator past its hard limit, and a reseed on request wait for one. Under contention the
 //!   threads queue on one mutex for a pop, which takes nanoseconds; the
 //!   supply is one seed per 320 credited bits (about 1,100 samples, 3.6 ms
 //!   warm on the AMD EPYC guest: same table), shared.
