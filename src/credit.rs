@@ -245,7 +245,9 @@ const BAND_STEPS: [f64; 14] = [
 /// 24 MHz timer read of 3.286 bits over 840 steps (the acceptance client's
 /// run of 2026-12-07 01:28 UTC) the band from 1024 to 15/16; the same
 /// run's 24 MHz wait (1.011 bits over 99 steps) took the wait's band from
-/// 96 steps to 4/16.
+/// 96 steps to 4/16; a later run's 24 MHz socket poke (0.617 bits over 50
+/// steps, credited 3/16: 0.61 of half) took its bands from 40 to 63
+/// steps to 2/16.
 #[rustfmt::skip]
 const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 10] = [
     //                         16  20  24  30  40  48  64  80  96 128 192 256 384 1024
@@ -253,7 +255,7 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 10] = [
     (KernelPath::Wait,        [ 0,  1,  1,  2,  2,  2,  3,  4,  4,  5,  7,  7,  7,  7]),
     (KernelPath::SocketDrain, [ 0,  0,  0,  1,  1,  1,  3,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::FileDrain,   [ 0,  0,  0,  1,  1,  1,  2,  3,  3,  3,  3,  3,  3,  3]),
-    (KernelPath::SocketPoke,  [ 0,  1,  1,  1,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3]),
+    (KernelPath::SocketPoke,  [ 0,  1,  1,  1,  2,  2,  3,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::FileTouch,   [ 0,  1,  1,  1,  2,  3,  4,  4,  4,  5,  5,  5,  5,  5]),
     (KernelPath::Pass,        [ 0,  1,  1,  1,  1,  5,  5,  5,  6,  7,  9,  9,  9, 11]),
     // A pass's thirds: real runs alone (no recording is re-quantised into
@@ -370,7 +372,7 @@ fn two_digits_up(edge: f64) -> f64 {
 /// | wait | 0 | 1 | 1 | 2 | 2 | 2 | 3 | 4 | 4 | 5 | 7 | 7 | 7 | 7 |
 /// | socket drain | 0 | 0 | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | file drain | 0 | 0 | 0 | 1 | 1 | 1 | 2 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
-/// | socket poke | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
+/// | socket poke | 0 | 1 | 1 | 1 | 2 | 2 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | file touch | 0 | 1 | 1 | 1 | 2 | 3 | 4 | 4 | 4 | 5 | 5 | 5 | 5 | 5 |
 /// | whole pass | 0 | 1 | 1 | 1 | 1 | 5 | 5 | 5 | 6 | 7 | 9 | 9 | 9 | 11 |
 /// | pass, first third | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 7 | 7 | 7 | 7 | 7 | 7 | 7 |
@@ -640,6 +642,10 @@ mod tests {
         assert_eq!(ceiling(KernelPath::FileDrain, 140.0, true), 0.1875);
         assert_eq!(ceiling(KernelPath::SocketDrain, 26.0, true), 0.0);
         assert_eq!(ceiling(KernelPath::SocketDrain, 30.0, true), 0.0625);
+        // An AMD 24 MHz socket poke of 0.617 bits over 50 steps (the
+        // acceptance run of 2026-12-07 02:57 UTC): 0.3 x 0.617 is 2/16.
+        assert_eq!(ceiling(KernelPath::SocketPoke, 50.0, true), 0.125);
+        assert_eq!(ceiling(KernelPath::SocketPoke, 64.0, true), 0.1875);
         // The lower edge of a band carries it: a wait of 68 steps assessed
         // 0.81-0.83 bits where one of 200-203 assessed 1.59-1.94.
         assert_eq!(ceiling(KernelPath::Wait, 64.0, true), 0.1875);
