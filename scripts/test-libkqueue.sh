@@ -99,22 +99,27 @@ export RUSTFLAGS="${RUSTFLAGS:-} --cfg kqseed_libkqueue -L native=$(dirname "$LI
 export RUSTDOCFLAGS="${RUSTDOCFLAGS:-} --cfg kqseed_libkqueue -L native=$(dirname "$LIBA")"
 TARGET_DIR=$ROOT/target/libkqueue-build
 
-# Unit, integration and doc tests. They count /proc/self/fd and change
-# process-wide state, so they run one at a time, as on the epoll backend.
-# Extra arguments go to `cargo test`, e.g. a test name filter.
+# kqseed's unit, integration and doc tests (not the estimators' crate: it
+# has no OS code, and `cargo test` in .ci/run runs its tests). They count
+# /proc/self/fd and change process-wide state, so they run one at a time, as
+# on the epoll backend. Extra arguments go to `cargo test`, e.g. a test name
+# filter.
 # A hang is a failure, not something to wait 90 minutes for; but the bounds
 # are for running only: everything is built first, untimed, since on a
 # loaded machine compiling the dev-dependencies alone took longer than the
 # example's 120 s (2026-12-05). The tests' bound is wide: kqueue passes
-# credit each short path at most 1/16 bit, so tests/seeder.rs (six tests,
-# one of them 10,000 seeds) ran 349 s in a debug build (2026-12-05, AMD
-# EPYC guest, load average 1-3), and a busier machine may take twice that.
-TARGETS=(--lib --bins --tests --examples)
+# credit each short path at most 1/16 bit, so tests/seeder.rs (six tests)
+# ran 625 s in a debug build when one of them took 10,000 seeds, and 67 s
+# with the 1,000 it now takes on kqueue (2026-12-07, AMD EPYC guest, nothing else running); a busier
+# machine may take twice that.
+TARGETS=(-p kqseed --lib --bins --tests --examples)
 cargo test --target-dir "$TARGET_DIR" "${TARGETS[@]}" --no-run "$@"
 timeout 2400 cargo test --target-dir "$TARGET_DIR" "${TARGETS[@]}" "$@" -- --test-threads=1
 # rustdoc compiles each doc test as it runs it, so this bound covers those
 # small compiles too (the library and every dependency are built by now).
-timeout 900 cargo test --target-dir "$TARGET_DIR" --doc "$@" -- --test-threads=1
-cargo build --target-dir "$TARGET_DIR" --release --example collect
-timeout 120 "$TARGET_DIR/release/examples/collect" 20000
+timeout 900 cargo test --target-dir "$TARGET_DIR" -p kqseed --doc "$@" -- --test-threads=1
+# The collect example as a program (the tests above ran it as a test
+# harness); a debug build reuses what the tests built.
+cargo build --target-dir "$TARGET_DIR" --example collect
+timeout 120 "$TARGET_DIR/debug/examples/collect" 20000
 echo "test-libkqueue: all tests passed on the kqueue backend (libkqueue)"
