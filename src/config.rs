@@ -29,8 +29,9 @@ pub enum Sampling {
     /// One sample per kernel path: the clock is read after the wait's return
     /// and after every syscall of the pass (timer read, socket drain, file
     /// drain, socket poke, file touch), so a pass yields several deltas, one
-    /// per path, in the order they ran. The noise source is then this
-    /// interleaved stream; every delta goes through the health tests. The
+    /// per path, in the order they ran. Each path is a noise source: every
+    /// delta of a credited one goes through that source's health tests
+    /// (a source credited 0 is absorbed untested, counting for nothing). The
     /// default: with the default sources, about fifteen times the samples
     /// per second of [`PerWakeup`](Sampling::PerWakeup), each path a noise
     /// source with a credit of its own (the measurements behind the choice:
@@ -80,8 +81,9 @@ pub enum Sampling {
 /// timer read drives a kqueue pass: see [`ceiling`](crate::ceiling)) and
 /// none for the wait, which always waits for the one-shot timer (see
 /// [`MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT)),
-/// about 1.5 bits a tick's pass if every short path spans 20 steps, a
-/// 32-byte seed every 2 to 4 s after that.
+/// about 1 bit a tick's pass if every short path spans 20-29 steps (the
+/// drains get nothing under 30) and 1.5 from 30, a 32-byte seed every 2
+/// to 6 s after that.
 /// Between the timer's returns no timer interrupt lands in the other paths,
 /// so their deltas are plain syscall timings; whether the credit holds
 /// there is for `kqseed report` on such a kernel to show (the CI workflow

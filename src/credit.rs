@@ -86,7 +86,9 @@ pub const MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT: f64 = 2.25;
 /// preempted for a few milliseconds sees hundreds, which would otherwise
 /// lift a whole window of passes that wait for their timer (one 4 ms stall
 /// adds as much as 800 of the timer alone's 5 us passes). The default's
-/// passes take about three intervals, so counting up to 4 leaves them be.
+/// passes take about 3 (Intel Xeon guest) to 10 (AMD EPYC guest) of its
+/// 5 us intervals, so counting up to 4 still leaves them above
+/// [`MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT`].
 pub const MAX_EXPIRATIONS_COUNTED_PER_TIMER_EVENT: u64 = 4;
 
 /// How sources are credited.
