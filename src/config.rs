@@ -404,11 +404,29 @@ impl SeederConfig {
         self
     }
 
-    /// Checks every part.
+    /// Checks every part, and that the health tests can run at every
+    /// credit start-up may give a source, down to one
+    /// [`CREDIT_STEP`](crate::CREDIT_STEP): a predictor window too short
+    /// for the predictor count to fail at that credit (at the default
+    /// alphas, windows under 960) would otherwise refuse each such
+    /// start-up.
     pub fn validate(&self) -> Result<()> {
         self.events.validate()?;
         self.health.validate()?;
         self.credit.validate()?;
+        if let Err(e) = self.health.cutoffs(crate::credit::CREDIT_STEP) {
+            return Err(ConfigError {
+                field: "predictor_window",
+                reason: format!(
+                    "{} samples cannot test a source credited {} bit at these alphas ({}); use a longer window (the default is {})",
+                    self.health.predictor_window,
+                    crate::credit::CREDIT_STEP,
+                    e.reason,
+                    crate::health::DEFAULT_PREDICTOR_WINDOW,
+                ),
+            }
+            .into());
+        }
         Ok(())
     }
 }
@@ -456,6 +474,26 @@ mod tests {
     use super::*;
 
     const TICK: Duration = Duration::from_millis(10);
+
+    #[test]
+    fn a_predictor_window_too_short_for_a_sixteenth_is_refused_up_front() {
+        let with_window = |window| {
+            SeederConfig::default()
+                .with_health(HealthConfig::default().with_predictor_window(window))
+                .validate()
+        };
+        for window in [256, 512, 959] {
+            match with_window(window) {
+                Err(crate::Error::Config(e)) => {
+                    assert_eq!(e.field, "predictor_window");
+                    assert!(e.reason.contains("0.0625"), "{e}");
+                }
+                other => panic!("window {window}: {other:?}"),
+            }
+        }
+        assert!(with_window(960).is_ok());
+        assert!(with_window(crate::health::DEFAULT_PREDICTOR_WINDOW).is_ok());
+    }
 
     #[test]
     fn intervals_below_the_tick_are_refused_with_the_tick_named() {
