@@ -259,13 +259,17 @@ impl Pipeline {
     /// Restarts `source`'s pairing ([`SampleSource::restart_pair`]) at the
     /// start of a request, and drops a whole pass under way: a pass that
     /// lost a sample to the pause (or to an error that ended the last
-    /// request) would span two.
+    /// request) would span two. Per path, the pass repetition test is told
+    /// where the pass was cut ([`PassRepetition::restart`]).
     pub(crate) fn restart_pair(&mut self, source: &mut dyn SampleSource) {
         source.restart_pair();
         match self.started.as_mut() {
             Some(started) => {
-                if let Some(whole) = started.whole.as_mut() {
-                    whole.restart();
+                match started.whole.as_mut() {
+                    // The pass under way is dropped before the pass test
+                    // sees it: its passes stay whole.
+                    Some(whole) => whole.restart(),
+                    None => started.passes.restart(),
                 }
             }
             // Holding the window: start-up cuts its passes there.
@@ -369,8 +373,24 @@ impl Pipeline {
         self.pool.discard();
         self.refusals += 1;
         if self.refusals >= MAX_STARTUP_REFUSALS {
-            self.latched = Some(e.clone());
+            // An intermittent failure that latches is permanent from here
+            // on, and says so.
+            let latched = match e {
+                Error::Health(mut failure) if !failure.is_permanent() => {
+                    failure.level = crate::health::FailureLevel::Permanent;
+                    failure.escalated_after = self.refusals;
+                    Error::Health(failure)
+                }
+                ref other => other.clone(),
+            };
+            self.latched = Some(latched.clone());
+            return self.reserve_after_refusal(latched);
         }
+        self.reserve_after_refusal(e)
+    }
+
+    /// Room for the next window after a refusal; the refusal is returned.
+    fn reserve_after_refusal(&mut self, e: Error) -> Result<()> {
         let capacity = self.startup_samples;
         self.held.reserve(capacity)?;
         Err(e)
@@ -393,6 +413,7 @@ impl Pipeline {
         let started = self.started.as_mut().filter(|s| !s.testing())?;
         let block = self.pool.try_take_block()?;
         started.sources.note_output();
+        started.passes.note_output();
         if let Some(whole) = started.whole.as_mut() {
             whole.positions.note_output();
         }
@@ -461,10 +482,15 @@ impl Pipeline {
                     self.pool.discard();
                     self.discards += 1;
                 }
+                // Absorbed before the lowering is taken: should the hedge's
+                // OS entropy fail, the lowering waits for the next sample.
+                self.absorb(delta, millibits)?;
+                let Some(started) = self.started.as_mut() else {
+                    return Ok(None);
+                };
                 let lowering = started.sources.take_lowering();
                 let none_credited = !started.sources.any_credited();
                 let min_steps = lowering.map(|l| started.sources.min_credited_steps(l.path));
-                self.absorb(delta, millibits)?;
                 if let Some(lowering) = lowering {
                     self.pool.discard();
                     self.discards += 1;
@@ -1261,6 +1287,55 @@ mod tests {
     }
 
     #[test]
+    fn restarts_between_requests_do_not_hide_a_clock_wide_fault() {
+        // As above, but the source restarts its pairs every few passes, as
+        // the async seeder does between its slices, and loses the sample
+        // after each restart: the pass test still stops the credit, a pass
+        // later at most (30 + 3 H_pass).
+        let shape = [
+            KernelPath::Wait,
+            KernelPath::TimerRead,
+            KernelPath::SocketDrain,
+            KernelPath::FileTouch,
+        ];
+        for (every, cut) in [(2, 0), (3, 1), (5, 3), (4, 0)] {
+            let mut p = pipeline(8.0);
+            let mut rng = SplitMix64(11);
+            for i in 0..WINDOW {
+                let path = shape[i % 4];
+                p.push(per_path_sample(30_000 + (rng.next() >> 52), path))
+                    .expect("good");
+            }
+            let report = p.stats().startup.expect("started");
+            let per_pass: f64 = shape.iter().map(|&path| report.credit(path)).sum();
+            let before = p.stats();
+            let mut refused = false;
+            'passes: for pass in 0..2_500 {
+                for (k, &path) in shape.iter().enumerate() {
+                    if pass % every == 0 && k == cut {
+                        p.restart_pair(&mut Replay::new(vec![1]));
+                        continue;
+                    }
+                    p.push(per_path_sample(40_000 + 1000 * k as u64, path))
+                        .expect("an intermittent failure first");
+                    let health = p.stats().health;
+                    if health.pass_repetition_intermittent > 0 {
+                        assert_eq!(health.rct_intermittent, before.health.rct_intermittent);
+                        let stuck = p.stats().credited_bits - before.credited_bits;
+                        assert!(
+                            stuck < 30.0 + 3.0 * per_pass,
+                            "every {every} cut {cut}: {stuck} bits credited to stuck passes"
+                        );
+                        refused = true;
+                        break 'passes;
+                    }
+                }
+            }
+            assert!(refused, "every {every} cut {cut}: never refused");
+        }
+    }
+
+    #[test]
     fn an_online_lowering_empties_the_pool() {
         // Two sources, one of which the online check lowers: the pool's
         // credit, part of it from that source's unbacked samples, goes.
@@ -1354,6 +1429,47 @@ mod tests {
                 assert!(stats.discards > discards, "lowered, pool kept");
             }
         }
+    }
+
+    #[test]
+    fn a_wait_credited_without_a_timer_read_loses_its_credit_with_the_pace() {
+        // As kqueue's passes: no timer-read path, so no source is taken as
+        // timer-driven, but the window ran ahead of its timer and the wait
+        // is credited. Once the passes wait for their timer, it is not.
+        let mut p = per_path_pipeline();
+        let mut rng = SplitMix64(9);
+        for i in 0..WINDOW {
+            let path = [KernelPath::Wait, KernelPath::SocketDrain][i % 2];
+            p.push(per_path_sample(30_000 + (rng.next() >> 52), path))
+                .expect("good");
+        }
+        let startup = p.stats().startup.expect("started");
+        assert_eq!(startup.expirations_per_timer_event, 3.0);
+        assert!(startup.credit(KernelPath::Wait) > 0.0, "{startup:?}");
+        assert!(
+            startup.sources.values().all(|s| !s.timer_driven),
+            "{startup:?}"
+        );
+        let waited = EventCounts {
+            timer: 1,
+            timer_expirations: 1,
+            ..EventCounts::default()
+        };
+        let window = 2 * crate::sources::PACE_WINDOW_TIMER_EVENTS as usize;
+        for i in 0..2 * window {
+            let path = [KernelPath::Wait, KernelPath::SocketDrain][i % 2];
+            let mut sample = per_path_sample(30_000 + (rng.next() >> 52), path);
+            if path == KernelPath::Wait {
+                sample.events = waited;
+            }
+            p.push(sample).expect("still credited");
+            let _ = p.take_block();
+        }
+        let stats = p.stats();
+        assert_eq!(stats.pace_lost, Some(1.0));
+        let credit = |path| stats.sources.get(path).map_or(0.0, |s| s.credit);
+        assert_eq!(credit(KernelPath::Wait), 0.0);
+        assert!(credit(KernelPath::SocketDrain) > 0.0, "{stats:?}");
     }
 
     /// A pipeline started as above, then fed `windows` pace windows of waits whose timer events carry
@@ -1525,6 +1641,35 @@ mod tests {
             Err(Error::Startup(_))
         ));
         assert_eq!(p.stats().samples, before);
+    }
+
+    #[test]
+    fn a_refusal_that_latches_an_intermittent_failure_says_permanent() {
+        let mut p = pipeline(1.5);
+        let intermittent = HealthFailure {
+            test: HealthTest::Rct,
+            level: FailureLevel::Intermittent,
+            observed: 9,
+            cutoff: 9,
+            during_startup: true,
+            escalated_after: 0,
+        };
+        for attempt in 1..=MAX_STARTUP_REFUSALS {
+            let Err(Error::Health(f)) = p.refuse(Error::Health(intermittent)) else {
+                panic!("not a health refusal");
+            };
+            if attempt < MAX_STARTUP_REFUSALS {
+                assert_eq!(f, intermittent);
+            } else {
+                assert_eq!(f.level, FailureLevel::Permanent, "{f}");
+                assert_eq!(f.escalated_after, MAX_STARTUP_REFUSALS, "{f}");
+            }
+        }
+        let mut out = [0u8; 32];
+        match p.fill(&mut out, &mut Replay::new(vec![1; 16])) {
+            Err(Error::Health(f)) => assert!(f.is_permanent(), "{f}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

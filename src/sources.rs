@@ -239,9 +239,16 @@ impl PaceWatch {
             window: EventCounts::default(),
             lost: None,
             slow_in_a_row: 0,
-            // Armed whenever a source was taken as timer-driven: that is
-            // what the pace would take away.
-            done: !startup.sources.values().any(|s| s.timer_driven),
+            // Armed whenever the pace could take a credit away: a source
+            // taken as timer-driven, or a wait or whole pass (or third)
+            // credited at all, which passes that wait for their timer
+            // would not be (on kqueue no timer read makes the short paths
+            // timer-driven, but a window that ran ahead still credits the
+            // wait).
+            done: !startup.sources.values().any(|s| {
+                s.timer_driven
+                    || (s.credit > 0.0 && (s.path == KernelPath::Wait || s.path.is_pass_sum()))
+            }),
         }
     }
 
