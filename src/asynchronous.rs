@@ -118,6 +118,7 @@ fn collect_slice(pipeline: &mut Pipeline, source: &mut dyn SampleSource) -> Resu
     while Instant::now() < end {
         match source.try_next_sample()? {
             Some(sample) => {
+                pipeline.note_waits_lost(source.waits_lost());
                 pipeline.push(sample)?;
                 if pipeline.block_ready() {
                     return Ok(false);

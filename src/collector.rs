@@ -102,6 +102,9 @@ pub struct Collector {
     /// The samples of the last pass not handed out yet (per-path sampling).
     pending: Pending,
     stats: CollectorStats,
+    /// Returns of the wait call that had no mark to pair with, so gave no
+    /// sample (after a restart, an error, a fork, or at the start).
+    waits_lost: u64,
 }
 
 /// The samples of one pass waiting to be handed out, at most
@@ -218,6 +221,7 @@ impl Collector {
             queue: None,
             clock,
             last_mark: None,
+            waits_lost: 0,
             pending: Pending::new(),
             stats: CollectorStats::default(),
         };
@@ -303,6 +307,9 @@ impl Collector {
     /// The first sample `wakeup` completes, if any; with per-path sampling
     /// the pass's other samples wait in `pending`.
     fn pair(&mut self, wakeup: &sys::Wakeup) -> Option<Sample> {
+        if self.last_mark.is_none() {
+            self.waits_lost += 1;
+        }
         match self.config.sampling {
             Sampling::PerWakeup => {
                 let at = wakeup.at();
@@ -372,6 +379,14 @@ impl Collector {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Returns of the wait call that gave no sample, having no earlier mark
+    /// to pair with: the first, and the first after each
+    /// [`restart_pair`](Self::restart_pair), error or fork. Per path, the
+    /// samples that follow one are the rest of a pass that lost its wait.
+    pub(crate) fn waits_lost(&self) -> u64 {
+        self.waits_lost
     }
 
     /// Forgets the last return, so that the next delta starts from the next
@@ -579,6 +594,8 @@ mod tests {
         c.last_mark = Some(0);
         let first = c.pair(&wakeup(500, &[(KernelPath::SocketPoke, 600)]));
         assert_eq!(first.map(|s| s.path), Some(KernelPath::Wait));
+        let lost = c.waits_lost();
+        c.restart_pair();
         c.restart_pair();
         // Measured before the pause, inside one pass: still handed out.
         let pending = c.next_pending().expect("pending");
@@ -590,6 +607,11 @@ mod tests {
             next.map(|s| (s.path, s.delta)),
             Some((KernelPath::FileTouch, 700))
         );
+        // One wait lost, however many restarts came before it, and counted
+        // (the seeder tells the pass repetition test).
+        assert_eq!(c.waits_lost(), lost + 1);
+        c.pair(&wakeup(91_000, &[]));
+        assert_eq!(c.waits_lost(), lost + 1);
     }
 
     #[test]

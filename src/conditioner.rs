@@ -56,8 +56,7 @@
 //! common to every source (a stopped or scripted clock) is caught by the
 //! pass repetition test ([`PassRepetition`](crate::health::PassRepetition))
 //! after fewer than `30 + 2 H_pass` credited bits, `H_pass` a pass's credit
-//! (under 7 bits at the default's ceilings; `30 + 3 H_pass` where a restart
-//! of the collector's pairs lost a pass's wait).
+//! (under 7 bits at the default's ceilings).
 //!
 //! Each new pool starts from a chaining value derived from the previous one.
 //! Whatever entropy the credit underestimated is carried on, but nothing is

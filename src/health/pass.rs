@@ -14,23 +14,30 @@
 //! credited fewer than `30 + 2 H_pass` bits (a pass is judged when the next
 //! one starts), and the failure discards them with the pool.
 //!
-//! The run is kept in credited bits: the passes that repeated the one
-//! before them add theirs, and the test fails once they reach `30` (the
-//! same count of passes where every pass is credited alike). A restart of
-//! the collector's pairs (at each request, and between the async seeder's
-//! slices) loses the next sample: a pass cut so is compared with the
-//! previous pass less the sample at the cut, or, where the lost sample was
-//! the next pass's wait, as that pass and the next less its wait. Such
-//! cuts neither end a run nor let its credit go unjudged (a second cut in
-//! one pass, or a pass of more than 32 samples cut, does end it); a lost
-//! wait puts off the judging of the pass before it by one pass, so the
-//! bound is then `30 + 3 H_pass` bits.
+//! A restart of the collector's pairs (at each request, and between the
+//! async seeder's slices) loses the next pass's wait: the seeder says where
+//! ([`lost_wait`](PassRepetition::lost_wait)), and that pass opens there
+//! with a wait that matches any, so restarts neither end a run nor merge
+//! two passes into one that differs.
 
 use zeroize::Zeroizing;
 
-use super::{FailureLevel, HealthFailure, HealthStats, HealthTest, reached};
+use super::levels::level_of;
+use super::{HealthFailure, HealthStats, HealthTest, reached};
 use crate::collector::KernelPath;
 use crate::sys::MAX_MARKS;
+
+/// The lost wait of a pass: equal to any sample in its place. No sample's
+/// entry is this (a path's index is under 255).
+const LOST_WAIT: u16 = u16::MAX;
+
+/// Whether two passes' entries are the same, a lost wait matching any.
+fn same_passes(a: &[u16], b: &[u16]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(&x, &y)| x == y || x == LOST_WAIT || y == LOST_WAIT)
+}
 
 /// The pass repetition test: whole passes compared with the one before,
 /// each as its samples' paths and symbols (at most 32 of them, as many as a
@@ -65,14 +72,6 @@ pub struct PassRepetition {
     current_millibits: u64,
     /// Identical passes in a row, the latest included.
     run: u32,
-    /// Credit of the passes of this run that repeated the one before,
-    /// millibits: what the cutoffs judge.
-    run_millibits: u64,
-    /// Where a restart cut the current pass: the samples before it and the
-    /// credit they carried; a sample was lost there.
-    cut: Option<(usize, u64)>,
-    /// A second restart in one pass: its samples are not compared.
-    untracked: bool,
     failed: Option<HealthFailure>,
     stats: HealthStats,
 }
@@ -103,9 +102,6 @@ impl PassRepetition {
             current_len: 0,
             current_millibits: 0,
             run: 0,
-            run_millibits: 0,
-            cut: None,
-            untracked: false,
             failed: None,
             stats: HealthStats::default(),
         }
@@ -149,7 +145,7 @@ impl PassRepetition {
             path,
             KernelPath::Wait | KernelPath::Pass | KernelPath::PassFirstThird
         );
-        if opens_a_pass && (self.current_len > 0 || self.cut.is_some()) {
+        if opens_a_pass && self.current_len > 0 {
             failure = self.close(alpha_log2);
         }
         if let Some(slot) = self.current.get_mut(self.current_len) {
@@ -165,16 +161,22 @@ impl PassRepetition {
         &self.stats
     }
 
-    /// The collector restarted its pairs of marks (at the start of each
-    /// request, and between the async seeder's slices): the next sample
-    /// is lost. The pass under way is judged when the next one opens,
-    /// against the previous pass less the sample lost; the run goes on.
-    pub fn restart(&mut self) {
-        if self.cut.is_some() {
-            self.untracked = true;
+    /// The collector lost a pass's wait here (it restarted its pairs, at a
+    /// request's start or between the async seeder's slices, and that wait
+    /// had no earlier mark to pair with): the pass under way closes, and
+    /// the next opens with a wait that matches any, credited nothing.
+    /// Returns this test's failure, if closing the pass brought one.
+    pub fn lost_wait(&mut self, alpha_log2: (u32, u32)) -> Option<HealthFailure> {
+        let failure = if self.current_len > 0 {
+            self.close(alpha_log2)
         } else {
-            self.cut = Some((self.current_len, self.current_millibits));
+            None
+        };
+        if let Some(slot) = self.current.get_mut(self.current_len) {
+            *slot = LOST_WAIT;
+            self.current_len += 1;
         }
+        failure
     }
 
     /// A block was released: intermittent failures before it no longer
@@ -184,98 +186,29 @@ impl PassRepetition {
     }
 
     /// Closes the current pass: compares it with the previous one and
-    /// judges the run. It becomes the previous pass, unless a restart cut
-    /// it.
-    fn close(&mut self, alphas: (u32, u32)) -> Option<HealthFailure> {
-        let cut = self.cut.take();
-        if core::mem::take(&mut self.untracked) {
-            let failure = self.judge(false, self.current_millibits, alphas);
-            self.clear_current();
-            return failure;
-        }
-        let Some((at, before_millibits)) = cut else {
-            let same = self.current[..self.current_len] == self.previous[..self.previous_len];
-            let failure = self.judge(same, self.current_millibits, alphas);
-            core::mem::swap(&mut self.previous, &mut self.current);
-            self.previous_len = self.current_len;
-            self.clear_current();
-            return failure;
-        };
-        let (len, previous_len) = (self.current_len, self.previous_len);
-        let after = len - at;
-        let (current, previous) = (&self.current[..len], &self.previous[..previous_len]);
-        let kept_whole = len < MAX_MARKS && previous_len < MAX_MARKS;
-        if kept_whole && previous_len == len + 1 {
-            // The sample lost was one of this pass's.
-            let same = current[..at] == previous[..at] && current[at..] == previous[at + 1..];
-            let failure = self.judge(same, self.current_millibits, alphas);
-            self.clear_current();
-            return failure;
-        }
-        if !(kept_whole && at > 0 && after + 1 == at) {
-            let failure = self.judge(false, self.current_millibits, alphas);
-            self.clear_current();
-            return failure;
-        }
-        // The sample lost was the next pass's wait: the samples before the
-        // cut are a whole pass, those after it the next one less its wait.
-        let mut rest = Zeroizing::new([0u16; MAX_MARKS]);
-        rest[..after].copy_from_slice(&current[at..]);
-        let rest_millibits = self.current_millibits - before_millibits;
-        self.current[at..len].fill(0);
-        (self.current_len, self.current_millibits) = (at, before_millibits);
-        let first = self.close(alphas);
-        let same = self.previous[1..self.previous_len] == rest[..after];
-        let second = self.judge(same, rest_millibits, alphas);
-        match (first, second) {
-            (Some(f), _) if f.is_permanent() => Some(f),
-            (f, s) => s.or(f),
-        }
-    }
-
-    fn clear_current(&mut self) {
-        self.current.fill(0);
-        (self.current_len, self.current_millibits) = (0, 0);
-    }
-
-    /// Extends or ends the run with a pass credited `millibits`, and judges
-    /// the credit of the run's repeats against the cutoffs.
-    fn judge(
-        &mut self,
-        same: bool,
-        millibits: u64,
-        (intermittent, permanent): (u32, u32),
-    ) -> Option<HealthFailure> {
+    /// judges the run.
+    fn close(&mut self, (intermittent, permanent): (u32, u32)) -> Option<HealthFailure> {
+        let same = same_passes(
+            &self.current[..self.current_len],
+            &self.previous[..self.previous_len],
+        );
         if same {
             self.run = self.run.saturating_add(1);
-            self.run_millibits = self.run_millibits.saturating_add(millibits);
         } else {
             self.run = 1;
-            self.run_millibits = 0;
             self.failed = None;
         }
-        if millibits == 0 {
-            // Nothing credited rides on this pass.
+        let bits = self.current_millibits as f64 / 1000.0;
+        core::mem::swap(&mut self.previous, &mut self.current);
+        self.previous_len = self.current_len;
+        self.current.fill(0);
+        (self.current_len, self.current_millibits) = (0, 0);
+        if bits <= 0.0 {
+            // Nothing credited rides on these passes.
             return None;
         }
-        let reached_alpha = |alpha_log2: u32| self.run_millibits >= u64::from(alpha_log2) * 1000;
-        let level = if reached_alpha(permanent) {
-            FailureLevel::Permanent
-        } else if reached_alpha(intermittent) {
-            FailureLevel::Intermittent
-        } else {
-            return None;
-        };
-        // The cutoff as a count of passes credited as this one was.
-        let cutoff_passes = |alpha_log2: u32| {
-            1 + (f64::from(alpha_log2) * 1000.0 / millibits as f64)
-                .ceil()
-                .min(1e6) as u32
-        };
-        let cutoff = match level {
-            FailureLevel::Intermittent => cutoff_passes(intermittent),
-            FailureLevel::Permanent => cutoff_passes(permanent),
-        };
+        let cutoff = |alpha_log2: u32| 1 + (f64::from(alpha_log2) / bits).ceil().min(1e6) as u32;
+        let (level, cutoff) = level_of(self.run, cutoff(intermittent), cutoff(permanent))?;
         // As the RCT does: every further pass of the run fails too, so none
         // of them is credited.
         reached(
@@ -338,81 +271,92 @@ mod tests {
         panic!("never permanent: {first:?}");
     }
 
-    /// A stuck clock whose collector restarts every `every` passes: the
-    /// restart comes after `cut` samples of a pass, and the sample after it
-    /// is lost, as the collector loses it. The pass count and the credited
-    /// bits at the first failure of each level.
-    fn stuck_with_restarts(every: u32, cut: usize) -> [(u32, u64); 2] {
-        let stuck = [0u8, 0, 0, 0, 0];
+    /// A stuck clock whose collector restarts its pairs during every
+    /// `every`-th pass: as the collector does, the rest of that pass still
+    /// comes and the next pass's wait is lost (the seeder reports it). The
+    /// credited millibits before the first failure of each level.
+    fn stuck_with_lost_waits(every: u32) -> [u64; 2] {
         let mut t = PassRepetition::new();
         let mut credited = 0u64;
         let mut first = [None; 2];
-        let mut lost = false;
+        let mut lose_wait = false;
         for i in 1..=200u32 {
-            for (k, &s) in stuck.iter().enumerate() {
-                if i % every == 0 && k == cut {
-                    t.restart();
-                    lost = true;
-                }
-                if std::mem::take(&mut lost) {
-                    continue;
-                }
-                let path = if k == 0 {
-                    KernelPath::Wait
+            for k in 0..5 {
+                let failure = if k == 0 && std::mem::take(&mut lose_wait) {
+                    t.lost_wait(ALPHAS)
                 } else {
-                    KernelPath::SocketDrain
+                    let path = if k == 0 {
+                        KernelPath::Wait
+                    } else {
+                        KernelPath::SocketDrain
+                    };
+                    let failure = t.see(path, 0, 500, ALPHAS);
+                    credited += 500;
+                    failure
                 };
-                if let Some(f) = t.see(path, s, 500, ALPHAS) {
+                if let Some(f) = failure {
                     let slot = usize::from(f.level == FailureLevel::Permanent);
-                    first[slot].get_or_insert((i, credited));
+                    first[slot].get_or_insert(credited);
                 }
-                credited += 500;
+            }
+            if i % every == 0 {
+                lose_wait = true;
             }
         }
         first.map(|f| f.expect("the stuck clock failed the test at both levels"))
     }
 
     #[test]
-    fn restarts_neither_end_a_run_nor_let_its_credit_through() {
-        // Without restarts (see above) a 2.5-bit pass fails at the 14th
-        // pass (intermittent) and the 26th (permanent): 13 and 25 passes,
-        // 32.5 and 62.5 bits, credited before. A restart every few passes,
-        // at the pass's start or in its middle, lets at most one pass more
-        // through (a lost wait puts off the judging of the pass before it
-        // by a pass): 30 + 3 x 2.5 bits, or 60 + 7.5.
-        for every in [2, 3, 5] {
-            for cut in [0, 2, 4] {
-                let [(_, intermittent), (_, permanent)] = stuck_with_restarts(every, cut);
-                assert!(
-                    intermittent <= 37_500,
-                    "every {every} cut {cut}: {intermittent}"
-                );
-                assert!(permanent <= 67_500, "every {every} cut {cut}: {permanent}");
-            }
+    fn lost_waits_neither_end_a_run_nor_let_more_credit_through() {
+        // Without lost waits (above) 2.5-bit passes fail at the 14th and
+        // the 26th pass, with 32.5 and 62.5 bits credited before: under
+        // 30 + 2 x 2.5 and 60 + 5. A pass that lost its wait is credited
+        // 2 bits and still repeats the others.
+        for every in [1, 2, 3, 5] {
+            let [intermittent, permanent] = stuck_with_lost_waits(every);
+            assert!(intermittent < 35_000, "every {every}: {intermittent}");
+            assert!(permanent < 65_000, "every {every}: {permanent}");
         }
     }
 
     #[test]
-    fn a_part_of_a_pass_that_differs_ends_the_run() {
+    fn a_lost_wait_matches_any_but_the_rest_must_repeat() {
         let mut t = PassRepetition::new();
-        // 14 identical passes would fail: 12 of them, a restart in a pass
-        // that differs from them, then 12 more.
+        // 13 identical passes and a 14th fail; the 7th lost its wait.
+        for i in 1..=13 {
+            if i == 7 {
+                assert!(t.lost_wait(ALPHAS).is_none());
+                for _ in 0..4 {
+                    assert!(t.see(KernelPath::SocketDrain, 0, 500, ALPHAS).is_none());
+                }
+            } else {
+                assert!(pass(&mut t, &[0, 0, 0, 0, 0], 500).is_none(), "pass {i}");
+            }
+        }
+        assert!(pass(&mut t, &[0, 0, 0, 0, 0], 500).is_some());
+        // A pass that lost its wait and differs elsewhere ends the run.
+        let mut t = PassRepetition::new();
         for _ in 0..12 {
             assert!(pass(&mut t, &[0, 0, 0, 0, 0], 500).is_none());
         }
-        assert!(t.see(KernelPath::Wait, 9, 500, ALPHAS).is_none());
-        t.restart();
-        assert!(t.see(KernelPath::SocketDrain, 0, 500, ALPHAS).is_none());
+        assert!(t.lost_wait(ALPHAS).is_none());
+        for s in [0, 9, 0, 0] {
+            assert!(t.see(KernelPath::SocketDrain, s, 500, ALPHAS).is_none());
+        }
         for _ in 0..12 {
             assert!(pass(&mut t, &[0, 0, 0, 0, 0], 500).is_none());
         }
-        // Healthy passes with restarts in between never fail.
+        // Healthy passes, every third losing its wait, never fail.
         let mut t = PassRepetition::new();
         for i in 0..10_000u32 {
             let symbols = [3u8, 1, 4, 1, (i % 251) as u8];
-            assert!(pass(&mut t, &symbols, 500).is_none(), "pass {i}");
-            if i % 3 == 0 {
-                t.restart();
+            if i % 3 == 1 {
+                assert!(t.lost_wait(ALPHAS).is_none());
+                for &s in &symbols[1..] {
+                    assert!(t.see(KernelPath::SocketDrain, s, 500, ALPHAS).is_none());
+                }
+            } else {
+                assert!(pass(&mut t, &symbols, 500).is_none(), "pass {i}");
             }
         }
     }
