@@ -697,6 +697,10 @@ pub(crate) struct Replay {
     deltas: Vec<u64>,
     paths: Vec<KernelPath>,
     next: usize,
+    /// Indices of the samples that follow a lost wait, and the waits
+    /// lost so far (as a collector counts them).
+    after_lost_waits: Vec<usize>,
+    waits_lost: u64,
 }
 
 #[cfg(any(test, kqseed_replay))]
@@ -718,7 +722,17 @@ impl Replay {
             deltas,
             paths,
             next: 0,
+            after_lost_waits: Vec::new(),
+            waits_lost: 0,
         }
+    }
+
+    /// As a collector that lost a pass's wait just before each of these
+    /// samples (their indices).
+    #[cfg(test)]
+    pub(crate) fn with_lost_waits(mut self, after_lost_waits: Vec<usize>) -> Replay {
+        self.after_lost_waits = after_lost_waits;
+        self
     }
 }
 
@@ -743,6 +757,9 @@ impl SampleSource for Replay {
     fn next_sample(&mut self) -> Result<Sample> {
         let i = self.next;
         self.next = (self.next + 1) % self.deltas.len().max(1);
+        if self.after_lost_waits.contains(&i) {
+            self.waits_lost += 1;
+        }
         let path = self.paths.get(i).copied().unwrap_or(KernelPath::Pass);
         Ok(Sample {
             delta: self.deltas.get(i).copied().unwrap_or(0),
@@ -757,6 +774,10 @@ impl SampleSource for Replay {
     }
 
     fn restart_pair(&mut self) {}
+
+    fn waits_lost(&self) -> u64 {
+        self.waits_lost
+    }
 
     fn readiness_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         None
@@ -1389,13 +1410,17 @@ mod tests {
                         lost += 1;
                         continue;
                     }
+                    // Credited before the sample that brings the failure
+                    // (after a lost wait the failure comes ahead of the
+                    // sample, which is then credited on its own).
+                    let credited = p.stats().credited_bits;
                     p.note_waits_lost(lost);
                     p.push(per_path_sample(40_000 + 1000 * k as u64, path))
                         .expect("an intermittent failure first");
                     let health = p.stats().health;
                     if health.pass_repetition_intermittent > 0 {
                         assert_eq!(health.rct_intermittent, before.health.rct_intermittent);
-                        let stuck = p.stats().credited_bits - before.credited_bits;
+                        let stuck = credited - before.credited_bits;
                         assert!(
                             stuck < 30.0 + 2.0 * per_pass,
                             "every {every} cut {cut}: {stuck} bits credited to stuck passes"
@@ -1715,6 +1740,47 @@ mod tests {
             Err(Error::Startup(_))
         ));
         assert_eq!(p.stats().samples, before);
+    }
+
+    #[test]
+    fn a_request_reports_the_waits_its_source_lost_to_the_pass_test() {
+        // Through `fill`, as the seeder pulls samples: a clock-wide fault
+        // whose passes lose their waits two in five (so that passes merged
+        // by a lost wait would differ from one another). The source's count reaches
+        // the pass test, which stops it before any source's RCT would.
+        let shape = [
+            KernelPath::Wait,
+            KernelPath::TimerRead,
+            KernelPath::SocketDrain,
+            KernelPath::FileTouch,
+        ];
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(11);
+        for i in 0..WINDOW {
+            p.push(per_path_sample(30_000 + (rng.next() >> 52), shape[i % 4]))
+                .expect("good");
+        }
+        // What the window credited goes out first.
+        while p.take_block().is_some() {}
+        let (mut deltas, mut paths, mut after_lost) = (Vec::new(), Vec::new(), Vec::new());
+        for pass in 0..400 {
+            for (k, &path) in shape.iter().enumerate() {
+                if k == 0 && matches!(pass % 5, 1 | 3) {
+                    after_lost.push(deltas.len());
+                    continue;
+                }
+                deltas.push(40_000 + 1000 * k as u64);
+                paths.push(path);
+            }
+        }
+        let mut source = Replay::with_paths(deltas, paths).with_lost_waits(after_lost);
+        let mut out = [0u8; 32];
+        let e = p.fill(&mut out, &mut source).unwrap_err();
+        let health = p.stats().health;
+        // Without the count the merged passes would never repeat: the
+        // sources' RCTs alone would end it (as they do here, later).
+        assert!(health.pass_repetition_intermittent > 0, "{e}: {health:?}");
+        assert_eq!(out, [0u8; 32]);
     }
 
     #[test]

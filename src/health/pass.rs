@@ -70,6 +70,8 @@ pub struct PassRepetition {
     current_len: usize,
     /// Credit of the current pass's samples, millibits.
     current_millibits: u64,
+    /// Credit the previous pass was judged at, millibits.
+    previous_millibits: u64,
     /// Identical passes in a row, the latest included.
     run: u32,
     failed: Option<HealthFailure>,
@@ -101,6 +103,7 @@ impl PassRepetition {
             current: Zeroizing::new([0; MAX_MARKS]),
             current_len: 0,
             current_millibits: 0,
+            previous_millibits: 0,
             run: 0,
             failed: None,
             stats: HealthStats::default(),
@@ -146,7 +149,7 @@ impl PassRepetition {
             KernelPath::Wait | KernelPath::Pass | KernelPath::PassFirstThird
         );
         if opens_a_pass && self.current_len > 0 {
-            failure = self.close(alpha_log2);
+            failure = self.close_or_drop(alpha_log2);
         }
         if let Some(slot) = self.current.get_mut(self.current_len) {
             *slot = (path.index() as u16) << 8 | u16::from(symbol);
@@ -168,7 +171,7 @@ impl PassRepetition {
     /// Returns this test's failure, if closing the pass brought one.
     pub fn lost_wait(&mut self, alpha_log2: (u32, u32)) -> Option<HealthFailure> {
         let failure = if self.current_len > 0 {
-            self.close(alpha_log2)
+            self.close_or_drop(alpha_log2)
         } else {
             None
         };
@@ -177,6 +180,18 @@ impl PassRepetition {
             self.current_len += 1;
         }
         failure
+    }
+
+    /// Closes the current pass, unless it is nothing but a lost wait (a
+    /// pass of one sample, or per-wakeup sampling): that is dropped, to be
+    /// neither a free match nor matched for free.
+    fn close_or_drop(&mut self, alphas: (u32, u32)) -> Option<HealthFailure> {
+        if self.current[..self.current_len] == [LOST_WAIT] {
+            self.current.fill(0);
+            (self.current_len, self.current_millibits) = (0, 0);
+            return None;
+        }
+        self.close(alphas)
     }
 
     /// A block was released: intermittent failures before it no longer
@@ -198,7 +213,22 @@ impl PassRepetition {
             self.run = 1;
             self.failed = None;
         }
-        let bits = self.current_millibits as f64 / 1000.0;
+        let lost_wait = self.current_len > 0 && self.current[0] == LOST_WAIT;
+        // A pass that lost its wait carries less credit than the others of
+        // its run: its cutoff is the pass before it's, so that the run's
+        // credit stays under `30 + 2 H_pass`.
+        let millibits = if lost_wait {
+            self.current_millibits.max(self.previous_millibits)
+        } else {
+            self.current_millibits
+        };
+        let bits = millibits as f64 / 1000.0;
+        // It stays the previous pass with its wildcard: the next pass's
+        // wait then matches for free, as the lost one did (two comparisons
+        // a lost wait go without the wait's credit, under a bit each, off
+        // the false-alarm margin), where comparing that wait with an older
+        // one would hold back a run that begins at a lost wait by a pass.
+        self.previous_millibits = millibits;
         core::mem::swap(&mut self.previous, &mut self.current);
         self.previous_len = self.current_len;
         self.current.fill(0);
@@ -358,6 +388,70 @@ mod tests {
             } else {
                 assert!(pass(&mut t, &symbols, 500).is_none(), "pass {i}");
             }
+        }
+    }
+
+    #[test]
+    fn a_pass_that_lost_its_wait_is_judged_at_its_run_s_credit() {
+        // Passes of a 1-bit wait and four 0.75-bit drains: 4 bits, cutoff
+        // 1 + ceil(30 / 4) = 9 passes; one that lost its wait carries 3.
+        // Stuck passes, some of them losing their waits, are stopped under
+        // 30 + 2 x 4 credited bits all the same.
+        for lost_in in [vec![9], vec![9, 10], vec![2, 5, 8, 9, 10]] {
+            let mut t = PassRepetition::new();
+            let mut credited = 0u32;
+            let mut failed = false;
+            'passes: for i in 1..=40 {
+                let lost = lost_in.contains(&i);
+                let failure = if lost {
+                    t.lost_wait(ALPHAS)
+                } else {
+                    credited += 1000;
+                    t.see(KernelPath::Wait, 0, 1000, ALPHAS)
+                };
+                if failure.is_some() {
+                    failed = true;
+                    break 'passes;
+                }
+                for _ in 0..4 {
+                    credited += 750;
+                    assert!(t.see(KernelPath::SocketDrain, 0, 750, ALPHAS).is_none());
+                }
+            }
+            assert!(failed, "{lost_in:?}");
+            assert!(credited < 38_000, "{lost_in:?}: {credited}");
+        }
+    }
+
+    #[test]
+    fn lost_waits_between_passes_of_one_sample_add_no_repeats() {
+        // Per-wakeup sampling: every pass one sample, 2 bits, cutoff 16.
+        // Losing a pass between two others neither adds a repeat nor makes
+        // one: the stuck run fails at its 16th pass, as without losses.
+        let mut t = PassRepetition::new();
+        let mut passes = 0;
+        loop {
+            passes += 1;
+            assert!(passes < 40, "never failed");
+            assert!(
+                t.see(KernelPath::Pass, 7, 2000, ALPHAS).is_none(),
+                "{passes}"
+            );
+            // The lost pass opens where the 16th closes: judged there.
+            if let Some(f) = t.lost_wait(ALPHAS) {
+                assert_eq!(f.observed, 16);
+                break;
+            }
+        }
+        assert_eq!(passes, 16);
+        // Healthy passes with losses between them never fail.
+        let mut t = PassRepetition::new();
+        for i in 0..10_000u32 {
+            assert!(
+                t.see(KernelPath::Pass, (i % 251) as u8, 2000, ALPHAS)
+                    .is_none()
+            );
+            assert!(t.lost_wait(ALPHAS).is_none());
         }
     }
 
