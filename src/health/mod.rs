@@ -365,7 +365,10 @@ pub struct HealthFailure {
     pub during_startup: bool,
     /// For a permanent failure escalated from intermittent ones: how many
     /// intermittent failures came without an output in between (the last of
-    /// them is described by the other fields). `0` otherwise.
+    /// them is described by the other fields). `0` otherwise, also for an
+    /// intermittent failure that latched as permanent because it was the
+    /// last of [`MAX_STARTUP_REFUSALS`](crate::MAX_STARTUP_REFUSALS)
+    /// start-up refusals.
     pub escalated_after: u32,
 }
 

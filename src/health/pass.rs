@@ -215,9 +215,9 @@ impl PassRepetition {
         }
         let lost_wait = self.current_len > 0 && self.current[0] == LOST_WAIT;
         // A pass that lost its wait carries less credit than the others of
-        // its run: its cutoff is the pass before it's, so that the run's
-        // credit stays under `30 + 2 H_pass`.
-        let millibits = if lost_wait {
+        // its run: while it repeats them, its cutoff is the pass before
+        // it's, so that the run's credit stays under `30 + 2 H_pass`.
+        let millibits = if lost_wait && same {
             self.current_millibits.max(self.previous_millibits)
         } else {
             self.current_millibits
@@ -420,6 +420,24 @@ mod tests {
             }
             assert!(failed, "{lost_in:?}");
             assert!(credited < 38_000, "{lost_in:?}: {credited}");
+        }
+    }
+
+    #[test]
+    fn a_run_that_begins_at_a_lost_wait_is_judged_at_its_own_credit() {
+        // A 6-bit pass, then passes of 1 bit that lose their waits and
+        // repeat one another (cutoff 31): the big pass's credit must not
+        // carry into their run (cutoff 6).
+        let mut t = PassRepetition::new();
+        assert!(pass(&mut t, &[9, 9, 9, 9, 9], 1200).is_none());
+        for i in 0..25 {
+            assert!(t.lost_wait(ALPHAS).is_none(), "pass {i}");
+            for _ in 0..4 {
+                assert!(
+                    t.see(KernelPath::SocketDrain, 0, 250, ALPHAS).is_none(),
+                    "pass {i}"
+                );
+            }
         }
     }
 
