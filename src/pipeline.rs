@@ -1477,14 +1477,33 @@ mod tests {
     /// each wakeup three timer intervals after the last (the replayed
     /// pace), and its generator.
     fn started_on_waits_and_reads() -> (Box<Pipeline>, SplitMix64) {
+        started_on_waits_and(KernelPath::TimerRead)
+    }
+
+    /// As [`started_on_waits_and_reads`], with `second` after each wait.
+    fn started_on_waits_and(second: KernelPath) -> (Box<Pipeline>, SplitMix64) {
         let mut p = per_path_pipeline();
         let mut rng = SplitMix64(9);
         for i in 0..WINDOW {
-            let path = [KernelPath::Wait, KernelPath::TimerRead][i % 2];
+            let path = [KernelPath::Wait, second][i % 2];
             p.push(per_path_sample(30_000 + (rng.next() >> 52), path))
                 .expect("good");
         }
         (p, rng)
+    }
+
+    /// A sample of passes that wait for their timer: each wakeup finds it
+    /// expired once.
+    fn behind_the_timer(rng: &mut SplitMix64, path: KernelPath) -> Sample {
+        let mut sample = per_path_sample(30_000 + (rng.next() >> 52), path);
+        if path == KernelPath::Wait {
+            sample.events = EventCounts {
+                timer: 1,
+                timer_expirations: 1,
+                ..EventCounts::default()
+            };
+        }
+        sample
     }
 
     #[test]
@@ -1498,20 +1517,12 @@ mod tests {
         assert!(startup.credit(KernelPath::Wait) > 0.0);
         assert!(startup.credit(KernelPath::TimerRead) > CREDIT_STEP);
         let discards = p.stats().discards;
-        let waited = EventCounts {
-            timer: 1,
-            timer_expirations: 1,
-            ..EventCounts::default()
-        };
         // One window of slow passes is not enough; the second is.
         let window = 2 * crate::sources::PACE_WINDOW_TIMER_EVENTS as usize;
         for i in 0..2 * window {
             let path = [KernelPath::Wait, KernelPath::TimerRead][i % 2];
-            let mut sample = per_path_sample(30_000 + (rng.next() >> 52), path);
-            if path == KernelPath::Wait {
-                sample.events = waited;
-            }
-            p.push(sample).expect("still credited");
+            p.push(behind_the_timer(&mut rng, path))
+                .expect("still credited");
             let _ = p.take_block();
             let stats = p.stats();
             let credit = |path| stats.sources.get(path).map_or(0.0, |s| s.credit);
@@ -1535,13 +1546,7 @@ mod tests {
         // As kqueue's passes: no timer-read path, so no source is taken as
         // timer-driven, but the window ran ahead of its timer and the wait
         // is credited. Once the passes wait for their timer, it is not.
-        let mut p = per_path_pipeline();
-        let mut rng = SplitMix64(9);
-        for i in 0..WINDOW {
-            let path = [KernelPath::Wait, KernelPath::SocketDrain][i % 2];
-            p.push(per_path_sample(30_000 + (rng.next() >> 52), path))
-                .expect("good");
-        }
+        let (mut p, mut rng) = started_on_waits_and(KernelPath::SocketDrain);
         let startup = p.stats().startup.expect("started");
         assert_eq!(startup.expirations_per_timer_event, 3.0);
         assert!(startup.credit(KernelPath::Wait) > 0.0, "{startup:?}");
@@ -1549,19 +1554,11 @@ mod tests {
             startup.sources.values().all(|s| !s.timer_driven),
             "{startup:?}"
         );
-        let waited = EventCounts {
-            timer: 1,
-            timer_expirations: 1,
-            ..EventCounts::default()
-        };
         let window = 2 * crate::sources::PACE_WINDOW_TIMER_EVENTS as usize;
         for i in 0..2 * window {
             let path = [KernelPath::Wait, KernelPath::SocketDrain][i % 2];
-            let mut sample = per_path_sample(30_000 + (rng.next() >> 52), path);
-            if path == KernelPath::Wait {
-                sample.events = waited;
-            }
-            p.push(sample).expect("still credited");
+            p.push(behind_the_timer(&mut rng, path))
+                .expect("still credited");
             let _ = p.take_block();
         }
         let stats = p.stats();
