@@ -110,8 +110,8 @@ TARGET_DIR=$ROOT/target/libkqueue-build
 # example's 120 s (2026-12-05). The tests' bound is wide: kqueue passes
 # credit each short path at most 1/16 bit, so tests/seeder.rs (six tests)
 # ran 625 s in a debug build when one of them took 10,000 seeds, and 67 s
-# with the 1,000 it now takes on kqueue (2026-12-07, AMD EPYC guest, nothing else running); a busier
-# machine may take twice that.
+# with the 1,000 it now takes on kqueue (2026-12-07, AMD EPYC guest,
+# nothing else running); a busier machine may take twice that.
 TARGETS=(-p kqseed --lib --bins --tests --examples)
 cargo test --target-dir "$TARGET_DIR" "${TARGETS[@]}" --no-run "$@"
 timeout 2400 cargo test --target-dir "$TARGET_DIR" "${TARGETS[@]}" "$@" -- --test-threads=1

@@ -187,11 +187,15 @@ impl PassRepetition {
     /// neither a free match nor matched for free.
     fn close_or_drop(&mut self, alphas: (u32, u32)) -> Option<HealthFailure> {
         if self.current[..self.current_len] == [LOST_WAIT] {
-            self.current.fill(0);
-            (self.current_len, self.current_millibits) = (0, 0);
+            self.clear_current();
             return None;
         }
         self.close(alphas)
+    }
+
+    fn clear_current(&mut self) {
+        self.current.fill(0);
+        (self.current_len, self.current_millibits) = (0, 0);
     }
 
     /// A block was released: intermittent failures before it no longer
@@ -231,8 +235,7 @@ impl PassRepetition {
         self.previous_millibits = millibits;
         core::mem::swap(&mut self.previous, &mut self.current);
         self.previous_len = self.current_len;
-        self.current.fill(0);
-        (self.current_len, self.current_millibits) = (0, 0);
+        self.clear_current();
         if bits <= 0.0 {
             // Nothing credited rides on these passes.
             return None;
