@@ -151,3 +151,31 @@ async fn wait_readable(source: &mut dyn SampleSource, timeout: Duration) -> Resu
     .map_err(|_| crate::sys::service_broken("the readiness wait (its task was cancelled)"))?
     .map(drop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::tests::{started_on_four_paths, stuck_passes_losing_waits};
+
+    #[test]
+    fn async_slices_report_the_waits_their_source_lost_to_the_pass_test() {
+        // As the blocking `fill` does (the pipeline's test of the same
+        // name): the async slices restart the pairs between them, and the
+        // waits that costs must reach the pass test, or the stuck passes
+        // go on until a source's RCT ends them.
+        let (mut pipeline, _) = started_on_four_paths();
+        while pipeline.take_block().is_some() {}
+        let mut source = stuck_passes_losing_waits();
+        let mut out = [0u8; 32];
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let timeout = Duration::from_secs(1);
+        let e = runtime
+            .block_on(fill(&mut pipeline, &mut source, &mut out, timeout))
+            .unwrap_err();
+        let health = pipeline.stats().health;
+        assert!(health.pass_repetition_intermittent > 0, "{e}: {health:?}");
+        assert!(health.lost_waits > 0);
+    }
+}

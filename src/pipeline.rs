@@ -362,6 +362,12 @@ impl Pipeline {
             self.warmup_left -= 1;
             return self.absorb(sample.delta, 0);
         }
+        if self.held.deltas.len() == self.held.deltas.capacity() {
+            // Never let a push reallocate: that would free a copy of the
+            // held samples unwiped.
+            let room = self.startup_samples - self.held.deltas.len();
+            self.held.reserve(room)?;
+        }
         if wait_lost {
             self.held.lost_waits.push(self.held.deltas.len());
         }
@@ -451,10 +457,13 @@ impl Pipeline {
         self.reserve_after_refusal(e)
     }
 
-    /// Room for the next window after a refusal; the refusal is returned.
+    /// Room for the next window after a refusal; the refusal is returned
+    /// either way (without the room, the next sample held asks again).
     fn reserve_after_refusal(&mut self, e: Error) -> Result<()> {
         let capacity = self.startup_samples;
-        self.held.reserve(capacity)?;
+        // The refusal is what the caller must see; an allocation failure
+        // here would hide it.
+        let _ = self.held.reserve(capacity);
         Err(e)
     }
 
@@ -781,7 +790,7 @@ impl SampleSource for Replay {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     use crate::health::{FailureLevel, HealthTest};
@@ -1336,7 +1345,7 @@ mod tests {
 
     /// A pipeline (capped at 8 bits) started per path on good passes of
     /// [`FOUR_PATHS`], and the credit start-up gave a pass.
-    fn started_on_four_paths() -> (Box<Pipeline>, f64) {
+    pub(crate) fn started_on_four_paths() -> (Box<Pipeline>, f64) {
         let mut p = pipeline(8.0);
         let mut rng = SplitMix64(11);
         for i in 0..WINDOW {
@@ -1734,19 +1743,13 @@ mod tests {
         assert_eq!(p.stats().samples, before);
     }
 
-    #[test]
-    fn a_request_reports_the_waits_its_source_lost_to_the_pass_test() {
-        // Through `fill`, as the seeder pulls samples: a clock-wide fault
-        // whose passes lose their waits two in five (so that passes merged
-        // by a lost wait would differ from one another). The source's count reaches
-        // the pass test, which stops it before any source's RCT would.
-        let shape = FOUR_PATHS;
-        let (mut p, _) = started_on_four_paths();
-        // What the window credited goes out first.
-        while p.take_block().is_some() {}
+    /// A clock-wide fault on [`FOUR_PATHS`] whose passes lose their waits
+    /// two in five (so that passes merged by a lost wait would differ from
+    /// one another), as the collector gives it with the losses counted.
+    pub(crate) fn stuck_passes_losing_waits() -> Replay {
         let (mut deltas, mut paths, mut after_lost) = (Vec::new(), Vec::new(), Vec::new());
         for pass in 0..400 {
-            for (k, &path) in shape.iter().enumerate() {
+            for (k, &path) in FOUR_PATHS.iter().enumerate() {
                 if k == 0 && matches!(pass % 5, 1 | 3) {
                     after_lost.push(deltas.len());
                     continue;
@@ -1755,13 +1758,59 @@ mod tests {
                 paths.push(path);
             }
         }
-        let mut source = Replay::with_paths(deltas, paths).with_lost_waits(after_lost);
+        Replay::with_paths(deltas, paths).with_lost_waits(after_lost)
+    }
+
+    #[test]
+    fn a_request_reports_the_waits_its_source_lost_to_the_pass_test() {
+        // Through `fill`, as the seeder pulls samples: the source's count
+        // of lost waits reaches the pass test, which stops the stuck
+        // passes before any source's RCT would.
+        let (mut p, _) = started_on_four_paths();
+        // What the window credited goes out first.
+        while p.take_block().is_some() {}
+        let mut source = stuck_passes_losing_waits();
         let mut out = [0u8; 32];
         let e = p.fill(&mut out, &mut source).unwrap_err();
         let health = p.stats().health;
         // Without the count the merged passes would never repeat: the
         // sources' RCTs alone would end it (as they do here, later).
         assert!(health.pass_repetition_intermittent > 0, "{e}: {health:?}");
+        assert!(health.lost_waits > 0);
+    }
+
+    #[test]
+    fn the_held_window_replays_its_lost_waits_to_the_pass_test() {
+        // Start-up holds its window and then runs it through the tests: a
+        // wait lost while it was held must reach the pass test at the same
+        // sample, as one lost later would. Every seventh pass here lost
+        // its wait (the next sample is the pass's second), reported before
+        // that sample as `fill` reports it.
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(11);
+        let (mut lost, mut pass) = (0u64, 0);
+        let mut pushed = 0;
+        while pushed < WINDOW {
+            for (k, &path) in FOUR_PATHS.iter().enumerate() {
+                if k == 0 && pass % 7 == 3 {
+                    lost += 1;
+                    continue;
+                }
+                if pushed == WINDOW {
+                    break;
+                }
+                p.note_waits_lost(lost);
+                p.push(per_path_sample(30_000 + (rng.next() >> 52), path))
+                    .expect("good");
+                pushed += 1;
+            }
+            pass += 1;
+        }
+        let stats = p.stats();
+        assert!(stats.startup.is_some_and(|r| !r.whole_passes));
+        assert!(lost > 10, "{lost}");
+        assert_eq!(stats.health.lost_waits, lost);
+        assert_eq!(stats.health.pass_repetition_intermittent, 0);
     }
 
     #[test]

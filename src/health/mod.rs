@@ -449,6 +449,11 @@ pub struct HealthStats {
     pub position_repetition_permanent: u64,
     /// Permanent failures escalated from repeated intermittent ones (0 or 1).
     pub escalations: u64,
+    /// Passes that lost their wait, as the pass repetition test was told:
+    /// the collector restarted its pairs (at a request's start, between the
+    /// async seeder's slices, after an error) and the next wait had nothing
+    /// to pair with. Each opened a pass whose wait matches any.
+    pub lost_waits: u64,
     /// Intermittent failures since the last output.
     pub intermittent_since_output: u32,
     /// Longest RCT run seen.
@@ -487,6 +492,7 @@ impl HealthStats {
         self.position_repetition_intermittent += other.position_repetition_intermittent;
         self.position_repetition_permanent += other.position_repetition_permanent;
         self.escalations += other.escalations;
+        self.lost_waits += other.lost_waits;
         self.intermittent_since_output = self
             .intermittent_since_output
             .max(other.intermittent_since_output);

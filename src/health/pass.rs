@@ -170,6 +170,7 @@ impl PassRepetition {
     /// the next opens with a wait that matches any, credited nothing.
     /// Returns this test's failure, if closing the pass brought one.
     pub fn lost_wait(&mut self, alpha_log2: (u32, u32)) -> Option<HealthFailure> {
+        self.stats.lost_waits += 1;
         let failure = if self.current_len > 0 {
             self.close_or_drop(alpha_log2)
         } else {

@@ -802,6 +802,7 @@ fn health_fields(s: &HealthStats) -> Vec<(&'static str, u64)> {
             s.position_repetition_permanent,
         ),
         ("escalations", s.escalations),
+        ("lost_waits", s.lost_waits),
         ("max_rct_run", s.max_rct_run.into()),
         ("max_apt_count", s.max_apt_count.into()),
         ("max_predictor_run", s.max_predictor_run.into()),
