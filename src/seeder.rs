@@ -249,7 +249,11 @@ impl KqSeeder {
     /// Collects `n` raw samples for assessment, with their 8-bit symbols and
     /// the clock's effective resolution they were counted in. These are
     /// *not* conditioned and must not be used as keys; they do not pass
-    /// through the health tests or the pool.
+    /// through the health tests or the pool. They come from the seeder's own
+    /// queue, so the next seed's health tests see a pass with samples
+    /// missing, which can start the pass repetition test's run again (each
+    /// source's own tests are unaffected): call it to assess, not between
+    /// every seed.
     ///
     /// `n` above [`MAX_COLLECT_SAMPLES`](crate::MAX_COLLECT_SAMPLES) is
     /// [`Error::TooLarge`], before anything is opened or collected.
