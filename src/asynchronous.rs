@@ -159,10 +159,12 @@ mod tests {
 
     #[test]
     fn async_slices_report_the_waits_their_source_lost_to_the_pass_test() {
-        // As the blocking `fill` does (the pipeline's test of the same
-        // name): the async slices restart the pairs between them, and the
-        // waits that costs must reach the pass test, or the stuck passes
-        // go on until a source's RCT ends them.
+        // As through the blocking `fill` (the pipeline's
+        // `a_request_reports_the_waits_its_source_lost_to_the_pass_test`):
+        // the source's count of lost waits (scripted here; the collector's
+        // restarts between slices make them) must reach the pass test
+        // through `collect_slice`, or the stuck passes go on until a
+        // source's RCT ends them.
         let (mut pipeline, _) = started_on_four_paths();
         while pipeline.take_block().is_some() {}
         let mut source = stuck_passes_losing_waits();

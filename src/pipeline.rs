@@ -362,11 +362,18 @@ impl Pipeline {
             self.warmup_left -= 1;
             return self.absorb(sample.delta, 0);
         }
-        if self.held.deltas.len() == self.held.deltas.capacity() {
-            // Never let a push reallocate: that would free a copy of the
-            // held samples unwiped.
-            let room = self.startup_samples - self.held.deltas.len();
-            self.held.reserve(room)?;
+        if self.held.deltas.capacity() < self.startup_samples
+            || self.held.paths.capacity() < self.startup_samples
+        {
+            // A refusal under an allocation failure left no room: make it
+            // for the whole window before its first sample, so that no
+            // push reallocates (which would free a copy of held samples
+            // unwiped).
+            debug_assert!(self.held.deltas.is_empty());
+            if let Err(e) = self.held.reserve(self.startup_samples) {
+                self.wait_lost = wait_lost;
+                return Err(e);
+            }
         }
         if wait_lost {
             self.held.lost_waits.push(self.held.deltas.len());
@@ -1781,11 +1788,11 @@ pub(crate) mod tests {
 
     #[test]
     fn the_held_window_replays_its_lost_waits_to_the_pass_test() {
-        // Start-up holds its window and then runs it through the tests: a
-        // wait lost while it was held must reach the pass test at the same
-        // sample, as one lost later would. Every seventh pass here lost
-        // its wait (the next sample is the pass's second), reported before
-        // that sample as `fill` reports it.
+        // Start-up holds its window and then runs it through the tests: the
+        // waits lost while it was held must reach the pass test, as those
+        // lost later do. Every seventh pass here lost its wait (the next
+        // sample is the pass's second), reported before that sample as
+        // `fill` reports it.
         let mut p = pipeline(8.0);
         let mut rng = SplitMix64(11);
         let (mut lost, mut pass) = (0u64, 0);

@@ -452,7 +452,9 @@ pub struct HealthStats {
     /// Passes that lost their wait, as the pass repetition test was told:
     /// the collector restarted its pairs (at a request's start, between the
     /// async seeder's slices, after an error) and the next wait had nothing
-    /// to pair with. Each opened a pass whose wait matches any.
+    /// to pair with. Each opened a pass whose wait matches any. Losses
+    /// between two samples count once; 0 where start-up took whole passes
+    /// (a restart drops the pass under way there instead).
     pub lost_waits: u64,
     /// Intermittent failures since the last output.
     pub intermittent_since_output: u32,

@@ -159,7 +159,8 @@ impl PassRepetition {
         failure
     }
 
-    /// Its failures so far (the pass repetition counts only).
+    /// Its failures and the lost waits it was told of so far (the pass
+    /// repetition counts and `lost_waits` only).
     pub fn stats(&self) -> &HealthStats {
         &self.stats
     }
