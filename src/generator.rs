@@ -280,6 +280,11 @@ struct Stock {
     broken: Option<Error>,
     /// The last failure, until a seed arrives again.
     failure: Option<Error>,
+    /// A failure the seeder latched (a permanent health failure, or
+    /// start-up refused too often): every take returns it, also after the
+    /// seeder is dropped at exit, so that no seeder made then (for a taker
+    /// after shutdown) replaces it.
+    latched: Option<Error>,
     /// Whether the worker is filling a batch (it goes on past the low
     /// water mark until the stock is full).
     filling: bool,
@@ -436,6 +441,7 @@ impl Service {
                 broken: None,
                 filling: false,
                 failure: None,
+                latched: None,
                 retries_asked: 0,
                 retries_done: 0,
                 worker: false,
@@ -520,6 +526,9 @@ impl Service {
                 self.refill.notify_one();
                 return Ok(seed);
             }
+            if let Some(e) = &stock.latched {
+                return Err(e.clone());
+            }
             if stock.shutdown {
                 drop(stock);
                 return self.collect_at_exit();
@@ -582,10 +591,14 @@ impl Service {
         loop {
             {
                 let mut stock = self.lock();
+                // Also waits while a taker collects inline with the seeder
+                // (its thread could not start this one in time): spinning
+                // on the lock for the whole collection would burn a CPU.
                 while !stock.shutdown
                     && (stock.count > LOW_WATER && !stock.filling
                         || stock.count == STOCK
-                        || (stock.failure.is_some() && stock.retries_done >= stock.retries_asked))
+                        || (stock.failure.is_some() && stock.retries_done >= stock.retries_asked)
+                        || (stock.broken.is_none() && stock.seeder_made && stock.seeder.is_none()))
                 {
                     stock.filling = false;
                     stock = self.refill.wait(stock).unwrap_or_else(|e| e.into_inner());
@@ -611,7 +624,14 @@ impl Service {
     /// of its own, dropped, with its directory, before it returns.
     fn collect_at_exit(&self) -> Result<Zeroizing<[u8; KEY_LEN]>> {
         let _collecting = InService::enter();
-        KqSeeder::with_config(self.config.clone())?.key::<KEY_LEN>()
+        // As in `collect_one`: a panic in collection is this taker's
+        // failure, not its panic.
+        std::panic::catch_unwind(|| KqSeeder::with_config(self.config.clone())?.key::<KEY_LEN>())
+            .unwrap_or_else(|_| {
+                Err(sys::service_broken(
+                    "the seeding at exit (its collection panicked)",
+                ))
+            })
     }
 
     fn collect_one(&self) {
@@ -655,13 +675,24 @@ impl Service {
                 stock.failure = None;
             }
             Ok(Err(e)) => {
+                stock.latched = seeder.latched();
                 stock.seeder = Some(seeder);
                 stock.failure = Some(e);
             }
             Err(_) => stock.broken = Some(sys::service_broken("the seeding thread (it panicked)")),
         }
+        // Shut down meanwhile (the exit hook's wait ran out): the seeder
+        // goes now, with its directory, rather than parked for nobody.
+        let late = if stock.shutdown {
+            stock.seeder.take()
+        } else {
+            None
+        };
         drop(stock);
         self.arrived.notify_all();
+        // The worker, if a taker collected inline, waits for the seeder.
+        self.refill.notify_one();
+        drop(late);
     }
 }
 
@@ -753,15 +784,16 @@ impl Service {
         while stock.seeder.is_none() && stock.worker {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return;
+                // The collection under way drops its seeder itself when
+                // it ends (`collect_one`), and its seed with the era.
+                break;
             }
             stock = match self.arrived.wait_timeout(stock, left) {
                 Ok((s, _)) => s,
                 Err(_) => return,
             };
         }
-        stock.seeds.zeroize();
-        stock.count = 0;
+        stock.discard();
         stock.broken = Some(sys::service_broken(
             "the seeding service (the process is exiting)",
         ));
@@ -891,8 +923,12 @@ impl Core {
     /// failure (the seed, or the hedge's OS call) leaves the generator
     /// unusable rather than keyed with anything predictable.
     fn first_seed(&mut self, fresh: bool) -> Result<()> {
-        if self.chacha.is_some() {
-            // A forked child: the parent's key must never produce output.
+        if !self.owner.is_current() {
+            // A forked child: the parent's key, if it made one, must never
+            // produce output, and a core made before the fork but never
+            // seeded takes this process's stamp with its first seed (or
+            // its next call would take that seed for a fork's and throw it
+            // away).
             self.chacha = None;
             self.owner = sys::fork::Owner::current()?;
             self.stats.forks += 1;
@@ -1001,7 +1037,8 @@ impl Core {
             let n = rest.len().min(self.room());
             let (chunk, tail) = rest.split_at_mut(n);
             let Some(chacha) = self.chacha.as_mut() else {
-                return Ok(()); // unreachable: prepare made the key
+                // Unreachable (prepare made the key); if not, fail closed.
+                return Err(sys::service_broken("the generator (no key after a reseed)"));
             };
             chacha.0.fill_bytes(chunk);
             self.count(n);
@@ -1030,9 +1067,8 @@ impl Core {
         // The clock is read once per 256 bytes of words, not per word.
         self.prepare(face, self.words_since_rekey == 0)?;
         let Some(chacha) = self.chacha.as_mut() else {
-            return Err(Error::WaitTimedOut {
-                timeout: Duration::ZERO,
-            }); // unreachable: prepare made the key
+            // Unreachable (prepare made the key); if not, fail closed.
+            return Err(sys::service_broken("the generator (no key after a reseed)"));
         };
         let value = draw(&mut chacha.0);
         self.count(size_of::<T>());
@@ -1294,14 +1330,28 @@ pub struct ThreadRng {
 /// ([`SeederConfig::with_temp_dir`]), and [`rand_core::UnwrapErr`] if rand's
 /// `RngExt` is wanted on it.
 pub fn rng() -> ThreadRng {
-    let cached = THREAD_RNG.try_with(|cell| {
-        cell.borrow_mut()
-            .get_or_insert_with(|| Rc::new(RefCell::new(new_thread_core())))
-            .clone()
-    });
-    ThreadRng {
-        core: cached.unwrap_or_else(|_| Rc::new(RefCell::new(new_thread_core()))),
-    }
+    // The core is made outside any borrow of the cell: making it can panic
+    // (above), and the panic hook may call getrandom, which looks in this
+    // very cell (a borrow held there would turn the hook's call into a
+    // second panic, and the process would abort).
+    let cached = THREAD_RNG.try_with(|cell| cell.try_borrow().ok().and_then(|c| c.clone()));
+    let core = match cached {
+        Ok(Some(core)) => core,
+        Ok(None) => {
+            let core = Rc::new(RefCell::new(new_thread_core()));
+            // Kept for the thread's next calls; if a getrandom call stored
+            // one meanwhile, that one, so the thread has a single generator.
+            THREAD_RNG
+                .try_with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut slot) => slot.get_or_insert_with(|| core.clone()).clone(),
+                    Err(_) => core.clone(),
+                })
+                .unwrap_or(core)
+        }
+        // Thread-local teardown: a generator for this call only.
+        Err(_) => Rc::new(RefCell::new(new_thread_core())),
+    };
+    ThreadRng { core }
 }
 
 /// A core for [`rng()`].
@@ -1792,6 +1842,64 @@ mod tests {
         let clone = crate::sys::fork::test_support::raw_clone;
         assert!(parent_and_child_differ(thread_draw, clone));
         assert!(parent_and_child_differ(kqrng_draw, clone));
+    }
+
+    #[test]
+    fn a_core_made_before_a_fork_and_seeded_after_it_seeds_once() {
+        // Made in the parent, first used in the child: its first seed
+        // there must take the child's stamp, or its next call takes that
+        // seed for the parent's and throws it away.
+        let _serial = serial();
+        let _ = thread_draw(); // the service's worker is up before the fork
+        until_the_worker_rests();
+        let mut core = Core::new(GeneratorConfig::default(), shared_supply).unwrap();
+        let (mut parent_end, mut child_end) = UnixStream::pair().unwrap();
+        let pid = fork().expect("fork");
+        if pid == 0 {
+            let mut b = [0u8; 64];
+            let ok = core.fill(&mut b[..32], Face::Fallible).is_ok()
+                && core.fill(&mut b[32..], Face::Fallible).is_ok();
+            let seen = [core.stats.reseeds, core.stats.forks, u64::from(ok)];
+            let bytes: Vec<u8> = seen.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let code = i32::from(child_end.write_all(&bytes).is_err());
+            shut_down_services(Instant::now() + Duration::from_secs(10));
+            exit_child(code);
+        }
+        let mut bytes = [0u8; 24];
+        parent_end
+            .read_exact(&mut bytes)
+            .expect("the child's counts");
+        assert!(wait_ok(pid));
+        let seen: Vec<u64> = bytes
+            .chunks(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        assert_eq!(seen, [1, 1, 1], "reseeds, forks, both draws ok");
+    }
+
+    #[test]
+    fn a_latched_failure_outlives_the_exit_hook() {
+        // A source that latched (start-up refused too often) stays failed
+        // for takers after the exit hook, which would otherwise collect
+        // with a new seeder of their own.
+        let config = SeederConfig::default();
+        let service: &'static Service = Box::leak(Box::new(Service::new(config.clone())));
+        let stuck = KqSeeder::from_replay(config, vec![1000; 4096]).expect("a replay seeder");
+        {
+            let mut stock = service.lock();
+            stock.seeder = Some(stuck);
+            stock.seeder_made = true;
+        }
+        let mut last = None;
+        for _ in 0..=crate::MAX_STARTUP_REFUSALS {
+            last = Some(service.take().expect_err("a stuck source"));
+            if service.lock().latched.is_some() {
+                break;
+            }
+        }
+        assert!(service.lock().latched.is_some(), "{last:?}");
+        service.shut_down(Instant::now() + Duration::from_secs(10));
+        assert_eq!(service.take().map(|_| "a seed"), Err(last.unwrap()));
     }
 
     #[test]

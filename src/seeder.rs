@@ -273,6 +273,14 @@ impl KqSeeder {
         })
     }
 
+    /// The failure that latched, if one did: every later request of this
+    /// seeder returns it.
+    pub(crate) fn latched(&self) -> Option<Error> {
+        self.core
+            .as_ref()
+            .and_then(|c| c.pipeline.check_latch().err())
+    }
+
     /// The pipeline and its source for a request; `None` for an empty
     /// request (nothing to open), after reporting a latched failure.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]

@@ -153,7 +153,12 @@ impl EventQueue {
             .sources
             .sockets
             .get(index)
-            .and_then(|p| p.reader.take_error().ok().flatten())
+            // Either end may be the one that reported it.
+            .and_then(|p| {
+                [&p.reader, &p.writer]
+                    .into_iter()
+                    .find_map(|end| end.take_error().ok().flatten())
+            })
             .and_then(|e| e.raw_os_error())
             .unwrap_or(libc::EPIPE);
         Err(Error::Event {

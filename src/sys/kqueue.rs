@@ -406,37 +406,58 @@ impl EventQueue {
     /// the readable sockets (a clock mark after each) and notes the one-shot
     /// timers that fired, for the next wait to re-add.
     fn handle(&mut self, n: usize, wakeup: &mut Wakeup) -> Result<()> {
+        let n = n.min(self.events.0.len());
         let (counts, marks) = (&mut wakeup.events, &mut wakeup.marks);
-        for k in 0..n.min(self.events.0.len()) {
+        for k in 0..n {
             let event = self.events.0[k];
-            let returned = match classify(&event) {
-                Ok(returned) => returned,
-                Err(e) => {
-                    let token = event.udata.addr();
-                    if token & KIND_MASK == FILE && event.flags & ffi::EV_EOF != 0 {
-                        self.gone = Some(e.clone());
-                    }
-                    return Err(e);
-                }
-            };
-            match returned {
+            let handled = classify(&event).and_then(|returned| match returned {
                 Returned::Timer { index, expirations } => {
                     counts.timer += 1;
                     counts.timer_expirations += expirations;
                     if ONESHOT != 0 {
                         self.disarmed.push(index);
                     }
+                    Ok(())
                 }
                 Returned::SocketRead(index) => {
                     counts.socket_read += 1;
                     self.sources.drain_socket(index)?;
                     marks.mark(KernelPath::SocketDrain);
+                    Ok(())
                 }
-                Returned::SocketWrite => counts.socket_write += 1,
-                Returned::File => counts.file += 1,
+                Returned::SocketWrite => {
+                    counts.socket_write += 1;
+                    Ok(())
+                }
+                Returned::File => {
+                    counts.file += 1;
+                    Ok(())
+                }
+            });
+            if let Err(e) = handled {
+                let token = event.udata.addr();
+                if token & KIND_MASK == FILE && event.flags & ffi::EV_EOF != 0 {
+                    self.gone = Some(e.clone());
+                }
+                self.note_fired_timers(k + 1..n);
+                return Err(e);
             }
         }
         Ok(())
+    }
+
+    /// The one-shot timers among `entries`, left unhandled after an error:
+    /// the kernel deleted them as it returned them, so the next wait must
+    /// re-add them, or the collector would run on with fewer timers.
+    fn note_fired_timers(&mut self, entries: core::ops::Range<usize>) {
+        if ONESHOT == 0 {
+            return;
+        }
+        for event in &self.events.0[entries] {
+            if let Ok(Returned::Timer { index, .. }) = classify(event) {
+                self.disarmed.push(index);
+            }
+        }
     }
 
     pub(crate) fn sources(&mut self) -> &mut Sources {

@@ -162,10 +162,22 @@ mod clock {
 
     /// Whether this process is translated by Rosetta 2
     /// (`sysctl.proc_translated` is 1; the name is missing on Intel Macs).
-    /// Read once: a process cannot change it.
+    /// Read once: a process cannot change it. An atomic, not a `OnceLock`:
+    /// a fork while another thread initialised a lock would leave the
+    /// child waiting on it for ever; two threads that race here only read
+    /// the same answer twice.
     pub(crate) fn translated() -> bool {
-        static TRANSLATED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *TRANSLATED.get_or_init(|| {
+        use std::sync::atomic::{AtomicU8, Ordering};
+        const UNKNOWN: u8 = 0;
+        const NATIVE: u8 = 1;
+        const TRANSLATED: u8 = 2;
+        static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
+        match STATE.load(Ordering::Relaxed) {
+            NATIVE => return false,
+            TRANSLATED => return true,
+            _ => {}
+        }
+        let translated = {
             let mut value: libc::c_int = 0;
             let mut len = std::mem::size_of::<libc::c_int>();
             // SAFETY: the name is a NUL-terminated string; `value` is
@@ -180,7 +192,12 @@ mod clock {
                 )
             };
             ret == 0 && value == 1
-        })
+        };
+        STATE.store(
+            if translated { TRANSLATED } else { NATIVE },
+            Ordering::Relaxed,
+        );
+        translated
     }
 
     #[allow(deprecated)] // the mach_timebase_info struct and its fields too
@@ -269,11 +286,23 @@ pub(crate) use clock::{clock_info, now_ticks};
 // ---------------------------------------------------------------------------
 
 /// The kernel's clock tick, `1/hz` with `hz` from `sysctl kern.clockrate`,
-/// read once per process (`hz` is fixed at boot).
+/// read once per process (`hz` is fixed at boot); a failed read is
+/// returned and tried again next time. An atomic, not a `OnceLock`: a
+/// fork while another thread initialised a lock would leave the child
+/// waiting on it for ever.
 #[cfg(any(target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"))]
 pub(crate) fn clock_tick() -> Result<Duration> {
-    static TICK: std::sync::OnceLock<Result<Duration>> = std::sync::OnceLock::new();
-    TICK.get_or_init(read_clock_tick).clone()
+    use std::sync::atomic::{AtomicU64, Ordering};
+    /// The tick in nanoseconds; 0 until read.
+    static TICK_NANOS: AtomicU64 = AtomicU64::new(0);
+    let nanos = TICK_NANOS.load(Ordering::Relaxed);
+    if nanos != 0 {
+        return Ok(Duration::from_nanos(nanos));
+    }
+    let tick = read_clock_tick()?;
+    let nanos = u64::try_from(tick.as_nanos()).unwrap_or(u64::MAX).max(1);
+    TICK_NANOS.store(nanos, Ordering::Relaxed);
+    Ok(Duration::from_nanos(nanos))
 }
 
 #[cfg(any(target_os = "netbsd", target_os = "openbsd", target_os = "dragonfly"))]
@@ -376,7 +405,10 @@ impl Sources {
     pub(crate) fn open(config: &KqueueEventsConfig) -> Result<Sources> {
         let mut sockets = Vec::with_capacity(config.num_sockets);
         for _ in 0..config.num_sockets {
-            // std makes both ends close-on-exec.
+            // std makes both ends close-on-exec: atomically with
+            // `SOCK_CLOEXEC` on Linux and the BSDs; on Apple, which has no
+            // such flag, with `FD_CLOEXEC` just after, so a `posix_spawn` on
+            // another thread between the two can inherit them.
             let (reader, writer) = UnixStream::pair().map_err(|e| os_error("socketpair", &e))?;
             for end in [&reader, &writer] {
                 end.set_nonblocking(true)
@@ -495,7 +527,11 @@ impl WatchedFiles {
                     for path in &watched.paths {
                         let _ = std::fs::remove_file(path);
                     }
-                    let _ = std::fs::remove_dir(dir.path());
+                    if std::fs::remove_dir(dir.path()).is_ok() {
+                        // Gone: the name is free again, and TempDir's own
+                        // removal must not act on whatever takes it next.
+                        let _ = dir.keep();
+                    }
                     return Err(os_error("open", &e));
                 }
             };
@@ -550,7 +586,10 @@ static REAPER: super::fork::PerProcess<Reaper<std::os::fd::OwnedFd>> =
 /// `close()` that blocks (an inotify instance's) costs the caller nothing.
 /// Falls back to closing in place if the thread cannot start or too many
 /// closes are unfinished. A forked child gets its own thread; what its
-/// parent had pending stays the parent's.
+/// parent had pending stays the parent's, and the child's copies of those
+/// fds (at most [`MAX_PENDING_CLOSES`]) stay open: closing them could
+/// close a number the child reused after closing its copies itself, as a
+/// daemon's sweep of its fds does.
 pub(crate) fn close_later(fd: std::os::fd::OwnedFd) {
     match REAPER.get_or_try_init(|| Ok(Reaper::new())) {
         Ok((reaper, _parents)) => reaper.hand_over(fd),
@@ -617,28 +656,24 @@ impl<T: Send + 'static> Reaper<T> {
 // The operating system's generator, for the opt-in hedge
 // ---------------------------------------------------------------------------
 
-/// Fills `out` from the OS generator (`getrandom` on Linux and Android,
-/// `getentropy` elsewhere), retrying `EINTR`.
+/// Fills `out` from the OS generator, retrying `EINTR`: the `getrandom`
+/// system call on Linux and Android (through `syscall`, not glibc's or
+/// Bionic's wrapper, which glibc before 2.25 and Android before API 28
+/// lack: a missing symbol would fail the link even with the hedge off),
+/// `sysctl(KERN_ARND)` on NetBSD (`getentropy` only came with NetBSD 10),
+/// `getentropy` elsewhere. A kernel without the call is its typed error
+/// (`ENOSYS`).
 pub(crate) fn os_entropy(out: &mut [u8; 32]) -> Result<()> {
     loop {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        // SAFETY: `out` is a writable buffer of exactly the length passed.
-        let ret = unsafe { libc::getrandom(out.as_mut_ptr().cast(), out.len(), 0) };
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        let (ok, name) = (ret == 32, "getrandom");
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        // SAFETY: `out` is a writable buffer of the length passed (at most
-        // getentropy's 256).
-        let ret = unsafe { libc::getentropy(out.as_mut_ptr().cast(), out.len()) };
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        let (ok, name) = (ret == 0, "getentropy");
+        let (ok, failed, name) = os_entropy_once(out);
         if ok {
             return Ok(());
         }
-        if ret != -1 || errno() != libc::EINTR {
-            return Err(if ret == -1 {
+        if !failed || errno() != libc::EINTR {
+            return Err(if failed {
                 last_os_error(name)
             } else {
+                // A short read: not expected for 32 bytes from any of them.
                 Error::Os {
                     syscall: name,
                     errno: libc::EIO,
@@ -646,6 +681,48 @@ pub(crate) fn os_entropy(out: &mut [u8; 32]) -> Result<()> {
             });
         }
     }
+}
+
+/// One call: whether `out` was filled, whether the call failed (errno
+/// set), and its name.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn os_entropy_once(out: &mut [u8; 32]) -> (bool, bool, &'static str) {
+    // SAFETY: `out` is writable for exactly the length passed; the flags
+    // are 0 (block until the generator is initialised).
+    let ret = unsafe { libc::syscall(libc::SYS_getrandom, out.as_mut_ptr(), out.len(), 0) };
+    (ret == 32, ret == -1, "getrandom")
+}
+
+#[cfg(target_os = "netbsd")]
+fn os_entropy_once(out: &mut [u8; 32]) -> (bool, bool, &'static str) {
+    let mib = [libc::CTL_KERN, libc::KERN_ARND];
+    let mut len = out.len();
+    // SAFETY: `mib` names two levels; `out` is writable for `len` bytes (32,
+    // under the 256 the kernel gives at once) and `len` is a valid in/out
+    // length; no new value is set.
+    let ret = unsafe {
+        libc::sysctl(
+            mib.as_ptr(),
+            2,
+            out.as_mut_ptr().cast(),
+            &mut len,
+            std::ptr::null(),
+            0,
+        )
+    };
+    (
+        ret == 0 && len == out.len(),
+        ret == -1,
+        "sysctl(kern.arandom)",
+    )
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "netbsd")))]
+fn os_entropy_once(out: &mut [u8; 32]) -> (bool, bool, &'static str) {
+    // SAFETY: `out` is writable for the length passed (at most getentropy's
+    // 256).
+    let ret = unsafe { libc::getentropy(out.as_mut_ptr().cast(), out.len()) };
+    (ret == 0, ret == -1, "getentropy")
 }
 
 /// The error of a seeding service that can no longer collect: `why` names
