@@ -356,7 +356,10 @@ pub struct SeederConfig {
     /// and [`SeederStats::os_entropy_absorbed`](crate::SeederStats::os_entropy_absorbed),
     /// so that hedged output is never mistaken for pure jitter. No entropy
     /// claim rests on it: the samples alone must still be credited 320 bits
-    /// per block.
+    /// per block. The operating system's generator is read directly (the
+    /// `getrandom` system call on Linux and Android, `sysctl(KERN_ARND)` on
+    /// NetBSD, `getentropy` elsewhere), never through the getrandom crate,
+    /// whose backend kqseed may be; its failure is the request's error.
     ///
     /// A generator has its own
     /// [`GeneratorConfig::hedge_with_os_entropy`](crate::GeneratorConfig::hedge_with_os_entropy),
