@@ -483,8 +483,12 @@ impl Supply for Service {
     fn try_take(&'static self) -> Take {
         let mut stock = self.lock();
         let taken = stock.pop();
-        let failure = stock.broken.clone().or_else(|| stock.failure.clone());
-        if failure.is_some() && stock.retries_done >= stock.retries_asked {
+        let failure = (stock.latched.clone())
+            .or_else(|| stock.broken.clone())
+            .or_else(|| stock.failure.clone());
+        // A latched seeder would only fail again: no retry for it.
+        if failure.is_some() && stock.latched.is_none() && stock.retries_done >= stock.retries_asked
+        {
             // Let the worker try the source again, once per failure seen.
             stock.retries_asked += 1;
         }
@@ -598,7 +602,8 @@ impl Service {
                     && (stock.count > LOW_WATER && !stock.filling
                         || stock.count == STOCK
                         || (stock.failure.is_some() && stock.retries_done >= stock.retries_asked)
-                        || (stock.broken.is_none() && stock.seeder_made && stock.seeder.is_none()))
+                        || (stock.broken.is_none() && stock.seeder_made && stock.seeder.is_none())
+                        || stock.latched.is_some())
                 {
                     stock.filling = false;
                     stock = self.refill.wait(stock).unwrap_or_else(|e| e.into_inner());
@@ -776,9 +781,9 @@ impl Service {
     /// Stops the worker and drops the seeder, waiting until `deadline` for
     /// a seed being collected.
     fn shut_down(&self, deadline: Instant) {
-        let Ok(mut stock) = self.state.lock() else {
-            return;
-        };
+        // A poisoned lock still guards a consistent stock (collection runs
+        // outside it): wipe and stop as usual.
+        let mut stock = self.lock();
         stock.shutdown = true;
         self.refill.notify_all();
         while stock.seeder.is_none() && stock.worker {
@@ -790,7 +795,7 @@ impl Service {
             }
             stock = match self.arrived.wait_timeout(stock, left) {
                 Ok((s, _)) => s,
-                Err(_) => return,
+                Err(e) => e.into_inner().0,
             };
         }
         stock.discard();
@@ -1004,14 +1009,16 @@ impl Core {
     /// erasure), and from `seed` (a reseed) and OS entropy (the hedge). On a
     /// failure the current key stays, and the error is returned.
     fn rekey(&mut self, seed: Option<&[u8; KEY_LEN]>) -> Result<()> {
+        // Every caller has a key; if not, fail closed.
+        let no_key = || sys::service_broken("the generator (no key to rekey)");
         let Some(chacha) = self.chacha.as_mut() else {
-            return Ok(());
+            return Err(no_key());
         };
         let mut keystream = Zeroizing::new([0u8; KEY_LEN]);
         chacha.0.fill_bytes(keystream.as_mut());
         let key = self.derive_key(&keystream, seed)?;
         let Some(chacha) = self.chacha.as_mut() else {
-            return Ok(());
+            return Err(no_key());
         };
         // The old state (key and buffer) is wiped as it is dropped here; the
         // new one is written into the same aligned box.

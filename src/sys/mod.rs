@@ -21,8 +21,9 @@
 //!     the socket pairs ([`unix::SocketPairs`]) and the watched files
 //!     ([`unix::WatchedFiles`]), and registers them all. Every fd is an
 //!     `OwnedFd` (or a std type owning one) from birth and close-on-exec
-//!     (from birth where the OS's calls take a flag for it: on Apple the
-//!     socket pairs and the kqueue get `FD_CLOEXEC` just after). If
+//!     (from birth where the OS's calls take a flag for it; just after
+//!     where they do not: the kqueue on every kqueue OS but NetBSD, and
+//!     Apple's socket pairs). If
 //!     any step fails, what was made is closed and removed, and the error
 //!     names the call and `errno`.
 //!   * `fn wait(&mut self, timeout: Duration) -> Result<Wakeup>`: one wait

@@ -659,10 +659,11 @@ impl<T: Send + 'static> Reaper<T> {
 /// Fills `out` from the OS generator, retrying `EINTR`: the `getrandom`
 /// system call on Linux and Android (through `syscall`, not glibc's or
 /// Bionic's wrapper, which glibc before 2.25 and Android before API 28
-/// lack: a missing symbol would fail the link even with the hedge off),
-/// `sysctl(KERN_ARND)` on NetBSD (`getentropy` only came with NetBSD 10),
-/// `getentropy` elsewhere. A kernel without the call is its typed error
-/// (`ENOSYS`).
+/// lack: a missing symbol would fail the link, or the load, even with the
+/// hedge off), `sysctl(KERN_ARND)` on NetBSD (`getentropy` only came with
+/// NetBSD 10; unlike the others it does not wait for the kernel's pool to
+/// be seeded, which an uncredited hedge can live with), `getentropy`
+/// elsewhere. A kernel without the call is its typed error (`ENOSYS`).
 pub(crate) fn os_entropy(out: &mut [u8; 32]) -> Result<()> {
     loop {
         let (ok, failed, name) = os_entropy_once(out);
@@ -689,7 +690,14 @@ pub(crate) fn os_entropy(out: &mut [u8; 32]) -> Result<()> {
 fn os_entropy_once(out: &mut [u8; 32]) -> (bool, bool, &'static str) {
     // SAFETY: `out` is writable for exactly the length passed; the flags
     // are 0 (block until the generator is initialised).
-    let ret = unsafe { libc::syscall(libc::SYS_getrandom, out.as_mut_ptr(), out.len(), 0) };
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_getrandom,
+            out.as_mut_ptr().cast::<libc::c_void>(),
+            out.len() as libc::size_t,
+            0 as libc::c_uint,
+        )
+    };
     (ret == 32, ret == -1, "getrandom")
 }
 
