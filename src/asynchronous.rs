@@ -66,7 +66,14 @@ impl KqSeeder {
     }
 
     /// Fills `dst` from conditioned blocks without blocking the runtime, or
-    /// fails and leaves it zeroed, as the blocking `try_fill_bytes` does.
+    /// fails and leaves it zeroed, as the blocking `try_fill_bytes` does
+    /// (including [`Error::WaitTimedOut`] when the queue brings no event
+    /// for the configured timeout).
+    ///
+    /// Not cancellation-safe for secrets: a future dropped before it
+    /// completes (a `select!`, a timeout) leaves the blocks it copied so
+    /// far in `dst`. [`key_async`](Self::key_async) and
+    /// [`seed_rng_async`](Self::seed_rng_async) wipe theirs.
     pub async fn fill_bytes_async(&mut self, dst: &mut [u8]) -> Result<()> {
         let timeout = self.config().events.timeout;
         let result = match self.parts(dst.is_empty()) {
@@ -90,15 +97,24 @@ async fn fill(
     pipeline.check_latch()?;
     pipeline.check_fork()?;
     pipeline.restart_pair(source);
+    // Whether the last wait for the queue ran out without an event.
+    let mut waited_out = false;
     for chunk in dst.chunks_mut(BLOCK_LEN) {
         let block = loop {
             if let Some(block) = pipeline.take_block() {
                 break block;
             }
-            if collect_slice(pipeline, source)? {
-                wait_readable(source, timeout).await?;
+            if let SliceEnd::Empty { samples } = collect_slice(pipeline, source)? {
+                if waited_out && samples == 0 {
+                    // A wait ran out and the poll after it found nothing
+                    // either: the queue has stopped, as the blocking
+                    // path's wait reports it.
+                    return Err(Error::WaitTimedOut { timeout });
+                }
+                waited_out = !wait_readable(source, timeout).await?;
                 pipeline.check_fork()?;
             } else {
+                waited_out = false;
                 // The queue is still ready: let the other tasks run, and
                 // start the next delta afresh, so none measures the yield.
                 tokio::task::yield_now().await;
@@ -111,51 +127,103 @@ async fn fill(
     Ok(())
 }
 
-/// Up to one slice of samples into the pipeline, never waiting; true if it
-/// stopped because the queue was empty. Stops early when a block is ready.
-fn collect_slice(pipeline: &mut Pipeline, source: &mut dyn SampleSource) -> Result<bool> {
+/// Why a slice of collection ended.
+enum SliceEnd {
+    /// A block is ready, or the slice's time is up.
+    Yield,
+    /// The queue had no event, after `samples` samples in this slice.
+    Empty { samples: usize },
+}
+
+/// Up to one slice of samples into the pipeline, never waiting. Stops
+/// early when a block is ready or the queue is empty.
+fn collect_slice(pipeline: &mut Pipeline, source: &mut dyn SampleSource) -> Result<SliceEnd> {
     let end = Instant::now() + SLICE;
+    let mut samples = 0;
     while Instant::now() < end {
         match source.try_next_sample()? {
             Some(sample) => {
+                samples += 1;
                 pipeline.note_waits_lost(source.waits_lost());
                 pipeline.push(sample)?;
                 if pipeline.block_ready() {
-                    return Ok(false);
+                    return Ok(SliceEnd::Yield);
                 }
             }
-            None => return Ok(true),
+            None => return Ok(SliceEnd::Empty { samples }),
         }
     }
-    Ok(false)
+    Ok(SliceEnd::Yield)
 }
 
-/// Waits, off the runtime's threads, until the source's queue has an event
-/// (or its timeout passes: the next poll then reports what the blocking
-/// path would).
-async fn wait_readable(source: &mut dyn SampleSource, timeout: Duration) -> Result<()> {
+/// Waits, off the runtime's threads, until the source's queue has an event:
+/// true, or false if `timeout` passed first (the caller polls once more,
+/// and then fails as the blocking path's wait does).
+async fn wait_readable(source: &mut dyn SampleSource, timeout: Duration) -> Result<bool> {
     let Some(fd) = source.readiness_fd() else {
-        return Ok(()); // a recording is always ready
+        return Ok(true); // a recording is always ready
     };
-    let fd = fd.try_clone_to_owned().map_err(|e| Error::Os {
-        syscall: "dup",
-        errno: e.raw_os_error().unwrap_or(0),
-    })?;
+    let fd = fd
+        .try_clone_to_owned()
+        .map_err(|e| crate::sys::os_error("dup", &e))?;
     if tokio::runtime::Handle::try_current().is_err() {
-        return crate::sys::wait_readable(std::os::fd::AsFd::as_fd(&fd), timeout).map(drop);
+        return crate::sys::wait_readable(std::os::fd::AsFd::as_fd(&fd), timeout);
     }
     tokio::task::spawn_blocking(move || {
         crate::sys::wait_readable(std::os::fd::AsFd::as_fd(&fd), timeout)
     })
     .await
     .map_err(|_| crate::sys::service_broken("the readiness wait (its task was cancelled)"))?
-    .map(drop)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::pipeline::tests::{started_on_four_paths, stuck_passes_losing_waits};
+
+    /// A queue that never has an event: its fd is a socket nobody writes.
+    struct Silent(
+        std::os::unix::net::UnixStream,
+        std::os::unix::net::UnixStream,
+    );
+
+    impl SampleSource for Silent {
+        fn next_sample(&mut self) -> Result<crate::collector::Sample> {
+            Err(Error::WaitTimedOut {
+                timeout: Duration::ZERO,
+            })
+        }
+        fn try_next_sample(&mut self) -> Result<Option<crate::collector::Sample>> {
+            Ok(None)
+        }
+        fn restart_pair(&mut self) {}
+        fn readiness_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+            Some(std::os::fd::AsFd::as_fd(&self.0))
+        }
+    }
+
+    #[test]
+    fn a_queue_that_stops_times_out_as_the_blocking_wait_does() {
+        let (a, b) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
+        let mut source = Silent(a, b);
+        let mut pipeline =
+            Pipeline::new(&crate::SeederConfig::default()).expect("the default config");
+        let mut out = [0xa5u8; 32];
+        let timeout = Duration::from_millis(20);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a runtime");
+        // The outer limit only keeps a regression from hanging the suite.
+        let result = runtime.block_on(async {
+            let collection = fill(&mut pipeline, &mut source, &mut out, timeout);
+            tokio::time::timeout(Duration::from_secs(30), collection).await
+        });
+        assert_eq!(
+            result.expect("returned, not hung"),
+            Err(Error::WaitTimedOut { timeout })
+        );
+    }
 
     #[test]
     fn async_slices_report_the_waits_their_source_lost_to_the_pass_test() {

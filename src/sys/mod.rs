@@ -90,11 +90,11 @@ compile_error!(
 );
 
 pub(crate) use backend::{EventQueue, NAME, fds_needed, timer_tick};
-#[cfg(feature = "tokio")]
-pub(crate) use unix::wait_readable;
 pub(crate) use unix::{
     at_exit, clock_info, open_file_limit, os_entropy, service_broken, service_reentered,
 };
+#[cfg(feature = "tokio")]
+pub(crate) use unix::{os_error, wait_readable};
 
 use crate::error::Result;
 
