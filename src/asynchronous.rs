@@ -181,11 +181,12 @@ mod tests {
     use super::*;
     use crate::pipeline::tests::{started_on_four_paths, stuck_passes_losing_waits};
 
-    /// A queue that never has an event: its fd is a socket nobody writes.
-    struct Silent(
-        std::os::unix::net::UnixStream,
-        std::os::unix::net::UnixStream,
-    );
+    /// A queue that never has an event: its fd is a socket nobody writes
+    /// (the other end is kept open: closed, it would read as ready).
+    struct Silent {
+        reader: std::os::unix::net::UnixStream,
+        _writer: std::os::unix::net::UnixStream,
+    }
 
     impl SampleSource for Silent {
         fn next_sample(&mut self) -> Result<crate::collector::Sample> {
@@ -198,14 +199,17 @@ mod tests {
         }
         fn restart_pair(&mut self) {}
         fn readiness_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
-            Some(std::os::fd::AsFd::as_fd(&self.0))
+            Some(std::os::fd::AsFd::as_fd(&self.reader))
         }
     }
 
     #[test]
     fn a_queue_that_stops_times_out_as_the_blocking_wait_does() {
-        let (a, b) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
-        let mut source = Silent(a, b);
+        let (reader, writer) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
+        let mut source = Silent {
+            reader,
+            _writer: writer,
+        };
         let mut pipeline =
             Pipeline::new(&crate::SeederConfig::default()).expect("the default config");
         let mut out = [0xa5u8; 32];
