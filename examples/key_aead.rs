@@ -1,5 +1,7 @@
 //! A 256-bit ChaCha20-Poly1305 key from the seeder, held in `Zeroizing` so it
-//! is wiped on drop; seals a message and opens it.
+//! is wiped on drop; seals a message and opens it. The cipher keeps its own
+//! copy of the key: built with chacha20poly1305's `zeroize` feature (as
+//! here), it wipes that copy when dropped too.
 //!
 //! `cargo run --release --example key_aead`
 

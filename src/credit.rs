@@ -146,6 +146,7 @@ impl Default for CreditPolicy {
 
 impl CreditPolicy {
     /// This policy with [`whole_passes`](CreditPolicy::whole_passes) set.
+    #[must_use]
     pub fn with_whole_passes(mut self, whole_passes: bool) -> CreditPolicy {
         self.whole_passes = whole_passes;
         self

@@ -1414,6 +1414,11 @@ pub(crate) fn fill_for_getrandom(dst: &mut [u8]) -> Result<()> {
 
 impl ThreadRng {
     /// Counters of this thread's generator (no secret).
+    ///
+    /// # Panics
+    ///
+    /// If called while this thread's generator is drawing: only from a
+    /// panic hook that runs during a draw's panic.
     pub fn stats(&self) -> GeneratorStats {
         self.core.borrow().stats
     }
@@ -1432,11 +1437,13 @@ impl ThreadRng {
 
 impl fmt::Debug for ThreadRng {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let core = self.core.borrow();
-        f.debug_struct("ThreadRng")
-            .field("config", &core.config)
-            .field("stats", &core.stats)
-            .finish_non_exhaustive()
+        let mut s = f.debug_struct("ThreadRng");
+        // Borrowed only by a draw under way: a panic hook formatting the
+        // handle during one must not panic again.
+        if let Ok(core) = self.core.try_borrow() {
+            s.field("config", &core.config).field("stats", &core.stats);
+        }
+        s.finish_non_exhaustive()
     }
 }
 

@@ -123,6 +123,12 @@ pub const DEFAULT_STARTUP_SAMPLES: u32 = 2 * MIN_STARTUP_SAMPLES;
 /// (a few thousand samples) will not happen by chance.
 pub const DEFAULT_MAX_INTERMITTENT_RETRIES: u32 = 3;
 
+/// The most intermittent failures [`HealthConfig::validate`] lets a
+/// configuration tolerate without an output: beyond it a source that fails
+/// now and then, never permanently, would discard its pool for ever
+/// instead of being declared failed.
+pub const MAX_INTERMITTENT_RETRIES: u32 = 64;
+
 /// Configuration of the health tests.
 ///
 /// Built with [`HealthConfig::default`] and adjusted with the `with_*`
@@ -150,7 +156,7 @@ pub struct HealthConfig {
     pub startup_samples: u32,
     /// Intermittent failures tolerated without an output in between (see
     /// [`HealthTests::note_output`]); one more is a permanent failure.
-    /// Default 3.
+    /// Default 3, at most [`MAX_INTERMITTENT_RETRIES`].
     pub max_intermittent_retries: u32,
     /// Predictions per window of the predictor test's count, in
     /// [`MIN_PREDICTOR_WINDOW`]..=[`MAX_PREDICTOR_WINDOW`]. Default 4096.
@@ -253,6 +259,15 @@ impl HealthConfig {
                 ),
             ));
         }
+        if self.max_intermittent_retries > MAX_INTERMITTENT_RETRIES {
+            return Err(config_error(
+                "max_intermittent_retries",
+                format_args!(
+                    "{} is more than the {MAX_INTERMITTENT_RETRIES} accepted",
+                    self.max_intermittent_retries
+                ),
+            ));
+        }
         if self.startup_samples > MAX_STARTUP_SAMPLES {
             return Err(config_error(
                 "startup_samples",
@@ -306,6 +321,7 @@ impl HealthConfig {
 
 /// Which health test failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum HealthTest {
     /// Repetition Count Test, SP 800-90B section 4.4.1.
     Rct,
@@ -756,6 +772,8 @@ mod tests {
 
     #[test]
     fn config_validation_names_the_field() {
+        let most = HealthConfig::default().with_max_intermittent_retries(MAX_INTERMITTENT_RETRIES);
+        assert!(most.validate().is_ok());
         for h in [0.0, 0.001, f64::NAN, 9.0] {
             let e = HealthConfig::default().cutoffs(h).unwrap_err();
             assert_eq!(e.field, "credited_h", "{e}");
@@ -775,6 +793,10 @@ mod tests {
                     ..HealthConfig::default()
                 },
                 "alpha_permanent_log2",
+            ),
+            (
+                HealthConfig::default().with_max_intermittent_retries(MAX_INTERMITTENT_RETRIES + 1),
+                "max_intermittent_retries",
             ),
             (
                 HealthConfig {
