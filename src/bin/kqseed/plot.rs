@@ -15,9 +15,18 @@ const DELTA_BINS: usize = 200;
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Draws the four panels into `path`.
+/// Draws the four panels into `path`. Drawn into memory and written in one
+/// checked write: plotters' file backend drops its buffered writer without
+/// flushing it, so a failed last write (a full disk) went unreported.
 pub fn draw(path: &Path, f: &Findings, deltas: &[u64], symbols: &[u8]) -> DrawResult {
-    let root = SVGBackend::new(path, (1400, 1000)).into_drawing_area();
+    let mut svg = String::new();
+    render(&mut svg, f, deltas, symbols)?;
+    std::fs::write(path, svg)?;
+    Ok(())
+}
+
+fn render(svg: &mut String, f: &Findings, deltas: &[u64], symbols: &[u8]) -> DrawResult {
+    let root = SVGBackend::with_string(svg, (1400, 1000)).into_drawing_area();
     root.fill(&WHITE)?;
     let verdict = match f.verdict() {
         Ok(_) => "verdict OK".to_string(),

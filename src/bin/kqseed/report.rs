@@ -135,6 +135,12 @@ pub struct Findings {
     pub paths: Vec<PathAssessment>,
     pub health_stats: HealthStats,
     pub first_health_failure: Option<HealthFailure>,
+    /// A health failure in what the seeder's start-up test covers (the
+    /// window, and with whole passes or thirds their first credited
+    /// ones): the seeder would refuse there.
+    pub startup_health_failure: Option<HealthFailure>,
+    /// The samples asked for (`-n`): each judged stream must have them.
+    pub requested: usize,
     /// `r(k)` for `k` in `1..=MAX_LAG`, of the interleaved symbols.
     pub autocorrelation: Vec<f64>,
     /// The 99% band of `r(k)` for independent symbols: `2.576 / sqrt(n)`.
@@ -217,6 +223,30 @@ impl Findings {
         if let Err(e) = &self.startup {
             return Err(format!(
                 "WARNING: the seeder would refuse to start here ({e}), so nothing is credited"
+            ));
+        }
+        if let Some(f) = &self.startup_health_failure {
+            return Err(format!(
+                "WARNING: the seeder would refuse to start here: a sample of its start-up test failed ({f})"
+            ));
+        }
+        if let Some(f) = self.first_health_failure.filter(|f| f.is_permanent()) {
+            return Err(format!(
+                "WARNING: a permanent health failure ({f}): the seeder would stop here"
+            ));
+        }
+        let short = std::iter::once(("the interleaved stream".to_string(), self.interleaved))
+            .chain(
+                self.paths
+                    .iter()
+                    .filter(|p| p.credited())
+                    .map(|p| (format!("path {}", p.path.name()), p.samples)),
+            )
+            .find(|&(_, samples)| samples < self.requested);
+        if let Some((what, samples)) = short {
+            return Err(format!(
+                "WARNING: {what} has {samples} samples, fewer than the {} asked for, so its figure is not the one the claim rests on",
+                self.requested
             ));
         }
         let interleaved = self
@@ -462,7 +492,7 @@ fn collect(
     // With whole passes the interleaved stream is the passes, a target;
     // the first wait's return counted completes no pass (thirds are
     // counted only as passes complete them).
-    let wanted = n + usize::from(whole && !thirds);
+    let wanted = n.saturating_add(usize::from(whole && !thirds));
     let done = |counts: &[usize], len: usize| {
         (whole || len >= n) && targets.iter().all(|t| counts[t.index()] >= wanted)
     };
@@ -574,6 +604,7 @@ struct Credited {
     pace_lost: Option<f64>,
     health: HealthStats,
     first_failure: Option<HealthFailure>,
+    startup_failure: Option<HealthFailure>,
 }
 
 fn credit_run(
@@ -592,6 +623,7 @@ fn credit_run(
         pace_lost: None,
         health: HealthStats::default(),
         first_failure: None,
+        startup_failure: None,
     };
     let Ok(report) = startup else {
         return Ok(out);
@@ -622,7 +654,14 @@ fn credit_run(
                 sources.note_wakeup(&w.events());
             }
         }
+        // The seeder's start-up test: the window, and with whole passes
+        // (or thirds) their first credited ones; every sample must pass.
+        let in_startup = i < report.samples
+            || (report.whole_passes && tested < kqseed::STARTUP_TEST_WHOLE_PASSES as usize);
         while let Some(&(_, f)) = position_failures.next_if(|(at, _)| *at <= i) {
+            if in_startup {
+                out.startup_failure.get_or_insert(f);
+            }
             out.first_failure.get_or_insert(f);
             stopped |= f.is_permanent();
             pool = 0;
@@ -632,6 +671,9 @@ fn credit_run(
             Ok(_) if stopped => 0,
             Ok(m) => u64::from(m),
             Err(f) => {
+                if in_startup {
+                    out.startup_failure.get_or_insert(f);
+                }
                 out.first_failure.get_or_insert(f);
                 stopped |= f.is_permanent();
                 pool = 0;
@@ -688,6 +730,11 @@ fn all_estimators() -> AssessOptions {
 pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec<u8>), Failure> {
     if n == 0 {
         return Err(Failure::Usage("-n must be at least 1".into()));
+    }
+    if n > MAX_COLLECT_SAMPLES {
+        return Err(Failure::Usage(format!(
+            "-n must be at most {MAX_COLLECT_SAMPLES}"
+        )));
     }
     let (run, startup) = collect(&config, n)?;
     let window = config.health.startup_samples as usize;
@@ -764,6 +811,8 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
         paths,
         health_stats: credited.health,
         first_health_failure: credited.first_failure,
+        startup_health_failure: credited.startup_failure,
+        requested: n,
         autocorrelation,
         band,
         when: SystemTime::now(),
@@ -1358,20 +1407,32 @@ pub fn json(f: &Findings) -> String {
 /// Runs `kqseed report`.
 pub fn run(args: &Args) -> CliResult {
     let config = args.config.seeder_config()?;
-    let (findings, deltas, symbols) = gather(config, args.samples)?;
+    let cannot_draw = |path: &std::path::Path, e: &dyn std::fmt::Display| {
+        Failure::Failed(format!("cannot draw {}: {e}", path.display()))
+    };
+    // An unwritable plot path fails now, not after the collection.
     if let Some(path) = &args.plot {
-        crate::plot::draw(path, &findings, &deltas, &symbols)
-            .map_err(|e| Failure::Failed(format!("cannot draw {}: {e}", path.display())))?;
+        std::fs::File::create(path).map_err(|e| cannot_draw(path, &e))?;
     }
-    if args.json {
-        out::print(&json(&findings))?;
+    let (findings, deltas, symbols) = gather(config, args.samples)?;
+    // The verdict decides the exit status even when stdout closes early
+    // (`kqseed report | head` under pipefail) or the plot fails.
+    let verdict = findings.verdict().map_err(Failure::Check);
+    let printed = if args.json {
+        out::print(&json(&findings))
     } else {
-        out::print(&text(&findings))?;
+        out::print(&text(&findings))
+    };
+    if let Err(e) = printed {
+        return verdict.and(Err(e));
     }
-    match findings.verdict() {
-        Ok(_) => Ok(()),
-        Err(warning) => Err(Failure::Check(warning)),
+    if let Some(path) = &args.plot {
+        let drawn = crate::plot::draw(path, &findings, &deltas, &symbols);
+        if let Err(e) = drawn {
+            return verdict.and(Err(cannot_draw(path, &e)));
+        }
     }
+    verdict.map(drop)
 }
 
 #[cfg(test)]
@@ -1585,6 +1646,8 @@ mod tests {
             }],
             health_stats: HealthStats::default(),
             first_health_failure: None,
+            startup_health_failure: None,
+            requested: 1000,
             autocorrelation: Vec::new(),
             band: 0.0,
             when: SystemTime::UNIX_EPOCH,
@@ -1630,6 +1693,45 @@ mod tests {
         // figure does not matter.
         assert!(findings(2.0, 0.4, 1.0, 0.5).verdict().is_err());
         assert!(ok(findings(2.0, 0.4, 0.1, 0.0)).is_ok());
+    }
+
+    #[test]
+    fn the_verdict_fails_where_the_seeder_would_refuse_or_stop_or_data_fall_short() {
+        let started = |mut f: Findings| {
+            f.startup = Ok(StartupReport::new(2048, 10.0, 2.0, Estimator::Lag));
+            f
+        };
+        let failure = |level| HealthFailure {
+            test: kqseed::health::HealthTest::Rct,
+            level,
+            observed: 40,
+            cutoff: 31,
+            during_startup: false,
+            escalated_after: 0,
+        };
+        // A sample of the start-up test failed: the seeder refuses.
+        let mut f = started(findings(2.0, 0.4, 1.0, 0.5));
+        f.startup_health_failure = Some(failure(kqseed::health::FailureLevel::Intermittent));
+        let e = f.verdict().unwrap_err();
+        assert!(e.contains("start-up test failed"), "{e}");
+        // A permanent failure later: the seeder stops.
+        let mut f = started(findings(2.0, 0.4, 1.0, 0.5));
+        f.first_health_failure = Some(failure(kqseed::health::FailureLevel::Permanent));
+        let e = f.verdict().unwrap_err();
+        assert!(e.contains("permanent health failure"), "{e}");
+        // An intermittent one after start-up only empties the pool.
+        let mut f = started(findings(2.0, 0.4, 1.0, 0.5));
+        f.first_health_failure = Some(failure(kqseed::health::FailureLevel::Intermittent));
+        assert!(f.verdict().is_ok());
+        // A credited stream shorter than asked for is not the figure the
+        // claim rests on, nor is a short interleaved stream.
+        let mut f = started(findings(2.0, 0.4, 1.0, 0.5));
+        f.paths[0].samples = 999;
+        let e = f.verdict().unwrap_err();
+        assert!(e.contains("path file-drain has 999 samples"), "{e}");
+        let mut f = started(findings(2.0, 0.4, 1.0, 0.5));
+        f.interleaved = 10;
+        assert!(f.verdict().is_err());
     }
 
     #[test]
