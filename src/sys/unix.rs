@@ -807,7 +807,8 @@ pub(crate) fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> Result<boo
     let deadline = Instant::now() + timeout;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let millis = i32::try_from(left.as_millis().max(1)).unwrap_or(i32::MAX);
+        // Rounded up, as the wait calls' own timeouts are: never early.
+        let millis = i32::try_from(left.as_nanos().div_ceil(1_000_000).max(1)).unwrap_or(i32::MAX);
         let mut pfd = libc::pollfd {
             fd: fd.as_raw_fd(),
             events: libc::POLLIN,

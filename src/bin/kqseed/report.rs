@@ -139,8 +139,13 @@ pub struct Findings {
     /// window, and with whole passes or thirds their first credited
     /// ones): the seeder would refuse there.
     pub startup_health_failure: Option<HealthFailure>,
-    /// The samples asked for (`-n`): each judged stream must have them.
+    /// The first permanent health failure, if any: the seeder stops there.
+    pub permanent_health_failure: Option<HealthFailure>,
+    /// The samples asked for (`-n`).
     pub requested: usize,
+    /// Whether collection stopped at [`MAX_COLLECT_SAMPLES`] before every
+    /// credited source had `requested` samples.
+    pub cut_short: bool,
     /// `r(k)` for `k` in `1..=MAX_LAG`, of the interleaved symbols.
     pub autocorrelation: Vec<f64>,
     /// The 99% band of `r(k)` for independent symbols: `2.576 / sqrt(n)`.
@@ -230,22 +235,14 @@ impl Findings {
                 "WARNING: the seeder would refuse to start here: a sample of its start-up test failed ({f})"
             ));
         }
-        if let Some(f) = self.first_health_failure.filter(|f| f.is_permanent()) {
+        if let Some(f) = &self.permanent_health_failure {
             return Err(format!(
                 "WARNING: a permanent health failure ({f}): the seeder would stop here"
             ));
         }
-        let short = std::iter::once(("the interleaved stream".to_string(), self.interleaved))
-            .chain(
-                self.paths
-                    .iter()
-                    .filter(|p| p.credited())
-                    .map(|p| (format!("path {}", p.path.name()), p.samples)),
-            )
-            .find(|&(_, samples)| samples < self.requested);
-        if let Some((what, samples)) = short {
+        if self.cut_short {
             return Err(format!(
-                "WARNING: {what} has {samples} samples, fewer than the {} asked for, so its figure is not the one the claim rests on",
+                "WARNING: collection stopped at {MAX_COLLECT_SAMPLES} samples before every credited source had the {} asked for",
                 self.requested
             ));
         }
@@ -346,6 +343,9 @@ struct Run {
     clock: ClockInfo,
     elapsed: Duration,
     measured_nanos_per_tick: f64,
+    /// Whether collection stopped at [`MAX_COLLECT_SAMPLES`] before every
+    /// credited source had its `-n` samples.
+    cut_short: bool,
 }
 
 /// A sample that brought timer events: its index in [`Run::deltas`], and
@@ -508,6 +508,7 @@ fn collect(
         }
     }
     let elapsed = started.elapsed();
+    let cut_short = !done(&counts, deltas.len());
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -521,6 +522,7 @@ fn collect(
         clock: collector.clock(),
         elapsed,
         measured_nanos_per_tick: elapsed.as_nanos() as f64 / (ticks.max(1) as f64),
+        cut_short,
     };
     let run = match &startup {
         Ok(r) if whole => run.into_summed(thirds, r.resolution_ticks, &config.health),
@@ -605,6 +607,8 @@ struct Credited {
     health: HealthStats,
     first_failure: Option<HealthFailure>,
     startup_failure: Option<HealthFailure>,
+    /// The first permanent failure (after intermittent ones, typically).
+    permanent_failure: Option<HealthFailure>,
 }
 
 fn credit_run(
@@ -624,6 +628,7 @@ fn credit_run(
         health: HealthStats::default(),
         first_failure: None,
         startup_failure: None,
+        permanent_failure: None,
     };
     let Ok(report) = startup else {
         return Ok(out);
@@ -662,6 +667,9 @@ fn credit_run(
             if in_startup {
                 out.startup_failure.get_or_insert(f);
             }
+            if f.is_permanent() {
+                out.permanent_failure.get_or_insert(f);
+            }
             out.first_failure.get_or_insert(f);
             stopped |= f.is_permanent();
             pool = 0;
@@ -673,6 +681,9 @@ fn credit_run(
             Err(f) => {
                 if in_startup {
                     out.startup_failure.get_or_insert(f);
+                }
+                if f.is_permanent() {
+                    out.permanent_failure.get_or_insert(f);
                 }
                 out.first_failure.get_or_insert(f);
                 stopped |= f.is_permanent();
@@ -812,7 +823,9 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
         health_stats: credited.health,
         first_health_failure: credited.first_failure,
         startup_health_failure: credited.startup_failure,
+        permanent_health_failure: credited.permanent_failure,
         requested: n,
+        cut_short: run.cut_short,
         autocorrelation,
         band,
         when: SystemTime::now(),
@@ -1410,29 +1423,44 @@ pub fn run(args: &Args) -> CliResult {
     let cannot_draw = |path: &std::path::Path, e: &dyn std::fmt::Display| {
         Failure::Failed(format!("cannot draw {}: {e}", path.display()))
     };
-    // An unwritable plot path fails now, not after the collection.
+    // An unwritable plot path fails now, not after the collection (opened
+    // for appending: an existing plot is not truncated yet).
     if let Some(path) = &args.plot {
-        std::fs::File::create(path).map_err(|e| cannot_draw(path, &e))?;
+        let existed = path.exists();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| cannot_draw(path, &e))?;
+        if !existed {
+            // Made only to check it: gone again if the run fails.
+            let _ = std::fs::remove_file(path);
+        }
     }
     let (findings, deltas, symbols) = gather(config, args.samples)?;
     // The verdict decides the exit status even when stdout closes early
-    // (`kqseed report | head` under pipefail) or the plot fails.
+    // (`kqseed report | head` under pipefail) or the plot fails; the other
+    // failure is then said on stderr.
     let verdict = findings.verdict().map_err(Failure::Check);
     let printed = if args.json {
         out::print(&json(&findings))
     } else {
         out::print(&text(&findings))
     };
-    if let Err(e) = printed {
-        return verdict.and(Err(e));
+    let drawn = args.plot.as_ref().map_or(Ok(()), |path| {
+        crate::plot::draw(path, &findings, &deltas, &symbols).map_err(|e| cannot_draw(path, &e))
+    });
+    // The most telling first: the verdict, then a failed plot (exit 1),
+    // then the print (a closed pipe is exit 0).
+    let failure = [verdict.err(), drawn.err(), printed.err()];
+    let mut failures = failure.into_iter().flatten();
+    let Some(first) = failures.next() else {
+        return Ok(());
+    };
+    for message in failures.filter_map(|later| later.message().map(str::to_owned)) {
+        out::note(format_args!("{message}"));
     }
-    if let Some(path) = &args.plot {
-        let drawn = crate::plot::draw(path, &findings, &deltas, &symbols);
-        if let Err(e) = drawn {
-            return verdict.and(Err(cannot_draw(path, &e)));
-        }
-    }
-    verdict.map(drop)
+    Err(first)
 }
 
 #[cfg(test)]
@@ -1470,6 +1498,7 @@ mod tests {
             clock: ClockInfo::new("test", 1.0, 1.0),
             elapsed: Duration::from_millis(1),
             measured_nanos_per_tick: 1.0,
+            cut_short: false,
         }
     }
 
@@ -1647,7 +1676,9 @@ mod tests {
             health_stats: HealthStats::default(),
             first_health_failure: None,
             startup_health_failure: None,
+            permanent_health_failure: None,
             requested: 1000,
+            cut_short: false,
             autocorrelation: Vec::new(),
             band: 0.0,
             when: SystemTime::UNIX_EPOCH,
@@ -1714,24 +1745,22 @@ mod tests {
         f.startup_health_failure = Some(failure(kqseed::health::FailureLevel::Intermittent));
         let e = f.verdict().unwrap_err();
         assert!(e.contains("start-up test failed"), "{e}");
-        // A permanent failure later: the seeder stops.
+        // A permanent failure later, after an intermittent one: the seeder
+        // stops.
         let mut f = started(findings(2.0, 0.4, 1.0, 0.5));
-        f.first_health_failure = Some(failure(kqseed::health::FailureLevel::Permanent));
+        f.first_health_failure = Some(failure(kqseed::health::FailureLevel::Intermittent));
+        f.permanent_health_failure = Some(failure(kqseed::health::FailureLevel::Permanent));
         let e = f.verdict().unwrap_err();
         assert!(e.contains("permanent health failure"), "{e}");
         // An intermittent one after start-up only empties the pool.
         let mut f = started(findings(2.0, 0.4, 1.0, 0.5));
         f.first_health_failure = Some(failure(kqseed::health::FailureLevel::Intermittent));
         assert!(f.verdict().is_ok());
-        // A credited stream shorter than asked for is not the figure the
-        // claim rests on, nor is a short interleaved stream.
+        // A collection cut short of -n is not the figure the claim rests on.
         let mut f = started(findings(2.0, 0.4, 1.0, 0.5));
-        f.paths[0].samples = 999;
+        f.cut_short = true;
         let e = f.verdict().unwrap_err();
-        assert!(e.contains("path file-drain has 999 samples"), "{e}");
-        let mut f = started(findings(2.0, 0.4, 1.0, 0.5));
-        f.interleaved = 10;
-        assert!(f.verdict().is_err());
+        assert!(e.contains("collection stopped"), "{e}");
     }
 
     #[test]
