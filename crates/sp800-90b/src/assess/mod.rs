@@ -17,6 +17,20 @@
 //!   `H_bitstring` = min over the bitstring estimates (at most 1), and the
 //!   assessed min-entropy per sample is `min(bits, H_original, bits × H_bitstring)`.
 //!
+//! Where this module departs from the tool, it does so towards less
+//! entropy or an error, never more:
+//!
+//! * an estimator the data is too short for is an error by default, where
+//!   the tool skips it silently (MultiMCW under 4,096 samples, say);
+//!   [`AssessOptions::with_skip_too_short`] skips it as the tool does;
+//! * Compression needs two test blocks, 6,012 bits, where the tool takes
+//!   6,006 (over one, the standard deviation the bound needs is
+//!   undefined: [`compression::COMPRESSION_MIN_BITS`]);
+//! * a sample wider than `bits` is [`AssessError::SymbolTooWide`], where
+//!   the tool masks it;
+//! * a search whose statistic turns non-finite gives no entropy for that
+//!   estimator rather than full entropy.
+//!
 //! The restart tests of section 3.1.4 (`ea_restart`) are in [`restart`].
 //!
 //! ```
