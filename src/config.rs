@@ -358,8 +358,10 @@ pub struct SeederConfig {
     /// claim rests on it: the samples alone must still be credited 320 bits
     /// per block. The operating system's generator is read directly (the
     /// `getrandom` system call on Linux and Android, `sysctl(KERN_ARND)` on
-    /// NetBSD, `getentropy` elsewhere), never through the getrandom crate,
-    /// whose backend kqseed may be; its failure is the request's error.
+    /// NetBSD, which unlike the others does not wait for the kernel's pool
+    /// to be seeded; `getentropy` elsewhere), never through the getrandom
+    /// crate, whose backend kqseed may be; its failure is the request's
+    /// error.
     ///
     /// A generator has its own
     /// [`GeneratorConfig::hedge_with_os_entropy`](crate::GeneratorConfig::hedge_with_os_entropy),

@@ -44,7 +44,8 @@ pub const MAX_LAG: usize = 128;
 pub struct Args {
     /// Samples to assess: of the interleaved stream, and of each credited
     /// noise source's own stream (SP 800-90B asks for at least 1,000,000).
-    /// The report collects until every credited source has this many.
+    /// The report collects until every credited source has this many; at
+    /// most 134217728 (2^27, the most samples it collects).
     #[arg(
         short = 'n',
         long = "samples",
