@@ -705,9 +705,9 @@ fn os_entropy_once(out: &mut [u8; 32]) -> (bool, bool, &'static str) {
 fn os_entropy_once(out: &mut [u8; 32]) -> (bool, bool, &'static str) {
     let mib = [libc::CTL_KERN, libc::KERN_ARND];
     let mut len = out.len();
-    // SAFETY: `mib` names two levels; `out` is writable for `len` bytes (32,
-    // under the 256 the kernel gives at once) and `len` is a valid in/out
-    // length; no new value is set.
+    // (32 bytes: under the 256 the kernel gives at once.)
+    // SAFETY: `mib` names two levels; `out` is writable for `len` bytes,
+    // `len` is a valid in/out length; no new value is set.
     let ret = unsafe {
         libc::sysctl(
             mib.as_ptr(),
