@@ -612,6 +612,20 @@ struct Credited {
     permanent_failure: Option<HealthFailure>,
 }
 
+impl Credited {
+    /// A health failure at a sample, `in_startup` if it fell in what the
+    /// seeder's start-up test covers.
+    fn note_failure(&mut self, f: HealthFailure, in_startup: bool) {
+        if in_startup {
+            self.startup_failure.get_or_insert(f);
+        }
+        if f.is_permanent() {
+            self.permanent_failure.get_or_insert(f);
+        }
+        self.first_failure.get_or_insert(f);
+    }
+}
+
 fn credit_run(
     config: &SeederConfig,
     startup: &Result<StartupReport, StartupFailure>,
@@ -645,8 +659,6 @@ fn credit_run(
     let mut seen = [0usize; KernelPath::ALL.len()];
     let mut wakeups = run.timer_wakeups.iter().peekable();
     let mut position_failures = run.position_failures.iter().peekable();
-    // A permanent failure stops the seeder: nothing is credited after it.
-    let mut stopped = false;
     let mut pool = 0u64;
     let mut tested = 0usize;
     let block = u64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS) * 1000;
@@ -665,29 +677,17 @@ fn credit_run(
         let in_startup = i < report.samples
             || (report.whole_passes && tested < kqseed::STARTUP_TEST_WHOLE_PASSES as usize);
         while let Some(&(_, f)) = position_failures.next_if(|(at, _)| *at <= i) {
-            if in_startup {
-                out.startup_failure.get_or_insert(f);
-            }
-            if f.is_permanent() {
-                out.permanent_failure.get_or_insert(f);
-            }
-            out.first_failure.get_or_insert(f);
-            stopped |= f.is_permanent();
+            out.note_failure(f, in_startup);
             pool = 0;
         }
         let fed = passes.feed(path, s, sources.feed(path, delta), alphas);
         let millibits = match fed {
-            Ok(_) if stopped => 0,
+            // A permanent failure stops the seeder: nothing is credited
+            // after it.
+            Ok(_) if out.permanent_failure.is_some() => 0,
             Ok(m) => u64::from(m),
             Err(f) => {
-                if in_startup {
-                    out.startup_failure.get_or_insert(f);
-                }
-                if f.is_permanent() {
-                    out.permanent_failure.get_or_insert(f);
-                }
-                out.first_failure.get_or_insert(f);
-                stopped |= f.is_permanent();
+                out.note_failure(f, in_startup);
                 pool = 0;
                 0
             }
