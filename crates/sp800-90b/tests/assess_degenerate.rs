@@ -158,3 +158,33 @@ fn estimates_near_minimum_lengths_are_finite() {
         }
     }
 }
+
+#[test]
+fn a_bitstring_limit_under_two_bits_is_refused_by_name() {
+    // 16 values: the bitstring is assessed, and a limit of 0 or 1 bit
+    // leaves no estimator anything, skipping or not.
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 16) as u8).collect();
+    for limit in [0, 1] {
+        for skip in [false, true] {
+            let options = AssessOptions::default()
+                .with_bitstring_limit(Some(limit))
+                .with_skip_too_short(skip);
+            assert_eq!(
+                assess_with(&data, 4, &options),
+                Err(AssessError::BitstringLimitTooSmall { limit }),
+                "limit {limit}, skip {skip}"
+            );
+        }
+    }
+    // Two bits is what MCV takes: with the rest skipped, it assesses.
+    let options = AssessOptions::default()
+        .with_bitstring_limit(Some(2))
+        .with_skip_too_short(true);
+    assert!(assess_with(&data, 4, &options).is_ok());
+    // Binary data has no bitstring to cut: the limit does not matter.
+    let binary = alternating(20_000);
+    let options = AssessOptions::default()
+        .with_estimators([Estimator::Mcv])
+        .with_bitstring_limit(Some(0));
+    assert!(assess_with(&binary, 1, &options).is_ok());
+}

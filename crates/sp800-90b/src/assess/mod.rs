@@ -29,7 +29,11 @@
 //! * a sample wider than `bits` is [`AssessError::SymbolTooWide`], where
 //!   the tool masks it;
 //! * a search whose statistic turns non-finite gives no entropy for that
-//!   estimator rather than full entropy.
+//!   estimator rather than full entropy;
+//! * a bitstring limit under two bits is
+//!   [`AssessError::BitstringLimitTooSmall`], and a bitstring too large for
+//!   memory is [`AssessError::BitstringTooLarge`], where the tool has no
+//!   such limits (its `-t` keeps a million bits).
 //!
 //! The restart tests of section 3.1.4 (`ea_restart`) are in [`restart`].
 //!
@@ -300,6 +304,22 @@ pub enum AssessError {
     },
     /// The options leave nothing to run.
     NothingToRun,
+    /// [`AssessOptions::bitstring_limit`] keeps fewer bits than any
+    /// estimator can assess (two), so the bitstring the data set needs
+    /// cannot be assessed, even with estimators skipped.
+    BitstringLimitTooSmall {
+        /// The limit asked for.
+        limit: usize,
+    },
+    /// The bitstring of the data (every symbol written as `bits` bits)
+    /// does not fit in this target's memory; set
+    /// [`AssessOptions::bitstring_limit`] to assess its first bits.
+    BitstringTooLarge {
+        /// How many symbols the data has.
+        symbols: usize,
+        /// Bits per symbol.
+        bits: u8,
+    },
 }
 
 impl fmt::Display for AssessError {
@@ -342,6 +362,16 @@ impl fmt::Display for AssessError {
             AssessError::NothingToRun => {
                 write!(f, "no estimator or data set selected")
             }
+            AssessError::BitstringLimitTooSmall { limit } => write!(
+                f,
+                "a bitstring limit of {limit} bit(s) leaves nothing to assess: \
+                 every estimator needs at least 2"
+            ),
+            AssessError::BitstringTooLarge { symbols, bits } => write!(
+                f,
+                "the bitstring of {symbols} samples of {bits} bits does not fit \
+                 in memory; assess its first bits with a bitstring limit"
+            ),
         }
     }
 }
@@ -572,6 +602,10 @@ impl AssessOptions {
 /// what starting a thread costs (the seeder's 1024-sample start-up check,
 /// for one, stays single-threaded).
 pub const PARALLEL_MIN_SYMBOLS: usize = 65_536;
+
+/// The fewest symbols any estimator takes (MCV, Markov and the tuple
+/// estimators need two): a shorter bitstring limit leaves nothing to assess.
+const MIN_BITSTRING_BITS: usize = 2;
 
 /// An estimator that ran but gave no estimate on a data set (counted in no
 /// minimum, as in `ea_non_iid`): [`AssessError::NoEstimate`], or
@@ -1201,11 +1235,21 @@ pub fn assess_with_progress(
     let mut expanded = Zeroizing::new(Vec::new());
     if run_bitstring {
         let bits_us = usize::from(bits);
-        let mut total = symbols.len() * bits_us;
-        if let Some(max) = options.bitstring_limit {
-            total = total.min(max);
-        }
-        expanded.reserve_exact(total);
+        let too_large = AssessError::BitstringTooLarge {
+            symbols: symbols.len(),
+            bits,
+        };
+        // Past usize::MAX bits (32-bit targets, 2^29 samples and more) the
+        // limit, if any, is the smaller.
+        let total = match (symbols.len().checked_mul(bits_us), options.bitstring_limit) {
+            (_, Some(limit)) if limit < MIN_BITSTRING_BITS => {
+                return Err(AssessError::BitstringLimitTooSmall { limit });
+            }
+            (Some(all), limit) => limit.map_or(all, |limit| all.min(limit)),
+            (None, Some(limit)) => limit,
+            (None, None) => return Err(too_large),
+        };
+        expanded.try_reserve_exact(total).map_err(|_| too_large)?;
         'outer: for &s in symbols {
             for j in (0..bits_us).rev() {
                 if expanded.len() == total {
