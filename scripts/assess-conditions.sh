@@ -49,6 +49,7 @@ seed=$target_dir/release/examples/seed
 shim=$PWD/$out/coarse-clock.so
 # shellcheck source=scripts/lib/coarse-clock.sh
 . scripts/lib/coarse-clock.sh
+. scripts/lib/busy-loops.sh
 build_coarse_clock "$shim"
 
 # The simulated clock's tick in ns under condition $1 (nothing: the real
@@ -67,14 +68,10 @@ under() {
   case "$condition" in
     quiet) "$@" ;;
     loaded)
-      taskset -c 0 sh -c 'while :; do :; done' &
-      local hog1=$!
-      taskset -c 0 sh -c 'while :; do :; done' &
-      local hog2=$!
+      start_busy_loops
       local rc=0
       taskset -c 0 "$@" || rc=$?
-      kill "$hog1" "$hog2"
-      wait "$hog1" "$hog2" 2>/dev/null || true
+      stop_busy_loops
       return "$rc"
       ;;
     clk24mhz | clk19mhz) LD_PRELOAD=$shim KQSEED_TICK_NS=$(tick_ns_of "$condition") "$@" ;;

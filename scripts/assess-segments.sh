@@ -35,6 +35,7 @@ cd "$(dirname "$0")/.."
 
 # shellcheck source=scripts/lib/coarse-clock.sh
 . scripts/lib/coarse-clock.sh
+. scripts/lib/busy-loops.sh
 schemes=(whole halves drains-stimuli thirds fifths)
 if [ "${1:-}" = --schemes ]; then
   read -r -a schemes <<<"${2:-}"
@@ -78,20 +79,13 @@ for condition in "${conditions[@]}"; do
   # (up to one in a thousand, a few dozen samples each).
   cmd=(env "LD_PRELOAD=$shim" "KQSEED_TICK_NS=$tick" "$kqseed" raw -n $((passes * 15 + passes / 1000 * 32 + 4096))
     --format u64le --path-labels "$dir/labels" -o "$dir/deltas" -v)
-  hogs=()
   if [[ $condition == *-loaded ]]; then
     cmd=(taskset -c 0 "${cmd[@]}")
-    for _ in 1 2; do
-      taskset -c 0 sh -c 'while :; do :; done' &
-      hogs+=($!)
-    done
+    start_busy_loops
   fi
   rc=0
   "${cmd[@]}" 2>"$dir/raw.err" || rc=$?
-  if [ ${#hogs[@]} -gt 0 ]; then
-    kill "${hogs[@]}"
-    wait "${hogs[@]}" 2>/dev/null || true
-  fi
+  stop_busy_loops
   [ "$rc" -eq 0 ] || { cat "$dir/raw.err" >&2; exit 1; }
   if not_preloaded "$dir/raw.err"; then
     echo "assess-segments: $shim was not preloaded" >&2
