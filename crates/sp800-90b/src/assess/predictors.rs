@@ -1888,20 +1888,9 @@ mod tests {
     use std::path::PathBuf;
     use zeroize::Zeroize;
 
-    /// The reference vectors: `tests/data/sp800-90b/` if the data has been
-    /// copied into the crate, else the shared reference directory.
+    /// The reference vectors, which the package ships.
     fn reference_dir() -> PathBuf {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let candidates = [
-            root.join("tests/data/sp800-90b"),
-            root.join("../shared/sp800-90b-reference"),
-            root.join("../../shared/sp800-90b-reference"),
-        ];
-        candidates
-            .iter()
-            .find(|d| d.join("uniform8.results.txt").is_file())
-            .cloned()
-            .unwrap_or_else(|| panic!("no SP 800-90B reference data in {candidates:?}"))
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/sp800-90b")
     }
 
     /// What `ea_non_iid -vv` printed for one predictor on one data set.
