@@ -52,7 +52,8 @@
 //! The 64 extra bits also cover what the health tests cannot catch at once:
 //! a stuck source passes `C - 1` samples before the RCT fails, and those are
 //! credited `(C - 1) * H = H * ceil(30 / H) < 30 + H` bits at the default
-//! intermittent `alpha = 2^-30`: 30 bits at the default `H = 1`. A fault
+//! intermittent `alpha = 2^-30`: under 31 bits, since no source is
+//! credited more than 15/16 bit a sample. A fault
 //! common to every source (a stopped or scripted clock) is caught by the
 //! pass repetition test ([`PassRepetition`](crate::health::PassRepetition))
 //! after fewer than `30 + 2 H_pass` credited bits, `H_pass` a pass's credit

@@ -204,8 +204,8 @@ impl CreditPolicy {
 
 /// The fewest steps `path`'s median sample must span for any credit: the
 /// lower edge of its first band with a ceiling above 0 (with
-/// `timer_driven`, 16 for the timer read and a whole pass of the row's
-/// kernel paths, 20 for most short paths, more for the drains; without, 20
+/// `timer_driven`, 16 for the timer read, 20 for a whole pass of the row's
+/// kernel paths and most short paths, more for the drains; without, 20
 /// for all but the drains). A whole pass of fewer kernel paths needs more
 /// ([`pass_ceiling`] scales its row down).
 pub(crate) fn min_credited_steps(

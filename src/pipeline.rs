@@ -398,7 +398,8 @@ impl Pipeline {
             Ok(Started {
                 report,
                 sources,
-                passes: PassRepetition::new(),
+                passes: PassRepetition::new()
+                    .with_max_intermittent_retries(self.config.health.max_intermittent_retries),
                 whole: report.whole_passes.then(|| WholePasses {
                     sums: PassCut::new(report.thirds),
                     positions: PositionRepetition::new(&self.config.health),
@@ -516,13 +517,16 @@ impl Pipeline {
         // cut in thirds, each third of it in turn. A failure leaves the
         // pass's other thirds untested: the pool they would go to is gone.
         // The sample itself takes the position repetition test first: a
-        // stuck path would only shift its sum.
+        // stuck path would only shift its sum. A failing sample takes its
+        // pass with it, completed or under way: it is not summed into a
+        // pass the fresh pool would credit.
         let Some(whole) = started.whole.as_mut() else {
             return self.test_and_pool_one(delta, path);
         };
         let completed = whole.sums.add(delta, path);
         if let Err(mut failure) = whole.positions.feed(path, started.sources.symbol(delta)) {
             failure.during_startup = whole.untested > 0;
+            whole.sums.restart();
             return self.fail_sample(failure);
         }
         self.absorb(delta, 0)?;
@@ -1192,6 +1196,60 @@ pub(crate) mod tests {
             "{stats:?}"
         );
         assert!(stats.health.started);
+    }
+
+    #[test]
+    fn a_sample_failing_its_position_test_takes_its_pass_with_it() {
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(33);
+        while p.stats().startup.is_none() {
+            for (delta, path) in coarse_pass(&mut rng) {
+                p.push(per_path_sample(delta, path)).expect("no refusal");
+            }
+        }
+        assert!(p.stats().startup.expect("started").whole_passes);
+        // Past the passes' start-up test, where a failure is a refusal.
+        while !p.stats().health.started {
+            for (delta, path) in coarse_pass(&mut rng) {
+                p.push(per_path_sample(delta, path)).expect("no failure");
+            }
+        }
+        let tested = |p: &Pipeline| {
+            p.stats()
+                .sources
+                .get(KernelPath::Pass)
+                .expect("pass")
+                .samples
+        };
+        let failures = |p: &Pipeline| p.stats().health.position_repetition_intermittent;
+        // The sixth drain stuck at 40 ticks (the others draw 10-25) until
+        // its position's run fails; the rest of that pass varies.
+        let (rest, before) = 'stuck: loop {
+            let pass = coarse_pass(&mut rng);
+            for (i, &(delta, path)) in pass.iter().enumerate() {
+                let delta = if i == 6 { 40 } else { delta };
+                p.push(per_path_sample(delta, path)).expect("intermittent");
+                if failures(&p) > 0 {
+                    break 'stuck (pass[i + 1..].to_vec(), tested(&p));
+                }
+            }
+        };
+        // The failing pass completes at the next wait: it is not tested,
+        // nor credited into the pool its failure emptied.
+        for (delta, path) in rest {
+            p.push(per_path_sample(delta, path)).expect("good");
+        }
+        let next = coarse_pass(&mut rng);
+        p.push(per_path_sample(next[0].0, next[0].1)).expect("good");
+        assert_eq!(tested(&p), before, "the failing sample's pass was tested");
+        assert_eq!(p.stats().conditioner.pool_credit_millibits, 0);
+        // The pass after it is whole again.
+        for &(delta, path) in &next[1..] {
+            p.push(per_path_sample(delta, path)).expect("good");
+        }
+        p.push(per_path_sample(12, KernelPath::Wait)).expect("good");
+        assert_eq!(tested(&p), before + 1);
+        assert_eq!(failures(&p), 1);
     }
 
     /// A default pass on a coarse clock, sampled per path: a timer read

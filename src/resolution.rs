@@ -47,8 +47,8 @@ const POPULOUS_CLUSTER: u32 = 3;
 
 /// The effective resolution of the clock behind `deltas`, in the deltas' own
 /// ticks (at least 1): the largest real step `r` such that at least 90% of
-/// the non-zero deltas lie within `0.2 r` ticks of a non-zero whole multiple
-/// of `r`.
+/// the non-zero deltas lie within `0.2 r` ticks (at most 2 ticks) of a
+/// non-zero whole multiple of `r`.
 ///
 /// The candidates come from the data: distinct delta values one tick apart
 /// are merged (rounding to the clock's unit jitters a reading by a tick),

@@ -82,7 +82,10 @@ impl<T: fmt::Debug> fmt::Debug for PerPath<T> {
 pub struct SourceStats {
     /// Samples of this source fed.
     pub samples: u64,
-    /// Min-entropy credited to its samples, in bits.
+    /// Min-entropy its own tests passed its samples at, in bits. The pass
+    /// repetition test, which runs after them over every source, may still
+    /// fail a sample and discard it with the pool: what reached the pool
+    /// is [`SeederStats::credited_bits`](crate::SeederStats::credited_bits).
     pub credited_bits: f64,
     /// The credit start-up decided, bits per sample.
     pub startup_credit: f64,

@@ -47,9 +47,10 @@
 //! A count failure in two windows in a row is permanent: blocks released
 //! early in a window reset the escalation count of intermittent failures,
 //! so without this a source predictable too often would fail every window
-//! and never latch. Such a source can still release the blocks of up to
-//! two windows before the count catches it (about 60 at the default
-//! credit): the count is a window test, and the estimators' assessment,
+//! and never latch. Such a source can still be credited over up to two
+//! windows before the count catches it (8,192 of its samples, at most
+//! 7,680 bits at the 15/16 bit no source is credited above): the count is
+//! a window test, and the estimators' assessment,
 //! not the health tests, is what the credit rests on.
 //!
 //! Both cutoffs derive from the credited `H` and alpha, unlike
@@ -64,7 +65,7 @@
 //! |---|---|---|---|---|
 //! | Go `crypto/internal/entropy` | 0.5 | 2^-20 / none | 41 | 410 |
 //! | jitterentropy, osr = 3 | 1/3 | 2^-30 / 2^-60 | 90 / 180 | 459 / 479 |
-//! | kqseed, a source credited 1 bit | 1 | 2^-30 / 2^-60 | 31 / 61 | 325 / 355 |
+//! | kqseed at H = 1 (no source is credited that much now) | 1 | 2^-30 / 2^-60 | 31 / 61 | 325 / 355 |
 //! | kqseed, a source credited 3/8 bit | 0.375 | 2^-30 / 2^-60 | 81 / 161 | 449 / 471 |
 //!
 //! kqseed's predictor test at H = 1: run 31 / 61, count 2241 / 2329 correct

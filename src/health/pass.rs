@@ -23,7 +23,10 @@
 use zeroize::Zeroizing;
 
 use super::levels::level_of;
-use super::{HealthFailure, HealthStats, HealthTest, reached};
+use super::{
+    DEFAULT_MAX_INTERMITTENT_RETRIES, HealthFailure, HealthStats, HealthTest, escalate_or_latch,
+    reached,
+};
 use crate::collector::KernelPath;
 use crate::sys::MAX_MARKS;
 
@@ -75,6 +78,11 @@ pub struct PassRepetition {
     /// Identical passes in a row, the latest included.
     run: u32,
     failed: Option<HealthFailure>,
+    /// Intermittent failures allowed without an output in between.
+    max_intermittent_retries: u32,
+    /// A permanent failure (or one escalated to it): every later sample
+    /// fails with it.
+    latched: Option<HealthFailure>,
     stats: HealthStats,
 }
 
@@ -95,7 +103,9 @@ impl core::fmt::Debug for PassRepetition {
 }
 
 impl PassRepetition {
-    /// A test that has seen no pass.
+    /// A test that has seen no pass, escalating as the default health
+    /// configuration does
+    /// ([`DEFAULT_MAX_INTERMITTENT_RETRIES`](super::DEFAULT_MAX_INTERMITTENT_RETRIES)).
     pub fn new() -> PassRepetition {
         PassRepetition {
             previous: Zeroizing::new([0; MAX_MARKS]),
@@ -106,8 +116,20 @@ impl PassRepetition {
             previous_millibits: 0,
             run: 0,
             failed: None,
+            max_intermittent_retries: DEFAULT_MAX_INTERMITTENT_RETRIES,
+            latched: None,
             stats: HealthStats::default(),
         }
+    }
+
+    /// With `retries` intermittent failures allowed without an output in
+    /// between ([`note_output`](Self::note_output)); the next is permanent,
+    /// as [`HealthConfig::max_intermittent_retries`](super::HealthConfig::max_intermittent_retries)
+    /// makes the other tests'.
+    #[must_use]
+    pub fn with_max_intermittent_retries(mut self, retries: u32) -> PassRepetition {
+        self.max_intermittent_retries = retries;
+        self
     }
 
     /// One sample of `path` with its `symbol` and `own`, the verdict of its
@@ -143,6 +165,9 @@ impl PassRepetition {
         millibits: u32,
         alpha_log2: (u32, u32),
     ) -> Option<HealthFailure> {
+        if self.latched.is_some() {
+            return self.latched;
+        }
         let mut failure = None;
         let opens_a_pass = matches!(
             path,
@@ -244,9 +269,10 @@ impl PassRepetition {
         }
         let cutoff = |alpha_log2: u32| 1 + (f64::from(alpha_log2) / bits).ceil().min(1e6) as u32;
         let (level, cutoff) = level_of(self.run, cutoff(intermittent), cutoff(permanent))?;
+        let new_event = self.failed.is_none_or(|f| f.level != level);
         // As the RCT does: every further pass of the run fails too, so none
         // of them is credited.
-        reached(
+        let mut failure = reached(
             &mut self.failed,
             &mut self.stats,
             HealthTest::PassRepetition,
@@ -255,7 +281,16 @@ impl PassRepetition {
             cutoff,
             false,
             0,
-        )
+        )?;
+        // Only a new failing run counts towards escalation, not every
+        // further pass of one.
+        let retries = if new_event {
+            self.max_intermittent_retries
+        } else {
+            u32::MAX
+        };
+        escalate_or_latch(&mut failure, &mut self.stats, retries, &mut self.latched);
+        Some(failure)
     }
 }
 
@@ -304,6 +339,43 @@ mod tests {
             }
         }
         panic!("never permanent: {first:?}");
+    }
+
+    #[test]
+    fn repeated_failing_runs_without_output_escalate_and_latch() {
+        // 2.5-bit passes fail at the 14th identical one (cutoff 13): bursts
+        // of 15 identical passes, each ended by a different pass, fail once
+        // each; the fourth such failure without an output between is
+        // permanent (three retries), and everything after it fails so.
+        let burst = |t: &mut PassRepetition, b: u8| {
+            let mut failures = Vec::new();
+            for _ in 0..15 {
+                failures.extend(pass(t, &[b, 1, 2, 3, 4], 500));
+            }
+            failures.extend(pass(t, &[b, 9, 9, 9, 9], 500));
+            failures
+        };
+        let mut t = PassRepetition::new().with_max_intermittent_retries(3);
+        for b in 0..3 {
+            let failures = burst(&mut t, b);
+            assert!(!failures.is_empty(), "burst {b} did not fail");
+            assert!(failures.iter().all(|f| !f.is_permanent()), "burst {b}");
+        }
+        let failures = burst(&mut t, 3);
+        let escalated = failures
+            .iter()
+            .find(|f| f.is_permanent())
+            .expect("escalated");
+        assert_eq!(escalated.escalated_after, 4);
+        assert_eq!(t.stats().escalations, 1);
+        assert_eq!(pass(&mut t, &[7, 8, 9, 10, 11], 500), Some(*escalated));
+        // An output between the failing runs resets the count.
+        let mut t = PassRepetition::new().with_max_intermittent_retries(3);
+        for b in 0..8 {
+            let failures = burst(&mut t, b);
+            assert!(failures.iter().all(|f| !f.is_permanent()), "burst {b}");
+            t.note_output();
+        }
     }
 
     /// A stuck clock whose collector restarts its pairs during every

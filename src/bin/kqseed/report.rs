@@ -538,8 +538,8 @@ impl Run {
     /// window's passes come first), and each timer wakeup moved to the
     /// first sample of the pass its wait's return completed. The per-path
     /// samples take the position repetition test on the way, in symbols
-    /// of `resolution` ticks, as the seeder's do; a pass completed by a
-    /// failing sample gives no sums, as in the seeder. (Its escalation of
+    /// of `resolution` ticks, as the seeder's do; a failing sample's pass
+    /// (completed by it or under way) gives no sums, as in the seeder. (Its escalation of
     /// repeated intermittent failures counts outputs, which come later, in
     /// [`credit_run`]: not modelled here.)
     fn into_summed(self, thirds: bool, resolution: f64, health: &HealthConfig) -> Run {
@@ -562,6 +562,8 @@ impl Run {
             let failed = positions.feed(path, symbol(delta, resolution)).err();
             if let Some(failure) = failed {
                 position_failures.push((deltas.len(), failure));
+                // As the seeder: the pass under way goes with the sample.
+                cut.restart();
             }
             let Some(samples) = completed else {
                 continue;
@@ -651,7 +653,8 @@ fn credit_run(
     let mut sources =
         NoiseSources::new(report, &config.health, &config.credit).map_err(kqseed::Error::from)?;
     // As the seeder runs it, over all sources at once.
-    let mut passes = PassRepetition::new();
+    let mut passes =
+        PassRepetition::new().with_max_intermittent_retries(config.health.max_intermittent_retries);
     let alphas = (
         config.health.alpha_intermittent_log2,
         config.health.alpha_permanent_log2,
@@ -701,6 +704,7 @@ fn credit_run(
         let testing = report.whole_passes && tested < kqseed::STARTUP_TEST_WHOLE_PASSES as usize;
         if pool >= block && !testing {
             sources.note_output();
+            passes.note_output();
             pool = 0;
         }
         let k = path.index();
@@ -1544,10 +1548,9 @@ mod tests {
         // Each failure is placed before the sum of its own pass (the wait
         // after it completes that pass; the first completes none).
         assert_eq!(run.position_failures[0].0, 480);
-        // The drain is not the sample that completes a pass: every pass
-        // gives its sum until the latch, after which every wait fails and
-        // the passes it would complete give none.
-        assert_eq!(run.deltas.len(), 960);
+        // A failing drain takes its pass with it, as in the seeder: the
+        // 480 passes before the first failure give their sums, none after.
+        assert_eq!(run.deltas.len(), 480);
     }
 
     #[test]
