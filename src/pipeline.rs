@@ -518,15 +518,17 @@ impl Pipeline {
         // pass's other thirds untested: the pool they would go to is gone.
         // The sample itself takes the position repetition test first: a
         // stuck path would only shift its sum. A failing sample takes its
-        // pass with it, completed or under way: it is not summed into a
-        // pass the fresh pool would credit.
+        // pass with it: the one it completed (a wait) or the one under way,
+        // so that it is not summed into a pass the fresh pool would credit.
         let Some(whole) = started.whole.as_mut() else {
             return self.test_and_pool_one(delta, path);
         };
         let completed = whole.sums.add(delta, path);
         if let Err(mut failure) = whole.positions.feed(path, started.sources.symbol(delta)) {
             failure.during_startup = whole.untested > 0;
-            whole.sums.restart();
+            if path != KernelPath::Wait {
+                whole.sums.restart();
+            }
             return self.fail_sample(failure);
         }
         self.absorb(delta, 0)?;

@@ -464,7 +464,9 @@ pub struct HealthStats {
     pub position_repetition_intermittent: u64,
     /// Position repetition test permanent failures.
     pub position_repetition_permanent: u64,
-    /// Permanent failures escalated from repeated intermittent ones (0 or 1).
+    /// Permanent failures escalated from repeated intermittent ones (a test
+    /// escalates once: it then latches; summed over tests, more than one
+    /// can escalate on the same sample).
     pub escalations: u64,
     /// Passes that lost their wait, as the pass repetition test was told:
     /// the collector restarted its pairs (at a request's start, between the

@@ -45,7 +45,12 @@ fn same_passes(a: &[u16], b: &[u16]) -> bool {
 /// The pass repetition test: whole passes compared with the one before,
 /// each as its samples' paths and symbols (at most 32 of them, as many as a
 /// pass keeps marks). The seeder runs one over all its sources; feed it
-/// every sample, in order, after the sample's own source's tests.
+/// every sample, in order, after the sample's own source's tests, and tell
+/// it of each output ([`note_output`](Self::note_output)): an intermittent
+/// failure after more than
+/// [`with_max_intermittent_retries`](Self::with_max_intermittent_retries)
+/// of them without an output in between is permanent, and a permanent
+/// failure latches (every later sample fails with it).
 ///
 /// ```
 /// use kqseed::KernelPath;
@@ -197,6 +202,9 @@ impl PassRepetition {
     /// Returns this test's failure, if closing the pass brought one.
     pub fn lost_wait(&mut self, alpha_log2: (u32, u32)) -> Option<HealthFailure> {
         self.stats.lost_waits += 1;
+        if self.latched.is_some() {
+            return self.latched;
+        }
         let failure = if self.current_len > 0 {
             self.close_or_drop(alpha_log2)
         } else {

@@ -556,24 +556,35 @@ impl Run {
         let mut cut = PassCut::new(thirds);
         let mut positions = PositionRepetition::new(health);
         let mut position_failures = Vec::new();
+        let mut seen_wait = false;
         for (i, (&delta, &path)) in self.deltas.iter().zip(&self.paths).enumerate() {
             let wakeup = wakeups.next_if(|w| w.index == i);
             let completed = cut.add(delta, path);
             let failed = positions.feed(path, symbol(delta, resolution)).err();
             if let Some(failure) = failed {
                 position_failures.push((deltas.len(), failure));
-                // As the seeder: the pass under way goes with the sample.
-                cut.restart();
+                // As the seeder: the pass under way goes with the sample
+                // (a failing wait's pass is the one it completed).
+                if path != KernelPath::Wait {
+                    cut.restart();
+                }
             }
-            let Some(samples) = completed else {
-                continue;
-            };
-            if let Some(w) = wakeup {
+            // The first wait's return completes no pass: its wakeup goes
+            // with the window's partial pass. Every later one is kept, also
+            // where a failing sample dropped its pass, as the seeder notes
+            // every wakeup.
+            if let Some(w) = wakeup
+                && (completed.is_some() || seen_wait)
+            {
                 timer_wakeups.push(TimerWakeup {
                     index: deltas.len(),
                     ..*w
                 });
             }
+            seen_wait |= path == KernelPath::Wait;
+            let Some(samples) = completed else {
+                continue;
+            };
             if failed.is_some() {
                 continue;
             }
@@ -717,6 +728,12 @@ fn credit_run(
             out.interleaved_startup_millibits +=
                 u64::from(kqseed::conditioner::credit_millibits(report.credit(path)));
         }
+    }
+    // Failures after the last sum (a path stuck to the end drops every
+    // pass from its first failure on) are the run's too.
+    let in_startup = report.whole_passes && tested < kqseed::STARTUP_TEST_WHOLE_PASSES as usize;
+    for &(_, f) in position_failures {
+        out.note_failure(f, in_startup);
     }
     let stats = sources.stats();
     out.health = HealthStats::sum(
@@ -1551,6 +1568,79 @@ mod tests {
         // A failing drain takes its pass with it, as in the seeder: the
         // 480 passes before the first failure give their sums, none after.
         assert_eq!(run.deltas.len(), 480);
+    }
+
+    #[test]
+    fn a_position_stuck_to_the_end_of_the_run_fails_it() {
+        use KernelPath::{SocketDrain, Wait};
+        // Passes on a coarse clock (a wait of 10-17 ticks, twelve drains of
+        // 10-25): too short per path for credit, credited whole. From pass
+        // 1000 on the sixth drain is stuck to the end, so that from its
+        // failure on every pass is dropped and no sum follows the failures.
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state >> 33
+        };
+        let (mut deltas, mut paths) = (Vec::new(), Vec::new());
+        for pass in 0..3000 {
+            deltas.push(10 + next() % 8);
+            paths.push(Wait);
+            for drain in 0..12 {
+                let stuck = pass >= 1000 && drain == 5;
+                deltas.push(if stuck { 40 } else { 10 + next() % 16 });
+                paths.push(SocketDrain);
+            }
+        }
+        let window = kqseed::health::DEFAULT_STARTUP_SAMPLES as usize;
+        let waits = paths[..window].iter().filter(|&&p| p == Wait).count() as u64;
+        let mut events = EventCounts::default();
+        events.timer = waits;
+        events.timer_expirations = 3 * waits;
+        events.wakeups = waits;
+        events.kernel_paths = u64::from(kqseed::PASS_ROW_KERNEL_PATHS) * waits;
+        let config = SeederConfig::default().with_credit(kqseed::CreditPolicy::capped(8.0));
+        let startup = startup_checks(&deltas[..window], &paths[..window], &events, &config.credit);
+        let report = startup.as_ref().expect("started");
+        assert!(report.whole_passes, "{report:?}");
+        // Each wait's return a timer wakeup: all but the first (which
+        // completes no pass) stay, those of dropped passes too.
+        let timer_wakeups = (paths.iter().enumerate())
+            .filter(|&(_, &p)| p == Wait)
+            .map(|(index, _)| TimerWakeup {
+                index,
+                timer: 1,
+                expirations: 3,
+            })
+            .collect();
+        let run = Run {
+            deltas,
+            paths,
+            timer_wakeups,
+            ..two_passes_and_a_half()
+        }
+        .into_summed(false, report.resolution_ticks, &config.health);
+        assert_eq!(run.timer_wakeups.len(), 2999);
+        let (at, _) = run.position_failures[0];
+        assert_eq!(at, run.deltas.len(), "a sum after the first failure");
+        let symbols: Vec<u8> = run
+            .deltas
+            .iter()
+            .map(|&d| symbol(d, report.resolution_ticks))
+            .collect();
+        let credited = credit_run(&config, &startup, &run, &symbols, 1000).expect("credited");
+        let first = credited
+            .first_failure
+            .expect("the stuck position's failure");
+        assert_eq!(first.test, kqseed::health::HealthTest::PositionRepetition);
+        assert!(!first.is_permanent());
+        let permanent = credited.permanent_failure.expect("its permanent failure");
+        assert_eq!(
+            permanent.test,
+            kqseed::health::HealthTest::PositionRepetition
+        );
     }
 
     #[test]
