@@ -122,9 +122,9 @@ fn whole_passes_up_to_the_top_band_never_find_a_step_much_finer_than_the_clocks(
     // clocks whose step puts the median pass at 200 to 1,000 steps: every
     // credit ceiling is at its top from its last band on (1,024 steps,
     // counted from 1,100), so a step found too fine above that changes no
-    // ceiling. Above about 2,000 steps some windows do fall back to 1 tick
-    // (3,000 steps of 11.5 ns, loaded-amd's passes: 1.000 ns, 2026-12-07):
-    // the same top ceiling, and symbols that are a function of the steps.
+    // ceiling. A few thousand steps on, some windows do fall back to 1
+    // tick (add 3000.0 below to see one): the same top ceiling, and
+    // symbols that are a function of the steps.
     let mut rng = SplitMix64(31);
     for (name, durations, paths) in recordings(&mut rng) {
         let mut passes = Vec::new();
