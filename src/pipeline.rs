@@ -1254,6 +1254,47 @@ pub(crate) mod tests {
         assert_eq!(failures(&p), 1);
     }
 
+    #[test]
+    fn a_failing_wait_drops_the_pass_it_completed_and_no_other() {
+        let mut p = pipeline(8.0);
+        let mut rng = SplitMix64(34);
+        while !p.stats().health.started {
+            for (delta, path) in coarse_pass(&mut rng) {
+                p.push(per_path_sample(delta, path)).expect("no failure");
+            }
+        }
+        let tested = |p: &Pipeline| {
+            p.stats()
+                .sources
+                .get(KernelPath::Pass)
+                .expect("pass")
+                .samples
+        };
+        let failures = |p: &Pipeline| p.stats().health.position_repetition_intermittent;
+        // The wait stuck at 40 ticks (otherwise 10-17) until its position's
+        // run fails: the wait that fails is the one that completes its pass.
+        let before = loop {
+            let pass = coarse_pass(&mut rng);
+            let before = tested(&p);
+            p.push(per_path_sample(40, KernelPath::Wait))
+                .expect("intermittent");
+            if failures(&p) > 0 {
+                break before;
+            }
+            for &(delta, path) in &pass[1..] {
+                p.push(per_path_sample(delta, path)).expect("good");
+            }
+        };
+        assert_eq!(tested(&p), before, "the failing wait's pass was tested");
+        // The pass it opened holds no failing sample: it is tested.
+        for (delta, path) in coarse_pass(&mut rng).into_iter().skip(1) {
+            p.push(per_path_sample(delta, path)).expect("good");
+        }
+        p.push(per_path_sample(12, KernelPath::Wait)).expect("good");
+        assert_eq!(tested(&p), before + 1);
+        assert_eq!(failures(&p), 1);
+    }
+
     /// A default pass on a coarse clock, sampled per path: a timer read
     /// of 200-263 ticks, every other path 10-25, so that its thirds span
     /// about 300, 88 and 84 steps.

@@ -338,7 +338,7 @@ struct Run {
     /// Summed runs only: the position repetition test's failures over the
     /// per-path samples, each at the index of the first sum after it, and
     /// its counts.
-    position_failures: Vec<(usize, HealthFailure)>,
+    position_failures: Vec<PositionFailure>,
     positions: HealthStats,
     stats: CollectorStats,
     clock: ClockInfo,
@@ -349,11 +349,22 @@ struct Run {
     cut_short: bool,
 }
 
-/// A sample that brought timer events: its index in [`Run::deltas`], and
+/// A position repetition failure of a summed run: the index of the first
+/// sum after it in [`Run::deltas`], and the per-path sample it came at.
+#[derive(Clone, Copy)]
+struct PositionFailure {
+    index: usize,
+    per_path_index: usize,
+    failure: HealthFailure,
+}
+
+/// A sample that brought timer events: its index in [`Run::deltas`], the
+/// per-path sample it came with (the same index until a run is summed), and
 /// its wakeup's timer events and expirations.
 #[derive(Clone, Copy)]
 struct TimerWakeup {
     index: usize,
+    per_path_index: usize,
     timer: u64,
     expirations: u64,
 }
@@ -417,6 +428,7 @@ fn collect(
         if s.events.timer > 0 {
             timer_wakeups.push(TimerWakeup {
                 index,
+                per_path_index: index,
                 timer: s.events.timer,
                 expirations: s.events.timer_expirations,
             });
@@ -562,7 +574,11 @@ impl Run {
             let completed = cut.add(delta, path);
             let failed = positions.feed(path, symbol(delta, resolution)).err();
             if let Some(failure) = failed {
-                position_failures.push((deltas.len(), failure));
+                position_failures.push(PositionFailure {
+                    index: deltas.len(),
+                    per_path_index: i,
+                    failure,
+                });
                 // As the seeder: the pass under way goes with the sample
                 // (a failing wait's pass is the one it completed).
                 if path != KernelPath::Wait {
@@ -639,6 +655,41 @@ impl Credited {
     }
 }
 
+/// Meets the timer wakeups and position failures placed at sums up to
+/// `at`, in the order of the per-path samples they came at, as the seeder
+/// met them: a wakeup after the `window` is noted for the pace check until
+/// a permanent failure stops the seeder, and a failure is noted with
+/// `in_startup`. Whether a failure emptied the pool.
+fn meet_events(
+    at: usize,
+    wakeups: &mut core::iter::Peekable<core::slice::Iter<'_, TimerWakeup>>,
+    failures: &mut core::iter::Peekable<core::slice::Iter<'_, PositionFailure>>,
+    sources: &mut NoiseSources,
+    window: usize,
+    in_startup: bool,
+    out: &mut Credited,
+) -> bool {
+    let mut emptied = false;
+    loop {
+        let wakeup = wakeups.next_if(|w| {
+            w.index <= at
+                && failures
+                    .peek()
+                    .is_none_or(|f| f.index > at || w.per_path_index < f.per_path_index)
+        });
+        if let Some(w) = wakeup {
+            if w.index >= window && out.permanent_failure.is_none() {
+                sources.note_wakeup(&w.events());
+            }
+        } else if let Some(f) = failures.next_if(|f| f.index <= at) {
+            out.note_failure(f.failure, in_startup);
+            emptied = true;
+        } else {
+            return emptied;
+        }
+    }
+}
+
 fn credit_run(
     config: &SeederConfig,
     startup: &Result<StartupReport, StartupFailure>,
@@ -677,21 +728,19 @@ fn credit_run(
     let mut tested = 0usize;
     let block = u64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS) * 1000;
     for (i, ((&path, &s), &delta)) in run.paths.iter().zip(symbols).zip(&run.deltas).enumerate() {
-        // The seeder watches the pace from the first sample after the
-        // window, whose own pace start-up judged.
-        // Several wakeups may share a sample: those of passes a failing
-        // sample left without sums.
-        while let Some(w) = wakeups.next_if(|w| w.index == i) {
-            if i >= report.samples {
-                sources.note_wakeup(&w.events());
-            }
-        }
         // The seeder's start-up test: the window, and with whole passes
         // (or thirds) their first credited ones; every sample must pass.
         let in_startup = i < report.samples
             || (report.whole_passes && tested < kqseed::STARTUP_TEST_WHOLE_PASSES as usize);
-        while let Some(&(_, f)) = position_failures.next_if(|(at, _)| *at <= i) {
-            out.note_failure(f, in_startup);
+        if meet_events(
+            i,
+            &mut wakeups,
+            &mut position_failures,
+            &mut sources,
+            report.samples,
+            in_startup,
+            &mut out,
+        ) {
             pool = 0;
         }
         let fed = passes.feed(path, s, sources.feed(path, delta), alphas);
@@ -729,12 +778,19 @@ fn credit_run(
                 u64::from(kqseed::conditioner::credit_millibits(report.credit(path)));
         }
     }
-    // Failures after the last sum (a path stuck to the end drops every
-    // pass from its first failure on) are the run's too.
-    let in_startup = report.whole_passes && tested < kqseed::STARTUP_TEST_WHOLE_PASSES as usize;
-    for &(_, f) in position_failures {
-        out.note_failure(f, in_startup);
-    }
+    // The wakeups and failures after the last sum (a path stuck to the
+    // end drops every pass from its first failure on) are the run's too.
+    let in_startup = run.deltas.len() < report.samples
+        || (report.whole_passes && tested < kqseed::STARTUP_TEST_WHOLE_PASSES as usize);
+    meet_events(
+        usize::MAX,
+        &mut wakeups,
+        &mut position_failures,
+        &mut sources,
+        report.samples,
+        in_startup,
+        &mut out,
+    );
     let stats = sources.stats();
     out.health = HealthStats::sum(
         stats
@@ -1507,6 +1563,7 @@ mod tests {
         ];
         let wakeup = |index, expirations| TimerWakeup {
             index,
+            per_path_index: index,
             timer: 1,
             expirations,
         };
@@ -1541,7 +1598,7 @@ mod tests {
             })
             .unzip();
         let run = run.into_summed(false, 1.0, &HealthConfig::default());
-        let failures: Vec<_> = run.position_failures.iter().map(|(_, f)| *f).collect();
+        let failures: Vec<_> = run.position_failures.iter().map(|f| f.failure).collect();
         assert_eq!(
             failures[0].test,
             kqseed::health::HealthTest::PositionRepetition
@@ -1564,7 +1621,7 @@ mod tests {
         assert_eq!(run.positions.position_repetition_permanent, 1);
         // Each failure is placed before the sum of its own pass (the wait
         // after it completes that pass; the first completes none).
-        assert_eq!(run.position_failures[0].0, 480);
+        assert_eq!(run.position_failures[0].index, 480);
         // A failing drain takes its pass with it, as in the seeder: the
         // 480 passes before the first failure give their sums, none after.
         assert_eq!(run.deltas.len(), 480);
@@ -1611,6 +1668,7 @@ mod tests {
             .filter(|&(_, &p)| p == Wait)
             .map(|(index, _)| TimerWakeup {
                 index,
+                per_path_index: index,
                 timer: 1,
                 expirations: 3,
             })
@@ -1623,7 +1681,8 @@ mod tests {
         }
         .into_summed(false, report.resolution_ticks, &config.health);
         assert_eq!(run.timer_wakeups.len(), 2999);
-        let (at, _) = run.position_failures[0];
+        assert!(!report.thirds);
+        let at = run.position_failures[0].index;
         assert_eq!(at, run.deltas.len(), "a sum after the first failure");
         let symbols: Vec<u8> = run
             .deltas
@@ -1631,6 +1690,8 @@ mod tests {
             .map(|&d| symbol(d, report.resolution_ticks))
             .collect();
         let credited = credit_run(&config, &startup, &run, &symbols, 1000).expect("credited");
+        // Its failure came long after the passes' start-up test.
+        assert!(credited.startup_failure.is_none());
         let first = credited
             .first_failure
             .expect("the stuck position's failure");
