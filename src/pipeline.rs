@@ -1230,7 +1230,8 @@ pub(crate) mod tests {
             let pass = coarse_pass(&mut rng);
             for (i, &(delta, path)) in pass.iter().enumerate() {
                 let delta = if i == 6 { 40 } else { delta };
-                p.push(per_path_sample(delta, path)).expect("intermittent");
+                p.push(per_path_sample(delta, path))
+                    .expect("an intermittent failure is no error");
                 if failures(&p) > 0 {
                     break 'stuck (pass[i + 1..].to_vec(), tested(&p));
                 }
@@ -1277,7 +1278,7 @@ pub(crate) mod tests {
             let pass = coarse_pass(&mut rng);
             let before = tested(&p);
             p.push(per_path_sample(40, KernelPath::Wait))
-                .expect("intermittent");
+                .expect("an intermittent failure is no error");
             if failures(&p) > 0 {
                 break before;
             }

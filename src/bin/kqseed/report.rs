@@ -625,6 +625,7 @@ impl Run {
 /// path and of the interleaved stream, summed, and the health figures. A
 /// block's worth of credit (320 bits) marks an output, as the seeder's
 /// release does; a failure empties that pool.
+#[derive(Default)]
 struct Credited {
     first_n_millibits: [u64; KernelPath::ALL.len()],
     interleaved_millibits: u64,
@@ -657,17 +658,19 @@ impl Credited {
 
 /// Meets the timer wakeups and position failures placed at sums up to
 /// `at`, in the order of the per-path samples they came at, as the seeder
-/// met them: a wakeup after the `window` is noted for the pace check until
-/// a permanent failure stops the seeder, and a failure is noted with
-/// `in_startup`. Whether a failure emptied the pool.
+/// met them: a wakeup at or after the `window` is noted for the pace check
+/// until a permanent failure stops the seeder, and a failure is noted with
+/// `in_startup`. A sample's wakeup comes before its own failure (the
+/// seeder notes the wakeup before it tests the sample). Whether a failure
+/// emptied the pool.
 fn meet_events(
     at: usize,
     wakeups: &mut core::iter::Peekable<core::slice::Iter<'_, TimerWakeup>>,
     failures: &mut core::iter::Peekable<core::slice::Iter<'_, PositionFailure>>,
-    sources: &mut NoiseSources,
     window: usize,
     in_startup: bool,
     out: &mut Credited,
+    note_wakeup: &mut dyn FnMut(EventCounts),
 ) -> bool {
     let mut emptied = false;
     loop {
@@ -675,11 +678,11 @@ fn meet_events(
             w.index <= at
                 && failures
                     .peek()
-                    .is_none_or(|f| f.index > at || w.per_path_index < f.per_path_index)
+                    .is_none_or(|f| f.index > at || w.per_path_index <= f.per_path_index)
         });
         if let Some(w) = wakeup {
             if w.index >= window && out.permanent_failure.is_none() {
-                sources.note_wakeup(&w.events());
+                note_wakeup(w.events());
             }
         } else if let Some(f) = failures.next_if(|f| f.index <= at) {
             out.note_failure(f.failure, in_startup);
@@ -697,18 +700,7 @@ fn credit_run(
     symbols: &[u8],
     n: usize,
 ) -> Result<Credited, Failure> {
-    let mut out = Credited {
-        first_n_millibits: [0; KernelPath::ALL.len()],
-        interleaved_millibits: 0,
-        interleaved_startup_millibits: 0,
-        stats: None,
-        step_resolution_ticks: None,
-        pace_lost: None,
-        health: HealthStats::default(),
-        first_failure: None,
-        startup_failure: None,
-        permanent_failure: None,
-    };
+    let mut out = Credited::default();
     let Ok(report) = startup else {
         return Ok(out);
     };
@@ -736,10 +728,10 @@ fn credit_run(
             i,
             &mut wakeups,
             &mut position_failures,
-            &mut sources,
             report.samples,
             in_startup,
             &mut out,
+            &mut |events| sources.note_wakeup(&events),
         ) {
             pool = 0;
         }
@@ -786,10 +778,10 @@ fn credit_run(
         usize::MAX,
         &mut wakeups,
         &mut position_failures,
-        &mut sources,
         report.samples,
         in_startup,
         &mut out,
+        &mut |events| sources.note_wakeup(&events),
     );
     let stats = sources.stats();
     out.health = HealthStats::sum(
@@ -1702,6 +1694,85 @@ mod tests {
             permanent.test,
             kqseed::health::HealthTest::PositionRepetition
         );
+    }
+
+    #[test]
+    fn wakeups_and_position_failures_are_met_in_the_seeders_order() {
+        use kqseed::health::FailureLevel;
+        let failure = |level| HealthFailure {
+            test: kqseed::health::HealthTest::PositionRepetition,
+            level,
+            observed: 961,
+            cutoff: 961,
+            during_startup: false,
+            escalated_after: 0,
+        };
+        let wakeup = |index, per_path_index| TimerWakeup {
+            index,
+            per_path_index,
+            timer: 1,
+            expirations: per_path_index as u64,
+        };
+        // At sum 5: a wakeup (per-path sample 60) before an intermittent
+        // failure (62); then a sample whose wakeup and permanent failure
+        // are its own (70: the seeder notes the wakeup first); then a
+        // wakeup after the latch (75), and one in the window (sum 1).
+        let wakeups = [wakeup(1, 10), wakeup(5, 60), wakeup(5, 70), wakeup(5, 75)];
+        let failures = [
+            PositionFailure {
+                index: 5,
+                per_path_index: 62,
+                failure: failure(FailureLevel::Intermittent),
+            },
+            PositionFailure {
+                index: 5,
+                per_path_index: 70,
+                failure: failure(FailureLevel::Permanent),
+            },
+        ];
+        let (mut wakeups, mut failures) = (wakeups.iter().peekable(), failures.iter().peekable());
+        let mut out = Credited::default();
+        let mut noted = Vec::new();
+        let window = 2;
+        // Up to sum 4: only the window's wakeup, not noted.
+        let mut note = |e: EventCounts| noted.push(e.timer_expirations);
+        assert!(!meet_events(
+            4,
+            &mut wakeups,
+            &mut failures,
+            window,
+            false,
+            &mut out,
+            &mut note
+        ));
+        assert!(meet_events(
+            5,
+            &mut wakeups,
+            &mut failures,
+            window,
+            false,
+            &mut out,
+            &mut note
+        ));
+        assert_eq!(noted, [60, 70]);
+        assert_eq!(
+            out.first_failure.map(|f| f.level),
+            Some(FailureLevel::Intermittent)
+        );
+        assert_eq!(out.permanent_failure.map(|f| f.observed), Some(961));
+        // Nothing is met twice.
+        let mut again = Vec::new();
+        let mut note = |e: EventCounts| again.push(e.timer_expirations);
+        assert!(!meet_events(
+            usize::MAX,
+            &mut wakeups,
+            &mut failures,
+            window,
+            false,
+            &mut out,
+            &mut note
+        ));
+        assert!(again.is_empty());
     }
 
     #[test]
