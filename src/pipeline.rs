@@ -1200,29 +1200,33 @@ pub(crate) mod tests {
         assert!(stats.health.started);
     }
 
-    #[test]
-    fn a_sample_failing_its_position_test_takes_its_pass_with_it() {
+    /// A pipeline crediting whole passes of [`coarse_pass`], past their
+    /// start-up test (where a failure would be a refusal), and its draws.
+    fn whole_passes_past_their_start_up_test(seed: u64) -> (Box<Pipeline>, SplitMix64) {
         let mut p = pipeline(8.0);
-        let mut rng = SplitMix64(33);
-        while p.stats().startup.is_none() {
-            for (delta, path) in coarse_pass(&mut rng) {
-                p.push(per_path_sample(delta, path)).expect("no refusal");
-            }
-        }
-        assert!(p.stats().startup.expect("started").whole_passes);
-        // Past the passes' start-up test, where a failure is a refusal.
+        let mut rng = SplitMix64(seed);
         while !p.stats().health.started {
             for (delta, path) in coarse_pass(&mut rng) {
                 p.push(per_path_sample(delta, path)).expect("no failure");
             }
         }
-        let tested = |p: &Pipeline| {
-            p.stats()
-                .sources
-                .get(KernelPath::Pass)
-                .expect("pass")
-                .samples
-        };
+        assert!(p.stats().startup.expect("started").whole_passes);
+        (p, rng)
+    }
+
+    /// Whole passes tested so far.
+    fn passes_tested(p: &Pipeline) -> u64 {
+        p.stats()
+            .sources
+            .get(KernelPath::Pass)
+            .expect("pass")
+            .samples
+    }
+
+    #[test]
+    fn a_sample_failing_its_position_test_takes_its_pass_with_it() {
+        let (mut p, mut rng) = whole_passes_past_their_start_up_test(33);
+        let tested = passes_tested;
         let failures = |p: &Pipeline| p.stats().health.position_repetition_intermittent;
         // The sixth drain stuck at 40 ticks (the others draw 10-25) until
         // its position's run fails; the rest of that pass varies.
@@ -1257,20 +1261,8 @@ pub(crate) mod tests {
 
     #[test]
     fn a_failing_wait_drops_the_pass_it_completed_and_no_other() {
-        let mut p = pipeline(8.0);
-        let mut rng = SplitMix64(34);
-        while !p.stats().health.started {
-            for (delta, path) in coarse_pass(&mut rng) {
-                p.push(per_path_sample(delta, path)).expect("no failure");
-            }
-        }
-        let tested = |p: &Pipeline| {
-            p.stats()
-                .sources
-                .get(KernelPath::Pass)
-                .expect("pass")
-                .samples
-        };
+        let (mut p, mut rng) = whole_passes_past_their_start_up_test(34);
+        let tested = passes_tested;
         let failures = |p: &Pipeline| p.stats().health.position_repetition_intermittent;
         // The wait stuck at 40 ticks (otherwise 10-17) until its position's
         // run fails: the wait that fails is the one that completes its pass.
