@@ -246,7 +246,9 @@ const BAND_STEPS: [f64; 14] = [
 /// in that band). The same rule on the AMD guest's own coarse-clock points
 /// takes the bands from 384 and 1024 steps to 12/16 and 16/16, and an AMD
 /// 24 MHz timer read of 3.286 bits over 840 steps (the acceptance client's
-/// run of 2026-12-07 01:28 UTC) the band from 1024 to 15/16; the same
+/// run of 2026-12-07 01:28 UTC) the band from 1024 to 15/16, and a 19.2 MHz
+/// timer read of 2.164 bits over 360 steps (the acceptance client's run of
+/// 2026-12-07 12:47 UTC) the band from 384 to 10/16; the same
 /// run's 24 MHz wait (1.011 bits over 99 steps) took the wait's band from
 /// 96 steps to 4/16; a later run's 24 MHz socket poke (0.617 bits over 50
 /// steps, credited 3/16: 0.61 of half) took its bands from 40 to 63
@@ -254,7 +256,7 @@ const BAND_STEPS: [f64; 14] = [
 #[rustfmt::skip]
 const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 10] = [
     //                         16  20  24  30  40  48  64  80  96 128 192 256 384 1024
-    (KernelPath::TimerRead,   [ 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  3,  3, 12, 15]),
+    (KernelPath::TimerRead,   [ 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  3,  3, 10, 15]),
     (KernelPath::Wait,        [ 0,  1,  1,  2,  2,  2,  3,  4,  4,  5,  7,  7,  7,  7]),
     (KernelPath::SocketDrain, [ 0,  0,  0,  1,  1,  1,  3,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::FileDrain,   [ 0,  0,  0,  1,  1,  1,  2,  3,  3,  3,  3,  3,  3,  3]),
@@ -371,7 +373,7 @@ fn two_digits_up(edge: f64) -> f64 {
 ///
 /// | path \ median steps at least | 16 | 20 | 24 | 30 | 40 | 48 | 64 | 80 | 96 | 128 | 192 | 256 | 384 | 1024 |
 /// |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
-/// | timer read | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 3 | 3 | 12 | 15 |
+/// | timer read | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 2 | 3 | 3 | 10 | 15 |
 /// | wait | 0 | 1 | 1 | 2 | 2 | 2 | 3 | 4 | 4 | 5 | 7 | 7 | 7 | 7 |
 /// | socket drain | 0 | 0 | 0 | 1 | 1 | 1 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | file drain | 0 | 0 | 0 | 1 | 1 | 1 | 2 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
@@ -636,7 +638,9 @@ mod tests {
         // An Intel 24 MHz timer read of 0.774 bits over 130 steps bounds
         // the band from 256 too.
         assert_eq!(ceiling(KernelPath::TimerRead, 290.0, true), 0.1875);
-        assert_eq!(ceiling(KernelPath::TimerRead, 390.0, true), 0.75);
+        // A 19.2 MHz timer read of 2.164 bits over 360 steps: 0.3 x 2.164
+        // is 10/16, up to twice its steps.
+        assert_eq!(ceiling(KernelPath::TimerRead, 390.0, true), 0.625);
         // A loaded 19.2 MHz pass of 290 steps assessed 2.01 bits: 0.3 x
         // 2.01 is 9/16, for every band up to twice its steps.
         assert_eq!(ceiling(KernelPath::Pass, 340.0, true), 0.5625);
