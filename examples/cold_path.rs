@@ -38,6 +38,8 @@ fn parse_args() -> Result<(u32, SeederConfig), String> {
                     .filter(|v| !v.is_empty())
                     .map(|v| number(v).map(|us| Duration::from_secs_f64(us / 1e6)))
                     .collect::<Result<_, _>>()?;
+                // Intervals asked for are kept, as `kqseed --timers-us` keeps them.
+                config.events.adapt_timers = false;
             }
             "--sampling" => {
                 config.events.sampling = match value.as_str() {

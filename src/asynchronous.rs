@@ -144,7 +144,7 @@ fn collect_slice(pipeline: &mut Pipeline, source: &mut dyn SampleSource) -> Resu
         match source.try_next_sample()? {
             Some(sample) => {
                 samples += 1;
-                pipeline.note_waits_lost(source.waits_lost());
+                pipeline.note_source(source);
                 pipeline.push(sample)?;
                 if pipeline.block_ready() {
                     return Ok(SliceEnd::Yield);

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use zeroize::Zeroize;
 
-use crate::config::{KqueueEventsConfig, Sampling};
+use crate::config::{
+    ADAPT_BELOW_EXPIRATIONS_PER_TIMER_EVENT, ADAPTED_EXPIRATIONS_PER_TIMER_EVENT,
+    KqueueEventsConfig, MIN_ADAPTED_TIMER_INTERVAL, Sampling,
+};
 use crate::error::{Error, Result};
 use crate::sys;
 pub use crate::sys::{ClockInfo, EventCounts, KernelPath};
@@ -32,6 +35,60 @@ pub struct CollectorStats {
     pub rebuilds: u64,
     /// Events by type, over all wakeups.
     pub events: EventCounts,
+    /// Where the collector shortened its timers because its passes did
+    /// not outrun them ([`KqueueEventsConfig::adapt_timers`]): the timer
+    /// events it measured the pace over, counted as the pace checks count
+    /// them ([`EventCounts::add_paced`]; their
+    /// [`expirations_per_timer_event`](EventCounts::expirations_per_timer_event)
+    /// is the pace). The intervals in force are [`Collector::config`]'s.
+    pub timers_shortened_after: Option<EventCounts>,
+}
+
+/// Timer events at the start of a queue that the pace adaptation
+/// ([`KqueueEventsConfig::adapt_timers`]) leaves out: a new queue's first
+/// passes run with cold caches, slower than the steady state.
+const PACE_SKIPPED_TIMER_EVENTS: u64 = 6;
+
+/// Timer events the pace adaptation measures, after the skipped ones.
+const PACE_MEASURED_TIMER_EVENTS: u64 = 10;
+
+/// Where the pace adaptation stands.
+#[derive(Debug, Clone, Copy)]
+enum Pace {
+    /// Counting the first timer events' expirations (as the pace checks
+    /// count them: [`EventCounts::add_paced`]).
+    Measuring { skipped: u64, counted: EventCounts },
+    /// Measured (and acted on, or not), or not to be adapted at all.
+    Settled,
+}
+
+/// The intervals that would have given `intervals`' timers
+/// [`ADAPTED_EXPIRATIONS_PER_TIMER_EVENT`] at the measured `pace`, all
+/// scaled by one factor so that distinct intervals stay distinct, the
+/// shortest no shorter than [`MIN_ADAPTED_TIMER_INTERVAL`] (or than it
+/// was); `None` when the pace is at least
+/// [`ADAPT_BELOW_EXPIRATIONS_PER_TIMER_EVENT`], not a number, or the
+/// intervals would not shorten.
+fn adapted_intervals(intervals: &[Duration], pace: f64) -> Option<Vec<Duration>> {
+    if pace.is_nan() || pace >= ADAPT_BELOW_EXPIRATIONS_PER_TIMER_EVENT {
+        return None;
+    }
+    let shortest = intervals.iter().min()?.as_nanos() as f64;
+    let floor = MIN_ADAPTED_TIMER_INTERVAL.as_nanos() as f64 / shortest;
+    let factor = (pace.max(0.0) / ADAPTED_EXPIRATIONS_PER_TIMER_EVENT).max(floor);
+    if factor >= 1.0 {
+        return None;
+    }
+    let adapted: Vec<Duration> = intervals
+        .iter()
+        .map(|d| Duration::from_nanos((d.as_nanos() as f64 * factor).round() as u64))
+        .collect();
+    // Intervals a nanosecond or two apart could round together.
+    let distinct = adapted
+        .iter()
+        .enumerate()
+        .all(|(i, d)| !adapted[..i].contains(d));
+    distinct.then_some(adapted)
 }
 
 /// One raw sample: the time between two consecutive clock readings of the
@@ -105,6 +162,8 @@ pub struct Collector {
     /// Returns of the wait call that had no mark to pair with, so gave no
     /// sample (after a restart, an error, a fork, or at the start).
     waits_lost: u64,
+    /// The pace adaptation ([`KqueueEventsConfig::adapt_timers`]).
+    pace: Pace,
 }
 
 /// The samples of one pass waiting to be handed out, at most
@@ -216,7 +275,17 @@ impl Collector {
     pub fn new(config: KqueueEventsConfig) -> Result<Collector> {
         config.validate()?;
         let clock = sys::clock_info()?;
+        let adapts =
+            config.adapt_timers && sys::PERIODIC_TIMERS && !config.timer_intervals.is_empty();
         let mut collector = Collector {
+            pace: if adapts {
+                Pace::Measuring {
+                    skipped: 0,
+                    counted: EventCounts::default(),
+                }
+            } else {
+                Pace::Settled
+            },
             config,
             queue: None,
             clock,
@@ -236,6 +305,10 @@ impl Collector {
             // abandons it) and the child builds its own.
             self.queue = None;
             self.stats.rebuilds += 1;
+            if let Pace::Measuring { skipped, counted } = &mut self.pace {
+                // Its first passes are a new queue's: skipped again.
+                (*skipped, *counted) = (0, EventCounts::default());
+            }
         }
         if self.queue.is_none() {
             let mut queue = sys::Queue::open(&self.config)?;
@@ -284,6 +357,10 @@ impl Collector {
             Ok(wakeup) => {
                 self.stats.wakeups += 1;
                 self.stats.events.add(&wakeup.events);
+                if let Err(e) = self.note_pace(&wakeup.events) {
+                    self.last_mark = None;
+                    return Err(e);
+                }
                 Ok(wakeup)
             }
             Err(Error::WaitTimedOut { .. }) if timeout.is_zero() => {
@@ -302,6 +379,41 @@ impl Collector {
                 Err(e)
             }
         }
+    }
+
+    /// Counts a wakeup's timer expirations towards the pace adaptation and,
+    /// once enough are counted, shortens the timers if the passes did not
+    /// outrun them ([`KqueueEventsConfig::adapt_timers`]). A failed re-arm
+    /// is returned; the adaptation is not tried again.
+    fn note_pace(&mut self, events: &EventCounts) -> Result<()> {
+        let Pace::Measuring { skipped, counted } = &mut self.pace else {
+            return Ok(());
+        };
+        if events.timer == 0 {
+            return Ok(());
+        }
+        if *skipped < PACE_SKIPPED_TIMER_EVENTS {
+            *skipped += events.timer;
+            return Ok(());
+        }
+        counted.add_paced(events);
+        if counted.timer < PACE_MEASURED_TIMER_EVENTS {
+            return Ok(());
+        }
+        let (counted, pace) = (*counted, counted.expirations_per_timer_event());
+        self.pace = Pace::Settled;
+        let Some(adapted) = adapted_intervals(&self.config.timer_intervals, pace) else {
+            return Ok(());
+        };
+        self.stats.timers_shortened_after = Some(counted);
+        // Each interval into the config as its timer takes it, so that the
+        // config is what is armed even if a re-arm fails part-way (a queue
+        // rebuilt after a fork is opened from it).
+        for (i, interval) in adapted.into_iter().enumerate() {
+            self.queue()?.set_timer_interval(i, interval)?;
+            self.config.timer_intervals[i] = interval;
+        }
+        Ok(())
     }
 
     /// The first sample `wakeup` completes, if any; with per-path sampling
@@ -440,6 +552,16 @@ impl Collector {
         Ok(deltas)
     }
 
+    /// Whether the collector is done measuring its pace
+    /// ([`KqueueEventsConfig::adapt_timers`]): until then it may still
+    /// shorten its timers, so its samples are not yet those of the timers
+    /// it will run under. Always true with `adapt_timers` off, without
+    /// timers, and where timers are one-shot (FreeBSD, NetBSD, OpenBSD,
+    /// DragonFly). A seeder's warm-up lasts until it is.
+    pub fn timers_settled(&self) -> bool {
+        matches!(self.pace, Pace::Settled)
+    }
+
     /// Counters since the collector was made.
     pub fn stats(&self) -> &CollectorStats {
         &self.stats
@@ -509,6 +631,127 @@ mod tests {
             ..KqueueEventsConfig::default()
         };
         Collector::new(config).expect("collector")
+    }
+
+    fn micros(us: &[f64]) -> Vec<Duration> {
+        us.iter()
+            .map(|&u| Duration::from_secs_f64(u / 1e6))
+            .collect()
+    }
+
+    #[test]
+    fn timers_shorten_to_the_aimed_pace_down_to_the_floor() {
+        // Two expirations a timer event: 5 us would have given five at 2 us.
+        assert_eq!(
+            adapted_intervals(&micros(&[5.0]), 2.0),
+            Some(micros(&[2.0]))
+        );
+        assert_eq!(
+            adapted_intervals(&micros(&[5.0]), 3.0),
+            Some(micros(&[3.0]))
+        );
+        // Never below the floor, and all timers by one factor.
+        assert_eq!(
+            adapted_intervals(&micros(&[5.0]), 0.5),
+            Some(micros(&[2.0]))
+        );
+        assert_eq!(
+            adapted_intervals(&micros(&[20.0, 26.0, 34.0]), 1.0),
+            Some(micros(&[4.0, 5.2, 6.8]))
+        );
+        assert_eq!(
+            adapted_intervals(&micros(&[3.0, 6.0]), 0.5),
+            Some(micros(&[2.0, 4.0]))
+        );
+    }
+
+    #[test]
+    fn timers_that_the_passes_outrun_or_at_the_floor_stay() {
+        for pace in [ADAPT_BELOW_EXPIRATIONS_PER_TIMER_EVENT, 4.0, f64::NAN] {
+            assert_eq!(adapted_intervals(&micros(&[5.0]), pace), None, "{pace}");
+        }
+        assert_eq!(adapted_intervals(&micros(&[2.0]), 1.0), None);
+        assert_eq!(adapted_intervals(&[], 1.0), None);
+        // Timers a nanosecond apart that would round together stay.
+        let close = [Duration::from_nanos(9_000), Duration::from_nanos(9_001)];
+        assert_eq!(adapted_intervals(&close, 1.0), None);
+    }
+
+    /// Feeds `events` timer events of `expirations` each to the pace
+    /// adaptation, as wakeups would.
+    fn pace(collector: &mut Collector, events: u64, expirations: u64) {
+        let wakeup = EventCounts {
+            timer: 1,
+            timer_expirations: expirations,
+            ..EventCounts::default()
+        };
+        for _ in 0..events {
+            collector.note_pace(&wakeup).expect("re-armed");
+        }
+    }
+
+    #[test]
+    fn a_collector_whose_passes_lag_their_timer_shortens_it_once() {
+        let mut c = per_path();
+        let configured = c.config().timer_intervals.clone();
+        if !sys::PERIODIC_TIMERS {
+            // One-shot timers report one expiration an event, whatever the
+            // pace: nothing to measure, nothing changes.
+            assert!(c.timers_settled());
+            pace(&mut c, 4 * PACE_MEASURED_TIMER_EVENTS, 1);
+            assert_eq!(c.config().timer_intervals, configured);
+            return;
+        }
+        assert!(!c.timers_settled());
+        // The first timer events do not count, however slow: 800 each.
+        pace(&mut c, PACE_SKIPPED_TIMER_EVENTS, 800);
+        pace(&mut c, PACE_MEASURED_TIMER_EVENTS - 1, 2);
+        assert_eq!(c.config().timer_intervals, configured);
+        assert!(!c.timers_settled());
+        pace(&mut c, 1, 2);
+        assert!(c.timers_settled());
+        let adapted = adapted_intervals(&configured, 2.0).expect("shorter");
+        assert_eq!(c.config().timer_intervals, adapted);
+        let counted = c.stats().timers_shortened_after.expect("shortened");
+        assert_eq!(
+            (counted.timer, counted.expirations_per_timer_event()),
+            (PACE_MEASURED_TIMER_EVENTS, 2.0)
+        );
+        // Once: a slower pace later changes nothing.
+        pace(&mut c, 4 * PACE_MEASURED_TIMER_EVENTS, 1);
+        assert_eq!(c.config().timer_intervals, adapted);
+        // The re-armed queue still runs, and its timer fires.
+        let before = c.stats().events.timer;
+        for _ in 0..64 {
+            c.step().expect("a sample");
+        }
+        assert!(c.stats().events.timer > before);
+    }
+
+    #[test]
+    fn timers_stay_when_outrun_or_when_adapting_is_off() {
+        let mut outrun = per_path();
+        let configured = outrun.config().timer_intervals.clone();
+        pace(
+            &mut outrun,
+            PACE_SKIPPED_TIMER_EVENTS + PACE_MEASURED_TIMER_EVENTS,
+            4,
+        );
+        assert!(outrun.timers_settled());
+        // Measured once and settled: a lag after it changes nothing.
+        pace(&mut outrun, 4 * PACE_MEASURED_TIMER_EVENTS, 1);
+        assert_eq!(outrun.config().timer_intervals, configured);
+        assert_eq!(outrun.stats().timers_shortened_after, None);
+
+        let config = KqueueEventsConfig::default().with_adapt_timers(false);
+        // Intervals asked for are kept too.
+        let asked = KqueueEventsConfig::default().with_timer_intervals(configured.clone());
+        assert!(!asked.adapt_timers);
+        let mut fixed = Collector::new(config).expect("collector");
+        assert!(fixed.timers_settled());
+        pace(&mut fixed, 4 * PACE_MEASURED_TIMER_EVENTS, 1);
+        assert_eq!(fixed.config().timer_intervals, configured);
+        assert_eq!(fixed.stats().timers_shortened_after, None);
     }
 
     fn wakeup(at: u64, paths: &[(KernelPath, u64)]) -> Wakeup {

@@ -10,6 +10,26 @@ use crate::health::HealthConfig;
 /// Shortest timer interval accepted: below it a timer is always already
 /// expired when the wait call is entered, and the loop turns into a spin.
 pub const MIN_TIMER_INTERVAL: Duration = Duration::from_micros(1);
+/// Shortest interval the collector shortens a timer to when its passes
+/// do not outrun it ([`KqueueEventsConfig::adapt_timers`]). The timer
+/// interrupts once a pass whatever its interval (a timerfd re-arms its
+/// hrtimer only when read, Linux `fs/timerfd.c` `timerfd_read`; Apple's
+/// timer when its event is collected), within one interval of the timer
+/// read: at 2 us in the first fifth of the Intel Xeon guest's 11 us pass
+/// (5 us: the first tenth of the AMD EPYC guest's 48 us one). Shorter, it
+/// would fire while the read's own path still runs.
+pub const MIN_ADAPTED_TIMER_INTERVAL: Duration = Duration::from_micros(2);
+/// Timer expirations per timer event under which the collector shortens
+/// its timers ([`KqueueEventsConfig::adapt_timers`]): well above the 2.25
+/// that start-up asks of its window
+/// ([`MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT)),
+/// since the first passes of a queue run slower than the later ones (on the
+/// Intel Xeon guest, 2026-12-07, a queue whose 5th to 12th timer events
+/// took 3 or more expirations each ran its whole report at 2.24).
+pub const ADAPT_BELOW_EXPIRATIONS_PER_TIMER_EVENT: f64 = 3.5;
+/// Timer expirations per timer event the collector aims at when it
+/// shortens its timers: the measured pace, scaled.
+pub const ADAPTED_EXPIRATIONS_PER_TIMER_EVENT: f64 = 5.0;
 /// Longest timer interval accepted.
 pub const MAX_TIMER_INTERVAL: Duration = Duration::from_secs(10);
 /// Longest wait timeout accepted.
@@ -56,7 +76,9 @@ pub enum Sampling {
 /// return of the wait call carries all four event types, and their kernel
 /// paths interfere with the timer's interrupts. On the AMD EPYC guest a
 /// pass took about 48 us and gave fifteen samples, about 317,000 a second
-/// (2026-12-07; 36 us on 2026-12-05), on the Intel Xeon guest about 15 us;
+/// (2026-12-07; 36 us on 2026-12-05), on the Intel Xeon guest 11-15 us,
+/// close enough to two 5 us intervals that the collector may shorten the
+/// timer ([`adapt_timers`](Self::adapt_timers));
 /// what each path's own stream assessed and is credited
 /// is in README, "The entropy claim". (Figures from before 2026-12-05
 /// counted nanoseconds, not the clock's real steps, and were higher.)
@@ -132,6 +154,32 @@ pub struct KqueueEventsConfig {
     pub temp_dir: Option<PathBuf>,
     /// One sample per pass, or one per kernel path of the pass.
     pub sampling: Sampling,
+    /// Whether the collector may shorten its timers, once, when its passes
+    /// do not outrun them. The credits rest on passes that take several
+    /// timer intervals, so that every wait returns at once and the timer's
+    /// interrupts land inside the pass (see
+    /// [`MIN_EXPIRATIONS_PER_TIMER_EVENT`](crate::MIN_EXPIRATIONS_PER_TIMER_EVENT));
+    /// on a fast machine the default's pass takes only two of its 5 us
+    /// intervals, and start-up, seeing passes that may wait for their
+    /// timer, credits each path 1/16 bit at most (the Intel Xeon guest on
+    /// the simulated 24 MHz clock, 2026-12-07: 0.004 bits a sample). With
+    /// this on, the collector measures the pace over its 7th to 16th
+    /// timer events (a new queue's first passes run slower; the default's
+    /// warm-up spans about seventeen passes, so this happens before the
+    /// start-up window), and if they took fewer than
+    /// [`ADAPT_BELOW_EXPIRATIONS_PER_TIMER_EVENT`] expirations an event it
+    /// re-arms every timer at the interval that would have given
+    /// [`ADAPTED_EXPIRATIONS_PER_TIMER_EVENT`], no shorter than
+    /// [`MIN_ADAPTED_TIMER_INTERVAL`]. [`Collector::config`](crate::Collector::config)
+    /// then shows the intervals in force. Only where timers are periodic
+    /// and count their expirations (epoll, Apple); on FreeBSD, NetBSD,
+    /// OpenBSD and DragonFly each timer is one-shot and nothing changes.
+    /// Start-up and the online check still judge the pace themselves: this
+    /// only makes the faster pace likelier. Default true; false keeps
+    /// [`timer_intervals`](Self::timer_intervals) as they are, and
+    /// [`with_timer_intervals`](Self::with_timer_intervals) sets it false
+    /// (as the `kqseed` command's `--timers-us` does).
+    pub adapt_timers: bool,
 }
 
 impl Default for KqueueEventsConfig {
@@ -144,6 +192,7 @@ impl Default for KqueueEventsConfig {
             max_events: 32,
             temp_dir: None,
             sampling: Sampling::default(),
+            adapt_timers: true,
         };
         match crate::sys::timer_tick() {
             Ok(Some(tick)) => config.for_tick(tick),
@@ -155,10 +204,13 @@ impl Default for KqueueEventsConfig {
 
 impl KqueueEventsConfig {
     /// With [`timer_intervals`](Self::timer_intervals) set: one timer per
-    /// interval.
+    /// interval. Intervals asked for are kept:
+    /// [`adapt_timers`](Self::adapt_timers) goes off (set it again after
+    /// this call to let the collector shorten them).
     #[must_use]
     pub fn with_timer_intervals(mut self, intervals: Vec<Duration>) -> Self {
         self.timer_intervals = intervals;
+        self.adapt_timers = false;
         self
     }
 
@@ -195,6 +247,13 @@ impl KqueueEventsConfig {
     #[must_use]
     pub fn with_temp_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.temp_dir = Some(dir.into());
+        self
+    }
+
+    /// With [`adapt_timers`](Self::adapt_timers) set.
+    #[must_use]
+    pub fn with_adapt_timers(mut self, adapt: bool) -> Self {
+        self.adapt_timers = adapt;
         self
     }
 

@@ -123,8 +123,9 @@ pub use collector::{
     ClockInfo, Collector, CollectorStats, EventCounts, KernelPath, MAX_COLLECT_SAMPLES, Sample,
 };
 pub use config::{
+    ADAPT_BELOW_EXPIRATIONS_PER_TIMER_EVENT, ADAPTED_EXPIRATIONS_PER_TIMER_EVENT,
     KqueueEventsConfig, MAX_EVENTS_PER_WAIT, MAX_SOURCES_PER_TYPE, MAX_TIMEOUT, MAX_TIMER_INTERVAL,
-    MIN_TIMER_INTERVAL, Sampling, SeederConfig,
+    MIN_ADAPTED_TIMER_INTERVAL, MIN_TIMER_INTERVAL, Sampling, SeederConfig,
 };
 pub use credit::{
     CREDIT_STEP, CreditPolicy, DEFAULT_ALLOWANCE, DEFAULT_WARMUP_SAMPLES,

@@ -78,6 +78,13 @@ pub(crate) trait SampleSource: Send + Sync {
     fn waits_lost(&self) -> u64 {
         0
     }
+    /// Whether the source's timers are settled: false while the collector
+    /// still measures its pace and may shorten them
+    /// ([`Collector::timers_settled`](crate::Collector::timers_settled));
+    /// a recording's are.
+    fn timers_settled(&self) -> bool {
+        true
+    }
     /// An fd that is readable when `try_next_sample` has something, if any.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     fn readiness_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>>;
@@ -98,6 +105,10 @@ impl SampleSource for crate::Collector {
 
     fn waits_lost(&self) -> u64 {
         crate::Collector::waits_lost(self)
+    }
+
+    fn timers_settled(&self) -> bool {
+        crate::Collector::timers_settled(self)
     }
 
     fn readiness_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
@@ -219,6 +230,9 @@ pub(crate) struct Pipeline {
     waits_lost_seen: u64,
     /// The next sample is the first of a pass that lost its wait.
     wait_lost: bool,
+    /// Whether the source's timers may still change
+    /// ([`SampleSource::timers_settled`]), as of its latest sample.
+    source_settling: bool,
 }
 
 impl Pipeline {
@@ -243,6 +257,7 @@ impl Pipeline {
             os_entropy_absorbed: 0,
             waits_lost_seen: 0,
             wait_lost: false,
+            source_settling: false,
         })
     }
 
@@ -271,7 +286,7 @@ impl Pipeline {
                     break block;
                 }
                 let sample = source.next_sample()?;
-                self.note_waits_lost(source.waits_lost());
+                self.note_source(source);
                 self.push(sample)?;
             };
             chunk.copy_from_slice(&block[..chunk.len()]);
@@ -311,6 +326,14 @@ impl Pipeline {
             self.wait_lost = true;
         }
         self.waits_lost_seen = total;
+    }
+
+    /// What the source says as of its latest sample (call before pushing
+    /// it): the waits it lost ([`note_waits_lost`](Self::note_waits_lost))
+    /// and whether its timers are still settling.
+    pub(crate) fn note_source(&mut self, source: &dyn SampleSource) {
+        self.note_waits_lost(source.waits_lost());
+        self.source_settling = !source.timers_settled();
     }
 
     /// Tells the pass repetition test that a pass lost its wait (per path;
@@ -358,8 +381,13 @@ impl Pipeline {
                 other => other.map(|_| ()),
             };
         }
-        if self.warmup_left > 0 {
-            self.warmup_left -= 1;
+        // The warm-up lasts until the source's timers are settled too, so
+        // that the window sees the timers the credits will run under.
+        if self.warmup_left > 0 || self.source_settling {
+            self.warmup_left = self.warmup_left.saturating_sub(1);
+            if self.source_settling && !self.held.deltas.is_empty() {
+                self.held.clear();
+            }
             return self.absorb(sample.delta, 0);
         }
         if self.held.deltas.capacity() < self.startup_samples
@@ -874,6 +902,79 @@ pub(crate) mod tests {
         // the whole window is credited by then, so a block is due at once.
         assert!(push(&mut p, good(&mut rng)).unwrap().is_some());
         assert!(p.stats().startup.is_some());
+    }
+
+    /// A source that only says whether its timers are settled.
+    struct Timers {
+        settled: bool,
+    }
+
+    impl SampleSource for Timers {
+        fn next_sample(&mut self) -> Result<Sample> {
+            Err(Error::WaitTimedOut {
+                timeout: std::time::Duration::ZERO,
+            })
+        }
+
+        fn try_next_sample(&mut self) -> Result<Option<Sample>> {
+            Ok(None)
+        }
+
+        fn restart_pair(&mut self) {}
+
+        fn timers_settled(&self) -> bool {
+            self.settled
+        }
+
+        fn readiness_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+            None
+        }
+    }
+
+    /// Pushes `n` good samples, each noted with whether the source's
+    /// timers are `settled`; none may complete start-up.
+    fn push_noted(p: &mut Pipeline, rng: &mut SplitMix64, n: usize, settled: bool) {
+        for i in 0..n {
+            p.note_source(&Timers { settled });
+            assert_eq!(push(p, good(rng)).unwrap(), None, "sample {i}");
+            assert!(p.stats().startup.is_none(), "sample {i}");
+        }
+    }
+
+    #[test]
+    fn samples_before_the_timers_settle_are_warm_up() {
+        // No warm-up of its own: every sample until the timers settle is
+        // absorbed, and the window starts after.
+        let mut p = pipeline(1.5);
+        let mut rng = SplitMix64(7);
+        push_noted(&mut p, &mut rng, WINDOW + 100, false);
+        push_noted(&mut p, &mut rng, WINDOW - 1, true);
+        p.note_source(&Timers { settled: true });
+        assert!(push(&mut p, good(&mut rng)).unwrap().is_some());
+        assert!(p.stats().startup.is_some());
+    }
+
+    #[test]
+    fn settling_counts_towards_the_warm_up_and_outlasts_it() {
+        let config = |warmup_samples| SeederConfig {
+            credit: crate::CreditPolicy {
+                warmup_samples,
+                ..crate::CreditPolicy::capped(1.5)
+            },
+            ..SeederConfig::default()
+        };
+        let mut rng = SplitMix64(8);
+        // Settled after 100 of a 256-sample warm-up: 156 more, then the
+        // window.
+        let mut p = Box::new(Pipeline::new(&config(256)).expect("config"));
+        push_noted(&mut p, &mut rng, 100, false);
+        push_noted(&mut p, &mut rng, 156 + WINDOW - 1, true);
+        assert!(push(&mut p, good(&mut rng)).unwrap().is_some());
+        // Settled only after 300: the window starts there.
+        let mut p = Box::new(Pipeline::new(&config(256)).expect("config"));
+        push_noted(&mut p, &mut rng, 300, false);
+        push_noted(&mut p, &mut rng, WINDOW - 1, true);
+        assert!(push(&mut p, good(&mut rng)).unwrap().is_some());
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub(crate) fn timer_tick() -> Result<Option<Duration>> {
     Ok(None)
 }
 
+/// A timerfd is periodic and its read counts every expiration since the
+/// last read, so the collector can measure how many intervals a pass takes.
+pub(crate) const PERIODIC_TIMERS: bool = true;
+
 // Event tokens: the kind in the high half, the source's index in the low half.
 const TIMER: u64 = 1 << 32;
 const SOCKET_READ: u64 = 2 << 32;
@@ -167,6 +171,15 @@ impl EventQueue {
         })
     }
 
+    /// Re-arms timer `index` at `interval`, from now; an index past the
+    /// timers is ignored.
+    pub(crate) fn set_timer_interval(&mut self, index: usize, interval: Duration) -> Result<()> {
+        match self.timers.get(index) {
+            Some(timer) => arm_timerfd(timer, interval),
+            None => Ok(()),
+        }
+    }
+
     /// Reads a timerfd's expiration count (at least 1 when it was ready).
     fn read_timer(&mut self, index: usize) -> Result<u64> {
         let Some(timer) = self.timers.get_mut(index) else {
@@ -268,6 +281,13 @@ fn timerfd(interval: Duration) -> Result<File> {
     })?;
     // SAFETY: `fd` was just returned by timerfd_create and nothing else owns it.
     let timer = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    arm_timerfd(&timer, interval)?;
+    Ok(timer)
+}
+
+/// Arms `timer` to expire every `interval`, the first time one interval
+/// from now (re-arming replaces the old setting and its pending count).
+fn arm_timerfd(timer: &File, interval: Duration) -> Result<()> {
     let spec = libc::timespec {
         tv_sec: interval.as_secs() as libc::time_t,
         tv_nsec: interval.subsec_nanos() as libc::c_long,
@@ -281,7 +301,7 @@ fn timerfd(interval: Duration) -> Result<File> {
     cvt("timerfd_settime", unsafe {
         libc::timerfd_settime(timer.as_raw_fd(), 0, &value, std::ptr::null_mut())
     })?;
-    Ok(timer)
+    Ok(())
 }
 
 fn inotify(paths: &[std::path::PathBuf]) -> Result<File> {
@@ -319,5 +339,43 @@ mod tests {
         buf[12..16].copy_from_slice(&16u32.to_ne_bytes());
         assert_eq!(count_inotify_records(&buf), 2);
         assert_eq!(count_inotify_records(&buf[..header - 1]), 0);
+    }
+
+    /// The interval timer `index` is armed with, as the kernel has it.
+    fn armed_interval(queue: &EventQueue, index: usize) -> Duration {
+        let mut value = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+        };
+        // SAFETY: the timerfd is open for the call; `value` is a valid
+        // itimerspec the kernel writes.
+        let rc = unsafe { libc::timerfd_gettime(queue.timers[index].as_raw_fd(), &mut value) };
+        assert_eq!(rc, 0, "timerfd_gettime");
+        let it = value.it_interval;
+        Duration::new(it.tv_sec as u64, it.tv_nsec as u32)
+    }
+
+    #[test]
+    fn a_timer_re_armed_runs_at_its_new_interval() {
+        let config = KqueueEventsConfig::default()
+            .with_timer_intervals(vec![Duration::from_micros(5), Duration::from_micros(7)]);
+        let mut queue = EventQueue::open(&config).expect("queue");
+        assert_eq!(armed_interval(&queue, 1), Duration::from_micros(7));
+        queue
+            .set_timer_interval(1, Duration::from_micros(2_500))
+            .expect("re-armed");
+        assert_eq!(armed_interval(&queue, 0), Duration::from_micros(5));
+        assert_eq!(armed_interval(&queue, 1), Duration::from_micros(2_500));
+        // A timer past the last is no error and changes nothing.
+        queue
+            .set_timer_interval(2, Duration::from_micros(3))
+            .expect("ignored");
+        assert_eq!(armed_interval(&queue, 0), Duration::from_micros(5));
     }
 }

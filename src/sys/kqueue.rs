@@ -143,6 +143,10 @@ const ONESHOT: Flags = 0;
 #[cfg(not(target_vendor = "apple"))]
 const ONESHOT: Flags = ffi::EV_ONESHOT;
 
+/// Apple's periodic timers report every expiration since their last
+/// event; a one-shot timer reports one, always (see [`ONESHOT`]).
+pub(crate) const PERIODIC_TIMERS: bool = ONESHOT == 0;
+
 // Event tokens, carried in `udata`: the source's index above the kind.
 const TIMER: usize = 0;
 const SOCKET_READ: usize = 1;
@@ -458,6 +462,23 @@ impl EventQueue {
                 self.disarmed.push(index);
             }
         }
+    }
+
+    /// Re-arms timer `index` at `interval`: a periodic timer now (re-adding
+    /// an existing event modifies it), a one-shot one from its next re-add
+    /// (see [`ONESHOT`]); an index past the timers is ignored.
+    pub(crate) fn set_timer_interval(&mut self, index: usize, interval: Duration) -> Result<()> {
+        if index >= self.timer_adds.0.len() {
+            return Ok(());
+        }
+        let add = timer_change(index, interval)?;
+        if PERIODIC_TIMERS {
+            let mut with_receipt = add;
+            with_receipt.flags |= RECEIPT;
+            self.register(&[with_receipt])?;
+        }
+        self.timer_adds.0[index] = add;
+        Ok(())
     }
 
     pub(crate) fn sources(&mut self) -> &mut Sources {
@@ -915,6 +936,34 @@ mod tests {
         // SAFETY: F_GETFD on an open fd only reads its flags.
         let flags = unsafe { libc::fcntl(queue.as_fd().as_raw_fd(), libc::F_GETFD) };
         assert!(flags >= 0 && flags & libc::FD_CLOEXEC != 0, "flags {flags}");
+    }
+
+    #[test]
+    fn a_re_armed_timer_is_re_added_at_its_new_interval() {
+        let _serial = serial();
+        let mut queue = EventQueue::open(&config(&[5, 7], 0, 0)).expect("open");
+        queue
+            .set_timer_interval(1, Duration::from_micros(2_500))
+            .expect("re-armed");
+        // Copies: Apple's struct kevent is packed, so no references.
+        let (first, second) = (queue.timer_adds.0[0], queue.timer_adds.0[1]);
+        let (data, flags) = (second.data, second.flags);
+        let want = timer_change(1, Duration::from_micros(2_500)).expect("timer");
+        let want_data = want.data;
+        assert_eq!(data, want_data);
+        assert_eq!(flags & ffi::EV_ADD, ffi::EV_ADD);
+        let (first_data, first_want) = (
+            first.data,
+            timer_change(0, Duration::from_micros(5))
+                .expect("timer")
+                .data,
+        );
+        assert_eq!(first_data, first_want);
+        // A timer past the last is no error; the queue still runs.
+        queue
+            .set_timer_interval(2, Duration::from_micros(3))
+            .expect("ignored");
+        assert!(drive(&mut queue, 8).timer > 0);
     }
 
     #[test]

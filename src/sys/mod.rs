@@ -15,6 +15,12 @@
 //! * `pub(crate) fn timer_tick() -> Result<Option<Duration>>`: the clock
 //!   tick the kernel rounds timer intervals up to, where it does (NetBSD,
 //!   OpenBSD, DragonFly: `1/hz`), or `None`; an error if it cannot be read.
+//! * `pub(crate) const PERIODIC_TIMERS: bool`: whether the timers are
+//!   periodic and their events count every expiration since the last
+//!   (epoll's timerfds, Apple's timers), so that expirations per timer
+//!   event measure how many intervals a pass took; false where each timer
+//!   is one-shot and re-added by every wait (the other BSDs: one
+//!   expiration an event, always).
 //! * `pub(crate) struct EventQueue`, with:
 //!   * `fn open(config: &KqueueEventsConfig) -> Result<EventQueue>` for a
 //!     validated config: creates the queue, one timer per interval,
@@ -34,6 +40,10 @@
 //!     sockets and file-watch queues) and counts it by type. No event before
 //!     the timeout: [`Error::WaitTimedOut`](crate::Error::WaitTimedOut). An
 //!     error entry: [`Error::Event`](crate::Error::Event).
+//!   * `fn set_timer_interval(&mut self, index: usize, interval: Duration)
+//!     -> Result<()>`: re-arms timer `index` at `interval` (a one-shot
+//!     timer: from its next re-add), for the collector's pace adaptation
+//!     ([`KqueueEventsConfig::adapt_timers`](crate::KqueueEventsConfig::adapt_timers)).
 //!   * `fn sources(&mut self) -> &mut unix::Sources`: the sockets and files,
 //!     so the collector can stimulate them (`poke_socket`, `touch_file`);
 //!     `fn sources_ref(&self) -> &unix::Sources` to look at them.
@@ -89,7 +99,7 @@ compile_error!(
     "kqseed supports kqueue (Apple, FreeBSD, NetBSD, OpenBSD, DragonFly) and epoll (Linux, Android) only"
 );
 
-pub(crate) use backend::{EventQueue, NAME, fds_needed, timer_tick};
+pub(crate) use backend::{EventQueue, NAME, PERIODIC_TIMERS, fds_needed, timer_tick};
 pub(crate) use unix::{
     at_exit, clock_info, open_file_limit, os_entropy, service_broken, service_reentered,
 };

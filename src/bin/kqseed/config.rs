@@ -75,7 +75,8 @@ pub fn sampling_name(sampling: Sampling) -> &'static str {
 #[derive(Debug, Clone, Default, ClapArgs)]
 pub struct SourceArgs {
     /// Timer intervals in microseconds, comma-separated, e.g. `20,26,34`;
-    /// `--timers-us ''` runs without timers.
+    /// `--timers-us ''` runs without timers. Intervals given are kept: the
+    /// collector does not shorten them (`adapt_timers`).
     #[arg(long, value_name = "US,...", value_parser = parse_timers, allow_hyphen_values = true,
           help = defaults::timers())]
     pub timers_us: Option<Timers>,
@@ -135,7 +136,8 @@ pub mod defaults {
         };
         format!(
             "Timer intervals in microseconds, comma-separated, e.g. `20,26,34`; \
-             `--timers-us ''` runs without timers (default {list})"
+             `--timers-us ''` runs without timers (default {list}, which the collector shortens \
+             where its first passes do not outrun it; intervals given here are kept)"
         )
     }
 
@@ -190,7 +192,9 @@ impl SourceArgs {
     pub fn seeder_config(&self) -> Result<SeederConfig, Failure> {
         let mut events = KqueueEventsConfig::default();
         if let Some(Timers(t)) = &self.timers_us {
+            // Intervals asked for are kept as they are.
             events.timer_intervals = t.clone();
+            events.adapt_timers = false;
         }
         if let Some(n) = self.sockets {
             events.num_sockets = n;

@@ -374,7 +374,7 @@ pub fn run(args: &Args) -> CliResult {
     if args.restarts == Some(0) {
         return Err(Failure::Usage("--restarts must be at least 1".into()));
     }
-    let config = args.config.seeder_config()?;
+    let mut config = args.config.seeder_config()?;
     if args.path.is_some() && config.events.sampling != Sampling::PerPath {
         return Err(Failure::Usage(
             "--path keeps one kernel path's samples: it needs --sampling per-path".into(),
@@ -431,6 +431,8 @@ pub fn run(args: &Args) -> CliResult {
             }
             result?;
             events.add(&source.collector.stats().events);
+            // The intervals that ran (the collector may shorten them).
+            config.events.timer_intervals = source.collector.config().timer_intervals.clone();
             // One path's stream is not what start-up credits.
             if args.path.is_none() {
                 credit = source.window.mean_credit(&config);

@@ -341,6 +341,9 @@ struct Run {
     position_failures: Vec<PositionFailure>,
     positions: HealthStats,
     stats: CollectorStats,
+    /// The timer intervals in force at the end (the collector may have
+    /// shortened them: `KqueueEventsConfig::adapt_timers`).
+    timer_intervals: Vec<Duration>,
     clock: ClockInfo,
     elapsed: Duration,
     measured_nanos_per_tick: f64,
@@ -414,8 +417,11 @@ fn collect(
     n: usize,
 ) -> Result<(Run, Result<StartupReport, StartupFailure>), Failure> {
     let mut collector = Collector::new(config.events.clone())?;
-    for _ in 0..config.credit.warmup_samples {
+    // As the seeder's warm-up: until its timers are settled too.
+    let mut warmup = 0;
+    while warmup < config.credit.warmup_samples || !collector.timers_settled() {
         collector.step()?;
+        warmup += 1;
     }
     let window = config.health.startup_samples as usize;
     let started = Instant::now();
@@ -532,6 +538,7 @@ fn collect(
         position_failures: Vec::new(),
         positions: HealthStats::default(),
         stats: *collector.stats(),
+        timer_intervals: collector.config().timer_intervals.clone(),
         clock: collector.clock(),
         elapsed,
         measured_nanos_per_tick: elapsed.as_nanos() as f64 / (ticks.max(1) as f64),
@@ -899,7 +906,12 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
         autocorrelation,
         band,
         when: SystemTime::now(),
-        config,
+        // What ran: the intervals the collector ended with.
+        config: {
+            let mut ran = config;
+            ran.events.timer_intervals = run.timer_intervals;
+            ran
+        },
     };
     Ok((findings, run.deltas, symbols))
 }
@@ -1057,6 +1069,14 @@ pub fn text(f: &Findings) -> String {
         e.file,
         e.kernel_paths_per_wakeup()
     );
+    if let Some(counted) = f.stats.timers_shortened_after {
+        let _ = writeln!(
+            out,
+            "                the collector shortened its timers to those above: its first passes took {:.2} expirations a timer event over {} timer events (adapt_timers)",
+            counted.expirations_per_timer_event(),
+            counted.timer
+        );
+    }
     if let Some(pace) = f.pace_lost {
         let _ = writeln!(
             out,
@@ -1319,6 +1339,13 @@ pub fn json(f: &Findings) -> String {
                 .collect(),
         ),
     );
+    config.insert("adapt_timers", Json::Bool(ev.adapt_timers));
+    if let Some(counted) = f.stats.timers_shortened_after {
+        config.insert(
+            "timers_shortened_at_expirations_per_timer_event",
+            num(counted.expirations_per_timer_event()),
+        );
+    }
     config.insert("sockets", Json::Int(ev.num_sockets as i64));
     config.insert("files", Json::Int(ev.num_file_watchers as i64));
     config.insert("timeout_ms", Json::Int(ev.timeout.as_millis() as i64));
@@ -1566,6 +1593,7 @@ mod tests {
             position_failures: Vec::new(),
             positions: HealthStats::default(),
             stats: CollectorStats::default(),
+            timer_intervals: vec![Duration::from_micros(5)],
             clock: ClockInfo::new("test", 1.0, 1.0),
             elapsed: Duration::from_millis(1),
             measured_nanos_per_tick: 1.0,
