@@ -265,8 +265,11 @@ const BAND_SIXTEENTHS: [(KernelPath, [u8; 14]); 10] = [
     (KernelPath::Pass,        [ 0,  1,  1,  1,  1,  5,  5,  5,  6,  7,  9,  9,  9, 11]),
     // A pass's thirds: real runs alone (no recording is re-quantised into
     // them), nothing below the fewest steps a run showed, and no more above
-    // the most than there.
-    (KernelPath::PassFirstThird,  [ 0,  0,  0,  0,  0,  0,  0,  7,  7,  7,  7,  7,  7,  7]),
+    // the most than there. The first third's 4/16 from 80 to 383 steps: an
+    // Intel Xeon 19.2 MHz run whose passes took 2.3-2.8 timer intervals
+    // (the acceptance client's, 2026-12-07 13:11 UTC) assessed it 1.025
+    // bits over 130 steps, where other runs gave 2.0-2.4.
+    (KernelPath::PassFirstThird,  [ 0,  0,  0,  0,  0,  0,  0,  4,  4,  4,  4,  4,  7,  7]),
     (KernelPath::PassMiddleThird, [ 0,  0,  0,  2,  2,  2,  2,  3,  3,  3,  3,  3,  3,  3]),
     (KernelPath::PassLastThird,   [ 0,  0,  0,  0,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3]),
 ];
@@ -380,7 +383,7 @@ fn two_digits_up(edge: f64) -> f64 {
 /// | socket poke | 0 | 1 | 1 | 1 | 2 | 2 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | file touch | 0 | 1 | 1 | 1 | 2 | 3 | 4 | 4 | 4 | 5 | 5 | 5 | 5 | 5 |
 /// | whole pass | 0 | 1 | 1 | 1 | 1 | 5 | 5 | 5 | 6 | 7 | 9 | 9 | 9 | 11 |
-/// | pass, first third | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 7 | 7 | 7 | 7 | 7 | 7 | 7 |
+/// | pass, first third | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 4 | 4 | 4 | 4 | 4 | 7 | 7 |
 /// | pass, middle third | 0 | 0 | 0 | 2 | 2 | 2 | 2 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 /// | pass, last third | 0 | 0 | 0 | 0 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 | 3 |
 ///
@@ -681,7 +684,7 @@ mod tests {
         // A pass's thirds: nothing below the fewest steps a run showed them
         // at, and no more above the most.
         for (third, from, least, most) in [
-            (KernelPath::PassFirstThird, 80.0, 0.4375, 0.4375),
+            (KernelPath::PassFirstThird, 80.0, 0.25, 0.4375),
             (KernelPath::PassMiddleThird, 30.0, 0.125, 0.1875),
             (KernelPath::PassLastThird, 40.0, 0.1875, 0.1875),
         ] {

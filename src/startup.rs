@@ -464,7 +464,8 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// ([`ThirdSums`]) are weighed as well, three sources decided as above,
 /// and taken instead of whole passes where they credit a pass more
 /// ([`StartupReport::thirds`]; on the Intel Xeon guest's simulated coarse
-/// clocks, 13/16 or 12/16 bit a pass against 9/16).
+/// clocks, 13/16 or 12/16 bit a pass against 9/16 at the rows of
+/// 2026-12-06, 9/16-10/16 since the first third's came down to 4/16).
 pub fn startup_checks(
     deltas: &[u64],
     paths: &[KernelPath],

@@ -1335,7 +1335,8 @@ pub fn json(f: &Findings) -> String {
         Json::Arr(
             ev.timer_intervals
                 .iter()
-                .map(|d| num(d.as_secs_f64() * 1e6))
+                // From whole nanoseconds: 2.9, not 2.9000000000000004.
+                .map(|d| num(d.as_nanos() as f64 / 1e3))
                 .collect(),
         ),
     );
