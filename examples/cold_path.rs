@@ -57,27 +57,32 @@ fn parse_args() -> Result<(u32, SeederConfig), String> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (rounds, config) = parse_args()?;
-    let startup = (config.credit.warmup_samples + config.health.startup_samples) as usize;
-    let warmup = config.credit.warmup_samples as usize;
+    let window = config.health.startup_samples as usize;
     let mut total = [0.0f64; 6];
     let mut credit = 0.0;
+    let mut warmups = 0.0;
     for _ in 0..rounds {
         let t0 = Instant::now();
         let mut collector = Collector::new(config.events.clone())?;
         let t1 = Instant::now();
-        let mut deltas = Vec::with_capacity(startup);
-        let mut paths = Vec::with_capacity(startup);
+        // The warm-up, as the seeder's: until its timers are settled too.
+        let mut warmup = 0;
+        while warmup < config.credit.warmup_samples || !collector.timers_settled() {
+            collector.step()?;
+            warmup += 1;
+        }
+        warmups += f64::from(warmup) / f64::from(rounds);
+        let mut deltas = Vec::with_capacity(window);
+        let mut paths = Vec::with_capacity(window);
         let mut events = EventCounts::default();
-        for i in 0..startup {
+        for _ in 0..window {
             let sample = collector.step()?;
             deltas.push(sample.delta);
             paths.push(sample.path);
-            if i >= warmup {
-                events.add_paced(&sample.events);
-            }
+            events.add_paced(&sample.events);
         }
         let t2 = Instant::now();
-        let verdict = startup_checks(&deltas[warmup..], &paths[warmup..], &events, &config.credit);
+        let verdict = startup_checks(&deltas, &paths, &events, &config.credit);
         if let Ok(report) = &verdict {
             credit += report.mean_credit() / f64::from(rounds);
         }
@@ -104,7 +109,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [open, collect, checks, drop_ms, cold, warm] = total;
     println!("rounds            {rounds}");
     println!("open queue        {open:.3} ms");
-    println!("{startup} samples     {collect:.3} ms");
+    println!(
+        "warm-up + {window}    {collect:.3} ms (a warm-up of {warmups:.0} samples on average)"
+    );
     println!("start-up checks   {checks:.3} ms");
     println!("drop collector    {drop_ms:.3} ms");
     println!("cold key + drop   {cold:.3} ms");

@@ -9,8 +9,10 @@
 //! # Policy
 //!
 //! * **Warm-up.** The first `credit.warmup_samples` samples of a source
-//!   instance go into the pool credited with nothing: a new queue's first
-//!   passes assess higher than the steady state the credits apply to.
+//!   instance go into the pool credited with nothing, and more until the
+//!   source's timers are settled ([`SampleSource::timers_settled`]): a new
+//!   queue's first passes assess higher than the steady state the credits
+//!   apply to, and the collector may still shorten its timers.
 //! * **Start-up.** The next `health.startup_samples` samples are held, in a
 //!   buffer wiped when freed, until [`startup_checks`] has decided every
 //!   noise source's credit on them; then they go through their sources'

@@ -185,7 +185,8 @@ impl KqSeeder {
         })
     }
 
-    /// The configuration.
+    /// The configuration it was made with (its collector may since have
+    /// shortened its timers: [`KqueueEventsConfig::adapt_timers`](crate::KqueueEventsConfig::adapt_timers)).
     pub fn config(&self) -> &SeederConfig {
         &self.config
     }

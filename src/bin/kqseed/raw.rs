@@ -142,12 +142,14 @@ impl StartupWindow {
         }
     }
 
-    /// Counts `sample`, whose path's label is `index`.
-    fn note(&mut self, sample: &Sample, index: u8) {
+    /// Counts `sample`, whose path's label is `index`, taken while the
+    /// collector's timers were `settled` or not.
+    fn note(&mut self, sample: &Sample, index: u8, settled: bool) {
         self.written += 1;
-        if self.skip > 0 {
-            // The seeder absorbs the warm-up uncredited.
-            self.skip -= 1;
+        if self.skip > 0 || !settled {
+            // The seeder absorbs the warm-up uncredited, and until the
+            // timers are settled.
+            self.skip = self.skip.saturating_sub(1);
             return;
         }
         self.credited[usize::from(index)] += 1;
@@ -211,7 +213,8 @@ impl Source {
             };
             *slot = sample.delta;
             let index = label(sample.path);
-            self.window.note(&sample, index);
+            let settled = self.collector.timers_settled();
+            self.window.note(&sample, index, settled);
             if let Some(labels) = &mut self.labels {
                 labels.push(index);
             }

@@ -147,6 +147,9 @@ pub struct Findings {
     /// Whether collection stopped at [`MAX_COLLECT_SAMPLES`] before every
     /// credited source had `requested` samples.
     pub cut_short: bool,
+    /// The warm-up's samples: the configured count, or more where the
+    /// collector's timers settled later.
+    pub warmup_samples: u64,
     /// `r(k)` for `k` in `1..=MAX_LAG`, of the interleaved symbols.
     pub autocorrelation: Vec<f64>,
     /// The 99% band of `r(k)` for independent symbols: `2.576 / sqrt(n)`.
@@ -350,6 +353,8 @@ struct Run {
     /// Whether collection stopped at [`MAX_COLLECT_SAMPLES`] before every
     /// credited source had its `-n` samples.
     cut_short: bool,
+    /// The warm-up's samples (dropped).
+    warmup_samples: u64,
 }
 
 /// A position repetition failure of a summed run: the index of the first
@@ -418,8 +423,8 @@ fn collect(
 ) -> Result<(Run, Result<StartupReport, StartupFailure>), Failure> {
     let mut collector = Collector::new(config.events.clone())?;
     // As the seeder's warm-up: until its timers are settled too.
-    let mut warmup = 0;
-    while warmup < config.credit.warmup_samples || !collector.timers_settled() {
+    let mut warmup = 0u64;
+    while warmup < config.credit.warmup_samples.into() || !collector.timers_settled() {
         collector.step()?;
         warmup += 1;
     }
@@ -543,6 +548,7 @@ fn collect(
         elapsed,
         measured_nanos_per_tick: elapsed.as_nanos() as f64 / (ticks.max(1) as f64),
         cut_short,
+        warmup_samples: warmup,
     };
     let run = match &startup {
         Ok(r) if whole => run.into_summed(thirds, r.resolution_ticks, &config.health),
@@ -903,6 +909,7 @@ pub fn gather(config: SeederConfig, n: usize) -> Result<(Findings, Vec<u64>, Vec
         permanent_health_failure: credited.permanent_failure,
         requested: n,
         cut_short: run.cut_short,
+        warmup_samples: run.warmup_samples,
         autocorrelation,
         band,
         when: SystemTime::now(),
@@ -1038,7 +1045,7 @@ pub fn text(f: &Findings) -> String {
         out,
         "Samples:        {}{unit} after a warm-up of {} samples, in {secs:.2} s ({:.0} per second); {} wakeups, {} timeouts",
         f.samples,
-        f.config.credit.warmup_samples,
+        f.warmup_samples,
         f.samples_per_second(),
         f.stats.wakeups,
         f.stats.timeouts
@@ -1358,6 +1365,7 @@ pub fn json(f: &Findings) -> String {
         Json::Int(f.config.credit.warmup_samples.into()),
     );
     doc.insert("configuration", Json::Obj(config));
+    doc.insert("warmup_samples", Json::Int(f.warmup_samples as i64));
     doc.insert("samples", Json::Int(f.samples as i64));
     doc.insert("interleaved_samples", Json::Int(f.interleaved as i64));
     doc.insert("seconds", num(f.elapsed.as_secs_f64()));
@@ -1599,6 +1607,7 @@ mod tests {
             elapsed: Duration::from_millis(1),
             measured_nanos_per_tick: 1.0,
             cut_short: false,
+            warmup_samples: 0,
         }
     }
 
@@ -1934,6 +1943,7 @@ mod tests {
             permanent_health_failure: None,
             requested: 1000,
             cut_short: false,
+            warmup_samples: 256,
             autocorrelation: Vec::new(),
             band: 0.0,
             when: SystemTime::UNIX_EPOCH,
