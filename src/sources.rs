@@ -642,7 +642,7 @@ mod tests {
     use crate::test_util::SplitMix64;
 
     /// Sources as a fabricated start-up left them: a timer-driven whole
-    /// pass of 340-step samples credited 9/16 bit (the row's, unscaled),
+    /// pass of 340-step samples credited 8/16 bit (the row's, unscaled),
     /// its passes spanning `kernel_paths`.
     fn pass_credited(kernel_paths: Option<f64>) -> NoiseSources {
         let mut report = StartupReport::new(2048, 1.0, 6.0, Estimator::Lag);
@@ -652,8 +652,8 @@ mod tests {
         pass.estimate = 6.0;
         pass.timer_driven = true;
         pass.kernel_paths_per_pass = kernel_paths;
-        pass.ceiling = 0.5625;
-        pass.credit = 0.5625;
+        pass.ceiling = 0.5;
+        pass.credit = 0.5;
         report.sources.set(KernelPath::Pass, pass);
         NoiseSources::new(&report, &HealthConfig::default(), &CreditPolicy::default())
             .expect("sources")
@@ -661,8 +661,8 @@ mod tests {
 
     #[test]
     fn the_online_check_scales_a_whole_pass_by_its_kernel_paths() {
-        // 9/16 scaled by 9/15 is 5.4/16: 5/16 (0.3125).
-        for (kernel_paths, credit) in [(Some(9.0), 0.3125), (Some(15.0), 0.5625), (None, 0.5625)] {
+        // 8/16 scaled by 9/15 is 4.8/16: 4/16 (0.25).
+        for (kernel_paths, credit) in [(Some(9.0), 0.25), (Some(15.0), 0.5), (None, 0.5)] {
             let mut sources = pass_credited(kernel_paths);
             let mut rng = SplitMix64(5);
             for _ in 0..20_000 {

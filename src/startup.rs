@@ -456,8 +456,8 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// ([`StartupReport::whole_passes`]) unless the paths are credited at least
 /// [`MIN_PATHS_GAIN_OVER_WHOLE_PASSES`] times as much a pass together; on a
 /// coarse clock the short paths span too few steps to be credited much,
-/// and the whole pass is (a 24 MHz pass of the Intel Xeon guest: 9/16 bit,
-/// its paths 0.25-0.88 bits together), and where only the whole pass can be
+/// and the whole pass is (a 24 MHz pass of the Intel Xeon guest: 9/16 bit
+/// on 2026-12-06, 8/16 since; its paths 0.25-0.88 bits together), and where only the whole pass can be
 /// credited it is taken rather than refused. Where each third of the
 /// window's passes spans at least [`MIN_THIRDS_KERNEL_PATHS`] kernel paths
 /// and the passes ran ahead of their timer, the passes cut in thirds
@@ -465,7 +465,7 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// and taken instead of whole passes where they credit a pass more
 /// ([`StartupReport::thirds`]; on the Intel Xeon guest's simulated coarse
 /// clocks, 13/16 or 12/16 bit a pass against 9/16 at the rows of
-/// 2026-12-06, 9/16-10/16 since the first third's came down to 4/16).
+/// 2026-12-06, 9/16-10/16 against 8/16 since both rows came down).
 pub fn startup_checks(
     deltas: &[u64],
     paths: &[KernelPath],
