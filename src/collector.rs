@@ -7,7 +7,7 @@ use std::time::Duration;
 use zeroize::Zeroize;
 
 use crate::config::{
-    ADAPT_BELOW_EXPIRATIONS_PER_TIMER_EVENT, ADAPTED_EXPIRATIONS_PER_TIMER_EVENT,
+    ADAPT_BELOW_EXPIRATIONS_PER_TIMER_EVENT, ADAPT_TARGET_EXPIRATIONS_PER_TIMER_EVENT,
     KqueueEventsConfig, MIN_ADAPTED_TIMER_INTERVAL, Sampling,
 };
 use crate::error::{Error, Result};
@@ -58,12 +58,16 @@ enum Pace {
     /// Counting the first timer events' expirations (as the pace checks
     /// count them: [`EventCounts::add_paced`]).
     Measuring { skipped: u64, counted: EventCounts },
+    /// The timers were just re-armed: the pass under way (and its
+    /// samples still to hand out) ran under the old ones, so the timers
+    /// count as settled from the next wakeup on.
+    Rearmed,
     /// Measured (and acted on, or not), or not to be adapted at all.
     Settled,
 }
 
 /// The intervals that would have given `intervals`' timers
-/// [`ADAPTED_EXPIRATIONS_PER_TIMER_EVENT`] at the measured `pace`, all
+/// [`ADAPT_TARGET_EXPIRATIONS_PER_TIMER_EVENT`] at the measured `pace`, all
 /// scaled by one factor so that distinct intervals stay distinct, the
 /// shortest no shorter than [`MIN_ADAPTED_TIMER_INTERVAL`] (or than it
 /// was); `None` when the pace is at least
@@ -75,7 +79,7 @@ fn adapted_intervals(intervals: &[Duration], pace: f64) -> Option<Vec<Duration>>
     }
     let shortest = intervals.iter().min()?.as_nanos() as f64;
     let floor = MIN_ADAPTED_TIMER_INTERVAL.as_nanos() as f64 / shortest;
-    let factor = (pace.max(0.0) / ADAPTED_EXPIRATIONS_PER_TIMER_EVENT).max(floor);
+    let factor = (pace.max(0.0) / ADAPT_TARGET_EXPIRATIONS_PER_TIMER_EVENT).max(floor);
     if factor >= 1.0 {
         return None;
     }
@@ -386,6 +390,12 @@ impl Collector {
     /// outrun them ([`KqueueEventsConfig::adapt_timers`]). A failed re-arm
     /// is returned; the adaptation is not tried again.
     fn note_pace(&mut self, events: &EventCounts) -> Result<()> {
+        if matches!(self.pace, Pace::Rearmed) {
+            // The first wakeup after the re-arm: its samples are the new
+            // timers'.
+            self.pace = Pace::Settled;
+            return Ok(());
+        }
         let Pace::Measuring { skipped, counted } = &mut self.pace else {
             return Ok(());
         };
@@ -405,7 +415,6 @@ impl Collector {
         let Some(adapted) = adapted_intervals(&self.config.timer_intervals, pace) else {
             return Ok(());
         };
-        self.stats.timers_shortened_after = Some(counted);
         // Each interval into the config as its timer takes it, so that the
         // config is what is armed even if a re-arm fails part-way (a queue
         // rebuilt after a fork is opened from it).
@@ -413,6 +422,8 @@ impl Collector {
             self.queue()?.set_timer_interval(i, interval)?;
             self.config.timer_intervals[i] = interval;
         }
+        self.stats.timers_shortened_after = Some(counted);
+        self.pace = Pace::Rearmed;
         Ok(())
     }
 
@@ -709,8 +720,13 @@ mod tests {
         assert_eq!(c.config().timer_intervals, configured);
         assert!(!c.timers_settled());
         pace(&mut c, 1, 2);
-        assert!(c.timers_settled());
+        // Re-armed: the pass under way ran under the old timers, so they
+        // are settled from the next wakeup on, whatever it brings.
+        assert!(!c.timers_settled());
         let adapted = adapted_intervals(&configured, 2.0).expect("shorter");
+        assert_eq!(c.config().timer_intervals, adapted);
+        c.note_pace(&EventCounts::default()).expect("noted");
+        assert!(c.timers_settled());
         assert_eq!(c.config().timer_intervals, adapted);
         let counted = c.stats().timers_shortened_after.expect("shortened");
         assert_eq!(
