@@ -465,7 +465,9 @@ impl EventQueue {
     }
 
     /// Re-arms timer `index` at `interval`: a periodic timer now (re-adding
-    /// an existing event modifies it), a one-shot one from its next re-add
+    /// an existing timer event modifies it: `filt_timertouch` in XNU's and
+    /// FreeBSD's `kern_event.c` stops the timer and arms it with the new
+    /// period), a one-shot one from its next re-add
     /// (see [`ONESHOT`]); an index past the timers is ignored.
     pub(crate) fn set_timer_interval(&mut self, index: usize, interval: Duration) -> Result<()> {
         if index >= self.timer_adds.0.len() {
