@@ -465,7 +465,7 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// and taken instead of whole passes where they credit a pass more
 /// ([`StartupReport::thirds`]; on the Intel Xeon guest's simulated coarse
 /// clocks, 13/16 or 12/16 bit a pass against 9/16 at the rows of
-/// 2026-12-06, 9/16-10/16 against 8/16 since both rows came down).
+/// 2026-12-06, 8/16-10/16 against 8/16 since three rows came down).
 pub fn startup_checks(
     deltas: &[u64],
     paths: &[KernelPath],
