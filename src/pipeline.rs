@@ -83,7 +83,7 @@ pub(crate) trait SampleSource: Send + Sync {
     /// Whether the source's timers are settled: false while the collector
     /// still measures its pace and may shorten them
     /// ([`Collector::timers_settled`](crate::Collector::timers_settled));
-    /// a recording's are.
+    /// a recording's are. Once true, it stays true.
     fn timers_settled(&self) -> bool {
         true
     }
@@ -385,11 +385,10 @@ impl Pipeline {
         }
         // The warm-up lasts until the source's timers are settled too, so
         // that the window sees the timers the credits will run under.
+        // (A source's timers only ever go from settling to settled, so no
+        // window is held while they settle.)
         if self.warmup_left > 0 || self.source_settling {
             self.warmup_left = self.warmup_left.saturating_sub(1);
-            if self.source_settling && !self.held.deltas.is_empty() {
-                self.held.clear();
-            }
             return self.absorb(sample.delta, 0);
         }
         if self.held.deltas.capacity() < self.startup_samples

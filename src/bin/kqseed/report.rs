@@ -1769,48 +1769,34 @@ mod tests {
             },
         ];
         let (mut wakeups, mut failures) = (wakeups.iter().peekable(), failures.iter().peekable());
-        let mut out = Credited::default();
-        let mut noted = Vec::new();
         let window = 2;
+        // Meets the events up to sum `at`: whether the run stopped, and the
+        // expirations of the wakeups noted.
+        let mut meet = |at: usize, out: &mut Credited| {
+            let mut noted = Vec::new();
+            let mut note = |e: EventCounts| noted.push(e.timer_expirations);
+            let stopped = meet_events(
+                at,
+                &mut wakeups,
+                &mut failures,
+                window,
+                false,
+                out,
+                &mut note,
+            );
+            (stopped, noted)
+        };
+        let mut out = Credited::default();
         // Up to sum 4: only the window's wakeup, not noted.
-        let mut note = |e: EventCounts| noted.push(e.timer_expirations);
-        assert!(!meet_events(
-            4,
-            &mut wakeups,
-            &mut failures,
-            window,
-            false,
-            &mut out,
-            &mut note
-        ));
-        assert!(meet_events(
-            5,
-            &mut wakeups,
-            &mut failures,
-            window,
-            false,
-            &mut out,
-            &mut note
-        ));
-        assert_eq!(noted, [60, 70]);
+        assert_eq!(meet(4, &mut out), (false, vec![]));
+        assert_eq!(meet(5, &mut out), (true, vec![60, 70]));
         assert_eq!(
             out.first_failure.map(|f| f.level),
             Some(FailureLevel::Intermittent)
         );
         assert_eq!(out.permanent_failure.map(|f| f.observed), Some(961));
         // Nothing is met twice.
-        let mut again = Vec::new();
-        let mut note = |e: EventCounts| again.push(e.timer_expirations);
-        assert!(!meet_events(
-            usize::MAX,
-            &mut wakeups,
-            &mut failures,
-            window,
-            false,
-            &mut out,
-            &mut note
-        ));
-        assert!(again.is_empty());
+        assert_eq!(meet(usize::MAX, &mut out), (false, vec![]));
     }
 
     #[test]
