@@ -126,6 +126,13 @@ pub struct StartupReport {
     /// win); `None` when only one way was weighed (a window sampled per
     /// wakeup, or whole passes not allowed).
     pub other_bits_per_pass: Option<f64>,
+    /// Whether [`other_bits_per_pass`](Self::other_bits_per_pass) was
+    /// assessed. `false` where whole passes won without the paths'
+    /// estimators running, because the paths' ceilings summed (the most
+    /// they could be credited a pass, which is then the figure given) were
+    /// under [`MIN_PATHS_GAIN_OVER_WHOLE_PASSES`] times the whole pass's
+    /// credit; also `false` where no other way was weighed.
+    pub other_assessed: bool,
     /// Each path's figures and credit, for the paths that occurred.
     pub sources: PerPath<SourceStartup>,
 }
@@ -172,6 +179,7 @@ impl StartupReport {
             whole_passes: false,
             thirds: false,
             other_bits_per_pass: None,
+            other_assessed: false,
             sources: PerPath::default(),
         }
     }
@@ -464,8 +472,13 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// ([`ThirdSums`]) are weighed as well, three sources decided as above,
 /// and taken instead of whole passes where they credit a pass more
 /// ([`StartupReport::thirds`]; on the Intel Xeon guest's simulated coarse
-/// clocks, 13/16 or 12/16 bit a pass against 9/16 at the rows of
-/// 2026-12-06, 8/16-10/16 against 8/16 since three rows came down).
+/// clocks, 13/16 or 12/16 bit a pass against 9/16 at the
+/// rows of 2026-12-06, 8/16-10/16 against 8/16 since three rows came
+/// down). Where the paths' ceilings summed stay under
+/// [`MIN_PATHS_GAIN_OVER_WHOLE_PASSES`] times the whole pass's credit, the
+/// paths cannot win and their estimators are not run
+/// ([`StartupReport::other_assessed`]): the same decision, without what
+/// was most of the checks' time on a coarse clock.
 pub fn startup_checks(
     deltas: &[u64],
     paths: &[KernelPath],
@@ -495,12 +508,11 @@ pub(crate) fn startup_checks_cut(
         });
     }
     let resolution = detect_resolution(deltas);
-    let by_paths = decide(deltas, paths, events, policy, resolution);
     let sampled_per_path = paths.contains(&KernelPath::Wait)
         && !paths.contains(&KernelPath::Pass)
         && paths.iter().any(|&p| p != KernelPath::Wait);
     if !policy.whole_passes || !sampled_per_path {
-        return by_paths;
+        return decide(deltas, paths, events, policy, resolution);
     }
     let waits = paths.iter().filter(|&&p| p == KernelPath::Wait).count();
     // Sized first: a vector that grew would free copies unwiped.
@@ -515,7 +527,7 @@ pub(crate) fn startup_checks_cut(
         }
     }
     if passes.len() < MIN_WHOLE_PASSES {
-        return by_paths;
+        return decide(deltas, paths, events, policy, resolution);
     }
     let whole = decide(
         &passes,
@@ -524,13 +536,24 @@ pub(crate) fn startup_checks_cut(
         policy,
         resolution,
     );
-    // A refused way credits nothing a pass (a decided one credits some).
-    let path_bits = by_paths.as_ref().map_or(0.0, StartupReport::bits_per_pass);
+    let whole_bits = whole.as_ref().map_or(0.0, StartupReport::bits_per_pass);
+    // The paths are assessed only where they could win: on a coarse clock
+    // their ceilings summed stay under the bar, and their estimators would
+    // be most of the checks' time. A refused way credits nothing a pass (a
+    // decided one credits some).
+    let paths_at_most = paths_credit_at_most(deltas, paths, waits, events, policy, resolution);
+    let (by_paths, path_bits) =
+        if whole.is_ok() && paths_at_most < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole_bits {
+            (None, paths_at_most)
+        } else {
+            let by_paths = decide(deltas, paths, events, policy, resolution);
+            let bits = by_paths.as_ref().map_or(0.0, StartupReport::bits_per_pass);
+            (Some(by_paths), bits)
+        };
     match whole {
-        Ok(mut whole) if path_bits < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole.bits_per_pass() => {
+        Ok(mut whole) if path_bits < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole_bits => {
             // Where whole passes win over the paths: cut in thirds if they
             // credit a pass more still.
-            let whole_bits = whole.bits_per_pass();
             if let Some(Ok(mut thirds)) =
                 thirds_of(deltas, paths, restarts, waits, events, policy, resolution)
             {
@@ -541,12 +564,18 @@ pub(crate) fn startup_checks_cut(
             }
             whole.whole_passes = true;
             whole.other_bits_per_pass = Some(path_bits);
+            whole.other_assessed = by_paths.is_some();
             Ok(whole)
         }
-        whole => by_paths.map(|mut by_paths| {
-            by_paths.other_bits_per_pass = Some(whole.map_or(0.0, |w| w.bits_per_pass()));
-            by_paths
-        }),
+        // (The paths were assessed: they are skipped only where whole
+        // passes win.)
+        _ => by_paths
+            .unwrap_or_else(|| decide(deltas, paths, events, policy, resolution))
+            .map(|mut by_paths| {
+                by_paths.other_bits_per_pass = Some(whole_bits);
+                by_paths.other_assessed = true;
+                by_paths
+            }),
     }
 }
 
@@ -625,62 +654,15 @@ fn decide(
     let symbols: Zeroizing<Vec<u8>> =
         Zeroizing::new(deltas.iter().map(|&d| symbol(d, resolution)).collect());
     let expirations_per_timer_event = events.expirations_per_timer_event();
-    let ran_ahead = expirations_per_timer_event >= MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT;
-    // A wait that waited for the timer measured the timer's period less
-    // the rest of its pass, whose samples are credited on their own; a
-    // whole pass (per-wakeup sampling) spans that wait too.
-    let waits_for_timer = events.timer > 0 && !ran_ahead;
-    let beside_timer_read = ran_ahead && paths.contains(&KernelPath::TimerRead);
-    let mut sources = PerPath::default();
-    for path in KernelPath::ALL {
-        // Sized first: a vector that grew would free copies of the samples
-        // unwiped.
-        let n = paths.iter().filter(|&&p| p == path).count();
-        let mut own = Zeroizing::new(Vec::with_capacity(n));
-        let mut own_symbols = Zeroizing::new(Vec::with_capacity(n));
-        for ((&d, &s), &p) in deltas.iter().zip(symbols.iter()).zip(paths) {
-            if p == path {
-                own.push(d);
-                own_symbols.push(s);
-            }
-        }
-        if own.is_empty() {
-            continue;
-        }
-        own.sort_unstable();
-        let quantile = |q: usize| own[(own.len() - 1) * q / 4] as f64 / resolution;
-        // Two significant digits: enough for the ceilings, and no sample's
-        // exact value is kept in a report that `Debug` prints.
-        let median_steps = two_digits(quantile(2));
-        let (estimator, estimate) = lowest_over_halves(&own_symbols);
-        let timer_driven = if path.is_pass_sum() {
-            ran_ahead
-        } else {
-            beside_timer_read
-        };
-        let kernel_paths_per_pass =
-            (path == KernelPath::Pass).then(|| events.kernel_paths_per_wakeup());
-        let ceiling = if waits_for_timer {
-            timer_paced_ceiling(path, median_steps)
-        } else {
-            source_ceiling(path, median_steps, timer_driven, kernel_paths_per_pass)
-        };
-        sources.set(
-            path,
-            SourceStartup {
-                path,
-                samples: own.len(),
-                median_steps,
-                spread_steps: two_digits(quantile(3) - quantile(1)),
-                estimate,
-                estimator,
-                timer_driven,
-                kernel_paths_per_pass,
-                ceiling,
-                credit: policy.credit_for(estimate, ceiling),
-            },
-        );
-    }
+    let waits_for_timer = waits_for_timer(events);
+    let mut sources = weigh_sources(
+        deltas,
+        paths,
+        events,
+        policy,
+        resolution,
+        lowest_over_halves,
+    );
     let (interleaved_estimator, interleaved_estimate) =
         lowest_estimate(&symbols, &INTERLEAVED_ESTIMATORS);
     // The interleaved stream must back the mean credit too: scale every
@@ -712,8 +694,109 @@ fn decide(
         whole_passes: false,
         thirds: false,
         other_bits_per_pass: None,
+        other_assessed: false,
         sources,
     })
+}
+
+/// Whether the window's passes waited for their timer: a timer among
+/// its events, and fewer than [`MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT`]
+/// expirations a timer event.
+fn waits_for_timer(events: &EventCounts) -> bool {
+    events.timer > 0
+        && events.expirations_per_timer_event() < MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT
+}
+
+/// Each source's figures and credit on one way of taking the window, its
+/// estimate from `estimate` (over the source's own symbols), before the
+/// interleaved stream's check.
+fn weigh_sources(
+    deltas: &[u64],
+    paths: &[KernelPath],
+    events: &EventCounts,
+    policy: &CreditPolicy,
+    resolution: f64,
+    estimate: impl Fn(&[u8]) -> (Estimator, f64),
+) -> PerPath<SourceStartup> {
+    let ran_ahead = events.expirations_per_timer_event() >= MIN_STARTUP_EXPIRATIONS_PER_TIMER_EVENT;
+    // A wait that waited for the timer measured the timer's period less
+    // the rest of its pass, whose samples are credited on their own; a
+    // whole pass (per-wakeup sampling) spans that wait too.
+    let waits_for_timer = waits_for_timer(events);
+    let beside_timer_read = ran_ahead && paths.contains(&KernelPath::TimerRead);
+    let mut sources = PerPath::default();
+    for path in KernelPath::ALL {
+        // Sized first: a vector that grew would free copies of the samples
+        // unwiped.
+        let n = paths.iter().filter(|&&p| p == path).count();
+        let mut own = Zeroizing::new(Vec::with_capacity(n));
+        let mut own_symbols = Zeroizing::new(Vec::with_capacity(n));
+        for (&d, &p) in deltas.iter().zip(paths) {
+            if p == path {
+                own.push(d);
+                own_symbols.push(symbol(d, resolution));
+            }
+        }
+        if own.is_empty() {
+            continue;
+        }
+        own.sort_unstable();
+        let quantile = |q: usize| own[(own.len() - 1) * q / 4] as f64 / resolution;
+        // Two significant digits: enough for the ceilings, and no sample's
+        // exact value is kept in a report that `Debug` prints.
+        let median_steps = two_digits(quantile(2));
+        let (estimator, estimate) = estimate(&own_symbols);
+        let timer_driven = if path.is_pass_sum() {
+            ran_ahead
+        } else {
+            beside_timer_read
+        };
+        let kernel_paths_per_pass =
+            (path == KernelPath::Pass).then(|| events.kernel_paths_per_wakeup());
+        let ceiling = if waits_for_timer {
+            timer_paced_ceiling(path, median_steps)
+        } else {
+            source_ceiling(path, median_steps, timer_driven, kernel_paths_per_pass)
+        };
+        sources.set(
+            path,
+            SourceStartup {
+                path,
+                samples: own.len(),
+                median_steps,
+                spread_steps: two_digits(quantile(3) - quantile(1)),
+                estimate,
+                estimator,
+                timer_driven,
+                kernel_paths_per_pass,
+                ceiling,
+                credit: policy.credit_for(estimate, ceiling),
+            },
+        );
+    }
+    sources
+}
+
+/// The most the window's paths could be credited a pass together: each
+/// path at its ceiling (and the policy's cap), as if every estimate backed
+/// it, over the window's `waits` passes. The estimators and the
+/// interleaved stream's check can only lower that, so where it is under
+/// [`MIN_PATHS_GAIN_OVER_WHOLE_PASSES`] times a whole pass's credit the
+/// whole passes win without the paths being assessed (on a coarse clock,
+/// most of the start-up checks' time).
+fn paths_credit_at_most(
+    deltas: &[u64],
+    paths: &[KernelPath],
+    waits: usize,
+    events: &EventCounts,
+    policy: &CreditPolicy,
+    resolution: f64,
+) -> f64 {
+    let sources = weigh_sources(deltas, paths, events, policy, resolution, |_| {
+        (Estimator::Mcv, f64::INFINITY)
+    });
+    let credited: f64 = sources.values().map(|s| s.credit * s.samples as f64).sum();
+    credited / waits.max(1) as f64
 }
 
 /// `x` rounded down to two significant digits.
@@ -1282,6 +1365,53 @@ mod tests {
         let policy = CreditPolicy::default();
         let r = startup_checks(&deltas[..2048], &paths[..2048], &ran_ahead(), &policy);
         assert!(r.map_or(true, |r| !r.thirds));
+    }
+
+    #[test]
+    fn the_paths_ceilings_bound_their_assessed_credit() {
+        // Over clocks from fine to coarser than the thirds were measured
+        // on, timer-driven or paced: what the paths' ceilings allow is
+        // never below what assessing them credits, so skipping them where
+        // that is under the bar changes no decision.
+        let mut rng = SplitMix64(51);
+        let (deltas, paths) = default_passes(140, &mut rng);
+        let waits = paths.iter().filter(|&&p| p == KernelPath::Wait).count();
+        let policy = CreditPolicy::default();
+        for tick in [1, 3, 10, 24, 42, 52, 64, 80, 120, 200] {
+            let ticks: Vec<u64> = deltas.iter().map(|d| d / tick).collect();
+            let resolution = detect_resolution(&ticks);
+            for events in [ran_ahead(), timer_paced(1.1)] {
+                let at_most =
+                    paths_credit_at_most(&ticks, &paths, waits, &events, &policy, resolution);
+                let assessed = decide(&ticks, &paths, &events, &policy, resolution)
+                    .map_or(0.0, |r| r.bits_per_pass());
+                assert!(assessed <= at_most, "{tick} ns: {assessed} > {at_most}");
+            }
+        }
+    }
+
+    #[test]
+    fn whole_passes_win_unassessed_paths_as_they_win_assessed_ones() {
+        let mut rng = SplitMix64(53);
+        let (deltas, paths) = default_passes(140, &mut rng);
+        let policy = CreditPolicy::default();
+        // 80 ns ticks: the paths' ceilings summed stay under twice the
+        // pass's credit, so they are not assessed.
+        let coarse: Vec<u64> = deltas.iter().map(|d| d / 80).collect();
+        let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
+        assert!(r.whole_passes && !r.other_assessed, "{r:?}");
+        // The figure given is the bound, and assessing the paths gives
+        // them no more.
+        let resolution = detect_resolution(&coarse);
+        let assessed = decide(&coarse, &paths, &ran_ahead(), &policy, resolution)
+            .expect("paths credited")
+            .bits_per_pass();
+        let at_most = r.other_bits_per_pass.expect("weighed");
+        assert!(assessed <= at_most, "{assessed} > {at_most}");
+        assert!(at_most < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * r.bits_per_pass());
+        // A fine clock: the paths could win, so they are assessed, and do.
+        let fine = startup_checks(&deltas, &paths, &ran_ahead(), &policy).expect("credited");
+        assert!(!fine.whole_passes && fine.other_assessed, "{fine:?}");
     }
 
     #[test]

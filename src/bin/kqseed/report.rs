@@ -1114,11 +1114,17 @@ pub fn text(f: &Findings) -> String {
                 r.interleaved_estimate,
                 r.interleaved_estimator.name()
             );
+            // Paths not assessed were weighed by their ceilings alone.
+            let paths_would = if r.other_assessed {
+                "would have been"
+            } else {
+                "could have been at most (their ceilings; not assessed)"
+            };
             match r.other_bits_per_pass {
                 Some(other) if r.thirds => {
                     let _ = writeln!(
                         out,
-                        "  (thirds of passes: each pass's samples summed into its thirds, credited {} bits a pass together, more than the pass whole, where its paths would have been {:.4} together)",
+                        "  (thirds of passes: each pass's samples summed into its thirds, credited {} bits a pass together, more than the pass whole, where its paths {paths_would} {:.4} together)",
                         r.bits_per_pass(),
                         other
                     );
@@ -1126,7 +1132,7 @@ pub fn text(f: &Findings) -> String {
                 Some(other) if r.whole_passes => {
                     let _ = writeln!(
                         out,
-                        "  (whole passes: each pass's samples summed into one, credited {} bits a pass where its paths would have been {:.4} together)",
+                        "  (whole passes: each pass's samples summed into one, credited {} bits a pass where its paths {paths_would} {:.4} together)",
                         r.bits_per_pass(),
                         other
                     );
@@ -1484,6 +1490,7 @@ pub fn json(f: &Findings) -> String {
             startup.insert("bits_per_pass", num(s.bits_per_pass()));
             if let Some(other) = s.other_bits_per_pass {
                 startup.insert("other_bits_per_pass", num(other));
+                startup.insert("other_assessed", Json::Bool(s.other_assessed));
             }
         }
         Err(e) => {
