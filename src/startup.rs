@@ -116,8 +116,9 @@ pub struct StartupReport {
     pub whole_passes: bool,
     /// With [`whole_passes`](Self::whole_passes): whether each pass is cut
     /// in thirds ([`ThirdSums`], [`KernelPath::THIRDS`]), three samples a
-    /// pass, because that credited a pass more than summing it whole
-    /// ([`MIN_THIRDS_KERNEL_PATHS`] each). Then [`samples`](Self::samples)
+    /// pass ([`MIN_THIRDS_KERNEL_PATHS`] each), because that credited a
+    /// pass at least as much as summing it whole (on a tie, for the
+    /// shorter start-up test: [`STARTUP_TEST_WHOLE_PASSES`]). Then [`samples`](Self::samples)
     /// and [`sources`](Self::sources) are the window's thirds.
     pub thirds: bool,
     /// The credit a pass would have had the other way, bits per pass: its
@@ -470,9 +471,10 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// window's passes spans at least [`MIN_THIRDS_KERNEL_PATHS`] kernel paths
 /// and the passes ran ahead of their timer, the passes cut in thirds
 /// ([`ThirdSums`]) are weighed as well, three sources decided as above,
-/// and taken instead of whole passes where they credit a pass more
-/// ([`StartupReport::thirds`]; on the Intel Xeon guest's simulated coarse
-/// clocks, 13/16 or 12/16 bit a pass against 9/16 at the
+/// and taken instead of whole passes where they credit a pass at least as
+/// much, a tie going to the thirds, whose start-up test is a third as
+/// many passes ([`StartupReport::thirds`]; on the Intel Xeon guest's
+/// simulated coarse clocks, 13/16 or 12/16 bit a pass against 9/16 at the
 /// rows of 2026-12-06, 8/16-10/16 against 8/16 since three rows came
 /// down). Where the paths' ceilings summed stay under
 /// [`MIN_PATHS_GAIN_OVER_WHOLE_PASSES`] times the whole pass's credit, the
@@ -553,12 +555,15 @@ pub(crate) fn startup_checks_cut(
     match whole {
         Ok(mut whole) if path_bits < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole_bits => {
             // Where whole passes win over the paths: cut in thirds if they
-            // credit a pass more still.
+            // credit a pass as much or more. On a tie the thirds, whose
+            // start-up test is a third as many passes
+            // ([`STARTUP_TEST_WHOLE_PASSES`]), and each with its own
+            // health tests.
             if let Some(Ok(mut thirds)) =
                 thirds_of(deltas, paths, restarts, waits, events, policy, resolution)
             {
                 thirds.thirds = true;
-                if thirds.bits_per_pass() > whole_bits {
+                if thirds.bits_per_pass() >= whole_bits {
                     whole = thirds;
                 }
             }
@@ -1365,6 +1370,33 @@ mod tests {
         let policy = CreditPolicy::default();
         let r = startup_checks(&deltas[..2048], &paths[..2048], &ran_ahead(), &policy);
         assert!(r.map_or(true, |r| !r.thirds));
+    }
+
+    #[test]
+    fn thirds_that_credit_a_pass_as_much_as_the_whole_are_taken() {
+        // 100 ns ticks: whole passes and their thirds both credit a pass
+        // 8/16 bit; the thirds' start-up test is 342 passes, not 1024.
+        let mut rng = SplitMix64(43);
+        let (deltas, paths) = default_passes(140, &mut rng);
+        let coarse: Vec<u64> = deltas.iter().map(|d| d / 100).collect();
+        let policy = CreditPolicy::default();
+        let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
+        assert!(r.whole_passes && r.thirds, "{r:?}");
+        let resolution = detect_resolution(&coarse);
+        let mut passes = Vec::new();
+        let mut sums = PassSums::default();
+        for (&d, &p) in coarse.iter().zip(&paths) {
+            passes.extend(sums.add(d, p));
+        }
+        let whole = decide(
+            &passes,
+            &vec![KernelPath::Pass; passes.len()],
+            &ran_ahead(),
+            &policy,
+            resolution,
+        )
+        .expect("whole passes credited");
+        assert_eq!(r.bits_per_pass(), whole.bits_per_pass(), "{r:?} {whole:?}");
     }
 
     #[test]

@@ -1124,7 +1124,7 @@ pub fn text(f: &Findings) -> String {
                 Some(other) if r.thirds => {
                     let _ = writeln!(
                         out,
-                        "  (thirds of passes: each pass's samples summed into its thirds, credited {} bits a pass together, more than the pass whole, where its paths {paths_would} {:.4} together)",
+                        "  (thirds of passes: each pass's samples summed into its thirds, credited {} bits a pass together, at least as much as the pass whole, where its paths {paths_would} {:.4} together)",
                         r.bits_per_pass(),
                         other
                     );
