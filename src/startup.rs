@@ -122,8 +122,9 @@ pub struct StartupReport {
     /// and [`sources`](Self::sources) are the window's thirds.
     pub thirds: bool,
     /// The credit a pass would have had the other way, bits per pass: its
-    /// paths' credits summed when [`whole_passes`](Self::whole_passes),
-    /// else the whole pass's (thirds are weighed only where whole passes
+    /// paths' credits summed when [`whole_passes`](Self::whole_passes)
+    /// (their ceilings summed, where they were not assessed:
+    /// [`other_assessed`](Self::other_assessed)), else the whole pass's (thirds are weighed only where whole passes
     /// win); `None` when only one way was weighed (a window sampled per
     /// wakeup, or whole passes not allowed).
     pub other_bits_per_pass: Option<f64>,
