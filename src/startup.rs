@@ -108,7 +108,7 @@ pub struct StartupReport {
     pub expirations_per_timer_event: f64,
     /// Whether start-up took each pass of the per-path window as one
     /// sample ([`KernelPath::Pass`], as per-wakeup sampling takes it)
-    /// because its paths were not credited at least
+    /// because its paths could not be credited at least
     /// [`MIN_PATHS_GAIN_OVER_WHOLE_PASSES`] times as much a pass (on coarse
     /// clocks; see [`CreditPolicy::whole_passes`]). Then
     /// [`samples`](Self::samples) and [`sources`](Self::sources) are the
@@ -117,9 +117,11 @@ pub struct StartupReport {
     /// With [`whole_passes`](Self::whole_passes): whether each pass is cut
     /// in thirds ([`ThirdSums`], [`KernelPath::THIRDS`]), three samples a
     /// pass ([`MIN_THIRDS_KERNEL_PATHS`] each), because that credited a
-    /// pass at least as much as summing it whole (on a tie, for the
-    /// shorter start-up test: [`STARTUP_TEST_WHOLE_PASSES`]). Then [`samples`](Self::samples)
-    /// and [`sources`](Self::sources) are the window's thirds.
+    /// pass more than summing it whole, or as much with every third
+    /// credited (each then has its own health tests, and their start-up
+    /// test, [`STARTUP_TEST_WHOLE_PASSES`], is 342 passes, not 1024). Then
+    /// [`samples`](Self::samples) and [`sources`](Self::sources) are the
+    /// window's thirds.
     pub thirds: bool,
     /// The credit a pass would have had the other way, bits per pass: its
     /// paths' credits summed when [`whole_passes`](Self::whole_passes)
@@ -472,9 +474,9 @@ fn mean_credit(sources: &PerPath<SourceStartup>, samples: usize) -> f64 {
 /// window's passes spans at least [`MIN_THIRDS_KERNEL_PATHS`] kernel paths
 /// and the passes ran ahead of their timer, the passes cut in thirds
 /// ([`ThirdSums`]) are weighed as well, three sources decided as above,
-/// and taken instead of whole passes where they credit a pass at least as
-/// much, a tie going to the thirds, whose start-up test is a third as
-/// many passes ([`StartupReport::thirds`]; on the Intel Xeon guest's
+/// and taken instead of whole passes where they credit a pass more, or as
+/// much with every third credited (their start-up test is then a third as
+/// many passes: [`StartupReport::thirds`]; on the Intel Xeon guest's
 /// simulated coarse clocks, 13/16 or 12/16 bit a pass against 9/16 at the
 /// rows of 2026-12-06, 8/16-10/16 against 8/16 since three rows came
 /// down). Where the paths' ceilings summed stay under
@@ -545,43 +547,44 @@ pub(crate) fn startup_checks_cut(
     // be most of the checks' time. A refused way credits nothing a pass (a
     // decided one credits some).
     let paths_at_most = paths_credit_at_most(deltas, paths, waits, events, policy, resolution);
-    let (by_paths, path_bits) =
-        if whole.is_ok() && paths_at_most < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole_bits {
-            (None, paths_at_most)
-        } else {
-            let by_paths = decide(deltas, paths, events, policy, resolution);
-            let bits = by_paths.as_ref().map_or(0.0, StartupReport::bits_per_pass);
-            (Some(by_paths), bits)
-        };
-    match whole {
-        Ok(mut whole) if path_bits < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole_bits => {
-            // Where whole passes win over the paths: cut in thirds if they
-            // credit a pass as much or more. On a tie the thirds, whose
-            // start-up test is a third as many passes
-            // ([`STARTUP_TEST_WHOLE_PASSES`]), and each with its own
-            // health tests.
-            if let Some(Ok(mut thirds)) =
-                thirds_of(deltas, paths, restarts, waits, events, policy, resolution)
-            {
-                thirds.thirds = true;
-                if thirds.bits_per_pass() >= whole_bits {
-                    whole = thirds;
-                }
+    // Where whole passes win over the paths: cut in thirds if they credit
+    // a pass more, or as much with every third credited: then each third
+    // has its own health tests, and their start-up test is a third as many
+    // passes ([`STARTUP_TEST_WHOLE_PASSES`]). (A tie with a third credited
+    // nothing gains neither, and leaves fewer sources to lose.)
+    let take_whole = |mut whole: StartupReport, path_bits: f64, assessed: bool| {
+        if let Some(Ok(mut thirds)) =
+            thirds_of(deltas, paths, restarts, waits, events, policy, resolution)
+        {
+            thirds.thirds = true;
+            let bits = thirds.bits_per_pass();
+            let all_credited = KernelPath::THIRDS.iter().all(|&t| thirds.credit(t) > 0.0);
+            if bits > whole_bits || (bits == whole_bits && all_credited) {
+                whole = thirds;
             }
-            whole.whole_passes = true;
-            whole.other_bits_per_pass = Some(path_bits);
-            whole.other_assessed = by_paths.is_some();
-            Ok(whole)
         }
-        // (The paths were assessed: they are skipped only where whole
-        // passes win.)
-        _ => by_paths
-            .unwrap_or_else(|| decide(deltas, paths, events, policy, resolution))
-            .map(|mut by_paths| {
-                by_paths.other_bits_per_pass = Some(whole_bits);
-                by_paths.other_assessed = true;
-                by_paths
-            }),
+        whole.whole_passes = true;
+        whole.other_bits_per_pass = Some(path_bits);
+        whole.other_assessed = assessed;
+        whole
+    };
+    let whole = match whole {
+        Ok(whole) if paths_at_most < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole_bits => {
+            return Ok(take_whole(whole, paths_at_most, false));
+        }
+        whole => whole,
+    };
+    let by_paths = decide(deltas, paths, events, policy, resolution);
+    let path_bits = by_paths.as_ref().map_or(0.0, StartupReport::bits_per_pass);
+    match whole {
+        Ok(whole) if path_bits < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole_bits => {
+            Ok(take_whole(whole, path_bits, true))
+        }
+        _ => by_paths.map(|mut by_paths| {
+            by_paths.other_bits_per_pass = Some(whole_bits);
+            by_paths.other_assessed = true;
+            by_paths
+        }),
     }
 }
 
@@ -1023,6 +1026,16 @@ mod tests {
         (deltas, paths)
     }
 
+    /// `deltas` of `paths` summed into whole passes, as start-up sums them.
+    fn pass_sums(deltas: &[u64], paths: &[KernelPath]) -> Vec<u64> {
+        let mut sums = PassSums::default();
+        deltas
+            .iter()
+            .zip(paths)
+            .filter_map(|(&d, &p)| sums.add(d, p))
+            .collect()
+    }
+
     /// The event counts of passes that ran `per_event` timer intervals
     /// each.
     fn timer_paced(per_event: f64) -> EventCounts {
@@ -1383,12 +1396,12 @@ mod tests {
         let policy = CreditPolicy::default();
         let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
         assert!(r.whole_passes && r.thirds, "{r:?}");
+        assert!(
+            KernelPath::THIRDS.iter().all(|&t| r.credit(t) > 0.0),
+            "{r:?}"
+        );
         let resolution = detect_resolution(&coarse);
-        let mut passes = Vec::new();
-        let mut sums = PassSums::default();
-        for (&d, &p) in coarse.iter().zip(&paths) {
-            passes.extend(sums.add(d, p));
-        }
+        let passes = pass_sums(&coarse, &paths);
         let whole = decide(
             &passes,
             &vec![KernelPath::Pass; passes.len()],
@@ -1398,6 +1411,29 @@ mod tests {
         )
         .expect("whole passes credited");
         assert_eq!(r.bits_per_pass(), whole.bits_per_pass(), "{r:?} {whole:?}");
+    }
+
+    #[test]
+    fn a_tie_with_a_third_credited_nothing_keeps_the_whole_pass() {
+        // 220 ns ticks and a 1/4-bit cap: the first third is credited the
+        // cap, the others nothing, and the whole pass the same 1/4 bit, at
+        // steps where it keeps it longer: nothing to gain from thirds.
+        let mut rng = SplitMix64(43);
+        let (deltas, paths) = default_passes(140, &mut rng);
+        let coarse: Vec<u64> = deltas.iter().map(|d| d / 220).collect();
+        let policy = CreditPolicy::capped(0.25);
+        let resolution = detect_resolution(&coarse);
+        let mut thirds = thirds_of(&coarse, &paths, &[], 140, &ran_ahead(), &policy, resolution)
+            .expect("weighed")
+            .expect("credited");
+        thirds.thirds = true;
+        assert!(
+            KernelPath::THIRDS.iter().any(|&t| thirds.credit(t) == 0.0),
+            "{thirds:?}"
+        );
+        let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
+        assert!(r.whole_passes && !r.thirds, "{r:?}");
+        assert_eq!(r.bits_per_pass(), thirds.bits_per_pass(), "a tie: {r:?}");
     }
 
     #[test]
@@ -1441,7 +1477,17 @@ mod tests {
             .bits_per_pass();
         let at_most = r.other_bits_per_pass.expect("weighed");
         assert!(assessed <= at_most, "{assessed} > {at_most}");
-        assert!(at_most < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * r.bits_per_pass());
+        // Assessed, the paths lose to the whole pass all the same.
+        let whole = decide(
+            &pass_sums(&coarse, &paths),
+            &[KernelPath::Pass; 139],
+            &ran_ahead(),
+            &policy,
+            resolution,
+        )
+        .expect("whole passes credited");
+        assert!(assessed < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole.bits_per_pass());
+        assert!(at_most < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole.bits_per_pass());
         // A fine clock: the paths could win, so they are assessed, and do.
         let fine = startup_checks(&deltas, &paths, &ran_ahead(), &policy).expect("credited");
         assert!(!fine.whole_passes && fine.other_assessed, "{fine:?}");

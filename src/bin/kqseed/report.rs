@@ -1115,16 +1115,16 @@ pub fn text(f: &Findings) -> String {
                 r.interleaved_estimator.name()
             );
             // Paths not assessed were weighed by their ceilings alone.
-            let paths_would = if r.other_assessed {
-                "would have been"
+            let (paths_would, not_assessed) = if r.other_assessed {
+                ("would have been", "")
             } else {
-                "could have been at most (their ceilings; not assessed)"
+                ("could have been at most", " (their ceilings; not assessed)")
             };
             match r.other_bits_per_pass {
                 Some(other) if r.thirds => {
                     let _ = writeln!(
                         out,
-                        "  (thirds of passes: each pass's samples summed into its thirds, credited {} bits a pass together, at least as much as the pass whole, where its paths {paths_would} {:.4} together)",
+                        "  (thirds of passes: each pass's samples summed into its thirds, credited {} bits a pass together, at least as much as the pass whole, where its paths {paths_would} {:.4} together{not_assessed})",
                         r.bits_per_pass(),
                         other
                     );
@@ -1132,7 +1132,7 @@ pub fn text(f: &Findings) -> String {
                 Some(other) if r.whole_passes => {
                     let _ = writeln!(
                         out,
-                        "  (whole passes: each pass's samples summed into one, credited {} bits a pass where its paths {paths_would} {:.4} together)",
+                        "  (whole passes: each pass's samples summed into one, credited {} bits a pass where its paths {paths_would} {:.4} together{not_assessed})",
                         r.bits_per_pass(),
                         other
                     );
