@@ -553,6 +553,7 @@ impl Pipeline {
             return self.test_and_pool_one(delta, path);
         };
         let completed = whole.sums.add(delta, path);
+        started.sources.watch_clock(delta);
         if let Err(mut failure) = whole.positions.feed(path, started.sources.symbol(delta)) {
             failure.during_startup = whole.untested > 0;
             if path != KernelPath::Wait {
@@ -1323,6 +1324,53 @@ pub(crate) mod tests {
             .get(KernelPath::Pass)
             .expect("pass")
             .samples
+    }
+
+    /// Pushes `passes` passes of twelve socket drains of 10-25 ticks and
+    /// a wait, each delta a multiple of `step` ticks; with `lattice`, each
+    /// wait (22-42 ticks) makes its pass's sum a multiple of it.
+    fn push_passes(
+        p: &mut Pipeline,
+        rng: &mut SplitMix64,
+        passes: usize,
+        step: u64,
+        lattice: Option<u64>,
+    ) {
+        for _ in 0..passes {
+            let drains: Vec<u64> = (0..12).map(|_| (10 + rng.next() % 16) * step).collect();
+            let sum: u64 = drains.iter().sum();
+            let wait = match lattice {
+                Some(l) => 2 * l - sum % l,
+                None => (10 + rng.next() % 8) * step,
+            };
+            for delta in drains {
+                p.push(per_path_sample(delta, KernelPath::SocketDrain))
+                    .expect("no failure");
+            }
+            p.push(per_path_sample(wait, KernelPath::Wait))
+                .expect("no failure");
+            let _ = p.take_block();
+        }
+    }
+
+    #[test]
+    fn whole_passes_re_measure_the_clock_on_their_per_path_samples() {
+        // Every pass summed to a multiple of 21 ticks, its own samples on
+        // a 1-tick clock: windows of sums alone would fit a 21-tick
+        // lattice (as real thirds' windows did on a 24 MHz clock), and
+        // two re-measurements in a row would count steps of 21. The
+        // per-path samples keep the clock at 1 tick, past two
+        // re-measurements over the sums too.
+        let (mut p, mut rng) = whole_passes_past_their_start_up_test(37);
+        let sums_to_two_checks = 2 * crate::resolution::RECHECK_SAMPLES as usize;
+        push_passes(&mut p, &mut rng, sums_to_two_checks + 100, 1, Some(21));
+        assert_eq!(p.stats().step_resolution_ticks, Some(1.0));
+        // A clock that did turn coarser (every per-path delta a multiple
+        // of 3 ticks) is found within two re-measurements of them.
+        let raw_to_two_checks = sums_to_two_checks / 13 + 100;
+        push_passes(&mut p, &mut rng, raw_to_two_checks, 3, None);
+        let coarser = p.stats().step_resolution_ticks.expect("started");
+        assert!((coarser - 3.0).abs() < 0.01, "{coarser}");
     }
 
     #[test]

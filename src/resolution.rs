@@ -273,6 +273,19 @@ pub(crate) const RECHECK_SAMPLES: u64 = 65_536;
 /// cut to this): windows stay disjoint, and cheap.
 pub(crate) const MAX_RECHECK_WINDOW: usize = 8192;
 
+/// The fewest samples a re-measurement looks at (a smaller start-up
+/// window, of whole passes or thirds, is widened to this). Windows of a
+/// few hundred sums of few distinct values can fit a false lattice: on the
+/// Intel Xeon guest's simulated 24 MHz clock (2026-12-07, a probe of
+/// `ThirdSums` and `detect_resolution` not kept in the repository), 44 of
+/// 400 windows of 405 thirds measured 10.2-21.1 ticks and 14 of 1,213 on
+/// the 19.2 MHz clock 8.1-8.4, where every window of 2048 thirds, whole
+/// passes or per-path samples measured 1 tick. Whole passes and thirds
+/// are re-measured on their per-path samples
+/// ([`NoiseSources::watch_clock`](crate::NoiseSources::watch_clock)); this
+/// floor keeps other small windows from the same trap.
+pub(crate) const MIN_RECHECK_WINDOW: usize = 2048;
+
 /// How much coarser than the resolution in use a re-measured one must be to
 /// count as a change: 1.5 times (a clock that coarsens does so by whole
 /// multiples: a 10 ns TSC scaled to a 41.67 ns counter, a clocksource
@@ -302,11 +315,11 @@ pub(crate) struct ResolutionWatch {
 }
 
 impl ResolutionWatch {
-    /// A watch over windows of `window` samples (start-up's, up to
-    /// [`MAX_RECHECK_WINDOW`]), for a clock that start-up measured at
-    /// `startup_ticks`.
+    /// A watch over windows of `window` samples (start-up's, within
+    /// [`MIN_RECHECK_WINDOW`] and [`MAX_RECHECK_WINDOW`]), for a clock that
+    /// start-up measured at `startup_ticks`.
     pub(crate) fn new(startup_ticks: f64, window: usize) -> ResolutionWatch {
-        let window = window.min(MAX_RECHECK_WINDOW);
+        let window = window.clamp(MIN_RECHECK_WINDOW, MAX_RECHECK_WINDOW);
         ResolutionWatch {
             in_use_ticks: startup_ticks,
             recent: Zeroizing::new(vec![0; window]),
@@ -525,6 +538,25 @@ mod tests {
         let mut watch = ResolutionWatch::new(41.6667, 2048);
         for _ in 0..3 * RECHECK_SAMPLES {
             assert_eq!(watch.record(lattice(&mut rng, 10.015)), None);
+        }
+    }
+
+    #[test]
+    fn a_small_start_up_window_is_widened_for_the_re_measurements() {
+        // 405 samples (a window of thirds): the last 405 before each
+        // re-measurement on a coarser lattice, the 1643 before them on the
+        // fine one: the 2048 looked at find the fine clock.
+        let mut rng = SplitMix64(13);
+        let mut watch = ResolutionWatch::new(10.015, 405);
+        for _ in 0..2 {
+            for i in 0..RECHECK_SAMPLES {
+                let step = if i >= RECHECK_SAMPLES - 405 {
+                    41.6667
+                } else {
+                    10.015
+                };
+                assert_eq!(watch.record(lattice(&mut rng, step)), None);
+            }
         }
     }
 }

@@ -210,6 +210,9 @@ pub struct NoiseSources {
     step_resolution_ticks: f64,
     /// Whether it changed since the caller last asked.
     clock_changed: bool,
+    /// Whether the re-measurement takes the per-path samples
+    /// ([`watch_clock`](Self::watch_clock)) rather than the sources' own.
+    clock_from_per_path: bool,
     /// The online margin check's latest lowering, until taken.
     lowering: Option<Lowering>,
     /// Whether the passes still run ahead of their timer.
@@ -313,8 +316,9 @@ impl fmt::Debug for NoiseSources {
 
 impl NoiseSources {
     /// The sources start-up decided, each credited as it said. The clock's
-    /// re-measurements look at the last `startup.samples` deltas, at most
-    /// 8192 (fewer than 16 never find a coarser clock).
+    /// re-measurements look at the last `startup.samples` deltas (with whole
+    /// passes or thirds, the last `config.startup_samples` per-path ones:
+    /// [`watch_clock`](Self::watch_clock)), at least 2048 and at most 8192.
     pub fn new(
         startup: &StartupReport,
         config: &HealthConfig,
@@ -352,7 +356,17 @@ impl NoiseSources {
             sources,
             policy: *policy,
             resolution_ticks: startup.resolution_ticks,
-            clock: ResolutionWatch::new(startup.resolution_ticks, startup.samples),
+            // Whole passes or thirds: the per-path window start-up
+            // measured the clock on.
+            clock: ResolutionWatch::new(
+                startup.resolution_ticks,
+                if startup.whole_passes {
+                    config.startup_samples as usize
+                } else {
+                    startup.samples
+                },
+            ),
+            clock_from_per_path: startup.whole_passes,
             step_resolution_ticks: startup.resolution_ticks,
             clock_changed: false,
             lowering: None,
@@ -369,16 +383,14 @@ impl NoiseSources {
 
     /// One sample of `path`, `delta` clock ticks long: the millibits it may
     /// be credited (0 for an uncredited source, or a path start-up never
-    /// saw), or the health failure of its source.
+    /// saw), or the health failure of its source. Sampled per path or per
+    /// wakeup, the sample also goes to the clock's re-measurement; with
+    /// whole passes or thirds that takes the per-path samples instead
+    /// ([`watch_clock`](Self::watch_clock)).
     pub fn feed(&mut self, path: KernelPath, delta: u64) -> Result<u32, HealthFailure> {
         let symbol = self.symbol(delta);
-        if let Some(coarser) = self.clock.record(delta) {
-            self.step_resolution_ticks = coarser;
-            self.clock_changed = true;
-            for source in self.sources.0.iter_mut().flatten() {
-                source.bands.restart(coarser);
-                source.steps_pending = true;
-            }
+        if !self.clock_from_per_path {
+            self.record_clock(delta);
         }
         let Some(source) = self.sources.get_mut(path) else {
             return Ok(0);
@@ -459,6 +471,34 @@ impl NoiseSources {
                         expirations_per_timer_event,
                     },
                 });
+            }
+        }
+    }
+
+    /// A per-path sample that a whole pass or third fed to
+    /// [`feed`](Self::feed) is summed from, in the order they came, for the
+    /// clock's re-measurement, where start-up took whole passes or thirds
+    /// ([`StartupReport::whole_passes`]); otherwise it does nothing (`feed`
+    /// takes its own samples). The clock is re-measured on what start-up
+    /// measured it on: a window of sums has few distinct values, and on
+    /// the Intel Xeon guest's simulated 24 MHz clock (2026-12-07) windows
+    /// of a start-up window's 405 thirds fitted false lattices of 7-21
+    /// ticks, and two in a row took every third's credit to nothing, for
+    /// good (the acceptance client's `kqseed report` of 17:11 UTC: clock
+    /// `step_resolution_ticks` 7.18 after 655,360 thirds).
+    pub fn watch_clock(&mut self, delta: u64) {
+        if self.clock_from_per_path {
+            self.record_clock(delta);
+        }
+    }
+
+    fn record_clock(&mut self, delta: u64) {
+        if let Some(coarser) = self.clock.record(delta) {
+            self.step_resolution_ticks = coarser;
+            self.clock_changed = true;
+            for source in self.sources.0.iter_mut().flatten() {
+                source.bands.restart(coarser);
+                source.steps_pending = true;
             }
         }
     }

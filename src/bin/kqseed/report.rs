@@ -334,6 +334,12 @@ pub fn autocorrelation(symbols: &[u8], max_lag: usize) -> Vec<f64> {
 struct Run {
     deltas: Vec<u64>,
     paths: Vec<KernelPath>,
+    /// Summed runs only: the per-path samples the sums came from, and for
+    /// each sum the end of those that came before it (the wait's return
+    /// that completed it included), for the clock's re-measurement, which
+    /// the seeder runs on them (`NoiseSources::watch_clock`).
+    per_path_deltas: Vec<u64>,
+    per_path_ends: Vec<usize>,
     /// The samples that brought timer events (the wakeups'), in order:
     /// their index and their timer events and expirations, for the online
     /// pace check.
@@ -539,6 +545,8 @@ fn collect(
     let run = Run {
         deltas,
         paths,
+        per_path_deltas: Vec::new(),
+        per_path_ends: Vec::new(),
         timer_wakeups,
         position_failures: Vec::new(),
         positions: HealthStats::default(),
@@ -576,6 +584,7 @@ impl Run {
         let per_pass = if thirds { 3 } else { 1 };
         let mut deltas = Vec::with_capacity(per_pass * waits);
         let mut paths = Vec::with_capacity(per_pass * waits);
+        let mut per_path_ends = Vec::with_capacity(per_pass * waits);
         let mut timer_wakeups = Vec::new();
         let mut wakeups = self.timer_wakeups.iter().peekable();
         let mut cut = PassCut::new(thirds);
@@ -620,11 +629,14 @@ impl Run {
             for (sum, summed) in samples.into_iter().flatten() {
                 deltas.push(sum);
                 paths.push(summed);
+                per_path_ends.push(i + 1);
             }
         }
         Run {
             paths,
             deltas,
+            per_path_deltas: self.deltas,
+            per_path_ends,
             timer_wakeups,
             position_failures,
             positions: *positions.stats(),
@@ -731,8 +743,17 @@ fn credit_run(
     let mut position_failures = run.position_failures.iter().peekable();
     let mut pool = 0u64;
     let mut tested = 0usize;
+    let mut per_path_watched = 0;
     let block = u64::from(kqseed::conditioner::FULL_ENTROPY_CREDIT_BITS) * 1000;
     for (i, ((&path, &s), &delta)) in run.paths.iter().zip(symbols).zip(&run.deltas).enumerate() {
+        // A summed run's clock is re-measured on its per-path samples, as
+        // the seeder's: those up to this sum's wait's return first.
+        if let Some(&end) = run.per_path_ends.get(i) {
+            for &d in &run.per_path_deltas[per_path_watched..end] {
+                sources.watch_clock(d);
+            }
+            per_path_watched = end;
+        }
         // The seeder's start-up test: the window, and with whole passes
         // (or thirds) their first credited ones; every sample must pass.
         let in_startup = i < report.samples
@@ -1605,6 +1626,8 @@ mod tests {
         Run {
             deltas: samples.iter().map(|s| s.0).collect(),
             paths: samples.iter().map(|s| s.1).collect(),
+            per_path_deltas: Vec::new(),
+            per_path_ends: Vec::new(),
             timer_wakeups: vec![wakeup(1, 2), wakeup(4, 3), wakeup(7, 4)],
             position_failures: Vec::new(),
             positions: HealthStats::default(),
