@@ -1366,9 +1366,27 @@ pub(crate) mod tests {
         push_passes(&mut p, &mut rng, sums_to_two_checks + 100, 1, Some(21));
         assert_eq!(p.stats().step_resolution_ticks, Some(1.0));
         // A clock that did turn coarser (every per-path delta a multiple
-        // of 3 ticks) is found within two re-measurements of them.
+        // of 3 ticks) is found within two re-measurements of them (13
+        // samples a pass); the change empties the pool, and nothing is
+        // credited until a window in the new steps decides.
         let raw_to_two_checks = sums_to_two_checks / 13 + 100;
-        push_passes(&mut p, &mut rng, raw_to_two_checks, 3, None);
+        let mut changed_at = None;
+        for i in 0..raw_to_two_checks {
+            let before = p.stats();
+            push_passes(&mut p, &mut rng, 1, 3, None);
+            let after = p.stats();
+            match changed_at {
+                None if after.step_resolution_ticks != Some(1.0) => {
+                    assert!(after.discards > before.discards, "pool kept at pass {i}");
+                    changed_at = Some(i);
+                }
+                Some(at) if i < at + 50 => {
+                    assert_eq!(after.credited_bits, before.credited_bits, "pass {i}");
+                }
+                _ => {}
+            }
+        }
+        assert!(changed_at.is_some(), "the coarser clock was not found");
         let coarser = p.stats().step_resolution_ticks.expect("started");
         assert!((coarser - 3.0).abs() < 0.01, "{coarser}");
     }

@@ -543,9 +543,18 @@ mod tests {
 
     #[test]
     fn a_small_start_up_window_is_widened_for_the_re_measurements() {
+        assert_eq!(
+            ResolutionWatch::new(1.0, 405).recent.len(),
+            MIN_RECHECK_WINDOW
+        );
+        assert_eq!(
+            ResolutionWatch::new(1.0, 20_000).recent.len(),
+            MAX_RECHECK_WINDOW
+        );
         // 405 samples (a window of thirds): the last 405 before each
         // re-measurement on a coarser lattice, the 1643 before them on the
-        // fine one: the 2048 looked at find the fine clock.
+        // fine one. A 405-sample window would find the coarser clock twice;
+        // the 2048 looked at, mostly fine, do not.
         let mut rng = SplitMix64(13);
         let mut watch = ResolutionWatch::new(10.015, 405);
         for _ in 0..2 {

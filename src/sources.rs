@@ -384,9 +384,11 @@ impl NoiseSources {
     /// One sample of `path`, `delta` clock ticks long: the millibits it may
     /// be credited (0 for an uncredited source, or a path start-up never
     /// saw), or the health failure of its source. Sampled per path or per
-    /// wakeup, the sample also goes to the clock's re-measurement; with
-    /// whole passes or thirds that takes the per-path samples instead
-    /// ([`watch_clock`](Self::watch_clock)).
+    /// wakeup, the sample also goes to the clock's re-measurement. Where
+    /// start-up took whole passes or thirds it does not: the caller must
+    /// give the re-measurement every per-path sample through
+    /// [`watch_clock`](Self::watch_clock), or the clock is never measured
+    /// again (credits then stay at the start-up clock's ceilings).
     pub fn feed(&mut self, path: KernelPath, delta: u64) -> Result<u32, HealthFailure> {
         let symbol = self.symbol(delta);
         if !self.clock_from_per_path {
@@ -475,11 +477,14 @@ impl NoiseSources {
         }
     }
 
-    /// A per-path sample that a whole pass or third fed to
-    /// [`feed`](Self::feed) is summed from, in the order they came, for the
-    /// clock's re-measurement, where start-up took whole passes or thirds
-    /// ([`StartupReport::whole_passes`]); otherwise it does nothing (`feed`
-    /// takes its own samples). The clock is re-measured on what start-up
+    /// Where start-up took whole passes or thirds
+    /// ([`StartupReport::whole_passes`]), every per-path sample, once and
+    /// in the order they came, for the clock's re-measurement: those of the
+    /// window's partial first pass and of passes dropped by a restart or a
+    /// failure too, each before the sum it completes goes to
+    /// [`feed`](Self::feed). Otherwise it does nothing (`feed` takes its
+    /// own samples). The re-measurement counts these samples: every 65,536
+    /// per-path ones. The clock is re-measured on what start-up
     /// measured it on: a window of sums has few distinct values, and on
     /// the Intel Xeon guest's simulated 24 MHz clock (2026-12-07) windows
     /// of a start-up window's 405 thirds fitted false lattices of 7-21
@@ -513,7 +518,9 @@ impl NoiseSources {
     /// The clock's effective resolution, in ticks, whose steps the online
     /// check counts for the ceilings: start-up's, or a coarser one it
     /// measured since (every 65,536 samples it measures the resolution
-    /// again over the last start-up window's samples, up to 8192, and two
+    /// again over the last start-up window's samples, at least 2048 and at
+    /// most 8192, per-path ones where start-up took whole passes or thirds:
+    /// [`watch_clock`](Self::watch_clock); two
     /// measurements in a row at 1.5 times the one in use or more replace
     /// it). Symbols keep start-up's.
     pub fn step_resolution_ticks(&self) -> f64 {

@@ -804,6 +804,14 @@ fn credit_run(
                 u64::from(kqseed::conditioner::credit_millibits(report.credit(path)));
         }
     }
+    // The per-path samples after the last sum, as the seeder watches them.
+    for &d in run
+        .per_path_deltas
+        .get(per_path_watched..)
+        .unwrap_or_default()
+    {
+        sources.watch_clock(d);
+    }
     // The wakeups and failures after the last sum (a path stuck to the
     // end drops every pass from its first failure on) are the run's too.
     let in_startup = run.deltas.len() < report.samples
@@ -1834,6 +1842,10 @@ mod tests {
         let run = two_passes_and_a_half().into_summed(false, 1.0, &HealthConfig::default());
         assert_eq!(run.deltas, [241, 253]);
         assert_eq!(run.paths, [KernelPath::Pass; 2]);
+        // The clock's re-measurement takes the per-path samples: through
+        // each pass's wait's return before its sum.
+        assert_eq!(run.per_path_deltas.len(), 9);
+        assert_eq!(run.per_path_ends, [5, 8]);
         // The first wait's return completed no pass: its wakeup goes.
         let kept: Vec<(usize, u64)> = run
             .timer_wakeups
@@ -1850,6 +1862,7 @@ mod tests {
         // no socket poke), so each gives two samples.
         let run = two_passes_and_a_half().into_summed(true, 1.0, &HealthConfig::default());
         assert_eq!(run.deltas, [230, 11, 241, 12]);
+        assert_eq!(run.per_path_ends, [5, 5, 8, 8]);
         assert_eq!(
             run.paths,
             [PassFirstThird, PassLastThird, PassFirstThird, PassLastThird]
