@@ -275,13 +275,11 @@ pub(crate) const MAX_RECHECK_WINDOW: usize = 8192;
 
 /// The fewest samples a re-measurement looks at (a smaller start-up
 /// window, of whole passes or thirds, is widened to this). Windows of a
-/// few hundred sums of few distinct values can fit a false lattice: on the
-/// Intel Xeon guest's simulated 24 MHz clock (2026-12-07, a probe of
-/// `ThirdSums` and `detect_resolution` not kept in the repository), 44 of
-/// 400 windows of 405 thirds measured 10.2-21.1 ticks and 14 of 1,213 on
-/// the 19.2 MHz clock 8.1-8.4, where every window of 2048 thirds, whole
-/// passes or per-path samples measured 1 tick. Whole passes and thirds
-/// are re-measured on their per-path samples
+/// few hundred sums of few distinct values can fit a false lattice (on
+/// the Intel Xeon guest's simulated 24 MHz clock, 2026-12-07, windows of
+/// 405 thirds measured 7.18 ticks twice in a row: the acceptance client's
+/// `kqseed report` of 17:11 UTC). Whole passes and thirds are re-measured
+/// on their per-path samples
 /// ([`NoiseSources::watch_clock`](crate::NoiseSources::watch_clock)); this
 /// floor keeps other small windows from the same trap.
 pub(crate) const MIN_RECHECK_WINDOW: usize = 2048;
