@@ -1026,6 +1026,13 @@ mod tests {
         (deltas, paths)
     }
 
+    /// [`default_passes`] (140, from `SplitMix64(seed)`) read on a clock of
+    /// `tick` ns ticks.
+    fn default_passes_in_ticks(seed: u64, tick: u64) -> (Vec<u64>, Vec<KernelPath>) {
+        let (deltas, paths) = default_passes(140, &mut SplitMix64(seed));
+        (deltas.iter().map(|d| d / tick).collect(), paths)
+    }
+
     /// `deltas` of `paths` summed into whole passes, as start-up sums them.
     fn pass_sums(deltas: &[u64], paths: &[KernelPath]) -> Vec<u64> {
         let mut sums = PassSums::default();
@@ -1309,11 +1316,9 @@ mod tests {
 
     #[test]
     fn a_coarse_pass_of_the_default_shape_is_cut_in_thirds_where_they_credit_more() {
-        let mut rng = SplitMix64(43);
-        let (deltas, paths) = default_passes(140, &mut rng);
         // 80 ns ticks: thirds of about 294, 85 and 105 steps, a pass of
         // about 483.
-        let coarse: Vec<u64> = deltas.iter().map(|d| d / 80).collect();
+        let (coarse, paths) = default_passes_in_ticks(43, 80);
         let policy = CreditPolicy::default();
         let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
         assert!(r.whole_passes && r.thirds, "{r:?}");
@@ -1390,9 +1395,7 @@ mod tests {
     fn thirds_that_credit_a_pass_as_much_as_the_whole_are_taken() {
         // 100 ns ticks: whole passes and their thirds both credit a pass
         // 8/16 bit; the thirds' start-up test is 342 passes, not 1024.
-        let mut rng = SplitMix64(43);
-        let (deltas, paths) = default_passes(140, &mut rng);
-        let coarse: Vec<u64> = deltas.iter().map(|d| d / 100).collect();
+        let (coarse, paths) = default_passes_in_ticks(43, 100);
         let policy = CreditPolicy::default();
         let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
         assert!(r.whole_passes && r.thirds, "{r:?}");
@@ -1418,9 +1421,7 @@ mod tests {
         // 220 ns ticks and a 1/4-bit cap: the first third is credited the
         // cap, the others nothing, and the whole pass the same 1/4 bit, at
         // steps where it keeps it longer: nothing to gain from thirds.
-        let mut rng = SplitMix64(43);
-        let (deltas, paths) = default_passes(140, &mut rng);
-        let coarse: Vec<u64> = deltas.iter().map(|d| d / 220).collect();
+        let (coarse, paths) = default_passes_in_ticks(43, 220);
         let policy = CreditPolicy::capped(0.25);
         let resolution = detect_resolution(&coarse);
         let mut thirds = thirds_of(&coarse, &paths, &[], 140, &ran_ahead(), &policy, resolution)
@@ -1461,12 +1462,10 @@ mod tests {
 
     #[test]
     fn whole_passes_win_unassessed_paths_as_they_win_assessed_ones() {
-        let mut rng = SplitMix64(53);
-        let (deltas, paths) = default_passes(140, &mut rng);
         let policy = CreditPolicy::default();
         // 80 ns ticks: the paths' ceilings summed stay under twice the
         // pass's credit, so they are not assessed.
-        let coarse: Vec<u64> = deltas.iter().map(|d| d / 80).collect();
+        let (coarse, paths) = default_passes_in_ticks(53, 80);
         let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
         assert!(r.whole_passes && !r.other_assessed, "{r:?}");
         // The figure given is the bound, and assessing the paths gives
@@ -1489,6 +1488,7 @@ mod tests {
         assert!(assessed < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole.bits_per_pass());
         assert!(at_most < MIN_PATHS_GAIN_OVER_WHOLE_PASSES * whole.bits_per_pass());
         // A fine clock: the paths could win, so they are assessed, and do.
+        let (deltas, _) = default_passes_in_ticks(53, 1);
         let fine = startup_checks(&deltas, &paths, &ran_ahead(), &policy).expect("credited");
         assert!(!fine.whole_passes && fine.other_assessed, "{fine:?}");
     }
