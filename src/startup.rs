@@ -1316,9 +1316,9 @@ mod tests {
 
     #[test]
     fn a_coarse_pass_of_the_default_shape_is_cut_in_thirds_where_they_credit_more() {
-        // 80 ns ticks: thirds of about 294, 85 and 105 steps, a pass of
-        // about 483.
-        let (coarse, paths) = default_passes_in_ticks(43, 80);
+        // 64 ns ticks: thirds of about 367, 106 and 131 steps, a pass of
+        // about 604.
+        let (coarse, paths) = default_passes_in_ticks(43, 64);
         let policy = CreditPolicy::default();
         let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
         assert!(r.whole_passes && r.thirds, "{r:?}");
@@ -1336,8 +1336,9 @@ mod tests {
             "{r:?}"
         );
 
-        // Two socket pairs: thirds of three kernel paths, fewer than the
-        // thirds were measured on: the pass is taken whole.
+        // Two socket pairs, 80 ns ticks: thirds of three kernel paths,
+        // fewer than the thirds were measured on: the pass is taken whole.
+        let (coarse, paths) = default_passes_in_ticks(43, 80);
         let two_pairs: Vec<bool> = paths
             .iter()
             .scan(0usize, |i, _| {
