@@ -1457,8 +1457,8 @@ pub(crate) mod tests {
     }
 
     /// A default pass on a coarse clock, sampled per path: a timer read
-    /// of 200-263 ticks, the wait 10-17, every other path 14-29, so that
-    /// its thirds span about 317, 108 and 100 steps.
+    /// of 200-263 ticks, the wait 10-17, every other path 24-39, so that
+    /// its thirds span about 357, 158 and 140 steps.
     fn coarse_default_pass(rng: &mut SplitMix64) -> Vec<(u64, KernelPath)> {
         use KernelPath::*;
         let mut pass = vec![
@@ -1476,7 +1476,7 @@ pub(crate) mod tests {
         .chain([SocketPoke; 4])
         .chain([FileTouch; 4])
         {
-            pass.push((14 + rng.next() % 16, path));
+            pass.push((24 + rng.next() % 16, path));
         }
         pass
     }

@@ -1316,9 +1316,9 @@ mod tests {
 
     #[test]
     fn a_coarse_pass_of_the_default_shape_is_cut_in_thirds_where_they_credit_more() {
-        // 64 ns ticks: thirds of about 367, 106 and 131 steps, a pass of
-        // about 604.
-        let (coarse, paths) = default_passes_in_ticks(43, 64);
+        // 56 ns ticks: thirds of about 420, 121 and 150 steps (7/16 +
+        // 2/16 + 2/16), a pass of about 690 (8/16).
+        let (coarse, paths) = default_passes_in_ticks(43, 56);
         let policy = CreditPolicy::default();
         let r = startup_checks(&coarse, &paths, &ran_ahead(), &policy).expect("credited");
         assert!(r.whole_passes && r.thirds, "{r:?}");

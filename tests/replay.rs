@@ -243,10 +243,13 @@ fn assert_thirds_credited_only(deltas: Vec<u64>, paths: Vec<KernelPath>) {
         let credited = stats.sources.get(third).expect("its stats");
         assert!(credited.credited_bits <= credited.samples as f64 * s.credit + 1e-9);
     }
-    // More a pass than the pass whole could carry at its steps (470-590
-    // ticks on these runs).
+    // At least as much a pass as the pass whole could carry at its steps
+    // (470-590 ticks on these runs), every third credited (above): since
+    // the middle third's row came down to 2/16 up to 127 steps (2026-12-07
+    // 18:31 UTC) these runs' thirds tie the whole pass's 8/16, and a tie
+    // goes to thirds that are all credited.
     assert!(
-        startup.bits_per_pass() > kqseed::ceiling(KernelPath::Pass, 590.0, true),
+        startup.bits_per_pass() >= kqseed::ceiling(KernelPath::Pass, 590.0, true),
         "{startup:?}"
     );
     let paths_bits = startup.other_bits_per_pass.expect("both ways weighed");
