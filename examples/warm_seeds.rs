@@ -4,7 +4,9 @@
 //! each source's start-up credit against its credit at the end (the online
 //! check only lowers it; a lowering empties the pool, a slower seed).
 //!
-//! `cargo run --release --example warm_seeds [COUNT]`; on the simulated
+//! `cargo run --release --example warm_seeds [COUNT [COLLECTORS]]`
+//! (COLLECTORS: [`SeederConfig::collectors`](kqseed::SeederConfig), 1 by
+//! default); on the simulated
 //! 24 MHz clock, with `LD_PRELOAD` of scripts/lib/coarse-clock.c built as
 //! scripts/lib/coarse-clock.sh builds it and `KQSEED_TICK_NS=41.6667`.
 
@@ -16,7 +18,12 @@ fn main() -> Result<(), kqseed::Error> {
         .and_then(|s| s.parse().ok())
         .filter(|&n| n > 0)
         .unwrap_or(50);
-    let mut seeder = kqseed::KqSeeder::new();
+    let collectors: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let mut seeder =
+        kqseed::KqSeeder::with_config(kqseed::SeederConfig::default().with_collectors(collectors))?;
     seeder.key::<32>()?;
     let mut ms = Vec::with_capacity(count);
     for _ in 0..count {

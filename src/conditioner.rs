@@ -22,6 +22,17 @@
 //!      | "O" || 32 bytes                                     OS entropy (hedge)
 //! ```
 //!
+//! With several collectors ([`SeederConfig::collectors`](crate::SeederConfig::collectors)),
+//! each has a conditioner of its own that releases a *share* once its pool
+//! is credited [`share_millibits`] (`ceil(320 / n) + 1` bits of `n`
+//! collectors), and the block output is
+//!
+//! ```text
+//! block = SHA-256("kqseed/v2/joins" || LE64(n) || share_1 || ... || share_n)
+//! ```
+//!
+//! (see [`join_shares`]). No share is ever output alone.
+//!
 //! `i` counts the blocks released by this conditioner, from 0. Each sample
 //! contributes its whole raw delta, not only the 8-bit symbol the health
 //! tests see. The two labels have the same length and differ in their 11th
@@ -93,10 +104,12 @@ pub const FULL_ENTROPY_CREDIT_BITS: u32 = 256 + 64;
 pub const MAX_CREDIT_PER_SAMPLE_BITS: f64 = 8.0;
 
 const MILLIBITS_PER_BIT: u64 = 1000;
-const FULL_ENTROPY_CREDIT_MILLIBITS: u64 = FULL_ENTROPY_CREDIT_BITS as u64 * MILLIBITS_PER_BIT;
+pub(crate) const FULL_ENTROPY_CREDIT_MILLIBITS: u64 =
+    FULL_ENTROPY_CREDIT_BITS as u64 * MILLIBITS_PER_BIT;
 
 const BLOCK_LABEL: &[u8; 15] = b"kqseed/v2/block";
 const CHAIN_LABEL: &[u8; 15] = b"kqseed/v2/chain";
+const JOIN_LABEL: &[u8; 15] = b"kqseed/v2/joins";
 const SAMPLE_TAG: u8 = b'S';
 const FORK_TAG: u8 = b'F';
 const OS_ENTROPY_TAG: u8 = b'O';
@@ -249,7 +262,12 @@ impl Conditioner {
 
     /// Whether the current pool holds enough credit for a block.
     pub fn is_ready(&self) -> bool {
-        self.stats.pool_credit_millibits >= FULL_ENTROPY_CREDIT_MILLIBITS
+        self.is_ready_at(FULL_ENTROPY_CREDIT_MILLIBITS)
+    }
+
+    /// Whether the current pool holds `millibits` of credit.
+    fn is_ready_at(&self, millibits: u64) -> bool {
+        self.stats.pool_credit_millibits >= millibits
     }
 
     /// Releases the next 32-byte block once the current pool was credited at
@@ -260,7 +278,15 @@ impl Conditioner {
     /// start-up completed, and must [`discard`](Self::discard) on every
     /// health failure.
     pub fn try_take_block(&mut self) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
-        if !self.is_ready() {
+        self.try_take_share(FULL_ENTROPY_CREDIT_MILLIBITS)
+    }
+
+    /// Like [`try_take_block`](Self::try_take_block), once the pool was
+    /// credited `millibits`: a share of a block that [`join_shares`] makes
+    /// from several collectors' shares. Below [`FULL_ENTROPY_CREDIT_BITS`]
+    /// it is not a full-entropy block and must not be output alone.
+    pub fn try_take_share(&mut self, millibits: u64) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
+        if !self.is_ready_at(millibits) {
             return None;
         }
         let mut block = Zeroizing::new([0u8; BLOCK_LEN]);
@@ -287,6 +313,37 @@ impl Conditioner {
     pub fn stats(&self) -> ConditionerStats {
         self.stats
     }
+}
+
+/// The credit, in millibits, each of `collectors` shares must have before
+/// [`join_shares`] makes a block of them: `ceil(320 / collectors)` bits
+/// and one more. The share is a SHA-256 output over input credited that
+/// much, so its own entropy is that credit less about 2^-96 bit (SP 800-90B
+/// section 3.1.5.1.2, `Output_Entropy` for 256 output bits): the extra bit
+/// keeps the shares' sum at or above 320 bits after that loss.
+pub fn share_millibits(collectors: usize) -> u64 {
+    let collectors = collectors.max(1) as u64;
+    if collectors == 1 {
+        return FULL_ENTROPY_CREDIT_MILLIBITS;
+    }
+    (u64::from(FULL_ENTROPY_CREDIT_BITS).div_ceil(collectors) + 1) * MILLIBITS_PER_BIT
+}
+
+/// One block from the shares of several collectors, each released by its
+/// own conditioner at [`share_millibits`]: SHA-256 of a label, the number
+/// of shares and the shares in order. Its input is credited the shares'
+/// sum, at least 320 bits, where the collectors are independent noise
+/// sources (the seeder's documentation says how that is checked).
+pub fn join_shares(shares: &[Zeroizing<[u8; BLOCK_LEN]>]) -> Zeroizing<[u8; BLOCK_LEN]> {
+    let mut hash = Sha256::new();
+    hash.update(JOIN_LABEL);
+    hash.update((shares.len() as u64).to_le_bytes());
+    for share in shares {
+        hash.update(share.as_slice());
+    }
+    let mut block = Zeroizing::new([0u8; BLOCK_LEN]);
+    hash.finalize_into((&mut *block).into());
+    block
 }
 
 impl Default for Conditioner {
@@ -540,5 +597,33 @@ mod tests {
             hex(&*a),
             "7f31440d8bd0a68411af36e9c7de439566bf7cba2a2267be3644df85ee87cf53"
         );
+    }
+
+    #[test]
+    fn a_share_comes_out_at_its_credit_and_the_join_is_the_documented_hash() {
+        let mut c = Conditioner::new();
+        for i in 1..=24 {
+            c.absorb(raw(i), 6.5);
+        }
+        // 156 bits: under a share of two collectors (161).
+        assert!(c.try_take_share(share_millibits(2)).is_none());
+        c.absorb(raw(25), 6.5);
+        assert!(!c.is_ready(), "a share's credit is not a block's");
+        assert!(c.try_take_share(share_millibits(2)).is_some());
+        assert_eq!(
+            c.stats().pool_credit_millibits,
+            0,
+            "the next pool starts at 0"
+        );
+
+        // SHA-256("kqseed/v2/joins" || LE64(2) || share_0 || share_1),
+        // computed with Python's hashlib.
+        let a = Zeroizing::new(core::array::from_fn(|i| i as u8));
+        let b = Zeroizing::new(core::array::from_fn(|i| 0xff - i as u8));
+        assert_eq!(
+            hex(&*join_shares(&[a.clone(), b.clone()])),
+            "915a617e8533583eb81feeed243462d3067766925a9162db2e535979667e7628"
+        );
+        assert_ne!(join_shares(&[a.clone(), b.clone()]), join_shares(&[b, a]));
     }
 }

@@ -40,6 +40,10 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 pub const MAX_SOURCES_PER_TYPE: usize = 64;
 /// Most events one wait call may return.
 pub const MAX_EVENTS_PER_WAIT: usize = 1024;
+/// The most collectors a seeder may run at once
+/// ([`SeederConfig::collectors`]): more threads than that share too few
+/// CPUs on the machines kqseed is measured on to bring anything.
+pub const MAX_COLLECTORS: usize = 8;
 
 /// Where the collector reads the clock, and so what one sample measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -403,7 +407,7 @@ impl KqueueEventsConfig {
 ///     .with_temp_dir("/var/tmp");
 /// assert_eq!(config.events.num_sockets, 2);
 /// ```
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SeederConfig {
     /// The event sources and the wait.
@@ -431,6 +435,37 @@ pub struct SeederConfig {
     /// [`GeneratorConfig::hedge_with_os_entropy`](crate::GeneratorConfig::hedge_with_os_entropy),
     /// which hedges each of its keys instead.
     pub hedge_with_os_entropy: bool,
+    /// How many collectors make each block, at the same time: 1 (the
+    /// default) to [`MAX_COLLECTORS`]. Each has its own event queue and
+    /// sources (every fd of [`events`](Self::events) once per collector),
+    /// its own start-up, health tests and credits, and collects on its own
+    /// thread (the first on the caller's) until its pool is credited its
+    /// share, `ceil(320 / collectors)` bits; a block is then one SHA-256
+    /// over the shares, so it still rests on 320 credited bits. Where the
+    /// CPUs are free this divides a seed's time by up to `collectors`; where
+    /// they are not (or a thread cannot be started), the shares are
+    /// collected one after another, as slow as one collector, never weaker.
+    ///
+    /// Adding the shares' credits assumes the collectors are independent
+    /// noise sources: `scripts/assess-collectors.sh` checks that the
+    /// estimators see no dependence between collectors running at the same
+    /// time (README, "The entropy claim"). Async seeding
+    /// ([`KqSeeder::fill_bytes_async`](crate::KqSeeder::fill_bytes_async)
+    /// and its siblings, feature `tokio`) uses the first collector alone,
+    /// at 320 bits a block.
+    pub collectors: usize,
+}
+
+impl Default for SeederConfig {
+    fn default() -> Self {
+        SeederConfig {
+            events: KqueueEventsConfig::default(),
+            health: HealthConfig::default(),
+            credit: CreditPolicy::default(),
+            hedge_with_os_entropy: false,
+            collectors: 1,
+        }
+    }
 }
 
 impl SeederConfig {
@@ -459,6 +494,13 @@ impl SeederConfig {
     #[must_use]
     pub fn with_hedge_with_os_entropy(mut self, hedge: bool) -> Self {
         self.hedge_with_os_entropy = hedge;
+        self
+    }
+
+    /// With [`collectors`](Self::collectors) set.
+    #[must_use]
+    pub fn with_collectors(mut self, collectors: usize) -> Self {
+        self.collectors = collectors;
         self
     }
 
@@ -492,6 +534,25 @@ impl SeederConfig {
                     crate::credit::CREDIT_STEP,
                     e.reason,
                     crate::health::DEFAULT_PREDICTOR_WINDOW,
+                ),
+            }
+            .into());
+        }
+        if !(1..=MAX_COLLECTORS).contains(&self.collectors) {
+            return Err(ConfigError {
+                field: "collectors",
+                reason: format!("{} is outside 1..={MAX_COLLECTORS}", self.collectors),
+            }
+            .into());
+        }
+        // `events.validate` checked one collector's descriptors.
+        let needed = crate::sys::fds_needed(&self.events) as u64 * self.collectors as u64;
+        if let Some(limit) = crate::sys::open_file_limit().filter(|&limit| needed > limit) {
+            return Err(ConfigError {
+                field: "collectors",
+                reason: format!(
+                    "{} collectors need {needed} file descriptors, more than the process may open (RLIMIT_NOFILE {limit})",
+                    self.collectors
                 ),
             }
             .into());

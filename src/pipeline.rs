@@ -47,7 +47,7 @@
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::collector::{KernelPath, Sample};
-use crate::conditioner::{BLOCK_LEN, Conditioner};
+use crate::conditioner::{BLOCK_LEN, Conditioner, FULL_ENTROPY_CREDIT_MILLIBITS};
 use crate::config::SeederConfig;
 use crate::credit::CREDIT_STEP;
 use crate::error::{Error, Result, StartupFailure};
@@ -266,14 +266,42 @@ impl Pipeline {
     /// Fills `dst` with conditioned blocks pulled through `source`, or fails
     /// and leaves `dst` zeroed. A partial last block is wiped, never reused.
     pub(crate) fn fill(&mut self, dst: &mut [u8], source: &mut dyn SampleSource) -> Result<()> {
-        let result = self.fill_blocks(dst, source);
+        self.fill_at(dst, source, FULL_ENTROPY_CREDIT_MILLIBITS)
+    }
+
+    /// Like [`fill`](Self::fill), but each 32-byte chunk is a share of a
+    /// block, released once the pool holds `millibits` of credit
+    /// ([`share_millibits`](crate::conditioner::share_millibits)). Shares
+    /// are only ever output joined with other collectors' shares
+    /// ([`join_shares`](crate::conditioner::join_shares)).
+    pub(crate) fn fill_shares(
+        &mut self,
+        dst: &mut [u8],
+        source: &mut dyn SampleSource,
+        millibits: u64,
+    ) -> Result<()> {
+        self.fill_at(dst, source, millibits)
+    }
+
+    fn fill_at(
+        &mut self,
+        dst: &mut [u8],
+        source: &mut dyn SampleSource,
+        millibits: u64,
+    ) -> Result<()> {
+        let result = self.fill_blocks(dst, source, millibits);
         if result.is_err() {
             dst.zeroize();
         }
         result
     }
 
-    fn fill_blocks(&mut self, dst: &mut [u8], source: &mut dyn SampleSource) -> Result<()> {
+    fn fill_blocks(
+        &mut self,
+        dst: &mut [u8],
+        source: &mut dyn SampleSource,
+        millibits: u64,
+    ) -> Result<()> {
         self.check_latch()?;
         if dst.is_empty() {
             return Ok(());
@@ -284,7 +312,7 @@ impl Pipeline {
         self.restart_pair(source);
         for chunk in dst.chunks_mut(BLOCK_LEN) {
             let block = loop {
-                if let Some(block) = self.take_block() {
+                if let Some(block) = self.take_block_at(millibits) {
                     break block;
                 }
                 let sample = source.next_sample()?;
@@ -514,12 +542,18 @@ impl Pipeline {
 
     /// The next block, once start-up passed and the pool holds enough
     /// credit.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn take_block(&mut self) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
+        self.take_block_at(FULL_ENTROPY_CREDIT_MILLIBITS)
+    }
+
+    /// [`take_block`](Self::take_block) once the pool holds `millibits`.
+    fn take_block_at(&mut self, millibits: u64) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
         if self.latched.is_some() {
             return None;
         }
         let started = self.started.as_mut().filter(|s| !s.testing())?;
-        let block = self.pool.try_take_block()?;
+        let block = self.pool.try_take_share(millibits)?;
         started.sources.note_output();
         started.passes.note_output();
         if let Some(whole) = started.whole.as_mut() {

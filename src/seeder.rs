@@ -7,7 +7,7 @@ use rand_core::{SeedableRng, TryCryptoRng, TryRng};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::collector::{ClockInfo, Collector, alloc_samples};
-use crate::conditioner::ConditionerStats;
+use crate::conditioner::{BLOCK_LEN, ConditionerStats, join_shares, share_millibits};
 use crate::config::SeederConfig;
 use crate::error::{Error, Result};
 use crate::health::HealthStats;
@@ -111,7 +111,13 @@ struct Core {
 /// ```
 pub struct KqSeeder {
     config: SeederConfig,
+    /// The first collector, on the caller's thread.
     core: Option<Core>,
+    /// The other [`SeederConfig::collectors`], each run on a thread of its
+    /// own during a request; empty with one collector.
+    helpers: Vec<Core>,
+    /// Blocks joined from the collectors' shares.
+    joined_blocks: u64,
 }
 
 impl fmt::Debug for KqSeeder {
@@ -140,13 +146,20 @@ impl KqSeeder {
         KqSeeder {
             config: SeederConfig::default(),
             core: None,
+            helpers: Vec::new(),
+            joined_blocks: 0,
         }
     }
 
     /// A seeder with `config`, validated now. Nothing is opened yet.
     pub fn with_config(config: SeederConfig) -> Result<KqSeeder> {
         config.validate()?;
-        Ok(KqSeeder { config, core: None })
+        Ok(KqSeeder {
+            config,
+            core: None,
+            helpers: Vec::new(),
+            joined_blocks: 0,
+        })
     }
 
     /// A seeder that plays back recorded deltas instead of collecting.
@@ -172,6 +185,26 @@ impl KqSeeder {
         Self::replaying(config, crate::pipeline::Replay::with_paths(deltas, paths))
     }
 
+    /// A seeder of [`SeederConfig::collectors`] collectors, each playing
+    /// back its own recording (one per collector, the first first).
+    #[cfg(test)]
+    pub(crate) fn from_replays(
+        config: SeederConfig,
+        replays: Vec<crate::pipeline::Replay>,
+    ) -> Result<KqSeeder> {
+        assert_eq!(replays.len(), config.collectors, "one replay a collector");
+        let mut replays = replays.into_iter();
+        let first = replays.next().expect("one collector at least");
+        let mut seeder = Self::replaying(config, first)?;
+        for replay in replays {
+            seeder.helpers.push(Core {
+                pipeline: Box::new(Pipeline::new(&seeder.config)?),
+                source: Box::new(replay),
+            });
+        }
+        Ok(seeder)
+    }
+
     #[cfg(any(test, kqseed_replay))]
     fn replaying(config: SeederConfig, replay: crate::pipeline::Replay) -> Result<KqSeeder> {
         config.validate()?;
@@ -182,6 +215,8 @@ impl KqSeeder {
         Ok(KqSeeder {
             config,
             core: Some(core),
+            helpers: Vec::new(),
+            joined_blocks: 0,
         })
     }
 
@@ -191,11 +226,32 @@ impl KqSeeder {
         &self.config
     }
 
-    /// Counters, health and the start-up report.
+    /// Counters, health and the start-up report: the first collector's,
+    /// with [`blocks`](SeederStats::blocks) the blocks this seeder released
+    /// (with several [`collectors`](SeederConfig::collectors), each made of
+    /// their shares; [`collector_stats`](Self::collector_stats) has each
+    /// collector's own).
     pub fn stats(&self) -> SeederStats {
-        self.core
+        let mut stats = self
+            .core
             .as_ref()
-            .map_or_else(SeederStats::default, |c| c.pipeline.stats())
+            .map_or_else(SeederStats::default, |c| c.pipeline.stats());
+        if self.config.collectors > 1 {
+            stats.blocks = self.joined_blocks;
+        }
+        stats
+    }
+
+    /// Each collector's counters, health and start-up report, the first
+    /// (the caller's thread) first; a collector not opened yet is left out.
+    /// There a collector's [`blocks`](SeederStats::blocks) are the shares
+    /// it released ([`SeederConfig::collectors`]).
+    pub fn collector_stats(&self) -> Vec<SeederStats> {
+        self.core
+            .iter()
+            .chain(&self.helpers)
+            .map(|c| c.pipeline.stats())
+            .collect()
     }
 
     /// The backend (`"kqueue"` or `"epoll"`).
@@ -212,14 +268,24 @@ impl KqSeeder {
     /// opened and the pipeline set up. A failure (EMFILE, say) is returned,
     /// and the next call tries again.
     fn core(&mut self) -> Result<&mut Core> {
-        let core = match self.core.take() {
+        match &mut self.core {
+            Some(core) => Ok(core),
+            slot @ None => Ok(slot.insert(open_core(&self.config)?)),
+        }
+    }
+
+    /// The first collector and the others, every one opened (a failure is
+    /// returned, and the next call opens the ones still missing).
+    fn cores(&mut self) -> Result<(&mut Core, &mut [Core])> {
+        while self.helpers.len() + 1 < self.config.collectors {
+            let core = open_core(&self.config)?;
+            self.helpers.push(core);
+        }
+        let first = match &mut self.core {
             Some(core) => core,
-            None => Core {
-                pipeline: Box::new(Pipeline::new(&self.config)?),
-                source: Box::new(Collector::new(self.config.events.clone())?),
-            },
+            slot @ None => slot.insert(open_core(&self.config)?),
         };
-        Ok(self.core.insert(core))
+        Ok((first, &mut self.helpers))
     }
 
     /// Seeds a new `R` from 32-byte conditioned blocks. The seed is moved
@@ -308,6 +374,9 @@ impl KqSeeder {
                 .as_ref()
                 .map_or(Ok(()), |c| c.pipeline.check_latch());
         }
+        if self.config.collectors > 1 {
+            return self.fill_joined(dst);
+        }
         let core = match self.core() {
             Ok(core) => core,
             Err(e) => {
@@ -317,6 +386,107 @@ impl KqSeeder {
         };
         core.pipeline.fill(dst, &mut *core.source)
     }
+
+    /// [`fill`](Self::fill) with several collectors: a batch of blocks at a
+    /// time, each collector fills its shares of them (the first on this
+    /// thread, each other on a scoped thread of its own), and each block is
+    /// [`join_shares`] of its shares. On an error `dst` is left zeroed and
+    /// the first error returned (the first collector's, then the others' in
+    /// order); the shares already made are wiped, never reused.
+    fn fill_joined(&mut self, dst: &mut [u8]) -> Result<()> {
+        let result = self.fill_joined_batches(dst);
+        if result.is_err() {
+            dst.zeroize();
+        }
+        result
+    }
+
+    fn fill_joined_batches(&mut self, dst: &mut [u8]) -> Result<()> {
+        let share = share_millibits(self.config.collectors);
+        let (first, helpers) = self.cores()?;
+        let mut joined = 0;
+        for batch in dst.chunks_mut(JOIN_BATCH_BLOCKS * BLOCK_LEN) {
+            let len = batch.len().div_ceil(BLOCK_LEN) * BLOCK_LEN;
+            let mut own = Zeroizing::new(vec![0u8; len]);
+            let mut others: Vec<Zeroizing<Vec<u8>>> = helpers
+                .iter()
+                .map(|_| Zeroizing::new(vec![0u8; len]))
+                .collect();
+            collect_shares(first, helpers, &mut own, &mut others, share)?;
+            for (i, chunk) in batch.chunks_mut(BLOCK_LEN).enumerate() {
+                let at = i * BLOCK_LEN..(i + 1) * BLOCK_LEN;
+                let parts: Vec<Zeroizing<[u8; BLOCK_LEN]>> = core::iter::once(&own)
+                    .chain(&others)
+                    .map(|s| {
+                        let mut part = Zeroizing::new([0u8; BLOCK_LEN]);
+                        part.copy_from_slice(&s[at.clone()]);
+                        part
+                    })
+                    .collect();
+                let block = join_shares(&parts);
+                chunk.copy_from_slice(&block[..chunk.len()]);
+                joined += 1;
+            }
+        }
+        self.joined_blocks += joined;
+        Ok(())
+    }
+}
+
+/// A collector and its pipeline for `config`.
+fn open_core(config: &SeederConfig) -> Result<Core> {
+    Ok(Core {
+        pipeline: Box::new(Pipeline::new(config)?),
+        source: Box::new(Collector::new(config.events.clone())?),
+    })
+}
+
+/// Blocks whose shares one round of threads collects: a long request is
+/// cut so that the shares held at once stay small (1 KiB a collector).
+const JOIN_BATCH_BLOCKS: usize = 32;
+
+/// Every collector fills its shares: `first` into `own` on this thread,
+/// each of `helpers` into its buffer of `others` on a scoped thread. A
+/// helper whose thread cannot be started fills its shares here afterwards
+/// (slower, never weaker). A helper that panicked panics here, as it would
+/// have on this thread with one collector.
+fn collect_shares(
+    first: &mut Core,
+    helpers: &mut [Core],
+    own: &mut [u8],
+    others: &mut [Zeroizing<Vec<u8>>],
+    share: u64,
+) -> Result<()> {
+    let mut not_started = Vec::new();
+    let results = std::thread::scope(|scope| {
+        let mut running = Vec::with_capacity(helpers.len());
+        for (i, (core, buf)) in helpers.iter_mut().zip(others.iter_mut()).enumerate() {
+            let spawned = std::thread::Builder::new()
+                .name("kqseed-collector".into())
+                .spawn_scoped(scope, move || {
+                    core.pipeline.fill_shares(buf, &mut *core.source, share)
+                });
+            match spawned {
+                Ok(handle) => running.push(handle),
+                Err(_) => not_started.push(i),
+            }
+        }
+        let mut results = vec![first.pipeline.fill_shares(own, &mut *first.source, share)];
+        for handle in running {
+            match handle.join() {
+                Ok(result) => results.push(result),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        results
+    });
+    results.into_iter().try_for_each(|r| r)?;
+    for i in not_started {
+        let core = &mut helpers[i];
+        core.pipeline
+            .fill_shares(&mut others[i], &mut *core.source, share)?;
+    }
+    Ok(())
 }
 
 /// A seed that is wiped when it goes out of scope, on every path.
@@ -429,6 +599,136 @@ mod tests {
         assert_eq!(source.credit, CREDIT);
         // 320 credited bits per block, on top of start-up.
         assert!(stats.credited_bits >= 2.0 * 320.0, "{stats:?}");
+    }
+
+    /// The recording from `start` on, wrapped round: another collector's
+    /// stream of the same shape.
+    fn rotated(start: usize) -> crate::pipeline::Replay {
+        let mut deltas = recorded();
+        deltas.rotate_left(start);
+        crate::pipeline::Replay::new(deltas)
+    }
+
+    fn two_collectors() -> KqSeeder {
+        let config = config().with_collectors(2);
+        KqSeeder::from_replays(config, vec![rotated(0), rotated(9_000)]).expect("config")
+    }
+
+    #[test]
+    fn two_collectors_each_credit_their_share_and_the_blocks_join_them() {
+        let mut seeder = two_collectors();
+        let key = seeder.key::<64>().expect("both recordings pass");
+        // The same recordings through two pipelines by hand, shares joined.
+        let config = config().with_collectors(2);
+        let share = share_millibits(2);
+        let mut expected = [0u8; 64];
+        let mut shares = Vec::new();
+        for mut replay in [rotated(0), rotated(9_000)] {
+            let mut pipeline = Pipeline::new(&config).expect("pipeline");
+            let mut buf = Zeroizing::new(vec![0u8; 64]);
+            pipeline
+                .fill_shares(&mut buf, &mut replay, share)
+                .expect("share");
+            shares.push(buf);
+        }
+        for (i, chunk) in expected.chunks_mut(BLOCK_LEN).enumerate() {
+            let parts: Vec<_> = shares
+                .iter()
+                .map(|s| {
+                    Zeroizing::new(
+                        <[u8; BLOCK_LEN]>::try_from(&s[i * 32..i * 32 + 32]).expect("32"),
+                    )
+                })
+                .collect();
+            chunk.copy_from_slice(&*join_shares(&parts));
+        }
+        assert_eq!(*key, expected);
+        assert_ne!(shares[0][..32], shares[1][..32], "two streams, two shares");
+        assert_ne!(key[..32], shares[0][..32], "no share is output alone");
+
+        let stats = seeder.stats();
+        assert_eq!(stats.blocks, 2, "joined blocks");
+        let each = seeder.collector_stats();
+        assert_eq!(each.len(), 2);
+        for collector in &each {
+            assert_eq!(collector.blocks, 2, "a share a block: {collector:?}");
+            // The window's credit on top of two shares of 161 bits.
+            assert!(collector.credited_bits >= 2.0 * 161.0, "{collector:?}");
+        }
+        assert_eq!(stats.samples, each[0].samples);
+    }
+
+    #[test]
+    fn a_failing_collector_fails_the_request_and_wipes_the_other_shares() {
+        // The second collector's clock is stuck: start-up refuses it, so
+        // nothing comes out, though the first passes.
+        let mut stuck = recorded();
+        for d in stuck.iter_mut().step_by(10) {
+            *d = 0;
+        }
+        let config = config().with_collectors(2);
+        let mut seeder = KqSeeder::from_replays(
+            config,
+            vec![rotated(0), crate::pipeline::Replay::new(stuck)],
+        )
+        .expect("config");
+        let mut out = [0xaau8; 64];
+        let err = seeder
+            .try_fill_bytes(&mut out)
+            .expect_err("one collector refused");
+        assert!(
+            matches!(err, Error::Startup(StartupFailure::StuckClock { .. })),
+            "{err:?}"
+        );
+        assert_eq!(out, [0u8; 64], "a failed call must not leave output");
+        assert_eq!(seeder.stats().blocks, 0);
+        // The first collector made its shares; they went nowhere.
+        assert_eq!(seeder.collector_stats()[0].blocks, 2);
+    }
+
+    #[test]
+    fn the_shares_of_any_count_of_collectors_sum_past_320_bits() {
+        assert_eq!(share_millibits(1), 320_000);
+        for n in 2..=crate::config::MAX_COLLECTORS {
+            let share = share_millibits(n);
+            // Each share's own entropy is its credit less about 2^-96 bit:
+            // one bit a share more than 320 covers that.
+            assert!(
+                share * n as u64 >= 320_000 + 1000 * n as u64,
+                "{n}: {share}"
+            );
+            assert!(
+                share * n as u64 <= 320_000 + 2000 * n as u64,
+                "{n}: {share}"
+            );
+        }
+    }
+
+    #[test]
+    fn collectors_outside_one_to_the_maximum_are_refused() {
+        for n in [0, crate::config::MAX_COLLECTORS + 1] {
+            match KqSeeder::with_config(SeederConfig::default().with_collectors(n)) {
+                Err(Error::Config(e)) => assert_eq!(e.field, "collectors", "{e}"),
+                other => panic!("{n} collectors: {other:?}"),
+            }
+        }
+        let max = SeederConfig::default().with_collectors(crate::config::MAX_COLLECTORS);
+        assert!(KqSeeder::with_config(max).is_ok());
+    }
+
+    #[test]
+    fn two_real_collectors_seed() {
+        let config = SeederConfig::default().with_collectors(2);
+        let mut seeder = KqSeeder::with_config(config).expect("config");
+        let key = seeder.key::<32>().expect("two collectors seed");
+        assert_ne!(*key, [0u8; 32]);
+        let each = seeder.collector_stats();
+        assert_eq!(each.len(), 2);
+        assert!(
+            each.iter().all(|c| c.blocks == 1 && c.startup.is_some()),
+            "{each:?}"
+        );
+        assert_eq!(seeder.stats().blocks, 1);
     }
 
     #[test]
