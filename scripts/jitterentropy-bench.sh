@@ -114,9 +114,11 @@ functions=(
   jitterentropy/cold_32_bytes
   jitterentropy_fips/cold_32_bytes
   kqseed/cold_32_bytes_with_drop
+  kqseed_2_collectors/cold_32_bytes_with_drop
   jitterentropy/warm_32_bytes
   jitterentropy_fips/warm_32_bytes
   kqseed/warm_32_bytes
+  kqseed_2_collectors/warm_32_bytes
   jitterentropy/power_up_test
 )
 echo

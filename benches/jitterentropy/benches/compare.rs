@@ -9,6 +9,7 @@
 //! | `kqseed/cold_32_bytes_with_drop` | `KqSeeder::new().key::<32>()` on a temporary, dropped inside the timing |
 //! | `jitterentropy/warm_32_bytes`, `jitterentropy_fips/warm_32_bytes` | `jent_read_entropy` of 32 bytes on one kept collector |
 //! | `kqseed/warm_32_bytes` | `key::<32>()` on one kept seeder |
+//! | `kqseed_2_collectors/...` | the same two with `SeederConfig::collectors` 2 (opt-in: two queues on two threads, each block joined from their shares) |
 //! | `jitterentropy/power_up_test` | `jent_entropy_init_ex(0, 0)`: the 1024-sample power-up test |
 //!
 //! The two cold figures do not cover the same work. jitterentropy runs its
@@ -59,7 +60,7 @@ use std::time::{Duration, Instant};
 use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
-use kqseed::KqSeeder;
+use kqseed::{KqSeeder, SeederConfig};
 
 /// `struct rand_data`, opaque.
 #[repr(C)]
@@ -187,7 +188,7 @@ fn interleaved(_: &mut Criterion) {
         f();
         start.elapsed()
     };
-    let mut cold: [Vec<Duration>; 3] = Default::default();
+    let mut cold: [Vec<Duration>; 4] = Default::default();
     for _ in 0..cold_rounds {
         cold[0].push(time(&mut || {
             black_box(Jent::new(0).read32());
@@ -198,13 +199,21 @@ fn interleaved(_: &mut Criterion) {
         cold[2].push(time(&mut || {
             drop(black_box(KqSeeder::new().key::<32>().expect("seed")));
         }));
+        cold[3].push(time(&mut || {
+            drop(black_box(two_collectors().key::<32>().expect("seed")));
+        }));
     }
-    let (mut jent, mut fips, mut seeder) =
-        (Jent::new(0), Jent::new(JENT_FORCE_FIPS), KqSeeder::new());
+    let (mut jent, mut fips, mut seeder, mut two) = (
+        Jent::new(0),
+        Jent::new(JENT_FORCE_FIPS),
+        KqSeeder::new(),
+        two_collectors(),
+    );
     jent.read32();
     fips.read32();
     seeder.key::<32>().expect("start-up");
-    let mut warm: [Vec<Duration>; 3] = Default::default();
+    two.key::<32>().expect("start-up");
+    let mut warm: [Vec<Duration>; 4] = Default::default();
     for _ in 0..warm_rounds {
         warm[0].push(time(&mut || {
             black_box(jent.read32());
@@ -215,10 +224,18 @@ fn interleaved(_: &mut Criterion) {
         warm[2].push(time(&mut || {
             drop(black_box(seeder.key::<32>().expect("seed")))
         }));
+        warm[3].push(time(&mut || {
+            drop(black_box(two.key::<32>().expect("seed")))
+        }));
     }
-    let names = ["jitterentropy", "jitterentropy_fips", "kqseed"];
+    let names = [
+        "jitterentropy",
+        "jitterentropy_fips",
+        "kqseed",
+        "kqseed_2_collectors",
+    ];
     for (i, name) in names.iter().enumerate() {
-        let cold_name = if i == 2 {
+        let cold_name = if i >= 2 {
             "cold_32_bytes_with_drop"
         } else {
             "cold_32_bytes"
@@ -230,6 +247,11 @@ fn interleaved(_: &mut Criterion) {
             median_ms(warm[i].clone()),
         );
     }
+}
+
+/// kqseed's opt-in mode with two collectors, each on its own thread.
+fn two_collectors() -> KqSeeder {
+    KqSeeder::with_config(SeederConfig::default().with_collectors(2)).expect("config")
 }
 
 /// jitterentropy's two modes, by bench group name and flags.
@@ -256,6 +278,12 @@ fn cold(c: &mut Criterion) {
         b.iter(|| KqSeeder::new().key::<32>().expect("seed"));
     });
     group.finish();
+    let mut group = c.benchmark_group("kqseed_2_collectors");
+    configure(&mut group, 6);
+    group.bench_function("cold_32_bytes_with_drop", |b| {
+        b.iter(|| two_collectors().key::<32>().expect("seed"));
+    });
+    group.finish();
 }
 
 fn warm(c: &mut Criterion) {
@@ -273,6 +301,14 @@ fn warm(c: &mut Criterion) {
     seeder.key::<32>().expect("start-up");
     group.bench_function("warm_32_bytes", |b| {
         b.iter(|| seeder.key::<32>().expect("seed"))
+    });
+    group.finish();
+    let mut group = c.benchmark_group("kqseed_2_collectors");
+    configure(&mut group, 4);
+    let mut two = two_collectors();
+    two.key::<32>().expect("start-up");
+    group.bench_function("warm_32_bytes", |b| {
+        b.iter(|| two.key::<32>().expect("seed"))
     });
     group.finish();
 }
