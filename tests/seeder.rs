@@ -159,6 +159,64 @@ fn parent_and_child_never_share_output_after_fork() {
 }
 
 #[test]
+fn every_collector_of_a_forked_child_starts_again() {
+    const NAME: &str = "every_collector_of_a_forked_child_starts_again";
+    if !in_child(NAME) {
+        let _serial = serial();
+        return run_in_child(NAME);
+    }
+    let parent = scratch_parent("fork-collectors");
+    let config = SeederConfig::default()
+        .with_events(KqueueEventsConfig::default().with_temp_dir(parent.clone()))
+        .with_collectors(2);
+    let mut seeder = KqSeeder::with_config(config).expect("config");
+    seeder.key::<32>().expect("warm up");
+    let (mut parent_end, mut child_end) = UnixStream::pair().expect("pair");
+    // SAFETY: single test thread in this process (--test-threads=1; the
+    // collectors' threads ended with the request); the child only seeds,
+    // writes and _exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let code = match seeder.key::<32>() {
+            // Both collectors saw the fork and ran start-up again.
+            Ok(key)
+                if seeder
+                    .collector_stats()
+                    .iter()
+                    .all(|c| c.forks == 1 && c.startup.is_some()) =>
+            {
+                child_end.write_all(&*key).map_or(2, |()| 0)
+            }
+            Ok(_) => 3,
+            Err(_) => 1,
+        };
+        drop(seeder);
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    let parent_key = seeder.key::<32>().expect("parent seed");
+    let mut child_key = [0u8; 32];
+    parent_end.read_exact(&mut child_key).expect("child's key");
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+    assert_ne!(*parent_key, child_key);
+    assert!(seeder.collector_stats().iter().all(|c| c.forks == 0));
+    assert_eq!(seeder.stats().blocks, 2);
+    assert_eq!(entries(&parent), 2, "the child left its directories behind");
+    drop(seeder);
+    assert_eq!(
+        entries(&parent),
+        0,
+        "the parent left its directories behind"
+    );
+    std::fs::remove_dir_all(&parent).expect("cleanup");
+    println!("child {NAME} ok");
+}
+
+#[test]
 fn an_empty_request_opens_and_collects_nothing() {
     use rand_core::TryRng as _;
     let mut seeder = KqSeeder::new();
