@@ -323,7 +323,13 @@ fn median_steps(values: &[u64], resolution: f64) -> f64 {
 /// passes being timer-driven and spanning its fifteen kernel paths. For the
 /// per-path stream, each path at its own median steps, averaged over
 /// collector 0's first `len` samples.
-fn unit_ceiling(u: usize, streams: &[Vec<Stream>], runs: &[Run], len: usize, resolution: f64) -> f64 {
+fn unit_ceiling(
+    u: usize,
+    streams: &[Vec<Stream>],
+    runs: &[Run],
+    len: usize,
+    resolution: f64,
+) -> f64 {
     let widest = |values: &dyn Fn(usize) -> Vec<u64>| {
         (0..streams.len())
             .map(|c| median_steps(&values(c), resolution))
