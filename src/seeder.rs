@@ -122,10 +122,7 @@ pub struct KqSeeder {
 
 impl fmt::Debug for KqSeeder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let failed = self
-            .core
-            .as_ref()
-            .and_then(|c| c.pipeline.check_latch().err());
+        let failed = self.latched();
         f.debug_struct("KqSeeder")
             .field("config", &self.config)
             .field("stats", &self.stats())
@@ -340,12 +337,13 @@ impl KqSeeder {
         })
     }
 
-    /// The failure that latched, if one did: every later request of this
-    /// seeder returns it.
+    /// The failure that latched in any collector, if one did (the first
+    /// collector's first): every later request of this seeder returns it.
     pub(crate) fn latched(&self) -> Option<Error> {
         self.core
-            .as_ref()
-            .and_then(|c| c.pipeline.check_latch().err())
+            .iter()
+            .chain(&self.helpers)
+            .find_map(|c| c.pipeline.check_latch().err())
     }
 
     /// The pipeline and its source for a request; `None` for an empty
@@ -684,6 +682,31 @@ mod tests {
         assert_eq!(seeder.stats().blocks, 0);
         // The first collector made its shares; they went nowhere.
         assert_eq!(seeder.collector_stats()[0].blocks, 2);
+    }
+
+    #[test]
+    fn a_collector_that_latched_latches_the_seeder() {
+        // The second collector's source goes stuck after start-up: its RCT
+        // fails for good, and every later request fails with that, though
+        // the first collector is sound.
+        let mut stuck = recorded();
+        stuck.truncate(3000);
+        stuck.extend(std::iter::repeat_n(40_000u64, 2000));
+        let config = config().with_collectors(2);
+        let mut seeder = KqSeeder::from_replays(
+            config,
+            vec![rotated(0), crate::pipeline::Replay::new(stuck)],
+        )
+        .expect("config");
+        let err = (0..100)
+            .find_map(|_| seeder.key::<32>().err())
+            .expect("the stuck collector fails");
+        assert!(matches!(err, Error::Health(_)), "{err:?}");
+        assert_eq!(seeder.latched(), Some(err.clone()));
+        assert!(format!("{seeder:?}").contains("Health"), "{seeder:?}");
+        for _ in 0..3 {
+            assert_eq!(seeder.key::<32>().map(|_| ()), Err(err.clone()));
+        }
     }
 
     #[test]
