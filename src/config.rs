@@ -446,13 +446,15 @@ pub struct SeederConfig {
     /// they are not (or a thread cannot be started), the shares are
     /// collected one after another, as slow as one collector, never weaker.
     ///
-    /// Adding the shares' credits assumes the collectors are independent
-    /// noise sources: `scripts/assess-collectors.sh` checks that the
-    /// estimators see no dependence between collectors running at the same
-    /// time (README, "The entropy claim"). Async seeding
-    /// ([`KqSeeder::fill_bytes_async`](crate::KqSeeder::fill_bytes_async)
-    /// and its siblings, feature `tokio`) uses the first collector alone,
-    /// at 320 bits a block.
+    /// The collectors are not independent (their pass lengths wander
+    /// together), so adding the shares' credits is backed as one
+    /// collector's interleaved paths back its credits: the most a sample is
+    /// credited is at most half of what the estimators assess on the
+    /// collectors' streams merged by time, which `scripts/assess-collectors.sh`
+    /// measures (README, "Two collectors at once"); the runtime does not
+    /// check the merged stream. Async seeding (`KqSeeder::fill_bytes_async`
+    /// and its siblings, feature `tokio`) uses the first collector alone, at
+    /// 320 bits a block.
     pub collectors: usize,
 }
 
