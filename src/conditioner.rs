@@ -332,8 +332,8 @@ pub fn share_millibits(collectors: usize) -> u64 {
 /// One block from the shares of several collectors, each released by its
 /// own conditioner at [`share_millibits`]: SHA-256 of a label, the number
 /// of shares and the shares in order. Its input is credited the shares'
-/// sum, at least 320 bits, where the collectors are independent noise
-/// sources (the seeder's documentation says how that is checked).
+/// sum, at least 320 bits; what backs adding them is in
+/// [`SeederConfig::collectors`](crate::SeederConfig::collectors).
 pub fn join_shares(shares: &[Zeroizing<[u8; BLOCK_LEN]>]) -> Zeroizing<[u8; BLOCK_LEN]> {
     let mut hash = Sha256::new();
     hash.update(JOIN_LABEL);
