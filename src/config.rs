@@ -40,9 +40,10 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 pub const MAX_SOURCES_PER_TYPE: usize = 64;
 /// Most events one wait call may return.
 pub const MAX_EVENTS_PER_WAIT: usize = 1024;
-/// The most collectors a seeder may run at once
-/// ([`SeederConfig::collectors`]): more threads than that share too few
-/// CPUs on the machines kqseed is measured on to bring anything.
+/// The most collectors a seeder may have ([`SeederConfig::collectors`]):
+/// each is a thread during a request and a queue's file descriptors, and
+/// only two at once have been measured (README, "Two collectors at
+/// once").
 pub const MAX_COLLECTORS: usize = 8;
 
 /// Where the collector reads the clock, and so what one sample measures.
@@ -440,11 +441,14 @@ pub struct SeederConfig {
     /// sources (every fd of [`events`](Self::events) once per collector),
     /// its own start-up, health tests and credits, and collects on its own
     /// thread (the first on the caller's) until its pool is credited its
-    /// share, `ceil(320 / collectors)` bits; a block is then one SHA-256
-    /// over the shares, so it still rests on 320 credited bits. Where the
-    /// CPUs are free this divides a seed's time by up to `collectors`; where
-    /// they are not (or a thread cannot be started), the shares are
-    /// collected one after another, as slow as one collector, never weaker.
+    /// share, `ceil(320 / collectors) + 1` bits; a block is then one
+    /// SHA-256 over the shares, so it still rests on 320 credited bits.
+    /// Where the CPUs are free this divides a seed's time by up to
+    /// `collectors`. Where the calling thread may run on fewer CPUs than
+    /// that (`std::thread::available_parallelism`, which counts its affinity
+    /// mask and cgroup quota, as of the seeder's first request), or a
+    /// thread cannot be started, the shares are collected one after
+    /// another: as slow as one collector, never weaker.
     ///
     /// The collectors are not independent (their pass lengths wander
     /// together), so adding the shares' credits is backed as one

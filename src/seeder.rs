@@ -118,6 +118,11 @@ pub struct KqSeeder {
     helpers: Vec<Core>,
     /// Blocks joined from the collectors' shares.
     joined_blocks: u64,
+    /// Whether the collectors may run at once: as many CPUs as collectors
+    /// for this thread (`available_parallelism`, which honours the CPU
+    /// affinity mask and cgroup quotas), as of the first request. Else they
+    /// take turns.
+    at_once: Option<bool>,
 }
 
 impl fmt::Debug for KqSeeder {
@@ -145,6 +150,7 @@ impl KqSeeder {
             core: None,
             helpers: Vec::new(),
             joined_blocks: 0,
+            at_once: None,
         }
     }
 
@@ -156,6 +162,7 @@ impl KqSeeder {
             core: None,
             helpers: Vec::new(),
             joined_blocks: 0,
+            at_once: None,
         })
     }
 
@@ -214,6 +221,7 @@ impl KqSeeder {
             core: Some(core),
             helpers: Vec::new(),
             joined_blocks: 0,
+            at_once: None,
         })
     }
 
@@ -401,6 +409,12 @@ impl KqSeeder {
 
     fn fill_joined_batches(&mut self, dst: &mut [u8]) -> Result<()> {
         let share = share_millibits(self.config.collectors);
+        let collectors = self.config.collectors;
+        // Collectors that time-slice one CPU bring no speed, and each
+        // one's delays would be another's running: they take turns there.
+        let at_once = *self.at_once.get_or_insert_with(|| {
+            std::thread::available_parallelism().is_ok_and(|cpus| cpus.get() >= collectors)
+        });
         let (first, helpers) = self.cores()?;
         let mut joined = 0;
         for batch in dst.chunks_mut(JOIN_BATCH_BLOCKS * BLOCK_LEN) {
@@ -410,7 +424,7 @@ impl KqSeeder {
                 .iter()
                 .map(|_| Zeroizing::new(vec![0u8; len]))
                 .collect();
-            collect_shares(first, helpers, &mut own, &mut others, share)?;
+            collect_shares(first, helpers, &mut own, &mut others, share, at_once)?;
             for (i, chunk) in batch.chunks_mut(BLOCK_LEN).enumerate() {
                 let at = i * BLOCK_LEN..(i + 1) * BLOCK_LEN;
                 let parts: Vec<Zeroizing<[u8; BLOCK_LEN]>> = core::iter::once(&own)
@@ -444,17 +458,26 @@ fn open_core(config: &SeederConfig) -> Result<Core> {
 const JOIN_BATCH_BLOCKS: usize = 32;
 
 /// Every collector fills its shares: `first` into `own` on this thread,
-/// each of `helpers` into its buffer of `others` on a scoped thread. A
-/// helper whose thread cannot be started fills its shares here afterwards
-/// (slower, never weaker). A helper that panicked panics here, as it would
-/// have on this thread with one collector.
+/// each of `helpers` into its buffer of `others` on a scoped thread, or,
+/// unless `at_once`, on this thread after `first`. A helper whose thread
+/// cannot be started fills its shares here afterwards (slower, never
+/// weaker). A helper that panicked panics here, as it would have on this
+/// thread with one collector.
 fn collect_shares(
     first: &mut Core,
     helpers: &mut [Core],
     own: &mut [u8],
     others: &mut [Zeroizing<Vec<u8>>],
     share: u64,
+    at_once: bool,
 ) -> Result<()> {
+    if !at_once {
+        first.pipeline.fill_shares(own, &mut *first.source, share)?;
+        for (core, buf) in helpers.iter_mut().zip(others.iter_mut()) {
+            core.pipeline.fill_shares(buf, &mut *core.source, share)?;
+        }
+        return Ok(());
+    }
     let mut not_started = Vec::new();
     let results = std::thread::scope(|scope| {
         let mut running = Vec::with_capacity(helpers.len());
@@ -654,6 +677,19 @@ mod tests {
             assert!(collector.credited_bits >= 2.0 * 161.0, "{collector:?}");
         }
         assert_eq!(stats.samples, each[0].samples);
+    }
+
+    #[test]
+    fn collectors_that_take_turns_make_the_same_blocks_as_at_once() {
+        let mut at_once = two_collectors();
+        at_once.at_once = Some(true);
+        let mut in_turn = two_collectors();
+        in_turn.at_once = Some(false);
+        assert_eq!(
+            *at_once.key::<96>().expect("at once"),
+            *in_turn.key::<96>().expect("in turn")
+        );
+        assert_eq!(at_once.collector_stats(), in_turn.collector_stats());
     }
 
     #[test]
