@@ -24,14 +24,14 @@
 //!
 //! With several collectors ([`SeederConfig::collectors`](crate::SeederConfig::collectors)),
 //! each has a conditioner of its own that releases a *share* once its pool
-//! is credited [`share_millibits`] (`ceil(320 / n) + 1` bits of `n`
-//! collectors), and the block output is
+//! is credited `share_millibits` (`ceil((320 + 44 (n - 1)) / n) + 1` bits
+//! of `n` collectors: 183 of two), and the block output is
 //!
 //! ```text
 //! block = SHA-256("kqseed/v2/joins" || LE64(n) || share_1 || ... || share_n)
 //! ```
 //!
-//! (see [`join_shares`]). No share is ever output alone.
+//! No share is ever output alone.
 //!
 //! `i` counts the blocks released by this conditioner, from 0. Each sample
 //! contributes its whole raw delta, not only the 8-bit symbol the health
@@ -285,7 +285,7 @@ impl Conditioner {
     /// credited `millibits`: a share of a block that [`join_shares`] makes
     /// from several collectors' shares. Below [`FULL_ENTROPY_CREDIT_BITS`]
     /// it is not a full-entropy block and must not be output alone.
-    pub fn try_take_share(&mut self, millibits: u64) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
+    pub(crate) fn try_take_share(&mut self, millibits: u64) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
         if !self.is_ready_at(millibits) {
             return None;
         }
@@ -315,31 +315,50 @@ impl Conditioner {
     }
 }
 
+/// The most credit a fault can bring into a pool before the health tests
+/// catch it, in bits: a fault common to every source (a stopped or
+/// scripted clock) is caught after fewer than `30 + 2 H_pass` credited
+/// bits, `H_pass` under 7 (see "Accounting" above).
+pub(crate) const FAULT_LATENCY_BITS: u64 = 30 + 2 * 7;
+
 /// The credit, in millibits, each of `collectors` shares must have before
-/// [`join_shares`] makes a block of them: `ceil(320 / collectors)` bits
-/// and one more. The share is a SHA-256 output over input credited that
-/// much, so its own entropy is that credit less about 2^-96 bit (SP 800-90B
-/// section 3.1.5.1.2, `Output_Entropy` for 256 output bits): the extra bit
-/// keeps the shares' sum at or above 320 bits after that loss.
-pub fn share_millibits(collectors: usize) -> u64 {
+/// [`join_shares`] makes a block of them:
+/// `ceil((320 + (collectors - 1) * 44) / collectors)` bits and one more
+/// (183 each of two).
+///
+/// * A fault common to every collector (the clock they share, stopped or
+///   scripted) can bring each share up to [`FAULT_LATENCY_BITS`] (44) of
+///   credit before it is caught, where one collector's block carries that
+///   once: the shares' sum is 320 + 44 bits for each collector past the
+///   first, so that what is left after every share's worst case is what
+///   one collector's block keeps (276 bits or more).
+/// * The share is a SHA-256 output over input credited `h` bits, so its
+///   own entropy is `h` less about `2^(h - 256) / ln 2` bits (SP 800-90B
+///   section 3.1.5.1.2, `Output_Entropy` for 256 output bits), under
+///   2^-55 bit for the at most 200 bits a share of two is credited: the
+///   extra bit a share keeps the sum above that after the loss.
+pub(crate) fn share_millibits(collectors: usize) -> u64 {
     let collectors = collectors.max(1) as u64;
     if collectors == 1 {
         return FULL_ENTROPY_CREDIT_MILLIBITS;
     }
-    (u64::from(FULL_ENTROPY_CREDIT_BITS).div_ceil(collectors) + 1) * MILLIBITS_PER_BIT
+    let sum = u64::from(FULL_ENTROPY_CREDIT_BITS) + (collectors - 1) * FAULT_LATENCY_BITS;
+    (sum.div_ceil(collectors) + 1) * MILLIBITS_PER_BIT
 }
 
 /// One block from the shares of several collectors, each released by its
 /// own conditioner at [`share_millibits`]: SHA-256 of a label, the number
-/// of shares and the shares in order. Its input is credited the shares'
-/// sum, at least 320 bits; what backs adding them is in
+/// of shares and the shares in order (each [`BLOCK_LEN`] bytes, hashed
+/// where they lie, so no copy is left behind). Its input is credited the
+/// shares' sum, over 320 bits; what backs adding them is in
 /// [`SeederConfig::collectors`](crate::SeederConfig::collectors).
-pub fn join_shares(shares: &[Zeroizing<[u8; BLOCK_LEN]>]) -> Zeroizing<[u8; BLOCK_LEN]> {
+pub(crate) fn join_shares(shares: &[&[u8]]) -> Zeroizing<[u8; BLOCK_LEN]> {
     let mut hash = Sha256::new();
     hash.update(JOIN_LABEL);
     hash.update((shares.len() as u64).to_le_bytes());
     for share in shares {
-        hash.update(share.as_slice());
+        debug_assert_eq!(share.len(), BLOCK_LEN);
+        hash.update(share);
     }
     let mut block = Zeroizing::new([0u8; BLOCK_LEN]);
     hash.finalize_into((&mut *block).into());
@@ -605,9 +624,12 @@ mod tests {
         for i in 1..=24 {
             c.absorb(raw(i), 6.5);
         }
-        // 156 bits: under a share of two collectors (161).
+        for i in 25..=28 {
+            c.absorb(raw(i), 6.5);
+        }
+        // 182 bits: under a share of two collectors (183).
         assert!(c.try_take_share(share_millibits(2)).is_none());
-        c.absorb(raw(25), 6.5);
+        c.absorb(raw(29), 6.5);
         assert!(!c.is_ready(), "a share's credit is not a block's");
         assert!(c.try_take_share(share_millibits(2)).is_some());
         assert_eq!(
@@ -618,12 +640,12 @@ mod tests {
 
         // SHA-256("kqseed/v2/joins" || LE64(2) || share_0 || share_1),
         // computed with Python's hashlib.
-        let a = Zeroizing::new(core::array::from_fn(|i| i as u8));
-        let b = Zeroizing::new(core::array::from_fn(|i| 0xff - i as u8));
+        let a: [u8; 32] = core::array::from_fn(|i| i as u8);
+        let b: [u8; 32] = core::array::from_fn(|i| 0xff - i as u8);
         assert_eq!(
-            hex(&*join_shares(&[a.clone(), b.clone()])),
+            hex(&*join_shares(&[&a, &b])),
             "915a617e8533583eb81feeed243462d3067766925a9162db2e535979667e7628"
         );
-        assert_ne!(join_shares(&[a.clone(), b.clone()]), join_shares(&[b, a]));
+        assert_ne!(join_shares(&[&a, &b]), join_shares(&[&b, &a]));
     }
 }

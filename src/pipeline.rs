@@ -225,6 +225,11 @@ pub(crate) struct Pipeline {
     samples: u64,
     credited_millibits: u64,
     blocks: u64,
+    /// Shares released ([`fill_shares`](Self::fill_shares)).
+    shares: u64,
+    /// The credit of the shares released since the health tests were last
+    /// told of an output, in millibits.
+    shared_since_output: u64,
     discards: u64,
     forks: u64,
     os_entropy_absorbed: u64,
@@ -254,6 +259,8 @@ impl Pipeline {
             samples: 0,
             credited_millibits: 0,
             blocks: 0,
+            shares: 0,
+            shared_since_output: 0,
             discards: 0,
             forks: 0,
             os_entropy_absorbed: 0,
@@ -554,12 +561,25 @@ impl Pipeline {
         }
         let started = self.started.as_mut().filter(|s| !s.testing())?;
         let block = self.pool.try_take_share(millibits)?;
-        started.sources.note_output();
-        started.passes.note_output();
-        if let Some(whole) = started.whole.as_mut() {
-            whole.positions.note_output();
+        // The tests' count of intermittent failures without an output
+        // restarts once a block's worth has gone out, as with one
+        // collector: shares of a third of it must not restart it thrice.
+        let output = if millibits >= FULL_ENTROPY_CREDIT_MILLIBITS {
+            self.blocks += 1;
+            true
+        } else {
+            self.shares += 1;
+            self.shared_since_output += millibits;
+            self.shared_since_output >= FULL_ENTROPY_CREDIT_MILLIBITS
+        };
+        if output {
+            self.shared_since_output = 0;
+            started.sources.note_output();
+            started.passes.note_output();
+            if let Some(whole) = started.whole.as_mut() {
+                whole.positions.note_output();
+            }
         }
-        self.blocks += 1;
         Some(block)
     }
 
@@ -754,6 +774,7 @@ impl Pipeline {
             samples: self.samples,
             credited_bits: self.credited_millibits as f64 / 1000.0,
             blocks: self.blocks,
+            shares: self.shares,
             discards: self.discards,
             forks: self.forks,
             startup_refusals: self.refusals,
@@ -2062,6 +2083,29 @@ pub(crate) mod tests {
             }
         }
         Replay::with_paths(deltas, paths).with_lost_waits(after_lost)
+    }
+
+    #[test]
+    fn shares_tell_the_health_tests_of_an_output_once_a_block_has_gone_out() {
+        // The count of intermittent failures without an output restarts
+        // once per 320 bits a collector's shares carried, as it does once
+        // per block of one collector: a share of 183 bits does not.
+        let (mut p, _) = started_on_four_paths();
+        while p.take_block().is_some() {}
+        let mut rng = SplitMix64(12);
+        let deltas: Vec<u64> = (0..20_000).map(|_| 30_000 + (rng.next() >> 52)).collect();
+        let paths = (0..deltas.len()).map(|i| FOUR_PATHS[i % 4]).collect();
+        let mut source = Replay::with_paths(deltas, paths);
+        let share = crate::conditioner::share_millibits(2);
+        let mut out = Zeroizing::new([0u8; 32]);
+        let blocks = p.stats().blocks;
+        p.fill_shares(&mut *out, &mut source, share)
+            .expect("first share");
+        assert_eq!((p.shares, p.shared_since_output), (1, share));
+        p.fill_shares(&mut *out, &mut source, share)
+            .expect("second share");
+        assert_eq!((p.shares, p.shared_since_output), (2, 0));
+        assert_eq!(p.stats().blocks, blocks, "a share is not a block");
     }
 
     #[test]

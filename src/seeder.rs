@@ -27,6 +27,9 @@ pub struct SeederStats {
     pub credited_bits: f64,
     /// 32-byte blocks released.
     pub blocks: u64,
+    /// Shares of blocks released, with several
+    /// [`collectors`](SeederConfig::collectors).
+    pub shares: u64,
     /// Times the pool was emptied: once per sample that failed a health
     /// test, once per fork seen, once per credit the online check lowered,
     /// and once per change of the clock's step resolution it measured.
@@ -232,25 +235,26 @@ impl KqSeeder {
     }
 
     /// Counters, health and the start-up report: the first collector's,
-    /// with [`blocks`](SeederStats::blocks) the blocks this seeder released
-    /// (with several [`collectors`](SeederConfig::collectors), each made of
-    /// their shares; [`collector_stats`](Self::collector_stats) has each
-    /// collector's own).
+    /// with [`blocks`](SeederStats::blocks) every block this seeder
+    /// released (with several [`collectors`](SeederConfig::collectors),
+    /// those joined from their shares too;
+    /// [`collector_stats`](Self::collector_stats) has each collector's
+    /// own).
     pub fn stats(&self) -> SeederStats {
         let mut stats = self
             .core
             .as_ref()
             .map_or_else(SeederStats::default, |c| c.pipeline.stats());
-        if self.config.collectors > 1 {
-            stats.blocks = self.joined_blocks;
-        }
+        stats.blocks += self.joined_blocks;
         stats
     }
 
     /// Each collector's counters, health and start-up report, the first
     /// (the caller's thread) first; a collector not opened yet is left out.
-    /// There a collector's [`blocks`](SeederStats::blocks) are the shares
-    /// it released ([`SeederConfig::collectors`]).
+    /// There [`shares`](SeederStats::shares) are the shares a collector
+    /// released ([`SeederConfig::collectors`]), and
+    /// [`blocks`](SeederStats::blocks) the blocks it released alone (the
+    /// first, to async requests).
     pub fn collector_stats(&self) -> Vec<SeederStats> {
         self.core
             .iter()
@@ -361,11 +365,11 @@ impl KqSeeder {
         &mut self,
         empty: bool,
     ) -> Result<Option<(&mut Pipeline, &mut dyn SampleSource)>> {
+        if let Some(e) = self.latched() {
+            return Err(e);
+        }
         if empty {
-            return self
-                .core
-                .as_ref()
-                .map_or(Ok(None), |c| c.pipeline.check_latch().map(|()| None));
+            return Ok(None);
         }
         let core = self.core()?;
         Ok(Some((&mut *core.pipeline, &mut *core.source)))
@@ -375,10 +379,7 @@ impl KqSeeder {
         if dst.is_empty() {
             // Nothing to make: open nothing, collect nothing, but report a
             // latched failure.
-            return self
-                .core
-                .as_ref()
-                .map_or(Ok(()), |c| c.pipeline.check_latch());
+            return self.latched().map_or(Ok(()), Err);
         }
         if self.config.collectors > 1 {
             return self.fill_joined(dst);
@@ -400,7 +401,11 @@ impl KqSeeder {
     /// the first error returned (the first collector's, then the others' in
     /// order); the shares already made are wiped, never reused.
     fn fill_joined(&mut self, dst: &mut [u8]) -> Result<()> {
-        let result = self.fill_joined_batches(dst);
+        // Before any collector collects a share that would go nowhere.
+        let result = match self.latched() {
+            Some(e) => Err(e),
+            None => self.fill_joined_batches(dst),
+        };
         if result.is_err() {
             dst.zeroize();
         }
@@ -427,13 +432,10 @@ impl KqSeeder {
             collect_shares(first, helpers, &mut own, &mut others, share, at_once)?;
             for (i, chunk) in batch.chunks_mut(BLOCK_LEN).enumerate() {
                 let at = i * BLOCK_LEN..(i + 1) * BLOCK_LEN;
-                let parts: Vec<Zeroizing<[u8; BLOCK_LEN]>> = core::iter::once(&own)
+                // Slices of the wiped buffers: no copy of a share is made.
+                let parts: Vec<&[u8]> = core::iter::once(&own)
                     .chain(&others)
-                    .map(|s| {
-                        let mut part = Zeroizing::new([0u8; BLOCK_LEN]);
-                        part.copy_from_slice(&s[at.clone()]);
-                        part
-                    })
+                    .map(|s| &s[at.clone()])
                     .collect();
                 let block = join_shares(&parts);
                 chunk.copy_from_slice(&block[..chunk.len()]);
@@ -653,14 +655,7 @@ mod tests {
             shares.push(buf);
         }
         for (i, chunk) in expected.chunks_mut(BLOCK_LEN).enumerate() {
-            let parts: Vec<_> = shares
-                .iter()
-                .map(|s| {
-                    Zeroizing::new(
-                        <[u8; BLOCK_LEN]>::try_from(&s[i * 32..i * 32 + 32]).expect("32"),
-                    )
-                })
-                .collect();
+            let parts: Vec<&[u8]> = shares.iter().map(|s| &s[i * 32..i * 32 + 32]).collect();
             chunk.copy_from_slice(&*join_shares(&parts));
         }
         assert_eq!(*key, expected);
@@ -672,9 +667,10 @@ mod tests {
         let each = seeder.collector_stats();
         assert_eq!(each.len(), 2);
         for collector in &each {
-            assert_eq!(collector.blocks, 2, "a share a block: {collector:?}");
-            // The window's credit on top of two shares of 161 bits.
-            assert!(collector.credited_bits >= 2.0 * 161.0, "{collector:?}");
+            assert_eq!(collector.shares, 2, "a share a block: {collector:?}");
+            assert_eq!(collector.blocks, 0, "no block alone: {collector:?}");
+            // The window's credit on top of two shares of 183 bits.
+            assert!(collector.credited_bits >= 2.0 * 183.0, "{collector:?}");
         }
         assert_eq!(stats.samples, each[0].samples);
     }
@@ -717,7 +713,7 @@ mod tests {
         assert_eq!(out, [0u8; 64], "a failed call must not leave output");
         assert_eq!(seeder.stats().blocks, 0);
         // The first collector made its shares; they went nowhere.
-        assert_eq!(seeder.collector_stats()[0].blocks, 2);
+        assert_eq!(seeder.collector_stats()[0].shares, 2);
     }
 
     #[test]
@@ -740,26 +736,32 @@ mod tests {
         assert!(matches!(err, Error::Health(_)), "{err:?}");
         assert_eq!(seeder.latched(), Some(err.clone()));
         assert!(format!("{seeder:?}").contains("Health"), "{seeder:?}");
+        // Async requests (through `parts`) and empty ones see it too.
+        assert!(matches!(seeder.parts(false), Err(Error::Health(_))));
+        assert!(matches!(seeder.parts(true), Err(Error::Health(_))));
+        assert_eq!(seeder.try_fill_bytes(&mut []), Err(err.clone()));
+        let samples = seeder.collector_stats()[0].samples;
         for _ in 0..3 {
             assert_eq!(seeder.key::<32>().map(|_| ()), Err(err.clone()));
         }
+        // The sound collector collected nothing more for them.
+        assert_eq!(seeder.collector_stats()[0].samples, samples);
     }
 
     #[test]
     fn the_shares_of_any_count_of_collectors_sum_past_320_bits() {
+        use crate::conditioner::FAULT_LATENCY_BITS;
         assert_eq!(share_millibits(1), 320_000);
-        for n in 2..=crate::config::MAX_COLLECTORS {
-            let share = share_millibits(n);
-            // Each share's own entropy is its credit less about 2^-96 bit:
-            // one bit a share more than 320 covers that.
-            assert!(
-                share * n as u64 >= 320_000 + 1000 * n as u64,
-                "{n}: {share}"
-            );
-            assert!(
-                share * n as u64 <= 320_000 + 2000 * n as u64,
-                "{n}: {share}"
-            );
+        assert_eq!(share_millibits(2), 183_000);
+        for n in 2..=8u64 {
+            let share = share_millibits(n as usize);
+            // A clock fault caught late in every collector costs each share
+            // up to 44 bits where one collector's block loses 44 once; and
+            // each share's own entropy is its credit less a trace: a bit a
+            // share covers that.
+            let needed = (320 + (n - 1) * FAULT_LATENCY_BITS + n) * 1000;
+            assert!(share * n >= needed, "{n}: {share}");
+            assert!(share * n < needed + 1000 * n, "{n}: {share}");
         }
     }
 
@@ -784,7 +786,7 @@ mod tests {
         let each = seeder.collector_stats();
         assert_eq!(each.len(), 2);
         assert!(
-            each.iter().all(|c| c.blocks == 1 && c.startup.is_some()),
+            each.iter().all(|c| c.shares == 1 && c.startup.is_some()),
             "{each:?}"
         );
         assert_eq!(seeder.stats().blocks, 1);
