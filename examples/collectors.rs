@@ -12,18 +12,24 @@
 //! by end time, truncated to one collector's length (all ten SP 800-90B
 //! estimators, 8-bit symbols at one clock resolution for every stream).
 //!
-//! The verdict is the entropy claim's rule, applied to the merged stream as
-//! the claim applies it to one collector's interleaved paths: the most a
-//! sample of the unit can be credited (its `ceiling` at the collectors'
-//! median steps, the larger of them; for the per-path stream, the mean
-//! over its samples of their paths' ceilings) must be at most half the
-//! merged figure. Then the credits summed over the collectors are at most
-//! half of what the estimators assess on everything they collected
-//! together, whatever the estimators learned of one collector's samples
-//! from another's. (They do learn some on coarse clocks: the collectors'
-//! pass lengths wander together; see the swap control below.)
+//! The verdict is the entropy claim's rule, applied to what the collectors
+//! collect together as the claim applies it to one collector's interleaved
+//! paths: the most a sample of the unit can be credited (its `ceiling` at
+//! the highest median steps of any start-up-sized window of any collector,
+//! as a start-up could land there; for the per-path stream, the mean over
+//! its samples of their paths' ceilings) must be at most half the *judged*
+//! figure: the merged one, or the lowest own one where lower (a merge of
+//! streams that wander apart can assess above both), less what the swap
+//! control below says pairing in time gave the estimators. The same for
+//! each kernel path's own samples merged. Then the credits summed over the
+//! collectors are at most half of what the estimators assess on everything
+//! they collected together, whatever they learned of one collector's
+//! samples from another's. (They do learn some: the collectors' pass
+//! lengths wander together.) A run fails outright where the collectors
+//! outnumber the CPUs (the seeder runs them in turn there) or ran at the
+//! same time over less than 90% of the run.
 //!
-//! Reported beside it, not judged: a swap control for each unit (the same
+//! Reported beside it: a swap control for each unit (the same
 //! merge of every collector's window a quarter of the run later, and the
 //! two merges that pair early windows with later ones: the same samples,
 //! only their pairing in time differs); the Pearson correlation of
@@ -57,6 +63,10 @@ use kqseed::{
 /// samples assess higher than its steady state, and its timers may still
 /// be shortened (`KqueueEventsConfig::adapt_timers`).
 const WARMUP_STEPS: usize = 20_000;
+
+/// The least share of the run over which every collector collected, for
+/// the run to count as collectors at once.
+const MIN_OVERLAP: f64 = 0.9;
 
 /// The most samples of one unit assessed: the claim's 1,000,000.
 const UNIT_SAMPLES: usize = 1_000_000;
@@ -188,6 +198,8 @@ struct Run {
     cpus: (Option<u32>, Option<u32>),
     timer_intervals: Vec<Duration>,
     clock: ClockInfo,
+    /// Passes recorded: a wait's return ends each.
+    passes: usize,
 }
 
 /// A new collector, warmed up; then waits at the barrier with the others.
@@ -232,6 +244,7 @@ fn record(samples: usize, barrier: &Barrier) -> Result<Run, String> {
         cpus: (cpu_start, None),
         timer_intervals: Vec::new(),
         clock: collector.clock(),
+        passes: 0,
     };
     let (mut end, mut sample) = (t0, first);
     loop {
@@ -250,6 +263,7 @@ fn record(samples: usize, barrier: &Barrier) -> Result<Run, String> {
     run.end_gap = t1.wrapping_sub(end) as i64;
     run.cpus.1 = current_cpu();
     run.timer_intervals = collector.config().timer_intervals.clone();
+    run.passes = run.paths.iter().filter(|&&p| p == KernelPath::Wait).count();
     // Deltas in other ticks than the reads would put the last end far from
     // the last read: 41 times the span on a 24 MHz simulation that only one
     // of the two saw.
@@ -309,19 +323,76 @@ fn unit_streams(run: &Run) -> Vec<Stream> {
     vec![per_path, passes, first, middle, last]
 }
 
-/// The median of `values`, in clock steps of `resolution` ticks.
-fn median_steps(values: &[u64], resolution: f64) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable();
-    sorted
-        .get(sorted.len() / 2)
-        .map_or(f64::NAN, |&m| m as f64 / resolution.max(1.0))
+/// Per-path samples in the seeder's start-up window, whose medians decide
+/// the credits (`HealthConfig::startup_samples`' default).
+const STARTUP_WINDOW: usize = 2048;
+
+/// The highest median, in clock steps of `resolution` ticks, of any run of
+/// `window` consecutive `values`: the seeder decides a credit at its
+/// start-up window's median, and the online check lowers it only after
+/// 4096 samples of a source, so a credit can stand on the highest band a
+/// start-up-sized window reaches, not on the run's median.
+fn highest_window_steps(values: &[u64], window: usize, resolution: f64) -> f64 {
+    let window = window.max(1);
+    let mut buf = Vec::with_capacity(window);
+    values
+        .chunks_exact(window)
+        .map(|chunk| {
+            buf.clear();
+            buf.extend_from_slice(chunk);
+            let mid = buf.len() / 2;
+            *buf.select_nth_unstable(mid).1 as f64 / resolution.max(1.0)
+        })
+        .fold(f64::NAN, f64::max)
 }
 
-/// The most the seeder credits a sample of unit `u` (in `UNITS`' order):
-/// its ceiling at the larger of the collectors' median steps, the default's
-/// passes being timer-driven and spanning its fifteen kernel paths. For the
-/// per-path stream, each path at its own median steps, averaged over
+/// `path`'s samples of a run, in order.
+fn path_samples(run: &Run, path: KernelPath) -> Vec<u64> {
+    run.deltas
+        .iter()
+        .zip(&run.paths)
+        .filter(|&(_, &p)| p == path)
+        .map(|(&d, _)| d)
+        .collect()
+}
+
+/// The kernel paths of a run's passes, each once.
+fn path_kinds(run: &Run) -> Vec<KernelPath> {
+    let mut kinds: Vec<KernelPath> = run
+        .paths
+        .iter()
+        .take(10 * STARTUP_WINDOW)
+        .copied()
+        .collect();
+    kinds.sort_by_key(|p| p.name());
+    kinds.dedup();
+    kinds
+}
+
+/// The most the seeder credits a sample of `path` (a kernel path, or a
+/// pass or third): its ceiling at the highest median steps any start-up
+/// window of any collector reached, the default's passes being
+/// timer-driven and spanning its fifteen kernel paths. `samples(c)` are
+/// collector `c`'s samples of it; `per_window` how many of them a start-up
+/// window holds.
+fn path_ceiling(
+    path: KernelPath,
+    collectors: usize,
+    samples: &dyn Fn(usize) -> Vec<u64>,
+    per_window: usize,
+    resolution: f64,
+) -> f64 {
+    let steps = (0..collectors)
+        .map(|c| highest_window_steps(&samples(c), per_window, resolution))
+        .fold(f64::NAN, f64::max);
+    match path {
+        KernelPath::Pass => kqseed::pass_ceiling(steps, true, f64::from(PASS_ROW_KERNEL_PATHS)),
+        _ => kqseed::ceiling(path, steps, true),
+    }
+}
+
+/// The most the seeder credits a sample of unit `u` (in `UNITS`' order),
+/// by [`path_ceiling`]; for the per-path stream, each path's, averaged over
 /// collector 0's first `len` samples.
 fn unit_ceiling(
     u: usize,
@@ -330,37 +401,39 @@ fn unit_ceiling(
     len: usize,
     resolution: f64,
 ) -> f64 {
-    let widest = |values: &dyn Fn(usize) -> Vec<u64>| {
-        (0..streams.len())
-            .map(|c| median_steps(&values(c), resolution))
-            .fold(f64::NAN, f64::max)
+    let n = runs.len();
+    // A start-up window holds 2048 per-path samples: a pass's worth of
+    // them per pass.
+    let passes_per_window = STARTUP_WINDOW * runs[0].passes / runs[0].deltas.len().max(1);
+    let unit = |path| {
+        path_ceiling(
+            path,
+            n,
+            &|c| streams[c][u].values.clone(),
+            passes_per_window,
+            resolution,
+        )
     };
-    let unit_steps = || widest(&|c| streams[c][u].values[..len].to_vec());
     match UNITS[u] {
         "per-path" => {
-            let paths = &runs[0].paths[..len];
-            let mut kinds: Vec<KernelPath> = paths.to_vec();
-            kinds.sort_by_key(|p| p.name());
-            kinds.dedup();
-            let path_ceiling: Vec<(KernelPath, f64)> = kinds
+            let total = runs[0].deltas.len().max(1);
+            let ceilings: Vec<(KernelPath, f64)> = path_kinds(&runs[0])
                 .into_iter()
                 .map(|path| {
-                    let steps = widest(&|c| {
-                        runs[c]
-                            .deltas
-                            .iter()
-                            .zip(&runs[c].paths)
-                            .filter(|&(_, &p)| p == path)
-                            .map(|(&d, _)| d)
-                            .collect()
-                    });
-                    (path, kqseed::ceiling(path, steps, true))
+                    let per_window = STARTUP_WINDOW
+                        * runs[0].paths.iter().filter(|&&p| p == path).count()
+                        / total;
+                    let samples = |c: usize| path_samples(&runs[c], path);
+                    (
+                        path,
+                        path_ceiling(path, n, &samples, per_window, resolution),
+                    )
                 })
                 .collect();
-            let sum: f64 = paths
+            let sum: f64 = runs[0].paths[..len]
                 .iter()
                 .map(|p| {
-                    path_ceiling
+                    ceilings
                         .iter()
                         .find(|(q, _)| q == p)
                         .map_or(0.0, |&(_, c)| c)
@@ -368,10 +441,10 @@ fn unit_ceiling(
                 .sum();
             sum / len.max(1) as f64
         }
-        "pass" => kqseed::pass_ceiling(unit_steps(), true, f64::from(PASS_ROW_KERNEL_PATHS)),
-        "pass-first-third" => kqseed::ceiling(KernelPath::PassFirstThird, unit_steps(), true),
-        "pass-middle-third" => kqseed::ceiling(KernelPath::PassMiddleThird, unit_steps(), true),
-        _ => kqseed::ceiling(KernelPath::PassLastThird, unit_steps(), true),
+        "pass" => unit(KernelPath::Pass),
+        "pass-first-third" => unit(KernelPath::PassFirstThird),
+        "pass-middle-third" => unit(KernelPath::PassMiddleThird),
+        _ => unit(KernelPath::PassLastThird),
     }
 }
 
@@ -528,6 +601,8 @@ struct Unit {
     /// estimators predicted better from samples of the same moment.
     aligned_later: f64,
     misaligned: [f64; 2],
+    /// Whether the swap control ran (not for each kernel path's own unit).
+    swapped: bool,
 }
 
 impl Unit {
@@ -535,14 +610,25 @@ impl Unit {
         self.own.iter().copied().fold(f64::INFINITY, f64::min)
     }
 
-    /// The claim's rule on the merged stream (the own streams' is the
-    /// condition matrix's).
-    fn ok(&self) -> bool {
-        self.ceiling <= self.merged / 2.0
+    /// The figure judged: the merged one, or the lowest own one where that
+    /// is lower (a merge of streams that wander apart can assess above
+    /// both, hiding what each alone shows), less what the swap control
+    /// says pairing in time gave the estimators.
+    fn judged(&self) -> f64 {
+        self.merged.min(self.lowest_own()) - (-self.alignment_effect()).max(0.0)
     }
 
-    /// The swap control's mean aligned figure less its mean misaligned one.
+    /// The claim's rule on what the collectors collect together.
+    fn ok(&self) -> bool {
+        self.ceiling <= self.judged() / 2.0
+    }
+
+    /// The swap control's mean aligned figure less its mean misaligned one
+    /// (0 where it did not run).
     fn alignment_effect(&self) -> f64 {
+        if !self.swapped {
+            return 0.0;
+        }
         (self.merged + self.aligned_later - self.misaligned[0] - self.misaligned[1]) / 2.0
     }
 }
@@ -585,12 +671,12 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<bool, String> {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     if args.collectors > cpus {
-        // Collectors that share a CPU share its scheduling: not the mode
-        // this stands for.
-        eprintln!(
-            "collectors: warning: {} collectors on {cpus} CPUs, some share one",
+        // Collectors that share a CPU take turns in the seeder: running them
+        // at once here would measure a mode it never runs.
+        return Err(format!(
+            "{} collectors on {cpus} CPUs: the seeder would run them in turn",
             args.collectors
-        );
+        ));
     }
     let started = Instant::now();
     let barrier = Barrier::new(args.collectors);
@@ -656,6 +742,13 @@ fn run(args: &Args) -> Result<bool, String> {
         "collectors: the runs overlap over {:.1}% of the longest",
         overlap * 100.0
     );
+    if overlap < MIN_OVERLAP {
+        return Err(format!(
+            "the collectors ran at the same time over {:.1}% of the run, under {:.0}%: not at once",
+            overlap * 100.0,
+            MIN_OVERLAP * 100.0
+        ));
+    }
 
     // The swap control's later window: far beyond the passes' memory
     // (their rank autocorrelation is small after a few thousand), and early
@@ -700,23 +793,82 @@ fn run(args: &Args) -> Result<bool, String> {
             ceiling: unit_ceiling(u, &streams, &runs, len, resolution),
             aligned_later: swap(&|_| true)?,
             misaligned: [swap(&|j| j % 2 == 1)?, swap(&|j| j % 2 == 0)?],
+            swapped: true,
         };
         let own_list: Vec<String> = unit.own.iter().map(|f| format!("{f:.3}")).collect();
         println!(
-            "collectors: unit {:<17} {:>7} samples: own {}, merged {:.3} (merged - lowest own {:+.3}); ceiling {:.4} = {:.2} of half the merged figure: {}; swap control: aligned {:.3} {:.3}, misaligned {:.3} {:.3}, aligned - misaligned {:+.3}",
+            "collectors: unit {:<17} {:>7} samples: own {}, merged {:.3} (merged - lowest own {:+.3}); judged {:.3}, ceiling {:.4} = {:.2} of half of it: {}; swap control: aligned {:.3} {:.3}, misaligned {:.3} {:.3}, aligned - misaligned {:+.3}",
             unit.name,
             unit.samples,
             own_list.join(" "),
             unit.merged,
             unit.merged - unit.lowest_own(),
+            unit.judged(),
             unit.ceiling,
-            unit.ceiling / (unit.merged / 2.0),
+            unit.ceiling / (unit.judged() / 2.0),
             verdict_word(unit.ok()),
             unit.merged,
             unit.aligned_later,
             unit.misaligned[0],
             unit.misaligned[1],
             unit.alignment_effect()
+        );
+        units.push(unit);
+    }
+
+    // Each kernel path of the per-path stream is a noise source with its
+    // own credit: the collectors' samples of it merged too (no swap
+    // control: the per-path stream's covers the pairing in time).
+    for path in path_kinds(&runs[0]) {
+        let by_collector: Vec<Stream> = runs
+            .iter()
+            .map(|r| {
+                let mut own = Stream::default();
+                for ((&v, &e), &p) in r.deltas.iter().zip(&r.ends).zip(&r.paths) {
+                    if p == path {
+                        own.push(v, e);
+                    }
+                }
+                own
+            })
+            .collect();
+        let len = by_collector
+            .iter()
+            .map(|s| s.values.len())
+            .min()
+            .unwrap_or(0)
+            .min(UNIT_SAMPLES);
+        let own = by_collector
+            .iter()
+            .map(|s| figure(&s.values[..len], resolution))
+            .collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&Stream> = by_collector.iter().collect();
+        let merged = figure(&merge(&refs, len), resolution)?;
+        let total = runs[0].deltas.len().max(1);
+        let per_window =
+            STARTUP_WINDOW * runs[0].paths.iter().filter(|&&p| p == path).count() / total;
+        let samples = |c: usize| by_collector[c].values.clone();
+        let unit = Unit {
+            name: path.name(),
+            samples: len,
+            own,
+            merged,
+            ceiling: path_ceiling(path, runs.len(), &samples, per_window, resolution),
+            aligned_later: f64::NAN,
+            misaligned: [f64::NAN; 2],
+            swapped: false,
+        };
+        let own_list: Vec<String> = unit.own.iter().map(|f| format!("{f:.3}")).collect();
+        println!(
+            "collectors: path {:<17} {:>7} samples: own {}, merged {:.3}; judged {:.3}, ceiling {:.4} = {:.2} of half of it: {}",
+            unit.name,
+            unit.samples,
+            own_list.join(" "),
+            unit.merged,
+            unit.judged(),
+            unit.ceiling,
+            unit.ceiling / (unit.judged() / 2.0),
+            verdict_word(unit.ok()),
         );
         units.push(unit);
     }
@@ -752,19 +904,27 @@ fn run(args: &Args) -> Result<bool, String> {
             .iter()
             .map(|u| {
                 let own: Vec<String> = u.own.iter().map(|&f| num(f)).collect();
+                let swap = if u.swapped {
+                    format!(
+                        "{{\"shift_ticks\": {shift}, \"aligned_later\": {}, \"misaligned\": [{}, {}], \"aligned_minus_misaligned\": {}}}",
+                        num(u.aligned_later),
+                        num(u.misaligned[0]),
+                        num(u.misaligned[1]),
+                        num(u.alignment_effect())
+                    )
+                } else {
+                    "null".to_string()
+                };
                 format!(
-                    "{{\"unit\": \"{}\", \"samples\": {}, \"own\": [{}], \"merged\": {}, \"lowest_own\": {}, \"ceiling_bits_per_sample\": {}, \"verdict\": \"{}\", \"swap_control\": {{\"shift_ticks\": {shift}, \"aligned_later\": {}, \"misaligned\": [{}, {}], \"aligned_minus_misaligned\": {}}}}}",
+                    "{{\"unit\": \"{}\", \"samples\": {}, \"own\": [{}], \"merged\": {}, \"lowest_own\": {}, \"judged\": {}, \"ceiling_bits_per_sample\": {}, \"verdict\": \"{}\", \"swap_control\": {swap}}}",
                     u.name,
                     u.samples,
                     own.join(", "),
                     num(u.merged),
                     num(u.lowest_own()),
+                    num(u.judged()),
                     num(u.ceiling),
                     verdict_word(u.ok()),
-                    num(u.aligned_later),
-                    num(u.misaligned[0]),
-                    num(u.misaligned[1]),
-                    num(u.alignment_effect())
                 )
             })
             .collect();

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Whether collectors that run at the same time are independent, as a mode
-# that credits several collectors' shares together needs them to be:
-# examples/collectors.rs on the native clock and on the simulated 24 MHz
-# and 19.2 MHz clocks (where start-up takes passes or their thirds).
+# Collectors that run at the same time, as SeederConfig::collectors runs
+# them and adds their credits: examples/collectors.rs under five
+# conditions, the native clock quiet and with a busy loop pinned to each
+# CPU (loaded), the simulated 24 MHz clock quiet and loaded, and the
+# simulated 19.2 MHz clock (on the coarse clocks start-up takes passes or
+# their thirds).
 #
 #   scripts/assess-collectors.sh [--collectors N] [SAMPLES]
 #       N collectors (default 2), SAMPLES per-path samples each (default
@@ -15,21 +17,26 @@
 # passes, each third of a pass) assesses every collector's own stream and
 # the streams merged by time. The verdict is the entropy claim's rule on
 # the merged stream: the most the seeder credits a sample of the unit (its
-# ceiling at the collectors' median steps) must be at most half the merged
-# figure, so that the collectors' summed credits stay at most half of what
-# the estimators assess on all they collected together. Reported, not
-# judged: the merged figure against the lowest own one, each unit's swap
-# control (the same
-# merge with the collectors' windows paired in time and paired a quarter of
-# the run apart; "aligned - misaligned" below zero means samples of the same
-# moment predicted each other), and the correlation of time-aligned pass
-# sums, with a shifted control.
+# ceiling at the highest median steps of any start-up-sized window of any
+# collector) must be at most half the judged figure: the merged figure, or
+# the lowest own one where lower, less what the swap control says pairing
+# in time gave the estimators; for the per-path stream, whole passes, each
+# third, and each kernel path's own samples. So the collectors' summed
+# credits stay at most half of what the estimators assess on all they
+# collected together. The swap control merges the same samples with the
+# collectors' windows paired in time and paired a quarter of the run
+# apart ("aligned - misaligned" below zero means samples of the same moment
+# predicted each other). Reported, not judged: the correlation of
+# time-aligned pass sums, with a shifted control. A run fails outright when
+# the collectors
+# overlapped over less than 90% of it or outnumber the CPUs.
 #
 # Writes each run's JSON (and its stderr) to target/assessment/collectors/,
 # prints a summary, and exits non-zero when any verdict fails, a run fails,
-# or a simulated clock was not the one the collectors measured. About two
-# minutes on a 2-vCPU guest with the example built (about 38 s a clock, up
-# to 1.7 GB of memory; a cold build adds about 2 minutes).
+# or a simulated clock was not the one the collectors measured. About four
+# minutes on a 2-vCPU guest with the example built (38 s a quiet
+# condition, longer loaded; up to 1.7 GB of memory; a cold build adds about
+# 2 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 collectors=2
@@ -50,11 +57,14 @@ shim=$PWD/$out/coarse-clock.so
 . scripts/lib/coarse-clock.sh
 build_coarse_clock "$shim"
 
-# The simulated clock's tick in ns for clock $1 (nothing: the real clock),
-# as scripts/assess-conditions.sh simulates them.
+# shellcheck source=scripts/lib/busy-loops.sh
+. scripts/lib/busy-loops.sh
+
+# The simulated clock's tick in ns for condition $1 (nothing: the real
+# clock), as scripts/assess-conditions.sh simulates them.
 tick_ns_of() {
   case $1 in
-    clk24mhz) echo 41.6667 ;;
+    clk24mhz | clk24mhz-loaded) echo 41.6667 ;;
     clk19mhz) echo 52.0833 ;;
   esac
 }
@@ -62,19 +72,23 @@ tick_ns_of() {
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 echo "$(uname -srm), $(nproc) cores, ${cpu:-unknown CPU}, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%M:%SZ), $collectors collectors, $samples per-path samples each"
 echo
-echo "| clock | unit | samples | own | merged | merged - lowest own | ceiling (of half merged) | verdict | swap control: aligned - misaligned |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| condition | unit | samples | own | merged | merged - lowest own | judged | ceiling (of half judged) | verdict | swap control: aligned - misaligned |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 failed=()
 # The correlation lines, printed after the table.
 : >"$out/correlations.txt"
-for clock in native clk24mhz clk19mhz; do
+for clock in native loaded clk24mhz clk24mhz-loaded clk19mhz; do
   tick=$(tick_ns_of "$clock")
   json=$out/$clock.json
   cmd=("$example" --collectors "$collectors" -n "$samples" --json "$json")
   [ -z "$tick" ] || cmd=(env "LD_PRELOAD=$shim" "KQSEED_TICK_NS=$tick" "${cmd[@]}")
   rm -f "$json"
   rc=0
+  case $clock in
+    *loaded) start_busy_loop_per_cpu ;;
+  esac
   "${cmd[@]}" >"$out/$clock.log" 2>"$out/$clock.err" || rc=$?
+  stop_busy_loops
   if [ -n "$tick" ] && not_preloaded "$out/$clock.err"; then
     failed+=("$clock: the clock simulation was not preloaded")
     continue
@@ -86,20 +100,22 @@ path, clock, rc, tick, notes = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.a
 try:
     d = json.load(open(path))
 except (OSError, ValueError):
-    print(f"| {clock} | (no figures, exit {rc}) | | | | | | | |")
+    print(f"| {clock} | (no figures, exit {rc}) | | | | | | | | |")
     sys.exit(1)
 # A library that failed to preload leaves the run on the real clock: the
 # clock the collectors measured must be the simulated one.
 seen = d.get("effective_resolution_nanos") or 0
 if tick and abs(seen / float(tick) - 1) > 0.02:
-    print(f"| {clock} | (the collectors measured a {seen:.3f} ns clock, not the simulated {tick} ns one) | | | | | | | |")
+    print(f"| {clock} | (the collectors measured a {seen:.3f} ns clock, not the simulated {tick} ns one) | | | | | | | | |")
     sys.exit(1)
 for u in d["units"]:
     own = " ".join(f"{f:.3f}" for f in u["own"])
     c = u["swap_control"]
+    swap = "" if c is None else (f"{c['aligned_minus_misaligned']:+.3f} ({u['merged']:.3f} {c['aligned_later']:.3f} "
+                                 f"against {c['misaligned'][0]:.3f} {c['misaligned'][1]:.3f})")
     print(f"| {clock} | {u['unit']} | {u['samples']} | {own} | {u['merged']:.3f} | {u['merged'] - u['lowest_own']:+.3f} "
-          f"| {u['ceiling_bits_per_sample']:.4f} ({u['ceiling_bits_per_sample'] / (u['merged'] / 2):.2f}) | {u['verdict']} "
-          f"| {c['aligned_minus_misaligned']:+.3f} ({u['merged']:.3f} {c['aligned_later']:.3f} against {c['misaligned'][0]:.3f} {c['misaligned'][1]:.3f}) |")
+          f"| {u['judged']:.3f} | {u['ceiling_bits_per_sample']:.4f} ({u['ceiling_bits_per_sample'] / (u['judged'] / 2):.2f}) "
+          f"| {u['verdict']} | {swap} |")
 for c in d["pass_correlation"]:
     a, b = c["collectors"]
     print(f"correlation: {clock}, passes {a}~{b}: Pearson {c['pearson']:.4f} ({c['standard_errors']:.1f} standard errors, {c['pairs']} pairs), "
@@ -110,7 +126,7 @@ sys.exit(0 if rc == 0 and d["verdict"] == "ok" else 3 if rc == 3 else 1)
 PY
   case $verdict in
     0) ;;
-    3) failed+=("$clock: a unit's ceiling over half its merged figure ($json)") ;;
+    3) failed+=("$clock: a unit's ceiling over half its judged figure ($json)") ;;
     *) failed+=("$clock: exit $rc ($(tail -1 "$out/$clock.err" 2>/dev/null))") ;;
   esac
 done
@@ -121,4 +137,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   printf '== FAIL: %s\n' "${failed[@]}" >&2
   exit 1
 fi
-echo "== ok: on every clock each unit's ceiling is at most half its merged figure ($collectors collectors)"
+echo "== ok: under every condition each unit's ceiling is at most half its judged figure ($collectors collectors)"

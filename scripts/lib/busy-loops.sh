@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Busy loops for the loaded conditions: start_busy_loops pins two to CPU 0,
-# stop_busy_loops ends them. An EXIT trap ends any still running, so an
+# start_busy_loop_per_cpu one to each CPU, stop_busy_loops ends them. An EXIT trap ends any still running, so an
 # interrupted or failed script leaves no loop behind on a shared machine.
 busy_loops=()
 
@@ -8,6 +8,16 @@ start_busy_loops() {
   local _
   for _ in 1 2; do
     taskset -c 0 sh -c 'while :; do :; done' &
+    busy_loops+=($!)
+  done
+}
+
+# One busy loop pinned to each CPU: the loaded condition of
+# scripts/assess-collectors.sh, whose collectors run on every CPU.
+start_busy_loop_per_cpu() {
+  local cpu
+  for cpu in $(seq 0 $(($(nproc) - 1))); do
+    taskset -c "$cpu" sh -c 'while :; do :; done' &
     busy_loops+=($!)
   done
 }
