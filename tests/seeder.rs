@@ -100,6 +100,41 @@ fn configuration_errors_are_typed_and_lazy_errors_are_returned() {
     std::fs::remove_file(&file).expect("cleanup");
 }
 
+/// Forks: the child seeds 32 bytes, checks `child_ok` on its seeder after
+/// that, drops it and exits; the parent seeds 32 bytes too and waits for
+/// the child. Returns both keys (the child's only if it exited 0).
+fn seed_on_both_sides_of_a_fork(
+    seeder: &mut KqSeeder,
+    child_ok: impl Fn(&KqSeeder) -> bool,
+) -> ([u8; 32], [u8; 32]) {
+    let (mut parent_end, mut child_end) = UnixStream::pair().expect("pair");
+    // SAFETY: single test thread in this process (--test-threads=1; a
+    // seeder's collector threads end with its request); the child only
+    // seeds, writes and _exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let code = match seeder.key::<32>() {
+            Ok(key) if child_ok(seeder) => child_end.write_all(&*key).map_or(2, |()| 0),
+            Ok(_) => 3,
+            Err(_) => 1,
+        };
+        // `_exit` runs no destructor: the drop removes the directory the
+        // child's rebuilt queue made, which would otherwise outlive it.
+        drop(std::mem::take(seeder));
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    let parent_key = *seeder.key::<32>().expect("parent seed");
+    let mut child_key = [0u8; 32];
+    parent_end.read_exact(&mut child_key).expect("child's key");
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+    (parent_key, child_key)
+}
+
 #[test]
 fn parent_and_child_never_share_output_after_fork() {
     const NAME: &str = "parent_and_child_never_share_output_after_fork";
@@ -120,34 +155,11 @@ fn parent_and_child_never_share_output_after_fork() {
     // continues the parent's pool, even on identical samples, is shown with
     // replayed deltas (pipeline::tests::the_fork_record_alone_keeps_two_children_apart,
     // tests/replay.rs).
-    let (mut parent_end, mut child_end) = UnixStream::pair().expect("pair");
-    // SAFETY: single test thread in this process (--test-threads=1); the
-    // child only seeds, writes and _exits.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0);
-    if pid == 0 {
-        let code = match seeder.key::<32>() {
-            Ok(key) if seeder.stats().forks == 1 && seeder.stats().startup.is_some() => {
-                child_end.write_all(&*key).map_or(2, |()| 0)
-            }
-            Ok(_) => 3,
-            Err(_) => 1,
-        };
-        // `_exit` runs no destructor: the drop removes the directory the
-        // child's rebuilt queue made, which would otherwise outlive it.
-        drop(seeder);
-        // SAFETY: ends the child without running the parent's destructors.
-        unsafe { libc::_exit(code) };
-    }
-    let parent_key = seeder.key::<32>().expect("parent seed");
-    let mut child_key = [0u8; 32];
-    parent_end.read_exact(&mut child_key).expect("child's key");
-    let mut status = 0;
-    // SAFETY: waits for our own child.
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+    let (parent_key, child_key) = seed_on_both_sides_of_a_fork(&mut seeder, |child| {
+        child.stats().forks == 1 && child.stats().startup.is_some()
+    });
     assert_ne!(
-        *parent_key, child_key,
+        parent_key, child_key,
         "parent and child released the same block"
     );
     assert_eq!(seeder.stats().forks, 0);
@@ -171,38 +183,14 @@ fn every_collector_of_a_forked_child_starts_again() {
         .with_collectors(2);
     let mut seeder = KqSeeder::with_config(config).expect("config");
     seeder.key::<32>().expect("warm up");
-    let (mut parent_end, mut child_end) = UnixStream::pair().expect("pair");
-    // SAFETY: single test thread in this process (--test-threads=1; the
-    // collectors' threads ended with the request); the child only seeds,
-    // writes and _exits.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0);
-    if pid == 0 {
-        let code = match seeder.key::<32>() {
-            // Both collectors saw the fork and ran start-up again.
-            Ok(key)
-                if seeder
-                    .collector_stats()
-                    .iter()
-                    .all(|c| c.forks == 1 && c.startup.is_some()) =>
-            {
-                child_end.write_all(&*key).map_or(2, |()| 0)
-            }
-            Ok(_) => 3,
-            Err(_) => 1,
-        };
-        drop(seeder);
-        // SAFETY: ends the child without running the parent's destructors.
-        unsafe { libc::_exit(code) };
-    }
-    let parent_key = seeder.key::<32>().expect("parent seed");
-    let mut child_key = [0u8; 32];
-    parent_end.read_exact(&mut child_key).expect("child's key");
-    let mut status = 0;
-    // SAFETY: waits for our own child.
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
-    assert_ne!(*parent_key, child_key);
+    // Both of the child's collectors saw the fork and ran start-up again.
+    let (parent_key, child_key) = seed_on_both_sides_of_a_fork(&mut seeder, |child| {
+        child
+            .collector_stats()
+            .iter()
+            .all(|c| c.forks == 1 && c.startup.is_some())
+    });
+    assert_ne!(parent_key, child_key);
     assert!(seeder.collector_stats().iter().all(|c| c.forks == 0));
     assert_eq!(seeder.stats().blocks, 2);
     assert_eq!(entries(&parent), 2, "the child left its directories behind");
