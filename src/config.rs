@@ -441,27 +441,32 @@ pub struct SeederConfig {
     /// sources (every fd of [`events`](Self::events) once per collector),
     /// its own start-up, health tests and credits, and collects on its own
     /// thread (the first on the caller's) until its pool is credited its
-    /// share, 183 bits of two (more than half of 320, so that a fault of
-    /// the clock they share, caught late in both, leaves the block what it
-    /// leaves one collector's); a block is then one SHA-256 over the
-    /// shares. Where the CPUs are free, two collectors take a little more
-    /// than half of one's time (183 bits each against 320). Where the
-    /// calling thread may run on fewer CPUs than there are collectors (`std::thread::available_parallelism`, which counts its affinity
+    /// share, about `320 / collectors` bits and half the credit a fault of
+    /// the clock they share could bring it before the pass test catches it
+    /// (`alpha_intermittent_log2 + 2` x a pass's credit: 176-181 bits of
+    /// two at the defaults), so that such a fault, caught late in both,
+    /// leaves the block what it leaves one collector's; a block is then one
+    /// SHA-256 over the shares. Where the CPUs are free, two collectors
+    /// take a little more than half of one's time. Where the calling thread
+    /// may run on fewer CPUs than there are collectors
+    /// (`std::thread::available_parallelism`, which counts its affinity
     /// mask and cgroup quota, as of the seeder's first request), or a
     /// thread cannot be started, the shares are collected one after
-    /// another: a warm seed about 15% slower than one collector's (366
-    /// bits against 320; a cold one runs every collector's start-up in
+    /// another: a warm seed somewhat slower than one collector's (the
+    /// shares' margins; a cold one runs every collector's start-up in
     /// turn), never weaker.
     ///
     /// The collectors are not independent (their pass lengths wander
     /// together), so adding the shares' credits is backed as one
     /// collector's interleaved paths back its credits: the most a sample is
-    /// credited is at most half of what the estimators assess on the
-    /// collectors' streams merged by time, which `scripts/assess-collectors.sh`
-    /// measures (README, "Two collectors at once"); the runtime does not
-    /// check the merged stream. Async seeding (`KqSeeder::fill_bytes_async`
-    /// and its siblings, feature `tokio`) uses the first collector alone, at
-    /// 320 bits a block.
+    /// credited is at most half of what the estimators assess on what the
+    /// collectors collected together (their streams merged by time, or
+    /// each one's own where lower, less what pairing the samples in time
+    /// gave the estimators), which `scripts/assess-collectors.sh` measures
+    /// (README, "Two collectors at once"); the runtime does not check it.
+    /// Async seeding (`KqSeeder::fill_bytes_async` and its siblings,
+    /// feature `tokio`) uses the first collector alone, at 320 bits a
+    /// block.
     pub collectors: usize,
 }
 

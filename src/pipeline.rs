@@ -47,7 +47,7 @@
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::collector::{KernelPath, Sample};
-use crate::conditioner::{BLOCK_LEN, Conditioner, FULL_ENTROPY_CREDIT_MILLIBITS};
+use crate::conditioner::{BLOCK_LEN, Conditioner, FULL_ENTROPY_CREDIT_MILLIBITS, share_millibits};
 use crate::config::SeederConfig;
 use crate::credit::CREDIT_STEP;
 use crate::error::{Error, Result, StartupFailure};
@@ -273,30 +273,31 @@ impl Pipeline {
     /// Fills `dst` with conditioned blocks pulled through `source`, or fails
     /// and leaves `dst` zeroed. A partial last block is wiped, never reused.
     pub(crate) fn fill(&mut self, dst: &mut [u8], source: &mut dyn SampleSource) -> Result<()> {
-        self.fill_at(dst, source, FULL_ENTROPY_CREDIT_MILLIBITS)
+        self.fill_at(dst, source, 1)
     }
 
-    /// Like [`fill`](Self::fill), but each 32-byte chunk is a share of a
-    /// block, released once the pool holds `millibits` of credit
-    /// ([`share_millibits`](crate::conditioner::share_millibits)). Shares
-    /// are only ever output joined with other collectors' shares
+    /// Like [`fill`](Self::fill), but each 32-byte chunk is this
+    /// collector's share of a block of `collectors` collectors, released
+    /// once the pool holds [`share_millibits`](crate::conditioner::share_millibits)
+    /// at this pipeline's fault latency. Shares are only ever output joined
+    /// with the other collectors' shares
     /// ([`join_shares`](crate::conditioner::join_shares)).
     pub(crate) fn fill_shares(
         &mut self,
         dst: &mut [u8],
         source: &mut dyn SampleSource,
-        millibits: u64,
+        collectors: usize,
     ) -> Result<()> {
-        self.fill_at(dst, source, millibits)
+        self.fill_at(dst, source, collectors)
     }
 
     fn fill_at(
         &mut self,
         dst: &mut [u8],
         source: &mut dyn SampleSource,
-        millibits: u64,
+        collectors: usize,
     ) -> Result<()> {
-        let result = self.fill_blocks(dst, source, millibits);
+        let result = self.fill_blocks(dst, source, collectors);
         if result.is_err() {
             dst.zeroize();
         }
@@ -307,7 +308,7 @@ impl Pipeline {
         &mut self,
         dst: &mut [u8],
         source: &mut dyn SampleSource,
-        millibits: u64,
+        collectors: usize,
     ) -> Result<()> {
         self.check_latch()?;
         if dst.is_empty() {
@@ -319,7 +320,7 @@ impl Pipeline {
         self.restart_pair(source);
         for chunk in dst.chunks_mut(BLOCK_LEN) {
             let block = loop {
-                if let Some(block) = self.take_block_at(millibits) {
+                if let Some(block) = self.take_block_at(collectors) {
                     break block;
                 }
                 let sample = source.next_sample()?;
@@ -476,6 +477,8 @@ impl Pipeline {
             Err(e) => return self.refuse(e),
         };
         self.started = Some(started);
+        // New health tests: no share counts towards their first output.
+        self.shared_since_output = 0;
         // The held samples now take the start-up test proper: every one must
         // pass its source's tests.
         let deltas = Zeroizing::new(core::mem::take(&mut *self.held.deltas));
@@ -510,6 +513,7 @@ impl Pipeline {
     fn refuse(&mut self, e: Error) -> Result<()> {
         self.held.clear();
         self.started = None;
+        self.shared_since_output = 0;
         self.pool.discard();
         self.refusals += 1;
         if self.refusals >= MAX_STARTUP_REFUSALS {
@@ -551,15 +555,23 @@ impl Pipeline {
     /// credit.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn take_block(&mut self) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
-        self.take_block_at(FULL_ENTROPY_CREDIT_MILLIBITS)
+        self.take_block_at(1)
     }
 
-    /// [`take_block`](Self::take_block) once the pool holds `millibits`.
-    fn take_block_at(&mut self, millibits: u64) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
+    /// [`take_block`](Self::take_block), or with `collectors` above 1 this
+    /// collector's share of a block.
+    fn take_block_at(&mut self, collectors: usize) -> Option<Zeroizing<[u8; BLOCK_LEN]>> {
         if self.latched.is_some() {
             return None;
         }
+        let alpha = f64::from(self.config.health.alpha_intermittent_log2);
         let started = self.started.as_mut().filter(|s| !s.testing())?;
+        // The most credit a fault of every source at once (the clock) can
+        // bring into the pool before the pass test catches it: under
+        // `alpha + 2 H_pass` (the conditioner's "Accounting"), H_pass a
+        // pass's start-up credit, which the online check only lowers.
+        let latency = alpha + 2.0 * started.report.bits_per_pass();
+        let millibits = share_millibits(collectors, latency);
         let block = self.pool.try_take_share(millibits)?;
         // The tests' count of intermittent failures without an output
         // restarts once a block's worth has gone out, as with one
@@ -696,6 +708,9 @@ impl Pipeline {
     /// A sample failed a health test: the pool goes with it; a permanent
     /// failure latches and is returned, an intermittent one is handed back.
     fn fail_sample(&mut self, failure: HealthFailure) -> Result<Option<HealthFailure>> {
+        // Shares since the last output count towards none after a failure,
+        // as a block's credit does not.
+        self.shared_since_output = 0;
         self.pool.discard();
         self.discards += 1;
         if failure.is_permanent() {
@@ -733,6 +748,7 @@ impl Pipeline {
     }
 
     fn restart_as_new_source(&mut self, record: fork::ForkRecord) -> Result<()> {
+        self.shared_since_output = 0;
         self.pool.discard();
         self.pool
             .absorb_fork_record(record.pid, record.generation, record.forks);
@@ -2096,13 +2112,15 @@ pub(crate) mod tests {
         let deltas: Vec<u64> = (0..20_000).map(|_| 30_000 + (rng.next() >> 52)).collect();
         let paths = (0..deltas.len()).map(|i| FOUR_PATHS[i % 4]).collect();
         let mut source = Replay::with_paths(deltas, paths);
-        let share = crate::conditioner::share_millibits(2);
+        // This pipeline's fault latency: the default alpha and two passes.
+        let latency = 30.0 + 2.0 * p.stats().startup.expect("started").bits_per_pass();
+        let share = crate::conditioner::share_millibits(2, latency);
         let mut out = Zeroizing::new([0u8; 32]);
         let blocks = p.stats().blocks;
-        p.fill_shares(&mut *out, &mut source, share)
+        p.fill_shares(&mut *out, &mut source, 2)
             .expect("first share");
         assert_eq!((p.shares, p.shared_since_output), (1, share));
-        p.fill_shares(&mut *out, &mut source, share)
+        p.fill_shares(&mut *out, &mut source, 2)
             .expect("second share");
         assert_eq!((p.shares, p.shared_since_output), (2, 0));
         assert_eq!(p.stats().blocks, blocks, "a share is not a block");
