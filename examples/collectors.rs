@@ -21,7 +21,8 @@
 //! figure: the merged one, or the lowest own one where lower (a merge of
 //! streams that wander apart can assess above both), less what the swap
 //! control below says pairing in time gave the estimators. The same for
-//! each kernel path's own samples merged. Then the credits summed over the
+//! each kernel path's own samples merged (with the per-path stream's swap
+//! effect). Then the credits summed over the
 //! collectors are at most half of what the estimators assess on everything
 //! they collected together, whatever they learned of one collector's
 //! samples from another's. (They do learn some: the collectors' pass
@@ -46,9 +47,8 @@
 //!
 //! One line per unit, one per correlation, then `collectors: verdict ok`
 //! or `collectors: verdict fails`. Exit status: 0 ok, 3 when a unit's
-//! ceiling is over half its merged figure, 1 on an error, 2 on a bad
-//! flag. `scripts/assess-collectors.sh` runs it on the native clock and on
-//! two simulated coarse ones.
+//! ceiling is over half its judged figure, 1 on an error, 2 on a bad
+//! flag. `scripts/assess-collectors.sh` runs it under five conditions.
 
 use std::process::ExitCode;
 use std::sync::Barrier;
@@ -334,12 +334,14 @@ const STARTUP_WINDOW: usize = 2048;
 /// start-up-sized window reaches, not on the run's median.
 fn highest_window_steps(values: &[u64], window: usize, resolution: f64) -> f64 {
     let window = window.max(1);
+    // A start-up window can begin anywhere: windows an eighth apart.
+    let stride = (window / 8).max(1);
     let mut buf = Vec::with_capacity(window);
-    values
-        .chunks_exact(window)
-        .map(|chunk| {
+    (0..values.len().saturating_sub(window - 1))
+        .step_by(stride)
+        .map(|at| {
             buf.clear();
-            buf.extend_from_slice(chunk);
+            buf.extend_from_slice(&values[at..at + window]);
             let mid = buf.len() / 2;
             *buf.select_nth_unstable(mid).1 as f64 / resolution.max(1.0)
         })
@@ -358,14 +360,13 @@ fn path_samples(run: &Run, path: KernelPath) -> Vec<u64> {
 
 /// The kernel paths of a run's passes, each once.
 fn path_kinds(run: &Run) -> Vec<KernelPath> {
-    let mut kinds: Vec<KernelPath> = run
-        .paths
-        .iter()
-        .take(10 * STARTUP_WINDOW)
-        .copied()
-        .collect();
+    let mut kinds: Vec<KernelPath> = Vec::new();
+    for &path in &run.paths {
+        if !kinds.contains(&path) {
+            kinds.push(path);
+        }
+    }
     kinds.sort_by_key(|p| p.name());
-    kinds.dedup();
     kinds
 }
 
@@ -603,6 +604,8 @@ struct Unit {
     misaligned: [f64; 2],
     /// Whether the swap control ran (not for each kernel path's own unit).
     swapped: bool,
+    /// Without its own swap control, the per-path stream's effect.
+    borrowed_effect: f64,
 }
 
 impl Unit {
@@ -624,10 +627,10 @@ impl Unit {
     }
 
     /// The swap control's mean aligned figure less its mean misaligned one
-    /// (0 where it did not run).
+    /// (the borrowed effect where it did not run).
     fn alignment_effect(&self) -> f64 {
         if !self.swapped {
-            return 0.0;
+            return self.borrowed_effect;
         }
         (self.merged + self.aligned_later - self.misaligned[0] - self.misaligned[1]) / 2.0
     }
@@ -794,6 +797,7 @@ fn run(args: &Args) -> Result<bool, String> {
             aligned_later: swap(&|_| true)?,
             misaligned: [swap(&|j| j % 2 == 1)?, swap(&|j| j % 2 == 0)?],
             swapped: true,
+            borrowed_effect: 0.0,
         };
         let own_list: Vec<String> = unit.own.iter().map(|f| format!("{f:.3}")).collect();
         println!(
@@ -817,8 +821,13 @@ fn run(args: &Args) -> Result<bool, String> {
     }
 
     // Each kernel path of the per-path stream is a noise source with its
-    // own credit: the collectors' samples of it merged too (no swap
-    // control: the per-path stream's covers the pairing in time).
+    // own credit: the collectors' samples of it merged too. Its judged
+    // figure takes the per-path stream's swap effect (one swap control per
+    // path would double the run's assessments).
+    let per_path_effect = units
+        .iter()
+        .find(|u: &&Unit| u.name == "per-path")
+        .map_or(0.0, Unit::alignment_effect);
     for path in path_kinds(&runs[0]) {
         let by_collector: Vec<Stream> = runs
             .iter()
@@ -857,6 +866,7 @@ fn run(args: &Args) -> Result<bool, String> {
             aligned_later: f64::NAN,
             misaligned: [f64::NAN; 2],
             swapped: false,
+            borrowed_effect: per_path_effect,
         };
         let own_list: Vec<String> = unit.own.iter().map(|f| format!("{f:.3}")).collect();
         println!(
@@ -916,13 +926,14 @@ fn run(args: &Args) -> Result<bool, String> {
                     "null".to_string()
                 };
                 format!(
-                    "{{\"unit\": \"{}\", \"samples\": {}, \"own\": [{}], \"merged\": {}, \"lowest_own\": {}, \"judged\": {}, \"ceiling_bits_per_sample\": {}, \"verdict\": \"{}\", \"swap_control\": {swap}}}",
+                    "{{\"unit\": \"{}\", \"samples\": {}, \"own\": [{}], \"merged\": {}, \"lowest_own\": {}, \"judged\": {}, \"swap_effect\": {}, \"ceiling_bits_per_sample\": {}, \"verdict\": \"{}\", \"swap_control\": {swap}}}",
                     u.name,
                     u.samples,
                     own.join(", "),
                     num(u.merged),
                     num(u.lowest_own()),
                     num(u.judged()),
+                    num(u.alignment_effect()),
                     num(u.ceiling),
                     verdict_word(u.ok()),
                 )

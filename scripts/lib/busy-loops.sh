@@ -12,13 +12,22 @@ start_busy_loops() {
   done
 }
 
-# One busy loop pinned to each CPU: the loaded condition of
-# scripts/assess-collectors.sh, whose collectors run on every CPU.
+# One busy loop pinned to each CPU this process may use (its
+# Cpus_allowed_list, e.g. 0-1 or 2,5-6): the loaded condition of
+# scripts/assess-collectors.sh, whose collectors run on every CPU. Fails
+# when a loop is not running.
 start_busy_loop_per_cpu() {
-  local cpu
-  for cpu in $(seq 0 $(($(nproc) - 1))); do
-    taskset -c "$cpu" sh -c 'while :; do :; done' &
-    busy_loops+=($!)
+  local list range cpu pid
+  list=$(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status)
+  for range in ${list//,/ }; do
+    for cpu in $(seq "${range%-*}" "${range#*-}"); do
+      taskset -c "$cpu" sh -c 'while :; do :; done' &
+      busy_loops+=($!)
+    done
+  done
+  sleep 0.2
+  for pid in "${busy_loops[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "busy loop $pid is not running" >&2; return 1; }
   done
 }
 
