@@ -2105,7 +2105,7 @@ pub(crate) mod tests {
     fn shares_tell_the_health_tests_of_an_output_once_a_block_has_gone_out() {
         // The count of intermittent failures without an output restarts
         // once per 320 bits a collector's shares carried, as it does once
-        // per block of one collector: a share of 183 bits does not.
+        // per block of one collector: a share of about 180 bits does not.
         let (mut p, _) = started_on_four_paths();
         while p.take_block().is_some() {}
         let mut rng = SplitMix64(12);
