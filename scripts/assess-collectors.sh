@@ -20,8 +20,10 @@
 # ceiling at the highest median steps of any start-up-sized window of any
 # collector) must be at most half the judged figure: the merged figure, or
 # the lowest own one where lower, less what the swap control says pairing
-# in time gave the estimators; for the per-path stream, whole passes, each
-# third, and each kernel path's own samples. So the collectors' summed
+# in time gave the estimators (for the per-path stream, whole passes and
+# each third; each kernel path's own samples are judged on the lower of
+# merged and own, as one collector's paths are judged on their own figures
+# while the interleaved stream carries their dependence). So the summed
 # credits stay at most half of what the estimators assess on all they
 # collected together. The swap control merges the same samples with the
 # collectors' windows paired in time and paired a quarter of the run
