@@ -565,13 +565,23 @@ impl Pipeline {
             return None;
         }
         let alpha = f64::from(self.config.health.alpha_intermittent_log2);
+        let pooled = self.pool.stats().pool_credit_millibits;
         let started = self.started.as_mut().filter(|s| !s.testing())?;
-        // The most credit a fault of every source at once (the clock) can
-        // bring into the pool before the pass test catches it: under
-        // `alpha + 2 H_pass` (the conditioner's "Accounting"), H_pass a
-        // pass's start-up credit, which the online check only lowers.
-        let latency = alpha + 2.0 * started.report.bits_per_pass();
-        let millibits = share_millibits(collectors, latency);
+        let millibits = if collectors <= 1 {
+            FULL_ENTROPY_CREDIT_MILLIBITS
+        } else {
+            // Called before every sample: a pool under the share's floor
+            // (its part of 320 bits) needs no latency worked out.
+            if pooled < FULL_ENTROPY_CREDIT_MILLIBITS / collectors as u64 {
+                return None;
+            }
+            // The most credit a fault of every source at once (the clock)
+            // can bring into the pool before the pass test catches it:
+            // under `alpha + 2 H_pass` (the conditioner's "Accounting"),
+            // H_pass a pass's start-up credit, which the online check only
+            // lowers.
+            share_millibits(collectors, alpha + 2.0 * started.report.bits_per_pass())
+        };
         let block = self.pool.try_take_share(millibits)?;
         // The tests' count of intermittent failures without an output
         // restarts once a block's worth has gone out, as with one
